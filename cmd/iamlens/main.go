@@ -1,0 +1,108 @@
+// Command iamlens turns AWS CloudTrail logs into least-privilege IAM.
+//
+// main is the only place that knows cobra, flags, stdout and exit codes:
+// every command fills an options struct and calls a run function that
+// returns a value or an error; run maps errors to exit codes in one switch.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+)
+
+// Exit codes, documented in the README.
+const (
+	exitOK          = 0
+	exitError       = 1
+	exitUsage       = 2
+	exitFindings    = 3 // checks failed (cis --fail-on, policy diff, strict ingest)
+	exitInterrupted = 130
+)
+
+// version is set with -ldflags "-X main.version=…"; see versionString.
+var version = ""
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// cmdEnv is what commands may know of the process: where to write, the
+// clock, and whether stderr is a terminal (for progress bars).
+type cmdEnv struct {
+	Stdout, Stderr io.Writer
+	Now            func() time.Time
+	Interactive    bool
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	env := &cmdEnv{Stdout: stdout, Stderr: stderr, Now: time.Now, Interactive: isTerminal(stderr)}
+	root := newRootCmd(env)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	return exitCode(err, ctx, stderr)
+}
+
+// exitCode is the single place where errors become exit codes.
+func exitCode(err error, ctx context.Context, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	var ue *usageError
+	var fe *findingsError
+	switch {
+	case errors.As(err, &fe):
+		if fe.msg != "" {
+			fmt.Fprintln(stderr, fe.msg)
+		}
+		return exitFindings
+	case ctx.Err() != nil || errors.Is(err, context.Canceled):
+		fmt.Fprintln(stderr, "interrupted: the next run resumes where this one stopped")
+		return exitInterrupted
+	case errors.As(err, &ue):
+		fmt.Fprintln(stderr, "iamlens:", ue.Error())
+		if ue.hint != "" {
+			fmt.Fprintln(stderr, ue.hint)
+		}
+		return exitUsage
+	default:
+		fmt.Fprintln(stderr, "iamlens:", err)
+		return exitError
+	}
+}
+
+// usageError is a mistake in the command line (exit 2).
+type usageError struct {
+	err  error
+	hint string
+}
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usageErrorf(hint, format string, args ...any) error {
+	return &usageError{err: fmt.Errorf(format, args...), hint: hint}
+}
+
+// findingsError means the command worked and found what the user asked it to
+// fail on (exit 3): failing CIS controls, a strict ingest with bad input.
+type findingsError struct{ msg string }
+
+func (e *findingsError) Error() string { return e.msg }
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

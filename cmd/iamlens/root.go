@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+
+	"github.com/iamlens/iamlens/ingest/store"
+)
+
+// globalOptions are the persistent flags every command sees.
+type globalOptions struct {
+	Store      string
+	Profile    string
+	NoProgress bool
+}
+
+func newRootCmd(env *cmdEnv) *cobra.Command {
+	g := &globalOptions{}
+	root := &cobra.Command{
+		Use:   "iamlens",
+		Short: "Turn AWS CloudTrail logs into least-privilege IAM",
+		Long: `iamlens reads CloudTrail logs (from S3 or a folder) into a local Parquet dataset,
+and from it derives the IAM policy each principal really needs, reviews unused
+credentials, and checks the trail against the CIS AWS Foundations Benchmark.
+
+iamlens only reads AWS. It never prints secrets.`,
+		Version:       versionString(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &usageError{err: err, hint: fmt.Sprintf("Run '%s --help' for usage.", c.CommandPath())}
+	})
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.Store, "store", store.DefaultDir(), "dataset folder (env IAMLENS_STORE)")
+	pf.StringVar(&g.Profile, "profile", "", "AWS shared-config profile")
+	pf.BoolVar(&g.NoProgress, "no-progress", false, "never draw a progress bar")
+
+	// One line per command; each lives in its own file as newXCmd → xOptions → runX.
+	root.AddCommand(
+		newIngestCmd(env, g),
+	)
+	return root
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "dev"
+}

@@ -1,0 +1,164 @@
+// Package cloudtrail knows the CloudTrail log-file format and nothing else:
+// which objects are log files, how to read one (gzip or plain, size-capped),
+// how to walk its Records array without building maps, and how to name the
+// principal behind a userIdentity block. It knows nothing of S3, Arrow or
+// Parquet.
+package cloudtrail
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"unsafe"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/tidwall/gjson"
+)
+
+// DefaultMaxFileBytes caps the decompressed size of one log file. CloudTrail
+// delivers files far below this (a few MB at most); anything larger is a
+// hostile or foreign object and is rejected rather than read into memory.
+const DefaultMaxFileBytes = 256 << 20
+
+// Sentinel errors for bad files. Callers count them by kind; each is wrapped
+// with the detail of what went wrong.
+var (
+	// ErrTooLarge means the decompressed file exceeds the size cap.
+	ErrTooLarge = errors.New("file exceeds the size cap")
+	// ErrCorrupt means the bytes are not valid gzip, or the gzip stream is truncated.
+	ErrCorrupt = errors.New("corrupt or truncated gzip")
+	// ErrInvalidJSON means the file is not valid JSON.
+	ErrInvalidJSON = errors.New("invalid JSON")
+	// ErrNotLog means the JSON is valid but has no top-level Records array.
+	ErrNotLog = errors.New("no Records array: not a CloudTrail log file")
+)
+
+// Kind classifies an object key before it is read.
+type Kind int
+
+const (
+	// KindLog is a CloudTrail log file (gzip or plain JSON).
+	KindLog Kind = iota
+	// KindDigest is a CloudTrail-Digest file (log-file integrity validation).
+	KindDigest
+	// KindInsight is a CloudTrail-Insight file.
+	KindInsight
+	// KindOther is any other object (stray files, folders, manifests).
+	KindOther
+)
+
+// String names the kind for summaries.
+func (k Kind) String() string {
+	switch k {
+	case KindLog:
+		return "log"
+	case KindDigest:
+		return "digest file"
+	case KindInsight:
+		return "insight file"
+	default:
+		return "not a log file"
+	}
+}
+
+// Classify tells from a key alone whether an object is a CloudTrail log
+// file. Digest and Insight files are recognised by the folder CloudTrail
+// writes them to and by their names; anything not ending in .json.gz or
+// .json is KindOther.
+func Classify(key string) Kind {
+	base := path.Base(key)
+	switch {
+	case strings.Contains(key, "/CloudTrail-Digest/") || strings.Contains(base, "_CloudTrail-Digest_"):
+		return KindDigest
+	case strings.Contains(key, "/CloudTrail-Insight/") || strings.Contains(base, "_CloudTrail-Insight_"):
+		return KindInsight
+	case strings.HasSuffix(base, ".json.gz"), strings.HasSuffix(base, ".json"):
+		return KindLog
+	default:
+		return KindOther
+	}
+}
+
+// Reader reads log files into a reusable buffer. One Reader belongs to one
+// goroutine; the bytes returned by Read are valid until its next call.
+type Reader struct {
+	// MaxBytes caps the decompressed size; zero means DefaultMaxFileBytes.
+	MaxBytes int64
+
+	buf bytes.Buffer
+	gz  *gzip.Reader
+	br  *bufio.Reader
+}
+
+// Read reads one whole object. Gzip is detected from the magic bytes, not the
+// key, so a mislabelled file still reads. The returned slice aliases the
+// Reader's buffer.
+func (r *Reader) Read(src io.Reader) ([]byte, error) {
+	limit := r.MaxBytes
+	if limit <= 0 {
+		limit = DefaultMaxFileBytes
+	}
+	if r.br == nil {
+		r.br = bufio.NewReaderSize(src, 64<<10)
+	} else {
+		r.br.Reset(src)
+	}
+	r.buf.Reset()
+	var in io.Reader = r.br
+	magic, _ := r.br.Peek(2)
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		var err error
+		if r.gz == nil {
+			r.gz, err = gzip.NewReader(r.br)
+		} else {
+			err = r.gz.Reset(r.br)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		}
+		in = r.gz
+	}
+	n, err := r.buf.ReadFrom(io.LimitReader(in, limit+1))
+	if err != nil {
+		if in == r.gz && isGzipErr(err) {
+			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		}
+		return nil, err
+	}
+	if n > limit {
+		return nil, fmt.Errorf("%w of %d bytes", ErrTooLarge, limit)
+	}
+	return r.buf.Bytes(), nil
+}
+
+func isGzipErr(err error) bool {
+	return errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "flate")
+}
+
+// Records validates data as JSON and calls fn for each element of its
+// top-level Records array, in order, stopping early if fn returns false.
+// It returns the number of elements visited.
+//
+// The gjson.Result values alias data (no copy is made); anything that must
+// outlive data has to be copied, which Arrow builders do on append.
+func Records(data []byte, fn func(rec gjson.Result) bool) (int, error) {
+	if !gjson.ValidBytes(data) {
+		return 0, ErrInvalidJSON
+	}
+	s := unsafe.String(unsafe.SliceData(data), len(data))
+	recs := gjson.Get(s, "Records")
+	if !recs.IsArray() {
+		return 0, ErrNotLog
+	}
+	n := 0
+	recs.ForEach(func(_, rec gjson.Result) bool {
+		n++
+		return fn(rec)
+	})
+	return n, nil
+}

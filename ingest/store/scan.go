@@ -1,0 +1,170 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/iamlens/iamlens/ingest/columns"
+)
+
+// Query selects what a Scan reads. Zero values mean "all".
+type Query struct {
+	Accounts []string
+	// From and To bound event_time (inclusive); they prune partitions and
+	// row groups. Rows outside them may still be passed to fn when they share
+	// a row group with rows inside: callers filter rows themselves.
+	From, To time.Time
+	// Principals prunes row groups whose principal_arn range holds none of
+	// these exact ARNs. Empty means no pruning on principal.
+	Principals []string
+}
+
+// ScanStats says how much of the dataset a Scan touched.
+type ScanStats struct {
+	Files          int
+	RowGroups      int
+	RowGroupsRead  int
+	RowsRead       int64
+	CompressedRead int64
+}
+
+// Scan reads the committed rows that q selects into values of T, a struct
+// whose fields carry `parquet:"column_name"` tags for just the columns the
+// caller needs (parquet-go reads only those), and calls fn with batches of
+// rows. The slice passed to fn is reused: fn must copy what it keeps.
+func Scan[T any](ctx context.Context, s *Store, q Query, fn func(rows []T) error) (ScanStats, error) {
+	var st ScanStats
+	files, err := s.Files(q.Accounts, q.From, q.To)
+	if err != nil {
+		return st, err
+	}
+	st.Files = len(files)
+	buf := make([]T, 1024)
+	for _, path := range files {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		if err := scanFile(ctx, path, q, buf, &st, fn); err != nil {
+			return st, fmt.Errorf("read %s: %w", path, err)
+		}
+	}
+	return st, nil
+}
+
+func scanFile[T any](ctx context.Context, path string, q Query, buf []T, st *ScanStats, fn func([]T) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	pf, err := parquet.OpenFile(f, info.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	if err != nil {
+		return err
+	}
+	principalCol := leafIndex(pf, columns.PrincipalARN)
+	timeCol := leafIndex(pf, columns.EventTime)
+	for i, rg := range pf.RowGroups() {
+		st.RowGroups++
+		if !keepRowGroup(rg, principalCol, timeCol, q) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		st.RowGroupsRead++
+		for _, c := range pf.Metadata().RowGroups[i].Columns {
+			st.CompressedRead += c.MetaData.TotalCompressedSize
+		}
+		r := parquet.NewGenericRowGroupReader[T](rg)
+		for {
+			n, err := r.Read(buf)
+			if n > 0 {
+				st.RowsRead += int64(n)
+				if ferr := fn(buf[:n]); ferr != nil {
+					r.Close()
+					return ferr
+				}
+			}
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				r.Close()
+				return err
+			}
+		}
+		if err := r.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func leafIndex(pf *parquet.File, name string) int {
+	if leaf, ok := pf.Schema().Lookup(name); ok {
+		return leaf.ColumnIndex
+	}
+	return -1
+}
+
+// keepRowGroup decides from column statistics whether a row group can hold
+// rows that q wants.
+func keepRowGroup(rg parquet.RowGroup, principalCol, timeCol int, q Query) bool {
+	chunks := rg.ColumnChunks()
+	if len(q.Principals) > 0 && principalCol >= 0 {
+		if c, ok := chunks[principalCol].(*parquet.FileColumnChunk); ok {
+			if lo, hi, ok := c.Bounds(); ok && !lo.IsNull() && !hi.IsNull() {
+				min, max := string(lo.ByteArray()), string(hi.ByteArray())
+				if !slices.ContainsFunc(q.Principals, func(p string) bool { return p >= min && p <= max }) {
+					return false
+				}
+			}
+		}
+	}
+	if (!q.From.IsZero() || !q.To.IsZero()) && timeCol >= 0 {
+		if c, ok := chunks[timeCol].(*parquet.FileColumnChunk); ok {
+			if lo, hi, ok := c.Bounds(); ok && !lo.IsNull() && !hi.IsNull() {
+				if !q.From.IsZero() && hi.Int64() < q.From.UnixMilli() {
+					return false
+				}
+				if !q.To.IsZero() && lo.Int64() > q.To.UnixMilli() {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// EventIDs returns the dedup keys of every committed row in partition p, so
+// that an ingest run drops events the dataset already holds (overlapping
+// organization and account trails deliver the same eventID twice).
+func (s *Store) EventIDs(ctx context.Context, p Partition) (map[[16]byte]struct{}, error) {
+	ids := map[[16]byte]struct{}{}
+	d, err := time.Parse("2006-01-02", p.Date)
+	if err != nil {
+		return nil, err
+	}
+	q := Query{Accounts: []string{p.Account}, From: d, To: d.Add(24*time.Hour - time.Millisecond)}
+	type row struct {
+		EventID string `parquet:"event_id"`
+	}
+	_, err = Scan(ctx, s, q, func(rows []row) error {
+		for _, r := range rows {
+			ids[IDKey(r.EventID)] = struct{}{}
+		}
+		return nil
+	})
+	return ids, err
+}
