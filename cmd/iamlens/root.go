@@ -41,6 +41,8 @@ iamlens only reads AWS. It never prints secrets.`,
 	// One line per command; each lives in its own file as newXCmd → xOptions → runX.
 	root.AddCommand(
 		newIngestCmd(env, g),
+		newPrincipalsCmd(env, g),
+		newExplainCmd(env, g),
 	)
 	return root
 }

@@ -22,87 +22,277 @@ const (
 	KindUnknown           = "unknown"
 )
 
+// Kinds lists every principal kind, in the order reports show them.
+var Kinds = []string{
+	KindIAMUser, KindRole, KindSSORole, KindServiceLinkedRole, KindRoot,
+	KindFederatedUser, KindWebIdentity, KindSAML, KindAWSService,
+	KindAWSAccount, KindIdentityCenter, KindUnknown,
+}
+
 // Principal is the stable identity behind one record's userIdentity block.
+//
+// Its strings alias the record's bytes (gjson does not copy): copy them
+// before the record's buffer is reused.
 type Principal struct {
-	// ARN is the stable identity: the IAM user ARN, the role ARN with its path
-	// for assumed-role sessions (from the session issuer), the root ARN, the
-	// federated-user ARN, the service principal name ("ec2.amazonaws.com")
-	// for AWS services, and "" when the record names nobody.
+	// ARN is the stable identity, the key every report groups by:
+	//   - IAM user: the user ARN (with its path when the record has it);
+	//   - assumed-role session: the role ARN with its path, from
+	//     sessionContext.sessionIssuer.arn, else rebuilt from the session ARN
+	//     without a path;
+	//   - root: arn:<partition>:iam::<account>:root;
+	//   - federated user (GetFederationToken): the federated-user ARN
+	//     arn:aws:sts::<account>:federated-user/<name>; the IAM user that
+	//     issued it is in Issuer;
+	//   - AWS service: the service principal ("ec2.amazonaws.com") from invokedBy,
+	//     or the event source of an AwsServiceEvent without userIdentity;
+	//   - another account (AWSAccount): that account's root ARN;
+	//   - web identity and SAML users: "web-identity:<provider>:<user>" and
+	//     "saml:<provider>:<user>" (they are not IAM principals);
+	//   - Identity Center user: arn:<partition>:identitystore:::user/<userId>;
+	//   - "" when the record names nobody.
 	ARN string
 	// Kind is one of the Kind* constants.
 	Kind string
-	// Account is the principal's own account (not the recipient's).
+	// Account is the principal's own account (not the recipient's); "" when
+	// the record does not say.
 	Account string
 	// SessionName is the role session name or federated user name.
 	SessionName string
+
+	// InvokedBy is the AWS service that made the call on the principal's
+	// behalf ("cloudformation.amazonaws.com", "AWS Internal"), "" for a
+	// direct call. For KindAWSService it equals ARN.
+	InvokedBy string
+	// Issuer is the identity that issued the session: the IAM user behind a
+	// federated user. For roles it equals ARN and is left empty.
+	Issuer string
+	// PermissionSet is the IAM Identity Center permission-set name of an
+	// sso-role ("AdministratorAccess" for AWSReservedSSO_AdministratorAccess_0123456789abcdef).
+	PermissionSet string
+	// IdentityProvider is the web-identity or SAML provider of a WebIdentityUser or
+	// SAMLUser, or of an assumed-role session created by
+	// AssumeRoleWithWebIdentity (sessionContext.webIdFederationData.federatedProvider).
+	IdentityProvider string
+	// TargetRole is, for a WebIdentityUser or SAMLUser calling
+	// AssumeRoleWithWebIdentity or AssumeRoleWithSAML, the role being assumed
+	// (requestParameters.roleArn): the principal of every later call of that
+	// session. Set only when the Context carries it.
+	TargetRole string
+}
+
+// Context is what ResolveWith may use from the rest of the record. Every
+// field is optional; the zero value makes ResolveWith equal ResolvePrincipal.
+type Context struct {
+	RecipientAccount string // recipientAccountId
+	EventType        string // eventType: "AwsServiceEvent" names a service without userIdentity
+	EventSource      string // eventSource
+	Region           string // awsRegion: picks the partition when no ARN says it
+	RoleARN          string // requestParameters.roleArn of an AssumeRole* call
 }
 
 // ResolvePrincipal names the caller of one record from its userIdentity
-// value (which may not exist).
+// value (which may not exist). ResolveWith names more callers when the rest
+// of the record is at hand.
 func ResolvePrincipal(ui gjson.Result) Principal {
-	if !ui.Exists() {
+	return ResolveWith(ui, Context{})
+}
+
+// ResolveRecord is ResolveWith over a whole record.
+func ResolveRecord(rec gjson.Result) Principal {
+	var fields [6]gjson.Result
+	rec.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "userIdentity":
+			fields[0] = v
+		case "recipientAccountId":
+			fields[1] = v
+		case "eventType":
+			fields[2] = v
+		case "eventSource":
+			fields[3] = v
+		case "awsRegion":
+			fields[4] = v
+		case "requestParameters":
+			fields[5] = v
+		}
+		return true
+	})
+	return ResolveWith(fields[0], Context{
+		RecipientAccount: fields[1].Str,
+		EventType:        fields[2].Str,
+		EventSource:      fields[3].Str,
+		Region:           fields[4].Str,
+		RoleARN:          fields[5].Get("roleArn").Str,
+	})
+}
+
+// ResolveWith names the caller of one record from its userIdentity value
+// and what c says of the rest of the record.
+func ResolveWith(ui gjson.Result, c Context) Principal {
+	if !ui.IsObject() || isEmptyObject(ui) {
+		// AwsServiceEvent records may have no userIdentity at all: the
+		// service that emitted the event is the actor.
+		if c.EventType == "AwsServiceEvent" && c.EventSource != "" {
+			return Principal{ARN: c.EventSource, Kind: KindAWSService, InvokedBy: c.EventSource}
+		}
 		return Principal{Kind: KindUnknown}
 	}
 	typ := ui.Get("type").Str
 	arn := ui.Get("arn").Str
 	acct := ui.Get("accountId").Str
-	p := Principal{Account: acct}
+	p := Principal{Account: acct, InvokedBy: ui.Get("invokedBy").Str}
+	partition := partitionOf(arn, c.Region)
 	switch typ {
 	case "IAMUser":
 		p.ARN, p.Kind = arn, KindIAMUser
+		if p.ARN == "" && acct != "" {
+			// Console sign-in events (CheckMfa, ConsoleLogin failures) name
+			// the user but carry no ARN; the user's path is then unknown.
+			if name := ui.Get("userName").Str; name != "" {
+				p.ARN = "arn:" + partition + ":iam::" + acct + ":user/" + name
+			}
+		}
 	case "Root":
 		p.ARN, p.Kind = arn, KindRoot
-		if p.ARN == "" && acct != "" {
-			p.ARN = "arn:aws:iam::" + acct + ":root"
+		if p.Account == "" {
+			p.Account = accountOfARN(arn)
+		}
+		if p.Account == "" {
+			// The root user only ever acts in its own account.
+			p.Account = c.RecipientAccount
+		}
+		if p.ARN == "" && p.Account != "" {
+			p.ARN = "arn:" + partition + ":iam::" + p.Account + ":root"
 		}
 	case "AssumedRole":
-		issuer := ui.Get("sessionContext.sessionIssuer.arn").Str
-		p.ARN = issuer
+		issuer := ui.Get("sessionContext.sessionIssuer")
+		p.ARN = issuer.Get("arn").Str
 		if p.ARN == "" {
 			p.ARN = roleFromSessionARN(arn)
 		}
+		if p.Account == "" {
+			p.Account = firstNonEmpty(issuer.Get("accountId").Str, accountOfARN(p.ARN))
+		}
 		p.SessionName = sessionFromARN(arn)
 		p.Kind = roleKind(p.ARN)
+		if p.Kind == KindSSORole {
+			p.PermissionSet = PermissionSetName(p.ARN)
+		}
+		p.IdentityProvider = ui.Get("sessionContext.webIdFederationData.federatedProvider").Str
 	case "FederatedUser":
+		// Decision: the federated-user ARN is the principal (each name is a
+		// distinct set of sessions with its own session policy); the IAM
+		// user that called GetFederationToken, whose policy bounds them, is
+		// kept in Issuer.
 		p.ARN, p.Kind = arn, KindFederatedUser
 		p.SessionName = sessionFromARN(arn)
+		p.Issuer = ui.Get("sessionContext.sessionIssuer.arn").Str
+		if p.ARN == "" && acct != "" {
+			if name, ok := strings.CutPrefix(ui.Get("principalId").Str, acct+":"); ok && name != "" {
+				p.ARN = "arn:" + partition + ":sts::" + acct + ":federated-user/" + name
+				p.SessionName = name
+			}
+		}
 	case "WebIdentityUser":
 		p.Kind = KindWebIdentity
-		p.ARN = "web-identity:" + ui.Get("identityProvider").Str + ":" + ui.Get("userName").Str
+		p.IdentityProvider = ui.Get("identityProvider").Str
+		p.ARN = "web-identity:" + p.IdentityProvider + ":" + ui.Get("userName").Str
+		p.TargetRole = c.RoleARN
 	case "SAMLUser":
 		p.Kind = KindSAML
-		p.ARN = "saml:" + ui.Get("identityProvider").Str + ":" + ui.Get("userName").Str
+		p.IdentityProvider = ui.Get("identityProvider").Str
+		p.ARN = "saml:" + p.IdentityProvider + ":" + ui.Get("userName").Str
+		p.TargetRole = c.RoleARN
 	case "AWSService":
 		p.Kind = KindAWSService
-		p.ARN = ui.Get("invokedBy").Str
+		p.ARN = p.InvokedBy
+		if p.ARN == "" && c.EventSource != "" {
+			p.ARN, p.InvokedBy = c.EventSource, c.EventSource
+		}
 	case "AWSAccount":
+		// Another account's principal: CloudTrail gives only its account and
+		// unique ID ("AIDA…" for a user, "AROA…:session" for a role session,
+		// in principalId), so the account is the most exact name there is.
 		p.Kind = KindAWSAccount
 		p.ARN = arn
 		if p.ARN == "" && acct != "" {
-			p.ARN = "arn:aws:iam::" + acct + ":root"
+			p.ARN = "arn:" + partition + ":iam::" + acct + ":root"
+		}
+		if _, s, ok := strings.Cut(ui.Get("principalId").Str, ":"); ok {
+			p.SessionName = s
 		}
 	case "IdentityCenterUser":
 		p.Kind = KindIdentityCenter
-		p.ARN = "identity-center:" + ui.Get("onBehalfOf.userId").Str
+		obo := ui.Get("onBehalfOf")
+		if store := obo.Get("identityStoreArn").Str; store != "" {
+			partition = partitionOf(store, c.Region)
+		}
+		if id := obo.Get("userId").Str; id != "" {
+			p.ARN = "arn:" + partition + ":identitystore:::user/" + id
+		}
 	default:
+		// "Unknown" (older Identity Center sign-ins) and records with no
+		// type: a service acting alone (AwsServiceEvent with only accountId
+		// and invokedBy) is an AWS service; anything else names nobody
+		// we can trust.
 		p.Kind = KindUnknown
 		p.ARN = arn
+		if typ == "" && arn == "" && p.InvokedBy != "" {
+			p.Kind, p.ARN = KindAWSService, p.InvokedBy
+		}
 	}
 	return p
 }
 
+// IsCrossAccount reports whether a principal of principalAccount called into
+// recipientAccount, a different account. Either being unknown ("") is not
+// cross-account.
+func IsCrossAccount(principalAccount, recipientAccount string) bool {
+	return principalAccount != "" && recipientAccount != "" && principalAccount != recipientAccount
+}
+
 // roleKind labels a role ARN: Identity Center permission-set roles live under
 // /aws-reserved/sso.amazonaws.com/ and are named AWSReservedSSO_*;
-// service-linked roles live under /aws-service-role/.
+// service-linked roles live under /aws-service-role/ and are named
+// AWSServiceRoleFor* (the name alone decides when the path was lost).
 func roleKind(roleARN string) string {
 	switch {
 	case strings.Contains(roleARN, ":role/aws-reserved/sso.amazonaws.com/") || strings.Contains(roleARN, "/AWSReservedSSO_"):
 		return KindSSORole
-	case strings.Contains(roleARN, ":role/aws-service-role/"):
+	case strings.Contains(roleARN, ":role/aws-service-role/") || strings.Contains(roleARN, ":role/AWSServiceRoleFor"):
 		return KindServiceLinkedRole
 	default:
 		return KindRole
 	}
+}
+
+// PermissionSetName derives the Identity Center permission-set name from a
+// role ARN (or session ARN) whose role is AWSReservedSSO_<name>_<16 hex>;
+// "" when the role is not a permission-set role. Permission-set names may
+// contain underscores, so only a trailing 16-hex-digit suffix is removed.
+func PermissionSetName(roleARN string) string {
+	i := strings.Index(roleARN, "AWSReservedSSO_")
+	if i < 0 {
+		return ""
+	}
+	name := roleARN[i+len("AWSReservedSSO_"):]
+	if j := strings.IndexByte(name, '/'); j >= 0 {
+		name = name[:j]
+	}
+	if k := strings.LastIndexByte(name, '_'); k >= 0 && isHex(name[k+1:]) && len(name)-k-1 == 16 {
+		name = name[:k]
+	}
+	return name
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // roleFromSessionARN turns arn:aws:sts::123:assumed-role/Name/session into
@@ -125,5 +315,56 @@ func sessionFromARN(arn string) string {
 	if i < 0 || !(strings.Contains(arn, ":assumed-role/") || strings.Contains(arn, ":federated-user/")) {
 		return ""
 	}
+	if strings.Contains(arn, ":assumed-role/") && strings.Count(arn[strings.Index(arn, ":assumed-role/"):], "/") < 2 {
+		return "" // arn:aws:sts::1:assumed-role/Name has no session part
+	}
 	return arn[i+1:]
+}
+
+// accountOfARN returns the account field of an ARN, "" if there is none.
+func accountOfARN(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" {
+		return ""
+	}
+	return parts[4]
+}
+
+// partitionOf returns the partition of arn, else the one the region belongs
+// to (cn-* is aws-cn, us-gov-* is aws-us-gov), else "aws".
+func partitionOf(arn, region string) string {
+	if rest, ok := strings.CutPrefix(arn, "arn:"); ok {
+		if p, _, ok := strings.Cut(rest, ":"); ok && p != "" {
+			return p
+		}
+	}
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	case strings.HasPrefix(region, "us-iso-"):
+		return "aws-iso"
+	case strings.HasPrefix(region, "us-isob-"):
+		return "aws-iso-b"
+	}
+	return "aws"
+}
+
+func isEmptyObject(v gjson.Result) bool {
+	empty := true
+	v.ForEach(func(_, _ gjson.Result) bool {
+		empty = false
+		return false
+	})
+	return empty
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
 }

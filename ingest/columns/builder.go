@@ -156,7 +156,7 @@ func (b *Builder) Append(rec gjson.Result, sourceObject string) (Row, error) {
 		return Row{}, ErrNoEventTime
 	}
 	ui := f[fUserIdentity]
-	p := cloudtrail.ResolvePrincipal(ui)
+	p := cloudtrail.ResolveWith(ui, cloudtrail.Context{RecipientAccount: f[fRecipient].Str, EventType: f[fEventType].Str, EventSource: f[fEventSource].Str, Region: f[fRegion].Str})
 
 	b.str[colEventID].Append(id)
 	b.ts.Append(arrow.Timestamp(t.UnixMilli()))

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/iamlens/iamlens/analyzer"
+	"github.com/iamlens/iamlens/ingest/cloudtrail"
+	"github.com/iamlens/iamlens/ingest/store"
+)
+
+type principalsOptions struct {
+	Store    string
+	Format   string
+	Sort     string
+	Accounts []string
+	Kinds    []string
+	From, To string
+	Stdout   io.Writer
+}
+
+func newPrincipalsCmd(env *cmdEnv, g *globalOptions) *cobra.Command {
+	o := &principalsOptions{}
+	cmd := &cobra.Command{
+		Use:   "principals",
+		Short: "List who appears in the dataset, with event counts and first and last seen",
+		Long: `List every principal in the dataset under --store: IAM users, roles (assumed-role
+sessions collapse to the role ARN with its path), IAM Identity Center
+permission-set roles, service-linked roles, root, federated users, AWS services,
+other accounts, web-identity and SAML users. Each line shows the events and
+errors of the principal, when it was first and last seen, the accounts it
+called into, and whether any call crossed into another account.`,
+		Example: `  iamlens principals
+  iamlens principals --kind role,sso-role --sort events
+  iamlens principals --account 123456789012 --from 2026-11-01 --to 2026-11-07 --format json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Store = g.Store
+			o.Stdout = env.Stdout
+			return runPrincipals(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&o.Accounts, "account", nil, "only events in these accounts (repeatable, comma-separated)")
+	f.StringSliceVar(&o.Kinds, "kind", nil, "only these kinds: "+strings.Join(cloudtrail.Kinds, ", "))
+	f.StringVar(&o.From, "from", "", "first day, YYYY-MM-DD (or RFC 3339)")
+	f.StringVar(&o.To, "to", "", "last day, YYYY-MM-DD, inclusive (or RFC 3339)")
+	f.StringVar(&o.Sort, "sort", "arn", "order: arn, events (most first) or last-seen (most recent first)")
+	f.StringVar(&o.Format, "format", "table", "output format: table or json")
+	return cmd
+}
+
+func runPrincipals(ctx context.Context, o *principalsOptions) error {
+	if o.Format != "table" && o.Format != "json" {
+		return usageErrorf("", "--format must be table or json, not %q", o.Format)
+	}
+	from, to, err := parseRange(o.From, o.To)
+	if err != nil {
+		return err
+	}
+	opts := analyzer.PrincipalOptions{Accounts: o.Accounts, Kinds: o.Kinds, From: from, To: to}
+	if err := opts.Validate(); err != nil {
+		return usageErrorf("", "--kind: %v", err)
+	}
+	if err := analyzer.SortPrincipals(nil, o.Sort); err != nil {
+		return usageErrorf("", "--sort: %v", err)
+	}
+	st, err := openStoreForRead(o.Store)
+	if err != nil {
+		return err
+	}
+	l := analyzer.NewPrincipalLister(opts)
+	q := store.Query{Accounts: o.Accounts, From: from, To: to}
+	if _, err := store.Scan(ctx, st, q, func(rows []analyzer.PrincipalRow) error {
+		l.Add(rows)
+		return nil
+	}); err != nil {
+		return err
+	}
+	sums := l.Summaries()
+	if err := analyzer.SortPrincipals(sums, o.Sort); err != nil {
+		return err
+	}
+	if o.Format == "json" {
+		return writePrincipalsJSON(o.Stdout, sums)
+	}
+	return writePrincipalsTable(o.Stdout, sums)
+}
+
+// openStoreForRead opens an existing store that holds committed events;
+// otherwise it returns store.ErrEmpty (wrapped) without creating anything.
+func openStoreForRead(root string) (*store.Store, error) {
+	if _, err := os.Stat(root); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %w", root, store.ErrEmpty)
+	}
+	st, err := store.Open(root)
+	if err != nil {
+		return nil, err
+	}
+	files, err := st.Files(nil, time.Time{}, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%s: %w", root, store.ErrEmpty)
+	}
+	return st, nil
+}
+
+// parseRange parses --from and --to; a bare --to day includes that whole day.
+func parseRange(fromS, toS string) (from, to time.Time, err error) {
+	if from, err = parseDay(fromS); err != nil {
+		return from, to, usageErrorf("", "--from: %v", err)
+	}
+	if to, err = parseDay(toS); err != nil {
+		return from, to, usageErrorf("", "--to: %v", err)
+	}
+	if len(toS) == len("2006-01-02") {
+		to = to.Add(24*time.Hour - time.Millisecond)
+	}
+	if !from.IsZero() && !to.IsZero() && to.Before(from) {
+		return from, to, usageErrorf("", "--to %s is before --from %s", toS, fromS)
+	}
+	return from, to, nil
+}
+
+// principalName shows a principal for people; events that name nobody are
+// grouped under "(unnamed)".
+func principalName(arn string) string {
+	if arn == "" {
+		return "(unnamed)"
+	}
+	return arn
+}
+
+func writePrincipalsTable(w io.Writer, sums []analyzer.PrincipalSummary) error {
+	if len(sums) == 0 {
+		_, err := fmt.Fprintln(w, "no events match the filters")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PRINCIPAL\tKIND\tEVENTS\tERRORS\tFIRST SEEN\tLAST SEEN\tACCOUNTS\tCROSS-ACCOUNT")
+	for _, s := range sums {
+		kind := s.Kind
+		if s.PermissionSet != "" {
+			kind += " (" + s.PermissionSet + ")"
+		}
+		cross := "-"
+		if s.CrossAccount() {
+			cross = fmt.Sprintf("yes (%d)", s.CrossAccountEvents)
+		}
+		accts := strings.Join(s.Accounts, ",")
+		if accts == "" {
+			accts = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\n", principalName(s.ARN), kind, s.Events, s.Errors,
+			s.FirstSeen.Format(time.RFC3339), s.LastSeen.Format(time.RFC3339), accts, cross)
+	}
+	return tw.Flush()
+}
+
+type principalJSON struct {
+	analyzer.PrincipalSummary
+	CrossAccount bool `json:"cross_account"`
+}
+
+func writePrincipalsJSON(w io.Writer, sums []analyzer.PrincipalSummary) error {
+	out := make([]principalJSON, len(sums))
+	for i, s := range sums {
+		out[i] = principalJSON{PrincipalSummary: s, CrossAccount: s.CrossAccount()}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

@@ -1,0 +1,73 @@
+package actionmap
+
+import (
+	"strings"
+
+	"github.com/tidwall/gjson"
+)
+
+// CallFromRecord builds the Call of one raw CloudTrail record (an element of
+// a log file's Records array). Fields the record lacks stay empty, and so
+// does a requestParameters that is null. The strings are copied, so the
+// Call outlives the record's buffer.
+//
+// The dataset's columns of the same names hold the same values, so a Call
+// built from a stored row equals the one built here from the record.
+func CallFromRecord(rec gjson.Result) Call {
+	var c Call
+	var ui, req, res gjson.Result
+	rec.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "eventSource":
+			c.EventSource = strings.Clone(v.Str)
+		case "eventName":
+			c.EventName = strings.Clone(v.Str)
+		case "eventType":
+			c.EventType = strings.Clone(v.Str)
+		case "eventCategory":
+			c.EventCategory = strings.Clone(v.Str)
+		case "awsRegion":
+			c.AWSRegion = strings.Clone(v.Str)
+		case "recipientAccountId":
+			c.RecipientAccount = strings.Clone(v.Str)
+		case "errorCode":
+			c.ErrorCode = strings.Clone(v.Str)
+		case "errorMessage":
+			c.ErrorMessage = strings.Clone(v.Str)
+		case "userIdentity":
+			ui = v
+		case "requestParameters":
+			req = v
+		case "resources":
+			res = v
+		}
+		return true
+	})
+	c.PrincipalAccount = strings.Clone(ui.Get("accountId").Str)
+	c.UserIdentityARN = strings.Clone(ui.Get("arn").Str)
+	if req.IsObject() {
+		c.RequestParameters = strings.Clone(req.Raw)
+	}
+	if res.IsArray() {
+		res.ForEach(func(_, r gjson.Result) bool {
+			c.Resources = append(c.Resources, Resource{
+				ARN:       strings.Clone(firstOf(r, "ARN", "arn")),
+				Type:      strings.Clone(r.Get("type").Str),
+				AccountID: strings.Clone(r.Get("accountId").Str),
+			})
+			return true
+		})
+	}
+	return c
+}
+
+// firstOf returns the first of the keys that r has: CloudTrail spells the
+// resources element's ARN "ARN", some exporters "arn".
+func firstOf(r gjson.Result, keys ...string) string {
+	for _, k := range keys {
+		if v := r.Get(k); v.Exists() {
+			return v.Str
+		}
+	}
+	return ""
+}
