@@ -13,19 +13,11 @@ import (
 	"time"
 )
 
-// The -update flag rewrites golden files. It is registered here unless
-// another test file of the package already did (package-level flag vars run
-// before init functions).
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files")
-	}
-}
+// update rewrites the golden files of this package's tests:
+// go test ./cmd/iamlens -update
+var update = flag.Bool("update", false, "rewrite golden files")
 
-func updateGoldens() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
+func updateGoldens() bool { return *update }
 
 // checkGolden compares got with testdata/<name> at the repository root.
 func checkGolden(t *testing.T, name string, got []byte) {
