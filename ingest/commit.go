@@ -106,6 +106,9 @@ func (c *committer) flush(ctx context.Context) error {
 	if len(c.pending) == 0 {
 		return nil
 	}
+	if err := ctx.Err(); err != nil {
+		return err // releaseAll frees the pending records
+	}
 	c.seq++
 	batchID := fmt.Sprintf("%s_%04d", c.runID, c.seq)
 	batch := c.pending

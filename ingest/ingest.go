@@ -260,6 +260,14 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 	})
 
 	err = g.Wait()
+	// After an error, files decoded but never committed may still sit in the
+	// channel; release their Arrow memory. The channel closes once every
+	// worker has returned, which g.Wait guarantees is about to happen.
+	for res := range results {
+		if res.rec != nil {
+			res.rec.Release()
+		}
+	}
 	stats.Source = fmt.Sprint(src)
 	elapsed := opts.Now().Sub(start)
 	stats.Seconds = elapsed.Seconds()

@@ -1,0 +1,456 @@
+package ingest_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/apache/arrow/go/v15/parquet/file"
+	"github.com/apache/arrow/go/v15/parquet/pqarrow"
+
+	"github.com/iamlens/iamlens/ingest"
+	"github.com/iamlens/iamlens/ingest/ingesttest"
+	"github.com/iamlens/iamlens/ingest/source"
+	"github.com/iamlens/iamlens/ingest/store"
+)
+
+// fullRow reads every column with parquet-go.
+type fullRow struct {
+	EventID          string     `parquet:"event_id"`
+	EventTime        int64      `parquet:"event_time"`
+	EventSource      string     `parquet:"event_source,optional"`
+	EventName        string     `parquet:"event_name,optional"`
+	AWSRegion        string     `parquet:"aws_region,optional"`
+	SourceIP         string     `parquet:"source_ip,optional"`
+	UserAgent        string     `parquet:"user_agent,optional"`
+	IdentityType     string     `parquet:"identity_type,optional"`
+	PrincipalARN     string     `parquet:"principal_arn,optional"`
+	UserIdentityARN  string     `parquet:"user_identity_arn,optional"`
+	AccessKeyID      string     `parquet:"access_key_id,optional"`
+	RecipientAccount string     `parquet:"recipient_account,optional"`
+	InvokedBy        string     `parquet:"invoked_by,optional"`
+	MFA              *bool      `parquet:"mfa_authenticated,optional"`
+	ErrorCode        string     `parquet:"error_code,optional"`
+	ErrorMessage     string     `parquet:"error_message,optional"`
+	ReadOnly         *bool      `parquet:"read_only,optional"`
+	EventType        string     `parquet:"event_type,optional"`
+	EventCategory    string     `parquet:"event_category,optional"`
+	Management       *bool      `parquet:"management_event,optional"`
+	VPCE             string     `parquet:"vpc_endpoint_id,optional"`
+	Request          *string    `parquet:"request_parameters,optional"`
+	Additional       *string    `parquet:"additional_event_data,optional"`
+	Resources        []resource `parquet:"resources,optional,list"`
+	TLSVersion       string     `parquet:"tls_version,optional"`
+	SourceObject     string     `parquet:"source_object,optional"`
+}
+
+type resource struct {
+	ARN     string `parquet:"arn,optional"`
+	Type    string `parquet:"type,optional"`
+	Account string `parquet:"account_id,optional"`
+}
+
+func readAll(t *testing.T, st *store.Store) []fullRow {
+	t.Helper()
+	var rows []fullRow
+	_, err := store.Scan(context.Background(), st, store.Query{}, func(batch []fullRow) error {
+		for _, r := range batch {
+			// copy the slices: the batch is reused
+			r.Resources = append([]resource(nil), r.Resources...)
+			rows = append(rows, r)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func runIngest(t *testing.T, src ingest.Source, st *store.Store, opts ingest.Options) ingest.Stats {
+	t.Helper()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	opts.Mem = mem
+	stats, err := ingest.Run(context.Background(), src, st, opts)
+	if err != nil {
+		t.Fatalf("ingest: %v", err)
+	}
+	mem.AssertSize(t, 0)
+	return stats
+}
+
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// sourceRecord is one record of the source JSON, parsed independently.
+type sourceRecord struct {
+	EventID      string `json:"eventID"`
+	EventTime    string `json:"eventTime"`
+	EventSource  string `json:"eventSource"`
+	EventName    string `json:"eventName"`
+	AWSRegion    string `json:"awsRegion"`
+	SourceIP     string `json:"sourceIPAddress"`
+	UserAgent    string `json:"userAgent"`
+	ErrorCode    string `json:"errorCode"`
+	ErrorMessage string `json:"errorMessage"`
+	ReadOnly     *bool  `json:"readOnly"`
+	EventType    string `json:"eventType"`
+	Category     string `json:"eventCategory"`
+	Management   *bool  `json:"managementEvent"`
+	VPCE         string `json:"vpcEndpointId"`
+	Recipient    string `json:"recipientAccountId"`
+	UserIdentity *struct {
+		Type        string `json:"type"`
+		ARN         string `json:"arn"`
+		AccessKeyID string `json:"accessKeyId"`
+		InvokedBy   string `json:"invokedBy"`
+		Session     *struct {
+			Attributes struct {
+				MFA string `json:"mfaAuthenticated"`
+			} `json:"attributes"`
+		} `json:"sessionContext"`
+	} `json:"userIdentity"`
+	Request    json.RawMessage `json:"requestParameters"`
+	Additional json.RawMessage `json:"additionalEventData"`
+	Resources  []struct {
+		ARN     string `json:"ARN"`
+		Type    string `json:"type"`
+		Account string `json:"accountId"`
+	} `json:"resources"`
+	TLS *struct {
+		Version string `json:"tlsVersion"`
+	} `json:"tlsDetails"`
+	file string
+}
+
+func readSource(t *testing.T, root string) map[string]sourceRecord {
+	t.Helper()
+	out := map[string]sourceRecord{}
+	err := filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() || !strings.HasSuffix(p, ".json.gz") {
+			return err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		gz, err := gzip.NewReader(f)
+		if err != nil {
+			return err
+		}
+		var doc struct{ Records []sourceRecord }
+		if err := json.NewDecoder(gz).Decode(&doc); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		for _, r := range doc.Records {
+			r.file = p
+			out[r.EventID] = r
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func jsonEqual(t *testing.T, a, b string) bool {
+	t.Helper()
+	var x, y any
+	if err := json.Unmarshal([]byte(a), &x); err != nil {
+		return false
+	}
+	if err := json.Unmarshal([]byte(b), &y); err != nil {
+		return false
+	}
+	xb, _ := json.Marshal(x)
+	yb, _ := json.Marshal(y)
+	return bytes.Equal(xb, yb)
+}
+
+func optBool(s *bool) string {
+	if s == nil {
+		return "null"
+	}
+	return fmt.Sprint(*s)
+}
+
+// TestInvictus ingests the 55 real invictus-ir files and checks every row
+// against the source JSON, read back with parquet-go, and the row count and
+// a column sample with Arrow's own Parquet reader.
+func TestInvictus(t *testing.T) {
+	root := ingesttest.Invictus(t)
+	src, err := source.NewDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := openStore(t)
+	stats := runIngest(t, src, st, ingest.Options{})
+	if stats.ObjectsRead != 55 || stats.Records != 2900 || stats.RowsWritten != 2900 {
+		t.Fatalf("objects %d records %d rows %d, want 55/2900/2900", stats.ObjectsRead, stats.Records, stats.RowsWritten)
+	}
+	want := readSource(t, root)
+	if len(want) != 2900 {
+		t.Fatalf("source has %d distinct event IDs", len(want))
+	}
+	rows := readAll(t, st)
+	if len(rows) != 2900 {
+		t.Fatalf("parquet-go read %d rows, want 2900", len(rows))
+	}
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if seen[r.EventID] {
+			t.Fatalf("duplicate %s", r.EventID)
+		}
+		seen[r.EventID] = true
+		s, ok := want[r.EventID]
+		if !ok {
+			t.Fatalf("row %s not in source", r.EventID)
+		}
+		wantTime, _ := time.Parse(time.RFC3339, s.EventTime)
+		check := func(col, got, want string) {
+			t.Helper()
+			if got != want {
+				t.Errorf("%s %s: got %q, want %q", r.EventID, col, got, want)
+			}
+		}
+		check("event_time", fmt.Sprint(r.EventTime), fmt.Sprint(wantTime.UnixMilli()))
+		check("event_source", r.EventSource, s.EventSource)
+		check("event_name", r.EventName, s.EventName)
+		check("aws_region", r.AWSRegion, s.AWSRegion)
+		check("source_ip", r.SourceIP, s.SourceIP)
+		check("user_agent", r.UserAgent, s.UserAgent)
+		check("error_code", r.ErrorCode, s.ErrorCode)
+		check("error_message", r.ErrorMessage, s.ErrorMessage)
+		check("read_only", optBool(r.ReadOnly), optBool(s.ReadOnly))
+		check("management_event", optBool(r.Management), optBool(s.Management))
+		check("event_type", r.EventType, s.EventType)
+		check("event_category", r.EventCategory, s.Category)
+		check("vpc_endpoint_id", r.VPCE, s.VPCE)
+		check("recipient_account", r.RecipientAccount, s.Recipient)
+		check("source_object", r.SourceObject, s.file)
+		if s.UserIdentity != nil {
+			check("identity_type", r.IdentityType, s.UserIdentity.Type)
+			check("user_identity_arn", r.UserIdentityARN, s.UserIdentity.ARN)
+			check("access_key_id", r.AccessKeyID, s.UserIdentity.AccessKeyID)
+			check("invoked_by", r.InvokedBy, s.UserIdentity.InvokedBy)
+			mfa := "null"
+			if s.UserIdentity.Session != nil && s.UserIdentity.Session.Attributes.MFA != "" {
+				mfa = s.UserIdentity.Session.Attributes.MFA
+			}
+			check("mfa_authenticated", optBool(r.MFA), mfa)
+		}
+		tls := ""
+		if s.TLS != nil {
+			tls = s.TLS.Version
+		}
+		check("tls_version", r.TLSVersion, tls)
+		if len(s.Request) > 0 && string(s.Request) != "null" {
+			if r.Request == nil || !jsonEqual(t, *r.Request, string(s.Request)) {
+				t.Errorf("%s request_parameters differ", r.EventID)
+			}
+		} else if r.Request != nil {
+			t.Errorf("%s request_parameters: got %q, want null", r.EventID, *r.Request)
+		}
+		if len(s.Additional) > 0 && string(s.Additional) != "null" {
+			if r.Additional == nil || !jsonEqual(t, *r.Additional, string(s.Additional)) {
+				t.Errorf("%s additional_event_data differ", r.EventID)
+			}
+		}
+		if len(r.Resources) != len(s.Resources) {
+			t.Errorf("%s resources: got %d, want %d", r.EventID, len(r.Resources), len(s.Resources))
+		} else {
+			for i := range s.Resources {
+				got := r.Resources[i]
+				if got.ARN != s.Resources[i].ARN || got.Type != s.Resources[i].Type || got.Account != s.Resources[i].Account {
+					t.Errorf("%s resource %d: got %+v, want %+v", r.EventID, i, got, s.Resources[i])
+				}
+			}
+		}
+	}
+
+	// The other library: Arrow's pqarrow reads the same files.
+	files, err := st.Files(nil, time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var arrowRows int64
+	ids := map[string]bool{}
+	for _, f := range files {
+		tbl := readArrowTable(t, f)
+		arrowRows += tbl.NumRows()
+		col := tbl.Column(tbl.Schema().FieldIndices("event_id")[0])
+		for _, chunk := range col.Data().Chunks() {
+			s := chunk.(*array.String)
+			for i := 0; i < s.Len(); i++ {
+				ids[s.Value(i)] = true
+			}
+		}
+		tbl.Release()
+	}
+	if arrowRows != 2900 || len(ids) != 2900 {
+		t.Fatalf("pqarrow read %d rows with %d distinct IDs, want 2900", arrowRows, len(ids))
+	}
+}
+
+func readArrowTable(t *testing.T, path string) arrow.Table {
+	t.Helper()
+	pf, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := fr.ReadTable(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tbl
+}
+
+// TestRowsSortedByPrincipal checks the order that row-group pruning relies on.
+func TestRowsSortedByPrincipal(t *testing.T) {
+	src, _ := source.NewDir(ingesttest.Invictus(t))
+	st := openStore(t)
+	runIngest(t, src, st, ingest.Options{})
+	rows := readAll(t, st)
+	ok := sort.SliceIsSorted(rows, func(i, j int) bool {
+		if rows[i].PrincipalARN != rows[j].PrincipalARN {
+			return rows[i].PrincipalARN < rows[j].PrincipalARN
+		}
+		return rows[i].EventTime < rows[j].EventTime
+	})
+	if !ok {
+		t.Fatal("rows are not sorted by (principal_arn, event_time)")
+	}
+}
+
+func TestRerunReadsNothing(t *testing.T) {
+	src, _ := source.NewDir(ingesttest.Invictus(t))
+	st := openStore(t)
+	runIngest(t, src, st, ingest.Options{})
+	// Reopen to prove the manifest, not memory, remembers.
+	st2, err := store.Open(st.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats := runIngest(t, src, st2, ingest.Options{})
+	if stats.ObjectsRead != 0 || stats.ObjectsAlreadyIn != 55 || stats.RowsWritten != 0 {
+		t.Fatalf("re-run read %d objects (%d already in), wrote %d rows", stats.ObjectsRead, stats.ObjectsAlreadyIn, stats.RowsWritten)
+	}
+	if got := len(readAll(t, st2)); got != 2900 {
+		t.Fatalf("rows after re-run: %d", got)
+	}
+}
+
+// cancellingSource cancels the run after n objects have been opened.
+type cancellingSource struct {
+	ingest.Source
+	n      int64
+	opened atomic.Int64
+	cancel context.CancelFunc
+}
+
+func (c *cancellingSource) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	if c.opened.Add(1) == c.n {
+		c.cancel()
+	}
+	return c.Source.Open(ctx, key)
+}
+
+// TestInterruptedRunResumes cancels a run part-way (one commit per file) and
+// checks that the next run completes the dataset with no duplicate and no gap.
+func TestInterruptedRunResumes(t *testing.T) {
+	dir, _ := source.NewDir(ingesttest.Invictus(t))
+	st := openStore(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	src := &cancellingSource{Source: dir, n: 20, cancel: cancel}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	stats, err := ingest.Run(ctx, src, st, ingest.Options{BatchBytes: 1, Workers: 2, Mem: mem})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: err = %v, want context.Canceled", err)
+	}
+	mem.AssertSize(t, 0)
+	if stats.Batches == 0 || stats.RowsWritten >= 2900 {
+		t.Fatalf("interrupted run committed %d batches, %d rows: want some but not all", stats.Batches, stats.RowsWritten)
+	}
+	// Leave a stray temp file and a file of an uncommitted batch, as a crash
+	// between write and commit would.
+	part := store.PartitionOf("123837392027", time.Date(2023, 7, 10, 0, 0, 0, 0, time.UTC)).Dir(st)
+	ingesttest.WriteFile(t, part, "part-19990101T000000_dead00_0001-0000.parquet", []byte("PAR1 junk"))
+	ingesttest.WriteFile(t, part, "part-19990101T000000_dead00_0001-0001.parquet.tmp", []byte("junk"))
+
+	st2, err := store.Open(st.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats2 := runIngest(t, dir, st2, ingest.Options{})
+	if stats2.RecoveredOrphans < 2 {
+		t.Errorf("removed %d uncommitted files, want at least 2", stats2.RecoveredOrphans)
+	}
+	rows := readAll(t, st2)
+	ids := map[string]int{}
+	for _, r := range rows {
+		ids[r.EventID]++
+	}
+	for id, n := range ids {
+		if n != 1 {
+			t.Errorf("event %s appears %d times", id, n)
+		}
+	}
+	if len(ids) != 2900 {
+		t.Fatalf("after resume: %d distinct events, want 2900", len(ids))
+	}
+}
+
+// TestDuplicateEventIDs: the same events delivered by an organization trail
+// and an account trail, in one run and across runs, are stored once.
+func TestDuplicateEventIDs(t *testing.T) {
+	dir := t.TempDir()
+	var recs []ingesttest.Record
+	for i := 0; i < 10; i++ {
+		recs = append(recs, ingesttest.NewRecord(fmt.Sprintf("00000000-0000-4000-8000-%012d", i), "2026-11-01T10:00:00Z", "alice", "s3.amazonaws.com", "ListBuckets"))
+	}
+	body := ingesttest.Gzip(t, ingesttest.LogJSON(t, recs...))
+	ingesttest.WriteFile(t, dir, ingesttest.Key("111122223333", "us-east-1", "2026/11/01", 1), body)
+	ingesttest.WriteFile(t, dir, ingesttest.OrgKey("o-abcdefghij", "111122223333", "us-east-1", "2026/11/01", 1), body)
+	src, _ := source.NewDir(dir)
+	st := openStore(t)
+	stats := runIngest(t, src, st, ingest.Options{})
+	if stats.RowsWritten != 10 || stats.Duplicates != 10 {
+		t.Fatalf("rows %d duplicates %d, want 10/10", stats.RowsWritten, stats.Duplicates)
+	}
+	// A third copy under a new key arrives in a later run.
+	ingesttest.WriteFile(t, dir, ingesttest.Key("111122223333", "us-east-1", "2026/11/01", 2), body)
+	stats = runIngest(t, src, st, ingest.Options{})
+	if stats.ObjectsRead != 1 || stats.RowsWritten != 0 || stats.Duplicates != 10 {
+		t.Fatalf("second run: read %d, rows %d, duplicates %d; want 1/0/10", stats.ObjectsRead, stats.RowsWritten, stats.Duplicates)
+	}
+	if n := len(readAll(t, st)); n != 10 {
+		t.Fatalf("dataset has %d rows, want 10", n)
+	}
+}

@@ -1,0 +1,118 @@
+// Package ingesttest holds helpers shared by the tests of iamlens: finding
+// the shared real data, writing CloudTrail log files, and reading a store
+// back with both Parquet libraries. It is imported only from _test files.
+package ingesttest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// SharedData returns the path of ../shared/data (the real third-party test
+// data), walking up from the working directory. The test is skipped only if
+// the folder does not exist anywhere above, which CI never does.
+func SharedData(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		p := filepath.Join(dir, "shared", "data")
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("shared/data not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Invictus is the folder of the real invictus-ir logs (55 files, 2,900 records).
+func Invictus(t testing.TB) string {
+	return filepath.Join(SharedData(t), "cloudtrail", "dev", "invictus-ir-aws_dataset")
+}
+
+// Record is one synthetic CloudTrail record.
+type Record map[string]any
+
+// NewRecord returns a plausible IAM-user record with the given ID and time.
+func NewRecord(id, when, user, source, name string) Record {
+	return Record{
+		"eventVersion": "1.08",
+		"userIdentity": map[string]any{
+			"type": "IAMUser", "principalId": "AIDAEXAMPLE", "accountId": "111122223333",
+			"arn": "arn:aws:iam::111122223333:user/" + user, "userName": user, "accessKeyId": "AKIAEXAMPLE",
+		},
+		"eventTime": when, "eventSource": source, "eventName": name, "awsRegion": "us-east-1",
+		"sourceIPAddress": "198.51.100.7", "userAgent": "aws-cli/2.15.0",
+		"requestParameters": map[string]any{"bucketName": "example-bucket"},
+		"responseElements":  nil, "eventID": id, "readOnly": true, "eventType": "AwsApiCall",
+		"managementEvent": true, "recipientAccountId": "111122223333", "eventCategory": "Management",
+	}
+}
+
+// LogJSON wraps records in CloudTrail's {"Records":[...]} envelope.
+func LogJSON(t testing.TB, recs ...Record) []byte {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{"Records": recs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Gzip compresses b.
+func Gzip(t testing.TB, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// WriteFile writes data at dir/rel, creating folders.
+func WriteFile(t testing.TB, dir, rel string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Key returns a key in the account-trail layout for day (YYYY/MM/DD) and n.
+func Key(account, region, day string, n int) string {
+	return fmt.Sprintf("AWSLogs/%s/CloudTrail/%s/%s/%s_CloudTrail_%s_%sT0000Z_%04d.json.gz",
+		account, region, day, account, region, compact(day), n)
+}
+
+// OrgKey returns a key in the organization-trail layout.
+func OrgKey(org, account, region, day string, n int) string {
+	return "AWSLogs/" + org + "/" + Key(account, region, day, n)[len("AWSLogs/"):]
+}
+
+func compact(day string) string {
+	out := make([]byte, 0, 8)
+	for i := 0; i < len(day); i++ {
+		if day[i] != '/' {
+			out = append(out, day[i])
+		}
+	}
+	return string(out)
+}
