@@ -29,11 +29,11 @@ func badFolder(t *testing.T) string {
 
 	ingesttest.WriteFile(t, dir, key(1), ingesttest.Gzip(t, ingesttest.LogJSON(t, good, noTime, noID, noIdentity)))
 	full := ingesttest.Gzip(t, ingesttest.LogJSON(t, good))
-	ingesttest.WriteFile(t, dir, key(2), full[:len(full)/2])                                      // truncated gzip
+	ingesttest.WriteFile(t, dir, key(2), full[:len(full)/2])                                        // truncated gzip
 	ingesttest.WriteFile(t, dir, key(3), []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff, 1, 2, 3, 4}) // corrupt gzip
-	ingesttest.WriteFile(t, dir, key(4), ingesttest.Gzip(t, []byte(`{"Records":[{"eventID":`)))    // invalid JSON
-	ingesttest.WriteFile(t, dir, key(5), ingesttest.Gzip(t, []byte(`{"foo":1}`)))                  // not a log
-	ingesttest.WriteFile(t, dir, key(6), []byte("\x00\x01 not json at all"))                      // random bytes, no gzip
+	ingesttest.WriteFile(t, dir, key(4), ingesttest.Gzip(t, []byte(`{"Records":[{"eventID":`)))     // invalid JSON
+	ingesttest.WriteFile(t, dir, key(5), ingesttest.Gzip(t, []byte(`{"foo":1}`)))                   // not a log
+	ingesttest.WriteFile(t, dir, key(6), []byte("\x00\x01 not json at all"))                        // random bytes, no gzip
 	ingesttest.WriteFile(t, dir, "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/11/01/111122223333_CloudTrail-Digest_us-east-1_x.json.gz", full)
 	ingesttest.WriteFile(t, dir, "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/01/README.txt", []byte("stray"))
 	// plain JSON (no gzip) is a log file too
