@@ -4,8 +4,6 @@
 // is reported as Unmapped with the reason.
 package actionmap
 
-import "github.com/iamlens/iamlens/policygen/catalog"
-
 // Resource is one element of a record's "resources" field.
 type Resource struct {
 	ARN       string
@@ -69,17 +67,4 @@ type Result struct {
 	// CloudTrail never shows (iam:PassRole for a call that passes a role,
 	// dependent actions from the catalogue).
 	NotObservable []string
-}
-
-// Mapper maps calls; it is safe for concurrent use.
-//
-// STUB: the signatures are the shared contract; the implementation is being written.
-type Mapper struct{}
-
-// New returns a Mapper over the catalogue.
-func New(cat *catalog.Catalog) *Mapper { return &Mapper{} }
-
-// Map maps one call.
-func (m *Mapper) Map(c *Call) Result {
-	return Result{Status: Unmapped, Reason: "mapper not implemented yet"}
 }

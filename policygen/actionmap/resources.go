@@ -1,0 +1,353 @@
+package actionmap
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/tidwall/gjson"
+)
+
+// candSet holds the ARNs a call touched. Most calls touch one set for all
+// their actions; a copy reads one object and writes another, so it keeps
+// per-action sets.
+type candSet struct {
+	all       []string
+	perAction map[string][]string
+}
+
+func (s candSet) forAction(action string) []string {
+	if arns, ok := s.perAction[action]; ok {
+		return arns
+	}
+	return s.all
+}
+
+// arnCtx carries what an ARN needs besides the resource's own name.
+type arnCtx struct {
+	partition, region, account string
+}
+
+func (a arnCtx) arn(service, region, rest string) string {
+	return "arn:" + a.partition + ":" + service + ":" + region + ":" + a.account + ":" + rest
+}
+
+// Partition returns the ARN partition of a call: from the caller's ARN when
+// it has one, else from the region.
+func Partition(userARN, region string) string {
+	if strings.HasPrefix(userARN, "arn:") {
+		if p, _, ok := strings.Cut(userARN[4:], ":"); ok && p != "" {
+			return p
+		}
+	}
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
+}
+
+// candidates derives the resource ARNs a call touched, from the record's
+// resources field and from requestParameters, for the services people use
+// most. Map keeps only those that fit one of each action's resource types.
+func (m *Mapper) candidates(c *Call, prefix, name string) candSet {
+	var s candSet
+	ac := arnCtx{partition: Partition(c.UserIdentityARN, c.AWSRegion), region: c.AWSRegion, account: c.RecipientAccount}
+	if ac.account == "" {
+		ac.account = c.PrincipalAccount
+	}
+	for _, r := range c.Resources {
+		if strings.HasPrefix(r.ARN, "arn:") {
+			s.all = append(s.all, r.ARN)
+		}
+	}
+	req := gjson.Parse(c.RequestParameters)
+	if c.RequestParameters == "" {
+		return s
+	}
+	add := func(arn string) {
+		if arn != "" {
+			s.all = append(s.all, arn)
+		}
+	}
+	str := func(path string) string { return req.Get(path).Str }
+	switch prefix {
+	case "s3":
+		bucket := str("bucketName")
+		if bucket != "" {
+			add("arn:" + ac.partition + ":s3:::" + bucket)
+			if key := str("key"); key != "" {
+				add("arn:" + ac.partition + ":s3:::" + bucket + "/" + key)
+			}
+		}
+		if name == "DeleteObjects" {
+			req.Get("Delete.Object").ForEach(func(_, o gjson.Result) bool {
+				if k := o.Get("Key").Str; k != "" && bucket != "" {
+					add("arn:" + ac.partition + ":s3:::" + bucket + "/" + k)
+				}
+				return true
+			})
+		}
+		if src := str("x-amz-copy-source"); src != "" && (name == "CopyObject" || name == "UploadPartCopy") {
+			src, _ = url.PathUnescape(strings.TrimPrefix(src, "/"))
+			src, _, _ = strings.Cut(src, "?versionId=")
+			s.perAction = map[string][]string{
+				"s3:GetObject": {"arn:" + ac.partition + ":s3:::" + src},
+				"s3:PutObject": {"arn:" + ac.partition + ":s3:::" + bucket + "/" + str("key")},
+			}
+		}
+	case "dynamodb":
+		table := str("tableName")
+		if table != "" {
+			tarn := ac.arn("dynamodb", ac.region, "table/"+table)
+			if strings.HasPrefix(table, "arn:") {
+				tarn = table
+			}
+			add(tarn)
+			if idx := str("indexName"); idx != "" {
+				add(tarn + "/index/" + idx)
+			}
+		}
+		for _, path := range []string{"requestItems", "RequestItems"} {
+			req.Get(path).ForEach(func(k, _ gjson.Result) bool {
+				add(ac.arn("dynamodb", ac.region, "table/"+k.Str))
+				return true
+			})
+		}
+		req.Get("transactItems").ForEach(func(_, it gjson.Result) bool {
+			it.ForEach(func(_, op gjson.Result) bool {
+				if t := op.Get("tableName").Str; t != "" {
+					add(ac.arn("dynamodb", ac.region, "table/"+t))
+				}
+				return true
+			})
+			return true
+		})
+		if sa := str("streamArn"); sa != "" {
+			add(sa)
+		}
+	case "lambda":
+		fn := str("functionName")
+		if fn == "" {
+			fn = str("FunctionName")
+		}
+		switch {
+		case strings.HasPrefix(fn, "arn:"):
+			add(fn)
+		case fn != "":
+			add(ac.arn("lambda", ac.region, "function:"+fn))
+		}
+		if l := str("layerName"); l != "" {
+			if strings.HasPrefix(l, "arn:") {
+				add(l)
+			} else {
+				add(ac.arn("lambda", ac.region, "layer:"+l))
+			}
+		}
+	case "sqs":
+		if q := str("queueUrl"); q != "" {
+			add(queueARN(ac, q))
+		}
+		if n := str("queueName"); n != "" {
+			add(ac.arn("sqs", ac.region, n))
+		}
+	case "sns":
+		add(str("topicArn"))
+		add(str("targetArn"))
+		if n := str("name"); n != "" && name == "CreateTopic" {
+			add(ac.arn("sns", ac.region, n))
+		}
+	case "kms":
+		for _, k := range []string{"keyId", "sourceKeyId", "destinationKeyId", "targetKeyId"} {
+			add(kmsARN(ac, str(k)))
+		}
+		add(kmsARN(ac, str("aliasName")))
+	case "secretsmanager":
+		if id := str("secretId"); id != "" {
+			if strings.HasPrefix(id, "arn:") {
+				add(id)
+			} else {
+				// The name lacks the 6-character suffix AWS appends.
+				add(ac.arn("secretsmanager", ac.region, "secret:"+id+"-??????"))
+			}
+		}
+	case "ssm":
+		addParam := func(n string) {
+			if n == "" {
+				return
+			}
+			if strings.HasPrefix(n, "arn:") {
+				add(n)
+				return
+			}
+			add(ac.arn("ssm", ac.region, "parameter/"+strings.TrimPrefix(n, "/")))
+		}
+		if name == "GetParameter" || name == "GetParameterHistory" || name == "PutParameter" || name == "DeleteParameter" ||
+			name == "LabelParameterVersion" {
+			addParam(str("name"))
+		}
+		req.Get("names").ForEach(func(_, n gjson.Result) bool { addParam(n.Str); return true })
+		if p := str("path"); p != "" && name == "GetParametersByPath" {
+			addParam(strings.TrimSuffix(p, "/"))
+		}
+		req.Get("instanceIds").ForEach(func(_, id gjson.Result) bool {
+			add(ac.arn("ec2", ac.region, "instance/"+id.Str))
+			return true
+		})
+		if t := str("target"); strings.HasPrefix(t, "i-") {
+			add(ac.arn("ec2", ac.region, "instance/"+t))
+		}
+		if d := str("documentName"); d != "" {
+			if strings.HasPrefix(d, "AWS-") || strings.HasPrefix(d, "AWSSupport-") || strings.HasPrefix(d, "Amazon") {
+				add("arn:" + ac.partition + ":ssm:" + ac.region + "::document/" + d)
+			} else {
+				add(ac.arn("ssm", ac.region, "document/"+d))
+			}
+		}
+	case "logs":
+		g := str("logGroupName")
+		if g == "" {
+			if id := str("logGroupIdentifier"); strings.HasPrefix(id, "arn:") {
+				add(id)
+			} else {
+				g = id
+			}
+		}
+		if g != "" {
+			add(ac.arn("logs", ac.region, "log-group:"+g))
+			add(ac.arn("logs", ac.region, "log-group:"+g+":*"))
+			if st := str("logStreamName"); st != "" {
+				add(ac.arn("logs", ac.region, "log-group:"+g+":log-stream:"+st))
+			}
+		}
+	case "iam":
+		iam := func(kind, n string) {
+			if n != "" {
+				add("arn:" + ac.partition + ":iam::" + ac.account + ":" + kind + "/" + strings.TrimPrefix(str("path")+n, "/"))
+			}
+		}
+		iam("user", str("userName"))
+		iam("role", str("roleName"))
+		iam("group", str("groupName"))
+		iam("instance-profile", str("instanceProfileName"))
+		if name == "CreatePolicy" {
+			iam("policy", str("policyName"))
+		}
+		add(str("policyArn"))
+		add(str("openIDConnectProviderArn"))
+		add(str("sAMLProviderArn"))
+		if n := str("serialNumber"); strings.HasPrefix(n, "arn:") {
+			add(n)
+		}
+		if n := str("virtualMFADeviceName"); n != "" {
+			add("arn:" + ac.partition + ":iam::" + ac.account + ":mfa/" + n)
+		}
+		if n := str("serverCertificateName"); n != "" {
+			add("arn:" + ac.partition + ":iam::" + ac.account + ":server-certificate/" + n)
+		}
+	case "sts":
+		add(str("roleArn"))
+	case "ec2":
+		var ids []string
+		req.Get("instancesSet.items").ForEach(func(_, it gjson.Result) bool {
+			ids = append(ids, it.Get("instanceId").Str)
+			return true
+		})
+		if id := str("instanceId"); id != "" {
+			ids = append(ids, id)
+		}
+		for _, id := range ids {
+			if id != "" {
+				add(ac.arn("ec2", ac.region, "instance/"+id))
+			}
+		}
+		if id := str("groupId"); strings.HasPrefix(id, "sg-") {
+			add(ac.arn("ec2", ac.region, "security-group/"+id))
+		}
+		if id := str("volumeId"); id != "" {
+			add(ac.arn("ec2", ac.region, "volume/"+id))
+		}
+		if id := str("snapshotId"); id != "" {
+			add("arn:" + ac.partition + ":ec2:" + ac.region + "::snapshot/" + id)
+		}
+		if id := str("vpcId"); id != "" {
+			add(ac.arn("ec2", ac.region, "vpc/"+id))
+		}
+		if id := str("networkAclId"); id != "" {
+			add(ac.arn("ec2", ac.region, "network-acl/"+id))
+		}
+	case "ecr":
+		if n := str("repositoryName"); n != "" {
+			add(ac.arn("ecr", ac.region, "repository/"+n))
+		}
+	case "cloudformation":
+		if n := str("stackName"); n != "" {
+			if strings.HasPrefix(n, "arn:") {
+				add(n)
+			} else {
+				add(ac.arn("cloudformation", ac.region, "stack/"+n+"/*"))
+			}
+		}
+	case "states":
+		add(str("stateMachineArn"))
+		add(str("executionArn"))
+		add(str("activityArn"))
+		if n := str("name"); n != "" && name == "CreateStateMachine" {
+			add(ac.arn("states", ac.region, "stateMachine:"+n))
+		}
+	case "kinesis":
+		if n := str("streamName"); n != "" {
+			add(ac.arn("kinesis", ac.region, "stream/"+n))
+		}
+		add(str("streamARN"))
+	case "cloudtrail":
+		if n := str("name"); n != "" {
+			if strings.HasPrefix(n, "arn:") {
+				add(n)
+			} else {
+				add(ac.arn("cloudtrail", ac.region, "trail/"+n))
+			}
+		}
+		if n := str("trailName"); n != "" {
+			if strings.HasPrefix(n, "arn:") {
+				add(n)
+			} else {
+				add(ac.arn("cloudtrail", ac.region, "trail/"+n))
+			}
+		}
+	}
+	return s
+}
+
+// queueARN turns https://sqs.us-east-1.amazonaws.com/123456789012/name (or
+// the legacy https://queue.amazonaws.com/... form) into the queue's ARN.
+func queueARN(ac arnCtx, q string) string {
+	u, err := url.Parse(q)
+	if err != nil {
+		return ""
+	}
+	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+	if len(parts) != 2 {
+		return ""
+	}
+	region := ac.region
+	if h := strings.Split(u.Host, "."); len(h) > 2 && h[0] == "sqs" {
+		region = h[1]
+	}
+	return "arn:" + ac.partition + ":sqs:" + region + ":" + parts[0] + ":" + parts[1]
+}
+
+// kmsARN turns a key ID, alias name or ARN into an ARN.
+func kmsARN(ac arnCtx, id string) string {
+	switch {
+	case id == "":
+		return ""
+	case strings.HasPrefix(id, "arn:"):
+		return id
+	case strings.HasPrefix(id, "alias/"):
+		return ac.arn("kms", ac.region, id)
+	default:
+		return ac.arn("kms", ac.region, "key/"+id)
+	}
+}
