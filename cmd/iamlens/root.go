@@ -43,6 +43,7 @@ iamlens only reads AWS. It never prints secrets.`,
 		newIngestCmd(env, g),
 		newPrincipalsCmd(env, g),
 		newExplainCmd(env, g),
+		newCatalogCmd(env, g),
 	)
 	return root
 }
