@@ -12,8 +12,6 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
-	"github.com/apache/arrow/go/v15/arrow/compute"
-	"github.com/apache/arrow/go/v15/arrow/compute/exec"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/iamlens/iamlens/ingest/columns"
@@ -31,8 +29,11 @@ type committer struct {
 	runID string
 	seq   int
 
+	// pending and pendingBytes belong to the collecting goroutine; out
+	// carries cut batches to the writer goroutine.
 	pending      []*fileResult
 	pendingBytes int64
+	out          chan []*fileResult
 	// seen holds the dedup keys of partitions touched by recent batches.
 	seen map[store.Partition]map[[16]byte]struct{}
 }
@@ -44,6 +45,7 @@ func newCommitter(st *store.Store, opts Options, stats *Stats, mu *sync.Mutex, s
 		st: st, opts: opts, stats: stats, mu: mu, start: start,
 		runID: start.UTC().Format("20060102T150405") + "_" + hex.EncodeToString(rnd[:]),
 		seen:  map[store.Partition]map[[16]byte]struct{}{},
+		out:   make(chan []*fileResult, 1),
 	}
 }
 
@@ -87,7 +89,7 @@ func (c *committer) add(ctx context.Context, res *fileResult) error {
 	c.pending = append(c.pending, res)
 	c.pendingBytes += res.json
 	if c.pendingBytes >= c.opts.BatchBytes {
-		return c.flush(ctx)
+		return c.cut(ctx)
 	}
 	return nil
 }
@@ -101,18 +103,42 @@ func (c *committer) releaseAll() {
 	c.pending = nil
 }
 
-// flush commits the pending files as one batch.
-func (c *committer) flush(ctx context.Context) error {
+// cut hands the pending files to the writer as one batch. The channel
+// holds one batch, so decoding goes on while the previous batch is written,
+// and at most two batches are in memory.
+func (c *committer) cut(ctx context.Context) error {
 	if len(c.pending) == 0 {
 		return nil
 	}
+	batch := c.pending
+	c.pending, c.pendingBytes = nil, 0
+	select {
+	case c.out <- batch:
+		return nil
+	case <-ctx.Done():
+		releaseBatch(batch)
+		return ctx.Err()
+	}
+}
+
+func releaseBatch(batch []*fileResult) {
+	for _, r := range batch {
+		if r.rec != nil {
+			r.rec.Release()
+			r.rec = nil
+		}
+	}
+}
+
+// write commits one batch: it runs in the writer goroutine, which alone
+// touches seq, seen, the Parquet files and the manifest.
+func (c *committer) write(ctx context.Context, batch []*fileResult) error {
+	defer releaseBatch(batch)
 	if err := ctx.Err(); err != nil {
-		return err // releaseAll frees the pending records
+		return err
 	}
 	c.seq++
 	batchID := fmt.Sprintf("%s_%04d", c.runID, c.seq)
-	batch := c.pending
-	c.pending, c.pendingBytes = nil, 0
 
 	// Concatenate the files' records into one; remember each file's offset.
 	// The per-file records are released right after: the copy holds the rows.
@@ -276,17 +302,88 @@ func concatRecords(opts Options, recs []arrow.Record) (arrow.Record, error) {
 	return rec, nil
 }
 
-// takeRecord returns the rows of rec at idx, in that order.
+// takeRecord returns the rows of rec at idx, in that order. It copies
+// column by column with builders reserved to size; Arrow's compute.Take
+// over-allocates badly for string and list columns (gigabytes for a few
+// thousand rows), so the copy is done here for the events schema's types.
 func takeRecord(ctx context.Context, mem memory.Allocator, rec arrow.Record, idx []int32) (arrow.Record, error) {
-	ctx = exec.WithAllocator(ctx, mem)
-	ib := array.NewInt32Builder(mem)
-	defer ib.Release()
-	ib.AppendValues(idx, nil)
-	indices := ib.NewArray()
-	defer indices.Release()
-	out, err := compute.Take(ctx, *compute.DefaultTakeOptions(), compute.NewDatumWithoutOwning(rec), compute.NewDatumWithoutOwning(indices))
-	if err != nil {
-		return nil, fmt.Errorf("sort rows: %w", err)
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	return out.(*compute.RecordDatum).Value, nil
+	rb := array.NewRecordBuilder(mem, rec.Schema())
+	defer rb.Release()
+	for c := 0; c < int(rec.NumCols()); c++ {
+		if err := takeInto(rb.Field(c), rec.Column(c), idx); err != nil {
+			return nil, fmt.Errorf("sort rows: column %s: %w", rec.Schema().Field(c).Name, err)
+		}
+	}
+	return rb.NewRecord(), nil
+}
+
+func takeInto(dst array.Builder, src arrow.Array, idx []int32) error {
+	switch s := src.(type) {
+	case *array.String:
+		b := dst.(*array.StringBuilder)
+		var size int
+		for _, i := range idx {
+			size += s.ValueLen(int(i))
+		}
+		b.Reserve(len(idx))
+		b.ReserveData(size)
+		for _, i := range idx {
+			if s.IsNull(int(i)) {
+				b.AppendNull()
+			} else {
+				b.Append(s.Value(int(i)))
+			}
+		}
+	case *array.Timestamp:
+		b := dst.(*array.TimestampBuilder)
+		b.Reserve(len(idx))
+		for _, i := range idx {
+			if s.IsNull(int(i)) {
+				b.AppendNull()
+			} else {
+				b.Append(s.Value(int(i)))
+			}
+		}
+	case *array.Boolean:
+		b := dst.(*array.BooleanBuilder)
+		b.Reserve(len(idx))
+		for _, i := range idx {
+			if s.IsNull(int(i)) {
+				b.AppendNull()
+			} else {
+				b.Append(s.Value(int(i)))
+			}
+		}
+	case *array.List:
+		b := dst.(*array.ListBuilder)
+		vals := s.ListValues().(*array.Struct)
+		vb := b.ValueBuilder().(*array.StructBuilder)
+		b.Reserve(len(idx))
+		// Gather the element indices of all taken rows first, so each
+		// struct field is copied in one pass.
+		var sub []int32
+		for _, i := range idx {
+			if s.IsNull(int(i)) {
+				b.AppendNull()
+				continue
+			}
+			b.Append(true)
+			start, end := s.ValueOffsets(int(i))
+			for j := start; j < end; j++ {
+				sub = append(sub, int32(j))
+				vb.Append(true)
+			}
+		}
+		for j := 0; j < vals.NumField(); j++ {
+			if err := takeInto(vb.FieldBuilder(j), vals.Field(j), sub); err != nil {
+				return err
+			}
+		}
+	default:
+		return fmt.Errorf("unsupported type %s", src.DataType())
+	}
+	return nil
 }

@@ -244,9 +244,11 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 	}
 	go func() { wg.Wait(); close(results) }()
 
-	// Committer: exits when results closes (after a final commit) or on error.
+	// Collector: gathers files into batches; exits when results closes
+	// (after cutting the last batch) or on error, closing the batch channel.
+	c := newCommitter(st, opts, &stats, &mu, start)
 	g.Go(func() error {
-		c := newCommitter(st, opts, &stats, &mu, start)
+		defer close(c.out)
 		defer c.releaseAll()
 		for res := range results {
 			if err := c.add(ctx, res); err != nil {
@@ -256,7 +258,20 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		return c.flush(ctx)
+		return c.cut(ctx)
+	})
+	// Writer: commits batches in order; exits when the batch channel closes
+	// or on error, releasing any batch still queued.
+	g.Go(func() error {
+		for batch := range c.out {
+			if err := c.write(ctx, batch); err != nil {
+				for rest := range c.out {
+					releaseBatch(rest)
+				}
+				return err
+			}
+		}
+		return nil
 	})
 
 	err = g.Wait()

@@ -90,7 +90,7 @@ interrupted run resumes where it stopped.`,
 	f.StringVar(&o.EndpointURL, "endpoint-url", "", "S3-compatible endpoint, e.g. http://127.0.0.1:9000 (implies path-style)")
 	f.IntVar(&o.Workers, "workers", 0, "files decoded in parallel (default: number of CPUs)")
 	f.IntVar(&o.MaxRetries, "max-retries", 8, "S3 request attempts on throttling and 5xx")
-	f.StringVar(&o.Compression, "compression", "zstd", "Parquet compression: zstd, snappy or none")
+	f.StringVar(&o.Compression, "compression", "snappy", "Parquet compression: snappy, zstd (smaller, slower) or none")
 	f.Int64Var(&o.RowGroupRows, "row-group-rows", 16384, "rows per Parquet row group")
 	f.Int64Var(&o.MaxFileMB, "max-file-mb", 256, "reject a log file larger than this once decompressed")
 	f.BoolVar(&o.Strict, "strict", false, "fail (exit 3) on the first bad file or record instead of counting it")

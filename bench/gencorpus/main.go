@@ -1,0 +1,209 @@
+// Command gencorpus writes a synthetic but realistic CloudTrail corpus for
+// benchmarks: *.json.gz log files in the real S3 key layout, built from the
+// real invictus-ir records as templates (their shapes, sizes and request
+// parameters), with hundreds of principals, several accounts and regions,
+// fresh eventIDs and times spread over the chosen days. Deterministic for a
+// seed.
+//
+//	go run ./bench/gencorpus -out bench/out/corpus-1g -mb 1024 -days 4
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+)
+
+func main() {
+	templates := flag.String("templates", "../shared/data/cloudtrail/dev/invictus-ir-aws_dataset", "folder of real CloudTrail logs used as templates")
+	out := flag.String("out", "bench/out/corpus", "output folder")
+	mb := flag.Int64("mb", 1024, "total uncompressed JSON to write, in MiB")
+	days := flag.Int("days", 4, "days the events are spread over")
+	start := flag.String("start", "2026-10-01", "first day")
+	principals := flag.Int("principals", 600, "number of distinct principals")
+	seed := flag.Uint64("seed", 1, "random seed")
+	flag.Parse()
+
+	recs, err := loadTemplates(*templates)
+	if err != nil {
+		log.Fatal(err)
+	}
+	day0, err := time.Parse("2006-01-02", *start)
+	if err != nil {
+		log.Fatal(err)
+	}
+	accounts := []string{"111122223333", "444455556666", "777788889999"}
+	regions := []string{"us-east-1", "eu-west-1", "ap-southeast-2"}
+
+	// Files are split evenly over (day, account, region) streams; each
+	// worker writes whole files, so the output does not depend on timing.
+	type job struct{ stream, file int }
+	streams := *days * len(accounts) * len(regions)
+	const recsPerFileMean = 120
+	target := *mb << 20
+	// Average template size decides how many files reach the target.
+	avg := 0
+	for _, r := range recs {
+		b, _ := json.Marshal(r.raw)
+		avg += len(b)
+	}
+	avg /= len(recs)
+	files := int(target/int64(avg*recsPerFileMean)) + 1
+	perStream := (files + streams - 1) / streams
+
+	jobs := make(chan job)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var total, written int64
+	for w := 0; w < runtime.NumCPU(); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var buf bytes.Buffer
+			for j := range jobs {
+				rng := rand.New(rand.NewPCG(*seed, uint64(j.stream)<<32|uint64(j.file)))
+				d := j.stream / (len(accounts) * len(regions))
+				acct := accounts[(j.stream/len(regions))%len(accounts)]
+				region := regions[j.stream%len(regions)]
+				day := day0.AddDate(0, 0, d)
+				// a delivery time within the day, files in time order
+				t := day.Add(time.Duration(j.file) * 24 * time.Hour / time.Duration(perStream))
+				n := 1 + rng.IntN(2*recsPerFileMean)
+				buf.Reset()
+				buf.WriteString(`{"Records":[`)
+				for i := 0; i < n; i++ {
+					if i > 0 {
+						buf.WriteByte(',')
+					}
+					tpl := recs[rng.IntN(len(recs))]
+					writeRecord(&buf, tpl, rng, acct, region, t.Add(time.Duration(rng.IntN(300))*time.Second), *principals)
+				}
+				buf.WriteString(`]}`)
+				key := fmt.Sprintf("AWSLogs/%s/CloudTrail/%s/%s/%s_CloudTrail_%s_%sZ_%08x.json.gz",
+					acct, region, day.Format("2006/01/02"), acct, region, t.Format("20060102T1504"), rng.Uint32())
+				p := filepath.Join(*out, filepath.FromSlash(key))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					log.Fatal(err)
+				}
+				var gz bytes.Buffer
+				zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+				zw.Write(buf.Bytes())
+				zw.Close()
+				if err := os.WriteFile(p, gz.Bytes(), 0o644); err != nil {
+					log.Fatal(err)
+				}
+				mu.Lock()
+				total += int64(buf.Len())
+				written += int64(gz.Len())
+				mu.Unlock()
+			}
+		}()
+	}
+	for f := 0; f < perStream; f++ {
+		for s := 0; s < streams; s++ {
+			jobs <- job{stream: s, file: f}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	log.Printf("%d files, %.1f MiB of JSON (%.1f MiB gzipped) in %s", perStream*streams, float64(total)/(1<<20), float64(written)/(1<<20), *out)
+}
+
+type template struct {
+	raw map[string]any
+}
+
+func loadTemplates(dir string) ([]template, error) {
+	var out []template
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json.gz") {
+			return err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return err
+		}
+		var doc struct{ Records []map[string]any }
+		if err := json.NewDecoder(zr).Decode(&doc); err != nil {
+			return err
+		}
+		for _, r := range doc.Records {
+			out = append(out, template{raw: r})
+		}
+		return nil
+	})
+	if len(out) == 0 && err == nil {
+		err = fmt.Errorf("no templates in %s", dir)
+	}
+	return out, err
+}
+
+// writeRecord writes one record from a template with a fresh identity,
+// account, region, time and eventID.
+func writeRecord(buf *bytes.Buffer, tpl template, rng *rand.Rand, acct, region string, t time.Time, principals int) {
+	r := make(map[string]any, len(tpl.raw))
+	for k, v := range tpl.raw {
+		r[k] = v
+	}
+	p := rng.IntN(principals)
+	var id [16]byte
+	for i := range id {
+		id[i] = byte(rng.Uint32())
+	}
+	id[6] = id[6]&0x0f | 0x40
+	id[8] = id[8]&0x3f | 0x80
+	r["eventID"] = fmt.Sprintf("%x-%x-%x-%x-%x", id[0:4], id[4:6], id[6:8], id[8:10], id[10:16])
+	r["eventTime"] = t.UTC().Format("2006-01-02T15:04:05Z")
+	r["awsRegion"] = region
+	r["recipientAccountId"] = acct
+	r["sourceIPAddress"] = fmt.Sprintf("198.51.%d.%d", p%256, rng.IntN(256))
+	if ui, ok := tpl.raw["userIdentity"].(map[string]any); ok {
+		u := make(map[string]any, len(ui))
+		for k, v := range ui {
+			u[k] = v
+		}
+		u["accountId"] = acct
+		switch {
+		case p%5 < 3: // IAM users
+			name := fmt.Sprintf("user-%04d", p)
+			u["type"] = "IAMUser"
+			u["arn"] = "arn:aws:iam::" + acct + ":user/" + name
+			u["userName"] = name
+			u["principalId"] = fmt.Sprintf("AIDA%016X", p)
+			u["accessKeyId"] = fmt.Sprintf("AKIA%016X", p)
+			delete(u, "sessionContext")
+		default: // assumed roles with a path
+			role := fmt.Sprintf("role-%04d", p)
+			session := fmt.Sprintf("session-%d", rng.IntN(20))
+			u["type"] = "AssumedRole"
+			u["arn"] = "arn:aws:sts::" + acct + ":assumed-role/" + role + "/" + session
+			u["principalId"] = fmt.Sprintf("AROA%016X:%s", p, session)
+			u["accessKeyId"] = fmt.Sprintf("ASIA%016X", rng.Uint64()&0xffffffffffff)
+			u["sessionContext"] = map[string]any{
+				"sessionIssuer": map[string]any{"type": "Role", "principalId": fmt.Sprintf("AROA%016X", p),
+					"arn": "arn:aws:iam::" + acct + ":role/app/" + role, "accountId": acct, "userName": role},
+				"attributes": map[string]any{"creationDate": t.Add(-time.Hour).UTC().Format("2006-01-02T15:04:05Z"), "mfaAuthenticated": "false"},
+			}
+			delete(u, "userName")
+		}
+		r["userIdentity"] = u
+	}
+	b, _ := json.Marshal(r)
+	buf.Write(b)
+}
