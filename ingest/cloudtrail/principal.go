@@ -126,9 +126,58 @@ func ResolveRecord(rec gjson.Result) Principal {
 	})
 }
 
+// Identity holds the fields of a userIdentity block, read in one pass (the
+// decoder's hot path: one Get per field would rescan the object each time).
+type Identity struct {
+	Raw                                          gjson.Result
+	Type, ARN, AccountID, InvokedBy              gjson.Result
+	UserName, PrincipalID, AccessKeyID           gjson.Result
+	IdentityProvider, SessionContext, OnBehalfOf gjson.Result
+}
+
+// ParseIdentity reads a userIdentity value's fields in one pass.
+func ParseIdentity(ui gjson.Result) Identity {
+	id := Identity{Raw: ui}
+	if !ui.IsObject() {
+		return id
+	}
+	ui.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "type":
+			id.Type = v
+		case "arn":
+			id.ARN = v
+		case "accountId":
+			id.AccountID = v
+		case "invokedBy":
+			id.InvokedBy = v
+		case "userName":
+			id.UserName = v
+		case "principalId":
+			id.PrincipalID = v
+		case "accessKeyId":
+			id.AccessKeyID = v
+		case "identityProvider":
+			id.IdentityProvider = v
+		case "sessionContext":
+			id.SessionContext = v
+		case "onBehalfOf":
+			id.OnBehalfOf = v
+		}
+		return true
+	})
+	return id
+}
+
 // ResolveWith names the caller of one record from its userIdentity value
 // and what c says of the rest of the record.
 func ResolveWith(ui gjson.Result, c Context) Principal {
+	return ResolveIdentity(ParseIdentity(ui), c)
+}
+
+// ResolveIdentity is ResolveWith over an already parsed userIdentity.
+func ResolveIdentity(id Identity, c Context) Principal {
+	ui := id.Raw
 	if !ui.IsObject() || isEmptyObject(ui) {
 		// AwsServiceEvent records may have no userIdentity at all: the
 		// service that emitted the event is the actor.
@@ -137,10 +186,10 @@ func ResolveWith(ui gjson.Result, c Context) Principal {
 		}
 		return Principal{Kind: KindUnknown}
 	}
-	typ := ui.Get("type").Str
-	arn := ui.Get("arn").Str
-	acct := ui.Get("accountId").Str
-	p := Principal{Account: acct, InvokedBy: ui.Get("invokedBy").Str}
+	typ := id.Type.Str
+	arn := id.ARN.Str
+	acct := id.AccountID.Str
+	p := Principal{Account: acct, InvokedBy: id.InvokedBy.Str}
 	partition := partitionOf(arn, c.Region)
 	switch typ {
 	case "IAMUser":
@@ -148,7 +197,7 @@ func ResolveWith(ui gjson.Result, c Context) Principal {
 		if p.ARN == "" && acct != "" {
 			// Console sign-in events (CheckMfa, ConsoleLogin failures) name
 			// the user but carry no ARN; the user's path is then unknown.
-			if name := ui.Get("userName").Str; name != "" {
+			if name := id.UserName.Str; name != "" {
 				p.ARN = "arn:" + partition + ":iam::" + acct + ":user/" + name
 			}
 		}
@@ -165,7 +214,7 @@ func ResolveWith(ui gjson.Result, c Context) Principal {
 			p.ARN = "arn:" + partition + ":iam::" + p.Account + ":root"
 		}
 	case "AssumedRole":
-		issuer := ui.Get("sessionContext.sessionIssuer")
+		issuer := id.SessionContext.Get("sessionIssuer")
 		p.ARN = issuer.Get("arn").Str
 		if p.ARN == "" {
 			p.ARN = roleFromSessionARN(arn)
@@ -178,7 +227,7 @@ func ResolveWith(ui gjson.Result, c Context) Principal {
 		if p.Kind == KindSSORole {
 			p.PermissionSet = PermissionSetName(p.ARN)
 		}
-		p.IdentityProvider = ui.Get("sessionContext.webIdFederationData.federatedProvider").Str
+		p.IdentityProvider = id.SessionContext.Get("webIdFederationData.federatedProvider").Str
 	case "FederatedUser":
 		// Decision: the federated-user ARN is the principal (each name is a
 		// distinct set of sessions with its own session policy); the IAM
@@ -186,22 +235,22 @@ func ResolveWith(ui gjson.Result, c Context) Principal {
 		// kept in Issuer.
 		p.ARN, p.Kind = arn, KindFederatedUser
 		p.SessionName = sessionFromARN(arn)
-		p.Issuer = ui.Get("sessionContext.sessionIssuer.arn").Str
+		p.Issuer = id.SessionContext.Get("sessionIssuer.arn").Str
 		if p.ARN == "" && acct != "" {
-			if name, ok := strings.CutPrefix(ui.Get("principalId").Str, acct+":"); ok && name != "" {
+			if name, ok := strings.CutPrefix(id.PrincipalID.Str, acct+":"); ok && name != "" {
 				p.ARN = "arn:" + partition + ":sts::" + acct + ":federated-user/" + name
 				p.SessionName = name
 			}
 		}
 	case "WebIdentityUser":
 		p.Kind = KindWebIdentity
-		p.IdentityProvider = ui.Get("identityProvider").Str
-		p.ARN = "web-identity:" + p.IdentityProvider + ":" + ui.Get("userName").Str
+		p.IdentityProvider = id.IdentityProvider.Str
+		p.ARN = "web-identity:" + p.IdentityProvider + ":" + id.UserName.Str
 		p.TargetRole = c.RoleARN
 	case "SAMLUser":
 		p.Kind = KindSAML
-		p.IdentityProvider = ui.Get("identityProvider").Str
-		p.ARN = "saml:" + p.IdentityProvider + ":" + ui.Get("userName").Str
+		p.IdentityProvider = id.IdentityProvider.Str
+		p.ARN = "saml:" + p.IdentityProvider + ":" + id.UserName.Str
 		p.TargetRole = c.RoleARN
 	case "AWSService":
 		p.Kind = KindAWSService
@@ -218,12 +267,12 @@ func ResolveWith(ui gjson.Result, c Context) Principal {
 		if p.ARN == "" && acct != "" {
 			p.ARN = "arn:" + partition + ":iam::" + acct + ":root"
 		}
-		if _, s, ok := strings.Cut(ui.Get("principalId").Str, ":"); ok {
+		if _, s, ok := strings.Cut(id.PrincipalID.Str, ":"); ok {
 			p.SessionName = s
 		}
 	case "IdentityCenterUser":
 		p.Kind = KindIdentityCenter
-		obo := ui.Get("onBehalfOf")
+		obo := id.OnBehalfOf
 		if store := obo.Get("identityStoreArn").Str; store != "" {
 			partition = partitionOf(store, c.Region)
 		}

@@ -96,30 +96,58 @@ const (
 	numFields
 )
 
-var fieldIndex = map[string]int{
-	"eventID":             fEventID,
-	"eventTime":           fEventTime,
-	"eventVersion":        fEventVersion,
-	"eventSource":         fEventSource,
-	"eventName":           fEventName,
-	"awsRegion":           fRegion,
-	"sourceIPAddress":     fSourceIP,
-	"userAgent":           fUserAgent,
-	"userIdentity":        fUserIdentity,
-	"recipientAccountId":  fRecipient,
-	"errorCode":           fErrorCode,
-	"errorMessage":        fErrorMessage,
-	"readOnly":            fReadOnly,
-	"eventType":           fEventType,
-	"eventCategory":       fEventCategory,
-	"managementEvent":     fManagement,
-	"vpcEndpointId":       fVPCE,
-	"requestParameters":   fRequest,
-	"responseElements":    fResponse,
-	"additionalEventData": fAdditional,
-	"resources":           fResources,
-	"sharedEventID":       fShared,
-	"tlsDetails":          fTLS,
+// fieldOf returns the scratch slot of a top-level key, or -1. A switch
+// compiles to a faster lookup than a map on this hot path.
+func fieldOf(k string) int {
+	switch k {
+	case "eventID":
+		return fEventID
+	case "eventTime":
+		return fEventTime
+	case "eventVersion":
+		return fEventVersion
+	case "eventSource":
+		return fEventSource
+	case "eventName":
+		return fEventName
+	case "awsRegion":
+		return fRegion
+	case "sourceIPAddress":
+		return fSourceIP
+	case "userAgent":
+		return fUserAgent
+	case "userIdentity":
+		return fUserIdentity
+	case "recipientAccountId":
+		return fRecipient
+	case "errorCode":
+		return fErrorCode
+	case "errorMessage":
+		return fErrorMessage
+	case "readOnly":
+		return fReadOnly
+	case "eventType":
+		return fEventType
+	case "eventCategory":
+		return fEventCategory
+	case "managementEvent":
+		return fManagement
+	case "vpcEndpointId":
+		return fVPCE
+	case "requestParameters":
+		return fRequest
+	case "responseElements":
+		return fResponse
+	case "additionalEventData":
+		return fAdditional
+	case "resources":
+		return fResources
+	case "sharedEventID":
+		return fShared
+	case "tlsDetails":
+		return fTLS
+	}
+	return -1
 }
 
 // Row is what Append reports about an appended record: enough for the caller
@@ -141,7 +169,7 @@ func (b *Builder) Append(rec gjson.Result, sourceObject string) (Row, error) {
 		b.f[i] = gjson.Result{}
 	}
 	rec.ForEach(func(k, v gjson.Result) bool {
-		if i, ok := fieldIndex[k.Str]; ok {
+		if i := fieldOf(k.Str); i >= 0 {
 			b.f[i] = v
 		}
 		return true
@@ -155,8 +183,8 @@ func (b *Builder) Append(rec gjson.Result, sourceObject string) (Row, error) {
 	if !ok {
 		return Row{}, ErrNoEventTime
 	}
-	ui := f[fUserIdentity]
-	p := cloudtrail.ResolveWith(ui, cloudtrail.Context{RecipientAccount: f[fRecipient].Str, EventType: f[fEventType].Str, EventSource: f[fEventSource].Str, Region: f[fRegion].Str})
+	ui := cloudtrail.ParseIdentity(f[fUserIdentity])
+	p := cloudtrail.ResolveIdentity(ui, cloudtrail.Context{RecipientAccount: f[fRecipient].Str, EventType: f[fEventType].Str, EventSource: f[fEventSource].Str, Region: f[fRegion].Str})
 
 	b.str[colEventID].Append(id)
 	b.ts.Append(arrow.Timestamp(t.UnixMilli()))
@@ -166,18 +194,17 @@ func (b *Builder) Append(rec gjson.Result, sourceObject string) (Row, error) {
 	b.appendStr(colAWSRegion, f[fRegion])
 	b.appendStr(colSourceIP, f[fSourceIP])
 	b.appendStr(colUserAgent, f[fUserAgent])
-	b.appendStr(colIdentityType, ui.Get("type"))
+	b.appendStr(colIdentityType, ui.Type)
 	b.appendString(colPrincipalARN, p.ARN)
 	b.appendString(colPrincipalKind, p.Kind)
-	b.appendStr(colUserIdentityARN, ui.Get("arn"))
-	b.appendStr(colPrincipalID, ui.Get("principalId"))
+	b.appendStr(colUserIdentityARN, ui.ARN)
+	b.appendStr(colPrincipalID, ui.PrincipalID)
 	b.appendString(colSessionName, p.SessionName)
-	b.appendStr(colAccessKeyID, ui.Get("accessKeyId"))
+	b.appendStr(colAccessKeyID, ui.AccessKeyID)
 	b.appendString(colPrincipalAccount, p.Account)
 	b.appendStr(colRecipientAccount, f[fRecipient])
-	invoked := ui.Get("invokedBy")
-	b.appendStr(colInvokedBy, invoked)
-	b.appendBool(colMFA, ui.Get("sessionContext.attributes.mfaAuthenticated"))
+	b.appendStr(colInvokedBy, ui.InvokedBy)
+	b.appendBool(colMFA, ui.SessionContext.Get("attributes.mfaAuthenticated"))
 	b.appendStr(colErrorCode, f[fErrorCode])
 	b.appendStr(colErrorMessage, f[fErrorMessage])
 	b.appendBool(colReadOnly, f[fReadOnly])

@@ -11,6 +11,8 @@ import (
 	"github.com/apache/arrow/go/v15/parquet"
 	"github.com/apache/arrow/go/v15/parquet/compress"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
+
+	"github.com/iamlens/iamlens/ingest/columns"
 )
 
 // WriteOptions tune the Parquet files.
@@ -41,6 +43,12 @@ func (o WriteOptions) codec() (compress.Compression, error) {
 // Validate reports a bad option before any work starts.
 func (o WriteOptions) Validate() error { _, err := o.codec(); return err }
 
+// plainColumns are written without statistics.
+var plainColumns = []string{
+	columns.EventID, columns.RequestParameters, columns.ResponseElements,
+	columns.AdditionalEventData, columns.ErrorMessage, columns.SharedEventID,
+}
+
 // PendingFile is a file written under a temporary name, not yet visible.
 type PendingFile struct {
 	Tmp, Final string
@@ -69,13 +77,21 @@ func (s *Store) WriteTemp(p Partition, batch string, seq int, rec arrow.Record, 
 	if err != nil {
 		return PendingFile{}, err
 	}
-	props := parquet.NewWriterProperties(
+	popts := []parquet.WriterProperty{
 		parquet.WithCompression(codec),
 		parquet.WithDictionaryDefault(true),
 		parquet.WithStats(true),
 		parquet.WithMaxRowGroupLength(rg),
 		parquet.WithCreatedBy("iamlens"),
-	)
+	}
+	// Long JSON texts and unique IDs gain nothing from min/max statistics.
+	// (Dictionary encoding stays on for them: Arrow v15's plain byte-array
+	// path re-grows its page buffer on every batch, which costs more than
+	// building the dictionary it then abandons.)
+	for _, col := range plainColumns {
+		popts = append(popts, parquet.WithStatsFor(col, false))
+	}
+	props := parquet.NewWriterProperties(popts...)
 	w, err := pqarrow.NewFileWriter(rec.Schema(), f, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
 		f.Close()

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Side-by-side ingest benchmark on a synthetic CloudTrail corpus in the real
+# key layout (built from the real invictus-ir records as templates):
+#
+#   floor    list + read + gunzip every file on all cores (Go, klauspost gzip), nothing else
+#   iamlens  `iamlens ingest` of the same files into a fresh store
+#   duckdb   one COPY (SELECT … FROM read_json(…, columns={Records: <struct>})) TO parquet,
+#            the schema given up front (npm @duckdb/node-api, installed here into bench/out)
+#
+# and iamlens's peak RSS again on a corpus twice the size. Usage:
+#
+#   bash bench/compare.sh              # 1 GiB corpus (MB=1024), ~5 minutes on 2 cores
+#   MB=256 bash bench/compare.sh       # quicker
+#   SKIP_DUCKDB=1 bash bench/compare.sh
+#
+# Needs Go, Node/npm and GNU time (apt-get install time). Corpora are cached
+# under bench/out/ (git-ignored).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MB=${MB:-1024}
+out=$PWD/bench/out
+mkdir -p "$out"
+TIME=/usr/bin/time
+if [[ ! -x $TIME ]]; then
+  echo "GNU time is needed for peak RSS: apt-get install -y time" >&2
+  exit 1
+fi
+
+corpus() { # corpus MB → path
+  local mb=$1 dir=$out/corpus-${1}m
+  if [[ ! -f $dir/.done ]]; then
+    rm -rf "$dir"
+    go run ./bench/gencorpus -out "$dir" -mb "$mb" -days $(( mb / 256 > 0 ? mb / 256 : 1 )) >&2
+    touch "$dir/.done"
+  fi
+  echo "$dir"
+}
+
+go build -o "$out/iamlens" ./cmd/iamlens
+go build -o "$out/floor" ./bench/floor
+c1=$(corpus "$MB")
+json_mb=$("$out/floor" "$c1" | awk -F'\t' '{split($5, a, " "); print a[1]}')  # first run warms the page cache
+
+floor_line=$("$out/floor" "$c1")   # second run: warm page cache, like the others
+floor_s=$(echo "$floor_line" | awk -F'\t' '{print $2}' | awk '{print $1}')
+
+run_iamlens() { # corpus → "seconds rss_kb"
+  local store=$out/store-bench
+  rm -rf "$store"
+  $TIME -f '%e %M' -o "$out/time.txt" "$out/iamlens" ingest --store "$store" --no-progress --format json "$1" > "$out/ingest.json"
+  rm -rf "$store"
+  cat "$out/time.txt"
+}
+read -r ia_s ia_rss <<<"$(run_iamlens "$c1")"
+records=$(grep -o '"records": [0-9]*' "$out/ingest.json" | awk '{print $2}')
+
+dk_s=- dk_rss=-
+if [[ "${SKIP_DUCKDB:-}" != 1 ]]; then
+  if [[ ! -d $out/duckdb/node_modules/@duckdb/node-api ]]; then
+    mkdir -p "$out/duckdb"
+    (cd "$out/duckdb" && npm init -y >/dev/null && npm install --no-audit --no-fund @duckdb/node-api@1.5.6-r.1 >/dev/null)
+  fi
+  cat > "$out/duckdb/copy.mjs" <<'JS'
+import { DuckDBInstance } from '@duckdb/node-api';
+const [glob, dest] = process.argv.slice(2);
+const rec = `STRUCT(eventVersion VARCHAR, userIdentity STRUCT(type VARCHAR, principalId VARCHAR, arn VARCHAR,
+  accountId VARCHAR, accessKeyId VARCHAR, userName VARCHAR, invokedBy VARCHAR,
+  sessionContext STRUCT(sessionIssuer STRUCT(type VARCHAR, principalId VARCHAR, arn VARCHAR, accountId VARCHAR, userName VARCHAR),
+  attributes STRUCT(creationDate VARCHAR, mfaAuthenticated VARCHAR))),
+  eventTime VARCHAR, eventSource VARCHAR, eventName VARCHAR, awsRegion VARCHAR, sourceIPAddress VARCHAR, userAgent VARCHAR,
+  errorCode VARCHAR, errorMessage VARCHAR, requestParameters JSON, responseElements JSON, additionalEventData JSON,
+  requestID VARCHAR, eventID VARCHAR, readOnly BOOLEAN, resources STRUCT(ARN VARCHAR, accountId VARCHAR, type VARCHAR)[],
+  eventType VARCHAR, managementEvent BOOLEAN, recipientAccountId VARCHAR, eventCategory VARCHAR, vpcEndpointId VARCHAR,
+  sharedEventID VARCHAR, tlsDetails STRUCT(tlsVersion VARCHAR, cipherSuite VARCHAR, clientProvidedHostHeader VARCHAR))`;
+const sql = `COPY (
+  SELECT r.eventID AS event_id, CAST(r.eventTime AS TIMESTAMP) AS event_time, r.eventVersion AS event_version,
+    r.eventSource AS event_source, r.eventName AS event_name, r.awsRegion AS aws_region, r.sourceIPAddress AS source_ip,
+    r.userAgent AS user_agent, r.userIdentity.type AS identity_type,
+    coalesce(r.userIdentity.sessionContext.sessionIssuer.arn, r.userIdentity.arn) AS principal_arn,
+    r.userIdentity.arn AS user_identity_arn, r.userIdentity.principalId AS principal_id,
+    r.userIdentity.accessKeyId AS access_key_id, r.userIdentity.accountId AS principal_account,
+    r.recipientAccountId AS recipient_account, r.userIdentity.invokedBy AS invoked_by,
+    r.userIdentity.sessionContext.attributes.mfaAuthenticated = 'true' AS mfa_authenticated,
+    r.errorCode AS error_code, r.errorMessage AS error_message, r.readOnly AS read_only, r.eventType AS event_type,
+    r.eventCategory AS event_category, r.managementEvent AS management_event, r.vpcEndpointId AS vpc_endpoint_id,
+    CAST(r.requestParameters AS VARCHAR) AS request_parameters, CAST(r.responseElements AS VARCHAR) AS response_elements,
+    CAST(r.additionalEventData AS VARCHAR) AS additional_event_data, r.resources AS resources,
+    r.sharedEventID AS shared_event_id, r.tlsDetails.tlsVersion AS tls_version
+  FROM (SELECT unnest(Records) AS r FROM read_json('${glob}', columns={Records: '${rec}[]'},
+        format='auto', compression='gzip', maximum_object_size=268435456))
+) TO '${dest}' (FORMAT parquet, COMPRESSION snappy)`;
+const db = await DuckDBInstance.create(':memory:', { threads: '2' });
+const conn = await db.connect();
+await conn.run(sql);
+JS
+  rm -f "$out/duckdb/out.parquet"
+  (cd "$out/duckdb" && $TIME -f '%e %M' -o "$out/time.txt" node copy.mjs "$c1/AWSLogs/*/CloudTrail/*/*/*/*/*.json.gz" "$out/duckdb/out.parquet")
+  read -r dk_s dk_rss < "$out/time.txt"
+  rm -f "$out/duckdb/out.parquet"
+fi
+
+c2=$(corpus $((MB * 2)))
+read -r ia2_s ia2_rss <<<"$(run_iamlens "$c2")"
+
+mbps() { awk -v mb="$json_mb" -v s="$1" 'BEGIN { if (s == "-") print "-"; else printf "%.0f", mb * 1.048576 / s }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-") print "-"; else printf "%.2fx", a / b }'; }
+echo
+echo "corpus: $MB MiB target, $json_mb MiB of JSON, $records records ($(nproc) cores, $(go env GOVERSION), $(date -u +%F))"
+printf '%-28s %9s %9s %10s %12s\n' "" seconds "MB/s" "vs floor" "peak RSS"
+printf '%-28s %9s %9s %10s %12s\n' "floor (read + gunzip)" "$floor_s" "$(mbps "$floor_s")" "1.00x" "-"
+printf '%-28s %9s %9s %10s %9d MiB\n' "iamlens ingest" "$ia_s" "$(mbps "$ia_s")" "$(ratio "$ia_s" "$floor_s")" $((ia_rss / 1024))
+if [[ $dk_s != - ]]; then
+  printf '%-28s %9s %9s %10s %9d MiB\n' "duckdb COPY read_json" "$dk_s" "$(mbps "$dk_s")" "$(ratio "$dk_s" "$floor_s")" $((dk_rss / 1024))
+  echo "iamlens vs duckdb: $(ratio "$dk_s" "$ia_s") faster"
+fi
+printf '%-28s %9s %9s %10s %9d MiB\n' "iamlens ingest, 2x corpus" "$ia2_s" "-" "-" $((ia2_rss / 1024))
