@@ -17,7 +17,7 @@
 // Memory budget: peak ≈ W × 2 × (largest decompressed file; the buffer plus
 // its Arrow copy) + 3 × BatchBytes (the batch's records, their concatenation,
 // one partition's sorted copy) + the Parquet writer's row-group buffers. With
-// the defaults (W = cores, BatchBytes = 64 MiB) that is a few hundred MiB
+// the defaults (W = cores, BatchBytes = 32 MiB) that is under 300 MiB
 // whatever the size of the input.
 package ingest
 
@@ -64,7 +64,7 @@ type Options struct {
 	Workers int
 	// MaxFileBytes caps one decompressed file (default cloudtrail.DefaultMaxFileBytes).
 	MaxFileBytes int64
-	// BatchBytes of decompressed JSON are gathered before a commit (default 64 MiB).
+	// BatchBytes of decompressed JSON are gathered before a commit (default 32 MiB).
 	BatchBytes int64
 	// Write tunes the Parquet files.
 	Write store.WriteOptions
@@ -158,7 +158,7 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 		opts.Workers = runtime.NumCPU()
 	}
 	if opts.BatchBytes <= 0 {
-		opts.BatchBytes = 64 << 20
+		opts.BatchBytes = 32 << 20
 	}
 	if opts.Retries <= 0 {
 		opts.Retries = 3

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -42,6 +44,7 @@ type ingestOptions struct {
 	Stderr       io.Writer
 	MaxRetries   int
 	RowGroupRows int64
+	MemoryMB     int64
 }
 
 func newIngestCmd(env *cmdEnv, g *globalOptions) *cobra.Command {
@@ -93,6 +96,7 @@ interrupted run resumes where it stopped.`,
 	f.StringVar(&o.Compression, "compression", "snappy", "Parquet compression: snappy, zstd (smaller, slower) or none")
 	f.Int64Var(&o.RowGroupRows, "row-group-rows", 16384, "rows per Parquet row group")
 	f.Int64Var(&o.MaxFileMB, "max-file-mb", 256, "reject a log file larger than this once decompressed")
+	f.Int64Var(&o.MemoryMB, "memory-mb", 448, "soft memory limit for the Go heap, in MiB (0: none; GOMEMLIMIT wins)")
 	f.BoolVar(&o.Strict, "strict", false, "fail (exit 3) on the first bad file or record instead of counting it")
 	f.StringVar(&o.Format, "format", "table", "summary format: table or json")
 	return cmd
@@ -101,6 +105,12 @@ interrupted run resumes where it stopped.`,
 func runIngest(ctx context.Context, o *ingestOptions) error {
 	if o.Format != "table" && o.Format != "json" {
 		return usageErrorf("", "--format must be table or json, not %q", o.Format)
+	}
+	if o.MemoryMB > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		// A soft limit: the GC works harder as the heap nears it, so peak
+		// RSS stays flat however large the input (the pipeline's own
+		// budget is far below it; see the ingest package doc).
+		debug.SetMemoryLimit(o.MemoryMB << 20)
 	}
 	filter := source.Filter{Accounts: o.Accounts, Regions: o.Regions}
 	var err error
