@@ -15,9 +15,10 @@ import (
 )
 
 type catalogOptions struct {
-	Name   string // "", a service prefix, or service:Action
-	Format string
-	Stdout io.Writer
+	Name     string // "", a service prefix, or service:Action
+	Services bool   // list the service prefixes
+	Format   string
+	Stdout   io.Writer
 }
 
 func newCatalogCmd(env *cmdEnv, _ *globalOptions) *cobra.Command {
@@ -30,6 +31,7 @@ counts; with a service prefix, that service's actions with access levels and res
 types; with service:Action, one action in full (resource types with ARN formats,
 condition keys, dependent actions). Every action iamlens emits is checked against it.`,
 		Example: `  iamlens catalog
+  iamlens catalog --services
   iamlens catalog s3
   iamlens catalog s3:GetObject --format json`,
 		Args: cobra.MaximumNArgs(1),
@@ -42,6 +44,7 @@ condition keys, dependent actions). Every action iamlens emits is checked agains
 		},
 	}
 	cmd.Flags().StringVar(&o.Format, "format", "table", "output format: table or json")
+	cmd.Flags().BoolVar(&o.Services, "services", false, "list every service prefix with its name and number of actions")
 	return cmd
 }
 
@@ -76,6 +79,26 @@ func runCatalog(_ context.Context, o *catalogOptions) error {
 		return err
 	}
 	switch {
+	case o.Services:
+		type serviceView struct {
+			Prefix  string `json:"prefix"`
+			Name    string `json:"name"`
+			Actions int    `json:"actions"`
+		}
+		var views []serviceView
+		for _, p := range cat.Services() {
+			svc, _ := cat.Service(p)
+			views = append(views, serviceView{Prefix: p, Name: svc.Name, Actions: len(svc.Actions)})
+		}
+		if o.Format == "json" {
+			return writeJSON(o.Stdout, views)
+		}
+		tw := tabwriter.NewWriter(o.Stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "PREFIX\tSERVICE\tACTIONS")
+		for _, v := range views {
+			fmt.Fprintf(tw, "%s\t%s\t%d\n", v.Prefix, v.Name, v.Actions)
+		}
+		return tw.Flush()
 	case o.Name == "":
 		n := cat.Counts()
 		s := catalogSummary{Version: cat.Version(), Services: n.Services, Actions: n.Actions, ResourceTypes: n.ResourceTypes, ConditionKeys: n.ConditionKeys}
@@ -114,7 +137,7 @@ func runCatalog(_ context.Context, o *catalogOptions) error {
 		}
 		return nil
 	default:
-		svc, ok := cat.Service(o.Name)
+		svc, ok := cat.Service(strings.ToLower(o.Name))
 		if !ok {
 			return usageErrorf(suggest(cat, o.Name), "no service prefix %q in the catalogue", o.Name)
 		}
@@ -163,11 +186,20 @@ func suggest(cat *catalog.Catalog, name string) string {
 	var cands []string
 	if !hasAction {
 		for _, p := range cat.Services() {
-			if strings.Contains(p, lname) || strings.Contains(lname, p) || editDistance(p, lname) <= 2 {
+			if strings.Contains(p, lname) || (len(p) >= 4 && strings.Contains(lname, p)) || editDistance(p, lname) <= 2 {
 				cands = append(cands, p)
 			}
 		}
-	} else if svc, ok := cat.Service(prefix); ok {
+	} else if svc, ok := cat.Service(prefix); !ok {
+		// The prefix itself is wrong: suggest prefixes, keeping the action.
+		for _, p := range cat.Services() {
+			if editDistance(p, prefix) <= 2 || strings.Contains(p, prefix) {
+				if a, ok := cat.Action(p + ":" + action); ok {
+					cands = append(cands, a.FullName())
+				}
+			}
+		}
+	} else {
 		for _, a := range svc.Actions {
 			la := strings.ToLower(a.Name)
 			if strings.Contains(la, action) || editDistance(la, action) <= 2 {
@@ -180,7 +212,7 @@ func suggest(cat *catalog.Catalog, name string) string {
 		cands = cands[:8]
 	}
 	if len(cands) == 0 {
-		return "Run 'iamlens catalog' for the list of services."
+		return "Run 'iamlens catalog --services' for the list of services."
 	}
 	return "Did you mean: " + strings.Join(cands, ", ") + "?"
 }

@@ -2,7 +2,6 @@ package actionmap
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -19,10 +18,6 @@ type Mapper struct {
 // New returns a Mapper over the catalogue.
 func New(cat *catalog.Catalog) *Mapper { return &Mapper{cat: cat} }
 
-// versionSuffix matches the API-version suffixes some services log:
-// Lambda "…20150331", "…20150331v2"; CloudFront "…2016_11_25".
-var versionSuffix = regexp.MustCompile(`^([A-Za-z]+?)(\d{8}(v\d+)?|\d{4}_\d{2}_\d{2})$`)
-
 // ServicePrefix returns the IAM service prefix of an eventSource.
 func ServicePrefix(eventSource string) string {
 	if p, ok := sourcePrefix[eventSource]; ok {
@@ -32,12 +27,57 @@ func ServicePrefix(eventSource string) string {
 	return host
 }
 
-// BaseName strips an API-version suffix from an event name.
+// BaseName strips an API-version suffix from an event name: Lambda
+// "ListFunctions20150331" and "UpdateFunctionCode20150331v2", CloudFront
+// "GetDistribution2016_11_25". A name is changed only when what is left is
+// all letters. It runs once per event, so it scans bytes rather than using
+// a regular expression.
 func BaseName(eventName string) string {
-	if m := versionSuffix.FindStringSubmatch(eventName); m != nil {
-		return m[1]
+	s := eventName
+	// "…v2": drop the revision, then expect the 8-digit date before it.
+	if i := trailingDigits(s); i < len(s) && i > 0 && s[i-1] == 'v' {
+		if base, ok := cutDigits8(s[:i-1]); ok {
+			return base
+		}
+		return eventName
+	}
+	if base, ok := cutDigits8(s); ok {
+		return base
+	}
+	// "…2016_11_25"
+	if n := len(s); n > 10 && isDigits(s[n-10:n-6]) && s[n-6] == '_' && isDigits(s[n-5:n-3]) && s[n-3] == '_' && isDigits(s[n-2:]) && isLetters(s[:n-10]) {
+		return s[:n-10]
 	}
 	return eventName
+}
+
+// cutDigits8 removes exactly eight trailing digits preceded by letters only.
+func cutDigits8(s string) (string, bool) {
+	n := len(s)
+	if n <= 8 || trailingDigits(s) != n-8 || !isLetters(s[:n-8]) {
+		return "", false
+	}
+	return s[:n-8], true
+}
+
+// trailingDigits returns the index where s's run of trailing digits starts.
+func trailingDigits(s string) int {
+	i := len(s)
+	for i > 0 && s[i-1] >= '0' && s[i-1] <= '9' {
+		i--
+	}
+	return i
+}
+
+func isDigits(s string) bool { return s != "" && trailingDigits(s) == 0 }
+
+func isLetters(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i] | 0x20; c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // IsDenied reports whether an error code means the call was refused by
@@ -63,6 +103,10 @@ func (m *Mapper) Map(c *Call) Result {
 		return Result{Status: NotAPICall, Reason: "AwsServiceEvent: an event AWS recorded, not a principal's call"}
 	case "AwsConsoleSignIn":
 		return Result{Status: NotAPICall, Reason: "console sign-in event"}
+	case "AwsConsoleAction":
+		return Result{Status: NotAPICall, Reason: "AwsConsoleAction: a console action that is not an API call"}
+	case "AwsVpceEvent":
+		return Result{Status: NotAPICall, Reason: "AwsVpceEvent: a VPC endpoint network-activity event; the API call itself is logged separately"}
 	case "AwsCloudTrailInsight":
 		return Result{Status: NotAPICall, Reason: "CloudTrail Insight event"}
 	}
@@ -127,7 +171,9 @@ func (m *Mapper) Map(c *Call) Result {
 			}
 		}
 	}
-	res.NotObservable = append(res.NotObservable, passRoles(c.RequestParameters)...)
+	if passesRoles(prefix, res.Actions, m.cat) {
+		res.NotObservable = append(res.NotObservable, passRoles(c.RequestParameters)...)
+	}
 	sort.Strings(res.NotObservable)
 	res.NotObservable = dedupe(res.NotObservable)
 	return res
@@ -202,10 +248,27 @@ func apigatewayAction(name string) []string {
 	return nil
 }
 
+// passesRoles reports whether a call can pass a role: one of its actions
+// writes, and it is not an iam or sts call (whose role parameters name the
+// role acted on).
+func passesRoles(prefix string, acts []Action, cat *catalog.Catalog) bool {
+	if prefix == "iam" || prefix == "sts" {
+		return false
+	}
+	for _, a := range acts {
+		if ca, ok := cat.Action(a.Name); ok && ca.AccessLevel != "Read" && ca.AccessLevel != "List" {
+			return true
+		}
+	}
+	return false
+}
+
 // passRoles returns "iam:PassRole on <role>" hints for role-valued
 // request parameters.
 func passRoles(req string) []string {
-	if req == "" {
+	// Every key in passRoleParams contains "ole" or "nstanceProfile"; most
+	// requests have neither, and skip the walk.
+	if req == "" || (!strings.Contains(req, "ole") && !strings.Contains(req, "nstanceProfile")) {
 		return nil
 	}
 	var out []string

@@ -62,10 +62,21 @@ func (m *Mapper) candidates(c *Call, prefix, name string) candSet {
 			s.all = append(s.all, r.ARN)
 		}
 	}
-	req := gjson.Parse(c.RequestParameters)
+	// A denied call usually has no requestParameters, but its message names
+	// the resource AWS checked.
+	if c.ErrorMessage != "" && IsDenied(c.ErrorCode) {
+		if arn := deniedResourceARN(c.ErrorMessage, prefix, ac); arn != "" {
+			s.all = append(s.all, arn)
+		}
+	}
 	if c.RequestParameters == "" {
+		if prefix == "iam" && selfUserCalls[name] && strings.HasPrefix(c.UserIdentityARN, "arn:") &&
+			strings.Contains(c.UserIdentityARN, ":user/") && !IsDenied(c.ErrorCode) {
+			s.all = append(s.all, c.UserIdentityARN)
+		}
 		return s
 	}
+	req := gjson.Parse(c.RequestParameters)
 	add := func(arn string) {
 		if arn != "" {
 			s.all = append(s.all, arn)
@@ -164,6 +175,9 @@ func (m *Mapper) candidates(c *Call, prefix, name string) candSet {
 		}
 		add(kmsARN(ac, str("aliasName")))
 	case "secretsmanager":
+		if n := str("name"); n != "" && name == "CreateSecret" {
+			add(ac.arn("secretsmanager", ac.region, "secret:"+n+"-??????"))
+		}
 		if id := str("secretId"); id != "" {
 			if strings.HasPrefix(id, "arn:") {
 				add(id)
@@ -198,7 +212,16 @@ func (m *Mapper) candidates(c *Call, prefix, name string) candSet {
 		if t := str("target"); strings.HasPrefix(t, "i-") {
 			add(ac.arn("ec2", ac.region, "instance/"+t))
 		}
-		if d := str("documentName"); d != "" {
+		if id := str("instanceId"); strings.HasPrefix(id, "i-") {
+			add(ac.arn("ec2", ac.region, "instance/"+id))
+		} else if strings.HasPrefix(id, "mi-") {
+			add(ac.arn("ssm", ac.region, "managed-instance/"+id))
+		}
+		d := str("documentName")
+		if d == "" && (name == "GetDocument" || name == "DescribeDocument" || name == "UpdateDocument" || name == "DeleteDocument" || name == "CreateDocument") {
+			d = str("name")
+		}
+		if d != "" {
 			if strings.HasPrefix(d, "AWS-") || strings.HasPrefix(d, "AWSSupport-") || strings.HasPrefix(d, "Amazon") {
 				add("arn:" + ac.partition + ":ssm:" + ac.region + "::document/" + d)
 			} else {
@@ -228,6 +251,11 @@ func (m *Mapper) candidates(c *Call, prefix, name string) candSet {
 			}
 		}
 		iam("user", str("userName"))
+		// Calls that act on the caller when they name no user.
+		if selfUserCalls[name] && str("userName") == "" && strings.HasPrefix(c.UserIdentityARN, "arn:") &&
+			strings.Contains(c.UserIdentityARN, ":user/") {
+			add(c.UserIdentityARN)
+		}
 		iam("role", str("roleName"))
 		iam("group", str("groupName"))
 		iam("instance-profile", str("instanceProfileName"))
@@ -274,8 +302,26 @@ func (m *Mapper) candidates(c *Call, prefix, name string) candSet {
 		if id := str("vpcId"); id != "" {
 			add(ac.arn("ec2", ac.region, "vpc/"+id))
 		}
-		if id := str("networkAclId"); id != "" {
-			add(ac.arn("ec2", ac.region, "network-acl/"+id))
+		for _, k := range ec2IDParams {
+			if id := str(k.param); id != "" {
+				add(ac.arn("ec2", ac.region, k.kind+"/"+id))
+			}
+		}
+		if id := str("imageId"); strings.HasPrefix(id, "ami-") {
+			add("arn:" + ac.partition + ":ec2:" + ac.region + "::image/" + id)
+		}
+	case "rds":
+		for _, k := range rdsIDParams {
+			if id := str(k.param); id != "" {
+				if strings.HasPrefix(id, "arn:") {
+					add(id)
+				} else {
+					add(ac.arn("rds", ac.region, k.kind+":"+id))
+				}
+			}
+		}
+		if n := str("resourceName"); strings.HasPrefix(n, "arn:") {
+			add(n)
 		}
 	case "ecr":
 		if n := str("repositoryName"); n != "" {
@@ -350,4 +396,68 @@ func kmsARN(ac arnCtx, id string) string {
 	default:
 		return ac.arn("kms", ac.region, "key/"+id)
 	}
+}
+
+// deniedResourceARN returns the resource a denial message names ("... is
+// not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::…"),
+// or "" when it names none, or only a pattern (instance/*). IAM messages
+// name some resources by kind and name ("on resource: user alice"); those
+// become ARNs in the call's account.
+func deniedResourceARN(msg, prefix string, ac arnCtx) string {
+	const marker = "on resource: "
+	i := strings.Index(msg, marker)
+	if i < 0 {
+		return ""
+	}
+	rest := msg[i+len(marker):]
+	word := func() string {
+		w, tail, _ := strings.Cut(rest, " ")
+		rest = tail
+		return w
+	}
+	first := word()
+	if strings.HasPrefix(first, "arn:") {
+		if strings.ContainsAny(first, "*\"") {
+			return ""
+		}
+		return first
+	}
+	if prefix != "iam" {
+		return ""
+	}
+	switch first {
+	case "user", "role", "group":
+		if name := word(); name != "" && name != "because" && !strings.ContainsAny(name, "*\"") {
+			return "arn:" + ac.partition + ":iam::" + ac.account + ":" + first + "/" + name
+		}
+	}
+	return ""
+}
+
+// selfUserCalls are IAM calls that act on the calling IAM user when the
+// request names no user (IAM API reference: "If you do not specify a user
+// name, IAM determines the user name implicitly based on the Amazon Web
+// Services access key ID signing the request").
+var selfUserCalls = map[string]bool{
+	"CreateAccessKey": true, "DeleteAccessKey": true, "UpdateAccessKey": true, "ListAccessKeys": true,
+	"GetUser": true, "ChangePassword": true, "ListMFADevices": true, "ListSigningCertificates": true,
+	"UploadSigningCertificate": true, "DeleteSigningCertificate": true, "UpdateSigningCertificate": true,
+	"ListSSHPublicKeys": true, "ListServiceSpecificCredentials": true,
+}
+
+// ec2IDParams are EC2 request parameters holding the ID of a resource, with
+// the resource type in its ARN.
+var ec2IDParams = []struct{ param, kind string }{
+	{"networkAclId", "network-acl"}, {"subnetId", "subnet"}, {"routeTableId", "route-table"},
+	{"internetGatewayId", "internet-gateway"}, {"natGatewayId", "natgateway"},
+	{"networkInterfaceId", "network-interface"}, {"allocationId", "elastic-ip"},
+	{"launchTemplateId", "launch-template"}, {"keyPairId", "key-pair"},
+}
+
+// rdsIDParams are RDS request parameters holding an identifier, with the
+// resource type in its ARN.
+var rdsIDParams = []struct{ param, kind string }{
+	{"dBInstanceIdentifier", "db"}, {"dBClusterIdentifier", "cluster"}, {"dBSnapshotIdentifier", "snapshot"},
+	{"dBClusterSnapshotIdentifier", "cluster-snapshot"}, {"dBSubnetGroupName", "subgrp"},
+	{"dBParameterGroupName", "pg"}, {"dBClusterParameterGroupName", "cluster-pg"}, {"optionGroupName", "og"},
 }

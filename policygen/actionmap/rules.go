@@ -39,6 +39,9 @@ var sourcePrefix = map[string]string{
 	"resource-explorer-2.amazonaws.com":        "resource-explorer-2",
 	"cloudcontrolapi.amazonaws.com":            "cloudformation",
 	"s3express.amazonaws.com":                  "s3express",
+	"agreement-marketplace.amazonaws.com":      "aws-marketplace",
+	"pinpoint.amazonaws.com":                   "mobiletargeting",
+	"rdsdata.amazonaws.com":                    "rds-data",
 }
 
 // notAPISources are event sources whose records are sign-in and session
@@ -61,6 +64,26 @@ var noPermission = map[string]string{
 	"sso-oauth:CreateToken":              "OIDC token call, not authorised by IAM",
 	"sso-oauth:RegisterClient":           "OIDC client registration, not authorised by IAM",
 	"sso-oauth:StartDeviceAuthorization": "OIDC device authorisation, not authorised by IAM",
+	// Identity Center OIDC calls as some logs show them (eventSource sso.amazonaws.com).
+	"sso:CreateToken":              "OIDC token call, not authorised by IAM",
+	"sso:RegisterClient":           "OIDC client registration, not authorised by IAM",
+	"sso:StartDeviceAuthorization": "OIDC device authorisation, not authorised by IAM",
+	// Cognito identity pools: public APIs that need no credentials.
+	"cognito-identity:GetId":                     "public Cognito identity-pool API, not authorised by IAM",
+	"cognito-identity:GetCredentialsForIdentity": "public Cognito identity-pool API, not authorised by IAM",
+	"cognito-identity:GetOpenIdToken":            "public Cognito identity-pool API, not authorised by IAM",
+	// Cognito user pools: unauthenticated or access-token calls.
+	"cognito-idp:InitiateAuth":           "Cognito user-pool sign-in call, not authorised by IAM",
+	"cognito-idp:RespondToAuthChallenge": "Cognito user-pool sign-in call, not authorised by IAM",
+	"cognito-idp:SignUp":                 "Cognito user-pool sign-up call, not authorised by IAM",
+	"cognito-idp:ConfirmSignUp":          "Cognito user-pool sign-up call, not authorised by IAM",
+	"cognito-idp:ResendConfirmationCode": "Cognito user-pool sign-up call, not authorised by IAM",
+	"cognito-idp:ForgotPassword":         "Cognito user-pool password reset, not authorised by IAM",
+	"cognito-idp:ConfirmForgotPassword":  "Cognito user-pool password reset, not authorised by IAM",
+	"cognito-idp:GetUser":                "Cognito user-pool call authorised by the user's access token, not IAM",
+	"cognito-idp:ChangePassword":         "Cognito user-pool call authorised by the user's access token, not IAM",
+	"cognito-idp:GlobalSignOut":          "Cognito user-pool call authorised by the user's access token, not IAM",
+	"cognito-idp:RevokeToken":            "Cognito user-pool token revocation, not authorised by IAM",
 }
 
 // renames maps "prefix:EventName" to the IAM action(s) the call needs when
@@ -140,9 +163,14 @@ var renames = map[string][]string{
 }
 
 // passRoleParams are requestParameters keys that pass a role to a service,
-// which needs iam:PassRole; CloudTrail never logs PassRole itself.
+// which needs iam:PassRole; CloudTrail never logs PassRole itself. They are
+// looked for only in calls of Write or Permissions-management access level
+// outside iam and sts (sts:AssumeRole's roleArn assumes the role, it does
+// not pass it). Every key contains "ole" or "nstanceProfile", which
+// passRoles checks first (TestPassRoleKeysPrecheck).
 var passRoleParams = []string{
 	"role", "roleArn", "RoleArn", "roleARN", "RoleARN", "serviceRole", "serviceRoleArn", "ServiceRoleArn",
 	"executionRoleArn", "taskRoleArn", "iamRoleArn", "IamRoleArn", "iamInstanceProfile", "IamInstanceProfile",
 	"executionRole", "ExecutionRoleArn", "dataAccessRoleArn", "DataAccessRoleArn", "serviceLinkedRoleARN",
+	"jobRoleArn", "jobFlowRole", "serviceExecutionRole", "serviceAccessRoleArn", "instanceRole",
 }

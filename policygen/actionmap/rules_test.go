@@ -1,6 +1,8 @@
 package actionmap
 
 import (
+	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -98,6 +100,18 @@ func TestMapActions(t *testing.T) {
 		{"sts.amazonaws.com", "AssumeRoleWithWebIdentity", "", "", NoPermission, nil},
 		{"signin.amazonaws.com", "ConsoleLogin", "AwsConsoleSignIn", "", NotAPICall, nil},
 		{"kms.amazonaws.com", "RotateKey", "AwsServiceEvent", "", NotAPICall, nil},
+		// more eventSource exceptions
+		{"agreement-marketplace.amazonaws.com", "SearchAgreements", "", "", Mapped, []string{"aws-marketplace:SearchAgreements"}},
+		{"pinpoint.amazonaws.com", "GetApps", "", "", Mapped, []string{"mobiletargeting:GetApps"}},
+		{"rdsdata.amazonaws.com", "ExecuteStatement", "", "", Mapped, []string{"rds-data:ExecuteStatement"}},
+		// public and token-authorised APIs
+		{"sso.amazonaws.com", "CreateToken", "", "", NoPermission, nil},
+		{"cognito-identity.amazonaws.com", "GetCredentialsForIdentity", "", "", NoPermission, nil},
+		{"cognito-idp.amazonaws.com", "InitiateAuth", "", "", NoPermission, nil},
+		// records that are not a principal's API call
+		{"billingconsole.amazonaws.com", "GetContactInformation", "AwsConsoleAction", "", NotAPICall, nil},
+		{"s3.amazonaws.com", "GetObject", "AwsVpceEvent", `{"bucketName":"b","key":"k"}`, NotAPICall, nil},
+		{"ec2.amazonaws.com", "SharedSnapshotVolumeCreated", "AwsServiceEvent", "", NotAPICall, nil},
 		// unknown
 		{"s3.amazonaws.com", "NoSuchThing", "", "", Unmapped, nil},
 		{"notaservice.amazonaws.com", "Foo", "", "", Unmapped, nil},
@@ -210,6 +224,168 @@ func TestPassRoleIsNotObservable(t *testing.T) {
 	r = m.Map(&c)
 	if !slices.ContainsFunc(r.NotObservable, func(s string) bool { return strings.HasPrefix(s, "iam:PassRole") }) {
 		t.Fatalf("RunInstances with an instance profile: not observable %v", r.NotObservable)
+	}
+}
+
+// TestBaseName covers the version suffixes and names that merely end in
+// digits, which must stay as they are.
+func TestBaseName(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"ListFunctions20150331", "ListFunctions"},
+		{"UpdateFunctionCode20150331v2", "UpdateFunctionCode"},
+		{"GetFunctionConfiguration20150331v2", "GetFunctionConfiguration"},
+		{"AddPermission20150331v2", "AddPermission"},
+		{"ListTags20170331", "ListTags"},
+		{"GetDistribution2016_11_25", "GetDistribution"},
+		{"PublishFunction2020_05_31", "PublishFunction"},
+		{"ListObjectsV2", "ListObjectsV2"},
+		{"GetObject", "GetObject"},
+		{"DescribeInstances", "DescribeInstances"},
+		{"Foo1234567", "Foo1234567"},         // 7 digits
+		{"Foo123456789", "Foo123456789"},     // 9 digits
+		{"Foo20150331x2", "Foo20150331x2"},   // not a v suffix
+		{"Foo20150331v", "Foo20150331v"},     // v without a number
+		{"Ec220150331", "Ec220150331"},       // the part left would end in a digit
+		{"20150331", "20150331"},             // nothing left
+		{"Foo2016_11_2", "Foo2016_11_2"},     // short date
+		{"Foo_2016_11_25", "Foo_2016_11_25"}, // the part left is not all letters
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := BaseName(tt.in); got != tt.want {
+			t.Errorf("BaseName(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestPassRoleKeysPrecheck: passRoles skips requests that contain neither
+// "ole" nor "nstanceProfile", so every key must contain one of them.
+func TestPassRoleKeysPrecheck(t *testing.T) {
+	for _, k := range passRoleParams {
+		if !strings.Contains(k, "ole") && !strings.Contains(k, "nstanceProfile") {
+			t.Errorf("passRoleParams key %q would be skipped by the precheck", k)
+		}
+	}
+}
+
+// TestPassRoleOnlyWhenARoleIsPassed: reading a role's configuration or
+// assuming a role passes nothing.
+func TestPassRoleOnlyWhenARoleIsPassed(t *testing.T) {
+	m, _ := mapper(t)
+	for _, c := range []Call{
+		{EventSource: "sts.amazonaws.com", EventName: "AssumeRole", RequestParameters: `{"roleArn":"arn:aws:iam::123456789012:role/x","roleSessionName":"s"}`},
+		{EventSource: "iam.amazonaws.com", EventName: "UpdateAssumeRolePolicy", RequestParameters: `{"roleName":"x","role":"x"}`},
+		{EventSource: "states.amazonaws.com", EventName: "DescribeStateMachine", RequestParameters: `{"stateMachineArn":"arn:aws:states:us-east-1:123456789012:stateMachine:sm","roleArn":"arn:aws:iam::123456789012:role/x"}`},
+	} {
+		c.AWSRegion, c.RecipientAccount = "us-east-1", "123456789012"
+		r := m.Map(&c)
+		if r.Status != Mapped {
+			t.Fatalf("%s: %s %s", c.EventName, r.Status, r.Reason)
+		}
+		if slices.ContainsFunc(r.NotObservable, func(s string) bool { return strings.HasPrefix(s, "iam:PassRole") }) {
+			t.Errorf("%s: not observable %v, want no iam:PassRole", c.EventName, r.NotObservable)
+		}
+	}
+	for _, c := range []Call{
+		{EventSource: "ecs.amazonaws.com", EventName: "RegisterTaskDefinition", RequestParameters: `{"family":"web","taskRoleArn":"arn:aws:iam::123456789012:role/task","executionRoleArn":"arn:aws:iam::123456789012:role/exec"}`},
+		{EventSource: "cloudformation.amazonaws.com", EventName: "CreateStack", RequestParameters: `{"stackName":"s","roleARN":"arn:aws:iam::123456789012:role/cfn"}`},
+		{EventSource: "events.amazonaws.com", EventName: "PutTargets", RequestParameters: `{"rule":"r","targets":[{"id":"1","arn":"arn:aws:sqs:us-east-1:123456789012:q","roleArn":"arn:aws:iam::123456789012:role/ev"}]}`},
+	} {
+		c.AWSRegion, c.RecipientAccount = "us-east-1", "123456789012"
+		r := m.Map(&c)
+		if !slices.ContainsFunc(r.NotObservable, func(s string) bool { return strings.HasPrefix(s, "iam:PassRole on arn:aws:iam::123456789012:role/") }) {
+			t.Errorf("%s: not observable %v, want iam:PassRole on the role", c.EventName, r.NotObservable)
+		}
+	}
+}
+
+// TestDeniedResourceFromMessage: a denied call has no requestParameters,
+// but its message names the resource AWS checked.
+func TestDeniedResourceFromMessage(t *testing.T) {
+	m, _ := mapper(t)
+	tests := []struct {
+		source, name, code, msg string
+		want                    []string
+	}{
+		{"sts.amazonaws.com", "AssumeRole", "AccessDenied",
+			"User: arn:aws:iam::123837392027:user/bert-jan is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::123837392027:role/stratus-red-team-leave-org-role",
+			[]string{"arn:aws:iam::123837392027:role/stratus-red-team-leave-org-role"}},
+		{"iam.amazonaws.com", "PutUserPolicy", "AccessDenied",
+			"User: arn:aws:iam::111111111111:user/TrailDiscover is not authorized to perform: iam:PutUserPolicy on resource: user TrailDiscover because no identity-based policy allows the iam:PutUserPolicy action",
+			[]string{"arn:aws:iam::111111111111:user/TrailDiscover"}},
+		{"ec2.amazonaws.com", "CreateImage", "Client.UnauthorizedOperation",
+			"You are not authorized to perform this operation. User: arn:aws:iam::111111111111:user/T is not authorized to perform: ec2:CreateImage on resource: arn:aws:ec2:us-east-1:111111111111:instance/* because no identity-based policy allows the ec2:CreateImage action.",
+			nil}, // a pattern, not a resource
+		{"iam.amazonaws.com", "ListSSHPublicKeys", "AccessDenied",
+			"User: arn:aws:iam::111111111111:user/T is not authorized to perform: iam:ListSSHPublicKeys on resource: user  because no identity-based policy allows the iam:ListSSHPublicKeys action",
+			nil}, // no name
+		{"lambda.amazonaws.com", "AddPermission20150331v2", "",
+			"on resource: arn:aws:lambda:us-east-1:111111111111:function:f", nil}, // not denied: the message is not read
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Call{EventSource: tt.source, EventName: tt.name, ErrorCode: tt.code, ErrorMessage: tt.msg, AWSRegion: "us-east-1", RecipientAccount: "111111111111"}
+			r := m.Map(&c)
+			if r.Status != Mapped || len(r.Actions) != 1 {
+				t.Fatalf("got %+v", r)
+			}
+			if got := r.Actions[0].Resources; !slices.Equal(got, tt.want) {
+				t.Errorf("resources %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSelfUserCalls: IAM calls that name no user act on the calling user.
+func TestSelfUserCalls(t *testing.T) {
+	m, _ := mapper(t)
+	user := "arn:aws:iam::123456789012:user/alice"
+	for _, tt := range []struct {
+		name, userARN, req string
+		want               []string
+	}{
+		{"CreateAccessKey", user, `{}`, []string{user}},
+		{"ListAccessKeys", user, `{"userName":"bob"}`, []string{"arn:aws:iam::123456789012:user/bob"}},
+		{"ChangePassword", user, "", []string{user}},
+		{"CreateAccessKey", "arn:aws:iam::123456789012:root", `{}`, nil},
+		{"CreateAccessKey", "arn:aws:sts::123456789012:assumed-role/r/s", `{}`, nil},
+	} {
+		c := Call{EventSource: "iam.amazonaws.com", EventName: tt.name, UserIdentityARN: tt.userARN, RequestParameters: tt.req,
+			AWSRegion: "us-east-1", RecipientAccount: "123456789012"}
+		r := m.Map(&c)
+		if got := r.Actions[0].Resources; !slices.Equal(got, tt.want) {
+			t.Errorf("%s by %s: resources %v, want %v", tt.name, tt.userARN, got, tt.want)
+		}
+	}
+}
+
+func TestTally(t *testing.T) {
+	m, _ := mapper(t)
+	tally := NewTally()
+	for _, c := range []Call{
+		{EventSource: "s3.amazonaws.com", EventName: "NoSuchThing"},
+		{EventSource: "x.amazonaws.com", EventName: "B"},
+		{EventSource: "s3.amazonaws.com", EventName: "NoSuchThing"},
+		{EventSource: "x.amazonaws.com", EventName: "A"},
+		{EventSource: "s3.amazonaws.com", EventName: "GetObject"},
+		{EventSource: "sts.amazonaws.com", EventName: "GetCallerIdentity"},
+	} {
+		tally.Add(&c, m.Map(&c))
+	}
+	want := map[Status]int{Unmapped: 4, Mapped: 1, NoPermission: 1}
+	if got := tally.Counts(); !maps.Equal(got, want) {
+		t.Errorf("counts %v, want %v", got, want)
+	}
+	var got []string
+	for _, u := range tally.Unmapped() {
+		got = append(got, fmt.Sprintf("%s %s %d", u.EventSource, u.EventName, u.Count))
+		if u.Reason == "" {
+			t.Errorf("%s %s: no reason", u.EventSource, u.EventName)
+		}
+	}
+	wantU := []string{"s3.amazonaws.com NoSuchThing 2", "x.amazonaws.com A 1", "x.amazonaws.com B 1"}
+	if !slices.Equal(got, wantU) {
+		t.Errorf("unmapped %v, want %v", got, wantU)
 	}
 }
 
