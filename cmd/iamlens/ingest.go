@@ -47,7 +47,13 @@ type ingestOptions struct {
 	MemoryMB     int64
 }
 
+// ingestDefaults are the ingest flag defaults, shared with analyze --logs.
+func ingestDefaults() ingestOptions {
+	return ingestOptions{Compression: "snappy", RowGroupRows: 16384, MaxFileMB: 256, MaxRetries: 8, MemoryMB: 448, Format: "table"}
+}
+
 func newIngestCmd(env *cmdEnv, g *globalOptions) *cobra.Command {
+	d := ingestDefaults()
 	o := &ingestOptions{}
 	cmd := &cobra.Command{
 		Use:   "ingest SOURCE...",
@@ -92,13 +98,13 @@ interrupted run resumes where it stopped.`,
 	f.StringVar(&o.S3Region, "s3-region", "", "region of the S3 bucket (default: the SDK's chain, then us-east-1)")
 	f.StringVar(&o.EndpointURL, "endpoint-url", "", "S3-compatible endpoint, e.g. http://127.0.0.1:9000 (implies path-style)")
 	f.IntVar(&o.Workers, "workers", 0, "files decoded in parallel (default: number of CPUs)")
-	f.IntVar(&o.MaxRetries, "max-retries", 8, "S3 request attempts on throttling and 5xx")
-	f.StringVar(&o.Compression, "compression", "snappy", "Parquet compression: snappy, zstd (smaller, slower) or none")
-	f.Int64Var(&o.RowGroupRows, "row-group-rows", 16384, "rows per Parquet row group")
-	f.Int64Var(&o.MaxFileMB, "max-file-mb", 256, "reject a log file larger than this once decompressed")
-	f.Int64Var(&o.MemoryMB, "memory-mb", 448, "soft memory limit for the Go heap, in MiB (0: none; GOMEMLIMIT wins)")
+	f.IntVar(&o.MaxRetries, "max-retries", d.MaxRetries, "S3 request attempts on throttling and 5xx")
+	f.StringVar(&o.Compression, "compression", d.Compression, "Parquet compression: snappy, zstd (smaller, slower) or none")
+	f.Int64Var(&o.RowGroupRows, "row-group-rows", d.RowGroupRows, "rows per Parquet row group")
+	f.Int64Var(&o.MaxFileMB, "max-file-mb", d.MaxFileMB, "reject a log file larger than this once decompressed")
+	f.Int64Var(&o.MemoryMB, "memory-mb", d.MemoryMB, "soft memory limit for the Go heap, in MiB (0: none; GOMEMLIMIT wins)")
 	f.BoolVar(&o.Strict, "strict", false, "fail (exit 3) on the first bad file or record instead of counting it")
-	f.StringVar(&o.Format, "format", "table", "summary format: table or json")
+	f.StringVar(&o.Format, "format", d.Format, "summary format: table or json")
 	return cmd
 }
 

@@ -44,6 +44,9 @@ iamlens only reads AWS. It never prints secrets.`,
 		newPrincipalsCmd(env, g),
 		newExplainCmd(env, g),
 		newCatalogCmd(env, g),
+		newAnalyzeCmd(env, g),
+
+
 	)
 	return root
 }

@@ -1,0 +1,385 @@
+// Package analyzer reads the events dataset and aggregates what each
+// principal did: the principals present (PrincipalLister) and, per
+// principal, the IAM actions its calls needed with their resources, counts
+// and first and last use, its denied and failed calls kept apart, and its
+// profile (Analyze, Usage).
+//
+// Reading costs the principal's share of the data, not the dataset's:
+// Analyze prunes date partitions by folder name, row groups by the
+// principal_arn and event_time statistics, rows by the principal's span
+// inside each row group (rows are sorted by principal), and columns to the
+// 20 of UsageRow. Aggregation is O(distinct calls + distinct profile
+// values); memory is the same, whatever the number of events.
+package analyzer
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/iamlens/iamlens/ingest/store"
+)
+
+// Query selects what Analyze reads.
+type Query struct {
+	// Principals are ARNs, names (the last part of an ARN: a user or role
+	// name) or globs (path.Match syntax) over either. Ignored when All.
+	Principals []string
+	// All analyses every principal a policy can be attached to (PolicyKinds).
+	All bool
+	// Accounts keeps calls into these accounts (all when empty).
+	Accounts []string
+	// From and To bound the event time, inclusive. A zero From means
+	// Options.Window before the end of the last day present in the dataset.
+	From, To time.Time
+}
+
+// Options tune Analyze. The zero value works.
+type Options struct {
+	// Window is the default span when Query.From is zero (default 90 days).
+	Window time.Duration
+	// TopN caps the source IPs and user agents of a profile (default 10).
+	TopN int
+	// Workers read date partitions in parallel (default GOMAXPROCS).
+	Workers int
+}
+
+// DefaultWindow is the span analysed when no --from is given.
+const DefaultWindow = 90 * 24 * time.Hour
+
+// Stats say how much Analyze read.
+type Stats struct {
+	Principals int       `json:"principals"`
+	From       time.Time `json:"from"`
+	To         time.Time `json:"to"`
+	// ResolveScan is true when names or globs needed a pass over the
+	// principal_arn column to find the ARNs.
+	ResolveScan    bool  `json:"resolve_scan"`
+	Files          int   `json:"files"`
+	RowGroups      int   `json:"row_groups"`
+	RowGroupsRead  int   `json:"row_groups_read"`
+	RowsRead       int64 `json:"rows_read"`
+	CompressedRead int64 `json:"compressed_bytes_read"`
+	DistinctCalls  int   `json:"distinct_calls"`
+}
+
+// NotFoundError says that a requested principal has no events in the
+// window; Close lists principals with similar names.
+type NotFoundError struct {
+	Principal string
+	Close     []string
+}
+
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("no events of principal %q in the selected window", e.Principal)
+}
+
+// Analyze reads the principals' rows (only the columns of UsageRow, only
+// the partitions of the window and the row groups whose principal_arn range
+// holds one of them) and returns one Usage per principal, sorted by ARN.
+func Analyze(ctx context.Context, st *store.Store, q Query, m Mapper, opts Options) ([]*Usage, Stats, error) {
+	var stats Stats
+	if opts.Window <= 0 {
+		opts.Window = DefaultWindow
+	}
+	if q.From.IsZero() {
+		last, err := LastDay(st, q.Accounts)
+		if err != nil {
+			return nil, stats, err
+		}
+		if last.IsZero() {
+			return nil, stats, store.ErrEmpty
+		}
+		q.From = last.Add(24 * time.Hour).Add(-opts.Window)
+	}
+	stats.From, stats.To = q.From, q.To
+
+	var arns []string
+	var byPattern map[string][]string
+	var keep func(arn, kind string) bool
+	if q.All {
+		keep = func(_, kind string) bool { return contains(PolicyKinds, kind) }
+	} else {
+		if len(q.Principals) == 0 {
+			return nil, stats, fmt.Errorf("no principal given")
+		}
+		var err error
+		arns, byPattern, err = Resolve(ctx, st, q)
+		stats.ResolveScan = byPattern != nil
+		if err != nil {
+			return nil, stats, err
+		}
+		set := map[string]bool{}
+		for _, a := range arns {
+			set[a] = true
+		}
+		keep = func(arn, _ string) bool { return set[arn] }
+	}
+	agg := NewAggregator(m, keep, q.Accounts, q.From, q.To, opts.TopN)
+	sq := store.Query{Accounts: q.Accounts, From: q.From, To: q.To, Principals: arns}
+	ss, err := scanDays(ctx, st, sq, opts.Workers, agg.Add)
+	stats.Files, stats.RowGroups, stats.RowGroupsRead = ss.Files, ss.RowGroups, ss.RowGroupsRead
+	stats.RowsRead, stats.CompressedRead = ss.RowsRead, ss.CompressedRead
+	if err != nil {
+		return nil, stats, err
+	}
+	usages := agg.Usages(q.From, q.To)
+	stats.Principals = len(usages)
+	stats.DistinctCalls = agg.DistinctCalls()
+	if !q.All {
+		found := map[string]bool{}
+		for _, u := range usages {
+			found[u.Principal] = true
+		}
+		// A name or glob needs one of its principals with events in the
+		// window (a row group that straddles the window may have offered
+		// others); an ARN given in full needs its own.
+		missing := ""
+		for _, p := range q.Principals {
+			if ps, ok := byPattern[p]; ok {
+				if !slices.ContainsFunc(ps, func(a string) bool { return found[a] }) {
+					missing = p
+					break
+				}
+			} else if !found[p] {
+				missing = p
+				break
+			}
+		}
+		if missing != "" {
+			known, err := knownPrincipals(ctx, st, q)
+			if err != nil {
+				return nil, stats, err
+			}
+			return nil, stats, &NotFoundError{Principal: missing, Close: closeMatches(missing, known)}
+		}
+	}
+	return usages, stats, nil
+}
+
+// scanDays reads what sq selects one date partition at a time, on up to
+// workers goroutines, and passes the rows to add under a mutex (add copies
+// what it keeps, so the Scan buffers may be reused). Each goroutine exits
+// when its day is read or ctx is cancelled; scanDays returns after all of
+// them.
+func scanDays(ctx context.Context, st *store.Store, sq store.Query, workers int, add func([]UsageRow)) (store.ScanStats, error) {
+	files, err := st.Files(sq.Accounts, sq.From, sq.To)
+	if err != nil {
+		return store.ScanStats{}, err
+	}
+	var days []string
+	for _, f := range files {
+		if d, ok := strings.CutPrefix(filepath.Base(filepath.Dir(f)), "date="); ok && !slices.Contains(days, d) {
+			days = append(days, d)
+		}
+	}
+	sort.Strings(days)
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if workers == 1 || len(days) <= 1 {
+		return store.Scan(ctx, st, sq, func(rows []UsageRow) error { add(rows); return nil })
+	}
+	var mu sync.Mutex
+	var total store.ScanStats
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	for _, d := range days {
+		day, err := time.Parse("2006-01-02", d)
+		if err != nil {
+			continue
+		}
+		dq := sq
+		if dq.From.Before(day) {
+			dq.From = day
+		}
+		if end := day.Add(24*time.Hour - time.Millisecond); dq.To.IsZero() || dq.To.After(end) {
+			dq.To = end
+		}
+		g.Go(func() error {
+			ss, err := store.Scan(gctx, st, dq, func(rows []UsageRow) error {
+				mu.Lock()
+				add(rows)
+				mu.Unlock()
+				return nil
+			})
+			mu.Lock()
+			total.Files += ss.Files
+			total.RowGroups += ss.RowGroups
+			total.RowGroupsRead += ss.RowGroupsRead
+			total.RowsRead += ss.RowsRead
+			total.CompressedRead += ss.CompressedRead
+			mu.Unlock()
+			return err
+		})
+	}
+	return total, g.Wait()
+}
+
+// LastDay returns the last date partition present in the dataset (of the
+// accounts, when given), or the zero time when there is none. It reads
+// folder names only.
+func LastDay(st *store.Store, accounts []string) (time.Time, error) {
+	files, err := st.Files(accounts, time.Time{}, time.Time{})
+	if err != nil {
+		return time.Time{}, err
+	}
+	var last string
+	for _, f := range files {
+		day, ok := strings.CutPrefix(filepath.Base(filepath.Dir(f)), "date=")
+		if ok && day > last {
+			last = day
+		}
+	}
+	if last == "" {
+		return time.Time{}, nil
+	}
+	return time.Parse("2006-01-02", last)
+}
+
+// isGlob reports whether s holds path.Match metacharacters.
+func isGlob(s string) bool { return strings.ContainsAny(s, "*?[") }
+
+// Resolve turns q.Principals into principal ARNs. ARNs given in full are
+// returned as they are without reading anything (Analyze checks them
+// afterwards); names and globs are matched against the principals of the
+// row groups in the window (store.PrincipalARNs: the principal_arn column
+// chunks alone, dictionaries only). A name or glob that matches nobody
+// yields a *NotFoundError. byPattern maps each name or glob to its ARNs.
+func Resolve(ctx context.Context, st *store.Store, q Query) (arns []string, byPattern map[string][]string, err error) {
+	var pending []string
+	seen := map[string]bool{}
+	add := func(a string) {
+		if !seen[a] {
+			seen[a] = true
+			arns = append(arns, a)
+		}
+	}
+	for _, p := range q.Principals {
+		if strings.HasPrefix(p, "arn:") && !isGlob(p) {
+			add(p)
+		} else {
+			pending = append(pending, p)
+		}
+	}
+	if len(pending) == 0 {
+		sort.Strings(arns)
+		return arns, nil, nil
+	}
+	known, err := knownPrincipals(ctx, st, q)
+	if err != nil {
+		return nil, nil, err
+	}
+	byPattern = map[string][]string{}
+	for _, p := range pending {
+		for _, k := range known {
+			if matchPrincipal(p, k) {
+				add(k)
+				byPattern[p] = append(byPattern[p], k)
+			}
+		}
+		if len(byPattern[p]) == 0 {
+			return nil, byPattern, &NotFoundError{Principal: p, Close: closeMatches(p, known)}
+		}
+	}
+	sort.Strings(arns)
+	return arns, byPattern, nil
+}
+
+// knownPrincipals lists the principals of the row groups q selects.
+func knownPrincipals(ctx context.Context, st *store.Store, q Query) ([]string, error) {
+	return store.PrincipalARNs(ctx, st, store.Query{Accounts: q.Accounts, From: q.From, To: q.To})
+}
+
+// matchPrincipal reports whether the user's pattern names arn: the ARN
+// itself, its last name ("deploy" for arn:aws:iam::1:role/ci/deploy), or a
+// glob over either.
+func matchPrincipal(pattern, arn string) bool {
+	name := PrincipalName(arn)
+	if pattern == arn || pattern == name {
+		return true
+	}
+	if !isGlob(pattern) {
+		return false
+	}
+	if ok, _ := path.Match(pattern, arn); ok {
+		return true
+	}
+	ok, _ := path.Match(pattern, name)
+	return ok
+}
+
+// PrincipalName is the last part of a principal ARN: the user, role or
+// session name; a service principal is its own name.
+func PrincipalName(arn string) string {
+	if i := strings.LastIndexByte(arn, '/'); i >= 0 {
+		return arn[i+1:]
+	}
+	if strings.HasPrefix(arn, "arn:") {
+		if i := strings.LastIndexByte(arn, ':'); i >= 0 {
+			return arn[i+1:]
+		}
+	}
+	return arn
+}
+
+// closeMatches returns up to five known principals whose name resembles
+// the one asked for.
+func closeMatches(asked string, known []string) []string {
+	a := strings.ToLower(PrincipalName(asked))
+	type cand struct {
+		arn  string
+		dist int
+	}
+	var cs []cand
+	for _, k := range known {
+		n := strings.ToLower(PrincipalName(k))
+		d := levenshtein(a, n)
+		if strings.Contains(n, a) || strings.Contains(a, n) || strings.Contains(strings.ToLower(k), a) {
+			d = min(d, 1)
+		}
+		if d <= max(2, len(a)/4) {
+			cs = append(cs, cand{k, d})
+		}
+	}
+	sort.Slice(cs, func(i, j int) bool {
+		if cs[i].dist != cs[j].dist {
+			return cs[i].dist < cs[j].dist
+		}
+		return cs[i].arn < cs[j].arn
+	})
+	var out []string
+	for i := 0; i < len(cs) && i < 5; i++ {
+		out = append(out, cs[i].arn)
+	}
+	return out
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

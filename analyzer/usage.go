@@ -1,0 +1,739 @@
+package analyzer
+
+import (
+	"bytes"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/iamlens/iamlens/ingest/cloudtrail"
+	"github.com/iamlens/iamlens/policygen/actionmap"
+)
+
+// Mapper turns one call into the IAM actions it exercised
+// (*actionmap.Mapper). It is declared here, where it is consumed, so that
+// tests can use a func-typed fake.
+type Mapper interface {
+	Map(c *actionmap.Call) actionmap.Result
+}
+
+// MapperFunc adapts a function to Mapper.
+type MapperFunc func(c *actionmap.Call) actionmap.Result
+
+// Map calls f.
+func (f MapperFunc) Map(c *actionmap.Call) actionmap.Result { return f(c) }
+
+// UsageRow is one event as Analyze needs it. Its parquet tags name dataset
+// columns, so store.Scan[UsageRow] reads these columns and no others (the
+// response elements, additional event data and the rest stay on disk).
+type UsageRow struct {
+	PrincipalARN      string        `parquet:"principal_arn"`
+	PrincipalKind     string        `parquet:"principal_kind"`
+	EventTime         int64         `parquet:"event_time"` // Unix milliseconds, UTC
+	EventSource       string        `parquet:"event_source"`
+	EventName         string        `parquet:"event_name"`
+	EventType         string        `parquet:"event_type"`
+	EventCategory     string        `parquet:"event_category"`
+	AWSRegion         string        `parquet:"aws_region"`
+	SourceIP          string        `parquet:"source_ip"`
+	UserAgent         string        `parquet:"user_agent"`
+	AccessKeyID       string        `parquet:"access_key_id"`
+	PrincipalAccount  string        `parquet:"principal_account"`
+	RecipientAccount  string        `parquet:"recipient_account"`
+	UserIdentityARN   string        `parquet:"user_identity_arn"`
+	MFAAuthenticated  *bool         `parquet:"mfa_authenticated,optional"`
+	ErrorCode         string        `parquet:"error_code"`
+	ErrorMessage      string        `parquet:"error_message"`
+	VPCEndpointID     string        `parquet:"vpc_endpoint_id"`
+	RequestParameters string        `parquet:"request_parameters"`
+	Resources         []RowResource `parquet:"resources,list"`
+}
+
+// RowResource is one element of the resources column.
+type RowResource struct {
+	ARN       string `parquet:"arn"`
+	Type      string `parquet:"type"`
+	AccountID string `parquet:"account_id"`
+}
+
+// Call builds the actionmap.Call of a stored row; it equals
+// actionmap.CallFromRecord of the record the row came from.
+func (r *UsageRow) Call() actionmap.Call {
+	c := actionmap.Call{
+		EventSource:       r.EventSource,
+		EventName:         r.EventName,
+		EventType:         r.EventType,
+		EventCategory:     r.EventCategory,
+		AWSRegion:         r.AWSRegion,
+		RecipientAccount:  r.RecipientAccount,
+		PrincipalAccount:  r.PrincipalAccount,
+		UserIdentityARN:   r.UserIdentityARN,
+		RequestParameters: r.RequestParameters,
+		ErrorCode:         r.ErrorCode,
+		ErrorMessage:      r.ErrorMessage,
+	}
+	if !strings.HasPrefix(strings.TrimSpace(c.RequestParameters), "{") {
+		c.RequestParameters = ""
+	}
+	for _, res := range r.Resources {
+		c.Resources = append(c.Resources, actionmap.Resource{ARN: res.ARN, Type: res.Type, AccountID: res.AccountID})
+	}
+	return c
+}
+
+// Outcome says how a call ended.
+type Outcome string
+
+const (
+	// Allowed calls succeeded (no error code); only they enter a policy.
+	Allowed Outcome = "allowed"
+	// Denied calls failed authorization (AccessDenied and its kin): a
+	// permission the principal needed but was not granted, or an attack.
+	Denied Outcome = "denied"
+	// Failed calls failed for another reason (NoSuchKey, throttling,
+	// validation); they do not prove the permission, so they stay out of the
+	// policy.
+	Failed Outcome = "failed"
+)
+
+// OutcomeOf classifies an error code.
+func OutcomeOf(errorCode string) Outcome {
+	if errorCode == "" {
+		return Allowed
+	}
+	if IsDenied(errorCode) {
+		return Denied
+	}
+	return Failed
+}
+
+// IsDenied reports whether errorCode is an authorization failure
+// (AccessDenied, AccessDeniedException, UnauthorizedOperation,
+// Client.UnauthorizedOperation, AuthorizationError, Forbidden, ...).
+func IsDenied(errorCode string) bool {
+	if actionmap.IsDenied(errorCode) {
+		return true
+	}
+	c := strings.ToLower(errorCode)
+	return strings.Contains(c, "accessdenied") || strings.Contains(c, "unauthorized") ||
+		strings.Contains(c, "notauthorized") || strings.Contains(c, "authorizationerror") ||
+		c == "forbidden" || c == "forbiddenexception"
+}
+
+// Usage is what one principal did in the window: the evidence behind its
+// policy, and its profile.
+type Usage struct {
+	Principal string    `json:"principal"`
+	Kind      string    `json:"kind"`
+	Accounts  []string  `json:"accounts"` // the principal's own accounts
+	From      time.Time `json:"window_from"`
+	To        time.Time `json:"window_to"` // zero: open
+	Events    int64     `json:"events"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+
+	// Allowed are the actions of successful calls: what the policy grants.
+	Allowed []*ActionUsage `json:"allowed"`
+	// Denied are actions refused by IAM: needed but not granted.
+	Denied []*ActionUsage `json:"denied"`
+	// Failed are actions of calls that failed for other reasons.
+	Failed []*ActionUsage `json:"failed"`
+
+	// NoPermission lists calls that need no IAM permission.
+	NoPermission []CallCount `json:"no_permission"`
+	// NotAPICalls lists records that are not the principal's API calls
+	// (service events, console sign-ins).
+	NotAPICalls []CallCount `json:"not_api_calls"`
+	// Unmapped lists calls iamlens cannot map to an action, with the reason.
+	Unmapped []CallCount `json:"unmapped"`
+	// NotObservable lists actions the principal probably needs that
+	// CloudTrail does not show.
+	NotObservable []NotObservable `json:"not_observable"`
+
+	Profile Profile `json:"profile"`
+	// Origins describe where the successful calls came from, for conditions.
+	Origins Origins `json:"origins"`
+}
+
+// ActionUsage is one IAM action with its evidence.
+type ActionUsage struct {
+	Action    string          `json:"action"`
+	Calls     int64           `json:"calls"`
+	FirstSeen time.Time       `json:"first_seen"`
+	LastSeen  time.Time       `json:"last_seen"`
+	Resources []ResourceUsage `json:"resources"`
+	// UnknownResourceCalls counts calls whose resource the log does not
+	// reveal; a policy must then grant the action on "*".
+	UnknownResourceCalls int64    `json:"unknown_resource_calls,omitempty"`
+	Notes                []string `json:"notes,omitempty"`
+	// Events are the CloudTrail calls ("s3.amazonaws.com:GetObject") that
+	// needed the action.
+	Events     []string `json:"events"`
+	Regions    []string `json:"regions"`
+	ErrorCodes []Count  `json:"error_codes,omitempty"`
+}
+
+// ResourceUsage is one resource an action touched ("*" for actions that
+// allow no resource-level restriction).
+type ResourceUsage struct {
+	ARN       string    `json:"arn"`
+	Calls     int64     `json:"calls"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+}
+
+// CallCount counts one CloudTrail call kind.
+type CallCount struct {
+	EventSource string `json:"event_source"`
+	EventName   string `json:"event_name"`
+	Calls       int64  `json:"calls"`
+	Reason      string `json:"reason,omitempty"`
+}
+
+// NotObservable is an action CloudTrail cannot show.
+type NotObservable struct {
+	Action string `json:"action"`
+	Reason string `json:"reason"`
+}
+
+// Count is a value with how often it was seen.
+type Count struct {
+	Value string `json:"value"`
+	Count int64  `json:"count"`
+}
+
+// KeyUsage is one access key the principal used.
+type KeyUsage struct {
+	AccessKeyID string    `json:"access_key_id"`
+	Calls       int64     `json:"calls"`
+	FirstSeen   time.Time `json:"first_seen"`
+	LastSeen    time.Time `json:"last_seen"`
+}
+
+// Profile describes the principal beyond its permissions: how people find
+// who owns an old IAM user.
+type Profile struct {
+	Services           []Count    `json:"services"` // event source → events
+	Regions            []Count    `json:"regions"`
+	SourceIPs          []Count    `json:"source_ips"` // top N
+	DistinctSourceIPs  int        `json:"distinct_source_ips"`
+	UserAgents         []Count    `json:"user_agents"` // top N
+	DistinctUserAgents int        `json:"distinct_user_agents"`
+	VPCEndpoints       []Count    `json:"vpc_endpoints"`
+	AccessKeys         []KeyUsage `json:"access_keys"`
+	ActiveDays         []string   `json:"active_days"` // YYYY-MM-DD, UTC
+	ErrorCodes         []Count    `json:"error_codes"`
+	MFAEvents          int64      `json:"mfa_events"`
+}
+
+// Origins describe the successful calls' origins, from which policygen
+// writes aws:SourceIp, aws:SourceVpce and aws:MultiFactorAuthPresent.
+type Origins struct {
+	Calls int64 `json:"calls"`
+	// SourceIPs are the IP addresses of successful calls; ViaService counts
+	// those whose source is an AWS service name instead of an address.
+	SourceIPs  []Count `json:"source_ips"`
+	ViaService int64   `json:"via_service"`
+	// VPCEndpoints of successful calls; NoVPCE counts calls made without one.
+	VPCEndpoints []Count `json:"vpc_endpoints"`
+	NoVPCE       int64   `json:"no_vpce"`
+	// MFA counts successful calls made with MFA.
+	MFA int64 `json:"mfa"`
+}
+
+// dataSources are the services whose object- or item-level calls are data
+// events, and the actions a principal of that service probably used unseen
+// when the dataset has none of them.
+var dataSources = map[string][]string{
+	"s3.amazonaws.com":       {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"},
+	"lambda.amazonaws.com":   {"lambda:InvokeFunction"},
+	"dynamodb.amazonaws.com": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"},
+}
+
+// Aggregator folds UsageRows into one Usage per principal. Its memory is
+// O(distinct calls + distinct profile values), not O(events): rows that
+// differ only in time, IP or agent share one call entry, and Map runs once
+// per distinct call. It is not safe for concurrent use.
+type Aggregator struct {
+	m        Mapper
+	keep     func(arn, kind string) bool
+	accounts []string
+	from, to int64
+	topN     int
+	by       map[string]*usageAgg
+	key      []byte
+	// dataSeen holds the event sources with data events among the rows
+	// read: the principals' own rows, and any others a Scan passes along.
+	dataSeen map[string]bool
+}
+
+type usageAgg struct {
+	arn, kind   string
+	own         map[string]struct{}
+	events      int64
+	first, last int64
+	calls       map[string]*callAgg
+	services    map[string]int64
+	regions     map[string]int64
+	ips         map[string]int64
+	agents      map[string]int64
+	vpces       map[string]int64
+	keys        map[string]*KeyUsage
+	days        map[int64]struct{}
+	errors      map[string]int64
+	mfa         int64
+	origins     Origins
+	okIPs       map[string]int64
+	okVPCEs     map[string]int64
+}
+
+// callAgg is one distinct call (everything Map looks at), with its count.
+type callAgg struct {
+	call        actionmap.Call
+	outcome     Outcome
+	calls       int64
+	first, last int64
+}
+
+// NewAggregator returns an empty aggregator. keep selects principals
+// (nil: all); rows outside [from, to] (zero: open) or, when accounts is
+// set, of another recipient account are dropped.
+func NewAggregator(m Mapper, keep func(arn, kind string) bool, accounts []string, from, to time.Time, topN int) *Aggregator {
+	a := &Aggregator{m: m, keep: keep, accounts: accounts, from: minInt64, to: maxInt64, topN: topN,
+		by: map[string]*usageAgg{}, dataSeen: map[string]bool{}}
+	if !from.IsZero() {
+		a.from = from.UnixMilli()
+	}
+	if !to.IsZero() {
+		a.to = to.UnixMilli()
+	}
+	if a.topN <= 0 {
+		a.topN = 10
+	}
+	return a
+}
+
+// Add folds rows in. It copies what it keeps, so the caller may reuse rows.
+func (a *Aggregator) Add(rows []UsageRow) {
+	for i := range rows {
+		r := &rows[i]
+		if r.EventCategory == "Data" && !a.dataSeen[r.EventSource] {
+			a.dataSeen[strings.Clone(r.EventSource)] = true
+		}
+		if r.EventTime < a.from || r.EventTime > a.to || r.PrincipalARN == "" {
+			continue
+		}
+		if a.keep != nil && !a.keep(r.PrincipalARN, r.PrincipalKind) {
+			continue
+		}
+		if len(a.accounts) > 0 {
+			acct := r.RecipientAccount
+			if acct == "" {
+				acct = r.PrincipalAccount
+			}
+			if !contains(a.accounts, acct) {
+				continue
+			}
+		}
+		a.add(r)
+	}
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *Aggregator) principal(r *UsageRow) *usageAgg {
+	p := a.by[r.PrincipalARN]
+	if p == nil {
+		p = &usageAgg{
+			arn: strings.Clone(r.PrincipalARN), kind: strings.Clone(r.PrincipalKind),
+			own: map[string]struct{}{}, first: r.EventTime, last: r.EventTime,
+			calls: map[string]*callAgg{}, services: map[string]int64{}, regions: map[string]int64{},
+			ips: map[string]int64{}, agents: map[string]int64{}, vpces: map[string]int64{},
+			keys: map[string]*KeyUsage{}, days: map[int64]struct{}{}, errors: map[string]int64{},
+			okIPs: map[string]int64{}, okVPCEs: map[string]int64{},
+		}
+		a.by[p.arn] = p
+	}
+	return p
+}
+
+func inc(m map[string]int64, k string) {
+	if k == "" {
+		return
+	}
+	if _, ok := m[k]; ok {
+		m[k]++
+		return
+	}
+	m[strings.Clone(k)] = 1
+}
+
+func (a *Aggregator) add(r *UsageRow) {
+	p := a.principal(r)
+	t := r.EventTime
+	p.events++
+	p.first, p.last = min(p.first, t), max(p.last, t)
+	if r.PrincipalAccount != "" {
+		if _, ok := p.own[r.PrincipalAccount]; !ok {
+			p.own[strings.Clone(r.PrincipalAccount)] = struct{}{}
+		}
+	}
+	inc(p.services, r.EventSource)
+	inc(p.regions, r.AWSRegion)
+	inc(p.ips, r.SourceIP)
+	inc(p.agents, r.UserAgent)
+	inc(p.vpces, r.VPCEndpointID)
+	inc(p.errors, r.ErrorCode)
+	p.days[floorDiv(t, 86_400_000)] = struct{}{}
+	mfa := r.MFAAuthenticated != nil && *r.MFAAuthenticated
+	if mfa {
+		p.mfa++
+	}
+	if r.AccessKeyID != "" {
+		k := p.keys[r.AccessKeyID]
+		if k == nil {
+			k = &KeyUsage{AccessKeyID: strings.Clone(r.AccessKeyID)}
+			k.FirstSeen, k.LastSeen = time.UnixMilli(t).UTC(), time.UnixMilli(t).UTC()
+			p.keys[k.AccessKeyID] = k
+		}
+		k.Calls++
+		if tt := time.UnixMilli(t).UTC(); tt.Before(k.FirstSeen) {
+			k.FirstSeen = tt
+		} else if tt.After(k.LastSeen) {
+			k.LastSeen = tt
+		}
+	}
+	outcome := OutcomeOf(r.ErrorCode)
+	if outcome == Allowed {
+		o := &p.origins
+		o.Calls++
+		if isIP(r.SourceIP) {
+			inc(p.okIPs, r.SourceIP)
+		} else {
+			o.ViaService++
+		}
+		if r.VPCEndpointID != "" {
+			inc(p.okVPCEs, r.VPCEndpointID)
+		} else {
+			o.NoVPCE++
+		}
+		if mfa {
+			o.MFA++
+		}
+	}
+	// The call key holds every field Map looks at, except the error
+	// message of calls that were not denied (it carries request IDs and
+	// would defeat the sharing).
+	k := a.key[:0]
+	for _, s := range [...]string{r.EventSource, r.EventName, r.EventType, r.EventCategory, r.AWSRegion,
+		r.RecipientAccount, r.PrincipalAccount, r.UserIdentityARN, r.ErrorCode, r.RequestParameters} {
+		k = append(k, s...)
+		k = append(k, 0)
+	}
+	if outcome == Denied {
+		k = append(k, r.ErrorMessage...)
+		k = append(k, 0)
+	}
+	for _, res := range r.Resources {
+		k = append(append(append(k, res.ARN...), 1), res.Type...)
+		k = append(append(append(k, 1), res.AccountID...), 2)
+	}
+	a.key = k
+	c := p.calls[string(k)]
+	if c == nil {
+		c = &callAgg{call: cloneCall(r.Call()), outcome: outcome, first: t, last: t}
+		if outcome != Denied {
+			c.call.ErrorMessage = ""
+		}
+		p.calls[string(bytes.Clone(k))] = c
+	}
+	c.calls++
+	c.first, c.last = min(c.first, t), max(c.last, t)
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+// isIP reports whether s looks like an IPv4 or IPv6 address (CloudTrail puts
+// a service name, "AWS Internal" or a console host there otherwise).
+func isIP(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c == '.' || c == ':' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return strings.Count(s, ".") == 3 || strings.Contains(s, ":")
+}
+
+func cloneCall(c actionmap.Call) actionmap.Call {
+	c.EventSource = strings.Clone(c.EventSource)
+	c.EventName = strings.Clone(c.EventName)
+	c.EventType = strings.Clone(c.EventType)
+	c.EventCategory = strings.Clone(c.EventCategory)
+	c.AWSRegion = strings.Clone(c.AWSRegion)
+	c.RecipientAccount = strings.Clone(c.RecipientAccount)
+	c.PrincipalAccount = strings.Clone(c.PrincipalAccount)
+	c.UserIdentityARN = strings.Clone(c.UserIdentityARN)
+	c.RequestParameters = strings.Clone(c.RequestParameters)
+	c.ErrorCode = strings.Clone(c.ErrorCode)
+	c.ErrorMessage = strings.Clone(c.ErrorMessage)
+	res := make([]actionmap.Resource, len(c.Resources))
+	for i, r := range c.Resources {
+		res[i] = actionmap.Resource{ARN: strings.Clone(r.ARN), Type: strings.Clone(r.Type), AccountID: strings.Clone(r.AccountID)}
+	}
+	c.Resources = res
+	return c
+}
+
+// DistinctCalls is how many distinct calls were mapped (for Stats).
+func (a *Aggregator) DistinctCalls() int {
+	n := 0
+	for _, p := range a.by {
+		n += len(p.calls)
+	}
+	return n
+}
+
+// Usages maps every distinct call and returns one Usage per principal,
+// sorted by ARN. from and to are the window reported in each Usage.
+func (a *Aggregator) Usages(from, to time.Time) []*Usage {
+	out := make([]*Usage, 0, len(a.by))
+	for _, p := range a.by {
+		out = append(out, a.usage(p, from, to))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Principal < out[j].Principal })
+	return out
+}
+
+type actionAgg struct {
+	u         *ActionUsage
+	first     int64
+	last      int64
+	resources map[string]*ResourceUsage
+	notes     map[string]struct{}
+	events    map[string]struct{}
+	regions   map[string]struct{}
+	codes     map[string]int64
+}
+
+func (a *Aggregator) usage(p *usageAgg, from, to time.Time) *Usage {
+	u := &Usage{
+		Principal: p.arn, Kind: p.kind, Accounts: sortedSet(p.own), From: from, To: to,
+		Events: p.events, FirstSeen: msTime(p.first), LastSeen: msTime(p.last),
+		NoPermission: []CallCount{}, NotAPICalls: []CallCount{}, Unmapped: []CallCount{},
+		NotObservable: []NotObservable{},
+	}
+	byOutcome := map[Outcome]map[string]*actionAgg{Allowed: {}, Denied: {}, Failed: {}}
+	noPerm, notAPI, unmapped := map[CallCount]int64{}, map[CallCount]int64{}, map[CallCount]int64{}
+	hidden := map[NotObservable]struct{}{}
+	for _, c := range p.calls {
+		res := a.m.Map(&c.call)
+		cc := CallCount{EventSource: c.call.EventSource, EventName: c.call.EventName, Reason: res.Reason}
+		switch res.Status {
+		case actionmap.NoPermission:
+			noPerm[cc] += c.calls
+			continue
+		case actionmap.NotAPICall:
+			notAPI[cc] += c.calls
+			continue
+		case actionmap.Mapped:
+		default:
+			unmapped[cc] += c.calls
+			continue
+		}
+		if c.outcome == Allowed {
+			for _, n := range res.NotObservable {
+				hidden[NotObservable{Action: n, Reason: "needed alongside " + c.call.EventName + " but not shown by CloudTrail"}] = struct{}{}
+			}
+		}
+		for _, act := range res.Actions {
+			m := byOutcome[c.outcome]
+			ag := m[act.Name]
+			if ag == nil {
+				ag = &actionAgg{u: &ActionUsage{Action: act.Name}, first: c.first, last: c.last,
+					resources: map[string]*ResourceUsage{}, notes: map[string]struct{}{},
+					events: map[string]struct{}{}, regions: map[string]struct{}{}, codes: map[string]int64{}}
+				m[act.Name] = ag
+			}
+			ag.u.Calls += c.calls
+			ag.first, ag.last = min(ag.first, c.first), max(ag.last, c.last)
+			ag.events[c.call.EventSource+":"+c.call.EventName] = struct{}{}
+			if c.call.AWSRegion != "" {
+				ag.regions[c.call.AWSRegion] = struct{}{}
+			}
+			if c.call.ErrorCode != "" {
+				ag.codes[c.call.ErrorCode] += c.calls
+			}
+			if act.ResourceNote != "" {
+				ag.notes[act.ResourceNote] = struct{}{}
+			}
+			if len(act.Resources) == 0 {
+				ag.u.UnknownResourceCalls += c.calls
+			}
+			for _, arn := range act.Resources {
+				r := ag.resources[arn]
+				if r == nil {
+					r = &ResourceUsage{ARN: arn, FirstSeen: msTime(c.first), LastSeen: msTime(c.last)}
+					ag.resources[arn] = r
+				}
+				r.Calls += c.calls
+				if f := msTime(c.first); f.Before(r.FirstSeen) {
+					r.FirstSeen = f
+				}
+				if l := msTime(c.last); l.After(r.LastSeen) {
+					r.LastSeen = l
+				}
+			}
+		}
+	}
+	u.Allowed = finishActions(byOutcome[Allowed])
+	u.Denied = finishActions(byOutcome[Denied])
+	u.Failed = finishActions(byOutcome[Failed])
+	u.NoPermission = finishCalls(noPerm)
+	u.NotAPICalls = finishCalls(notAPI)
+	u.Unmapped = finishCalls(unmapped)
+
+	// Object-level S3, Lambda Invoke and DynamoDB item calls are data
+	// events: when none were read, the principal's use of them is unknown.
+	granted := map[string]bool{}
+	for _, au := range u.Allowed {
+		granted[strings.ToLower(au.Action)] = true
+	}
+	for src, acts := range dataSources {
+		if p.services[src] == 0 || a.dataSeen[src] {
+			continue
+		}
+		for _, act := range acts {
+			if !granted[strings.ToLower(act)] {
+				hidden[NotObservable{Action: act, Reason: "the dataset holds no " + src + " data events in the window"}] = struct{}{}
+			}
+		}
+	}
+	for h := range hidden {
+		if !granted[strings.ToLower(h.Action)] {
+			u.NotObservable = append(u.NotObservable, h)
+		}
+	}
+	sort.Slice(u.NotObservable, func(i, j int) bool {
+		x, y := u.NotObservable[i], u.NotObservable[j]
+		if x.Action != y.Action {
+			return x.Action < y.Action
+		}
+		return x.Reason < y.Reason
+	})
+
+	days := make([]int64, 0, len(p.days))
+	for d := range p.days {
+		days = append(days, d)
+	}
+	sort.Slice(days, func(i, j int) bool { return days[i] < days[j] })
+	pr := &u.Profile
+	for _, d := range days {
+		pr.ActiveDays = append(pr.ActiveDays, time.UnixMilli(d*86_400_000).UTC().Format("2006-01-02"))
+	}
+	pr.Services = topCounts(p.services, 0)
+	pr.Regions = topCounts(p.regions, 0)
+	pr.SourceIPs, pr.DistinctSourceIPs = topCounts(p.ips, a.topN), len(p.ips)
+	pr.UserAgents, pr.DistinctUserAgents = topCounts(p.agents, a.topN), len(p.agents)
+	pr.VPCEndpoints = topCounts(p.vpces, 0)
+	pr.ErrorCodes = topCounts(p.errors, 0)
+	pr.MFAEvents = p.mfa
+	pr.AccessKeys = []KeyUsage{}
+	for _, k := range p.keys {
+		pr.AccessKeys = append(pr.AccessKeys, *k)
+	}
+	sort.Slice(pr.AccessKeys, func(i, j int) bool { return pr.AccessKeys[i].AccessKeyID < pr.AccessKeys[j].AccessKeyID })
+	if pr.ActiveDays == nil {
+		pr.ActiveDays = []string{}
+	}
+	u.Origins = p.origins
+	u.Origins.SourceIPs = topCounts(p.okIPs, 0)
+	u.Origins.VPCEndpoints = topCounts(p.okVPCEs, 0)
+	return u
+}
+
+func msTime(t int64) time.Time { return time.UnixMilli(t).UTC() }
+
+func finishActions(m map[string]*actionAgg) []*ActionUsage {
+	out := make([]*ActionUsage, 0, len(m))
+	for _, ag := range m {
+		u := ag.u
+		u.FirstSeen, u.LastSeen = msTime(ag.first), msTime(ag.last)
+		u.Resources = make([]ResourceUsage, 0, len(ag.resources))
+		for _, r := range ag.resources {
+			u.Resources = append(u.Resources, *r)
+		}
+		sort.Slice(u.Resources, func(i, j int) bool { return u.Resources[i].ARN < u.Resources[j].ARN })
+		u.Notes = sortedSet(ag.notes)
+		if len(u.Notes) == 0 {
+			u.Notes = nil
+		}
+		u.Events = sortedSet(ag.events)
+		u.Regions = sortedSet(ag.regions)
+		u.ErrorCodes = topCounts(ag.codes, 0)
+		if len(u.ErrorCodes) == 0 {
+			u.ErrorCodes = nil
+		}
+		out = append(out, u)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Action < out[j].Action })
+	return out
+}
+
+func finishCalls(m map[CallCount]int64) []CallCount {
+	out := make([]CallCount, 0, len(m))
+	for c, n := range m {
+		c.Calls = n
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		x, y := out[i], out[j]
+		if x.EventSource != y.EventSource {
+			return x.EventSource < y.EventSource
+		}
+		if x.EventName != y.EventName {
+			return x.EventName < y.EventName
+		}
+		return x.Reason < y.Reason
+	})
+	return out
+}
+
+// topCounts returns the n most frequent values (all when n <= 0), most
+// frequent first, ties by value.
+func topCounts(m map[string]int64, n int) []Count {
+	out := make([]Count, 0, len(m))
+	for k, v := range m {
+		out = append(out, Count{Value: k, Count: v})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Value < out[j].Value
+	})
+	if n > 0 && len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+// PolicyKinds are the principal kinds a least-privilege policy can be
+// attached to; `--all` analyses these.
+var PolicyKinds = []string{cloudtrail.KindIAMUser, cloudtrail.KindRole, cloudtrail.KindSSORole, cloudtrail.KindFederatedUser}

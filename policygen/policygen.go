@@ -1,0 +1,784 @@
+// Package policygen turns a principal's Usage (package analyzer) into the
+// tightest IAM policy that still allows every call the principal made
+// successfully, with the evidence behind every statement.
+//
+// Generate checks every action against the IAM catalogue (package catalog),
+// keeps only resource ARNs that fit a resource type of their action, writes
+// "*" only where the action allows no resource-level restriction or the log
+// does not reveal the resource (and says which), generalises resources as
+// Options.Resources asks, groups actions that share a resource set into one
+// statement, adds the conditions the options ask for, and splits or compacts
+// the result to fit the managed-policy size limit. Its output is sorted and
+// deterministic; the renderers in render.go write it as policy JSON,
+// Terraform, CloudFormation, a JSON report or a table.
+package policygen
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/iamlens/iamlens/analyzer"
+	"github.com/iamlens/iamlens/policygen/catalog"
+)
+
+// Catalog is what Generate needs of the IAM catalogue (*catalog.Catalog).
+type Catalog interface {
+	Action(full string) (*catalog.Action, bool)
+	MatchesResource(full, arn string) bool
+}
+
+// Resource generalisation modes.
+const (
+	// ResourcesExact lists every ARN seen.
+	ResourcesExact = "exact"
+	// ResourcesPrefix collapses S3 object keys to their deepest common
+	// prefixes and ARNs that differ in one segment to one pattern, when a
+	// set grows past Options.CollapseAt.
+	ResourcesPrefix = "prefix"
+	// ResourcesService keeps each ARN's service, region, account and
+	// resource type and replaces the resource name with "*".
+	ResourcesService = "service"
+)
+
+// Size strategies for a policy over Options.MaxPolicyChars.
+const (
+	SizeSplit   = "split"   // several managed policies
+	SizeCompact = "compact" // service-level resources, then split if needed
+)
+
+// Source conditions.
+const (
+	SourceVPCE = "vpce"
+	SourceIP   = "ip"
+)
+
+// Options tune Generate. The zero value gives prefix mode, no conditions,
+// the managed-policy limit and splitting.
+type Options struct {
+	Resources string
+	// CollapseAt: in prefix mode, a bucket's keys or a group of ARNs that
+	// differ in one segment are collapsed when there are more than this
+	// many (default 3).
+	CollapseAt int
+	// MaxResources bounds the ARNs of one statement (default 20); larger
+	// sets are collapsed further (prefix mode) or split across statements.
+	MaxResources int
+	// ConditionRegion adds aws:RequestedRegion with the regions each
+	// statement's actions were called in.
+	ConditionRegion bool
+	// ConditionSource adds aws:SourceVpce ("vpce") or aws:SourceIp ("ip")
+	// from where the successful calls came from.
+	ConditionSource string
+	// ConditionMFA adds aws:MultiFactorAuthPresent when every successful
+	// call was made with MFA.
+	ConditionMFA bool
+	// MaxPolicyChars is the size limit, in characters without white space
+	// (default 6,144, the managed-policy limit).
+	MaxPolicyChars int
+	// Size is SizeSplit (default) or SizeCompact.
+	Size string
+	// MaxSourceIPs caps the addresses of an aws:SourceIp condition before
+	// they are widened to /24 networks (default 10).
+	MaxSourceIPs int
+}
+
+// Validate reports an unknown mode.
+func (o Options) Validate() error {
+	switch o.Resources {
+	case "", ResourcesExact, ResourcesPrefix, ResourcesService:
+	default:
+		return fmt.Errorf("unknown resource mode %q (want exact, prefix or service)", o.Resources)
+	}
+	switch o.ConditionSource {
+	case "", SourceVPCE, SourceIP:
+	default:
+		return fmt.Errorf("unknown source condition %q (want vpce or ip)", o.ConditionSource)
+	}
+	switch o.Size {
+	case "", SizeSplit, SizeCompact:
+	default:
+		return fmt.Errorf("unknown size strategy %q (want split or compact)", o.Size)
+	}
+	return nil
+}
+
+func (o *Options) defaults() {
+	if o.Resources == "" {
+		o.Resources = ResourcesPrefix
+	}
+	if o.CollapseAt <= 0 {
+		o.CollapseAt = 3
+	}
+	if o.MaxResources <= 0 {
+		o.MaxResources = 20
+	}
+	if o.MaxPolicyChars <= 0 {
+		o.MaxPolicyChars = ManagedPolicyLimit
+	}
+	if o.Size == "" {
+		o.Size = SizeSplit
+	}
+	if o.MaxSourceIPs <= 0 {
+		o.MaxSourceIPs = 10
+	}
+}
+
+// ManagedPolicyLimit is the size limit of a customer managed policy, in
+// characters without white space.
+const ManagedPolicyLimit = 6144
+
+// PolicyVersion is the policy language version iamlens writes.
+const PolicyVersion = "2012-10-17"
+
+// Document is an IAM policy document.
+type Document struct {
+	Version   string      `json:"Version"`
+	Statement []Statement `json:"Statement"`
+}
+
+// Statement is one policy statement. Condition maps an operator to keys to
+// values ({"StringEquals": {"aws:RequestedRegion": ["us-east-1"]}}).
+type Statement struct {
+	Sid       string                         `json:"Sid,omitempty"`
+	Effect    string                         `json:"Effect"`
+	Action    []string                       `json:"Action"`
+	Resource  []string                       `json:"Resource"`
+	Condition map[string]map[string][]string `json:"Condition,omitempty"`
+}
+
+// Result is a generated policy with its evidence.
+type Result struct {
+	Principal      string      `json:"principal"`
+	Kind           string      `json:"kind"`
+	Mode           string      `json:"resource_mode"`
+	CatalogVersion string      `json:"catalog_version,omitempty"`
+	Policies       []*Document `json:"policies"`
+	// Chars is each policy's size in characters without white space.
+	Chars []int `json:"policy_chars"`
+	// SizeNote says whether the policy had to be split or compacted.
+	SizeNote string `json:"size_note"`
+	// Evidence explains each statement, in policy order.
+	Evidence []StatementEvidence `json:"statements"`
+	// Conditions written, and conditions asked for but not written.
+	Conditions        []ConditionNote `json:"conditions"`
+	ConditionsSkipped []ConditionNote `json:"conditions_skipped"`
+	// Rejected lists actions and resources left out of the policy.
+	Rejected []Rejection `json:"rejected"`
+	// Usage is the evidence: denied and failed calls (needed but not
+	// granted), unmapped calls, not-observable actions and the profile.
+	Usage *analyzer.Usage `json:"usage"`
+}
+
+// StatementEvidence explains one statement.
+type StatementEvidence struct {
+	Sid       string             `json:"sid"`
+	Policy    int                `json:"policy"` // index into Result.Policies
+	Actions   []ActionEvidence   `json:"actions"`
+	Resources []ResourceEvidence `json:"resources"`
+}
+
+// ActionEvidence is why an action is in a statement.
+type ActionEvidence struct {
+	Action    string    `json:"action"`
+	Calls     int64     `json:"calls"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	Events    []string  `json:"events"`
+	Examples  []string  `json:"example_resources,omitempty"`
+	// Wildcard says why the action is granted on "*", when it is.
+	Wildcard string `json:"wildcard_reason,omitempty"`
+}
+
+// ResourceEvidence says what a Resource entry stands for.
+type ResourceEvidence struct {
+	Resource string `json:"resource"`
+	// Why is "seen" for an ARN seen as is; otherwise it explains a pattern
+	// or a "*".
+	Why string `json:"why"`
+	// StandsFor are the ARNs seen that a pattern covers (up to 5) and how
+	// many there were.
+	StandsFor []string `json:"stands_for,omitempty"`
+	Count     int      `json:"count,omitempty"`
+}
+
+// ConditionNote explains a condition.
+type ConditionNote struct {
+	Key    string   `json:"key"`
+	Values []string `json:"values,omitempty"`
+	Why    string   `json:"why"`
+}
+
+// Rejection is an action or resource left out of the policy.
+type Rejection struct {
+	Action   string `json:"action"`
+	Resource string `json:"resource,omitempty"`
+	Reason   string `json:"reason"`
+}
+
+// Why texts for "*" resources.
+const (
+	WhyNoResourceLevel = "the action allows no resource-level restriction"
+	WhyUnknownResource = "the log does not reveal the resource of some calls"
+	WhyNoFit           = "a resource seen fits none of the action's resource types"
+)
+
+// planned is one action with its final resource entries.
+type planned struct {
+	au  *analyzer.ActionUsage
+	res []ResourceEvidence
+}
+
+// Generate builds the policy of u.
+func Generate(u *analyzer.Usage, cat Catalog, opts Options) (*Result, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	opts.defaults()
+	r := &Result{Principal: u.Principal, Kind: u.Kind, Mode: opts.Resources, Usage: u,
+		Conditions: []ConditionNote{}, ConditionsSkipped: []ConditionNote{}, Rejected: []Rejection{}}
+	if v, ok := cat.(interface{ Version() string }); ok {
+		r.CatalogVersion = v.Version()
+	}
+	var plan []planned
+	for _, au := range u.Allowed {
+		p, rej := planAction(au, cat, opts)
+		r.Rejected = append(r.Rejected, rej...)
+		if p != nil {
+			plan = append(plan, *p)
+		}
+	}
+	stmts, ev := group(plan, opts)
+	cond := r.conditions(u, opts)
+	for i := range stmts {
+		stmts[i].Condition = cond(ev[i])
+	}
+	r.size(stmts, ev, u, cat, opts)
+	return r, nil
+}
+
+// planAction decides the resources of one allowed action.
+func planAction(au *analyzer.ActionUsage, cat Catalog, opts Options) (*planned, []Rejection) {
+	a, ok := cat.Action(au.Action)
+	if !ok {
+		return nil, []Rejection{{Action: au.Action, Reason: "not in the IAM catalogue"}}
+	}
+	name := a.FullName()
+	p := &planned{au: au}
+	if len(a.Resources) == 0 {
+		p.res = []ResourceEvidence{{Resource: "*", Why: WhyNoResourceLevel}}
+		return p, nil
+	}
+	var rej []Rejection
+	var arns []string
+	star := ""
+	for _, ru := range au.Resources {
+		switch {
+		case ru.ARN == "*":
+			star = WhyUnknownResource
+		case cat.MatchesResource(name, ru.ARN):
+			arns = append(arns, ru.ARN)
+		default:
+			rej = append(rej, Rejection{Action: name, Resource: ru.ARN, Reason: "fits none of the action's resource types; granted on \"*\" instead"})
+			star = WhyNoFit
+		}
+	}
+	if au.UnknownResourceCalls > 0 {
+		star = WhyUnknownResource
+		if len(au.Notes) > 0 {
+			star += " (" + strings.Join(au.Notes, "; ") + ")"
+		}
+	}
+	if star != "" {
+		p.res = []ResourceEvidence{{Resource: "*", Why: star, StandsFor: first(arns, 5), Count: len(arns)}}
+		return p, rej
+	}
+	p.res = generalise(name, arns, cat, opts)
+	return p, rej
+}
+
+func first(xs []string, n int) []string {
+	if len(xs) > n {
+		return xs[:n]
+	}
+	return xs
+}
+
+// generalise applies the resource mode to one action's ARNs, keeping a
+// pattern only when it still fits one of the action's resource types.
+func generalise(action string, arns []string, cat Catalog, opts Options) []ResourceEvidence {
+	var groups []patternGroup
+	switch opts.Resources {
+	case ResourcesExact:
+		groups = exactGroups(arns)
+	case ResourcesService:
+		groups = serviceGroups(arns)
+	default:
+		groups = prefixGroups(arns, opts.CollapseAt)
+		if len(groups) > opts.MaxResources {
+			groups = prefixGroups(arns, 1)
+		}
+	}
+	var out []ResourceEvidence
+	for _, g := range groups {
+		if len(g.members) == 1 && g.members[0] == g.pattern {
+			out = append(out, ResourceEvidence{Resource: g.pattern, Why: "seen"})
+			continue
+		}
+		if !cat.MatchesResource(action, g.pattern) {
+			for _, m := range g.members {
+				out = append(out, ResourceEvidence{Resource: m, Why: "seen"})
+			}
+			continue
+		}
+		out = append(out, ResourceEvidence{Resource: g.pattern, Why: g.why, StandsFor: first(g.members, 5), Count: len(g.members)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Resource < out[j].Resource })
+	return dedupEvidence(out)
+}
+
+func dedupEvidence(in []ResourceEvidence) []ResourceEvidence {
+	var out []ResourceEvidence
+	for _, e := range in {
+		if n := len(out); n > 0 && out[n-1].Resource == e.Resource {
+			out[n-1].Count += e.Count
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// group merges actions with equal resource sets into statements, sorted by
+// their first action; statements with more than MaxResources entries are
+// split.
+func group(plan []planned, opts Options) ([]Statement, []*StatementEvidence) {
+	type bucket struct {
+		res     []ResourceEvidence
+		actions []*analyzer.ActionUsage
+		why     map[string]string // action → why it is granted on "*"
+	}
+	by := map[string]*bucket{}
+	var keys []string
+	for _, p := range plan {
+		names := make([]string, len(p.res))
+		for i, e := range p.res {
+			names[i] = e.Resource
+		}
+		k := strings.Join(names, "\x00")
+		b := by[k]
+		if b == nil {
+			b = &bucket{res: append([]ResourceEvidence(nil), p.res...), why: map[string]string{}}
+			by[k] = b
+			keys = append(keys, k)
+		} else {
+			for i := range b.res {
+				b.res[i].Count = max(b.res[i].Count, p.res[i].Count)
+				if len(p.res[i].StandsFor) > len(b.res[i].StandsFor) {
+					b.res[i].StandsFor = p.res[i].StandsFor
+				}
+				if b.res[i].Resource == "*" && !strings.Contains(b.res[i].Why, p.res[i].Why) {
+					// "*" for several reasons: each action says its own
+					b.res[i].Why += "; " + p.res[i].Why
+				}
+			}
+		}
+		if len(p.res) == 1 && p.res[0].Resource == "*" {
+			b.why[p.au.Action] = p.res[0].Why
+		}
+		b.actions = append(b.actions, p.au)
+	}
+	var stmts []Statement
+	var evs []*StatementEvidence
+	for _, k := range keys {
+		b := by[k]
+		sort.Slice(b.actions, func(i, j int) bool { return b.actions[i].Action < b.actions[j].Action })
+		for start := 0; start < len(b.res); start += opts.MaxResources {
+			chunk := b.res[start:min(start+opts.MaxResources, len(b.res))]
+			st := Statement{Effect: "Allow"}
+			ev := &StatementEvidence{Resources: chunk}
+			for _, au := range b.actions {
+				st.Action = append(st.Action, au.Action)
+				ae := actionEvidence(au, chunk)
+				ae.Wildcard = b.why[au.Action]
+				ev.Actions = append(ev.Actions, ae)
+			}
+			for _, e := range chunk {
+				st.Resource = append(st.Resource, e.Resource)
+			}
+			stmts = append(stmts, st)
+			evs = append(evs, ev)
+		}
+	}
+	idx := make([]int, len(stmts))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		x, y := stmts[idx[a]], stmts[idx[b]]
+		if x.Action[0] != y.Action[0] {
+			return x.Action[0] < y.Action[0]
+		}
+		return x.Resource[0] < y.Resource[0]
+	})
+	outS := make([]Statement, len(stmts))
+	outE := make([]*StatementEvidence, len(stmts))
+	used := map[string]int{}
+	for i, j := range idx {
+		outS[i], outE[i] = stmts[j], evs[j]
+		base := sidBase(outS[i].Action)
+		used[base]++
+		sid := base
+		if n := used[base]; n > 1 {
+			sid = fmt.Sprintf("%sStmt%d", base, n)
+		}
+		outS[i].Sid, outE[i].Sid = sid, sid
+	}
+	return outS, outE
+}
+
+func actionEvidence(au *analyzer.ActionUsage, res []ResourceEvidence) ActionEvidence {
+	ae := ActionEvidence{Action: au.Action, Calls: au.Calls, FirstSeen: au.FirstSeen, LastSeen: au.LastSeen, Events: au.Events}
+	for _, r := range au.Resources {
+		if r.ARN != "*" && len(ae.Examples) < 3 {
+			ae.Examples = append(ae.Examples, r.ARN)
+		}
+	}
+	return ae
+}
+
+// sidBase names a statement after its services: "S3", "Ec2Iam".
+func sidBase(actions []string) string {
+	var b strings.Builder
+	seen := map[string]bool{}
+	for _, a := range actions {
+		svc, _, _ := strings.Cut(a, ":")
+		if seen[svc] {
+			continue
+		}
+		seen[svc] = true
+		up := true
+		for _, c := range svc {
+			if !unicode.IsLetter(c) && !unicode.IsDigit(c) {
+				up = true
+				continue
+			}
+			if up {
+				c = unicode.ToUpper(c)
+				up = false
+			}
+			b.WriteRune(c)
+		}
+		if b.Len() > 48 {
+			break
+		}
+	}
+	if b.Len() == 0 {
+		return "Stmt"
+	}
+	return b.String()
+}
+
+// conditions works out the conditions the options ask for and returns the
+// function that gives each statement its condition block.
+func (r *Result) conditions(u *analyzer.Usage, opts Options) func(*StatementEvidence) map[string]map[string][]string {
+	o := u.Origins
+	global := map[string]map[string][]string{}
+	set := func(op, key string, vals []string) {
+		if global[op] == nil {
+			global[op] = map[string][]string{}
+		}
+		global[op][key] = vals
+	}
+	switch opts.ConditionSource {
+	case SourceVPCE:
+		switch {
+		case o.Calls == 0:
+		case o.NoVPCE > 0:
+			r.ConditionsSkipped = append(r.ConditionsSkipped, ConditionNote{Key: "aws:SourceVpce",
+				Why: fmt.Sprintf("%d of %d successful calls did not come through a VPC endpoint", o.NoVPCE, o.Calls)})
+		default:
+			vals := countValues(o.VPCEndpoints)
+			set("StringEquals", "aws:SourceVpce", vals)
+			r.Conditions = append(r.Conditions, ConditionNote{Key: "aws:SourceVpce", Values: vals,
+				Why: fmt.Sprintf("all %d successful calls came through these VPC endpoints", o.Calls)})
+		}
+	case SourceIP:
+		switch {
+		case o.Calls == 0:
+		case o.ViaService > 0:
+			r.ConditionsSkipped = append(r.ConditionsSkipped, ConditionNote{Key: "aws:SourceIp",
+				Why: fmt.Sprintf("%d of %d successful calls came through an AWS service, which aws:SourceIp would deny", o.ViaService, o.Calls)})
+		default:
+			vals, why, ok := sourceCIDRs(o.SourceIPs, opts.MaxSourceIPs)
+			if !ok {
+				r.ConditionsSkipped = append(r.ConditionsSkipped, ConditionNote{Key: "aws:SourceIp", Why: why})
+				break
+			}
+			set("IpAddress", "aws:SourceIp", vals)
+			r.Conditions = append(r.Conditions, ConditionNote{Key: "aws:SourceIp", Values: vals, Why: why})
+		}
+	}
+	if opts.ConditionMFA && o.Calls > 0 {
+		if o.MFA == o.Calls {
+			set("Bool", "aws:MultiFactorAuthPresent", []string{"true"})
+			r.Conditions = append(r.Conditions, ConditionNote{Key: "aws:MultiFactorAuthPresent", Values: []string{"true"},
+				Why: fmt.Sprintf("all %d successful calls were made with MFA", o.Calls)})
+		} else {
+			r.ConditionsSkipped = append(r.ConditionsSkipped, ConditionNote{Key: "aws:MultiFactorAuthPresent",
+				Why: fmt.Sprintf("only %d of %d successful calls were made with MFA", o.MFA, o.Calls)})
+		}
+	}
+	regions := map[string][]string{}
+	if opts.ConditionRegion {
+		byAction := map[string][]string{}
+		all := map[string]bool{}
+		for _, au := range u.Allowed {
+			byAction[au.Action] = au.Regions
+			for _, rg := range au.Regions {
+				all[rg] = true
+			}
+		}
+		var vals []string
+		for rg := range all {
+			vals = append(vals, rg)
+		}
+		sort.Strings(vals)
+		if len(vals) > 0 {
+			r.Conditions = append(r.Conditions, ConditionNote{Key: "aws:RequestedRegion", Values: vals,
+				Why: "each statement is limited to the regions its actions were called in (global services such as IAM report us-east-1)"})
+		}
+		for a, rs := range byAction {
+			regions[a] = rs
+		}
+	}
+	return func(ev *StatementEvidence) map[string]map[string][]string {
+		out := map[string]map[string][]string{}
+		for op, kv := range global {
+			out[op] = map[string][]string{}
+			for k, v := range kv {
+				out[op][k] = v
+			}
+		}
+		if opts.ConditionRegion {
+			set := map[string]bool{}
+			for _, a := range ev.Actions {
+				for _, rg := range regions[a.Action] {
+					set[rg] = true
+				}
+			}
+			if len(set) > 0 {
+				var vals []string
+				for rg := range set {
+					vals = append(vals, rg)
+				}
+				sort.Strings(vals)
+				if out["StringEquals"] == nil {
+					out["StringEquals"] = map[string][]string{}
+				}
+				out["StringEquals"]["aws:RequestedRegion"] = vals
+			}
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return out
+	}
+}
+
+func countValues(cs []analyzer.Count) []string {
+	out := make([]string, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, c.Value)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// sourceCIDRs turns source addresses into aws:SourceIp values: one /32 (or
+// /128) per address, or /24 networks when there are more than max, or
+// nothing when even those are too many.
+func sourceCIDRs(ips []analyzer.Count, maxN int) ([]string, string, bool) {
+	var addrs []netip.Addr
+	for _, c := range ips {
+		a, err := netip.ParseAddr(c.Value)
+		if err != nil {
+			return nil, fmt.Sprintf("source %q is not an IP address", c.Value), false
+		}
+		addrs = append(addrs, a)
+	}
+	exact := map[string]bool{}
+	nets := map[string]bool{}
+	for _, a := range addrs {
+		exact[netip.PrefixFrom(a, a.BitLen()).String()] = true
+		bits := 24
+		if a.Is6() {
+			bits = 64
+		}
+		p, _ := a.Prefix(bits)
+		nets[p.String()] = true
+	}
+	if len(exact) <= maxN {
+		return sortedKeys(exact), fmt.Sprintf("every successful call came from these %d addresses", len(exact)), true
+	}
+	if len(nets) <= maxN {
+		return sortedKeys(nets), fmt.Sprintf("every successful call came from %d addresses in these %d networks (/24, /64 for IPv6): widened from single addresses", len(exact), len(nets)), true
+	}
+	return nil, fmt.Sprintf("successful calls came from %d addresses in %d networks, more than %d", len(exact), len(nets), maxN), false
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Chars is the size of a policy as IAM counts it: characters of its JSON
+// without white space.
+func Chars(d *Document) int {
+	b, _ := marshal(d, false)
+	n := 0
+	for _, c := range string(b) {
+		if !unicode.IsSpace(c) {
+			n++
+		}
+	}
+	return n
+}
+
+func marshal(v any, indent bool) ([]byte, error) {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if indent {
+		enc.SetIndent("", "  ")
+	}
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return []byte(b.String()), nil
+}
+
+// size fits the statements into one or more documents under the limit.
+func (r *Result) size(stmts []Statement, ev []*StatementEvidence, u *analyzer.Usage, cat Catalog, opts Options) {
+	doc := &Document{Version: PolicyVersion, Statement: stmts}
+	if len(stmts) == 0 {
+		r.finish([]*Document{doc}, [][]*StatementEvidence{ev})
+		r.SizeNote = "nothing to grant: no successful call in the window maps to an IAM action"
+		return
+	}
+	if Chars(doc) <= opts.MaxPolicyChars {
+		r.finish([]*Document{doc}, [][]*StatementEvidence{ev})
+		r.SizeNote = "fits in one managed policy"
+		return
+	}
+	before := Chars(doc)
+	if opts.Size == SizeCompact && opts.Resources != ResourcesService {
+		o := opts
+		o.Resources = ResourcesService
+		o.Size = SizeSplit
+		var plan []planned
+		for _, au := range u.Allowed {
+			if p, _ := planAction(au, cat, o); p != nil {
+				plan = append(plan, *p)
+			}
+		}
+		cs, cev := group(plan, o)
+		cond := (&Result{}).conditions(u, o)
+		for i := range cs {
+			cs[i].Condition = cond(cev[i])
+		}
+		cdoc := &Document{Version: PolicyVersion, Statement: cs}
+		if n := Chars(cdoc); n <= opts.MaxPolicyChars {
+			r.Mode = ResourcesService
+			r.finish([]*Document{cdoc}, [][]*StatementEvidence{cev})
+			r.SizeNote = fmt.Sprintf("compacted: %d characters were over the %d limit, so resource names were replaced by \"*\" within each resource type (service mode), giving %d", before, opts.MaxPolicyChars, n)
+			return
+		}
+	}
+	// Greedy packing in statement order; a statement too large on its own
+	// is cut into smaller statements first.
+	var pieces []Statement
+	var pev []*StatementEvidence
+	for i := range stmts {
+		ss, ee := cut(stmts[i], ev[i], opts.MaxPolicyChars)
+		pieces = append(pieces, ss...)
+		pev = append(pev, ee...)
+	}
+	var docs []*Document
+	var evs [][]*StatementEvidence
+	cur := &Document{Version: PolicyVersion}
+	var curEv []*StatementEvidence
+	for i, s := range pieces {
+		cur.Statement = append(cur.Statement, s)
+		if Chars(cur) > opts.MaxPolicyChars && len(cur.Statement) > 1 {
+			cur.Statement = cur.Statement[:len(cur.Statement)-1]
+			docs, evs = append(docs, cur), append(evs, curEv)
+			cur = &Document{Version: PolicyVersion, Statement: []Statement{s}}
+			curEv = nil
+		}
+		curEv = append(curEv, pev[i])
+	}
+	docs, evs = append(docs, cur), append(evs, curEv)
+	r.finish(docs, evs)
+	r.SizeNote = fmt.Sprintf("split: %d characters are over the %d limit of a managed policy, so the statements were spread over %d policies", before, opts.MaxPolicyChars, len(docs))
+}
+
+// cut splits a statement whose own size is over the limit into statements
+// of fewer resources (then fewer actions).
+func cut(s Statement, ev *StatementEvidence, limit int) ([]Statement, []*StatementEvidence) {
+	if Chars(&Document{Version: PolicyVersion, Statement: []Statement{s}}) <= limit {
+		return []Statement{s}, []*StatementEvidence{ev}
+	}
+	if len(s.Resource) > 1 {
+		h := len(s.Resource) / 2
+		a, b := s, s
+		a.Resource, b.Resource = s.Resource[:h], s.Resource[h:]
+		ea, eb := *ev, *ev
+		ea.Resources, eb.Resources = ev.Resources[:h], ev.Resources[h:]
+		a.Sid, b.Sid = s.Sid+"A", s.Sid+"B"
+		ea.Sid, eb.Sid = a.Sid, b.Sid
+		s1, e1 := cut(a, &ea, limit)
+		s2, e2 := cut(b, &eb, limit)
+		return append(s1, s2...), append(e1, e2...)
+	}
+	if len(s.Action) > 1 {
+		h := len(s.Action) / 2
+		a, b := s, s
+		a.Action, b.Action = s.Action[:h], s.Action[h:]
+		ea, eb := *ev, *ev
+		ea.Actions, eb.Actions = ev.Actions[:h], ev.Actions[h:]
+		a.Sid, b.Sid = s.Sid+"A", s.Sid+"B"
+		ea.Sid, eb.Sid = a.Sid, b.Sid
+		s1, e1 := cut(a, &ea, limit)
+		s2, e2 := cut(b, &eb, limit)
+		return append(s1, s2...), append(e1, e2...)
+	}
+	return []Statement{s}, []*StatementEvidence{ev}
+}
+
+func (r *Result) finish(docs []*Document, evs [][]*StatementEvidence) {
+	r.Policies = docs
+	r.Chars = nil
+	r.Evidence = nil
+	for i, d := range docs {
+		if d.Statement == nil {
+			d.Statement = []Statement{}
+		}
+		r.Chars = append(r.Chars, Chars(d))
+		for _, e := range evs[i] {
+			e.Policy = i
+			r.Evidence = append(r.Evidence, *e)
+		}
+	}
+	if r.Evidence == nil {
+		r.Evidence = []StatementEvidence{}
+	}
+}
