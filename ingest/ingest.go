@@ -178,6 +178,9 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 		return stats, err
 	}
 	start := opts.Now()
+	if err := st.LoadObjects(); err != nil {
+		return stats, err
+	}
 	removed, err := st.Recover()
 	stats.RecoveredOrphans = removed
 	if err != nil {

@@ -16,7 +16,7 @@
 package store
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,6 +51,8 @@ type Store struct {
 	mu        sync.Mutex
 	committed map[string]bool // batch IDs in the manifest
 	objects   map[string]ObjectRecord
+	objOnce   sync.Once
+	objErr    error
 }
 
 // ObjectRecord is what the manifest remembers of one ingested object.
@@ -90,60 +92,106 @@ func (s *Store) manifestPath() string { return filepath.Join(s.Root, "_state", "
 // EventsDir is the folder holding the partitions.
 func (s *Store) EventsDir() string { return filepath.Join(s.Root, "events") }
 
+// readManifest learns the committed batch IDs. It reads only each line's
+// leading "batch" field (Commit writes it first), so opening a store for
+// reading stays cheap however many objects were ingested; the object list is
+// parsed on first use by LoadObjects.
 func (s *Store) readManifest() error {
-	f, err := os.Open(s.manifestPath())
+	data, err := os.ReadFile(s.manifestPath())
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("read manifest: %w", err)
 	}
-	defer f.Close()
-	if err := truncateTornTail(f, s.manifestPath()); err != nil {
-		return err
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		// A crash mid-append left a torn last line: that batch was never
+		// committed (Recover removes its files). Cut it, so the next append
+		// starts on a line of its own.
+		cut := bytes.LastIndexByte(data, '\n') + 1
+		if err := os.Truncate(s.manifestPath(), int64(cut)); err != nil {
+			return fmt.Errorf("repair manifest: %w", err)
+		}
+		data = data[:cut]
 	}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<30)
 	line := 0
-	for sc.Scan() {
+	for rest := data; len(rest) > 0; {
+		var l []byte
+		l, rest, _ = bytes.Cut(rest, []byte{'\n'})
 		line++
-		var b Batch
-		if err := json.Unmarshal(sc.Bytes(), &b); err != nil {
-			// A torn last line (crash mid-append) is an uncommitted batch.
-			if !sc.Scan() {
-				break
+		if len(l) == 0 {
+			continue
+		}
+		id, ok := leadingBatchID(l)
+		if !ok {
+			var b Batch
+			if err := json.Unmarshal(l, &b); err != nil {
+				return fmt.Errorf("manifest %s line %d: %w", s.manifestPath(), line, err)
 			}
-			return fmt.Errorf("manifest %s line %d: %w", s.manifestPath(), line, err)
+			id = b.ID
 		}
-		s.committed[b.ID] = true
-		for _, o := range b.Objects {
-			s.objects[o.Key] = o
-		}
+		s.committed[id] = true
 	}
-	return sc.Err()
+	return nil
 }
 
-// truncateTornTail cuts a last line that a crash left without its newline,
-// so the next append starts on a line of its own. That line's batch was never
-// committed; Recover removes its files.
-func truncateTornTail(f *os.File, path string) error {
-	st, err := f.Stat()
-	if err != nil || st.Size() == 0 {
-		return err
+// leadingBatchID reads the ID of a line that starts {"batch":"ID",.
+func leadingBatchID(l []byte) (string, bool) {
+	rest, ok := bytes.CutPrefix(l, []byte(`{"batch":"`))
+	if !ok {
+		return "", false
 	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err
+	i := bytes.IndexByte(rest, '"')
+	if i < 0 || bytes.IndexByte(rest[:i], '\\') >= 0 {
+		return "", false
 	}
-	if data[len(data)-1] == '\n' {
-		return nil
-	}
-	cut := strings.LastIndexByte(string(data), '\n') + 1
-	return os.Truncate(path, int64(cut))
+	return string(rest[:i]), true
+}
+
+// LoadObjects parses the manifest's object list (once). Ingest calls it
+// before asking Done; read-only commands never need it.
+func (s *Store) LoadObjects() error {
+	s.objOnce.Do(func() {
+		data, err := os.ReadFile(s.manifestPath())
+		if errors.Is(err, fs.ErrNotExist) {
+			return
+		}
+		if err != nil {
+			s.objErr = fmt.Errorf("read manifest: %w", err)
+			return
+		}
+		objects := map[string]ObjectRecord{}
+		for rest := data; len(rest) > 0; {
+			var l []byte
+			l, rest, _ = bytes.Cut(rest, []byte{'\n'})
+			if len(l) == 0 {
+				continue
+			}
+			var b struct{ Objects []ObjectRecord }
+			if err := json.Unmarshal(l, &b); err != nil {
+				s.objErr = fmt.Errorf("manifest %s: %w", s.manifestPath(), err)
+				return
+			}
+			for _, o := range b.Objects {
+				objects[o.Key] = o
+			}
+		}
+		s.mu.Lock()
+		for k, o := range s.objects { // committed by this process before the load
+			objects[k] = o
+		}
+		s.objects = objects
+		s.mu.Unlock()
+	})
+	return s.objErr
 }
 
 // Done reports whether the object with key and etag is already ingested.
+// It loads the object list on first use; an unreadable list counts as not
+// done (deduplication by eventID still prevents duplicate rows), and
+// LoadObjects reports the error.
 func (s *Store) Done(key, etag string) bool {
+	_ = s.LoadObjects()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o, ok := s.objects[key]
@@ -152,6 +200,7 @@ func (s *Store) Done(key, etag string) bool {
 
 // ObjectCount is the number of objects the manifest records.
 func (s *Store) ObjectCount() int {
+	_ = s.LoadObjects()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.objects)
