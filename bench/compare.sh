@@ -15,16 +15,45 @@
 #
 # Needs Go, Node/npm and GNU time (apt-get install time). Corpora are cached
 # under bench/out/ (git-ignored).
+#   bash bench/compare.sh analyze STORE ARN   # `iamlens analyze --principal` vs the same
+#                                             # per-principal aggregation in DuckDB, whole processes
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MB=${MB:-1024}
-out=$PWD/bench/out
-mkdir -p "$out"
 TIME=/usr/bin/time
 if [[ ! -x $TIME ]]; then
   echo "GNU time is needed for peak RSS: apt-get install -y time" >&2
   exit 1
 fi
+
+if [[ "${1:-}" == analyze ]]; then
+  store=$2 arn=$3 out=$PWD/bench/out
+  mkdir -p "$out"
+  go build -o "$out/iamlens" ./cmd/iamlens
+  if [[ ! -d $out/duckdb/node_modules/@duckdb/node-api ]]; then
+    mkdir -p "$out/duckdb"
+    (cd "$out/duckdb" && npm init -y >/dev/null && npm install --no-audit --no-fund @duckdb/node-api@1.5.6-r.1 >/dev/null)
+  fi
+  cat > "$out/duckdb/analyze.mjs" <<'JS'
+import { DuckDBInstance } from '@duckdb/node-api';
+const [glob, arn] = process.argv.slice(2);
+const db = await DuckDBInstance.create(':memory:', { threads: '2' });
+const conn = await db.connect();
+const r = await conn.runAndReadAll(`SELECT event_source, event_name, error_code IS NULL AS ok, count(*) AS n,
+  min(event_time) AS first, max(event_time) AS last
+  FROM read_parquet('${glob}', hive_partitioning=true) WHERE principal_arn = '${arn}' GROUP BY ALL ORDER BY ALL`);
+console.log(r.getRows().length);
+JS
+  events=$("$out/iamlens" principals --store "$store" --format json | grep -o '"events": [0-9]*' | awk '{s+=$2} END {print s}')
+  best() { sort -n | head -1; }
+  ia=$(for i in 1 2 3 4 5; do $TIME -f %e "$out/iamlens" analyze --store "$store" --principal "$arn" --format json 2>&1 >/dev/null | tail -1; done | best)
+  dk=$(for i in 1 2 3 4 5; do (cd "$out/duckdb" && $TIME -f %e node analyze.mjs "$store/events/*/*/*.parquet" "$arn" 2>&1 >/dev/null | tail -1); done | best)
+  echo "dataset: $events events; principal $arn ($(nproc) cores, $(go env GOVERSION), $(date -u +%F)); best of 5 whole-process runs"
+  printf '%-40s %8s s\n' "iamlens analyze --principal (policy)" "$ia" "duckdb per-principal aggregation" "$dk"
+  exit 0
+fi
+out=$PWD/bench/out
+mkdir -p "$out"
 
 corpus() { # corpus MB → path
   local mb=$1 dir=$out/corpus-${1}m
