@@ -45,8 +45,8 @@ iamlens only reads AWS. It never prints secrets.`,
 		newExplainCmd(env, g),
 		newCatalogCmd(env, g),
 		newAnalyzeCmd(env, g),
-
-
+		newCISCmd(env, g),
+		newCollectCmd(env, g),
 	)
 	return root
 }

@@ -1,0 +1,621 @@
+package cis
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+func manualCheck(id, title string, level int, sev Severity, controls map[Benchmark]string, guidance string) Check {
+	return Check{ID: id, Title: title, Section: "IAM", Level: level, Severity: sev, Controls: controls, Manual: true, Guidance: guidance}
+}
+
+func iamChecks() []Check {
+	return []Check{
+		manualCheck("iam-contact-details", "Maintain current contact details", 1, Low,
+			map[Benchmark]string{V120: "1.17", V140: "1.1", V150: "1.1", V300: "1.1"},
+			"No API reads the account's contact details: check them on the console's Account page (or `aws account get-contact-information`, which needs account:GetContactInformation)."),
+		manualCheck("iam-security-contact", "Ensure security contact information is registered", 1, Low,
+			map[Benchmark]string{V120: "1.18", V140: "1.2", V150: "1.2", V300: "1.2"},
+			"Check the Security alternate contact: `aws account get-alternate-contact --alternate-contact-type SECURITY`."),
+		manualCheck("iam-security-questions", "Ensure security questions are registered in the AWS account", 1, Low,
+			map[Benchmark]string{V120: "1.15", V140: "1.3", V150: "1.3", V300: "1.3"},
+			"Sign in as root and check 'Configure Security Challenge Questions' on the Account page; no API exposes them."),
+		{ID: "iam-root-no-access-keys", Title: "Ensure no 'root' user account access key exists", Section: "IAM", Level: 1, Severity: Critical,
+			Controls: map[Benchmark]string{V120: "1.12", V140: "1.4", V150: "1.4", V300: "1.4"}, eval: evalRootKeys},
+		{ID: "iam-root-mfa", Title: "Ensure MFA is enabled for the 'root' user account", Section: "IAM", Level: 1, Severity: Critical,
+			Controls: map[Benchmark]string{V120: "1.13", V140: "1.5", V150: "1.5", V300: "1.5"}, eval: evalRootMFA},
+		{ID: "iam-root-hardware-mfa", Title: "Ensure hardware MFA is enabled for the 'root' user account", Section: "IAM", Level: 2, Severity: High,
+			Controls: map[Benchmark]string{V120: "1.14", V140: "1.6", V150: "1.6", V300: "1.6"}, eval: evalRootHardwareMFA},
+		{ID: "iam-root-usage", Title: "Eliminate use of the 'root' user for administrative and daily tasks", Section: "IAM", Level: 1, Severity: High,
+			Controls: map[Benchmark]string{V120: "1.1", V140: "1.7", V150: "1.7", V300: "1.7"}, eval: evalRootUsage,
+			Guidance: "Fails when the credential report shows the root password or a root access key used in the last 90 days."},
+		{ID: "iam-password-min-length", Title: "Ensure IAM password policy requires minimum length of 14 or greater", Section: "IAM", Level: 1, Severity: Medium,
+			Controls: map[Benchmark]string{V120: "1.9", V140: "1.8", V150: "1.8", V300: "1.8"},
+			eval: passwordRule(func(p *PasswordPolicy) (bool, string) {
+				return p.MinimumPasswordLength >= 14, fmt.Sprintf("MinimumPasswordLength is %d", p.MinimumPasswordLength)
+			})},
+		{ID: "iam-password-reuse", Title: "Ensure IAM password policy prevents password reuse", Section: "IAM", Level: 1, Severity: Medium,
+			Controls: map[Benchmark]string{V120: "1.10", V140: "1.9", V150: "1.9", V300: "1.9"},
+			eval: passwordRule(func(p *PasswordPolicy) (bool, string) {
+				return p.PasswordReusePrevention >= 24, fmt.Sprintf("PasswordReusePrevention is %d (24 required)", p.PasswordReusePrevention)
+			})},
+		{ID: "iam-password-uppercase", Title: "Ensure IAM password policy requires at least one uppercase letter", Section: "IAM", Level: 1, Severity: Medium,
+			Controls: map[Benchmark]string{V120: "1.5"},
+			eval: passwordRule(func(p *PasswordPolicy) (bool, string) {
+				return p.RequireUppercaseCharacters, fmt.Sprintf("RequireUppercaseCharacters is %v", p.RequireUppercaseCharacters)
+			})},
+		{ID: "iam-password-lowercase", Title: "Ensure IAM password policy requires at least one lowercase letter", Section: "IAM", Level: 1, Severity: Medium,
+			Controls: map[Benchmark]string{V120: "1.6"},
+			eval: passwordRule(func(p *PasswordPolicy) (bool, string) {
+				return p.RequireLowercaseCharacters, fmt.Sprintf("RequireLowercaseCharacters is %v", p.RequireLowercaseCharacters)
+			})},
+		{ID: "iam-password-symbol", Title: "Ensure IAM password policy requires at least one symbol", Section: "IAM", Level: 1, Severity: Medium,
+			Controls: map[Benchmark]string{V120: "1.7"},
+			eval: passwordRule(func(p *PasswordPolicy) (bool, string) {
+				return p.RequireSymbols, fmt.Sprintf("RequireSymbols is %v", p.RequireSymbols)
+			})},
+		{ID: "iam-password-number", Title: "Ensure IAM password policy requires at least one number", Section: "IAM", Level: 1, Severity: Medium,
+			Controls: map[Benchmark]string{V120: "1.8"},
+			eval: passwordRule(func(p *PasswordPolicy) (bool, string) {
+				return p.RequireNumbers, fmt.Sprintf("RequireNumbers is %v", p.RequireNumbers)
+			})},
+		{ID: "iam-password-expiry", Title: "Ensure IAM password policy expires passwords within 90 days or less", Section: "IAM", Level: 1, Severity: Medium,
+			Controls: map[Benchmark]string{V120: "1.11"},
+			eval: passwordRule(func(p *PasswordPolicy) (bool, string) {
+				return p.ExpirePasswords && p.MaxPasswordAge > 0 && p.MaxPasswordAge <= 90, fmt.Sprintf("ExpirePasswords is %v, MaxPasswordAge is %d", p.ExpirePasswords, p.MaxPasswordAge)
+			})},
+		{ID: "iam-user-console-mfa", Title: "Ensure MFA is enabled for all IAM users that have a console password", Section: "IAM", Level: 1, Severity: High,
+			Controls: map[Benchmark]string{V120: "1.2", V140: "1.10", V150: "1.10", V300: "1.10"}, eval: evalUserMFA},
+		{ID: "iam-no-keys-at-setup", Title: "Do not setup access keys during initial user setup for all IAM users that have a console password", Section: "IAM", Level: 1, Severity: Low,
+			Controls: map[Benchmark]string{V120: "1.21", V140: "1.11", V150: "1.11", V300: "1.11"}, eval: evalKeysAtSetup,
+			Guidance: "Fails for a console user with an active access key that has never been used (the sign of a key created with the user)."},
+		{ID: "iam-unused-credentials", Title: "Ensure credentials unused for 45 days or greater are disabled (90 days in v1.2.0)", Section: "IAM", Level: 1, Severity: Medium,
+			Controls: map[Benchmark]string{V120: "1.3", V140: "1.12", V150: "1.12", V300: "1.12"}, eval: evalUnusedCredentials},
+		{ID: "iam-one-active-key", Title: "Ensure there is only one active access key available for any single IAM user", Section: "IAM", Level: 1, Severity: Low,
+			Controls: map[Benchmark]string{V140: "1.13", V150: "1.13", V300: "1.13"}, eval: evalOneActiveKey},
+		{ID: "iam-key-rotation", Title: "Ensure access keys are rotated every 90 days or less", Section: "IAM", Level: 1, Severity: Medium,
+			Controls: map[Benchmark]string{V120: "1.4", V140: "1.14", V150: "1.14", V300: "1.14"}, eval: evalKeyRotation},
+		{ID: "iam-user-no-direct-policies", Title: "Ensure IAM users receive permissions only through groups", Section: "IAM", Level: 1, Severity: Low,
+			Controls: map[Benchmark]string{V120: "1.16", V140: "1.15", V150: "1.15", V300: "1.15"}, eval: evalUserPolicies},
+		{ID: "iam-no-admin-policies", Title: "Ensure IAM policies that allow full \"*:*\" administrative privileges are not attached", Section: "IAM", Level: 1, Severity: High,
+			Controls: map[Benchmark]string{V120: "1.22", V140: "1.16", V150: "1.16", V300: "1.16"}, eval: evalAdminPolicies},
+		{ID: "iam-support-role", Title: "Ensure a support role has been created to manage incidents with AWS Support", Section: "IAM", Level: 1, Severity: Low,
+			Controls: map[Benchmark]string{V120: "1.20", V140: "1.17", V150: "1.17", V300: "1.17"}, eval: evalSupportRole},
+		manualCheck("iam-instance-roles", "Ensure IAM instance roles are used for AWS resource access from instances", 2, Medium,
+			map[Benchmark]string{V120: "1.19", V140: "1.18", V150: "1.18", V300: "1.18"},
+			"List instances without a profile: `aws ec2 describe-instances --query 'Reservations[].Instances[?!IamInstanceProfile].InstanceId'` in each region, and check that applications on them do not use access keys."),
+		{ID: "iam-expired-server-certificates", Title: "Ensure that all the expired SSL/TLS certificates stored in AWS IAM are removed", Section: "IAM", Level: 1, Severity: Medium,
+			Controls: map[Benchmark]string{V140: "1.19", V150: "1.19", V300: "1.19"}, eval: evalExpiredCerts},
+		{ID: "iam-access-analyzer", Title: "Ensure that IAM Access Analyzer is enabled for all regions", Section: "IAM", Level: 1, Severity: Low,
+			Controls: map[Benchmark]string{V140: "1.20", V150: "1.20", V300: "1.20"}, eval: evalAccessAnalyzer},
+		manualCheck("iam-central-identity", "Ensure IAM users are managed centrally via identity federation or AWS Organizations for multi-account environments", 2, Low,
+			map[Benchmark]string{V140: "1.21", V150: "1.21", V300: "1.21"},
+			"Check that people sign in through IAM Identity Center or another identity provider (`aws iam list-saml-providers`, `aws sso-admin list-instances`) rather than as IAM users."),
+		{ID: "iam-cloudshell-restricted", Title: "Ensure access to AWSCloudShellFullAccess is restricted", Section: "IAM", Level: 1, Severity: Medium,
+			Controls: map[Benchmark]string{V300: "1.22"}, eval: evalCloudShell},
+	}
+}
+
+// credentialRows runs fn over the credential report, or returns one
+// NOT_ASSESSABLE finding when the report is missing.
+func (e *env) withCredentials(fn func(rows []CredentialRow) []Finding) []Finding {
+	if e.credErr != "" {
+		return []Finding{notAssessable("", e.rootARN(), e.credErr)}
+	}
+	return fn(e.credRows)
+}
+
+func (e *env) rootRow() CredentialRow {
+	for _, r := range e.credRows {
+		if r.IsRoot() {
+			return r
+		}
+	}
+	return nil
+}
+
+func evalRootKeys(e *env) []Finding {
+	fix := "# sign in as the root user; root access keys cannot be deleted by IAM principals\naws iam list-access-keys   # with the root user's credentials\naws iam delete-access-key --access-key-id <ROOT_ACCESS_KEY_ID>"
+	if sm := e.s.IAM.AccountSummary; sm != nil {
+		n := sm.SummaryMap["AccountAccessKeysPresent"]
+		if n > 0 {
+			return []Finding{fail("", e.rootARN(), fmt.Sprintf("GetAccountSummary: AccountAccessKeysPresent is %d", n), fix)}
+		}
+		return []Finding{pass("", e.rootARN(), "GetAccountSummary: AccountAccessKeysPresent is 0")}
+	}
+	return e.withCredentials(func([]CredentialRow) []Finding {
+		r := e.rootRow()
+		if r == nil {
+			return []Finding{notAssessable("", e.rootARN(), "the credential report has no <root_account> row")}
+		}
+		if r.Bool("access_key_1_active") || r.Bool("access_key_2_active") {
+			return []Finding{fail("", e.rootARN(), fmt.Sprintf("credential report: access_key_1_active=%s, access_key_2_active=%s", r["access_key_1_active"], r["access_key_2_active"]), fix)}
+		}
+		return []Finding{pass("", e.rootARN(), "credential report: the root user has no active access key")}
+	})
+}
+
+const rootMFAFix = "# sign in as the root user (MFA for root cannot be enabled by IAM principals)\naws iam create-virtual-mfa-device --virtual-mfa-device-name root-account-mfa-device --outfile root-mfa.png --bootstrap-method QRCodePNG\naws iam enable-mfa-device --user-name root --serial-number arn:aws:iam::%s:mfa/root-account-mfa-device --authentication-code1 <CODE1> --authentication-code2 <CODE2>\n# or, better, register a hardware or passkey MFA device on the console's Security credentials page"
+
+func (e *env) rootMFAEnabled() (enabled bool, evidence string, ok bool) {
+	if sm := e.s.IAM.AccountSummary; sm != nil {
+		n := sm.SummaryMap["AccountMFAEnabled"]
+		return n > 0, fmt.Sprintf("GetAccountSummary: AccountMFAEnabled is %d", n), true
+	}
+	if r := e.rootRow(); r != nil {
+		return r.Bool("mfa_active"), "credential report: root mfa_active=" + r["mfa_active"], true
+	}
+	if e.credErr != "" {
+		return false, e.credErr, false
+	}
+	return false, "the credential report has no <root_account> row", false
+}
+
+func evalRootMFA(e *env) []Finding {
+	on, ev, ok := e.rootMFAEnabled()
+	switch {
+	case !ok:
+		return []Finding{notAssessable("", e.rootARN(), ev)}
+	case on:
+		return []Finding{pass("", e.rootARN(), ev)}
+	default:
+		return []Finding{fail("", e.rootARN(), ev, fmt.Sprintf(rootMFAFix, e.acct))}
+	}
+}
+
+func evalRootHardwareMFA(e *env) []Finding {
+	on, ev, ok := e.rootMFAEnabled()
+	fix := "# sign in as the root user and register a hardware MFA device (or passkey) on the Security credentials page, then remove the virtual device:\naws iam deactivate-mfa-device --user-name root --serial-number %s\naws iam delete-virtual-mfa-device --serial-number %s"
+	switch {
+	case !ok:
+		return []Finding{notAssessable("", e.rootARN(), ev)}
+	case !on:
+		return []Finding{fail("", e.rootARN(), ev+": root has no MFA at all", fmt.Sprintf(rootMFAFix, e.acct))}
+	}
+	v := e.s.IAM.VirtualMFADevices
+	if v == nil {
+		return []Finding{notAssessable("", e.rootARN(), notRead(e.s, "", "iam", "ListVirtualMFADevices", "the virtual MFA device list"))}
+	}
+	for _, d := range v.VirtualMFADevices {
+		if (d.User != nil && strings.HasSuffix(d.User.Arn, ":root")) || strings.HasSuffix(d.SerialNumber, ":mfa/root-account-mfa-device") {
+			return []Finding{fail("", e.rootARN(), "root MFA is the virtual device "+d.SerialNumber, fmt.Sprintf(fix, d.SerialNumber, d.SerialNumber))}
+		}
+	}
+	return []Finding{pass("", e.rootARN(), ev+", and no virtual MFA device is assigned to root")}
+}
+
+func evalRootUsage(e *env) []Finding {
+	return e.withCredentials(func([]CredentialRow) []Finding {
+		r := e.rootRow()
+		if r == nil {
+			return []Finding{notAssessable("", e.rootARN(), "the credential report has no <root_account> row")}
+		}
+		var uses []string
+		for _, col := range []string{"password_last_used", "access_key_1_last_used_date", "access_key_2_last_used_date"} {
+			if t, ok := r.Time(col); ok && e.now.Sub(t) < 90*24*time.Hour {
+				uses = append(uses, fmt.Sprintf("%s=%s", col, t.Format(time.RFC3339)))
+			}
+		}
+		if len(uses) > 0 {
+			return []Finding{fail("", e.rootARN(), "root used in the last 90 days: "+strings.Join(uses, ", "),
+				"# give administrators their own identities (IAM Identity Center or IAM roles) and keep root for the few tasks that need it;\n# see what root did in the dataset: iamlens cis --store <STORE> (control monitor-root-usage)\n# and delete any root access key: aws iam delete-access-key --access-key-id <ROOT_ACCESS_KEY_ID>   # as root")}
+		}
+		return []Finding{pass("", e.rootARN(), "root not used in the last 90 days (password_last_used="+r["password_last_used"]+")")}
+	})
+}
+
+// passwordRule builds a password-policy check: ok reports whether the
+// current policy satisfies the rule.
+func passwordRule(ok func(*PasswordPolicy) (bool, string)) func(*env) []Finding {
+	return func(e *env) []Finding {
+		pp := e.s.IAM.PasswordPolicy
+		if pp == nil {
+			return []Finding{notAssessable("", e.rootARN(), notRead(e.s, "", "iam", "GetAccountPasswordPolicy", "the password policy"))}
+		}
+		if pp.PasswordPolicy == nil {
+			return []Finding{fail("", e.rootARN(), "the account has no password policy (GetAccountPasswordPolicy: NoSuchEntity)", passwordPolicyFix(nil, e.bench))}
+		}
+		good, ev := ok(pp.PasswordPolicy)
+		if good {
+			return []Finding{pass("", e.rootARN(), ev)}
+		}
+		return []Finding{fail("", e.rootARN(), ev, passwordPolicyFix(pp.PasswordPolicy, e.bench))}
+	}
+}
+
+// passwordPolicyFix is the one update-account-password-policy line that
+// passes every password control of the benchmark. The call replaces the
+// whole policy (an omitted flag resets that setting), so the line keeps each
+// current setting that is already stricter.
+func passwordPolicyFix(cur *PasswordPolicy, bench Benchmark) string {
+	var p PasswordPolicy
+	if cur != nil {
+		p = *cur
+	}
+	p.MinimumPasswordLength = max(p.MinimumPasswordLength, 14)
+	p.PasswordReusePrevention = max(p.PasswordReusePrevention, 24)
+	p.RequireUppercaseCharacters, p.RequireLowercaseCharacters, p.RequireNumbers, p.RequireSymbols = true, true, true, true
+	if cur == nil {
+		p.AllowUsersToChangePassword = true
+	}
+	if bench == V120 && (p.MaxPasswordAge == 0 || p.MaxPasswordAge > 90) {
+		p.MaxPasswordAge = 90
+	}
+	args := []string{"aws iam update-account-password-policy",
+		fmt.Sprintf("--minimum-password-length %d", p.MinimumPasswordLength),
+		"--require-uppercase-characters", "--require-lowercase-characters", "--require-numbers", "--require-symbols",
+		fmt.Sprintf("--password-reuse-prevention %d", p.PasswordReusePrevention)}
+	if p.MaxPasswordAge > 0 {
+		args = append(args, fmt.Sprintf("--max-password-age %d", p.MaxPasswordAge))
+	}
+	if p.AllowUsersToChangePassword {
+		args = append(args, "--allow-users-to-change-password")
+	} else {
+		args = append(args, "--no-allow-users-to-change-password")
+	}
+	if p.HardExpiry {
+		args = append(args, "--hard-expiry")
+	}
+	return strings.Join(args, " ")
+}
+
+// users runs fn for every IAM user row (not root) of the credential report.
+func (e *env) users(fn func(r CredentialRow) *Finding, passEvidence string) []Finding {
+	return e.withCredentials(func(rows []CredentialRow) []Finding {
+		var out []Finding
+		n := 0
+		for _, r := range rows {
+			if r.IsRoot() {
+				continue
+			}
+			n++
+			if f := fn(r); f != nil {
+				out = append(out, *f)
+			}
+		}
+		if len(out) == 0 {
+			out = append(out, pass("", e.rootARN(), fmt.Sprintf("%d IAM users: %s", n, passEvidence)))
+		}
+		return out
+	})
+}
+
+func evalUserMFA(e *env) []Finding {
+	return e.users(func(r CredentialRow) *Finding {
+		if r.Bool("password_enabled") && !r.Bool("mfa_active") {
+			u := r.User()
+			f := fail("", r["arn"], "credential report: password_enabled=true, mfa_active=false",
+				fmt.Sprintf("aws iam create-virtual-mfa-device --virtual-mfa-device-name %s --outfile %s-mfa.png --bootstrap-method QRCodePNG\naws iam enable-mfa-device --user-name %s --serial-number arn:%s:iam::%s:mfa/%s --authentication-code1 <CODE1> --authentication-code2 <CODE2>\n# or remove the console password: aws iam delete-login-profile --user-name %s",
+					shq(u), shq(u), shq(u), e.part, e.acct, u, shq(u)))
+			return &f
+		}
+		return nil
+	}, "every user with a console password has MFA")
+}
+
+func keyFix(user string, n int) string {
+	return fmt.Sprintf("aws iam update-access-key --user-name %s --status Inactive --access-key-id <KEY_%d_ID>   # <KEY_%d_ID>: aws iam list-access-keys --user-name %s\n# once nothing breaks: aws iam delete-access-key --user-name %s --access-key-id <KEY_%d_ID>",
+		shq(user), n, n, shq(user), shq(user), n)
+}
+
+func evalKeysAtSetup(e *env) []Finding {
+	return e.users(func(r CredentialRow) *Finding {
+		if !r.Bool("password_enabled") {
+			return nil
+		}
+		for _, n := range []int{1, 2} {
+			p := fmt.Sprintf("access_key_%d_", n)
+			if r.Bool(p+"active") && r[p+"last_used_date"] == "N/A" {
+				f := fail("", r["arn"], fmt.Sprintf("console user with active access key %d (rotated %s) that was never used", n, r[p+"last_rotated"]), keyFix(r.User(), n))
+				return &f
+			}
+		}
+		return nil
+	}, "no console user has a never-used active access key")
+}
+
+func (e *env) unusedDays() int {
+	if e.bench == V120 {
+		return 90
+	}
+	return 45
+}
+
+func evalUnusedCredentials(e *env) []Finding {
+	days := e.unusedDays()
+	limit := time.Duration(days) * 24 * time.Hour
+	return e.withCredentials(func(rows []CredentialRow) []Finding {
+		var out []Finding
+		n := 0
+		for _, r := range rows {
+			if r.IsRoot() {
+				continue
+			}
+			n++
+			u := r.User()
+			if r.Bool("password_enabled") {
+				last, ok := r.Time("password_last_used")
+				what := "last used"
+				if !ok {
+					last, ok = r.Time("password_last_changed")
+					what = "never used, set"
+				}
+				if !ok {
+					last, ok = r.Time("user_creation_time")
+					what = "never used, user created"
+				}
+				if ok && e.now.Sub(last) >= limit {
+					f := fail("", r["arn"], fmt.Sprintf("console password %s %s (%d days ago; limit %d)", what, last.Format("2006-01-02"), int(e.now.Sub(last).Hours()/24), days),
+						"aws iam delete-login-profile --user-name "+shq(u))
+					f.Part = "password"
+					out = append(out, f)
+				}
+			}
+			for _, k := range []int{1, 2} {
+				p := fmt.Sprintf("access_key_%d_", k)
+				if !r.Bool(p + "active") {
+					continue
+				}
+				last, ok := r.Time(p + "last_used_date")
+				what := "last used"
+				if !ok {
+					last, ok = r.Time(p + "last_rotated")
+					what = "never used, created"
+				}
+				if ok && e.now.Sub(last) >= limit {
+					f := fail("", r["arn"], fmt.Sprintf("access key %d %s %s (%d days ago; limit %d)", k, what, last.Format("2006-01-02"), int(e.now.Sub(last).Hours()/24), days), keyFix(u, k))
+					f.Part = fmt.Sprintf("access_key_%d", k)
+					out = append(out, f)
+				}
+			}
+		}
+		if len(out) == 0 {
+			out = append(out, pass("", e.rootARN(), fmt.Sprintf("%d IAM users: every enabled password and active key was used in the last %d days", n, days)))
+		}
+		return out
+	})
+}
+
+func evalOneActiveKey(e *env) []Finding {
+	return e.users(func(r CredentialRow) *Finding {
+		if r.Bool("access_key_1_active") && r.Bool("access_key_2_active") {
+			f := fail("", r["arn"], fmt.Sprintf("two active access keys (rotated %s and %s)", r["access_key_1_last_rotated"], r["access_key_2_last_rotated"]), keyFix(r.User(), 1))
+			return &f
+		}
+		return nil
+	}, "no user has two active access keys")
+}
+
+func evalKeyRotation(e *env) []Finding {
+	return e.withCredentials(func(rows []CredentialRow) []Finding {
+		var out []Finding
+		n := 0
+		for _, r := range rows {
+			if r.IsRoot() {
+				continue
+			}
+			n++
+			for _, k := range []int{1, 2} {
+				p := fmt.Sprintf("access_key_%d_", k)
+				if !r.Bool(p + "active") {
+					continue
+				}
+				if t, ok := r.Time(p + "last_rotated"); ok && e.now.Sub(t) > 90*24*time.Hour {
+					u := r.User()
+					f := fail("", r["arn"], fmt.Sprintf("access key %d last rotated %s (%d days ago)", k, t.Format("2006-01-02"), int(e.now.Sub(t).Hours()/24)),
+						fmt.Sprintf("aws iam create-access-key --user-name %s   # deploy the new key, then:\n%s", shq(u), keyFix(u, k)))
+					f.Part = fmt.Sprintf("access_key_%d", k)
+					out = append(out, f)
+				}
+			}
+		}
+		if len(out) == 0 {
+			out = append(out, pass("", e.rootARN(), fmt.Sprintf("%d IAM users: every active key was rotated in the last 90 days", n)))
+		}
+		return out
+	})
+}
+
+func (e *env) gaad() (*AuthorizationDetails, []Finding) {
+	if d := e.s.IAM.AuthorizationDetails; d != nil {
+		return d, nil
+	}
+	return nil, []Finding{notAssessable("", e.rootARN(), notRead(e.s, "", "iam", "GetAccountAuthorizationDetails", "the account authorization details"))}
+}
+
+func evalUserPolicies(e *env) []Finding {
+	d, na := e.gaad()
+	if d == nil {
+		return na
+	}
+	var out []Finding
+	for _, u := range d.UserDetailList {
+		var names, fixes []string
+		for _, p := range u.AttachedManagedPolicies {
+			names = append(names, p.PolicyArn)
+			fixes = append(fixes, fmt.Sprintf("aws iam detach-user-policy --user-name %s --policy-arn %s", shq(u.UserName), p.PolicyArn))
+		}
+		for _, p := range u.UserPolicyList {
+			names = append(names, "inline "+p.PolicyName)
+			fixes = append(fixes, fmt.Sprintf("aws iam delete-user-policy --user-name %s --policy-name %s", shq(u.UserName), shq(p.PolicyName)))
+		}
+		if len(names) > 0 {
+			out = append(out, fail("", u.Arn, "policies attached to the user: "+strings.Join(names, ", "),
+				"# grant the same permissions through a group first (aws iam add-user-to-group), then:\n"+strings.Join(fixes, "\n")))
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, pass("", e.rootARN(), fmt.Sprintf("none of %d users has a policy of its own", len(d.UserDetailList))))
+	}
+	return out
+}
+
+// isFullAdmin reports whether a statement allows "*" on "*".
+func isFullAdmin(s Statement) bool {
+	if !strings.EqualFold(s.Effect, "Allow") {
+		return false
+	}
+	star := func(xs []string) bool {
+		for _, x := range xs {
+			if x == "*" || x == "*:*" {
+				return true
+			}
+		}
+		return false
+	}
+	return star(s.Action) && star(s.Resource)
+}
+
+func evalAdminPolicies(e *env) []Finding {
+	d, na := e.gaad()
+	if d == nil {
+		return na
+	}
+	var out []Finding
+	n := 0
+	for _, p := range d.Policies {
+		if strings.Contains(p.Arn, ":iam::aws:policy/") || p.AttachmentCount == 0 {
+			continue
+		}
+		n++
+		for _, v := range p.PolicyVersionList {
+			if v.VersionId != p.DefaultVersionId && !v.IsDefaultVersion {
+				continue
+			}
+			for _, s := range v.Document.Statement {
+				if isFullAdmin(s) {
+					out = append(out, fail("", p.Arn, fmt.Sprintf("default version %s allows \"*\" on \"*\"; attached to %d entities", v.VersionId, p.AttachmentCount),
+						fmt.Sprintf("# replace it with what the principals use (iamlens policy generates it), then:\naws iam create-policy-version --policy-arn %s --policy-document file://least-privilege.json --set-as-default\n# or detach it: aws iam list-entities-for-policy --policy-arn %s", p.Arn, p.Arn)))
+					break
+				}
+			}
+			break
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, pass("", e.rootARN(), fmt.Sprintf("none of %d attached customer-managed policies allows \"*\" on \"*\"", n)))
+	}
+	return out
+}
+
+// attachedTo lists the entities a managed policy is attached to, from
+// ListEntitiesForPolicy or else from the authorization details. ok is false
+// when neither was read.
+func (e *env) attachedTo(policyArn string) (entities []string, source string, ok bool) {
+	if ef := e.s.IAM.EntitiesForPolicy[policyArn]; ef != nil {
+		return ef.Entities(), "ListEntitiesForPolicy", true
+	}
+	d := e.s.IAM.AuthorizationDetails
+	if d == nil {
+		return nil, "", false
+	}
+	has := func(ps AttachedPolicies) bool {
+		for _, p := range ps {
+			if p.PolicyArn == policyArn {
+				return true
+			}
+		}
+		return false
+	}
+	for _, u := range d.UserDetailList {
+		if has(u.AttachedManagedPolicies) {
+			entities = append(entities, "user/"+u.UserName)
+		}
+	}
+	for _, g := range d.GroupDetailList {
+		if has(g.AttachedManagedPolicies) {
+			entities = append(entities, "group/"+g.GroupName)
+		}
+	}
+	for _, r := range d.RoleDetailList {
+		if has(r.AttachedManagedPolicies) {
+			entities = append(entities, "role/"+r.RoleName)
+		}
+	}
+	return entities, "GetAccountAuthorizationDetails", true
+}
+
+func evalSupportRole(e *env) []Finding {
+	arn := "arn:" + e.part + ":iam::aws:policy/AWSSupportAccess"
+	ents, src, ok := e.attachedTo(arn)
+	if !ok {
+		return []Finding{notAssessable("", arn, notRead(e.s, "", "iam", "ListEntitiesForPolicy", "the entities of AWSSupportAccess"))}
+	}
+	if len(ents) == 0 {
+		return []Finding{fail("", arn, src+": AWSSupportAccess is attached to nothing",
+			fmt.Sprintf("aws iam create-role --role-name aws-support --assume-role-policy-document '{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:%s:iam::%s:root\"},\"Action\":\"sts:AssumeRole\"}]}'\naws iam attach-role-policy --role-name aws-support --policy-arn %s", e.part, e.acct, arn))}
+	}
+	return []Finding{pass("", arn, src+": AWSSupportAccess is attached to "+strings.Join(ents, ", "))}
+}
+
+func evalCloudShell(e *env) []Finding {
+	arn := "arn:" + e.part + ":iam::aws:policy/AWSCloudShellFullAccess"
+	ents, src, ok := e.attachedTo(arn)
+	if !ok {
+		return []Finding{notAssessable("", arn, notRead(e.s, "", "iam", "ListEntitiesForPolicy", "the entities of AWSCloudShellFullAccess"))}
+	}
+	if len(ents) == 0 {
+		return []Finding{pass("", arn, src+": AWSCloudShellFullAccess is attached to nothing")}
+	}
+	var fixes []string
+	for _, x := range ents {
+		kind, name, _ := strings.Cut(x, "/")
+		fixes = append(fixes, fmt.Sprintf("aws iam detach-%s-policy --%s-name %s --policy-arn %s", kind, kind, shq(name), arn))
+	}
+	return []Finding{fail("", arn, src+": AWSCloudShellFullAccess is attached to "+strings.Join(ents, ", "), strings.Join(fixes, "\n"))}
+}
+
+func evalExpiredCerts(e *env) []Finding {
+	sc := e.s.IAM.ServerCertificates
+	if sc == nil {
+		return []Finding{notAssessable("", e.rootARN(), notRead(e.s, "", "iam", "ListServerCertificates", "the server certificate list"))}
+	}
+	var out []Finding
+	for _, c := range sc.ServerCertificateMetadataList {
+		if !c.Expiration.IsZero() && c.Expiration.Before(e.now) {
+			out = append(out, fail("", c.Arn, "expired "+c.Expiration.Format(time.RFC3339), "aws iam delete-server-certificate --server-certificate-name "+shq(c.ServerCertificateName)))
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, pass("", e.rootARN(), fmt.Sprintf("none of %d server certificates has expired", len(sc.ServerCertificateMetadataList))))
+	}
+	return out
+}
+
+// perRegion runs fn for each enabled region, or reports the region
+// NOT_ASSESSABLE when it was not read.
+func (e *env) perRegion(fn func(region string, rs *Region) []Finding) []Finding {
+	var out []Finding
+	for _, r := range e.s.EnabledRegions() {
+		rs := e.s.Regions[r]
+		if rs == nil {
+			out = append(out, notAssessable(r, e.regionARN(r), "the region was not read"))
+			continue
+		}
+		out = append(out, fn(r, rs)...)
+	}
+	if len(out) == 0 {
+		out = append(out, notAssessable("", e.rootARN(), "the snapshot lists no region"))
+	}
+	return out
+}
+
+func (e *env) regionARN(region string) string {
+	return fmt.Sprintf("arn:%s:ec2:%s:%s:region", e.part, region, e.acct)
+}
+
+func evalAccessAnalyzer(e *env) []Finding {
+	return e.perRegion(func(r string, rs *Region) []Finding {
+		if rs.Analyzers == nil {
+			return []Finding{notAssessable(r, e.regionARN(r), notRead(e.s, r, "access-analyzer", "ListAnalyzers", "the analyzer list"))}
+		}
+		for _, a := range rs.Analyzers.Analyzers {
+			if a.Status == "ACTIVE" {
+				return []Finding{pass(r, a.Arn, fmt.Sprintf("analyzer %s (%s) is ACTIVE", a.Name, a.Type))}
+			}
+		}
+		return []Finding{fail(r, e.regionARN(r), fmt.Sprintf("no ACTIVE analyzer among %d", len(rs.Analyzers.Analyzers)),
+			fmt.Sprintf("aws accessanalyzer create-analyzer --analyzer-name iamlens-cis --type ACCOUNT --region %s", r))}
+	})
+}

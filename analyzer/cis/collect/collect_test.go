@@ -1,0 +1,240 @@
+package collect
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/iamlens/iamlens/analyzer/cis"
+	"github.com/iamlens/iamlens/analyzer/cis/collect/awsfake"
+)
+
+func testConfig() aws.Config {
+	return aws.Config{
+		Region:      "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
+	}
+}
+
+func fastRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 4
+		o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+		o.RateLimiter = ratelimit.None
+	})
+}
+
+func collectFake(t *testing.T) (*awsfake.AWS, *cis.Snapshot) {
+	t.Helper()
+	f := awsfake.New(t, true)
+	snap, err := Collect(context.Background(), testConfig(), Options{
+		Endpoints: f.Endpoints(), Retryer: fastRetryer, ReportPoll: time.Millisecond, Concurrency: 2,
+		Now: func() time.Time { return time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, snap
+}
+
+func TestCollectAgainstFakeAWS(t *testing.T) {
+	f, snap := collectFake(t)
+	if snap.AccountID != awsfake.Account || snap.Partition != "aws" {
+		t.Errorf("account %q partition %q", snap.AccountID, snap.Partition)
+	}
+	if got := snap.EnabledRegions(); strings.Join(got, ",") != "ap-south-1,eu-west-1,us-east-1" {
+		t.Errorf("regions %v (ap-east-1 is not opted in)", got)
+	}
+	// Pagination: both pages of security groups, KMS keys and GAAD.
+	us := snap.Regions["us-east-1"]
+	if us == nil || us.SecurityGroups == nil || len(us.SecurityGroups.SecurityGroups) != 2 {
+		t.Fatalf("us-east-1 security groups: %+v", us)
+	}
+	if sg := us.SecurityGroups.SecurityGroups[1]; sg.GroupId != "sg-ssh" || len(sg.IpPermissions) != 1 || *sg.IpPermissions[0].FromPort != 22 || sg.IpPermissions[0].IpRanges[0].CidrIp != "0.0.0.0/0" {
+		t.Errorf("sg-ssh: %+v", sg)
+	}
+	if n := len(snap.Regions["eu-west-1"].KMSKeys.Keys); n != 2 {
+		t.Errorf("eu-west-1 keys: %d, want 2", n)
+	}
+	d := snap.IAM.AuthorizationDetails
+	if d == nil || len(d.UserDetailList) != 1 || len(d.RoleDetailList) != 1 || len(d.Policies) != 1 || len(d.Policies[0].PolicyVersionList[0].Document.Statement) != 1 {
+		t.Fatalf("GAAD: %+v", d)
+	}
+	// Throttling was retried: more calls than pages, and no error left.
+	for key, min := range map[string]int{"ec2:DescribeSecurityGroups:us-east-1": 4, "cloudtrail:GetTrailStatus:us-east-1": 3, "kms:ListKeys:eu-west-1": 3, "iam:GetAccountAuthorizationDetails:us-east-1": 3} {
+		if n := f.Count(key); n < min {
+			t.Errorf("%s: %d calls, want at least %d", key, n, min)
+		}
+	}
+	var errs []string
+	for _, e := range snap.Errors {
+		errs = append(errs, e.Region+" "+e.Service+" "+e.Operation+" "+e.Resource)
+		if e.Region != awsfake.BadRegion && e.Resource != "central-logs" {
+			t.Errorf("unexpected error: %+v", e)
+		}
+	}
+	// The failing region: every regional read recorded, fields left nil.
+	bad := snap.Regions[awsfake.BadRegion]
+	if bad == nil || bad.DescribeTrails != nil || bad.SecurityGroups != nil || bad.KMSKeys != nil {
+		t.Errorf("%s should be present and empty: %+v", awsfake.BadRegion, bad)
+	}
+	for _, op := range []string{"DescribeTrails", "ListKeys", "DescribeSecurityGroups", "DescribeMetricFilters", "ListAnalyzers", "DescribeConfigurationRecorders"} {
+		found := false
+		for _, e := range snap.Errors {
+			found = found || (e.Region == awsfake.BadRegion && e.Operation == op)
+		}
+		if !found {
+			t.Errorf("no %s error recorded for %s; errors: %v", op, awsfake.BadRegion, errs)
+		}
+	}
+	// Password policy absent (NoSuchEntity) is read as {} — an account
+	// without a policy — not as an error.
+	if pp := snap.IAM.PasswordPolicy; pp == nil || pp.PasswordPolicy != nil {
+		t.Errorf("password policy: %+v", pp)
+	}
+	rows, err := snap.IAM.CredentialReport.Rows()
+	if err != nil || len(rows) != 2 {
+		t.Errorf("credential report: %d rows, %v", len(rows), err)
+	}
+	if f.Count("iam:GenerateCredentialReport:us-east-1") != 2 {
+		t.Errorf("GenerateCredentialReport polled %d times, want 2", f.Count("iam:GenerateCredentialReport:us-east-1"))
+	}
+	b := snap.Buckets["trail-bucket"]
+	if b == nil || b.Region != "eu-west-1" || b.PolicyStatus == nil || b.PublicAccessBlock == nil || b.Logging == nil || b.Logging.LoggingEnabled == nil || len(b.Acl.Grants) != 2 || b.Acl.Grants[1].Grantee.Type != "Group" {
+		t.Errorf("trail-bucket: %+v", b)
+	}
+	if snap.Buckets["central-logs"] != nil {
+		t.Error("central-logs is denied and must stay unread")
+	}
+	// The trail status came through the JSON epoch-seconds timestamps.
+	if st := us.TrailStatus[awsfake.TrailARN("main")]; st == nil || !st.IsLogging || st.LatestDeliveryTime.Unix() != 1763640000 {
+		t.Errorf("trail status %+v", st)
+	}
+	if eu := snap.Regions["eu-west-1"]; len(eu.TrailStatus) != 0 {
+		t.Error("trail status must be read in the home region only")
+	}
+}
+
+// TestCollectedSnapshotEvaluates runs the checks on what the fake served.
+func TestCollectedSnapshotEvaluates(t *testing.T) {
+	_, snap := collectFake(t)
+	rep, err := cis.Evaluate(snap, cis.Options{Benchmark: cis.V140, Now: func() time.Time { return time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := map[string]cis.Status{}
+	for _, c := range rep.Controls {
+		st[c.CheckID] = c.Status
+	}
+	for id, want := range map[string]cis.Status{
+		"cloudtrail-multi-region":          cis.Pass,
+		"iam-no-admin-policies":            cis.Fail, // god allows * on *
+		"iam-root-hardware-mfa":            cis.Fail, // root uses a virtual device
+		"iam-password-min-length":          cis.Fail, // no policy
+		"iam-support-role":                 cis.Pass,
+		"cloudtrail-bucket-not-public":     cis.Fail, // AllUsers READ on trail-bucket
+		"ec2-sg-no-world-admin-ports-ipv4": cis.Fail,
+		"s3-object-read-logging":           cis.Pass,
+		"monitor-root-usage":               cis.Fail, // a filter but no alarm
+		"ec2-nacl-no-world-admin-ports":    cis.Fail, // the default NACL
+	} {
+		if st[id] != want {
+			t.Errorf("%s: got %s, want %s", id, st[id], want)
+		}
+	}
+	// The failing region is NOT_ASSESSABLE, never FAIL.
+	for _, f := range rep.Findings {
+		if f.Region == awsfake.BadRegion && f.Status != cis.NotAssessable {
+			t.Errorf("%s in %s: %s", f.CheckID, awsfake.BadRegion, f.Status)
+		}
+	}
+	var sawCentral bool
+	for _, f := range rep.Findings {
+		if strings.HasSuffix(f.Resource, ":::central-logs") {
+			sawCentral = true
+			if f.Status != cis.NotAssessable {
+				t.Errorf("central-logs %s: %s", f.CheckID, f.Status)
+			}
+		}
+	}
+	if !sawCentral {
+		t.Error("no finding on the organization trail's bucket")
+	}
+}
+
+// TestPolicyCoversCalls checks that policy.json grants exactly the actions
+// the collector called (sts:GetCallerIdentity needs no permission).
+func TestPolicyCoversCalls(t *testing.T) {
+	f, _ := collectFake(t)
+	var doc struct {
+		Statement []struct {
+			Action []string
+		}
+	}
+	if err := json.Unmarshal(Policy, &doc); err != nil {
+		t.Fatal(err)
+	}
+	granted := map[string]bool{}
+	for _, s := range doc.Statement {
+		for _, a := range s.Action {
+			granted[a] = true
+		}
+	}
+	prefix := map[string]string{ServiceAccessAnalyzer: "access-analyzer", ServiceCloudTrail: "cloudtrail", ServiceCloudWatch: "cloudwatch", ServiceLogs: "logs",
+		ServiceConfig: "config", ServiceEC2: "ec2", ServiceIAM: "iam", ServiceKMS: "kms", ServiceS3: "s3"}
+	// IAM action names that differ from the API operation.
+	rename := map[string]string{"s3:GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock"}
+	called := map[string]bool{}
+	for k := range f.Ops() {
+		svc, op, _ := strings.Cut(k, ":")
+		if svc == ServiceSTS {
+			continue
+		}
+		action := prefix[svc] + ":" + op
+		if r, ok := rename[action]; ok {
+			action = r
+		}
+		called[action] = true
+		if !granted[action] {
+			t.Errorf("the collector calls %s, which policy.json does not grant", action)
+		}
+	}
+	var unused []string
+	for a := range granted {
+		if !called[a] {
+			unused = append(unused, a)
+		}
+	}
+	sort.Strings(unused)
+	if len(unused) > 0 {
+		t.Errorf("policy.json grants actions the collector never called: %v", unused)
+	}
+	for a := range granted {
+		verb := a[strings.Index(a, ":")+1:]
+		if !(strings.HasPrefix(verb, "Get") || strings.HasPrefix(verb, "List") || strings.HasPrefix(verb, "Describe") || a == "iam:GenerateCredentialReport") {
+			t.Errorf("%s is not a read", a)
+		}
+	}
+}
+
+func TestCollectRestrictRegions(t *testing.T) {
+	f := awsfake.New(t, true)
+	snap, err := Collect(context.Background(), testConfig(), Options{Regions: []string{"eu-west-1"}, Endpoints: f.Endpoints(), Retryer: fastRetryer, ReportPoll: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := snap.EnabledRegions(); len(got) != 1 || got[0] != "eu-west-1" || len(snap.Regions) != 1 {
+		t.Errorf("regions %v / %d", got, len(snap.Regions))
+	}
+	if f.Count("cloudtrail:DescribeTrails:us-east-1") != 0 {
+		t.Error("us-east-1 was read")
+	}
+}

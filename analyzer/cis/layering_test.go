@@ -1,0 +1,21 @@
+package cis
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestOnlyCollectorImportsSDK keeps the AWS SDK out of the checks: only
+// package collect talks to AWS, so the checks run on a snapshot anywhere.
+func TestOnlyCollectorImportsSDK(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Skipf("go list: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.HasPrefix(dep, "github.com/aws/") {
+			t.Errorf("analyzer/cis depends on %s; only analyzer/cis/collect may", dep)
+		}
+	}
+}

@@ -1,0 +1,751 @@
+package cis
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// SnapshotFormat names the snapshot layout; ReadSnapshot accepts files
+// without it (hand-assembled ones) and rejects other values.
+const SnapshotFormat = "iamlens-cis-snapshot/1"
+
+// Snapshot is everything the checks read, as AWS itself returns it: each
+// field holds the JSON output of one AWS CLI command (the same shapes the
+// SDK's output structs marshal to), so a user can assemble a snapshot with
+// the AWS CLI alone. Regional outputs live under Regions[region].
+//
+// A nil field means "not read" (the check that needs it is NOT_ASSESSABLE);
+// an empty object means "read, and empty" (for example a passwordPolicy of
+// {} is an account without a password policy).
+type Snapshot struct {
+	Format      string `json:"format,omitempty"`
+	AccountID   string `json:"accountId"`
+	Partition   string `json:"partition,omitempty"`
+	CollectedAt Time   `json:"collectedAt"`
+	// DescribeRegions is `aws ec2 describe-regions` (enabled regions only).
+	DescribeRegions *DescribeRegionsOutput `json:"describeRegions,omitempty"`
+	IAM             IAM                    `json:"iam"`
+	Regions         map[string]*Region     `json:"regions,omitempty"`
+	// Buckets holds the S3 outputs for each bucket a trail writes to, keyed
+	// by bucket name.
+	Buckets map[string]*Bucket `json:"buckets,omitempty"`
+	// Errors lists the reads that failed; checks needing them report
+	// NOT_ASSESSABLE rather than FAIL.
+	Errors []CollectError `json:"errors,omitempty"`
+}
+
+// CollectError is one failed read.
+type CollectError struct {
+	Region    string `json:"region,omitempty"`
+	Service   string `json:"service"`
+	Operation string `json:"operation"`
+	Resource  string `json:"resource,omitempty"`
+	Message   string `json:"message"`
+}
+
+// IAM holds the global IAM outputs.
+type IAM struct {
+	// CredentialReport is `aws iam get-credential-report` ({"Content": base64
+	// CSV, ...}); a "CSV" member with the plain text is accepted too.
+	CredentialReport *CredentialReportOutput `json:"credentialReport,omitempty"`
+	// PasswordPolicy is `aws iam get-account-password-policy`; {} when the
+	// account has none (the CLI's NoSuchEntity error).
+	PasswordPolicy       *PasswordPolicyOutput               `json:"passwordPolicy,omitempty"`
+	AccountSummary       *AccountSummaryOutput               `json:"accountSummary,omitempty"`
+	VirtualMFADevices    *VirtualMFADevicesOutput            `json:"virtualMFADevices,omitempty"`
+	AuthorizationDetails *AuthorizationDetails               `json:"authorizationDetails,omitempty"`
+	EntitiesForPolicy    map[string]*EntitiesForPolicyOutput `json:"entitiesForPolicy,omitempty"`
+	ServerCertificates   *ServerCertificatesOutput           `json:"serverCertificates,omitempty"`
+}
+
+// Region holds one region's outputs.
+type Region struct {
+	// DescribeTrails is `aws cloudtrail describe-trails --include-shadow-trails`.
+	DescribeTrails *DescribeTrailsOutput `json:"describeTrails,omitempty"`
+	// TrailStatus and EventSelectors are keyed by trail ARN; they are read
+	// in the trail's home region.
+	TrailStatus          map[string]*TrailStatus             `json:"trailStatus,omitempty"`
+	EventSelectors       map[string]*EventSelectorsOutput    `json:"eventSelectors,omitempty"`
+	KMSKeys              *ListKeysOutput                     `json:"kmsKeys,omitempty"`
+	KMSKeyMetadata       map[string]*DescribeKeyOutput       `json:"kmsKeyMetadata,omitempty"` // by KeyId
+	KMSKeyRotation       map[string]*KeyRotationStatusOutput `json:"kmsKeyRotation,omitempty"` // by KeyId
+	MetricFilters        *DescribeMetricFiltersOutput        `json:"metricFilters,omitempty"`
+	MetricAlarms         *DescribeAlarmsOutput               `json:"metricAlarms,omitempty"`
+	ConfigRecorders      *ConfigRecordersOutput              `json:"configRecorders,omitempty"`
+	ConfigRecorderStatus *ConfigRecorderStatusOutput         `json:"configRecorderStatus,omitempty"`
+	Vpcs                 *DescribeVpcsOutput                 `json:"vpcs,omitempty"`
+	FlowLogs             *DescribeFlowLogsOutput             `json:"flowLogs,omitempty"`
+	SecurityGroups       *DescribeSecurityGroupsOutput       `json:"securityGroups,omitempty"`
+	NetworkAcls          *DescribeNetworkAclsOutput          `json:"networkAcls,omitempty"`
+	Analyzers            *ListAnalyzersOutput                `json:"analyzers,omitempty"`
+}
+
+// Bucket holds the S3 outputs of one bucket.
+type Bucket struct {
+	Region            string                   `json:"region,omitempty"`
+	Acl               *BucketAclOutput         `json:"acl,omitempty"`
+	PolicyStatus      *PolicyStatusOutput      `json:"policyStatus,omitempty"`      // {} when the bucket has no policy
+	PublicAccessBlock *PublicAccessBlockOutput `json:"publicAccessBlock,omitempty"` // {} when none is set
+	Logging           *BucketLoggingOutput     `json:"logging,omitempty"`
+}
+
+// --- EC2 -------------------------------------------------------------------
+
+type DescribeRegionsOutput struct {
+	Regions []struct {
+		RegionName  string `json:"RegionName"`
+		OptInStatus string `json:"OptInStatus,omitempty"`
+	} `json:"Regions"`
+}
+
+type DescribeVpcsOutput struct {
+	Vpcs []struct {
+		VpcId     string `json:"VpcId"`
+		OwnerId   string `json:"OwnerId,omitempty"`
+		IsDefault bool   `json:"IsDefault,omitempty"`
+	} `json:"Vpcs"`
+}
+
+type DescribeFlowLogsOutput struct {
+	FlowLogs []struct {
+		FlowLogId     string `json:"FlowLogId"`
+		ResourceId    string `json:"ResourceId"`
+		TrafficType   string `json:"TrafficType,omitempty"`
+		FlowLogStatus string `json:"FlowLogStatus,omitempty"`
+	} `json:"FlowLogs"`
+}
+
+type DescribeSecurityGroupsOutput struct {
+	SecurityGroups []SecurityGroup `json:"SecurityGroups"`
+}
+
+type SecurityGroup struct {
+	GroupId             string         `json:"GroupId"`
+	GroupName           string         `json:"GroupName"`
+	OwnerId             string         `json:"OwnerId,omitempty"`
+	VpcId               string         `json:"VpcId,omitempty"`
+	IpPermissions       []IpPermission `json:"IpPermissions"`
+	IpPermissionsEgress []IpPermission `json:"IpPermissionsEgress"`
+}
+
+type IpPermission struct {
+	IpProtocol string `json:"IpProtocol"`
+	FromPort   *int32 `json:"FromPort,omitempty"`
+	ToPort     *int32 `json:"ToPort,omitempty"`
+	IpRanges   []struct {
+		CidrIp string `json:"CidrIp"`
+	} `json:"IpRanges,omitempty"`
+	Ipv6Ranges []struct {
+		CidrIpv6 string `json:"CidrIpv6"`
+	} `json:"Ipv6Ranges,omitempty"`
+	UserIdGroupPairs []struct {
+		GroupId string `json:"GroupId,omitempty"`
+		UserId  string `json:"UserId,omitempty"`
+	} `json:"UserIdGroupPairs,omitempty"`
+	PrefixListIds []struct {
+		PrefixListId string `json:"PrefixListId"`
+	} `json:"PrefixListIds,omitempty"`
+}
+
+type DescribeNetworkAclsOutput struct {
+	NetworkAcls []NetworkAcl `json:"NetworkAcls"`
+}
+
+type NetworkAcl struct {
+	NetworkAclId string `json:"NetworkAclId"`
+	VpcId        string `json:"VpcId,omitempty"`
+	IsDefault    bool   `json:"IsDefault,omitempty"`
+	Entries      []struct {
+		RuleNumber    int    `json:"RuleNumber"`
+		Protocol      string `json:"Protocol"`
+		RuleAction    string `json:"RuleAction"`
+		Egress        bool   `json:"Egress"`
+		CidrBlock     string `json:"CidrBlock,omitempty"`
+		Ipv6CidrBlock string `json:"Ipv6CidrBlock,omitempty"`
+		PortRange     *struct {
+			From int32 `json:"From"`
+			To   int32 `json:"To"`
+		} `json:"PortRange,omitempty"`
+	} `json:"Entries"`
+}
+
+// --- CloudTrail ------------------------------------------------------------
+
+type DescribeTrailsOutput struct {
+	TrailList []Trail `json:"trailList"`
+}
+
+type Trail struct {
+	Name                       string `json:"Name"`
+	TrailARN                   string `json:"TrailARN"`
+	HomeRegion                 string `json:"HomeRegion"`
+	S3BucketName               string `json:"S3BucketName,omitempty"`
+	S3KeyPrefix                string `json:"S3KeyPrefix,omitempty"`
+	IsMultiRegionTrail         bool   `json:"IsMultiRegionTrail"`
+	IsOrganizationTrail        bool   `json:"IsOrganizationTrail,omitempty"`
+	IncludeGlobalServiceEvents bool   `json:"IncludeGlobalServiceEvents"`
+	LogFileValidationEnabled   bool   `json:"LogFileValidationEnabled"`
+	KmsKeyId                   string `json:"KmsKeyId,omitempty"`
+	CloudWatchLogsLogGroupArn  string `json:"CloudWatchLogsLogGroupArn,omitempty"`
+	CloudWatchLogsRoleArn      string `json:"CloudWatchLogsRoleArn,omitempty"`
+	HasCustomEventSelectors    bool   `json:"HasCustomEventSelectors,omitempty"`
+	HasInsightSelectors        bool   `json:"HasInsightSelectors,omitempty"`
+}
+
+type TrailStatus struct {
+	IsLogging                        bool   `json:"IsLogging"`
+	LatestDeliveryTime               Time   `json:"LatestDeliveryTime,omitzero"`
+	LatestCloudWatchLogsDeliveryTime Time   `json:"LatestCloudWatchLogsDeliveryTime,omitzero"`
+	LatestDeliveryError              string `json:"LatestDeliveryError,omitempty"`
+}
+
+type EventSelectorsOutput struct {
+	TrailARN               string                  `json:"TrailARN,omitempty"`
+	EventSelectors         []EventSelector         `json:"EventSelectors,omitempty"`
+	AdvancedEventSelectors []AdvancedEventSelector `json:"AdvancedEventSelectors,omitempty"`
+}
+
+type EventSelector struct {
+	ReadWriteType           string `json:"ReadWriteType,omitempty"`
+	IncludeManagementEvents *bool  `json:"IncludeManagementEvents,omitempty"`
+	DataResources           []struct {
+		Type   string   `json:"Type"`
+		Values []string `json:"Values"`
+	} `json:"DataResources,omitempty"`
+	ExcludeManagementEventSources []string `json:"ExcludeManagementEventSources,omitempty"`
+}
+
+type AdvancedEventSelector struct {
+	Name           string `json:"Name,omitempty"`
+	FieldSelectors []struct {
+		Field         string   `json:"Field"`
+		Equals        []string `json:"Equals,omitempty"`
+		NotEquals     []string `json:"NotEquals,omitempty"`
+		StartsWith    []string `json:"StartsWith,omitempty"`
+		NotStartsWith []string `json:"NotStartsWith,omitempty"`
+		EndsWith      []string `json:"EndsWith,omitempty"`
+		NotEndsWith   []string `json:"NotEndsWith,omitempty"`
+	} `json:"FieldSelectors"`
+}
+
+// --- KMS -------------------------------------------------------------------
+
+type ListKeysOutput struct {
+	Keys []struct {
+		KeyId  string `json:"KeyId"`
+		KeyArn string `json:"KeyArn"`
+	} `json:"Keys"`
+}
+
+type DescribeKeyOutput struct {
+	KeyMetadata struct {
+		KeyId      string `json:"KeyId"`
+		Arn        string `json:"Arn"`
+		KeyManager string `json:"KeyManager"`
+		KeyState   string `json:"KeyState"`
+		KeySpec    string `json:"KeySpec,omitempty"`
+		KeyUsage   string `json:"KeyUsage,omitempty"`
+		Origin     string `json:"Origin,omitempty"`
+	} `json:"KeyMetadata"`
+}
+
+type KeyRotationStatusOutput struct {
+	KeyRotationEnabled bool `json:"KeyRotationEnabled"`
+}
+
+// --- CloudWatch ------------------------------------------------------------
+
+type DescribeMetricFiltersOutput struct {
+	MetricFilters []MetricFilter `json:"metricFilters"`
+}
+
+type MetricFilter struct {
+	FilterName            string `json:"filterName"`
+	FilterPattern         string `json:"filterPattern"`
+	LogGroupName          string `json:"logGroupName"`
+	MetricTransformations []struct {
+		MetricName      string `json:"metricName"`
+		MetricNamespace string `json:"metricNamespace"`
+	} `json:"metricTransformations"`
+}
+
+type DescribeAlarmsOutput struct {
+	MetricAlarms []struct {
+		AlarmName      string   `json:"AlarmName"`
+		AlarmArn       string   `json:"AlarmArn,omitempty"`
+		MetricName     string   `json:"MetricName"`
+		Namespace      string   `json:"Namespace"`
+		AlarmActions   []string `json:"AlarmActions"`
+		ActionsEnabled *bool    `json:"ActionsEnabled,omitempty"`
+	} `json:"MetricAlarms"`
+}
+
+// --- Config ----------------------------------------------------------------
+
+type ConfigRecordersOutput struct {
+	ConfigurationRecorders []struct {
+		Name           string `json:"name"`
+		RoleARN        string `json:"roleARN,omitempty"`
+		RecordingGroup *struct {
+			AllSupported               bool     `json:"allSupported"`
+			IncludeGlobalResourceTypes bool     `json:"includeGlobalResourceTypes"`
+			ResourceTypes              []string `json:"resourceTypes,omitempty"`
+		} `json:"recordingGroup,omitempty"`
+	} `json:"ConfigurationRecorders"`
+}
+
+type ConfigRecorderStatusOutput struct {
+	ConfigurationRecordersStatus []struct {
+		Name       string `json:"name"`
+		Recording  bool   `json:"recording"`
+		LastStatus string `json:"lastStatus,omitempty"`
+	} `json:"ConfigurationRecordersStatus"`
+}
+
+// --- Access Analyzer -------------------------------------------------------
+
+type ListAnalyzersOutput struct {
+	Analyzers []struct {
+		Arn    string `json:"arn"`
+		Name   string `json:"name"`
+		Type   string `json:"type"`
+		Status string `json:"status"`
+	} `json:"analyzers"`
+}
+
+// --- S3 --------------------------------------------------------------------
+
+type BucketAclOutput struct {
+	Owner *struct {
+		ID string `json:"ID,omitempty"`
+	} `json:"Owner,omitempty"`
+	Grants []struct {
+		Grantee struct {
+			Type string `json:"Type"`
+			URI  string `json:"URI,omitempty"`
+			ID   string `json:"ID,omitempty"`
+		} `json:"Grantee"`
+		Permission string `json:"Permission"`
+	} `json:"Grants"`
+}
+
+type PolicyStatusOutput struct {
+	PolicyStatus *struct {
+		IsPublic bool `json:"IsPublic"`
+	} `json:"PolicyStatus,omitempty"`
+}
+
+type PublicAccessBlockOutput struct {
+	PublicAccessBlockConfiguration *struct {
+		BlockPublicAcls       bool `json:"BlockPublicAcls"`
+		IgnorePublicAcls      bool `json:"IgnorePublicAcls"`
+		BlockPublicPolicy     bool `json:"BlockPublicPolicy"`
+		RestrictPublicBuckets bool `json:"RestrictPublicBuckets"`
+	} `json:"PublicAccessBlockConfiguration,omitempty"`
+}
+
+type BucketLoggingOutput struct {
+	LoggingEnabled *struct {
+		TargetBucket string `json:"TargetBucket"`
+		TargetPrefix string `json:"TargetPrefix"`
+	} `json:"LoggingEnabled,omitempty"`
+}
+
+// --- IAM -------------------------------------------------------------------
+
+type CredentialReportOutput struct {
+	Content       []byte `json:"Content,omitempty"` // base64 in JSON, as the CLI prints it
+	CSV           string `json:"CSV,omitempty"`
+	ReportFormat  string `json:"ReportFormat,omitempty"`
+	GeneratedTime Time   `json:"GeneratedTime,omitzero"`
+}
+
+type PasswordPolicyOutput struct {
+	PasswordPolicy *PasswordPolicy `json:"PasswordPolicy,omitempty"`
+}
+
+type PasswordPolicy struct {
+	MinimumPasswordLength      int  `json:"MinimumPasswordLength"`
+	RequireSymbols             bool `json:"RequireSymbols"`
+	RequireNumbers             bool `json:"RequireNumbers"`
+	RequireUppercaseCharacters bool `json:"RequireUppercaseCharacters"`
+	RequireLowercaseCharacters bool `json:"RequireLowercaseCharacters"`
+	AllowUsersToChangePassword bool `json:"AllowUsersToChangePassword"`
+	ExpirePasswords            bool `json:"ExpirePasswords"`
+	MaxPasswordAge             int  `json:"MaxPasswordAge,omitempty"`
+	PasswordReusePrevention    int  `json:"PasswordReusePrevention,omitempty"`
+	HardExpiry                 bool `json:"HardExpiry,omitempty"`
+}
+
+type AccountSummaryOutput struct {
+	SummaryMap map[string]int `json:"SummaryMap"`
+}
+
+type VirtualMFADevicesOutput struct {
+	VirtualMFADevices []struct {
+		SerialNumber string `json:"SerialNumber"`
+		User         *struct {
+			Arn      string `json:"Arn"`
+			UserName string `json:"UserName,omitempty"`
+		} `json:"User,omitempty"`
+	} `json:"VirtualMFADevices"`
+}
+
+type ServerCertificatesOutput struct {
+	ServerCertificateMetadataList []struct {
+		ServerCertificateName string `json:"ServerCertificateName"`
+		Arn                   string `json:"Arn"`
+		Expiration            Time   `json:"Expiration"`
+	} `json:"ServerCertificateMetadataList"`
+}
+
+type EntitiesForPolicyOutput struct {
+	PolicyGroups []struct {
+		GroupName string `json:"GroupName"`
+	} `json:"PolicyGroups"`
+	PolicyUsers []struct {
+		UserName string `json:"UserName"`
+	} `json:"PolicyUsers"`
+	PolicyRoles []struct {
+		RoleName string `json:"RoleName"`
+	} `json:"PolicyRoles"`
+}
+
+// Entities lists the attached entities as "user/NAME", "group/NAME" and
+// "role/NAME", sorted.
+func (e *EntitiesForPolicyOutput) Entities() []string {
+	var out []string
+	for _, g := range e.PolicyGroups {
+		out = append(out, "group/"+g.GroupName)
+	}
+	for _, u := range e.PolicyUsers {
+		out = append(out, "user/"+u.UserName)
+	}
+	for _, r := range e.PolicyRoles {
+		out = append(out, "role/"+r.RoleName)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// AuthorizationDetails is `aws iam get-account-authorization-details`.
+type AuthorizationDetails struct {
+	UserDetailList []struct {
+		UserName                string           `json:"UserName"`
+		Arn                     string           `json:"Arn"`
+		GroupList               []string         `json:"GroupList,omitempty"`
+		UserPolicyList          []InlinePolicy   `json:"UserPolicyList,omitempty"`
+		AttachedManagedPolicies AttachedPolicies `json:"AttachedManagedPolicies,omitempty"`
+	} `json:"UserDetailList"`
+	GroupDetailList []struct {
+		GroupName               string           `json:"GroupName"`
+		Arn                     string           `json:"Arn"`
+		GroupPolicyList         []InlinePolicy   `json:"GroupPolicyList,omitempty"`
+		AttachedManagedPolicies AttachedPolicies `json:"AttachedManagedPolicies,omitempty"`
+	} `json:"GroupDetailList"`
+	RoleDetailList []struct {
+		RoleName                string           `json:"RoleName"`
+		Arn                     string           `json:"Arn"`
+		RolePolicyList          []InlinePolicy   `json:"RolePolicyList,omitempty"`
+		AttachedManagedPolicies AttachedPolicies `json:"AttachedManagedPolicies,omitempty"`
+	} `json:"RoleDetailList"`
+	Policies []ManagedPolicy `json:"Policies"`
+}
+
+type InlinePolicy struct {
+	PolicyName     string         `json:"PolicyName"`
+	PolicyDocument PolicyDocument `json:"PolicyDocument"`
+}
+
+type AttachedPolicy struct {
+	PolicyName string `json:"PolicyName"`
+	PolicyArn  string `json:"PolicyArn"`
+}
+
+// AttachedPolicies is a list of attached managed policies. A lone object
+// is read as a one-element list (the AWS CLI documentation's own example of
+// get-account-authorization-details has that shape).
+type AttachedPolicies []AttachedPolicy
+
+func (a *AttachedPolicies) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '{' {
+		var one AttachedPolicy
+		if err := json.Unmarshal(b, &one); err != nil {
+			return err
+		}
+		*a = AttachedPolicies{one}
+		return nil
+	}
+	var many []AttachedPolicy
+	if err := json.Unmarshal(b, &many); err != nil {
+		return err
+	}
+	*a = many
+	return nil
+}
+
+type ManagedPolicy struct {
+	PolicyName        string `json:"PolicyName"`
+	Arn               string `json:"Arn"`
+	DefaultVersionId  string `json:"DefaultVersionId"`
+	AttachmentCount   int    `json:"AttachmentCount"`
+	PolicyVersionList []struct {
+		Document         PolicyDocument `json:"Document"`
+		VersionId        string         `json:"VersionId"`
+		IsDefaultVersion bool           `json:"IsDefaultVersion"`
+	} `json:"PolicyVersionList"`
+}
+
+// PolicyDocument is an IAM policy document. The CLI prints it as a JSON
+// object; the API (and so the SDK) returns it URL-encoded in a string. Both
+// decode.
+type PolicyDocument struct {
+	Statement []Statement
+	raw       json.RawMessage
+}
+
+// Statement is the part of a policy statement the checks read.
+type Statement struct {
+	Effect    string          `json:"Effect"`
+	Action    stringOrList    `json:"Action"`
+	NotAction stringOrList    `json:"NotAction"`
+	Resource  stringOrList    `json:"Resource"`
+	Condition json.RawMessage `json:"Condition,omitempty"`
+}
+
+func (d *PolicyDocument) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		if u, err := url.QueryUnescape(s); err == nil {
+			s = u
+		}
+		b = []byte(s)
+	}
+	if bytes.Equal(b, []byte("null")) || len(b) == 0 {
+		return nil
+	}
+	var doc struct {
+		Statement json.RawMessage `json:"Statement"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return fmt.Errorf("policy document: %w", err)
+	}
+	d.raw = append(json.RawMessage(nil), b...)
+	st := bytes.TrimSpace(doc.Statement)
+	switch {
+	case len(st) == 0:
+	case st[0] == '[':
+		return json.Unmarshal(st, &d.Statement)
+	default:
+		var one Statement
+		if err := json.Unmarshal(st, &one); err != nil {
+			return err
+		}
+		d.Statement = []Statement{one}
+	}
+	return nil
+}
+
+func (d PolicyDocument) MarshalJSON() ([]byte, error) {
+	if d.raw != nil {
+		return d.raw, nil
+	}
+	return json.Marshal(struct {
+		Version   string      `json:"Version"`
+		Statement []Statement `json:"Statement"`
+	}{"2012-10-17", d.Statement})
+}
+
+type stringOrList []string
+
+func (s *stringOrList) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var one string
+		if err := json.Unmarshal(b, &one); err != nil {
+			return err
+		}
+		*s = []string{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return err
+	}
+	*s = many
+	return nil
+}
+
+// Time reads the time forms AWS outputs use: RFC 3339, Python's
+// "2006-01-02 15:04:05+00:00", and epoch seconds (get-trail-status).
+type Time struct{ time.Time }
+
+var timeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05-07:00", "2006-01-02 15:04:05.999999-07:00", "2006-01-02T15:04:05-0700", "2006-01-02T15:04:05Z0700"}
+
+func (t *Time) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if bytes.Equal(b, []byte("null")) || len(b) == 0 {
+		return nil
+	}
+	if b[0] != '"' {
+		f, err := strconv.ParseFloat(string(b), 64)
+		if err != nil {
+			return fmt.Errorf("time %s: %w", b, err)
+		}
+		sec := int64(f)
+		t.Time = time.Unix(sec, int64((f-float64(sec))*1e9)).UTC().Round(time.Millisecond)
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	p, err := parseTime(s)
+	if err != nil {
+		return err
+	}
+	t.Time = p
+	return nil
+}
+
+func (t Time) MarshalJSON() ([]byte, error) {
+	if t.IsZero() {
+		return []byte("null"), nil
+	}
+	return json.Marshal(t.UTC().Format(time.RFC3339))
+}
+
+func parseTime(s string) (time.Time, error) {
+	for _, l := range timeLayouts {
+		if p, err := time.Parse(l, s); err == nil {
+			return p.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("time %q: not RFC 3339", s)
+}
+
+// ReadSnapshot decodes a snapshot.
+func ReadSnapshot(r io.Reader) (*Snapshot, error) {
+	var s Snapshot
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("decode snapshot: %w", err)
+	}
+	if s.Format != "" && s.Format != SnapshotFormat {
+		return nil, fmt.Errorf("snapshot format %q: this iamlens reads %q", s.Format, SnapshotFormat)
+	}
+	if s.Regions == nil {
+		s.Regions = map[string]*Region{}
+	}
+	return &s, nil
+}
+
+// WriteSnapshot encodes s as indented JSON.
+func WriteSnapshot(w io.Writer, s *Snapshot) error {
+	s.Format = SnapshotFormat
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(s)
+}
+
+// CredentialRow is one line of the IAM credential report.
+type CredentialRow map[string]string
+
+// User is the row's user name ("<root_account>" for root).
+func (r CredentialRow) User() string { return r["user"] }
+
+// IsRoot reports whether the row is the root user's.
+func (r CredentialRow) IsRoot() bool { return r["user"] == "<root_account>" }
+
+// Bool reads a true/false column.
+func (r CredentialRow) Bool(col string) bool { return r[col] == "true" }
+
+// Time reads a date column; ok is false for N/A, no_information,
+// not_supported and empty cells.
+func (r CredentialRow) Time(col string) (time.Time, bool) {
+	t, err := parseTime(r[col])
+	return t, err == nil
+}
+
+// Rows decodes the credential report CSV (from Content or CSV).
+func (c *CredentialReportOutput) Rows() ([]CredentialRow, error) {
+	text := c.CSV
+	if text == "" {
+		text = string(c.Content)
+		// A hand-assembled snapshot may hold the base64 text twice encoded.
+		if !strings.HasPrefix(text, "user,") {
+			if dec, err := base64.StdEncoding.DecodeString(text); err == nil {
+				text = string(dec)
+			}
+		}
+	}
+	if text == "" {
+		return nil, fmt.Errorf("credential report: empty")
+	}
+	cr := csv.NewReader(strings.NewReader(text))
+	cr.FieldsPerRecord = -1
+	recs, err := cr.ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("credential report: %w", err)
+	}
+	if len(recs) == 0 || len(recs[0]) == 0 || recs[0][0] != "user" {
+		return nil, fmt.Errorf("credential report: no header line")
+	}
+	head := recs[0]
+	rows := make([]CredentialRow, 0, len(recs)-1)
+	for _, rec := range recs[1:] {
+		row := CredentialRow{}
+		for i, v := range rec {
+			if i < len(head) {
+				row[head[i]] = v
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// EnabledRegions lists the regions the checks must cover: those
+// DescribeRegions reports enabled, else those present in Regions. Sorted.
+func (s *Snapshot) EnabledRegions() []string {
+	var out []string
+	if s.DescribeRegions != nil {
+		for _, r := range s.DescribeRegions.Regions {
+			if r.OptInStatus == "" || r.OptInStatus == "opt-in-not-required" || r.OptInStatus == "opted-in" {
+				out = append(out, r.RegionName)
+			}
+		}
+	} else {
+		for r := range s.Regions {
+			out = append(out, r)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// failed returns the first recorded error for service/operation in region
+// ("" for global), or nil.
+func (s *Snapshot) failed(region, service, operation string) *CollectError {
+	for i := range s.Errors {
+		e := &s.Errors[i]
+		if e.Region == region && e.Service == service && (operation == "" || e.Operation == operation) {
+			return e
+		}
+	}
+	return nil
+}

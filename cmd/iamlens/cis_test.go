@@ -1,0 +1,242 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iamlens/iamlens/analyzer/cis/collect"
+	"github.com/iamlens/iamlens/analyzer/cis/collect/awsfake"
+)
+
+var cisNow = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+
+// runCISCLI runs iamlens like run does, with the clock fixed at cisNow.
+func runCISCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	env := &cmdEnv{Stdout: &out, Stderr: &errb, Now: func() time.Time { return cisNow }}
+	root := newRootCmd(env)
+	root.SetArgs(args)
+	root.SetOut(&out)
+	root.SetErr(&errb)
+	ctx := context.Background()
+	err := root.ExecuteContext(ctx)
+	return exitCode(err, ctx, &errb), out.String(), errb.String()
+}
+
+func cisFixture(name string) string {
+	return filepath.Join("..", "..", "testdata", "cis", name, "snapshot.json")
+}
+
+func TestCISCommandExitCodes(t *testing.T) {
+	empty := filepath.Join(t.TempDir(), "nostore")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		in   string // expected in stdout or stderr
+	}{
+		{"pass snapshot", []string{"cis", "--snapshot", cisFixture("pass"), "--store", empty, "--fail-on", "low"}, 0, "Score 100.0%"},
+		{"fail snapshot, no threshold", []string{"cis", "--snapshot", cisFixture("fail"), "--store", empty}, 0, "Failures:"},
+		{"fail on high", []string{"cis", "--snapshot", cisFixture("fail"), "--store", empty, "--fail-on", "high"}, exitFindings, "failing findings at or above HIGH"},
+		{"partial is never a failure", []string{"cis", "--snapshot", cisFixture("partial"), "--store", empty, "--fail-on", "low", "--benchmark", "1.4"}, 0, "NOT_ASSESSABLE"},
+		{"bad benchmark", []string{"cis", "--snapshot", cisFixture("pass"), "--benchmark", "v9"}, exitUsage, "--benchmark"},
+		{"bad level", []string{"cis", "--snapshot", cisFixture("pass"), "--level", "3"}, exitUsage, "--level"},
+		{"bad format", []string{"cis", "--snapshot", cisFixture("pass"), "--format", "xml"}, exitUsage, "--format"},
+		{"bad severity", []string{"cis", "--snapshot", cisFixture("pass"), "--fail-on", "urgent"}, exitUsage, "--fail-on"},
+		{"regions offline", []string{"cis", "--snapshot", cisFixture("pass"), "--regions", "us-east-1"}, exitUsage, "--regions"},
+		{"missing snapshot", []string{"cis", "--snapshot", "nope.json"}, exitUsage, "nope.json"},
+		{"collect needs --out", []string{"collect"}, exitUsage, "--out"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := runCISCLI(t, tt.args...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out, errs)
+			}
+			if !strings.Contains(out+errs, tt.in) {
+				t.Errorf("output lacks %q:\n%s%s", tt.in, out, errs)
+			}
+		})
+	}
+}
+
+func TestCISSuppressionsClearFailOn(t *testing.T) {
+	// Suppress every critical failure of the fail snapshot: --fail-on
+	// critical then passes, while --fail-on high still fails.
+	sup := filepath.Join(t.TempDir(), "sup.json")
+	os.WriteFile(sup, []byte(`{"suppressions":[
+	  {"checkId":"iam-root-no-access-keys","reason":"break-glass key in a safe","expires":"2026-12-01"},
+	  {"checkId":"iam-root-mfa","reason":"MFA device on order","expires":"2026-12-01"},
+	  {"checkId":"cloudtrail-bucket-not-public","reason":"n/a","expires":"2026-12-01"}]}`), 0o644)
+	empty := filepath.Join(t.TempDir(), "nostore")
+	code, out, errs := runCISCLI(t, "cis", "--snapshot", cisFixture("fail"), "--store", empty, "--suppressions", sup, "--fail-on", "critical", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var rep struct {
+		Findings []struct {
+			CheckID    string
+			Status     string
+			Suppressed *struct{ Reason string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range rep.Findings {
+		if f.Suppressed != nil {
+			n++
+		}
+	}
+	if n != 2 { // bucket-not-public is not a v3.0.0 control
+		t.Errorf("%d suppressed findings, want 2", n)
+	}
+	if code, _, _ := runCISCLI(t, "cis", "--snapshot", cisFixture("fail"), "--store", empty, "--suppressions", sup, "--fail-on", "high"); code != exitFindings {
+		t.Errorf("--fail-on high: exit %d", code)
+	}
+	// An unknown check ID in the file is a usage error.
+	os.WriteFile(sup, []byte(`[{"checkId":"iam-root-mfaa","reason":"typo"}]`), 0o644)
+	if code, _, errs := runCISCLI(t, "cis", "--snapshot", cisFixture("fail"), "--suppressions", sup); code != exitUsage || !strings.Contains(errs, "iam-root-mfaa") {
+		t.Errorf("exit %d: %s", code, errs)
+	}
+}
+
+func TestCISEvidenceFromStore(t *testing.T) {
+	st := filepath.Join(t.TempDir(), "store")
+	if code, _, errs := runCISCLI(t, "ingest", "--store", st, "--no-progress", "--format", "json", filepath.Join("..", "..", "testdata", "sample")); code != 0 {
+		t.Fatalf("ingest: exit %d: %s", code, errs)
+	}
+	// The sample's events belong to account 123837392027.
+	b, err := os.ReadFile(cisFixture("pass"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := filepath.Join(t.TempDir(), "snap.json")
+	os.WriteFile(snap, bytes.ReplaceAll(b, []byte("111122223333"), []byte("123837392027")), 0o644)
+	code, out, errs := runCISCLI(t, "cis", "--snapshot", snap, "--store", st, "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var rep struct {
+		Controls []struct {
+			CheckID string
+			Events  *struct {
+				Count      int64
+				Principals []struct{ Principal string }
+			}
+		}
+		Notes []string
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	var unauthorized int64 = -1
+	for _, c := range rep.Controls {
+		if c.CheckID == "monitor-unauthorized-api-calls" && c.Events != nil {
+			unauthorized = c.Events.Count
+		}
+	}
+	if unauthorized <= 0 {
+		t.Errorf("unauthorized API calls in the sample: %d", unauthorized)
+	}
+	if len(rep.Notes) == 0 || !strings.Contains(rep.Notes[0], "2900 events") {
+		t.Errorf("notes: %v", rep.Notes)
+	}
+	// Zero counts are shown as such.
+	if !strings.Contains(out, `"count": 0`) {
+		t.Error("controls without events should show a zero count")
+	}
+	// The fixture's account has no event in the sample: no evidence, and
+	// the note says why.
+	code, out, _ = runCISCLI(t, "cis", "--snapshot", cisFixture("pass"), "--store", st)
+	if code != 0 || !strings.Contains(out, "holds no events of account 111122223333") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+	// No dataset: a note, not an error.
+	code, out, _ = runCISCLI(t, "cis", "--snapshot", cisFixture("pass"), "--store", filepath.Join(t.TempDir(), "none"))
+	if code != 0 || !strings.Contains(out, "CloudTrail evidence not available") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}
+
+func TestCISGoldenMarkdown(t *testing.T) {
+	code, out, errs := runCISCLI(t, "cis", "--snapshot", cisFixture("fail"), "--no-evidence", "--benchmark", "v1.2.0", "--level", "1", "--format", "markdown")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	checkGolden(t, "cis/golden/cli-v1.2.0-level1.md", []byte(out))
+}
+
+func TestCollectPrintPolicy(t *testing.T) {
+	code, out, _ := runCISCLI(t, "collect", "--print-policy")
+	if code != 0 || out != string(collect.Policy) {
+		t.Errorf("exit %d: %s", code, out)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestCollectThenCISLive drives 'iamlens collect' and 'iamlens cis' live,
+// through the real SDK, against the fake AWS endpoint (--endpoint-url).
+func TestCollectThenCISLive(t *testing.T) {
+	fake := awsfake.New(t, false)
+	dir := t.TempDir()
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+	snap := filepath.Join(dir, "snapshot.json")
+	code, out, errs := runCISCLI(t, "collect", "--endpoint-url", fake.URL(), "--regions", "us-east-1,"+awsfake.BadRegion, "--out", snap)
+	if code != 0 {
+		t.Fatalf("collect: exit %d: %s", code, errs)
+	}
+	if out != "" || !strings.Contains(errs, "wrote "+snap+": account 111122223333, 2 regions, 1 trail buckets") {
+		t.Errorf("collect output: %q / %q", out, errs)
+	}
+	if fake.Count("cloudtrail:DescribeTrails:eu-west-1") != 0 || fake.Count("cloudtrail:DescribeTrails:us-east-1") != 1 {
+		t.Error("--regions not honoured")
+	}
+	// Offline evaluation of what collect wrote equals the live evaluation.
+	args := []string{"--no-evidence", "--format", "json", "--benchmark", "v1.4.0"}
+	code, offline, errs := runCISCLI(t, append([]string{"cis", "--snapshot", snap}, args...)...)
+	if code != 0 {
+		t.Fatalf("cis --snapshot: exit %d: %s", code, errs)
+	}
+	code, live, errs := runCISCLI(t, append([]string{"cis", "--endpoint-url", fake.URL(), "--regions", "us-east-1," + awsfake.BadRegion}, args...)...)
+	if code != 0 {
+		t.Fatalf("cis live: exit %d: %s", code, errs)
+	}
+	if offline != live {
+		t.Error("the live report differs from the report of the collected snapshot")
+	}
+	var rep struct {
+		Controls []struct{ CheckID, Status string }
+	}
+	if err := json.Unmarshal([]byte(live), &rep); err != nil {
+		t.Fatal(err)
+	}
+	st := map[string]string{}
+	for _, c := range rep.Controls {
+		st[c.CheckID] = c.Status
+	}
+	for id, want := range map[string]string{"cloudtrail-multi-region": "PASS", "cloudtrail-bucket-not-public": "FAIL", "config-enabled-all-regions": "NOT_ASSESSABLE", "iam-no-admin-policies": "FAIL"} {
+		if st[id] != want {
+			t.Errorf("%s: %s, want %s", id, st[id], want)
+		}
+	}
+}

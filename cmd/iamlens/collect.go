@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/iamlens/iamlens/analyzer/cis"
+	"github.com/iamlens/iamlens/analyzer/cis/collect"
+)
+
+type collectOptions struct {
+	Out         string
+	Profile     string
+	Regions     []string
+	Concurrency int
+	PrintPolicy bool
+	Progress    bool
+	EndpointURL string
+	Now         func() time.Time
+	Stdout      io.Writer
+	Stderr      io.Writer
+}
+
+func newCollectCmd(env *cmdEnv, g *globalOptions) *cobra.Command {
+	o := &collectOptions{}
+	cmd := &cobra.Command{
+		Use:   "collect",
+		Short: "Read, read-only, what 'iamlens cis' checks into a snapshot file",
+		Long: `Read the AWS API outputs the CIS checks need (IAM, CloudTrail, S3 buckets of the
+trails, KMS, CloudWatch Logs and alarms, Config, EC2, Access Analyzer) from every
+enabled region into one JSON file, in AWS's own output shapes. 'iamlens cis
+--snapshot FILE' then evaluates it with no credentials.
+
+Only read calls are made; iam:GenerateCredentialReport asks IAM to build the
+credential report and changes nothing. --print-policy shows the minimal policy.
+Reads that fail are listed under "errors" in the file.`,
+		Example: `  iamlens collect --out snapshot.json
+  iamlens collect --profile audit --regions us-east-1,eu-west-1 --out snapshot.json
+  iamlens collect --print-policy > iamlens-cis-policy.json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Profile = g.Profile
+			o.Progress = env.Interactive && !g.NoProgress
+			o.Now = env.Now
+			o.Stdout, o.Stderr = env.Stdout, env.Stderr
+			return runCollect(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Out, "out", "", "snapshot file to write (- for stdout)")
+	f.StringSliceVar(&o.Regions, "regions", nil, "only these regions (default: every enabled region)")
+	f.IntVar(&o.Concurrency, "concurrency", 4, "regions read at once")
+	f.StringVar(&o.EndpointURL, "endpoint-url", "", "send every AWS call to this endpoint, e.g. LocalStack (S3 in path style)")
+	f.BoolVar(&o.PrintPolicy, "print-policy", false, "print the minimal IAM policy collect needs, and exit")
+	return cmd
+}
+
+func runCollect(ctx context.Context, o *collectOptions) error {
+	if o.PrintPolicy {
+		_, err := o.Stdout.Write(collect.Policy)
+		return err
+	}
+	if o.Out == "" {
+		return usageErrorf("e.g. iamlens collect --out snapshot.json", "--out is required")
+	}
+	snap, err := collectLive(ctx, liveOptions{o.Profile, o.Regions, o.Concurrency, o.EndpointURL, o.Progress}, o.Now, o.Stderr)
+	if err != nil {
+		return err
+	}
+	if err := writeSnapshotFile(o.Out, o.Stdout, snap); err != nil {
+		return err
+	}
+	if o.Out != "-" {
+		fmt.Fprintf(o.Stderr, "wrote %s: account %s, %d regions, %d trail buckets, %d failed reads\n", o.Out, snap.AccountID, len(snap.Regions), len(snap.Buckets), len(snap.Errors))
+	}
+	return nil
+}
+
+// writeSnapshotFile writes atomically: a temporary file renamed into place.
+func writeSnapshotFile(path string, stdout io.Writer, snap *cis.Snapshot) error {
+	if path == "-" {
+		return cis.WriteSnapshot(stdout, snap)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".snapshot-*.json")
+	if err != nil {
+		return fmt.Errorf("write snapshot: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := cis.WriteSnapshot(tmp, snap); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write snapshot: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write snapshot: %w", err)
+	}
+	return os.Rename(tmp.Name(), path)
+}
