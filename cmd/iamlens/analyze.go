@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -94,6 +96,12 @@ With --logs, the logs are ingested into the store first.`,
 }
 
 func runAnalyze(ctx context.Context, o *analyzeOptions) error {
+	if os.Getenv("GOGC") == "" {
+		// A short-lived reader: trading heap for fewer collections makes a
+		// one-principal run about 20% faster (bench/compare.sh analyze) for
+		// ~150 MiB more peak RSS.
+		debug.SetGCPercent(400)
+	}
 	if !slices.Contains(analyzeFormats, o.Format) {
 		return usageErrorf("", "--format must be one of %s, not %q", strings.Join(analyzeFormats, ", "), o.Format)
 	}
