@@ -12,25 +12,12 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/iamlens/iamlens/ingest/cloudtrail"
+	"github.com/iamlens/iamlens/ingest/ingesttest"
 )
 
 func principalsSharedData(t testing.TB) string {
 	t.Helper()
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "data")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("shared/data not found above the repository")
-		}
-		dir = parent
-	}
+	return ingesttest.SharedData(t)
 }
 
 // TestPrincipalListerInvictus feeds every record of the invictus sample

@@ -8,23 +8,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/iamlens/iamlens/ingest/ingesttest"
 )
 
 // sharedData finds ../shared/data by walking up from the package folder.
 func sharedData(t *testing.T) string {
 	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		p := filepath.Join(dir, "..", "shared", "data")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("shared/data not found")
-		}
-		dir = parent
-	}
+	return ingesttest.SharedData(t)
 }
 
 func readJSON(t *testing.T, path string, v any) {

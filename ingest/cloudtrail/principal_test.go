@@ -11,27 +11,15 @@ import (
 	"testing"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/iamlens/iamlens/ingest/ingesttest"
 )
 
 // sharedData walks up from the package folder until it finds shared/data
 // (the third-party test data next to the repository).
 func sharedData(t testing.TB) string {
 	t.Helper()
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "data")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("shared/data not found above the repository")
-		}
-		dir = parent
-	}
+	return ingesttest.SharedData(t)
 }
 
 // realRecord loads one record from the shared CloudTrail data. file is

