@@ -22,8 +22,9 @@ func newRootCmd(env *cmdEnv) *cobra.Command {
 		Use:   "iamlens",
 		Short: "Turn AWS CloudTrail logs into least-privilege IAM",
 		Long: `iamlens reads CloudTrail logs (from S3 or a folder) into a local Parquet dataset,
-and from it derives the IAM policy each principal really needs, reviews unused
-credentials, and checks the trail against the CIS AWS Foundations Benchmark.
+and from it derives the IAM policy each principal really needs, shows how each
+event was read, and checks the trail and the account's IAM configuration against
+the CIS AWS Foundations Benchmark.
 
 iamlens only reads AWS. It never prints secrets.`,
 		Version:       versionString(),
