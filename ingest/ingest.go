@@ -2,22 +2,26 @@
 // package store. Run wires one bounded pipeline under an errgroup:
 //
 //	lister (1 goroutine): Source.Walk → skip non-logs and objects already done
-//	   └─▶ objects ──chan(2W)──▶ W workers: Open → gunzip (size-capped) → gjson →
-//	                               columns.Builder → one Arrow record per file
-//	   └─▶ files ──chan(W)──▶ committer (1 goroutine): gather files into a batch of
-//	        about BatchBytes of JSON; per partition drop duplicate eventIDs, sort by
-//	        (principal_arn, event_time), write Parquet under a temporary name;
-//	        rename into place; append the batch to the manifest (the commit point).
+//	   └─▶ objects ──chan(2W)──▶ W workers, each on its own:
+//	         Open → gunzip (size-capped) → cloudtrail.Splitter (validate and split
+//	         the records in one pass) → columns.Builder, appending file after file
+//	         until about BatchBytes of JSON; then, for that batch: drop duplicate
+//	         eventIDs (one shared set per partition), sort each partition's rows
+//	         by (principal_arn, event_time), write Parquet under a temporary
+//	         name, rename into place, append the batch to the manifest (the
+//	         commit point, serialised between workers).
 //
-// Every goroutine returns when its input channel closes or the context is
+// A worker writes its own batches, so decoding and Parquet encoding run on
+// every core and no batch is copied from goroutine to goroutine. Every
+// goroutine returns when its input channel closes or the context is
 // cancelled (first error, or SIGINT); a cancelled run leaves only
 // uncommitted files, which the next run's store.Recover removes, so it
 // resumes without duplicates or gaps.
 //
-// Memory budget: peak ≈ W × 2 × (largest decompressed file; the buffer plus
-// its Arrow copy) + 3 × BatchBytes (the batch's records, their concatenation,
-// one partition's sorted copy) + the Parquet writer's row-group buffers. With
-// the defaults (W = cores, BatchBytes = 32 MiB) that is under 300 MiB
+// Memory budget: peak ≈ W × (BatchBytes of rows in Arrow form + one
+// partition's sorted copy + the Parquet writer's buffers + the largest
+// decompressed file) + the dedup sets (capped at maxSeenKeys keys). With the
+// defaults (W = cores, BatchBytes = 32 MiB) that is a few hundred MiB
 // whatever the size of the input.
 package ingest
 
@@ -29,12 +33,9 @@ import (
 	"io/fs"
 	"runtime"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
-	"github.com/tidwall/gjson"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/iamlens/iamlens/ingest/cloudtrail"
@@ -72,7 +73,7 @@ type Options struct {
 	Strict bool
 	// Retries of an object whose read failed in transit (default 3).
 	Retries int
-	// Progress, when set, is called from one goroutine after each file.
+	// Progress, when set, is called after each file, never concurrently.
 	Progress func(Progress)
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -134,21 +135,19 @@ func (s *Stats) problem(p Problem) {
 	}
 }
 
-// fileResult is one decoded object travelling from a worker to the committer.
+// fileResult is what became of one object: its rows went into the
+// worker's builder (rows of them), or it was bad.
 type fileResult struct {
 	obj      source.Object
-	rec      arrow.Record // nil when the object was bad
-	rows     []rowMeta
-	parts    []store.Partition
 	json     int64 // decompressed bytes
-	records  int   // Records elements seen
+	rows     int   // rows appended to the builder
 	rejected map[string]int
 	bad      *Problem // the object could not be read
 	vanished bool
 }
 
 type rowMeta struct {
-	part int32 // index into fileResult.parts
+	part int32 // index into batch.parts
 	key  [16]byte
 }
 
@@ -191,26 +190,25 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 	defer cancel()
 	g, ctx := errgroup.WithContext(ctx)
 	objs := make(chan source.Object, 2*opts.Workers)
-	results := make(chan *fileResult, opts.Workers)
-	var mu sync.Mutex // guards stats fields the lister touches
+	c := newCommitter(st, opts, &stats, start)
 
 	// Lister: exits when the walk ends (closing objs) or ctx is cancelled.
 	g.Go(func() error {
 		defer close(objs)
 		return src.Walk(ctx, opts.Filter, func(o source.Object) error {
-			mu.Lock()
+			c.mu.Lock()
 			stats.ObjectsListed++
-			mu.Unlock()
+			c.mu.Unlock()
 			if k := cloudtrail.Classify(o.Key); k != cloudtrail.KindLog {
-				mu.Lock()
+				c.mu.Lock()
 				stats.skip(k.String())
-				mu.Unlock()
+				c.mu.Unlock()
 				return nil
 			}
 			if st.Done(o.Key, o.ETag) {
-				mu.Lock()
+				c.mu.Lock()
 				stats.ObjectsAlreadyIn++
-				mu.Unlock()
+				c.mu.Unlock()
 				return nil
 			}
 			select {
@@ -222,70 +220,39 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 		})
 	})
 
-	// Workers: each exits when objs closes or ctx is cancelled; the last
-	// one out closes results.
-	var wg sync.WaitGroup
+	// Workers: each decodes objects into its own batch and commits the
+	// batch when it is full; each exits when objs closes (after committing
+	// what it holds) or ctx is cancelled (dropping it, uncommitted).
 	for i := 0; i < opts.Workers; i++ {
-		wg.Add(1)
 		g.Go(func() error {
-			defer wg.Done()
-			w := newWorker(src, opts)
-			defer w.b.Release()
+			w := newWorker(src, opts, c)
+			defer w.release()
 			for o := range objs {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
 				res := w.process(ctx, o)
-				select {
-				case results <- res:
-				case <-ctx.Done():
-					if res.rec != nil {
-						res.rec.Release()
+				if err := c.account(res); err != nil {
+					return err
+				}
+				if res.bad != nil {
+					continue
+				}
+				w.files = append(w.files, res)
+				if w.b.DataBytes() >= opts.BatchBytes {
+					if err := w.flush(ctx); err != nil {
+						return err
 					}
-					return ctx.Err()
 				}
 			}
-			return nil
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return w.flush(ctx)
 		})
 	}
-	go func() { wg.Wait(); close(results) }()
-
-	// Collector: gathers files into batches; exits when results closes
-	// (after cutting the last batch) or on error, closing the batch channel.
-	c := newCommitter(st, opts, &stats, &mu, start)
-	g.Go(func() error {
-		defer close(c.out)
-		defer c.releaseAll()
-		for res := range results {
-			if err := c.add(ctx, res); err != nil {
-				return err
-			}
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		return c.cut(ctx)
-	})
-	// Writer: commits batches in order; exits when the batch channel closes
-	// or on error, releasing any batch still queued.
-	g.Go(func() error {
-		for batch := range c.out {
-			if err := c.write(ctx, batch); err != nil {
-				for rest := range c.out {
-					releaseBatch(rest)
-				}
-				return err
-			}
-		}
-		return nil
-	})
 
 	err = g.Wait()
-	// After an error, files decoded but never committed may still sit in the
-	// channel; release their Arrow memory. The channel closes once every
-	// worker has returned, which g.Wait guarantees is about to happen.
-	for res := range results {
-		if res.rec != nil {
-			res.rec.Release()
-		}
-	}
 	stats.Source = fmt.Sprint(src)
 	elapsed := opts.Now().Sub(start)
 	stats.Seconds = elapsed.Seconds()
@@ -301,28 +268,68 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 type worker struct {
 	src  Source
 	opts Options
+	c    *committer
 	rd   cloudtrail.Reader
+	sp   cloudtrail.Splitter
 	b    *columns.Builder
+
+	// the batch being gathered: files whose rows are in b, one rowMeta per
+	// row, and the partitions the rows go to.
+	files    []*fileResult
+	rows     []rowMeta
+	parts    []store.Partition
+	last     int32 // index of the partition of the previous row,
+	lastDay  int64 // its UTC day number
+	lastAcct string
 }
 
-func newWorker(src Source, opts Options) *worker {
-	return &worker{src: src, opts: opts, rd: cloudtrail.Reader{MaxBytes: opts.MaxFileBytes}, b: columns.NewBuilder(opts.Mem)}
-}
-
-// transportReader remembers an error from the underlying stream, so a
-// connection dropped mid-body (retryable) is told apart from a file that is
-// itself truncated (not retryable).
-type transportReader struct {
-	r   io.Reader
-	err error
-}
-
-func (t *transportReader) Read(p []byte) (int, error) {
-	n, err := t.r.Read(p)
-	if err != nil && err != io.EOF {
-		t.err = err
+func newWorker(src Source, opts Options, c *committer) *worker {
+	return &worker{
+		src: src, opts: opts, c: c,
+		rd: cloudtrail.Reader{MaxBytes: opts.MaxFileBytes},
+		sp: cloudtrail.Splitter{Slot: columns.Slot, Fields: columns.NumFields},
+		b:  columns.NewBuilder(opts.Mem),
 	}
-	return n, err
+}
+
+func (w *worker) release() { w.b.Release() }
+
+// flush commits the batch gathered so far.
+func (w *worker) flush(ctx context.Context) error {
+	if len(w.files) == 0 {
+		return nil
+	}
+	b := &batch{rows: w.b, meta: w.rows, parts: w.parts, files: w.files}
+	err := w.c.write(ctx, b)
+	w.b.Reset()
+	w.files, w.rows, w.parts, w.last = nil, w.rows[:0], nil, 0
+	return err
+}
+
+// partition returns the index in the batch's partitions of the partition a
+// row with this account and time goes to. Consecutive rows nearly always
+// share one, so the previous answer is checked first, by account and UTC day,
+// without formatting a date.
+func (w *worker) partition(account string, t time.Time) int32 {
+	day := t.Unix() / 86400
+	if t.Unix() < 0 {
+		day = (t.Unix() - 86399) / 86400
+	}
+	if len(w.parts) > 0 && day == w.lastDay && account == w.lastAcct {
+		return w.last
+	}
+	p := store.PartitionOf(account, t)
+	w.lastDay, w.lastAcct = day, strings.Clone(account) // account aliases the read buffer
+	for i := range w.parts {
+		if w.parts[i] == p {
+			w.last = int32(i)
+			return w.last
+		}
+	}
+	p.Account = strings.Clone(p.Account)
+	w.parts = append(w.parts, p)
+	w.last = int32(len(w.parts) - 1)
+	return w.last
 }
 
 func (w *worker) process(ctx context.Context, o source.Object) *fileResult {
@@ -350,39 +357,43 @@ func (w *worker) process(ctx context.Context, o source.Object) *fileResult {
 		return res
 	}
 	res.json = int64(len(data))
-	rej := map[string]int{}
-	res.records, err = cloudtrail.Records(data, func(rec gjson.Result) bool {
-		row, aerr := w.b.Append(rec, uri)
-		if aerr != nil {
-			rej[aerr.Error()]++
-			return true
-		}
-		p := store.PartitionOf(row.Account, row.EventTime)
-		idx := -1
-		for i := range res.parts {
-			if res.parts[i] == p {
-				idx = i
-				break
-			}
-		}
-		if idx < 0 {
-			idx = len(res.parts)
-			p.Account = strings.Clone(p.Account) // row.Account aliases the read buffer
-			res.parts = append(res.parts, p)
-		}
-		res.rows = append(res.rows, rowMeta{part: int32(idx), key: store.IDKey(row.EventID)})
-		return true
-	})
-	res.rec = w.b.NewRecord()
+	// The whole file is validated before any of its rows is appended, so a
+	// bad file leaves nothing behind in the batch.
+	n, err := w.sp.Split(data)
 	if err != nil {
-		res.rec.Release()
-		res.rec = nil
-		res.rows = nil
 		res.bad = &Problem{Object: uri, Reason: reasonOf(err), Detail: err.Error()}
 		return res
 	}
-	res.rejected = rej
+	w.b.AddDataBytes(res.json)
+	for i := 0; i < n; i++ {
+		row, aerr := w.b.AppendSpans(data, w.sp.Record(i), w.sp.Values(i), uri)
+		if aerr != nil {
+			if res.rejected == nil {
+				res.rejected = map[string]int{}
+			}
+			res.rejected[aerr.Error()]++
+			continue
+		}
+		w.rows = append(w.rows, rowMeta{part: w.partition(row.Account, row.EventTime), key: store.IDKey(row.EventID)})
+		res.rows++
+	}
 	return res
+}
+
+// transportReader remembers an error from the underlying stream, so a
+// connection dropped mid-body (retryable) is told apart from a file that is
+// itself truncated (not retryable).
+type transportReader struct {
+	r   io.Reader
+	err error
+}
+
+func (t *transportReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if err != nil && err != io.EOF {
+		t.err = err
+	}
+	return n, err
 }
 
 func (w *worker) read(ctx context.Context, key string) ([]byte, error) {

@@ -190,15 +190,19 @@ func writeRecord(buf *bytes.Buffer, tpl template, rng *rand.Rand, acct, region s
 			delete(u, "sessionContext")
 		default: // assumed roles with a path
 			role := fmt.Sprintf("role-%04d", p)
-			session := fmt.Sprintf("session-%d", rng.IntN(20))
+			// One STS session per role and hour, as in real trails: its
+			// temporary key, name and creation time repeat on every call
+			// made with it.
+			hour := t.UTC().Truncate(time.Hour)
+			session := fmt.Sprintf("session-%d", hour.Hour()%20)
 			u["type"] = "AssumedRole"
 			u["arn"] = "arn:aws:sts::" + acct + ":assumed-role/" + role + "/" + session
 			u["principalId"] = fmt.Sprintf("AROA%016X:%s", p, session)
-			u["accessKeyId"] = fmt.Sprintf("ASIA%016X", rng.Uint64()&0xffffffffffff)
+			u["accessKeyId"] = fmt.Sprintf("ASIA%08X%08X", p, uint32(hour.Unix()/3600))
 			u["sessionContext"] = map[string]any{
 				"sessionIssuer": map[string]any{"type": "Role", "principalId": fmt.Sprintf("AROA%016X", p),
 					"arn": "arn:aws:iam::" + acct + ":role/app/" + role, "accountId": acct, "userName": role},
-				"attributes": map[string]any{"creationDate": t.Add(-time.Hour).UTC().Format("2006-01-02T15:04:05Z"), "mfaAuthenticated": "false"},
+				"attributes": map[string]any{"creationDate": hour.Format("2006-01-02T15:04:05Z"), "mfaAuthenticated": "false"},
 			}
 			delete(u, "userName")
 		}

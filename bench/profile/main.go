@@ -11,6 +11,7 @@ import (
 	"log"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 
 	"github.com/iamlens/iamlens/ingest"
 	"github.com/iamlens/iamlens/ingest/source"
@@ -20,7 +21,8 @@ import (
 func main() {
 	src := flag.String("src", "", "folder of logs")
 	cpu := flag.String("cpu", "cpu.prof", "CPU profile output")
-	codec := flag.String("compression", "zstd", "Parquet compression")
+	codec := flag.String("compression", "snappy", "Parquet compression")
+	traceOut := flag.String("trace", "", "execution trace output (optional)")
 	flag.Parse()
 	dir, err := source.NewDir(*src)
 	if err != nil {
@@ -42,8 +44,21 @@ func main() {
 	if err := pprof.StartCPUProfile(f); err != nil {
 		log.Fatal(err)
 	}
+	if *traceOut != "" {
+		tf, err := os.Create(*traceOut)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := trace.Start(tf); err != nil {
+			log.Fatal(err)
+		}
+		defer tf.Close()
+	}
 	stats, err := ingest.Run(context.Background(), dir, st, ingest.Options{Write: store.WriteOptions{Compression: *codec}})
 	pprof.StopCPUProfile()
+	if *traceOut != "" {
+		trace.Stop()
+	}
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -379,6 +379,17 @@ func accountOfARN(arn string) string {
 	return parts[4]
 }
 
+// RegionPartition is the partition a region belongs to ("aws" when unknown).
+func RegionPartition(region string) string { return partitionOf("", region) }
+
+// UsesEventSource reports whether ResolveIdentity reads the context's
+// EventSource for this identity: only when the block is missing or empty,
+// or the caller is an AWS service. For every other identity the context
+// that matters is RecipientAccount, EventType and the region's partition.
+func (id Identity) UsesEventSource() bool {
+	return !id.Raw.IsObject() || isEmptyObject(id.Raw) || id.Type.Str == "AWSService"
+}
+
 // partitionOf returns the partition of arn, else the one the region belongs
 // to (cn-* is aws-cn, us-gov-* is aws-us-gov), else "aws".
 func partitionOf(arn, region string) string {

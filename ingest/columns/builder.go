@@ -2,10 +2,14 @@ package columns
 
 import (
 	"errors"
+	"hash/maphash"
+	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/bitutil"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/tidwall/gjson"
 
@@ -22,51 +26,311 @@ var (
 	ErrNotObject = errors.New("record is not a JSON object")
 )
 
-// Builder appends CloudTrail records to Arrow column builders. It belongs to
-// one goroutine. Call NewRecord to take what has been appended so far.
+// Builder accumulates decoded records column by column in plain Go slices
+// (an append per value, nothing else), and builds Arrow records from them in
+// any row order with Take, so a batch is sorted in the same pass that copies
+// it into Arrow memory. It belongs to one goroutine; Reset reuses its memory
+// for the next batch, so a long run stops allocating after its first batch.
 type Builder struct {
-	rb    *array.RecordBuilder
-	str   []*array.StringBuilder // indexed by column position; nil for non-string columns
-	ts    *array.TimestampBuilder
-	bools map[int]*array.BooleanBuilder
-	res   *array.ListBuilder
-	resSt *array.StructBuilder
+	mem   memory.Allocator
+	str   []*strCol // indexed by column position; nil for non-string columns
+	times []int64
+	bools [][]int8 // indexed by column position: -1 null, 0 false, 1 true
+	res   resCol
 
 	// per-record scratch: the raw values of the top-level fields
 	f [numFields]gjson.Result
+
+	jsonBytes int64 // JSON behind the rows (AddDataBytes)
+
+	ids  map[uint64]*whoami // identity cache, keyed by a hash of its inputs
+	seed maphash.Seed
 }
 
-// NewBuilder returns a Builder allocating from mem.
+// strCol is one string column: the values' bytes back to back, the end
+// offset of each, and which are null.
+type strCol struct {
+	data  []byte
+	ends  []int32
+	valid []bool
+	nulls int
+}
+
+func (c *strCol) add(s string) {
+	c.data = append(c.data, s...)
+	c.ends = append(c.ends, int32(len(c.data)))
+	c.valid = append(c.valid, true)
+}
+
+func (c *strCol) addNull() {
+	c.ends = append(c.ends, int32(len(c.data)))
+	c.valid = append(c.valid, false)
+	c.nulls++
+}
+
+func (c *strCol) bounds(i int) (int32, int32) {
+	if i == 0 {
+		return 0, c.ends[0]
+	}
+	return c.ends[i-1], c.ends[i]
+}
+
+func (c *strCol) value(i int) string {
+	a, b := c.bounds(i)
+	if a == b {
+		return ""
+	}
+	return unsafe.String(&c.data[a], int(b-a))
+}
+
+func (c *strCol) reset() {
+	c.data, c.ends, c.valid, c.nulls = c.data[:0], c.ends[:0], c.valid[:0], 0
+}
+
+// resCol is the resources list: per row the end of its elements (or null),
+// and the elements' three fields.
+type resCol struct {
+	ends            []int32
+	valid           []bool
+	nulls           int
+	arn, typ, accnt strCol
+}
+
+// NewBuilder returns a Builder whose records allocate from mem.
 func NewBuilder(mem memory.Allocator) *Builder {
-	rb := array.NewRecordBuilder(mem, Schema)
-	b := &Builder{rb: rb, str: make([]*array.StringBuilder, len(Schema.Fields())), bools: map[int]*array.BooleanBuilder{}}
+	n := len(Schema.Fields())
+	b := &Builder{mem: mem, str: make([]*strCol, n), bools: make([][]int8, n), seed: maphash.MakeSeed()}
 	for i, f := range Schema.Fields() {
-		switch fb := rb.Field(i).(type) {
-		case *array.StringBuilder:
-			b.str[i] = fb
-		case *array.TimestampBuilder:
-			b.ts = fb
-		case *array.BooleanBuilder:
-			b.bools[i] = fb
-		case *array.ListBuilder:
-			b.res = fb
-			b.resSt = fb.ValueBuilder().(*array.StructBuilder)
+		switch f.Type.ID() {
+		case arrow.STRING:
+			b.str[i] = &strCol{}
+		case arrow.BOOL:
+			b.bools[i] = []int8{}
+		case arrow.TIMESTAMP, arrow.LIST:
 		default:
-			panic("columns: unhandled builder for " + f.Name)
+			panic("columns: unhandled type for " + f.Name)
 		}
 	}
 	return b
 }
 
-// Release frees the builders.
-func (b *Builder) Release() { b.rb.Release() }
+// Release exists for symmetry with Arrow builders; a Builder holds only Go
+// memory, which the garbage collector frees.
+func (b *Builder) Release() {}
 
-// Len is the number of rows appended since the last NewRecord.
-func (b *Builder) Len() int { return b.ts.Len() }
+// Len is the number of rows appended since the last Reset.
+func (b *Builder) Len() int { return len(b.times) }
 
-// NewRecord returns the rows appended so far as a record and resets the
+// PrincipalARN returns row i's principal_arn ("" when null). The string
+// aliases the builder's memory: valid until Reset.
+func (b *Builder) PrincipalARN(i int) string { return b.str[colPrincipalARN].value(i) }
+
+// EventTime returns row i's event_time in milliseconds since the epoch.
+func (b *Builder) EventTime(i int) int64 { return b.times[i] }
+
+// AddDataBytes records that n more bytes of JSON stand behind the rows
+// appended; DataBytes tells a caller when to cut a batch.
+func (b *Builder) AddDataBytes(n int64) { b.jsonBytes += n }
+
+// DataBytes is the JSON size counted by AddDataBytes since the last Reset.
+func (b *Builder) DataBytes() int64 { return b.jsonBytes }
+
+// Reset forgets the rows, keeping the memory for the next batch.
+func (b *Builder) Reset() {
+	for _, c := range b.str {
+		if c != nil {
+			c.reset()
+		}
+	}
+	for i := range b.bools {
+		if b.bools[i] != nil {
+			b.bools[i] = b.bools[i][:0]
+		}
+	}
+	b.times = b.times[:0]
+	b.res.ends, b.res.valid, b.res.nulls = b.res.ends[:0], b.res.valid[:0], 0
+	b.res.arn.reset()
+	b.res.typ.reset()
+	b.res.accnt.reset()
+	b.jsonBytes = 0
+}
+
+// NewRecord returns all rows appended so far, in order, and resets the
 // builder. The caller releases the record.
-func (b *Builder) NewRecord() arrow.Record { return b.rb.NewRecord() }
+func (b *Builder) NewRecord() arrow.Record {
+	idx := make([]int32, b.Len())
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	rec := b.Take(idx)
+	b.Reset()
+	return rec
+}
+
+// Take builds an Arrow record of the rows at idx, in that order, allocating
+// from the builder's allocator: each column is sized first, then filled in
+// one pass. The caller releases the record.
+func (b *Builder) Take(idx []int32) arrow.Record {
+	fields := Schema.Fields()
+	cols := make([]arrow.Array, len(fields))
+	for i, f := range fields {
+		switch {
+		case b.str[i] != nil:
+			cols[i] = takeStrings(b.mem, b.str[i], idx)
+		case b.bools[i] != nil:
+			cols[i] = takeBools(b.mem, b.bools[i], idx)
+		case f.Type.ID() == arrow.TIMESTAMP:
+			cols[i] = b.takeTimes(idx)
+		default:
+			cols[i] = b.takeResources(idx)
+		}
+	}
+	rec := array.NewRecord(Schema, cols, int64(len(idx)))
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec
+}
+
+func newBuffer(mem memory.Allocator, n int) *memory.Buffer {
+	buf := memory.NewResizableBuffer(mem)
+	buf.Resize(n)
+	return buf
+}
+
+// takeStrings copies the values at idx into a new string array.
+func takeStrings(mem memory.Allocator, c *strCol, idx []int32) arrow.Array {
+	size := 0
+	for _, i := range idx {
+		a, e := c.bounds(int(i))
+		size += int(e - a)
+	}
+	offBuf := newBuffer(mem, (len(idx)+1)*arrow.Int32SizeBytes)
+	dataBuf := newBuffer(mem, size)
+	offs := arrow.Int32Traits.CastFromBytes(offBuf.Bytes())
+	data := dataBuf.Bytes()
+	var validBuf *memory.Buffer
+	var valid []byte
+	if c.nulls > 0 {
+		validBuf = newBuffer(mem, int(bitutil.BytesForBits(int64(len(idx)))))
+		valid = validBuf.Bytes()
+		clear(valid)
+	}
+	pos, nulls := int32(0), 0
+	offs[0] = 0
+	for k, i := range idx {
+		a, e := c.bounds(int(i))
+		pos += int32(copy(data[pos:], c.data[a:e]))
+		offs[k+1] = pos
+		if valid != nil {
+			if c.valid[i] {
+				bitutil.SetBit(valid, k)
+			} else {
+				nulls++
+			}
+		}
+	}
+	d := array.NewData(arrow.BinaryTypes.String, len(idx), []*memory.Buffer{validBuf, offBuf, dataBuf}, nil, nulls, 0)
+	arr := array.NewStringData(d)
+	d.Release()
+	for _, buf := range []*memory.Buffer{validBuf, offBuf, dataBuf} {
+		if buf != nil {
+			buf.Release()
+		}
+	}
+	return arr
+}
+
+func takeBools(mem memory.Allocator, vals []int8, idx []int32) arrow.Array {
+	n := int(bitutil.BytesForBits(int64(len(idx))))
+	valBuf, validBuf := newBuffer(mem, n), newBuffer(mem, n)
+	v, ok := valBuf.Bytes(), validBuf.Bytes()
+	clear(v)
+	clear(ok)
+	nulls := 0
+	for k, i := range idx {
+		switch vals[i] {
+		case 1:
+			bitutil.SetBit(v, k)
+			bitutil.SetBit(ok, k)
+		case 0:
+			bitutil.SetBit(ok, k)
+		default:
+			nulls++
+		}
+	}
+	d := array.NewData(arrow.FixedWidthTypes.Boolean, len(idx), []*memory.Buffer{validBuf, valBuf}, nil, nulls, 0)
+	arr := array.NewBooleanData(d)
+	d.Release()
+	valBuf.Release()
+	validBuf.Release()
+	return arr
+}
+
+func (b *Builder) takeTimes(idx []int32) arrow.Array {
+	buf := newBuffer(b.mem, len(idx)*arrow.Int64SizeBytes)
+	out := arrow.Int64Traits.CastFromBytes(buf.Bytes())
+	for k, i := range idx {
+		out[k] = b.times[i]
+	}
+	d := array.NewData(TimeType, len(idx), []*memory.Buffer{nil, buf}, nil, 0, 0)
+	arr := array.NewTimestampData(d)
+	d.Release()
+	buf.Release()
+	return arr
+}
+
+func (b *Builder) takeResources(idx []int32) arrow.Array {
+	r := &b.res
+	offBuf := newBuffer(b.mem, (len(idx)+1)*arrow.Int32SizeBytes)
+	offs := arrow.Int32Traits.CastFromBytes(offBuf.Bytes())
+	var validBuf *memory.Buffer
+	var valid []byte
+	if r.nulls > 0 {
+		validBuf = newBuffer(b.mem, int(bitutil.BytesForBits(int64(len(idx)))))
+		valid = validBuf.Bytes()
+		clear(valid)
+	}
+	var sub []int32
+	nulls := 0
+	offs[0] = 0
+	for k, i := range idx {
+		var a int32
+		if i > 0 {
+			a = r.ends[i-1]
+		}
+		for j := a; j < r.ends[i]; j++ {
+			sub = append(sub, j)
+		}
+		offs[k+1] = int32(len(sub))
+		if valid != nil {
+			if r.valid[i] {
+				bitutil.SetBit(valid, k)
+			} else {
+				nulls++
+			}
+		}
+	}
+	children := []arrow.ArrayData{
+		takeStrings(b.mem, &r.arn, sub).Data(),
+		takeStrings(b.mem, &r.typ, sub).Data(),
+		takeStrings(b.mem, &r.accnt, sub).Data(),
+	}
+	st := array.NewData(ResourceStruct, len(sub), []*memory.Buffer{nil}, children, 0, 0)
+	for _, c := range children {
+		c.Release() // the struct holds them; drop the arrays' references
+	}
+	lt := Schema.Field(Index(Resources)).Type
+	d := array.NewData(lt, len(idx), []*memory.Buffer{validBuf, offBuf}, []arrow.ArrayData{st}, nulls, 0)
+	st.Release()
+	arr := array.NewListData(d)
+	d.Release()
+	offBuf.Release()
+	if validBuf != nil {
+		validBuf.Release()
+	}
+	return arr
+}
 
 // top-level fields a record is read for, in one pass over its keys.
 const (
@@ -174,6 +438,31 @@ func (b *Builder) Append(rec gjson.Result, sourceObject string) (Row, error) {
 		}
 		return true
 	})
+	return b.appendFields(sourceObject)
+}
+
+// NumFields is the number of top-level keys a record is read for; Slot
+// maps a key to its index. Together they configure a cloudtrail.Splitter
+// whose spans AppendSpans takes.
+const NumFields = numFields
+
+// Slot returns the field index of a record's top-level key, or -1.
+func Slot(key string) int { return fieldOf(key) }
+
+// AppendSpans is Append for a record already split by a cloudtrail.Splitter
+// configured with Slot and NumFields: rec is the record's own span, vals its
+// field spans, both indexing data. It reads no byte twice.
+func (b *Builder) AppendSpans(data []byte, rec cloudtrail.Span, vals []cloudtrail.Span, sourceObject string) (Row, error) {
+	if rec.Kind != '{' {
+		return Row{}, ErrNotObject
+	}
+	for i := range b.f {
+		b.f[i] = vals[i].Result(data)
+	}
+	return b.appendFields(sourceObject)
+}
+
+func (b *Builder) appendFields(sourceObject string) (Row, error) {
 	f := &b.f
 	id := f[fEventID].Str
 	if id == "" {
@@ -183,28 +472,21 @@ func (b *Builder) Append(rec gjson.Result, sourceObject string) (Row, error) {
 	if !ok {
 		return Row{}, ErrNoEventTime
 	}
-	ui := cloudtrail.ParseIdentity(f[fUserIdentity])
-	p := cloudtrail.ResolveIdentity(ui, cloudtrail.Context{RecipientAccount: f[fRecipient].Str, EventType: f[fEventType].Str, EventSource: f[fEventSource].Str, Region: f[fRegion].Str})
+	who := b.identity(f[fUserIdentity], f[fRecipient].Str, f[fEventType].Str, f[fEventSource].Str, f[fRegion].Str)
 
-	b.str[colEventID].Append(id)
-	b.ts.Append(arrow.Timestamp(t.UnixMilli()))
+	b.str[colEventID].add(id)
+	b.times = append(b.times, t.UnixMilli())
 	b.appendStr(colEventVersion, f[fEventVersion])
 	b.appendStr(colEventSource, f[fEventSource])
 	b.appendStr(colEventName, f[fEventName])
 	b.appendStr(colAWSRegion, f[fRegion])
 	b.appendStr(colSourceIP, f[fSourceIP])
 	b.appendStr(colUserAgent, f[fUserAgent])
-	b.appendStr(colIdentityType, ui.Type)
-	b.appendString(colPrincipalARN, p.ARN)
-	b.appendString(colPrincipalKind, p.Kind)
-	b.appendStr(colUserIdentityARN, ui.ARN)
-	b.appendStr(colPrincipalID, ui.PrincipalID)
-	b.appendString(colSessionName, p.SessionName)
-	b.appendStr(colAccessKeyID, ui.AccessKeyID)
-	b.appendString(colPrincipalAccount, p.Account)
+	for k, col := range identityCols {
+		b.appendCell(col, who.cells[k])
+	}
 	b.appendStr(colRecipientAccount, f[fRecipient])
-	b.appendStr(colInvokedBy, ui.InvokedBy)
-	b.appendBool(colMFA, ui.SessionContext.Get("attributes.mfaAuthenticated"))
+	b.bools[colMFA] = append(b.bools[colMFA], who.mfa)
 	b.appendStr(colErrorCode, f[fErrorCode])
 	b.appendStr(colErrorMessage, f[fErrorMessage])
 	b.appendBool(colReadOnly, f[fReadOnly])
@@ -218,89 +500,178 @@ func (b *Builder) Append(rec gjson.Result, sourceObject string) (Row, error) {
 	b.appendResources(f[fResources])
 	b.appendStr(colShared, f[fShared])
 	b.appendStr(colTLS, f[fTLS].Get("tlsVersion"))
-	b.str[colSourceObject].Append(sourceObject)
+	b.str[colSourceObject].add(sourceObject)
 
 	acct := f[fRecipient].Str
 	if acct == "" {
-		acct = p.Account
+		acct = who.cells[6].s // principal_account
 	}
 	return Row{EventID: id, EventTime: t, Account: acct}, nil
 }
 
-func (b *Builder) appendString(col int, s string) {
-	if s == "" {
-		b.str[col].AppendNull()
+// cell is one string column's value: null, or a string (never empty).
+type cell struct {
+	s    string
+	null bool
+}
+
+func stringCell(s string) cell { return cell{s: s, null: s == ""} }
+
+// strCell renders a JSON value the way appendStr stores it.
+func strCell(v gjson.Result) cell {
+	switch {
+	case v.Type == gjson.String:
+		return stringCell(v.Str)
+	case v.Type == gjson.Null || !v.Exists():
+		return cell{null: true}
+	default:
+		return cell{s: v.Raw}
+	}
+}
+
+func boolOf(v gjson.Result) int8 {
+	switch {
+	case v.Type == gjson.True || (v.Type == gjson.String && v.Str == "true"):
+		return 1
+	case v.Type == gjson.False || (v.Type == gjson.String && v.Str == "false"):
+		return 0
+	}
+	return -1
+}
+
+func (b *Builder) appendCell(col int, c cell) {
+	if c.null {
+		b.str[col].addNull()
 		return
 	}
-	b.str[col].Append(s)
+	b.str[col].add(c.s)
+}
+
+// identityCols are the columns derived from userIdentity, in the order of
+// whoami.cells.
+var identityCols = [...]int{colIdentityType, colPrincipalARN, colPrincipalKind, colUserIdentityARN,
+	colPrincipalID, colSessionName, colPrincipalAccount, colAccessKeyID, colInvokedBy}
+
+// whoami is what a record's userIdentity (with the few record fields that
+// ResolveIdentity reads) comes to in the columns.
+type whoami struct {
+	// the inputs, for checking a cache hit
+	ui, recipient, eventType, partition string
+	bySource                            bool // resolved from the event source too: not cached
+	cells                               [len(identityCols)]cell
+	mfa                                 int8
+}
+
+// maxIdentities bounds the identity cache (about 1 KB an entry). When it
+// is full, an eighth of it, chosen at random, makes room.
+const maxIdentities = 1 << 14
+
+// identity resolves a userIdentity block, from a cache when the same block
+// came with the same context before. A trail is made of a few identities
+// (a session repeats its block on every call), so parsing and resolving
+// each block anew (a gjson walk, string building) would be most of the
+// decoder's work after the split. The key is the block, the recipient
+// account, the event type and the region's partition: everything
+// ResolveIdentity reads except the event source, which only AWS-service
+// and missing identities need; those are resolved every time.
+func (b *Builder) identity(ui gjson.Result, recipient, eventType, source, region string) *whoami {
+	partition := cloudtrail.RegionPartition(region)
+	var h maphash.Hash
+	h.SetSeed(b.seed)
+	h.WriteString(ui.Raw)
+	h.WriteByte(0)
+	h.WriteString(recipient)
+	h.WriteByte(0)
+	h.WriteString(eventType)
+	h.WriteByte(0)
+	h.WriteString(partition)
+	key := h.Sum64()
+	w, ok := b.ids[key]
+	if ok && w.ui == ui.Raw && w.recipient == recipient && w.eventType == eventType && w.partition == partition && !w.bySource {
+		return w
+	}
+	id := cloudtrail.ParseIdentity(ui)
+	p := cloudtrail.ResolveIdentity(id, cloudtrail.Context{RecipientAccount: recipient, EventType: eventType, EventSource: source, Region: region})
+	w = &whoami{
+		cells: [len(identityCols)]cell{strCell(id.Type), stringCell(p.ARN), stringCell(p.Kind), strCell(id.ARN),
+			strCell(id.PrincipalID), stringCell(p.SessionName), stringCell(p.Account), strCell(id.AccessKeyID), strCell(id.InvokedBy)},
+		mfa:      boolOf(id.SessionContext.Get("attributes.mfaAuthenticated")),
+		bySource: id.UsesEventSource(),
+	}
+	if ok && w.bySource {
+		return w // the cached entry only says "not cacheable"; its cells alias nothing kept
+	}
+	w.ui, w.recipient, w.eventType, w.partition = strings.Clone(ui.Raw), strings.Clone(recipient), strings.Clone(eventType), partition
+	for i := range w.cells {
+		w.cells[i].s = strings.Clone(w.cells[i].s) // they alias the file's bytes
+	}
+	if b.ids == nil {
+		b.ids = make(map[uint64]*whoami, 1024)
+	}
+	if len(b.ids) >= maxIdentities {
+		drop := maxIdentities / 8
+		for k := range b.ids { // map iteration starts at a random entry
+			if drop--; drop < 0 {
+				break
+			}
+			delete(b.ids, k)
+		}
+	}
+	b.ids[key] = w
+	return w
+}
+
+func (b *Builder) appendString(col int, s string) {
+	if s == "" {
+		b.str[col].addNull()
+		return
+	}
+	b.str[col].add(s)
 }
 
 // appendStr stores a JSON string value; other JSON types are stored as their
 // raw text so nothing is silently lost (CloudTrail sometimes logs numbers or
 // objects where a string is usual).
-func (b *Builder) appendStr(col int, v gjson.Result) {
-	switch v.Type {
-	case gjson.String:
-		b.appendString(col, v.Str)
-	case gjson.Null:
-		b.str[col].AppendNull()
-	default:
-		if !v.Exists() {
-			b.str[col].AppendNull()
-			return
-		}
-		b.str[col].Append(v.Raw)
-	}
-}
+func (b *Builder) appendStr(col int, v gjson.Result) { b.appendCell(col, strCell(v)) }
 
 // appendRaw stores a JSON value's raw text (objects for request parameters
 // and the like); absent and null values are null.
 func (b *Builder) appendRaw(col int, v gjson.Result) {
 	if !v.Exists() || v.Type == gjson.Null {
-		b.str[col].AppendNull()
+		b.str[col].addNull()
 		return
 	}
-	b.str[col].Append(v.Raw)
+	b.str[col].add(v.Raw)
 }
 
 // appendBool accepts JSON booleans and the strings "true"/"false" (which is
 // how CloudTrail writes mfaAuthenticated).
-func (b *Builder) appendBool(col int, v gjson.Result) {
-	bb := b.bools[col]
-	switch {
-	case v.Type == gjson.True || (v.Type == gjson.String && v.Str == "true"):
-		bb.Append(true)
-	case v.Type == gjson.False || (v.Type == gjson.String && v.Str == "false"):
-		bb.Append(false)
-	default:
-		bb.AppendNull()
-	}
-}
+func (b *Builder) appendBool(col int, v gjson.Result) { b.bools[col] = append(b.bools[col], boolOf(v)) }
 
 func (b *Builder) appendResources(v gjson.Result) {
+	r := &b.res
 	if !v.IsArray() {
-		b.res.AppendNull()
+		r.ends = append(r.ends, int32(len(r.arn.ends)))
+		r.valid = append(r.valid, false)
+		r.nulls++
 		return
 	}
-	b.res.Append(true)
-	arnB := b.resSt.FieldBuilder(0).(*array.StringBuilder)
-	typB := b.resSt.FieldBuilder(1).(*array.StringBuilder)
-	accB := b.resSt.FieldBuilder(2).(*array.StringBuilder)
-	v.ForEach(func(_, r gjson.Result) bool {
-		b.resSt.Append(true)
-		appendOpt(arnB, r.Get("ARN").Str)
-		appendOpt(typB, r.Get("type").Str)
-		appendOpt(accB, r.Get("accountId").Str)
+	v.ForEach(func(_, e gjson.Result) bool {
+		appendOpt(&r.arn, e.Get("ARN").Str)
+		appendOpt(&r.typ, e.Get("type").Str)
+		appendOpt(&r.accnt, e.Get("accountId").Str)
 		return true
 	})
+	r.ends = append(r.ends, int32(len(r.arn.ends)))
+	r.valid = append(r.valid, true)
 }
 
-func appendOpt(sb *array.StringBuilder, s string) {
+func appendOpt(c *strCol, s string) {
 	if s == "" {
-		sb.AppendNull()
+		c.addNull()
 		return
 	}
-	sb.Append(s)
+	c.add(s)
 }
 
 // ParseTime parses CloudTrail's eventTime ("2023-07-10T11:42:36Z") without

@@ -1,0 +1,461 @@
+package cloudtrail
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"unsafe"
+
+	"github.com/tidwall/gjson"
+)
+
+// Span is one value in a log file: where its raw JSON lies and what kind of
+// JSON value it is. Spans index the file's bytes, so they are small, hold no
+// pointers, and are only meaningful together with those bytes.
+type Span struct {
+	Start, End int32 // data[Start:End] is the raw JSON of the value
+	// Kind is the value's first byte class: '"' string, '{' object,
+	// '[' array, 't' true, 'f' false, 'n' null, '0' number; 0 if absent.
+	Kind byte
+	// Esc is set for strings that contain escape sequences.
+	Esc bool
+}
+
+// Exists reports whether the key was present.
+func (s Span) Exists() bool { return s.Kind != 0 }
+
+// Result returns the value as a gjson.Result aliasing data, so code written
+// against gjson can read it without parsing the value again. Strings are
+// unescaped only when they contain escapes.
+func (s Span) Result(data []byte) gjson.Result {
+	if s.Kind == 0 {
+		return gjson.Result{}
+	}
+	raw := unsafe.String(unsafe.SliceData(data[s.Start:]), int(s.End-s.Start))
+	switch s.Kind {
+	case '"':
+		if s.Esc {
+			return gjson.Parse(raw) // the rare path: gjson unescapes
+		}
+		return gjson.Result{Type: gjson.String, Raw: raw, Str: raw[1 : len(raw)-1]}
+	case '{', '[':
+		return gjson.Result{Type: gjson.JSON, Raw: raw}
+	case 't':
+		return gjson.Result{Type: gjson.True, Raw: raw}
+	case 'f':
+		return gjson.Result{Type: gjson.False, Raw: raw}
+	case 'n':
+		return gjson.Result{Type: gjson.Null, Raw: raw}
+	default:
+		n, _ := strconv.ParseFloat(raw, 64)
+		return gjson.Result{Type: gjson.Number, Raw: raw, Num: n}
+	}
+}
+
+// Splitter validates a log file and splits each element of its Records
+// array into the values of the top-level keys it is asked for, in one pass
+// over the bytes. It replaces three passes of a general JSON library
+// (validate, walk the array, walk each record) on ingest's hot path.
+//
+// Validation is structural and complete (every object, array, string
+// escape, number and literal, nesting capped at 512 levels, nothing after
+// the top-level value) except that control characters inside strings are
+// accepted as they are, which lets strings be skipped with a vectorised
+// byte search.
+//
+// A Splitter belongs to one goroutine and reuses its memory between files.
+type Splitter struct {
+	// Slot maps a top-level key of a record to a field index in [0, Fields),
+	// or -1 for keys that are not wanted. When a key repeats, the last
+	// value wins.
+	Slot func(key string) int
+	// Fields is the number of field indexes Slot returns.
+	Fields int
+
+	d     []byte
+	depth int
+	vals  []Span
+	recs  []Span
+}
+
+// maxDepth bounds nesting, so a hostile file cannot exhaust the stack.
+const maxDepth = 512
+
+var errSyntax = errors.New("syntax error")
+
+// Split validates data and splits its Records array. On any error nothing
+// is split: a file is good or bad as a whole. Records and Values read the
+// result until the next call.
+func (s *Splitter) Split(data []byte) (int, error) {
+	s.d = data
+	s.depth = 0
+	s.vals = s.vals[:0]
+	s.recs = s.recs[:0]
+	n, err := s.file()
+	if err != nil {
+		s.vals, s.recs = s.vals[:0], s.recs[:0]
+		return 0, err
+	}
+	return n, nil
+}
+
+// Record returns the span of the i-th element of Records (Kind '{' for a
+// proper record).
+func (s *Splitter) Record(i int) Span { return s.recs[i] }
+
+// Values returns the wanted fields of the i-th record, indexed by slot.
+func (s *Splitter) Values(i int) []Span { return s.vals[i*s.Fields : (i+1)*s.Fields] }
+
+func (s *Splitter) invalid(i int, what string) error {
+	return fmt.Errorf("%w: %s at byte %d", ErrInvalidJSON, what, i)
+}
+
+func (s *Splitter) file() (int, error) {
+	d := s.d
+	i := s.ws(0)
+	if i >= len(d) {
+		return 0, s.invalid(i, "empty file")
+	}
+	if d[i] != '{' {
+		end, _, _, err := s.value(i)
+		if err != nil {
+			return 0, err
+		}
+		if s.ws(end) != len(d) {
+			return 0, s.invalid(end, "data after the top-level value")
+		}
+		return 0, ErrNotLog
+	}
+	found := false
+	i = s.ws(i + 1)
+	if i < len(d) && d[i] == '}' {
+		i++
+	} else {
+		for {
+			if i >= len(d) || d[i] != '"' {
+				return 0, s.invalid(i, "expected a key")
+			}
+			ks := i
+			ke, _, err := s.str(i)
+			if err != nil {
+				return 0, err
+			}
+			i = s.ws(ke)
+			if i >= len(d) || d[i] != ':' {
+				return 0, s.invalid(i, "expected ':'")
+			}
+			i = s.ws(i + 1)
+			if !found && ke-ks == len(`"Records"`) && string(d[ks:ke]) == `"Records"` && i < len(d) && d[i] == '[' {
+				found = true
+				i, err = s.records(i)
+			} else {
+				i, _, _, err = s.value(i)
+			}
+			if err != nil {
+				return 0, err
+			}
+			i = s.ws(i)
+			if i < len(d) && d[i] == ',' {
+				i = s.ws(i + 1)
+				continue
+			}
+			if i < len(d) && d[i] == '}' {
+				i++
+				break
+			}
+			return 0, s.invalid(i, "expected ',' or '}'")
+		}
+	}
+	if s.ws(i) != len(d) {
+		return 0, s.invalid(i, "data after the top-level value")
+	}
+	if !found {
+		return 0, ErrNotLog
+	}
+	return len(s.recs), nil
+}
+
+// records walks the Records array at d[i] == '['.
+func (s *Splitter) records(i int) (int, error) {
+	d := s.d
+	i = s.ws(i + 1)
+	if i < len(d) && d[i] == ']' {
+		return i + 1, nil
+	}
+	for {
+		if i >= len(d) {
+			return 0, s.invalid(i, "unexpected end in Records")
+		}
+		start := i
+		var kind byte
+		var err error
+		base := len(s.vals)
+		for k := 0; k < s.Fields; k++ {
+			s.vals = append(s.vals, Span{})
+		}
+		if d[i] == '{' {
+			kind = '{'
+			i, err = s.record(i, s.vals[base:base+s.Fields])
+		} else {
+			i, kind, _, err = s.value(i)
+		}
+		if err != nil {
+			return 0, err
+		}
+		s.recs = append(s.recs, Span{Start: int32(start), End: int32(i), Kind: kind})
+		i = s.ws(i)
+		if i < len(d) && d[i] == ',' {
+			i = s.ws(i + 1)
+			continue
+		}
+		if i < len(d) && d[i] == ']' {
+			return i + 1, nil
+		}
+		return 0, s.invalid(i, "expected ',' or ']'")
+	}
+}
+
+// record walks one record object, filling vals with the wanted keys.
+func (s *Splitter) record(i int, vals []Span) (int, error) {
+	d := s.d
+	i = s.ws(i + 1)
+	if i < len(d) && d[i] == '}' {
+		return i + 1, nil
+	}
+	for {
+		if i >= len(d) || d[i] != '"' {
+			return 0, s.invalid(i, "expected a key")
+		}
+		ks := i
+		ke, kesc, err := s.str(i)
+		if err != nil {
+			return 0, err
+		}
+		var slot int
+		if kesc {
+			slot = s.Slot(gjson.Parse(string(d[ks:ke])).Str)
+		} else {
+			slot = s.Slot(unsafe.String(unsafe.SliceData(d[ks+1:]), ke-ks-2))
+		}
+		i = s.ws(ke)
+		if i >= len(d) || d[i] != ':' {
+			return 0, s.invalid(i, "expected ':'")
+		}
+		i = s.ws(i + 1)
+		vs := i
+		end, kind, esc, err := s.value(i)
+		if err != nil {
+			return 0, err
+		}
+		if slot >= 0 && slot < len(vals) {
+			vals[slot] = Span{Start: int32(vs), End: int32(end), Kind: kind, Esc: esc}
+		}
+		i = s.ws(end)
+		if i < len(d) && d[i] == ',' {
+			i = s.ws(i + 1)
+			continue
+		}
+		if i < len(d) && d[i] == '}' {
+			return i + 1, nil
+		}
+		return 0, s.invalid(i, "expected ',' or '}'")
+	}
+}
+
+func (s *Splitter) ws(i int) int {
+	d := s.d
+	for i < len(d) {
+		switch d[i] {
+		case ' ', '\n', '\r', '\t':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// value validates the value at d[i] and returns the index after it.
+func (s *Splitter) value(i int) (int, byte, bool, error) {
+	d := s.d
+	if i >= len(d) {
+		return 0, 0, false, s.invalid(i, "unexpected end")
+	}
+	switch c := d[i]; c {
+	case '"':
+		end, esc, err := s.str(i)
+		return end, '"', esc, err
+	case '{':
+		end, err := s.object(i)
+		return end, '{', false, err
+	case '[':
+		end, err := s.array(i)
+		return end, '[', false, err
+	case 't':
+		return s.literal(i, "true", 't')
+	case 'f':
+		return s.literal(i, "false", 'f')
+	case 'n':
+		return s.literal(i, "null", 'n')
+	default:
+		if c == '-' || (c >= '0' && c <= '9') {
+			end, err := s.number(i)
+			return end, '0', false, err
+		}
+		return 0, 0, false, s.invalid(i, "unexpected character")
+	}
+}
+
+func (s *Splitter) literal(i int, lit string, kind byte) (int, byte, bool, error) {
+	if len(s.d)-i < len(lit) || string(s.d[i:i+len(lit)]) != lit {
+		return 0, 0, false, s.invalid(i, "bad literal")
+	}
+	return i + len(lit), kind, false, nil
+}
+
+// str scans the string whose opening quote is at d[i]. Strings are skipped
+// with IndexByte (vectorised); escapes are checked where they occur.
+func (s *Splitter) str(i int) (int, bool, error) {
+	d := s.d
+	i++
+	esc := false
+	for {
+		j := bytes.IndexByte(d[i:], '"')
+		if j < 0 {
+			return 0, false, s.invalid(len(d), "unterminated string")
+		}
+		k := bytes.IndexByte(d[i:i+j], '\\')
+		if k < 0 {
+			return i + j + 1, esc, nil
+		}
+		esc = true
+		p := i + k + 1
+		if p >= len(d) {
+			return 0, false, s.invalid(p, "unterminated escape")
+		}
+		switch d[p] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			i = p + 1
+		case 'u':
+			if len(d)-p < 5 || !isHex4(d[p+1:p+5]) {
+				return 0, false, s.invalid(p, "bad \\u escape")
+			}
+			i = p + 5
+		default:
+			return 0, false, s.invalid(p, "bad escape")
+		}
+	}
+}
+
+func isHex4(b []byte) bool {
+	for _, c := range b[:4] {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Splitter) number(i int) (int, error) {
+	d := s.d
+	start := i
+	if d[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if i < len(d) && d[i] == '0' {
+		i++
+	} else if digits() == 0 {
+		return 0, s.invalid(start, "bad number")
+	}
+	if i < len(d) && d[i] == '.' {
+		i++
+		if digits() == 0 {
+			return 0, s.invalid(start, "bad number")
+		}
+	}
+	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+		i++
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return 0, s.invalid(start, "bad number")
+		}
+	}
+	return i, nil
+}
+
+func (s *Splitter) leave() { s.depth-- }
+
+func (s *Splitter) object(i int) (int, error) {
+	if s.depth++; s.depth > maxDepth {
+		return 0, s.invalid(i, "nesting too deep")
+	}
+	defer s.leave()
+	d := s.d
+	i = s.ws(i + 1)
+	if i < len(d) && d[i] == '}' {
+		return i + 1, nil
+	}
+	for {
+		if i >= len(d) || d[i] != '"' {
+			return 0, s.invalid(i, "expected a key")
+		}
+		end, _, err := s.str(i)
+		if err != nil {
+			return 0, err
+		}
+		i = s.ws(end)
+		if i >= len(d) || d[i] != ':' {
+			return 0, s.invalid(i, "expected ':'")
+		}
+		if i, _, _, err = s.value(s.ws(i + 1)); err != nil {
+			return 0, err
+		}
+		i = s.ws(i)
+		if i < len(d) && d[i] == ',' {
+			i = s.ws(i + 1)
+			continue
+		}
+		if i < len(d) && d[i] == '}' {
+			return i + 1, nil
+		}
+		return 0, s.invalid(i, "expected ',' or '}'")
+	}
+}
+
+func (s *Splitter) array(i int) (int, error) {
+	if s.depth++; s.depth > maxDepth {
+		return 0, s.invalid(i, "nesting too deep")
+	}
+	defer s.leave()
+	d := s.d
+	i = s.ws(i + 1)
+	if i < len(d) && d[i] == ']' {
+		return i + 1, nil
+	}
+	for {
+		var err error
+		if i, _, _, err = s.value(i); err != nil {
+			return 0, err
+		}
+		i = s.ws(i)
+		if i < len(d) && d[i] == ',' {
+			i = s.ws(i + 1)
+			continue
+		}
+		if i < len(d) && d[i] == ']' {
+			return i + 1, nil
+		}
+		return 0, s.invalid(i, "expected ',' or ']'")
+	}
+}

@@ -1,0 +1,255 @@
+package cloudtrail
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tidwall/gjson"
+)
+
+// keys the tests ask a Splitter for, in slot order.
+var testKeys = []string{"eventID", "eventTime", "userIdentity", "requestParameters", "responseElements",
+	"errorCode", "readOnly", "resources", "eventName", "tlsDetails", "managementEvent", "apiVersion"}
+
+func testSplitter() *Splitter {
+	return &Splitter{Fields: len(testKeys), Slot: func(k string) int {
+		for i, w := range testKeys {
+			if k == w {
+				return i
+			}
+		}
+		return -1
+	}}
+}
+
+// realLogs reads every log file under shared/data/cloudtrail/dev, decompressed.
+func realLogs(t *testing.T) map[string][]byte {
+	t.Helper()
+	root := filepath.Join(sharedData(t), "cloudtrail", "dev")
+	out := map[string][]byte{}
+	var rd Reader
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || Classify(p) != KindLog {
+			return err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		data, err := rd.Read(f)
+		if err != nil {
+			return err
+		}
+		out[p] = bytes.Clone(data)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) < 55 {
+		t.Fatalf("only %d log files under %s", len(out), root)
+	}
+	return out
+}
+
+// Every value the Splitter hands out is the value gjson finds for the same
+// key, on every real record.
+func TestSplitAgreesWithGJSON(t *testing.T) {
+	sp := testSplitter()
+	records := 0
+	for path, data := range realLogs(t) {
+		want := gjson.GetBytes(data, "Records")
+		n, err := sp.Split(data)
+		if !want.IsArray() {
+			if !errors.Is(err, ErrNotLog) && !errors.Is(err, ErrInvalidJSON) {
+				t.Errorf("%s: no Records array, Split says %d, %v", path, n, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", path, err)
+			continue
+		}
+		elems := want.Array()
+		if n != len(elems) {
+			t.Fatalf("%s: %d records, gjson sees %d", path, n, len(elems))
+		}
+		for i, rec := range elems {
+			records++
+			if got := sp.Record(i); string(data[got.Start:got.End]) != rec.Raw {
+				t.Fatalf("%s record %d: span %q, gjson %q", path, i, data[got.Start:got.End], rec.Raw)
+			}
+			vals := sp.Values(i)
+			for slot, key := range testKeys {
+				g := rec.Get(gjson.Escape(key))
+				v := vals[slot].Result(data)
+				if v.Exists() != g.Exists() || v.Raw != g.Raw || v.Str != g.Str || v.Type != g.Type {
+					t.Fatalf("%s record %d key %s: got %v %q %q, gjson %v %q %q", path, i, key, v.Type, v.Raw, v.Str, g.Type, g.Raw, g.Str)
+				}
+			}
+		}
+	}
+	if records < 2900 {
+		t.Fatalf("compared only %d records", records)
+	}
+}
+
+// Split accepts exactly the documents encoding/json accepts, apart from raw
+// control characters inside strings (accepted, by design), on hand-written
+// cases and on thousands of mutations of a real file.
+func TestSplitValidation(t *testing.T) {
+	cases := []string{
+		`{"Records":[]}`, `{"Records":[{}]}`, ` {"a":1,"Records":[{"eventID":"x"}],"b":[true,false,null,-0.5e+3]} `,
+		`{"Records":[1,"s",[],null]}`, `{"Records":[{"k":"\u00e9\n\"\\"}]}`, `{}`, `[]`, `"x"`, `0`,
+		``, ` `, `{`, `{"Records":[`, `{"Records":[}`, `{"Records":[{"a":}]}`, `{"Records":[{"a" 1}]}`,
+		`{"Records":[{"a":1,}]}`, `{"Records":[1,]}`, `{"Records":[]}x`, `{"Records":[]}{}`, `{"a":tru}`,
+		`{"a":nul}`, `{"a":01}`, `{"a":-}`, `{"a":1.}`, `{"a":1e}`, `{"a":.5}`, `{"a":"\x"}`, `{"a":"\u12"}`,
+		`{"a":"\u12g4"}`, `{"a":"abc}`, `{'a':1}`, `{"a":1}}`, `{"a":[1,2}`, `{"a":{"b":[}]}`, `{"Records":{"a":1}}`,
+		strings.Repeat("[", 600) + strings.Repeat("]", 600), `{"a":` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + `}`,
+	}
+	sp := testSplitter()
+	check := func(doc []byte) {
+		t.Helper()
+		_, err := sp.Split(doc)
+		valid := json.Valid(doc)
+		got := !errors.Is(err, ErrInvalidJSON)
+		if valid != got && !hasControlInString(doc) {
+			// The only intended difference besides control characters: nesting deeper than 512.
+			if valid && bytes.Count(doc, []byte("[")) > maxDepth {
+				return
+			}
+			t.Fatalf("json.Valid=%v but Split err=%v for %q", valid, err, truncate(doc))
+		}
+	}
+	for _, c := range cases {
+		check([]byte(c))
+	}
+	data := realLogs(t)
+	var base []byte
+	for _, d := range data {
+		if len(d) > 2000 && len(d) < 20000 {
+			base = d
+			break
+		}
+	}
+	if base == nil {
+		t.Fatal("no real file of 2-20 kB")
+	}
+	// Every truncation point, and random single-byte changes.
+	for i := 0; i < len(base); i += 7 {
+		check(base[:i])
+	}
+	alphabet := []byte(`{}[]":,\ tfnrue0123456789.-+Ea/`)
+	rng := rand.New(rand.NewSource(1))
+	buf := make([]byte, len(base))
+	for n := 0; n < 5000; n++ {
+		copy(buf, base)
+		for k := 0; k < 1+rng.Intn(3); k++ {
+			buf[rng.Intn(len(buf))] = alphabet[rng.Intn(len(alphabet))]
+		}
+		check(buf)
+	}
+}
+
+func TestSplitNotLog(t *testing.T) {
+	sp := testSplitter()
+	for _, doc := range []string{`{}`, `[]`, `{"records":[]}`, `{"Records":{"a":1}}`, `"x"`} {
+		if _, err := sp.Split([]byte(doc)); !errors.Is(err, ErrNotLog) {
+			t.Errorf("%s: got %v, want ErrNotLog", doc, err)
+		}
+	}
+	// After a bad file, nothing from it is left behind.
+	if _, err := sp.Split([]byte(`{"Records":[{"eventID":"a"},{"eventID":"b"}],"x":tru}`)); err == nil {
+		t.Fatal("bad literal accepted")
+	}
+	n, err := sp.Split([]byte(`{"Records":[{"eventID":"c"}]}`))
+	if err != nil || n != 1 || sp.Values(0)[0].Result([]byte(`{"Records":[{"eventID":"c"}]}`)).Str != "c" {
+		t.Fatalf("after a bad file: n=%d err=%v", n, err)
+	}
+}
+
+// hasControlInString reports raw bytes below 0x20 inside a JSON string,
+// which json.Valid rejects and Split deliberately accepts.
+func hasControlInString(doc []byte) bool {
+	in := false
+	for i := 0; i < len(doc); i++ {
+		c := doc[i]
+		switch {
+		case in && c == '\\':
+			i++
+		case c == '"':
+			in = !in
+		case in && c < 0x20:
+			return true
+		}
+	}
+	return false
+}
+
+func truncate(b []byte) string {
+	if len(b) > 200 {
+		return string(b[:200]) + "…"
+	}
+	return string(b)
+}
+
+func BenchmarkSplit(b *testing.B) {
+	var all [][]byte
+	var size int64
+	root := filepath.Join(sharedData(b), "cloudtrail", "dev", "invictus-ir-aws_dataset", "AWSLogs")
+	var rd Reader
+	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || Classify(p) != KindLog {
+			return err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		data, err := rd.Read(f)
+		if err == nil {
+			all = append(all, bytes.Clone(data))
+			size += int64(len(data))
+		}
+		return nil
+	})
+	if len(all) == 0 {
+		b.Fatal("no invictus files")
+	}
+	b.Run("splitter", func(b *testing.B) {
+		sp := testSplitter()
+		b.SetBytes(size)
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			for _, d := range all {
+				if _, err := sp.Split(d); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("gjson", func(b *testing.B) {
+		b.SetBytes(size)
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			for _, d := range all {
+				_, err := Records(d, func(rec gjson.Result) bool {
+					rec.ForEach(func(k, v gjson.Result) bool { return true })
+					return true
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+}

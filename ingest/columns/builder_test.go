@@ -1,0 +1,106 @@
+package columns
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/tidwall/gjson"
+
+	"github.com/iamlens/iamlens/ingest/cloudtrail"
+)
+
+// logFile builds a log file whose records vary in every way the builder
+// treats differently: nulls, non-string values, resources present, empty
+// or absent, one identity block seen in two partitions, an AWS service.
+func logFile() []byte {
+	user := `{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/alice","accountId":"111122223333","accessKeyId":"AKIAEXAMPLE","principalId":"AIDAEXAMPLE"}`
+	root := `{"type":"Root","principalId":"111122223333","accountId":"111122223333"}`
+	recs := []string{
+		fmt.Sprintf(`{"eventID":"e0","eventTime":"2024-01-02T03:04:05Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","userIdentity":%s,"recipientAccountId":"111122223333","readOnly":true,"resources":[{"ARN":"arn:aws:s3:::b/k","type":"AWS::S3::Object"},{"accountId":"111122223333","type":"AWS::S3::Bucket","ARN":"arn:aws:s3:::b"}],"requestParameters":{"bucketName":"b","key":"k"},"tlsDetails":{"tlsVersion":"TLSv1.3"}}`, user),
+		fmt.Sprintf(`{"eventID":"e1","eventTime":"2024-01-02T03:04:06Z","eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","awsRegion":"cn-north-1","userIdentity":%s,"recipientAccountId":"111122223333","errorCode":"AccessDenied","errorMessage":"no","requestParameters":null,"resources":[],"readOnly":"false"}`, root),
+		fmt.Sprintf(`{"eventID":"e2","eventTime":"2024-01-02T03:04:07Z","eventSource":"ec2.amazonaws.com","eventName":"RunInstances","awsRegion":"us-east-1","userIdentity":%s,"recipientAccountId":"999988887777","sourceIPAddress":12345,"managementEvent":false}`, root),
+		`{"eventID":"e3","eventTime":"2024-01-02T03:04:08Z","eventSource":"kms.amazonaws.com","eventName":"Decrypt","eventType":"AwsServiceEvent","awsRegion":"us-east-1","userIdentity":{"accountId":"111122223333","invokedBy":"kms.amazonaws.com"},"sharedEventID":"s1"}`,
+		`{"eventID":"e4","eventTime":"2024-01-02T03:04:09Z","eventSource":"sts.amazonaws.com","eventName":"GetCallerIdentity","awsRegion":"us-east-1","eventType":"AwsServiceEvent"}`,
+		`{"eventTime":"2024-01-02T03:04:10Z"}`,
+		`{"eventID":"e6","eventTime":"redacted"}`,
+		`"not an object"`,
+	}
+	s := `{"Records":[`
+	for i, r := range recs {
+		if i > 0 {
+			s += ","
+		}
+		s += r
+	}
+	return []byte(s + `]}`)
+}
+
+// fromGJSON builds the same rows the slow way: Append over gjson values.
+func fromGJSON(t *testing.T, mem memory.Allocator, data []byte) arrow.Record {
+	b := NewBuilder(mem)
+	for _, r := range gjson.GetBytes(data, "Records").Array() {
+		_, _ = b.Append(r, "src")
+	}
+	return b.NewRecord()
+}
+
+func TestAppendSpansTakeAgreesWithGJSON(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	data := logFile()
+	sp := cloudtrail.Splitter{Slot: Slot, Fields: NumFields}
+	n, err := sp.Split(data)
+	if err != nil || n != 8 {
+		t.Fatalf("split: %d %v", n, err)
+	}
+	b := NewBuilder(mem)
+	// Two passes: the second runs on reset buffers and a warm identity cache.
+	for pass := 0; pass < 2; pass++ {
+		var rejected []string
+		for i := 0; i < n; i++ {
+			if _, err := b.AppendSpans(data, sp.Record(i), sp.Values(i), "src"); err != nil {
+				rejected = append(rejected, err.Error())
+			}
+		}
+		if len(rejected) != 3 || b.Len() != 5 {
+			t.Fatalf("pass %d: %d rows, rejected %v", pass, b.Len(), rejected)
+		}
+		if got := b.PrincipalARN(0); got != "arn:aws:iam::111122223333:user/alice" {
+			t.Fatalf("principal of row 0: %q", got)
+		}
+		// Take in reverse order and compare with the gjson path, row by row.
+		idx := []int32{4, 3, 2, 1, 0}
+		got := b.Take(idx)
+		want := fromGJSON(t, mem, data)
+		if got.NumRows() != 5 || want.NumRows() != 5 {
+			t.Fatalf("rows: %d vs %d", got.NumRows(), want.NumRows())
+		}
+		for c := 0; c < int(got.NumCols()); c++ {
+			for k, i := range idx {
+				g := got.Column(c).ValueStr(k)
+				w := want.Column(c).ValueStr(int(i))
+				if g != w || got.Column(c).IsNull(k) != want.Column(c).IsNull(int(i)) {
+					t.Errorf("pass %d column %s row %d: %q, want %q", pass, Schema.Field(c).Name, i, g, w)
+				}
+			}
+		}
+		// The root user seen in cn-north-1 and us-east-1 gets each partition's ARN.
+		p := got.Column(Index(PrincipalARN)).(*array.String)
+		if p.Value(3) != "arn:aws-cn:iam::111122223333:root" || p.Value(2) != "arn:aws:iam::111122223333:root" {
+			t.Errorf("root ARNs by partition: %q %q", p.Value(3), p.Value(2))
+		}
+		// Service events resolve from their event source, not a cached block.
+		if p.Value(0) != "sts.amazonaws.com" || p.Value(1) != "kms.amazonaws.com" {
+			t.Errorf("service principals: %q %q", p.Value(0), p.Value(1))
+		}
+		got.Release()
+		want.Release()
+		b.Reset()
+		if b.Len() != 0 || b.DataBytes() != 0 {
+			t.Fatalf("after Reset: %d rows", b.Len())
+		}
+	}
+}
