@@ -35,18 +35,20 @@ type committer struct {
 
 	mu sync.Mutex // guards stats and the progress callback
 
-	seenMu   sync.Mutex // guards seq, seen, seenKeys, tick
-	seq      int
-	seen     map[store.Partition]*idSet
-	seenKeys int
-	tick     int64
+	seenMu    sync.Mutex // guards seq, seen, seenKeys, tick, evictions
+	seq       int
+	seen      map[store.Partition]*idSet
+	seenKeys  int
+	tick      int64
+	evictions int64
 
 	commitMu sync.Mutex // serialises Publish and Commit
 }
 
 type idSet struct {
-	keys map[[16]byte]struct{}
-	used int64 // tick of the last batch that touched it
+	keys     map[[16]byte]struct{}
+	used     int64 // tick of the last batch that touched it
+	inflight int   // batches deduplicated against it and not yet committed
 }
 
 // batch is one worker's gathered rows and the objects they came from.
@@ -118,6 +120,26 @@ func sortedKeys(m map[string]int) []string {
 // dedupe assigns the batch its ID and groups its row indices by partition,
 // dropping eventIDs already stored or already taken by another batch.
 func (c *committer) dedupe(ctx context.Context, b *batch) (string, map[store.Partition][]int32, int64, error) {
+	// Sets of partitions not in memory are read from their committed files
+	// without holding the lock, so the other workers go on meanwhile.
+	c.seenMu.Lock()
+	gen := c.evictions
+	var missing []store.Partition
+	for _, p := range b.parts {
+		if _, ok := c.seen[p]; !ok {
+			missing = append(missing, p)
+		}
+	}
+	c.seenMu.Unlock()
+	loaded := map[store.Partition]map[[16]byte]struct{}{}
+	for _, p := range missing {
+		keys, err := c.st.EventIDs(ctx, p)
+		if err != nil {
+			return "", nil, 0, fmt.Errorf("read event IDs of %s/%s: %w", p.Account, p.Date, err)
+		}
+		loaded[p] = keys
+	}
+
 	c.seenMu.Lock()
 	defer c.seenMu.Unlock()
 	c.seq++
@@ -125,11 +147,25 @@ func (c *committer) dedupe(ctx context.Context, b *batch) (string, map[store.Par
 	batchID := fmt.Sprintf("%s_%04d", c.runID, c.seq)
 	sets := make([]*idSet, len(b.parts))
 	for i, p := range b.parts {
-		set, err := c.idSet(ctx, p)
-		if err != nil {
-			return "", nil, 0, err
+		set, ok := c.seen[p]
+		if !ok {
+			// Loaded above, or evicted since: a set read from the files
+			// committed by now holds every key another worker added.
+			keys, ok := loaded[p]
+			if !ok || c.evictions != gen {
+				// An eviction since the read may have dropped keys that were
+				// committed after it: read again, under the lock.
+				var err error
+				if keys, err = c.st.EventIDs(ctx, p); err != nil {
+					return "", nil, 0, fmt.Errorf("read event IDs of %s/%s: %w", p.Account, p.Date, err)
+				}
+			}
+			set = &idSet{keys: keys}
+			c.seen[p] = set
+			c.seenKeys += len(keys)
 		}
 		set.used = c.tick
+		set.inflight++
 		sets[i] = set
 	}
 	byPart := map[store.Partition][]int32{}
@@ -149,14 +185,27 @@ func (c *committer) dedupe(ctx context.Context, b *batch) (string, map[store.Par
 	return batchID, byPart, dups, nil
 }
 
+// done releases the batch's hold on its partitions' sets.
+func (c *committer) done(b *batch) {
+	c.seenMu.Lock()
+	defer c.seenMu.Unlock()
+	for _, p := range b.parts {
+		if set, ok := c.seen[p]; ok && set.inflight > 0 {
+			set.inflight--
+		}
+	}
+	c.evict()
+}
+
 // evict drops the least recently used sets while over maxSeenKeys, never
-// those of the batch just deduplicated.
+// one that a batch still being written was deduplicated against (its keys
+// are not on disk yet, so a reload would miss them).
 func (c *committer) evict() {
 	for c.seenKeys > maxSeenKeys {
 		var oldest store.Partition
 		var set *idSet
 		for p, s := range c.seen {
-			if s.used < c.tick && (set == nil || s.used < set.used) {
+			if s.inflight == 0 && (set == nil || s.used < set.used) {
 				oldest, set = p, s
 			}
 		}
@@ -164,6 +213,7 @@ func (c *committer) evict() {
 			return
 		}
 		c.seenKeys -= len(set.keys)
+		c.evictions++
 		delete(c.seen, oldest)
 	}
 }
@@ -178,6 +228,7 @@ func (c *committer) write(ctx context.Context, b *batch) error {
 	if err != nil {
 		return err
 	}
+	defer c.done(b)
 	parts := make([]store.Partition, 0, len(byPart))
 	for p := range byPart {
 		parts = append(parts, p)
@@ -242,20 +293,4 @@ func (c *committer) write(ctx context.Context, b *batch) error {
 	c.stats.Batches++
 	c.mu.Unlock()
 	return nil
-}
-
-// idSet returns the dedup keys of partition p, loading them from the
-// committed files the first time p is seen (or after it was evicted).
-func (c *committer) idSet(ctx context.Context, p store.Partition) (*idSet, error) {
-	if set, ok := c.seen[p]; ok {
-		return set, nil
-	}
-	keys, err := c.st.EventIDs(ctx, p)
-	if err != nil {
-		return nil, fmt.Errorf("read event IDs of %s/%s: %w", p.Account, p.Date, err)
-	}
-	set := &idSet{keys: keys}
-	c.seen[p] = set
-	c.seenKeys += len(keys)
-	return set, nil
 }

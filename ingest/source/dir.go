@@ -61,25 +61,33 @@ func (d *Dir) Open(_ context.Context, key string) (io.ReadCloser, error) {
 
 type dirLister struct{ root string }
 
-func (l dirLister) dirs(ctx context.Context, prefix string) ([]string, error) {
+func (l dirLister) dirs(ctx context.Context, prefix string) ([]string, []Object, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ents, err := os.ReadDir(filepath.Join(l.root, filepath.FromSlash(prefix)))
 	if err != nil {
 		if os.IsNotExist(err) {
-			return nil, nil
+			return nil, nil, nil
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	var out []string
+	var files []Object
 	for _, e := range ents {
-		if e.IsDir() {
+		switch {
+		case e.IsDir():
 			out = append(out, prefix+e.Name()+"/")
+		case e.Type().IsRegular():
+			st, err := e.Info()
+			if err != nil {
+				return nil, nil, err
+			}
+			files = append(files, fileObject(prefix+e.Name(), st))
 		}
 	}
 	sort.Strings(out)
-	return out, nil
+	return out, files, nil
 }
 
 func (l dirLister) objects(ctx context.Context, prefix string, fn func(Object) error) error {

@@ -89,21 +89,27 @@ func (e *notFoundError) NotFound() bool { return true }
 
 type s3Lister struct{ s *S3 }
 
-func (l s3Lister) dirs(ctx context.Context, prefix string) ([]string, error) {
+func (l s3Lister) dirs(ctx context.Context, prefix string) ([]string, []Object, error) {
 	var out []string
+	var files []Object
 	p := s3.NewListObjectsV2Paginator(l.s.client, &s3.ListObjectsV2Input{
 		Bucket: aws.String(l.s.bucket), Prefix: aws.String(prefix), Delimiter: aws.String("/"),
 	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("s3 list s3://%s/%s: %w", l.s.bucket, prefix, err)
+			return nil, nil, fmt.Errorf("s3 list s3://%s/%s: %w", l.s.bucket, prefix, err)
 		}
 		for _, cp := range page.CommonPrefixes {
 			out = append(out, aws.ToString(cp.Prefix))
 		}
+		for _, o := range page.Contents {
+			if key := aws.ToString(o.Key); !strings.HasSuffix(key, "/") {
+				files = append(files, Object{Key: key, Size: aws.ToInt64(o.Size), ETag: strings.Trim(aws.ToString(o.ETag), `"`)})
+			}
+		}
 	}
-	return out, nil
+	return out, files, nil
 }
 
 func (l s3Lister) objects(ctx context.Context, prefix string, fn func(Object) error) error {

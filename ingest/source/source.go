@@ -51,8 +51,9 @@ type Skipped struct {
 // lister is the small listing surface a backend provides; discovery is
 // written once on top of it.
 type lister interface {
-	// dirs returns the immediate sub-folders of prefix, each ending in "/", sorted.
-	dirs(ctx context.Context, prefix string) ([]string, error)
+	// dirs returns the immediate sub-folders of prefix, each ending in "/",
+	// sorted, and the objects directly in prefix.
+	dirs(ctx context.Context, prefix string) ([]string, []Object, error)
 	// objects calls fn for every object below prefix, in key order.
 	objects(ctx context.Context, prefix string, fn func(Object) error) error
 }
@@ -75,6 +76,13 @@ func ParseKey(key string) (account, region, orgID string, ok bool) {
 
 // discover walks root in CloudTrail's layout, listing only the prefixes that
 // f selects, and falls back to listing everything below root.
+//
+// Within an account, delivery days come out in order and each day's regions
+// together (rather than region after region): an account's day is one
+// partition of the dataset, so ingest then finishes a partition before it
+// starts the next, and its dedup set and identity cache stay warm. The
+// account's folders in an organization trail and in its own trail are
+// walked together for the same reason: their events overlap.
 func discover(ctx context.Context, l lister, root string, f Filter, sk *Skipped, fn func(Object) error) error {
 	emit := func(o Object) error {
 		o.Account, o.Region, o.OrgID, _ = ParseKey(o.Key)
@@ -87,33 +95,55 @@ func discover(ctx context.Context, l lister, root string, f Filter, sk *Skipped,
 	if !ok {
 		return l.objects(ctx, root, emit)
 	}
-	top, err := l.dirs(ctx, base)
+	top, _, err := l.dirs(ctx, base)
 	if err != nil {
 		return err
 	}
-	var accountDirs []string
+	byAccount := map[string][]string{}
+	var accounts []string
+	addAccount := func(d string) {
+		name := lastSegment(d)
+		if len(f.Accounts) > 0 && !slices.Contains(f.Accounts, name) {
+			return
+		}
+		if _, ok := byAccount[name]; !ok {
+			accounts = append(accounts, name)
+		}
+		byAccount[name] = append(byAccount[name], d)
+	}
 	for _, d := range top {
 		name := lastSegment(d)
 		switch {
 		case accountRe.MatchString(name):
-			accountDirs = append(accountDirs, d)
+			addAccount(d)
 		case orgRe.MatchString(name):
-			sub, err := l.dirs(ctx, d)
+			sub, _, err := l.dirs(ctx, d)
 			if err != nil {
 				return err
 			}
 			for _, s := range sub {
 				if accountRe.MatchString(lastSegment(s)) {
-					accountDirs = append(accountDirs, s)
+					addAccount(s)
 				}
 			}
 		}
 	}
-	for _, ad := range accountDirs {
-		if len(f.Accounts) > 0 && !slices.Contains(f.Accounts, lastSegment(ad)) {
-			continue
+	slices.Sort(accounts)
+	for _, acct := range accounts {
+		if err := discoverAccount(ctx, l, byAccount[acct], f, sk, emit); err != nil {
+			return err
 		}
-		kinds, err := l.dirs(ctx, ad)
+	}
+	return nil
+}
+
+// discoverAccount lists one account's log folders day by day.
+func discoverAccount(ctx context.Context, l lister, accountDirs []string, f Filter, sk *Skipped, emit func(Object) error) error {
+	days := map[string][]string{} // YYYY/MM/DD → day folders of every region
+	var other []string            // folders outside the date layout, listed whole at the end
+	var loose []Object            // objects outside any day folder
+	for _, ad := range accountDirs {
+		kinds, _, err := l.dirs(ctx, ad)
 		if err != nil {
 			return err
 		}
@@ -122,23 +152,108 @@ func discover(ctx context.Context, l lister, root string, f Filter, sk *Skipped,
 				sk.Folders = append(sk.Folders, k)
 				continue
 			}
-			regions, err := l.dirs(ctx, k)
+			regions, files, err := l.dirs(ctx, k)
 			if err != nil {
 				return err
 			}
+			loose = append(loose, files...)
 			for _, rd := range regions {
 				if len(f.Regions) > 0 && !slices.Contains(f.Regions, lastSegment(rd)) {
 					continue
 				}
-				for _, p := range datePrefixes(rd, f.From, f.To) {
-					if err := l.objects(ctx, p, emit); err != nil {
-						return err
-					}
+				if err := regionDays(ctx, l, rd, f, days, &other, &loose); err != nil {
+					return err
 				}
 			}
 		}
 	}
+	order := make([]string, 0, len(days))
+	for d := range days {
+		order = append(order, d)
+	}
+	slices.Sort(order)
+	for _, d := range order {
+		folders := days[d]
+		slices.Sort(folders)
+		for _, p := range folders {
+			if err := l.objects(ctx, p, emit); err != nil {
+				return err
+			}
+		}
+	}
+	for _, p := range other {
+		if err := l.objects(ctx, p, emit); err != nil {
+			return err
+		}
+	}
+	for _, o := range loose {
+		if err := emit(o); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// regionDays adds a region's day folders to days. With both date bounds the
+// folders are named without listing; otherwise the YYYY/MM/DD levels are
+// listed (one small delimiter listing per year and month) and filtered by
+// whichever bound is set. Folders that do not fit the date layout go to
+// other and objects found on the way to loose, so nothing is passed over.
+func regionDays(ctx context.Context, l lister, region string, f Filter, days map[string][]string, other *[]string, loose *[]Object) error {
+	if !f.From.IsZero() && !f.To.IsZero() {
+		for _, p := range datePrefixes(region, f.From, f.To) {
+			d := strings.TrimPrefix(p, region)
+			days[d] = append(days[d], p)
+		}
+		return nil
+	}
+	var fromDay, toDay string
+	if !f.From.IsZero() {
+		fromDay = f.From.UTC().Format("2006/01/02/")
+	}
+	if !f.To.IsZero() {
+		toDay = f.To.UTC().Format("2006/01/02/")
+	}
+	var walk func(prefix string, level int) error
+	walk = func(prefix string, level int) error {
+		subs, files, err := l.dirs(ctx, prefix)
+		if err != nil {
+			return err
+		}
+		*loose = append(*loose, files...)
+		width := []int{4, 2, 2}[level]
+		for _, s := range subs {
+			if !isDigits(lastSegment(s), width) {
+				*other = append(*other, s)
+				continue
+			}
+			if level < 2 {
+				if err := walk(s, level+1); err != nil {
+					return err
+				}
+				continue
+			}
+			d := strings.TrimPrefix(s, region)
+			if (fromDay != "" && d < fromDay) || (toDay != "" && d > toDay) {
+				continue
+			}
+			days[d] = append(days[d], s)
+		}
+		return nil
+	}
+	return walk(region, 0)
+}
+
+func isDigits(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < n; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // findAWSLogs returns the "…/AWSLogs/" folder at or directly below root.
@@ -146,7 +261,7 @@ func findAWSLogs(ctx context.Context, l lister, root string) (string, bool, erro
 	if root == "AWSLogs/" || strings.HasSuffix(root, "/AWSLogs/") {
 		return root, true, nil
 	}
-	ds, err := l.dirs(ctx, root)
+	ds, _, err := l.dirs(ctx, root)
 	if err != nil {
 		return "", false, err
 	}

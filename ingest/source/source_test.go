@@ -26,13 +26,16 @@ type memLister struct {
 	listed []string
 }
 
-func (m *memLister) dirs(_ context.Context, prefix string) ([]string, error) {
+func (m *memLister) dirs(_ context.Context, prefix string) ([]string, []Object, error) {
 	m.listed = append(m.listed, "dirs "+prefix)
 	set := map[string]bool{}
+	var files []Object
 	for _, k := range m.keys {
 		if rest, ok := strings.CutPrefix(k, prefix); ok {
 			if i := strings.IndexByte(rest, '/'); i >= 0 {
 				set[prefix+rest[:i+1]] = true
+			} else {
+				files = append(files, Object{Key: k})
 			}
 		}
 	}
@@ -41,7 +44,7 @@ func (m *memLister) dirs(_ context.Context, prefix string) ([]string, error) {
 		out = append(out, d)
 	}
 	sort.Strings(out)
-	return out, nil
+	return out, files, nil
 }
 
 func (m *memLister) objects(_ context.Context, prefix string, fn func(Object) error) error {
@@ -327,5 +330,70 @@ func TestS3RealClientPaginatesAndRetries(t *testing.T) {
 	var nf interface{ NotFound() bool }
 	if !asNotFound(err, &nf) {
 		t.Fatalf("missing key: err = %v, want NotFound", err)
+	}
+}
+
+// Within an account, days come out in order with all regions of a day (and
+// both the organization and the account trail) together; objects outside
+// the date layout still come out, once each.
+func TestDiscoverDayMajorAndNothingLost(t *testing.T) {
+	var keys []string
+	for _, acct := range []string{"111111111111", "222222222222"} {
+		for _, region := range []string{"eu-west-1", "us-east-1"} {
+			for _, d := range []string{"2026/10/31", "2026/11/01", "2026/11/02"} {
+				keys = append(keys,
+					fmt.Sprintf("AWSLogs/%s/CloudTrail/%s/%s/a.json.gz", acct, region, d),
+					fmt.Sprintf("AWSLogs/o-abcdefghij/%s/CloudTrail/%s/%s/b.json.gz", acct, region, d))
+			}
+		}
+	}
+	strays := []string{
+		"AWSLogs/111111111111/CloudTrail/us-east-1/stray.json.gz",
+		"AWSLogs/111111111111/CloudTrail/us-east-1/2026/notes.txt",
+		"AWSLogs/111111111111/CloudTrail/us-east-1/backup/x.json.gz",
+		"AWSLogs/111111111111/CloudTrail/loose.json.gz",
+	}
+	keys = append(keys, strays...)
+	sort.Strings(keys)
+	for _, f := range []Filter{{}, {From: day("2026-11-01")}} {
+		m := &memLister{keys: keys}
+		var got []string
+		err := discover(context.Background(), m, "", f, &Skipped{}, func(o Object) error {
+			got = append(got, o.Key)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]int{}
+		lastDay := map[string]string{}
+		for _, k := range got {
+			seen[k]++
+			acct, _, _, _ := ParseKey(k)
+			if i := strings.Index(k, "/2026/"); i >= 0 && len(k) > i+11 && isDigits(k[i+9:i+11], 2) {
+				d := k[i+1 : i+11]
+				if d < lastDay[acct] {
+					t.Errorf("%s comes after a key of %s", k, lastDay[acct])
+				}
+				lastDay[acct] = d
+			}
+		}
+		want := keys
+		if !f.From.IsZero() {
+			want = nil
+			for _, k := range keys {
+				if !strings.Contains(k, "/2026/10/31/") {
+					want = append(want, k)
+				}
+			}
+		}
+		for _, k := range want {
+			if seen[k] != 1 {
+				t.Errorf("filter %+v: %s listed %d times", f, k, seen[k])
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("filter %+v: %d keys, want %d", f, len(got), len(want))
+		}
 	}
 }
