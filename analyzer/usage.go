@@ -26,34 +26,36 @@ func (f MapperFunc) Map(c *actionmap.Call) actionmap.Result { return f(c) }
 // UsageRow is one event as Analyze needs it. Its parquet tags name dataset
 // columns, so store.Scan[UsageRow] reads these columns and no others (the
 // response elements, additional event data and the rest stay on disk).
+// The tags match the columns' types and optionality in the files exactly
+// (columns.Event): a mismatch would make parquet-go convert every row.
 type UsageRow struct {
-	PrincipalARN      string        `parquet:"principal_arn"`
-	PrincipalKind     string        `parquet:"principal_kind"`
-	EventTime         int64         `parquet:"event_time"` // Unix milliseconds, UTC
-	EventSource       string        `parquet:"event_source"`
-	EventName         string        `parquet:"event_name"`
-	EventType         string        `parquet:"event_type"`
-	EventCategory     string        `parquet:"event_category"`
-	AWSRegion         string        `parquet:"aws_region"`
-	SourceIP          string        `parquet:"source_ip"`
-	UserAgent         string        `parquet:"user_agent"`
-	AccessKeyID       string        `parquet:"access_key_id"`
-	PrincipalAccount  string        `parquet:"principal_account"`
-	RecipientAccount  string        `parquet:"recipient_account"`
-	UserIdentityARN   string        `parquet:"user_identity_arn"`
+	PrincipalARN      string        `parquet:"principal_arn,optional"`
+	PrincipalKind     string        `parquet:"principal_kind,optional"`
+	EventTime         int64         `parquet:"event_time,timestamp(millisecond)"` // Unix milliseconds, UTC
+	EventSource       string        `parquet:"event_source,optional"`
+	EventName         string        `parquet:"event_name,optional"`
+	EventType         string        `parquet:"event_type,optional"`
+	EventCategory     string        `parquet:"event_category,optional"`
+	AWSRegion         string        `parquet:"aws_region,optional"`
+	SourceIP          string        `parquet:"source_ip,optional"`
+	UserAgent         string        `parquet:"user_agent,optional"`
+	AccessKeyID       string        `parquet:"access_key_id,optional"`
+	PrincipalAccount  string        `parquet:"principal_account,optional"`
+	RecipientAccount  string        `parquet:"recipient_account,optional"`
+	UserIdentityARN   string        `parquet:"user_identity_arn,optional"`
 	MFAAuthenticated  *bool         `parquet:"mfa_authenticated,optional"`
-	ErrorCode         string        `parquet:"error_code"`
-	ErrorMessage      string        `parquet:"error_message"`
-	VPCEndpointID     string        `parquet:"vpc_endpoint_id"`
-	RequestParameters string        `parquet:"request_parameters"`
-	Resources         []RowResource `parquet:"resources,list"`
+	ErrorCode         string        `parquet:"error_code,optional"`
+	ErrorMessage      string        `parquet:"error_message,optional"`
+	VPCEndpointID     string        `parquet:"vpc_endpoint_id,optional"`
+	RequestParameters string        `parquet:"request_parameters,optional"`
+	Resources         []RowResource `parquet:"resources,optional,list"`
 }
 
 // RowResource is one element of the resources column.
 type RowResource struct {
-	ARN       string `parquet:"arn"`
-	Type      string `parquet:"type"`
-	AccountID string `parquet:"account_id"`
+	ARN       string `parquet:"arn,optional"`
+	Type      string `parquet:"type,optional"`
+	AccountID string `parquet:"account_id,optional"`
 }
 
 // Call builds the actionmap.Call of a stored row; it equals

@@ -53,10 +53,11 @@ type idSet struct {
 
 // batch is one worker's gathered rows and the objects they came from.
 type batch struct {
-	rows  *columns.Builder
-	meta  []rowMeta // one per row
-	parts []store.Partition
-	files []*fileResult
+	rows   *columns.Builder
+	events []columns.Event // scratch: one partition's rows, sorted, as the writer takes them
+	meta   []rowMeta       // one per row
+	parts  []store.Partition
+	files  []*fileResult
 }
 
 func newCommitter(st *store.Store, opts Options, stats *Stats, start time.Time) *committer {
@@ -254,9 +255,8 @@ func (c *committer) write(ctx context.Context, b *batch) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		sorted := bld.Take(idx)
-		pf, err := c.st.WriteTemp(p, batchID, n, sorted, c.opts.Write)
-		sorted.Release()
+		b.events = bld.Events(idx, b.events)
+		pf, err := c.st.WriteTemp(p, batchID, n, b.events, c.opts.Write)
 		if err != nil {
 			return err
 		}

@@ -281,6 +281,7 @@ type worker struct {
 	last     int32 // index of the partition of the previous row,
 	lastDay  int64 // its UTC day number
 	lastAcct string
+	events   []columns.Event // reused between batches
 }
 
 func newWorker(src Source, opts Options, c *committer) *worker {
@@ -299,8 +300,9 @@ func (w *worker) flush(ctx context.Context) error {
 	if len(w.files) == 0 {
 		return nil
 	}
-	b := &batch{rows: w.b, meta: w.rows, parts: w.parts, files: w.files}
+	b := &batch{rows: w.b, meta: w.rows, parts: w.parts, files: w.files, events: w.events}
 	err := w.c.write(ctx, b)
+	w.events = b.events[:0]
 	w.b.Reset()
 	w.files, w.rows, w.parts, w.last = nil, w.rows[:0], nil, 0
 	return err

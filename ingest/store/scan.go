@@ -59,6 +59,20 @@ func Scan[T any](ctx context.Context, s *Store, q Query, fn func(rows []T) error
 }
 
 func scanFile[T any](ctx context.Context, path string, q Query, buf []T, st *ScanStats, fn func([]T) error) error {
+	// With principals asked for, the file's principal index says which row
+	// groups and rows hold them, or that none does: then the data file is
+	// not even opened.
+	var spans map[int]rowSpan
+	indexed := false
+	if len(q.Principals) > 0 {
+		var err error
+		if spans, indexed, err = readIndex(path, q.Principals); err != nil {
+			return err
+		}
+		if indexed && len(spans) == 0 {
+			return nil
+		}
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -74,8 +88,18 @@ func scanFile[T any](ctx context.Context, path string, q Query, buf []T, st *Sca
 	}
 	principalCol := leafIndex(pf, columns.PrincipalARN)
 	timeCol := leafIndex(pf, columns.EventTime)
+	var wanted []int // the file's leaf columns that T reads
+	for _, path := range parquet.SchemaOf(new(T)).Columns() {
+		if leaf, ok := pf.Schema().Lookup(path...); ok {
+			wanted = append(wanted, leaf.ColumnIndex)
+		}
+	}
 	for i, rg := range pf.RowGroups() {
 		st.RowGroups++
+		span, inIndex := spans[i]
+		if indexed && !inIndex {
+			continue
+		}
 		if !keepRowGroup(rg, principalCol, timeCol, q) {
 			continue
 		}
@@ -89,12 +113,26 @@ func scanFile[T any](ctx context.Context, path string, q Query, buf []T, st *Sca
 		// Rows are sorted by principal: read only the span from the first
 		// to the last row of the wanted principals (all rows otherwise).
 		lo, hi := int64(0), rg.NumRows()
-		if len(q.Principals) > 0 && principalCol >= 0 {
+		if indexed {
+			lo, hi = span.lo, min(span.hi, rg.NumRows())
+		} else if len(q.Principals) > 0 && principalCol >= 0 {
 			if lo, hi, err = principalSpan(rg, principalCol, q.Principals); err != nil {
 				return err
 			}
 			if lo >= hi {
 				continue
+			}
+		}
+		if lo > 0 {
+			// Load the offset indexes of the columns read, so the seek
+			// below jumps to the pages holding row lo instead of decoding
+			// every page before it. (The file is opened without its page
+			// index: loading it for every column costs more than this.)
+			chunks := rg.ColumnChunks()
+			for _, c := range wanted {
+				if _, err := chunks[c].OffsetIndex(); err != nil && !errors.Is(err, parquet.ErrMissingOffsetIndex) {
+					return err
+				}
 			}
 		}
 		r := parquet.NewGenericRowGroupReader[T](rg)

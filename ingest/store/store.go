@@ -222,6 +222,9 @@ func (s *Store) Recover() (int, error) {
 		}
 		name := d.Name()
 		orphan := strings.HasSuffix(name, ".tmp")
+		if id, ok := batchOf(strings.TrimSuffix(name, indexSuffix) + ".parquet"); ok && strings.HasSuffix(name, indexSuffix) && !s.committed[id] {
+			orphan = true
+		}
 		if id, ok := batchOf(name); ok && !s.committed[id] {
 			orphan = true
 		}

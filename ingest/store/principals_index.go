@@ -1,0 +1,130 @@
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/iamlens/iamlens/ingest/columns"
+)
+
+// Each data file has a principal index beside it, written and committed
+// with it: part-<batch>-<n>.principals lists, for every principal in the
+// file, the row group and the rows it occupies (rows are sorted by
+// principal, so each principal is one run per row group). A reader that
+// wants a few principals reads these small files first, skips every data
+// file that does not hold them without opening it, and seeks straight to
+// their rows in the others. Files without an index (written before it
+// existed) are read through their statistics as before.
+//
+// Format: a header line, then one line per (principal, row group), sorted:
+//
+//	iamlens-principals v1
+//	"<principal ARN, Go-quoted>"\t<row group>\t<first row>\t<rows>
+const (
+	indexSuffix = ".principals"
+	indexHeader = "iamlens-principals v1\n"
+)
+
+// indexPath is the principal index of a data file.
+func indexPath(parquetPath string) string {
+	return strings.TrimSuffix(parquetPath, ".parquet") + indexSuffix
+}
+
+// writeIndex writes the principal index of rows (sorted by principal) laid
+// out in row groups of rg rows.
+func writeIndex(path string, rows []columns.Event, rg int64) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	w.WriteString(indexHeader)
+	var line []byte
+	for a := 0; a < len(rows); {
+		b := a + 1
+		for b < len(rows) && rows[b].PrincipalARN == rows[a].PrincipalARN {
+			b++
+		}
+		if arn := rows[a].PrincipalARN; arn != "" {
+			for lo := int64(a); lo < int64(b); {
+				g := lo / rg
+				hi := min(int64(b), (g+1)*rg)
+				line = strconv.AppendQuote(line[:0], arn)
+				line = append(line, '\t')
+				line = strconv.AppendInt(line, g, 10)
+				line = append(line, '\t')
+				line = strconv.AppendInt(line, lo-g*rg, 10)
+				line = append(line, '\t')
+				line = strconv.AppendInt(line, hi-lo, 10)
+				line = append(line, '\n')
+				w.Write(line)
+				lo = hi
+			}
+		}
+		a = b
+	}
+	ferr := w.Flush()
+	serr := f.Sync()
+	cerr := f.Close()
+	return firstErr(ferr, serr, cerr)
+}
+
+// rowSpan is the rows [lo, hi) of one row group.
+type rowSpan struct{ lo, hi int64 }
+
+// readIndex returns, by row group, the span of rows that holds the given
+// principals in the data file at parquetPath: empty when the file has none
+// of them. ok is false when the file has no index.
+func readIndex(parquetPath string, principals []string) (spans map[int]rowSpan, ok bool, err error) {
+	data, err := os.ReadFile(indexPath(parquetPath))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if !bytes.HasPrefix(data, []byte(indexHeader)) {
+		return nil, false, fmt.Errorf("%s: not a principal index", indexPath(parquetPath))
+	}
+	spans = map[int]rowSpan{}
+	var key []byte
+	for _, p := range principals {
+		key = append(strconv.AppendQuote(append(key[:0], '\n'), p), '\t')
+		rest := data[len(indexHeader)-1:] // from the header's newline
+		for {
+			i := bytes.Index(rest, key)
+			if i < 0 {
+				break
+			}
+			rest = rest[i+len(key):]
+			end := bytes.IndexByte(rest, '\n')
+			if end < 0 {
+				return nil, true, fmt.Errorf("%s: truncated line", indexPath(parquetPath))
+			}
+			f := strings.Split(string(rest[:end]), "\t")
+			if len(f) != 3 {
+				return nil, true, fmt.Errorf("%s: bad line", indexPath(parquetPath))
+			}
+			g, err1 := strconv.Atoi(f[0])
+			lo, err2 := strconv.ParseInt(f[1], 10, 64)
+			n, err3 := strconv.ParseInt(f[2], 10, 64)
+			if err := errors.Join(err1, err2, err3); err != nil {
+				return nil, true, fmt.Errorf("%s: %w", indexPath(parquetPath), err)
+			}
+			s, seen := spans[g]
+			if !seen {
+				s = rowSpan{lo: lo, hi: lo + n}
+			}
+			s.lo, s.hi = min(s.lo, lo), max(s.hi, lo+n)
+			spans[g] = s
+			rest = rest[end:] // keep the newline: the next key starts with it
+		}
+	}
+	return spans, true, nil
+}
