@@ -16,13 +16,6 @@ import (
 	"github.com/iamlens/iamlens/ingest/store"
 )
 
-// maxSeenKeys caps the eventID keys held in memory for deduplication
-// (about 30 bytes each). Beyond it the sets of the partitions least recently
-// touched are dropped, and reloaded from their committed files if a later
-// batch comes back to them (listings walk region by region, so partitions
-// do come back).
-const maxSeenKeys = 1 << 20
-
 // committer is what the workers share: the run's statistics and progress,
 // the dedup sets, and the commit point. Parquet is written by the workers in
 // parallel; only the manifest append is serialised.
@@ -198,11 +191,11 @@ func (c *committer) done(b *batch) {
 	c.evict()
 }
 
-// evict drops the least recently used sets while over maxSeenKeys, never
+// evict drops the least recently used sets while over MaxDedupKeys, never
 // one that a batch still being written was deduplicated against (its keys
 // are not on disk yet, so a reload would miss them).
 func (c *committer) evict() {
-	for c.seenKeys > maxSeenKeys {
+	for c.seenKeys > c.opts.MaxDedupKeys {
 		var oldest store.Partition
 		var set *idSet
 		for p, s := range c.seen {

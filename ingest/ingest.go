@@ -20,7 +20,7 @@
 //
 // Memory budget: peak ≈ W × (BatchBytes of rows in Arrow form + one
 // partition's sorted copy + the Parquet writer's buffers + the largest
-// decompressed file) + the dedup sets (capped at maxSeenKeys keys). With the
+// decompressed file) + the dedup sets (capped at Options.MaxDedupKeys). With the
 // defaults (W = cores, BatchBytes = 32 MiB) that is a few hundred MiB
 // whatever the size of the input.
 package ingest
@@ -73,6 +73,11 @@ type Options struct {
 	Strict bool
 	// Retries of an object whose read failed in transit (default 3).
 	Retries int
+	// MaxDedupKeys bounds the eventIDs held in memory for deduplication
+	// (about 30 bytes each; default 1<<20). Partitions beyond it are
+	// forgotten least recently used first and read back from their
+	// committed files when a later batch returns to them.
+	MaxDedupKeys int
 	// Progress, when set, is called after each file, never concurrently.
 	Progress func(Progress)
 	// Now is the clock (default time.Now).
@@ -161,6 +166,9 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 	}
 	if opts.Retries <= 0 {
 		opts.Retries = 3
+	}
+	if opts.MaxDedupKeys <= 0 {
+		opts.MaxDedupKeys = 1 << 20
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

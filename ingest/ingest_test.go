@@ -476,3 +476,46 @@ func TestDuplicateEventIDs(t *testing.T) {
 		t.Fatalf("dataset has %d rows, want 10", n)
 	}
 }
+
+// With room for almost no dedup keys, sets are forgotten after every batch
+// and read back from the committed files; two workers race on the same
+// partitions. Every eventID still lands exactly once.
+func TestDuplicatesAcrossEvictions(t *testing.T) {
+	dir := t.TempDir()
+	want := 0
+	for day := 1; day <= 3; day++ {
+		for f := 0; f < 4; f++ {
+			var recs []ingesttest.Record
+			for i := 0; i < 5; i++ {
+				recs = append(recs, ingesttest.NewRecord(fmt.Sprintf("00000000-0000-4000-8000-%02d%02d%08d", day, f, i),
+					fmt.Sprintf("2026-11-%02dT10:00:00Z", day), "alice", "s3.amazonaws.com", "ListBuckets"))
+				want++
+			}
+			body := ingesttest.Gzip(t, ingesttest.LogJSON(t, recs...))
+			d := fmt.Sprintf("2026/11/%02d", day)
+			// The same file in the account trail, the organization trail,
+			// and a second region of the account trail.
+			ingesttest.WriteFile(t, dir, ingesttest.Key("111122223333", "us-east-1", d, f), body)
+			ingesttest.WriteFile(t, dir, ingesttest.OrgKey("o-abcdefghij", "111122223333", "us-east-1", d, f), body)
+			ingesttest.WriteFile(t, dir, ingesttest.Key("111122223333", "eu-west-1", d, f), body)
+		}
+	}
+	src, _ := source.NewDir(dir)
+	st := openStore(t)
+	stats := runIngest(t, src, st, ingest.Options{Workers: 2, BatchBytes: 1, MaxDedupKeys: 3})
+	if stats.RowsWritten != int64(want) || stats.Duplicates != int64(2*want) {
+		t.Fatalf("rows %d duplicates %d, want %d/%d", stats.RowsWritten, stats.Duplicates, want, 2*want)
+	}
+	seen := map[string]int{}
+	for _, r := range readAll(t, st) {
+		seen[r.EventID]++
+	}
+	if len(seen) != want {
+		t.Fatalf("%d distinct events, want %d", len(seen), want)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("%s stored %d times", id, n)
+		}
+	}
+}
