@@ -52,26 +52,47 @@ func totalLen(files [][]byte) int64 {
 	return n
 }
 
-// BenchmarkDecode is the hot path: validate and walk the JSON with gjson and
-// append every record to Arrow builders. MB/s are of decompressed JSON.
+// BenchmarkDecode is the hot path after gunzip: validate and split each
+// file and append every record to the column builder, as ingest does
+// ("splitter"), against the first version's gjson walk ("gjson": validate,
+// walk the array, walk each record). MB/s are of decompressed JSON.
 func BenchmarkDecode(b *testing.B) {
 	files := invictusJSON(b)
-	b.SetBytes(totalLen(files))
-	b.ReportAllocs()
-	bld := columns.NewBuilder(memory.NewGoAllocator())
-	defer bld.Release()
-	for b.Loop() {
-		for _, f := range files {
-			_, err := cloudtrail.Records(f, func(rec gjson.Result) bool {
-				_, _ = bld.Append(rec, "bench")
-				return true
-			})
-			if err != nil {
-				b.Fatal(err)
+	b.Run("splitter", func(b *testing.B) {
+		b.SetBytes(totalLen(files))
+		b.ReportAllocs()
+		bld := columns.NewBuilder(memory.NewGoAllocator())
+		sp := cloudtrail.Splitter{Slot: columns.Slot, Fields: columns.NumFields}
+		for b.Loop() {
+			for _, f := range files {
+				n, err := sp.Split(f)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for i := 0; i < n; i++ {
+					_, _ = bld.AppendSpans(f, sp.Record(i), sp.Values(i), "bench")
+				}
 			}
-			bld.NewRecord().Release()
+			bld.Reset()
 		}
-	}
+	})
+	b.Run("gjson", func(b *testing.B) {
+		b.SetBytes(totalLen(files))
+		b.ReportAllocs()
+		bld := columns.NewBuilder(memory.NewGoAllocator())
+		for b.Loop() {
+			for _, f := range files {
+				_, err := cloudtrail.Records(f, func(rec gjson.Result) bool {
+					_, _ = bld.Append(rec, "bench")
+					return true
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			bld.Reset()
+		}
+	})
 }
 
 // BenchmarkGunzip is the floor for the same files: gunzip only.
