@@ -217,7 +217,12 @@ func (s *Splitter) records(i int) (int, error) {
 }
 
 // record walks one record object, filling vals with the wanted keys.
-func (s *Splitter) record(i int, vals []Span) (int, error) {
+func (s *Splitter) record(i int, vals []Span) (int, error) { return s.members(i, vals) }
+
+// members walks the object at d[i] == '{'. With vals, each key is looked up
+// with Slot and the values of wanted keys are recorded; without, the object
+// is only validated.
+func (s *Splitter) members(i int, vals []Span) (int, error) {
 	d := s.d
 	i = s.ws(i + 1)
 	if i < len(d) && d[i] == '}' {
@@ -232,10 +237,12 @@ func (s *Splitter) record(i int, vals []Span) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		var slot int
-		if kesc {
+		slot := -1
+		switch {
+		case vals == nil:
+		case kesc:
 			slot = s.Slot(gjson.Parse(string(d[ks:ke])).Str)
-		} else {
+		default:
 			slot = s.Slot(unsafe.String(unsafe.SliceData(d[ks+1:]), ke-ks-2))
 		}
 		i = s.ws(ke)
@@ -401,36 +408,7 @@ func (s *Splitter) object(i int) (int, error) {
 		return 0, s.invalid(i, "nesting too deep")
 	}
 	defer s.leave()
-	d := s.d
-	i = s.ws(i + 1)
-	if i < len(d) && d[i] == '}' {
-		return i + 1, nil
-	}
-	for {
-		if i >= len(d) || d[i] != '"' {
-			return 0, s.invalid(i, "expected a key")
-		}
-		end, _, err := s.str(i)
-		if err != nil {
-			return 0, err
-		}
-		i = s.ws(end)
-		if i >= len(d) || d[i] != ':' {
-			return 0, s.invalid(i, "expected ':'")
-		}
-		if i, _, _, err = s.value(s.ws(i + 1)); err != nil {
-			return 0, err
-		}
-		i = s.ws(i)
-		if i < len(d) && d[i] == ',' {
-			i = s.ws(i + 1)
-			continue
-		}
-		if i < len(d) && d[i] == '}' {
-			return i + 1, nil
-		}
-		return 0, s.invalid(i, "expected ',' or '}'")
-	}
+	return s.members(i, nil)
 }
 
 func (s *Splitter) array(i int) (int, error) {

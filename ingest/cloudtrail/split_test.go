@@ -32,7 +32,16 @@ func testSplitter() *Splitter {
 // realLogs reads every log file under shared/data/cloudtrail/dev, decompressed.
 func realLogs(t *testing.T) map[string][]byte {
 	t.Helper()
-	root := filepath.Join(sharedData(t), "cloudtrail", "dev")
+	out := logsUnder(t, filepath.Join(sharedData(t), "cloudtrail", "dev"))
+	if len(out) < 55 {
+		t.Fatalf("only %d log files", len(out))
+	}
+	return out
+}
+
+// logsUnder reads the log files below root, decompressed, by path.
+func logsUnder(t testing.TB, root string) map[string][]byte {
+	t.Helper()
 	out := map[string][]byte{}
 	var rd Reader
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -53,9 +62,6 @@ func realLogs(t *testing.T) map[string][]byte {
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	if len(out) < 55 {
-		t.Fatalf("only %d log files under %s", len(out), root)
 	}
 	return out
 }
@@ -204,24 +210,10 @@ func truncate(b []byte) string {
 func BenchmarkSplit(b *testing.B) {
 	var all [][]byte
 	var size int64
-	root := filepath.Join(sharedData(b), "cloudtrail", "dev", "invictus-ir-aws_dataset", "AWSLogs")
-	var rd Reader
-	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || Classify(p) != KindLog {
-			return err
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		data, err := rd.Read(f)
-		if err == nil {
-			all = append(all, bytes.Clone(data))
-			size += int64(len(data))
-		}
-		return nil
-	})
+	for _, data := range logsUnder(b, filepath.Join(sharedData(b), "cloudtrail", "dev", "invictus-ir-aws_dataset", "AWSLogs")) {
+		all = append(all, data)
+		size += int64(len(data))
+	}
 	if len(all) == 0 {
 		b.Fatal("no invictus files")
 	}
