@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -63,18 +64,10 @@ type PendingFile struct {
 // column's encoding from columns.Event's tags, and encodes faster than
 // Arrow's pqarrow (README, Performance).
 func (s *Store) WriteTemp(p Partition, batch string, seq int, rows []columns.Event, o WriteOptions) (PendingFile, error) {
-	codec, err := o.codec()
-	if err != nil {
+	if err := o.Validate(); err != nil {
 		return PendingFile{}, err
 	}
-	rg := o.RowGroupRows
-	if rg <= 0 {
-		rg = 16384
-	}
-	page := o.PageBytes
-	if page <= 0 {
-		page = 64 << 10
-	}
+	rg := o.rowGroupRows()
 	dir := p.Dir(s)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return PendingFile{}, err
@@ -86,18 +79,11 @@ func (s *Store) WriteTemp(p Partition, batch string, seq int, rows []columns.Eve
 		return PendingFile{}, err
 	}
 	bw := bufio.NewWriterSize(f, 1<<20)
-	w := parquet.NewGenericWriter[columns.Event](bw,
-		parquet.Compression(codec),
-		parquet.MaxRowsPerRowGroup(rg),
-		parquet.PageBufferSize(page),
-		parquet.CreatedBy("iamlens", "", ""),
-	)
-	_, werr := w.Write(rows)
-	cerr := w.Close()
+	werr := EncodeEvents(bw, rows, o)
 	ferr := bw.Flush()
 	serr := f.Sync()
 	clerr := f.Close()
-	if err := firstErr(werr, cerr, ferr, serr, clerr); err != nil {
+	if err := firstErr(werr, ferr, serr, clerr); err != nil {
 		os.Remove(tmp)
 		return PendingFile{}, fmt.Errorf("write %s: %w", final, err)
 	}
@@ -108,6 +94,36 @@ func (s *Store) WriteTemp(p Partition, batch string, seq int, rows []columns.Eve
 		return PendingFile{}, fmt.Errorf("write %s: %w", idx, err)
 	}
 	return PendingFile{Tmp: tmp, Final: final, IndexTmp: idx + ".tmp", Index: idx, Rows: int64(len(rows))}, nil
+}
+
+func (o WriteOptions) rowGroupRows() int64 {
+	if o.RowGroupRows <= 0 {
+		return 16384
+	}
+	return o.RowGroupRows
+}
+
+// EncodeEvents writes rows as one Parquet file to w, the way WriteTemp
+// does (exposed for benchmarks and tools).
+func EncodeEvents(w io.Writer, rows []columns.Event, o WriteOptions) error {
+	codec, err := o.codec()
+	if err != nil {
+		return err
+	}
+	page := o.PageBytes
+	if page <= 0 {
+		page = 64 << 10
+	}
+	pw := parquet.NewGenericWriter[columns.Event](w,
+		parquet.Compression(codec),
+		parquet.MaxRowsPerRowGroup(o.rowGroupRows()),
+		parquet.PageBufferSize(page),
+		parquet.CreatedBy("iamlens", "", ""),
+	)
+	if _, err := pw.Write(rows); err != nil {
+		return err
+	}
+	return pw.Close()
 }
 
 // Publish renames pending files into place and syncs their folders.
