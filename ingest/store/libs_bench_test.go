@@ -31,7 +31,7 @@ import (
 
 // invictusEvents decodes the invictus files once, into the builder's
 // columns, and returns them as one Arrow record and as writer rows.
-func invictusEvents(b *testing.B) (arrow.Record, []columns.Event, int64) {
+func invictusEvents(b testing.TB) (arrow.Record, []columns.Event, int64) {
 	b.Helper()
 	src, err := source.NewDir(ingesttest.Invictus(b))
 	if err != nil {

@@ -94,6 +94,7 @@ func scanFile[T any](ctx context.Context, path string, q Query, buf []T, st *Sca
 			wanted = append(wanted, leaf.ColumnIndex)
 		}
 	}
+	proj, direct := projectionOf[T](pf)
 	for i, rg := range pf.RowGroups() {
 		st.RowGroups++
 		span, inIndex := spans[i]
@@ -135,7 +136,12 @@ func scanFile[T any](ctx context.Context, path string, q Query, buf []T, st *Sca
 				}
 			}
 		}
-		r := parquet.NewGenericRowGroupReader[T](rg)
+		var r rowReader[T]
+		if direct {
+			r = proj.reader(rg)
+		} else {
+			r = parquet.NewGenericRowGroupReader[T](rg)
+		}
 		if lo > 0 {
 			if err := r.SeekToRow(lo); err != nil {
 				r.Close()
@@ -382,4 +388,94 @@ func principalsOfFile(path string, q Query, set map[string]struct{}) error {
 		pages.Close()
 	}
 	return nil
+}
+
+// rowReader is what scanFile needs of a row group reader.
+type rowReader[T any] interface {
+	SeekToRow(int64) error
+	Read([]T) (int, error)
+	Close() error
+}
+
+// projection maps a file's columns onto T's. parquet-go's generic reader,
+// given a row group whose schema differs from T's (T reads a subset of the
+// columns), converts every row and fills the columns T does not read with
+// one null per row of the whole row group, whatever span is read: for a
+// few rows of a principal that cost more than the rows themselves. When
+// every column of T is in the file with the same type and levels, scanFile
+// instead reads a row group narrowed to T's columns under T's schema and
+// renumbers the values' columns, which is all the conversion would do.
+type projection[T any] struct {
+	schema *parquet.Schema
+	cols   []int // T's column i is the file's column cols[i]
+	remap  []int // the file's column j is T's column remap[j]
+}
+
+// projectionOf returns the projection of pf's columns onto T, and false
+// when T needs a real conversion (a column missing or of another type).
+func projectionOf[T any](pf *parquet.File) (projection[T], bool) {
+	schema := parquet.SchemaOf(new(T))
+	p := projection[T]{schema: schema, remap: make([]int, len(pf.Schema().Columns()))}
+	for i, path := range schema.Columns() {
+		want, _ := schema.Lookup(path...)
+		have, ok := pf.Schema().Lookup(path...)
+		if !ok || want.ColumnIndex != i ||
+			want.MaxRepetitionLevel != have.MaxRepetitionLevel ||
+			want.MaxDefinitionLevel != have.MaxDefinitionLevel ||
+			!parquet.EqualNodes(want.Node, have.Node) {
+			return p, false
+		}
+		p.cols = append(p.cols, have.ColumnIndex)
+		p.remap[have.ColumnIndex] = i
+	}
+	return p, true
+}
+
+func (p projection[T]) reader(rg parquet.RowGroup) *projectedReader[T] {
+	all := rg.ColumnChunks()
+	chunks := make([]parquet.ColumnChunk, len(p.cols))
+	for i, c := range p.cols {
+		chunks[i] = all[c]
+	}
+	narrow := narrowRowGroup{RowGroup: rg, schema: p.schema, chunks: chunks}
+	return &projectedReader[T]{rows: parquet.NewRowGroupRowReader(narrow), schema: p.schema, remap: p.remap}
+}
+
+// narrowRowGroup is a row group seen through T's schema and columns.
+type narrowRowGroup struct {
+	parquet.RowGroup
+	schema *parquet.Schema
+	chunks []parquet.ColumnChunk
+}
+
+func (g narrowRowGroup) Schema() *parquet.Schema                 { return g.schema }
+func (g narrowRowGroup) ColumnChunks() []parquet.ColumnChunk     { return g.chunks }
+func (g narrowRowGroup) SortingColumns() []parquet.SortingColumn { return nil }
+func (g narrowRowGroup) Rows() parquet.Rows                      { return parquet.NewRowGroupRowReader(g) }
+
+type projectedReader[T any] struct {
+	rows   parquet.Rows
+	schema *parquet.Schema
+	remap  []int
+	buf    []parquet.Row
+}
+
+func (r *projectedReader[T]) SeekToRow(i int64) error { return r.rows.SeekToRow(i) }
+func (r *projectedReader[T]) Close() error            { return r.rows.Close() }
+
+func (r *projectedReader[T]) Read(dst []T) (int, error) {
+	if cap(r.buf) < len(dst) {
+		r.buf = make([]parquet.Row, len(dst))
+	}
+	rows := r.buf[:len(dst)]
+	n, err := r.rows.ReadRows(rows)
+	for i, row := range rows[:n] {
+		for k, v := range row {
+			row[k] = v.Level(v.RepetitionLevel(), v.DefinitionLevel(), r.remap[v.Column()])
+		}
+		if rerr := r.schema.Reconstruct(&dst[i], row); rerr != nil {
+			return i, rerr
+		}
+	}
+	return n, err
 }
