@@ -99,8 +99,8 @@ With --logs, the logs are ingested into the store first.`,
 func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 	if os.Getenv("GOGC") == "" {
 		// A short-lived reader: trading heap for fewer collections makes a
-		// one-principal run about 20% faster (bench/compare.sh analyze) for
-		// ~150 MiB more peak RSS.
+		// one-principal run about 15% faster (bench/compare.sh analyze) for
+		// ~90 MiB more peak RSS.
 		debug.SetGCPercent(400)
 	}
 	if !slices.Contains(analyzeFormats, o.Format) {
