@@ -4,9 +4,8 @@
 //	STORE/events/account=<12 digits>/date=YYYY-MM-DD/part-<batch>-<n>.parquet
 //	STORE/_state/manifest.jsonl   one JSON line per committed batch
 //
-// Files are written by Apache Arrow's pqarrow writer (WritePartition) and
-// read by parquet-go (Scan, EventIDs): the two libraries check each other on
-// every read. A batch is committed by appending its line to the manifest
+// Files are written (WriteTemp) and read (Scan, EventIDs) with parquet-go;
+// the tests read every written file again with Arrow's pqarrow. A batch is committed by appending its line to the manifest
 // after its files have been renamed into place; files of a batch that never
 // reached the manifest (a crash, a Ctrl-C) are removed by Recover, so a
 // re-run neither duplicates nor misses rows.
@@ -16,10 +15,13 @@
 package store
 
 import (
+	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -50,7 +52,7 @@ type Store struct {
 
 	mu        sync.Mutex
 	committed map[string]bool // batch IDs in the manifest
-	objects   map[string]ObjectRecord
+	objects   map[objectID]struct{}
 	objOnce   sync.Once
 	objErr    error
 }
@@ -80,7 +82,7 @@ func Open(root string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(root, "_state"), 0o755); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := &Store{Root: root, committed: map[string]bool{}, objects: map[string]ObjectRecord{}}
+	s := &Store{Root: root, committed: map[string]bool{}, objects: map[objectID]struct{}{}}
 	if err := s.readManifest(); err != nil {
 		return nil, err
 	}
@@ -92,47 +94,63 @@ func (s *Store) manifestPath() string { return filepath.Join(s.Root, "_state", "
 // EventsDir is the folder holding the partitions.
 func (s *Store) EventsDir() string { return filepath.Join(s.Root, "events") }
 
-// readManifest learns the committed batch IDs. It reads only each line's
-// leading "batch" field (Commit writes it first), so opening a store for
-// reading stays cheap however many objects were ingested; the object list is
-// parsed on first use by LoadObjects.
+// readManifest learns the committed batch IDs. It streams the manifest and
+// reads only each line's leading "batch" field (Commit writes it first), so
+// opening a store for reading stays cheap in time and memory however many
+// objects were ingested; the object list is read on first use by
+// LoadObjects.
 func (s *Store) readManifest() error {
-	data, err := os.ReadFile(s.manifestPath())
+	f, err := os.Open(s.manifestPath())
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("read manifest: %w", err)
 	}
-	if len(data) > 0 && data[len(data)-1] != '\n' {
-		// A crash mid-append left a torn last line: that batch was never
-		// committed (Recover removes its files). Cut it, so the next append
-		// starts on a line of its own.
-		cut := bytes.LastIndexByte(data, '\n') + 1
-		if err := os.Truncate(s.manifestPath(), int64(cut)); err != nil {
-			return fmt.Errorf("repair manifest: %w", err)
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 64<<10)
+	var off int64 // where the current line starts
+	var full []byte
+	for line := 1; ; line++ {
+		head, err := r.ReadSlice('\n')
+		n := int64(len(head))
+		id, ok := leadingBatchID(head)
+		full = append(full[:0], head...)
+		for errors.Is(err, bufio.ErrBufferFull) {
+			var more []byte
+			more, err = r.ReadSlice('\n')
+			n += int64(len(more))
+			if !ok {
+				full = append(full, more...)
+			}
 		}
-		data = data[:cut]
-	}
-	line := 0
-	for rest := data; len(rest) > 0; {
-		var l []byte
-		l, rest, _ = bytes.Cut(rest, []byte{'\n'})
-		line++
-		if len(l) == 0 {
+		if errors.Is(err, io.EOF) {
+			if n > 0 {
+				// A crash mid-append left a torn last line: that batch was
+				// never committed (Recover removes its files). Cut it, so
+				// the next append starts on a line of its own.
+				if err := os.Truncate(s.manifestPath(), off); err != nil {
+					return fmt.Errorf("repair manifest: %w", err)
+				}
+			}
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read manifest: %w", err)
+		}
+		off += n
+		if len(bytes.TrimSpace(full)) == 0 {
 			continue
 		}
-		id, ok := leadingBatchID(l)
 		if !ok {
 			var b Batch
-			if err := json.Unmarshal(l, &b); err != nil {
+			if err := json.Unmarshal(full, &b); err != nil {
 				return fmt.Errorf("manifest %s line %d: %w", s.manifestPath(), line, err)
 			}
 			id = b.ID
 		}
 		s.committed[id] = true
 	}
-	return nil
 }
 
 // leadingBatchID reads the ID of a line that starts {"batch":"ID",.
@@ -148,11 +166,27 @@ func leadingBatchID(l []byte) (string, bool) {
 	return string(rest[:i]), true
 }
 
-// LoadObjects parses the manifest's object list (once). Ingest calls it
-// before asking Done; read-only commands never need it.
+// objectID identifies an ingested object version: the first 16 bytes of
+// SHA-256 over its key and ETag. The set of them is all ingest keeps of the
+// manifest's objects (~40 bytes each in memory, against ~250 for the
+// records), so memory does not follow the bucket's object count.
+type objectID [16]byte
+
+func idOf(key, etag string) objectID {
+	h := sha256.New()
+	h.Write([]byte(key))
+	h.Write([]byte{0})
+	h.Write([]byte(etag))
+	var id objectID
+	copy(id[:], h.Sum(nil))
+	return id
+}
+
+// LoadObjects reads the manifest's object list (once), streaming it line by
+// line. Ingest calls it before asking Done; read-only commands never need it.
 func (s *Store) LoadObjects() error {
 	s.objOnce.Do(func() {
-		data, err := os.ReadFile(s.manifestPath())
+		f, err := os.Open(s.manifestPath())
 		if errors.Is(err, fs.ErrNotExist) {
 			return
 		}
@@ -160,25 +194,35 @@ func (s *Store) LoadObjects() error {
 			s.objErr = fmt.Errorf("read manifest: %w", err)
 			return
 		}
-		objects := map[string]ObjectRecord{}
-		for rest := data; len(rest) > 0; {
-			var l []byte
-			l, rest, _ = bytes.Cut(rest, []byte{'\n'})
-			if len(l) == 0 {
+		defer f.Close()
+		objects := map[objectID]struct{}{}
+		r := bufio.NewReaderSize(f, 64<<10)
+		for {
+			l, err := r.ReadBytes('\n')
+			if errors.Is(err, io.EOF) {
+				break // a torn last line (no newline) was never committed
+			}
+			if err != nil {
+				s.objErr = fmt.Errorf("read manifest: %w", err)
+				return
+			}
+			if len(bytes.TrimSpace(l)) == 0 {
 				continue
 			}
-			var b struct{ Objects []ObjectRecord }
+			var b struct {
+				Objects []struct{ Key, ETag string }
+			}
 			if err := json.Unmarshal(l, &b); err != nil {
 				s.objErr = fmt.Errorf("manifest %s: %w", s.manifestPath(), err)
 				return
 			}
 			for _, o := range b.Objects {
-				objects[o.Key] = o
+				objects[idOf(o.Key, o.ETag)] = struct{}{}
 			}
 		}
 		s.mu.Lock()
-		for k, o := range s.objects { // committed by this process before the load
-			objects[k] = o
+		for id := range s.objects { // committed by this process before the load
+			objects[id] = struct{}{}
 		}
 		s.objects = objects
 		s.mu.Unlock()
@@ -192,13 +236,15 @@ func (s *Store) LoadObjects() error {
 // LoadObjects reports the error.
 func (s *Store) Done(key, etag string) bool {
 	_ = s.LoadObjects()
+	id := idOf(key, etag)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o, ok := s.objects[key]
-	return ok && o.ETag == etag
+	_, ok := s.objects[id]
+	return ok
 }
 
-// ObjectCount is the number of objects the manifest records.
+// ObjectCount is the number of object versions (key and ETag) the manifest
+// records.
 func (s *Store) ObjectCount() int {
 	_ = s.LoadObjects()
 	s.mu.Lock()
@@ -300,7 +346,7 @@ func (s *Store) Commit(b Batch) error {
 	s.mu.Lock()
 	s.committed[b.ID] = true
 	for _, o := range b.Objects {
-		s.objects[o.Key] = o
+		s.objects[idOf(o.Key, o.ETag)] = struct{}{}
 	}
 	s.mu.Unlock()
 	return nil

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,5 +55,56 @@ func TestIDKey(t *testing.T) {
 	}
 	if a == IDKey("3c856bc0-1a07-4c18-89d9-4d9205856715") || IDKey("not-a-uuid") == IDKey("not-a-uuid2") {
 		t.Error("different IDs share a key")
+	}
+}
+
+// Manifest lines longer than the read buffer: a committed batch of 3,000
+// objects, a line whose batch field does not come first (parsed whole), and
+// a torn tail longer than the buffer; Open keeps the first two, cuts the
+// third, and every committed object is known by key and ETag, not by key.
+func TestManifestLongLines(t *testing.T) {
+	root := t.TempDir()
+	st, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var objs []ObjectRecord
+	for i := 0; i < 3000; i++ {
+		objs = append(objs, ObjectRecord{Key: fmt.Sprintf("AWSLogs/111122223333/CloudTrail/us-east-1/2026/10/01/object-%05d.json.gz", i), ETag: fmt.Sprint(i)})
+	}
+	if err := st.Commit(Batch{ID: "big", Objects: objs}); err != nil {
+		t.Fatal(err)
+	}
+	late := Batch{ID: "late", Objects: objs[:1500]}
+	late.Objects = append([]ObjectRecord{{Key: "late-key", ETag: "x"}}, late.Objects...)
+	line, _ := json.Marshal(struct {
+		Objects []ObjectRecord `json:"objects"`
+		ID      string         `json:"batch"`
+	}{late.Objects, late.ID})
+	torn, _ := json.Marshal(Batch{ID: "torn", Objects: objs})
+	f, _ := os.OpenFile(filepath.Join(root, "_state", "manifest.jsonl"), os.O_APPEND|os.O_WRONLY, 0)
+	f.Write(append(line, '\n'))
+	f.Write(torn[:len(torn)-10])
+	f.Close()
+	if len(line) < 100<<10 || len(torn) < 100<<10 {
+		t.Fatalf("lines of %d and %d bytes do not exceed the 64 KiB buffer", len(line), len(torn))
+	}
+
+	st, err = Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.isCommitted("big") || !st.isCommitted("late") || st.isCommitted("torn") {
+		t.Fatalf("committed: big %v, late %v, torn %v", st.isCommitted("big"), st.isCommitted("late"), st.isCommitted("torn"))
+	}
+	if !st.Done(objs[2999].Key, "2999") || !st.Done("late-key", "x") || st.Done(objs[0].Key, "1") {
+		t.Fatal("objects not known by key and ETag")
+	}
+	if n := st.ObjectCount(); n != 3001 {
+		t.Fatalf("%d objects, want 3001", n)
+	}
+	data, _ := os.ReadFile(filepath.Join(root, "_state", "manifest.jsonl"))
+	if strings.Count(string(data), "\n") != 2 || !strings.HasSuffix(string(data), "\n") {
+		t.Fatalf("manifest not cut after its last whole line (%d bytes)", len(data))
 	}
 }
