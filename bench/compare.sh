@@ -19,8 +19,12 @@
 #
 # Needs Go, Node/npm and GNU time (apt-get install time). Corpora are cached
 # under bench/out/ (git-ignored).
-#   bash bench/compare.sh analyze STORE ARN   # `iamlens analyze --principal` vs the same
-#                                             # per-principal aggregation in DuckDB, whole processes
+#   bash bench/compare.sh analyze             # `iamlens analyze --principal` vs the same
+#                                             # per-principal aggregation in DuckDB, whole processes,
+#                                             # on 10.3 M events (a 12 GiB corpus, generated and
+#                                             # ingested once into bench/out: ~15 minutes), then on
+#                                             # 20.6 M (24 GiB, ~30 minutes more) unless SKIP_DOUBLE=1
+#   bash bench/compare.sh analyze STORE ARN   # the same on a store of yours
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MB=${MB:-1024}
@@ -31,10 +35,38 @@ if [[ ! -x $TIME ]]; then
   exit 1
 fi
 
+out=$PWD/bench/out
+mkdir -p "$out"
+
+corpus() { # corpus MB → path
+  local mb=$1 dir=$out/corpus-${1}m
+  if [[ ! -f $dir/.done ]]; then
+    rm -rf "$dir"
+    go run ./bench/gencorpus -out "$dir" -mb "$mb" -days $(( mb / 256 > 0 ? mb / 256 : 1 )) >&2
+    touch "$dir/.done"
+  fi
+  echo "$dir"
+}
+
 if [[ "${1:-}" == analyze ]]; then
-  store=$2 arn=$3 out=$PWD/bench/out
-  mkdir -p "$out"
   go build -o "$out/iamlens" ./cmd/iamlens
+  if [[ $# -lt 3 ]]; then
+    # The generated datasets: the same accounts and principals over 48, then 96 days.
+    sizes=(12288)
+    [[ "${SKIP_DOUBLE:-}" == 1 ]] || sizes+=(24576)
+    for mb in "${sizes[@]}"; do
+      store=$out/store-${mb}m
+      if [[ ! -f $store/.done ]]; then
+        c=$(corpus "$mb")
+        rm -rf "$store"
+        "$out/iamlens" ingest --store "$store" --no-progress --format json "$c" >/dev/null
+        touch "$store/.done"
+      fi
+      bash "$0" analyze "$store" arn:aws:iam::111122223333:role/app/role-0003
+    done
+    exit 0
+  fi
+  store=$2 arn=$3
   if [[ ! -d $out/duckdb/node_modules/@duckdb/node-api ]]; then
     mkdir -p "$out/duckdb"
     (cd "$out/duckdb" && npm init -y >/dev/null && npm install --no-audit --no-fund @duckdb/node-api@1.5.6-r.1 >/dev/null)
@@ -57,18 +89,6 @@ JS
   printf '%-40s %8s s\n' "iamlens analyze --principal (policy)" "$ia" "duckdb per-principal aggregation" "$dk"
   exit 0
 fi
-out=$PWD/bench/out
-mkdir -p "$out"
-
-corpus() { # corpus MB → path
-  local mb=$1 dir=$out/corpus-${1}m
-  if [[ ! -f $dir/.done ]]; then
-    rm -rf "$dir"
-    go run ./bench/gencorpus -out "$dir" -mb "$mb" -days $(( mb / 256 > 0 ? mb / 256 : 1 )) >&2
-    touch "$dir/.done"
-  fi
-  echo "$dir"
-}
 
 go build -o "$out/iamlens" ./cmd/iamlens
 go build -o "$out/floor" ./bench/floor
