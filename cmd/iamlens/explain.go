@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/tidwall/gjson"
 
+	"github.com/iamlens/iamlens/analyzer"
 	"github.com/iamlens/iamlens/ingest/cloudtrail"
 	"github.com/iamlens/iamlens/ingest/columns"
 	"github.com/iamlens/iamlens/ingest/source"
@@ -285,57 +286,13 @@ func explainInput(ctx context.Context, in string, maxBytes int64, flt *explainFi
 	})
 }
 
-// explainRow is one event as explain reads it from the dataset: every column
-// actionmap.Call needs, plus what names the event and its principal.
+// explainRow is one event as explain reads it from the dataset: the
+// columns analyze reads (among them every one actionmap.Call needs), plus the
+// event's ID and the service that acted for the principal.
 type explainRow struct {
-	EventID           string            `parquet:"event_id"`
-	EventTime         int64             `parquet:"event_time"`
-	EventSource       string            `parquet:"event_source"`
-	EventName         string            `parquet:"event_name"`
-	EventType         string            `parquet:"event_type"`
-	EventCategory     string            `parquet:"event_category"`
-	AWSRegion         string            `parquet:"aws_region"`
-	PrincipalARN      string            `parquet:"principal_arn"`
-	PrincipalKind     string            `parquet:"principal_kind"`
-	PrincipalAccount  string            `parquet:"principal_account"`
-	RecipientAccount  string            `parquet:"recipient_account"`
-	UserIdentityARN   string            `parquet:"user_identity_arn"`
-	InvokedBy         string            `parquet:"invoked_by"`
-	RequestParameters string            `parquet:"request_parameters"`
-	ErrorCode         string            `parquet:"error_code"`
-	ErrorMessage      string            `parquet:"error_message"`
-	Resources         []explainResource `parquet:"resources,list"`
-}
-
-type explainResource struct {
-	ARN       string `parquet:"arn"`
-	Type      string `parquet:"type"`
-	AccountID string `parquet:"account_id"`
-}
-
-// callFromRow builds the Call of a stored row; it equals
-// actionmap.CallFromRecord of the record the row came from.
-func callFromRow(r *explainRow) actionmap.Call {
-	c := actionmap.Call{
-		EventSource:       r.EventSource,
-		EventName:         r.EventName,
-		EventType:         r.EventType,
-		EventCategory:     r.EventCategory,
-		AWSRegion:         r.AWSRegion,
-		RecipientAccount:  r.RecipientAccount,
-		PrincipalAccount:  r.PrincipalAccount,
-		UserIdentityARN:   r.UserIdentityARN,
-		RequestParameters: r.RequestParameters,
-		ErrorCode:         r.ErrorCode,
-		ErrorMessage:      r.ErrorMessage,
-	}
-	if !strings.HasPrefix(strings.TrimSpace(c.RequestParameters), "{") {
-		c.RequestParameters = ""
-	}
-	for _, res := range r.Resources {
-		c.Resources = append(c.Resources, actionmap.Resource{ARN: res.ARN, Type: res.Type, AccountID: res.AccountID})
-	}
-	return c
+	analyzer.UsageRow
+	EventID   string `parquet:"event_id"`
+	InvokedBy string `parquet:"invoked_by,optional"`
 }
 
 func explainDataset(ctx context.Context, st *store.Store, q store.Query, flt *explainFilter, m callMapper, emit func(*explanation) error) error {
@@ -345,7 +302,7 @@ func explainDataset(ctx context.Context, st *store.Store, q store.Query, flt *ex
 			if !flt.keep(r.EventID, r.PrincipalARN, r.EventTime) {
 				continue
 			}
-			call := callFromRow(r)
+			call := r.Call()
 			p := cloudtrail.Principal{ARN: r.PrincipalARN, Kind: r.PrincipalKind, Account: r.PrincipalAccount, InvokedBy: r.InvokedBy}
 			if p.Kind == cloudtrail.KindWebIdentity || p.Kind == cloudtrail.KindSAML {
 				p.TargetRole = gjson.Get(call.RequestParameters, "roleArn").Str

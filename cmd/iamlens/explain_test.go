@@ -167,7 +167,8 @@ func TestExplainFilters(t *testing.T) {
 // TestExplainDatasetMatchesFiles explains the sample twice, from the log
 // files and from the dataset after ingest, and checks that every record gets
 // the same principal and the same actionmap.Call both ways (which tests
-// callFromRow against actionmap.CallFromRecord over 2,900 real records).
+// analyzer.UsageRow.Call against actionmap.CallFromRecord over 2,900 real
+// records).
 func TestExplainDatasetMatchesFiles(t *testing.T) {
 	st := sampleStore(t)
 	fromFiles, _, err := runExplainWith(t, echoMapper{}, explainOptions{Inputs: []string{sampleDir}, Format: "json"})
