@@ -22,8 +22,8 @@
 #   bash bench/compare.sh analyze             # `iamlens analyze --principal` vs the same
 #                                             # per-principal aggregation in DuckDB, whole processes,
 #                                             # on 10.3 M events (a 12 GiB corpus, generated and
-#                                             # ingested once into bench/out: ~15 minutes), then on
-#                                             # 20.6 M (24 GiB, ~30 minutes more) unless SKIP_DOUBLE=1
+#                                             # ingested once into bench/out), then on 20.6 M
+#                                             # (24 GiB) unless SKIP_DOUBLE=1; tens of minutes once
 #   bash bench/compare.sh analyze STORE ARN   # the same on a store of yours
 set -euo pipefail
 cd "$(dirname "$0")/.."
