@@ -118,6 +118,15 @@ func EncodeEvents(w io.Writer, rows []columns.Event, o WriteOptions) error {
 		parquet.Compression(codec),
 		parquet.MaxRowsPerRowGroup(o.rowGroupRows()),
 		parquet.PageBufferSize(page),
+		// Readers take page bounds from the column index, which is kept;
+		// the same bounds in every page header are computed for nothing.
+		parquet.DataPageStatistics(false),
+		// Bounds of JSON documents and free text answer no query.
+		parquet.SkipPageBounds(columns.RequestParameters),
+		parquet.SkipPageBounds(columns.ResponseElements),
+		parquet.SkipPageBounds(columns.AdditionalEventData),
+		parquet.SkipPageBounds(columns.ErrorMessage),
+		parquet.SkipPageBounds(columns.UserAgent),
 		parquet.CreatedBy("iamlens", "", ""),
 	)
 	if _, err := pw.Write(rows); err != nil {
