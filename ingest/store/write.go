@@ -121,12 +121,10 @@ func EncodeEvents(w io.Writer, rows []columns.Event, o WriteOptions) error {
 		// Readers take page bounds from the column index, which is kept;
 		// the same bounds in every page header are computed for nothing.
 		parquet.DataPageStatistics(false),
-		// Bounds of JSON documents and free text answer no query.
-		parquet.SkipPageBounds(columns.RequestParameters),
-		parquet.SkipPageBounds(columns.ResponseElements),
-		parquet.SkipPageBounds(columns.AdditionalEventData),
-		parquet.SkipPageBounds(columns.ErrorMessage),
-		parquet.SkipPageBounds(columns.UserAgent),
+		// (Not parquet.SkipPageBounds for the JSON and free-text columns:
+		// in parquet-go v0.32.0 it leaves empty strings as every page's
+		// min and max in the column index, which other engines would take
+		// as real bounds and skip pages that match.)
 		parquet.CreatedBy("iamlens", "", ""),
 	)
 	if _, err := pw.Write(rows); err != nil {
