@@ -75,6 +75,7 @@ type Splitter struct {
 
 	d     []byte
 	depth int
+	found bool // the top-level Records array was seen
 	vals  []Span
 	recs  []Span
 }
@@ -127,50 +128,15 @@ func (s *Splitter) file() (int, error) {
 		}
 		return 0, ErrNotLog
 	}
-	found := false
-	i = s.ws(i + 1)
-	if i < len(d) && d[i] == '}' {
-		i++
-	} else {
-		for {
-			if i >= len(d) || d[i] != '"' {
-				return 0, s.invalid(i, "expected a key")
-			}
-			ks := i
-			ke, _, err := s.str(i)
-			if err != nil {
-				return 0, err
-			}
-			i = s.ws(ke)
-			if i >= len(d) || d[i] != ':' {
-				return 0, s.invalid(i, "expected ':'")
-			}
-			i = s.ws(i + 1)
-			if !found && ke-ks == len(`"Records"`) && string(d[ks:ke]) == `"Records"` && i < len(d) && d[i] == '[' {
-				found = true
-				i, err = s.records(i)
-			} else {
-				i, _, _, err = s.value(i)
-			}
-			if err != nil {
-				return 0, err
-			}
-			i = s.ws(i)
-			if i < len(d) && d[i] == ',' {
-				i = s.ws(i + 1)
-				continue
-			}
-			if i < len(d) && d[i] == '}' {
-				i++
-				break
-			}
-			return 0, s.invalid(i, "expected ',' or '}'")
-		}
+	s.found = false
+	i, err := s.members(i, nil, true)
+	if err != nil {
+		return 0, err
 	}
 	if s.ws(i) != len(d) {
 		return 0, s.invalid(i, "data after the top-level value")
 	}
-	if !found {
+	if !s.found {
 		return 0, ErrNotLog
 	}
 	return len(s.recs), nil
@@ -196,7 +162,7 @@ func (s *Splitter) records(i int) (int, error) {
 		}
 		if d[i] == '{' {
 			kind = '{'
-			i, err = s.record(i, s.vals[base:base+s.Fields])
+			i, err = s.members(i, s.vals[base:base+s.Fields], false)
 		} else {
 			i, kind, _, err = s.value(i)
 		}
@@ -204,25 +170,18 @@ func (s *Splitter) records(i int) (int, error) {
 			return 0, err
 		}
 		s.recs = append(s.recs, Span{Start: int32(start), End: int32(i), Kind: kind})
-		i = s.ws(i)
-		if i < len(d) && d[i] == ',' {
-			i = s.ws(i + 1)
-			continue
+		var done bool
+		if i, done, err = s.next(i, ']'); done || err != nil {
+			return i, err
 		}
-		if i < len(d) && d[i] == ']' {
-			return i + 1, nil
-		}
-		return 0, s.invalid(i, "expected ',' or ']'")
 	}
 }
 
-// record walks one record object, filling vals with the wanted keys.
-func (s *Splitter) record(i int, vals []Span) (int, error) { return s.members(i, vals) }
-
 // members walks the object at d[i] == '{'. With vals, each key is looked up
 // with Slot and the values of wanted keys are recorded; without, the object
-// is only validated.
-func (s *Splitter) members(i int, vals []Span) (int, error) {
+// is only validated. In the file's top-level object (top), the first
+// "Records" array is walked as the records.
+func (s *Splitter) members(i int, vals []Span, top bool) (int, error) {
 	d := s.d
 	i = s.ws(i + 1)
 	if i < len(d) && d[i] == '}' {
@@ -251,23 +210,41 @@ func (s *Splitter) members(i int, vals []Span) (int, error) {
 		}
 		i = s.ws(i + 1)
 		vs := i
-		end, kind, esc, err := s.value(i)
+		var end int
+		var kind byte
+		var esc bool
+		if top && !s.found && string(d[ks:ke]) == `"Records"` && i < len(d) && d[i] == '[' {
+			s.found = true
+			end, err = s.records(i)
+		} else {
+			end, kind, esc, err = s.value(i)
+		}
 		if err != nil {
 			return 0, err
 		}
 		if slot >= 0 && slot < len(vals) {
 			vals[slot] = Span{Start: int32(vs), End: int32(end), Kind: kind, Esc: esc}
 		}
-		i = s.ws(end)
-		if i < len(d) && d[i] == ',' {
-			i = s.ws(i + 1)
-			continue
+		var done bool
+		if i, done, err = s.next(end, '}'); done || err != nil {
+			return i, err
 		}
-		if i < len(d) && d[i] == '}' {
-			return i + 1, nil
-		}
-		return 0, s.invalid(i, "expected ',' or '}'")
 	}
+}
+
+// next reads the separator after a member or element at or after d[i]: the
+// start of the next one after a ',' (done false), or the index after close
+// (done true).
+func (s *Splitter) next(i int, close byte) (int, bool, error) {
+	d := s.d
+	i = s.ws(i)
+	if i < len(d) && d[i] == ',' {
+		return s.ws(i + 1), false, nil
+	}
+	if i < len(d) && d[i] == close {
+		return i + 1, true, nil
+	}
+	return 0, false, s.invalid(i, "expected ',' or '"+string(close)+"'")
 }
 
 func (s *Splitter) ws(i int) int {
@@ -408,7 +385,7 @@ func (s *Splitter) object(i int) (int, error) {
 		return 0, s.invalid(i, "nesting too deep")
 	}
 	defer s.leave()
-	return s.members(i, nil)
+	return s.members(i, nil, false)
 }
 
 func (s *Splitter) array(i int) (int, error) {
@@ -426,14 +403,9 @@ func (s *Splitter) array(i int) (int, error) {
 		if i, _, _, err = s.value(i); err != nil {
 			return 0, err
 		}
-		i = s.ws(i)
-		if i < len(d) && d[i] == ',' {
-			i = s.ws(i + 1)
-			continue
+		var done bool
+		if i, done, err = s.next(i, ']'); done || err != nil {
+			return i, err
 		}
-		if i < len(d) && d[i] == ']' {
-			return i + 1, nil
-		}
-		return 0, s.invalid(i, "expected ',' or ']'")
 	}
 }
