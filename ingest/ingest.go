@@ -234,7 +234,6 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 	for i := 0; i < opts.Workers; i++ {
 		g.Go(func() error {
 			w := newWorker(src, opts, c)
-			defer w.release()
 			for o := range objs {
 				if err := ctx.Err(); err != nil {
 					return err
@@ -300,8 +299,6 @@ func newWorker(src Source, opts Options, c *committer) *worker {
 		b:  columns.NewBuilder(opts.Mem),
 	}
 }
-
-func (w *worker) release() { w.b.Release() }
 
 // flush commits the batch gathered so far.
 func (w *worker) flush(ctx context.Context) error {

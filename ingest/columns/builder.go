@@ -68,11 +68,14 @@ func (c *strCol) addNull() {
 	c.nulls++
 }
 
-func (c *strCol) bounds(i int) (int32, int32) {
+func (c *strCol) bounds(i int) (int32, int32) { return span(c.ends, i) }
+
+// span is where item i lies, given the end offset of every item.
+func span(ends []int32, i int) (int32, int32) {
 	if i == 0 {
-		return 0, c.ends[0]
+		return 0, ends[0]
 	}
-	return c.ends[i-1], c.ends[i]
+	return ends[i-1], ends[i]
 }
 
 func (c *strCol) value(i int) string {
@@ -113,10 +116,6 @@ func NewBuilder(mem memory.Allocator) *Builder {
 	}
 	return b
 }
-
-// Release exists for symmetry with Arrow builders; a Builder holds only Go
-// memory, which the garbage collector frees.
-func (b *Builder) Release() {}
 
 // Len is the number of rows appended since the last Reset.
 func (b *Builder) Len() int { return len(b.times) }
@@ -295,11 +294,8 @@ func (b *Builder) takeResources(idx []int32) arrow.Array {
 	nulls := 0
 	offs[0] = 0
 	for k, i := range idx {
-		var a int32
-		if i > 0 {
-			a = r.ends[i-1]
-		}
-		for j := a; j < r.ends[i]; j++ {
+		a, e := r.span(int(i))
+		for j := a; j < e; j++ {
 			sub = append(sub, j)
 		}
 		offs[k+1] = int32(len(sub))
@@ -504,7 +500,7 @@ func (b *Builder) appendFields(sourceObject string) (Row, error) {
 
 	acct := f[fRecipient].Str
 	if acct == "" {
-		acct = who.cells[6].s // principal_account
+		acct = who.cells[cellPrincipalAccount].s
 	}
 	return Row{EventID: id, EventTime: t, Account: acct}, nil
 }
@@ -551,6 +547,9 @@ func (b *Builder) appendCell(col int, c cell) {
 // whoami.cells.
 var identityCols = [...]int{colIdentityType, colPrincipalARN, colPrincipalKind, colUserIdentityARN,
 	colPrincipalID, colSessionName, colPrincipalAccount, colAccessKeyID, colInvokedBy}
+
+// cellPrincipalAccount is the index of principal_account in identityCols.
+const cellPrincipalAccount = 6
 
 // whoami is what a record's userIdentity (with the few record fields that
 // ResolveIdentity reads) comes to in the columns.
@@ -619,14 +618,6 @@ func (b *Builder) identity(ui gjson.Result, recipient, eventType, source, region
 	}
 	b.ids[key] = w
 	return w
-}
-
-func (b *Builder) appendString(col int, s string) {
-	if s == "" {
-		b.str[col].addNull()
-		return
-	}
-	b.str[col].add(s)
 }
 
 // appendStr stores a JSON string value; other JSON types are stored as their

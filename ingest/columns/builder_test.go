@@ -104,3 +104,11 @@ func TestAppendSpansTakeAgreesWithGJSON(t *testing.T) {
 		}
 	}
 }
+
+// The identity cells are in identityCols' order; the row's account falls
+// back to the principal_account cell by its index.
+func TestCellPrincipalAccount(t *testing.T) {
+	if identityCols[cellPrincipalAccount] != colPrincipalAccount {
+		t.Fatalf("identityCols[%d] is column %d, not principal_account (%d)", cellPrincipalAccount, identityCols[cellPrincipalAccount], colPrincipalAccount)
+	}
+}

@@ -125,9 +125,4 @@ func (b *Builder) Events(idx []int32, dst []Event) []Event {
 	return dst
 }
 
-func (r *resCol) span(i int) (int32, int32) {
-	if i == 0 {
-		return 0, r.ends[0]
-	}
-	return r.ends[i-1], r.ends[i]
-}
+func (r *resCol) span(i int) (int32, int32) { return span(r.ends, i) }
