@@ -125,11 +125,18 @@ func (c *committer) dedupe(ctx context.Context, b *batch) (string, map[store.Par
 		}
 	}
 	c.seenMu.Unlock()
-	loaded := map[store.Partition]map[[16]byte]struct{}{}
-	for _, p := range missing {
+	readIDs := func(p store.Partition) (map[[16]byte]struct{}, error) {
 		keys, err := c.st.EventIDs(ctx, p)
 		if err != nil {
-			return "", nil, 0, fmt.Errorf("read event IDs of %s/%s: %w", p.Account, p.Date, err)
+			return nil, fmt.Errorf("read event IDs of %s/%s: %w", p.Account, p.Date, err)
+		}
+		return keys, nil
+	}
+	loaded := map[store.Partition]map[[16]byte]struct{}{}
+	for _, p := range missing {
+		keys, err := readIDs(p)
+		if err != nil {
+			return "", nil, 0, err
 		}
 		loaded[p] = keys
 	}
@@ -150,8 +157,8 @@ func (c *committer) dedupe(ctx context.Context, b *batch) (string, map[store.Par
 				// An eviction since the read may have dropped keys that were
 				// committed after it: read again, under the lock.
 				var err error
-				if keys, err = c.st.EventIDs(ctx, p); err != nil {
-					return "", nil, 0, fmt.Errorf("read event IDs of %s/%s: %w", p.Account, p.Date, err)
+				if keys, err = readIDs(p); err != nil {
+					return "", nil, 0, err
 				}
 			}
 			set = &idSet{keys: keys}

@@ -172,16 +172,12 @@ func discoverAccount(ctx context.Context, l lister, accountDirs []string, f Filt
 		order = append(order, d)
 	}
 	slices.Sort(order)
+	var folders []string // day by day, then the folders outside the layout
 	for _, d := range order {
-		folders := days[d]
-		slices.Sort(folders)
-		for _, p := range folders {
-			if err := l.objects(ctx, p, emit); err != nil {
-				return err
-			}
-		}
+		slices.Sort(days[d])
+		folders = append(folders, days[d]...)
 	}
-	for _, p := range other {
+	for _, p := range append(folders, other...) {
 		if err := l.objects(ctx, p, emit); err != nil {
 			return err
 		}

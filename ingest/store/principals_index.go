@@ -1,10 +1,10 @@
 package store
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strconv"
@@ -38,13 +38,10 @@ func indexPath(parquetPath string) string {
 
 // writeIndex writes the principal index of rows (sorted by principal) laid
 // out in row groups of rg rows.
-func writeIndex(path string, rows []columns.Event, rg int64) error {
-	f, err := os.Create(path)
-	if err != nil {
+func writeIndex(w io.Writer, rows []columns.Event, rg int64) error {
+	if _, err := io.WriteString(w, indexHeader); err != nil {
 		return err
 	}
-	w := bufio.NewWriter(f)
-	w.WriteString(indexHeader)
 	var line []byte
 	for a := 0; a < len(rows); {
 		b := a + 1
@@ -63,16 +60,15 @@ func writeIndex(path string, rows []columns.Event, rg int64) error {
 				line = append(line, '\t')
 				line = strconv.AppendInt(line, hi-lo, 10)
 				line = append(line, '\n')
-				w.Write(line)
+				if _, err := w.Write(line); err != nil {
+					return err
+				}
 				lo = hi
 			}
 		}
 		a = b
 	}
-	ferr := w.Flush()
-	serr := f.Sync()
-	cerr := f.Close()
-	return firstErr(ferr, serr, cerr)
+	return nil
 }
 
 // rowSpan is the rows [lo, hi) of one row group.

@@ -88,12 +88,6 @@ func scanFile[T any](ctx context.Context, path string, q Query, buf []T, st *Sca
 	}
 	principalCol := leafIndex(pf, columns.PrincipalARN)
 	timeCol := leafIndex(pf, columns.EventTime)
-	var wanted []int // the file's leaf columns that T reads
-	for _, path := range parquet.SchemaOf(new(T)).Columns() {
-		if leaf, ok := pf.Schema().Lookup(path...); ok {
-			wanted = append(wanted, leaf.ColumnIndex)
-		}
-	}
 	proj, direct := projectionOf[T](pf)
 	for i, rg := range pf.RowGroups() {
 		st.RowGroups++
@@ -130,7 +124,7 @@ func scanFile[T any](ctx context.Context, path string, q Query, buf []T, st *Sca
 			// every page before it. (The file is opened without its page
 			// index: loading it for every column costs more than this.)
 			chunks := rg.ColumnChunks()
-			for _, c := range wanted {
+			for _, c := range proj.cols {
 				if _, err := chunks[c].OffsetIndex(); err != nil && !errors.Is(err, parquet.ErrMissingOffsetIndex) {
 					return err
 				}
@@ -407,28 +401,34 @@ type rowReader[T any] interface {
 // renumbers the values' columns, which is all the conversion would do.
 type projection[T any] struct {
 	schema *parquet.Schema
-	cols   []int // T's column i is the file's column cols[i]
+	cols   []int // the file's columns that T reads; with a projection, T's column i is cols[i]
 	remap  []int // the file's column j is T's column remap[j]
 }
 
 // projectionOf returns the projection of pf's columns onto T, and false
-// when T needs a real conversion (a column missing or of another type).
+// when T needs a real conversion (a column missing or of another type);
+// cols lists the file's columns T reads either way.
 func projectionOf[T any](pf *parquet.File) (projection[T], bool) {
 	schema := parquet.SchemaOf(new(T))
 	p := projection[T]{schema: schema, remap: make([]int, len(pf.Schema().Columns()))}
+	direct := true
 	for i, path := range schema.Columns() {
 		want, _ := schema.Lookup(path...)
 		have, ok := pf.Schema().Lookup(path...)
-		if !ok || want.ColumnIndex != i ||
+		if !ok {
+			direct = false
+			continue
+		}
+		if want.ColumnIndex != i ||
 			want.MaxRepetitionLevel != have.MaxRepetitionLevel ||
 			want.MaxDefinitionLevel != have.MaxDefinitionLevel ||
 			!parquet.EqualNodes(want.Node, have.Node) {
-			return p, false
+			direct = false
 		}
 		p.cols = append(p.cols, have.ColumnIndex)
 		p.remap[have.ColumnIndex] = i
 	}
-	return p, true
+	return p, direct
 }
 
 func (p projection[T]) reader(rg parquet.RowGroup) *projectedReader[T] {

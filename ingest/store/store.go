@@ -17,7 +17,6 @@ package store
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -172,15 +171,7 @@ func leadingBatchID(l []byte) (string, bool) {
 // records), so memory does not follow the bucket's object count.
 type objectID [16]byte
 
-func idOf(key, etag string) objectID {
-	h := sha256.New()
-	h.Write([]byte(key))
-	h.Write([]byte{0})
-	h.Write([]byte(etag))
-	var id objectID
-	copy(id[:], h.Sum(nil))
-	return id
-}
+func idOf(key, etag string) objectID { return sum16(key + "\x00" + etag) }
 
 // LoadObjects reads the manifest's object list (once), streaming it line by
 // line. Ingest calls it before asking Done; read-only commands never need it.

@@ -74,26 +74,34 @@ func (s *Store) WriteTemp(p Partition, batch string, seq int, rows []columns.Eve
 	}
 	final := filepath.Join(dir, fmt.Sprintf("part-%s-%04d.parquet", batch, seq))
 	tmp := final + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return PendingFile{}, err
-	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	werr := EncodeEvents(bw, rows, o)
-	ferr := bw.Flush()
-	serr := f.Sync()
-	clerr := f.Close()
-	if err := firstErr(werr, ferr, serr, clerr); err != nil {
-		os.Remove(tmp)
+	if err := writeSynced(tmp, func(w io.Writer) error { return EncodeEvents(w, rows, o) }); err != nil {
 		return PendingFile{}, fmt.Errorf("write %s: %w", final, err)
 	}
 	idx := indexPath(final)
-	if err := writeIndex(idx+".tmp", rows, rg); err != nil {
+	if err := writeSynced(idx+".tmp", func(w io.Writer) error { return writeIndex(w, rows, rg) }); err != nil {
 		os.Remove(tmp)
-		os.Remove(idx + ".tmp")
 		return PendingFile{}, fmt.Errorf("write %s: %w", idx, err)
 	}
 	return PendingFile{Tmp: tmp, Final: final, IndexTmp: idx + ".tmp", Index: idx, Rows: int64(len(rows))}, nil
+}
+
+// writeSynced creates path, fills it through a buffer with write, and syncs
+// and closes it; on any error the file is removed.
+func writeSynced(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	werr := write(bw)
+	ferr := bw.Flush()
+	serr := f.Sync()
+	cerr := f.Close()
+	if err := firstErr(werr, ferr, serr, cerr); err != nil {
+		os.Remove(path)
+		return err
+	}
+	return nil
 }
 
 func (o WriteOptions) rowGroupRows() int64 {
@@ -193,9 +201,13 @@ func IDKey(id string) [16]byte {
 			return k
 		}
 	}
-	sum := sha256.Sum256([]byte(id))
-	copy(k[:], sum[:16])
-	return k
+	return sum16(id)
+}
+
+// sum16 is the first 16 bytes of the SHA-256 of s.
+func sum16(s string) [16]byte {
+	sum := sha256.Sum256([]byte(s))
+	return [16]byte(sum[:16])
 }
 
 // fastSnappy is Snappy at its fastest level. parquet-go's own Snappy codec
