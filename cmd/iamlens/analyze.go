@@ -9,7 +9,6 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -128,35 +127,32 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 		return err
 	}
 	// The catalogue loads (~40 ms) while the dataset is read; the mapper
-	// first needs it once every row is in.
-	type loaded struct {
-		cat *catalog.Catalog
-		m   *actionmap.Mapper
-		err error
-	}
-	catc := make(chan loaded, 1)
+	// first needs it once every row is in. Closing loaded publishes cat,
+	// mapper and catErr to every reader.
+	var (
+		cat    *catalog.Catalog
+		mapper *actionmap.Mapper
+		catErr error
+	)
+	loaded := make(chan struct{})
 	go func() {
-		cat, err := catalog.Load()
-		if err != nil {
-			catc <- loaded{err: err}
-			return
+		defer close(loaded)
+		if cat, catErr = catalog.Load(); catErr == nil {
+			mapper = actionmap.New(cat)
 		}
-		catc <- loaded{cat: cat, m: actionmap.New(cat)}
 	}()
-	wait := sync.OnceValue(func() loaded { return <-catc })
 	m := analyzer.MapperFunc(func(c *actionmap.Call) actionmap.Result {
-		if l := wait(); l.m != nil {
-			return l.m.Map(c)
+		if <-loaded; mapper != nil {
+			return mapper.Map(c)
 		}
 		return actionmap.Result{}
 	})
 	q := analyzer.Query{Principals: o.Principals, All: o.All, Accounts: o.Accounts, From: from, To: to}
 	start := time.Now()
 	usages, stats, err := analyzer.Analyze(ctx, st, q, m, analyzer.Options{})
-	if l := wait(); l.err != nil {
-		return fmt.Errorf("load the IAM catalogue: %w", l.err)
+	if <-loaded; catErr != nil {
+		return fmt.Errorf("load the IAM catalogue: %w", catErr)
 	}
-	cat := wait().cat
 	var nf *analyzer.NotFoundError
 	if errors.As(err, &nf) {
 		hint := "Run 'iamlens principals' to list who is in the dataset."
