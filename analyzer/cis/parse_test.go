@@ -3,12 +3,12 @@ package cis
 import (
 	"bytes"
 	"encoding/json"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/iamlens/iamlens/ingest/columns"
+	"github.com/iamlens/iamlens/ingest/ingesttest"
 )
 
 func TestParseBenchmark(t *testing.T) {
@@ -59,25 +59,10 @@ func TestTimeForms(t *testing.T) {
 // TestEventRowColumns guards the parquet tags against renamed columns, and
 // against a type or optionality that differs from the file's (which would
 // make parquet-go convert every row instead of reading the columns as they
-// are): each tag is the tag of columns.Event's field for that column, less
-// the writer-only "dict".
+// are).
 func TestEventRowColumns(t *testing.T) {
-	written := map[string]string{}
-	et := reflect.TypeOf(columns.Event{})
-	for i := 0; i < et.NumField(); i++ {
-		tag := strings.Replace(et.Field(i).Tag.Get("parquet"), ",dict", "", 1)
-		name, _, _ := strings.Cut(tag, ",")
-		written[name] = tag
-	}
-	rt := reflect.TypeOf(EventRow{})
-	for i := 0; i < rt.NumField(); i++ {
-		tag := rt.Field(i).Tag.Get("parquet")
-		name, _, _ := strings.Cut(tag, ",")
-		if len(columns.Schema.FieldIndices(name)) != 1 {
-			t.Errorf("EventRow.%s reads %q, which is not a dataset column", rt.Field(i).Name, name)
-		} else if written[name] != tag {
-			t.Errorf("EventRow.%s is tagged %q; the files hold %q", rt.Field(i).Name, tag, written[name])
-		}
+	for _, m := range ingesttest.ColumnTagMismatches(EventRow{}, columns.Event{}) {
+		t.Error(m)
 	}
 }
 

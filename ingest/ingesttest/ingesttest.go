@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -115,4 +117,37 @@ func compact(day string) string {
 		}
 	}
 	return string(out)
+}
+
+// ColumnTagMismatches lists the fields of the struct row whose parquet tag
+// is not the tag that the struct written (columns.Event or
+// columns.Resource) gives the column of that name, less the writer-only
+// "dict". A reading struct whose tags differ from the files' types makes
+// store.Scan convert every row instead of reading the columns as they are.
+func ColumnTagMismatches(row, written any) []string {
+	tags := func(v any) map[string]string {
+		m := map[string]string{}
+		rt := reflect.TypeOf(v)
+		for i := 0; i < rt.NumField(); i++ {
+			tag := rt.Field(i).Tag.Get("parquet")
+			name, _, _ := strings.Cut(tag, ",")
+			m[name] = strings.Replace(tag, ",dict", "", 1)
+		}
+		return m
+	}
+	files := tags(written)
+	var out []string
+	rt := reflect.TypeOf(row)
+	for i := 0; i < rt.NumField(); i++ {
+		f := rt.Field(i)
+		tag := f.Tag.Get("parquet")
+		name, _, _ := strings.Cut(tag, ",")
+		switch want, ok := files[name]; {
+		case !ok:
+			out = append(out, fmt.Sprintf("%s.%s reads %q, which is not a dataset column", rt.Name(), f.Name, name))
+		case want != tag:
+			out = append(out, fmt.Sprintf("%s.%s is tagged %q; the files hold %q", rt.Name(), f.Name, tag, want))
+		}
+	}
+	return out
 }
