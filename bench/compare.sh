@@ -48,6 +48,13 @@ corpus() { # corpus MB → path
   echo "$dir"
 }
 
+install_duckdb() { # the pinned @duckdb/node-api, once, into bench/out/duckdb
+  if [[ ! -d $out/duckdb/node_modules/@duckdb/node-api ]]; then
+    mkdir -p "$out/duckdb"
+    (cd "$out/duckdb" && npm init -y >/dev/null && npm install --no-audit --no-fund @duckdb/node-api@1.5.6-r.1 >/dev/null)
+  fi
+}
+
 if [[ "${1:-}" == analyze ]]; then
   go build -o "$out/iamlens" ./cmd/iamlens
   if [[ $# -lt 3 ]]; then
@@ -67,10 +74,7 @@ if [[ "${1:-}" == analyze ]]; then
     exit 0
   fi
   store=$2 arn=$3
-  if [[ ! -d $out/duckdb/node_modules/@duckdb/node-api ]]; then
-    mkdir -p "$out/duckdb"
-    (cd "$out/duckdb" && npm init -y >/dev/null && npm install --no-audit --no-fund @duckdb/node-api@1.5.6-r.1 >/dev/null)
-  fi
+  install_duckdb
   cat > "$out/duckdb/analyze.mjs" <<'JS'
 import { DuckDBInstance } from '@duckdb/node-api';
 const [glob, arn] = process.argv.slice(2);
@@ -113,10 +117,7 @@ records=$(grep -o '"records": [0-9]*' "$out/ingest.json" | awk '{print $2}')
 
 dk_s=- dk_rss=-
 if [[ "${SKIP_DUCKDB:-}" != 1 ]]; then
-  if [[ ! -d $out/duckdb/node_modules/@duckdb/node-api ]]; then
-    mkdir -p "$out/duckdb"
-    (cd "$out/duckdb" && npm init -y >/dev/null && npm install --no-audit --no-fund @duckdb/node-api@1.5.6-r.1 >/dev/null)
-  fi
+  install_duckdb
   cat > "$out/duckdb/copy.mjs" <<'JS'
 import { DuckDBInstance } from '@duckdb/node-api';
 const [glob, dest] = process.argv.slice(2);
