@@ -28,12 +28,14 @@ type committer struct {
 
 	mu sync.Mutex // guards stats and the progress callback
 
-	seenMu    sync.Mutex // guards seq, seen, seenKeys, tick, evictions
+	seenMu    sync.Mutex // guards seq, seen, seenKeys, tick, evictions, forgotten, rereads
 	seq       int
 	seen      map[store.Partition]*idSet
 	seenKeys  int
 	tick      int64
 	evictions int64
+	forgotten map[store.Partition]bool // sets evicted; reading one back counts in rereads
+	rereads   int64
 
 	commitMu sync.Mutex // serialises Publish and Commit
 }
@@ -46,11 +48,10 @@ type idSet struct {
 
 // batch is one worker's gathered rows and the objects they came from.
 type batch struct {
-	rows   *columns.Builder
-	events []columns.Event // scratch: one partition's rows, sorted, as the writer takes them
-	meta   []rowMeta       // one per row
-	parts  []store.Partition
-	files  []*fileResult
+	rows  *columns.Builder
+	meta  []rowMeta // one per row
+	parts []store.Partition
+	files []*fileResult
 }
 
 func newCommitter(st *store.Store, opts Options, stats *Stats, start time.Time) *committer {
@@ -59,7 +60,7 @@ func newCommitter(st *store.Store, opts Options, stats *Stats, start time.Time) 
 	return &committer{
 		st: st, opts: opts, stats: stats, start: start,
 		runID: start.UTC().Format("20060102T150405") + "_" + hex.EncodeToString(rnd[:]),
-		seen:  map[store.Partition]*idSet{},
+		seen:  map[store.Partition]*idSet{}, forgotten: map[store.Partition]bool{},
 	}
 }
 
@@ -164,6 +165,9 @@ func (c *committer) dedupe(ctx context.Context, b *batch) (string, map[store.Par
 			set = &idSet{keys: keys}
 			c.seen[p] = set
 			c.seenKeys += len(keys)
+			if c.forgotten[p] {
+				c.rereads++
+			}
 		}
 		set.used = c.tick
 		set.inflight++
@@ -198,15 +202,21 @@ func (c *committer) done(b *batch) {
 	c.evict()
 }
 
-// evict drops the least recently used sets while over MaxDedupKeys, never
-// one that a batch still being written was deduplicated against (its keys
-// are not on disk yet, so a reload would miss them).
+// evict drops the least recently used sets while over MaxDedupKeys. It
+// never drops one that a batch still being written was deduplicated against
+// (its keys are not on disk yet, so a reload would miss them), nor one that
+// the last Workers batches used: those are the partitions being ingested
+// now, and the next batch would read a dropped one back from disk, all of
+// it, again and again while a partition-day larger than the cap is written.
+// Such a partition is held whole instead, beyond the cap, until the run
+// moves on.
 func (c *committer) evict() {
+	active := c.tick - int64(c.opts.Workers)
 	for c.seenKeys > c.opts.MaxDedupKeys {
 		var oldest store.Partition
 		var set *idSet
 		for p, s := range c.seen {
-			if s.inflight == 0 && (set == nil || s.used < set.used) {
+			if s.inflight == 0 && s.used <= active && (set == nil || s.used < set.used) {
 				oldest, set = p, s
 			}
 		}
@@ -215,6 +225,7 @@ func (c *committer) evict() {
 		}
 		c.seenKeys -= len(set.keys)
 		c.evictions++
+		c.forgotten[oldest] = true
 		delete(c.seen, oldest)
 	}
 }
@@ -255,8 +266,7 @@ func (c *committer) write(ctx context.Context, b *batch) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		b.events = bld.Events(idx, b.events)
-		pf, err := c.st.WriteTemp(p, batchID, n, b.events, c.opts.Write)
+		pf, err := c.st.WriteTemp(p, batchID, n, bld.Select(idx), c.opts.Write)
 		if err != nil {
 			return err
 		}

@@ -18,11 +18,12 @@
 // uncommitted files, which the next run's store.Recover removes, so it
 // resumes without duplicates or gaps.
 //
-// Memory budget: peak ≈ W × (BatchBytes of rows in Arrow form + one
-// partition's sorted copy + the Parquet writer's buffers + the largest
-// decompressed file) + the dedup sets (capped at Options.MaxDedupKeys). With the
-// defaults (W = cores, BatchBytes = 32 MiB) that is a few hundred MiB
-// whatever the size of the input.
+// Memory budget: peak ≈ W × (BatchBytes of rows in column form + one
+// partition's rows as the writer takes them + the Parquet writer's buffers +
+// the largest decompressed file) + the dedup sets (capped at
+// Options.MaxDedupKeys, beyond it only by the partitions being written).
+// With the defaults (W = cores, BatchBytes = 32 MiB) that is a few hundred
+// MiB whatever the size of the input.
 package ingest
 
 import (
@@ -74,9 +75,11 @@ type Options struct {
 	// Retries of an object whose read failed in transit (default 3).
 	Retries int
 	// MaxDedupKeys bounds the eventIDs held in memory for deduplication
-	// (about 30 bytes each; default 1<<20). Partitions beyond it are
-	// forgotten least recently used first and read back from their
-	// committed files when a later batch returns to them.
+	// (about 30 bytes each; default 1<<18, ~8 MiB). Partitions beyond it
+	// are forgotten least recently used first and read back from their
+	// committed files when a later batch returns to them. The partitions
+	// the last Workers batches used are kept even beyond it, so a busy
+	// partition-day is never read back batch after batch.
 	MaxDedupKeys int
 	// Progress, when set, is called after each file, never concurrently.
 	Progress func(Progress)
@@ -105,25 +108,30 @@ type Problem struct {
 
 // Stats is the summary of a run; `--format json` prints it as is.
 type Stats struct {
-	Source            string         `json:"source"`
-	Store             string         `json:"store"`
-	ObjectsListed     int64          `json:"objects_listed"`
-	ObjectsRead       int64          `json:"objects_read"`
-	ObjectsAlreadyIn  int64          `json:"objects_already_ingested"`
-	BytesRead         int64          `json:"bytes_read"`
-	BytesDecompressed int64          `json:"bytes_decompressed"`
-	Records           int64          `json:"records"`
-	RowsWritten       int64          `json:"rows_written"`
-	Duplicates        int64          `json:"duplicates_dropped"`
-	FilesWritten      int            `json:"files_written"`
-	Batches           int            `json:"batches"`
-	RecoveredOrphans  int            `json:"uncommitted_files_removed"`
-	SkippedObjects    map[string]int `json:"skipped_objects"`
-	RejectedRecords   map[string]int `json:"rejected_records"`
-	Problems          []Problem      `json:"problems,omitempty"`
-	ProblemsOmitted   int            `json:"problems_omitted,omitempty"`
-	Seconds           float64        `json:"seconds"`
-	RecordsPerSecond  float64        `json:"records_per_second"`
+	Source            string `json:"source"`
+	Store             string `json:"store"`
+	ObjectsListed     int64  `json:"objects_listed"`
+	ObjectsRead       int64  `json:"objects_read"`
+	ObjectsAlreadyIn  int64  `json:"objects_already_ingested"`
+	BytesRead         int64  `json:"bytes_read"`
+	BytesDecompressed int64  `json:"bytes_decompressed"`
+	Records           int64  `json:"records"`
+	RowsWritten       int64  `json:"rows_written"`
+	Duplicates        int64  `json:"duplicates_dropped"`
+	// DedupSetsReread counts partitions whose eventIDs were read back from
+	// their files after the dedup cache had dropped them (events that
+	// arrive for a day the run had moved past). Large figures mean
+	// MaxDedupKeys is small for the input's order.
+	DedupSetsReread  int64          `json:"dedup_sets_reread"`
+	FilesWritten     int            `json:"files_written"`
+	Batches          int            `json:"batches"`
+	RecoveredOrphans int            `json:"uncommitted_files_removed"`
+	SkippedObjects   map[string]int `json:"skipped_objects"`
+	RejectedRecords  map[string]int `json:"rejected_records"`
+	Problems         []Problem      `json:"problems,omitempty"`
+	ProblemsOmitted  int            `json:"problems_omitted,omitempty"`
+	Seconds          float64        `json:"seconds"`
+	RecordsPerSecond float64        `json:"records_per_second"`
 }
 
 // maxProblems caps how many individual problems the summary lists; the
@@ -168,7 +176,7 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 		opts.Retries = 3
 	}
 	if opts.MaxDedupKeys <= 0 {
-		opts.MaxDedupKeys = 1 << 20
+		opts.MaxDedupKeys = 1 << 18
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -260,6 +268,7 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 	}
 
 	err = g.Wait()
+	stats.DedupSetsReread = c.rereads
 	stats.Source = fmt.Sprint(src)
 	elapsed := opts.Now().Sub(start)
 	stats.Seconds = elapsed.Seconds()
@@ -288,7 +297,6 @@ type worker struct {
 	last     int32 // index of the partition of the previous row,
 	lastDay  int64 // its UTC day number
 	lastAcct string
-	events   []columns.Event // reused between batches
 }
 
 func newWorker(src Source, opts Options, c *committer) *worker {
@@ -305,9 +313,8 @@ func (w *worker) flush(ctx context.Context) error {
 	if len(w.files) == 0 {
 		return nil
 	}
-	b := &batch{rows: w.b, meta: w.rows, parts: w.parts, files: w.files, events: w.events}
+	b := &batch{rows: w.b, meta: w.rows, parts: w.parts, files: w.files}
 	err := w.c.write(ctx, b)
-	w.events = b.events[:0]
 	w.b.Reset()
 	w.files, w.rows, w.parts, w.last = nil, w.rows[:0], nil, 0
 	return err

@@ -480,6 +480,52 @@ func TestDuplicateEventIDs(t *testing.T) {
 // With room for almost no dedup keys, sets are forgotten after every batch
 // and read back from the committed files; two workers race on the same
 // partitions. Every eventID still lands exactly once.
+// TestBusyPartitionNotReread: a partition-day larger than MaxDedupKeys,
+// written batch after batch, keeps its set in memory instead of reading
+// every eventID it already holds back from disk for each new batch; a day
+// the run has moved past is dropped, and read back (once) when a late file
+// returns to it, still without letting a duplicate through.
+func TestBusyPartitionNotReread(t *testing.T) {
+	for _, workers := range []int{1, 2} {
+		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
+			dir := t.TempDir()
+			want := 0
+			id := func(day, f, i int) string { return fmt.Sprintf("00000000-0000-4000-8000-%02d%02d%08d", day, f, i) }
+			rec := func(day, f, i int) ingesttest.Record {
+				return ingesttest.NewRecord(id(day, f, i), fmt.Sprintf("2026-11-%02dT10:00:00Z", day), "alice", "s3.amazonaws.com", "ListBuckets")
+			}
+			for day := 1; day <= 3; day++ {
+				for f := 0; f < 12; f++ {
+					var recs []ingesttest.Record
+					for i := 0; i < 5; i++ {
+						recs = append(recs, rec(day, f, i))
+						want++
+					}
+					ingesttest.WriteFile(t, dir, ingesttest.Key("111122223333", "us-east-1", fmt.Sprintf("2026/11/%02d", day), f),
+						ingesttest.Gzip(t, ingesttest.LogJSON(t, recs...)))
+				}
+			}
+			// Delivered late, in day 4's folder: day 1's events again, and one new.
+			late := []ingesttest.Record{rec(1, 0, 0), rec(1, 7, 3), rec(1, 99, 0)}
+			want++
+			ingesttest.WriteFile(t, dir, ingesttest.Key("111122223333", "us-east-1", "2026/11/04", 0), ingesttest.Gzip(t, ingesttest.LogJSON(t, late...)))
+
+			src, _ := source.NewDir(dir)
+			st := openStore(t)
+			stats := runIngest(t, src, st, ingest.Options{Workers: workers, BatchBytes: 1, MaxDedupKeys: 8})
+			if stats.RowsWritten != int64(want) || stats.Duplicates != 2 {
+				t.Fatalf("rows %d duplicates %d, want %d/2", stats.RowsWritten, stats.Duplicates, want)
+			}
+			// Day 1 was dropped when the run moved on and read back for the
+			// late file; the busy days were never read back while written.
+			if stats.DedupSetsReread != 1 {
+				t.Errorf("dedup sets re-read %d times, want 1 (day 1, for the late file)", stats.DedupSetsReread)
+			}
+			storedOnce(t, st, want)
+		})
+	}
+}
+
 func TestDuplicatesAcrossEvictions(t *testing.T) {
 	dir := t.TempDir()
 	want := 0
@@ -506,6 +552,12 @@ func TestDuplicatesAcrossEvictions(t *testing.T) {
 	if stats.RowsWritten != int64(want) || stats.Duplicates != int64(2*want) {
 		t.Fatalf("rows %d duplicates %d, want %d/%d", stats.RowsWritten, stats.Duplicates, want, 2*want)
 	}
+	storedOnce(t, st, want)
+}
+
+// storedOnce checks that the store holds want distinct events, each once.
+func storedOnce(t *testing.T, st *store.Store, want int) {
+	t.Helper()
 	seen := map[string]int{}
 	for _, r := range readAll(t, st) {
 		seen[r.EventID]++

@@ -2,6 +2,7 @@
 // finding where ingest spends its time:
 //
 //	go run ./bench/profile -src bench/out/corpus -cpu /tmp/cpu.prof && go tool pprof -top /tmp/cpu.prof
+//	go run ./bench/profile -src bench/out/corpus -heap /tmp/heap.prof && go tool pprof -sample_index=inuse_space -top /tmp/heap.prof
 package main
 
 import (
@@ -12,6 +13,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"runtime/trace"
+	"time"
 
 	"github.com/iamlens/iamlens/ingest"
 	"github.com/iamlens/iamlens/ingest/source"
@@ -23,6 +25,8 @@ func main() {
 	cpu := flag.String("cpu", "cpu.prof", "CPU profile output")
 	codec := flag.String("compression", "snappy", "Parquet compression")
 	traceOut := flag.String("trace", "", "execution trace output (optional)")
+	heapOut := flag.String("heap", "", "heap profile output (optional), taken -heap-after into the run: what the last GC before it found live")
+	heapAfter := flag.Duration("heap-after", 3*time.Second, "when to take the heap profile")
 	flag.Parse()
 	dir, err := source.NewDir(*src)
 	if err != nil {
@@ -53,6 +57,18 @@ func main() {
 			log.Fatal(err)
 		}
 		defer tf.Close()
+	}
+	if *heapOut != "" {
+		time.AfterFunc(*heapAfter, func() {
+			hf, err := os.Create(*heapOut)
+			if err != nil {
+				log.Fatal(err)
+			}
+			defer hf.Close()
+			if err := pprof.Lookup("heap").WriteTo(hf, 0); err != nil {
+				log.Fatal(err)
+			}
+		})
 	}
 	stats, err := ingest.Run(context.Background(), dir, st, ingest.Options{Write: store.WriteOptions{Compression: *codec}})
 	pprof.StopCPUProfile()

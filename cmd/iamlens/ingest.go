@@ -281,6 +281,9 @@ func writeIngestSummary(w io.Writer, format string, all []ingest.Stats) error {
 		fmt.Fprintf(tw, "records\t%d\n", s.Records)
 		fmt.Fprintf(tw, "rows written\t%d in %d file(s), %d batch(es)\n", s.RowsWritten, s.FilesWritten, s.Batches)
 		fmt.Fprintf(tw, "duplicates dropped\t%d\n", s.Duplicates)
+		if s.DedupSetsReread > 0 {
+			fmt.Fprintf(tw, "dedup sets re-read\t%d (days revisited after the run moved on)\n", s.DedupSetsReread)
+		}
 		if s.RecoveredOrphans > 0 {
 			fmt.Fprintf(tw, "uncommitted files removed\t%d (from an interrupted run)\n", s.RecoveredOrphans)
 		}

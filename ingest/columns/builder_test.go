@@ -2,6 +2,7 @@ package columns
 
 import (
 	"fmt"
+	"reflect"
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -95,6 +96,20 @@ func TestAppendSpansTakeAgreesWithGJSON(t *testing.T) {
 		// Service events resolve from their event source, not a cached block.
 		if p.Value(0) != "sts.amazonaws.com" || p.Value(1) != "kms.amazonaws.com" {
 			t.Errorf("service principals: %q %q", p.Value(0), p.Value(1))
+		}
+		// A Selection hands the writer the same rows a chunk at a time.
+		all := b.Events(idx, nil)
+		sel := b.Select(idx)
+		chunk := sel.Fill(nil, 0, 2)
+		first := append([]Event(nil), chunk...)
+		chunk = sel.Fill(chunk, 2, 5)
+		if sel.Len() != 5 || !reflect.DeepEqual(append(first, chunk...), all) {
+			t.Errorf("pass %d: selection's chunks differ from Events", pass)
+		}
+		for k, i := range idx {
+			if sel.PrincipalARN(k) != b.PrincipalARN(int(i)) || all[k].PrincipalARN != b.PrincipalARN(int(i)) {
+				t.Errorf("pass %d: selection row %d principal %q, want %q", pass, k, sel.PrincipalARN(k), b.PrincipalARN(int(i)))
+			}
 		}
 		got.Release()
 		want.Release()

@@ -62,6 +62,24 @@ func boolPtr(v int8) *bool {
 	return &boolValues[v]
 }
 
+// Selection is the builder's rows at idx, in that order: what the store's
+// writer takes (store.Rows), converted to Events a chunk at a time.
+type Selection struct {
+	b   *Builder
+	idx []int32
+}
+
+// Select returns the rows at idx, in that order.
+func (b *Builder) Select(idx []int32) Selection { return Selection{b, idx} }
+
+func (s Selection) Len() int { return len(s.idx) }
+
+// Fill returns rows [from, to) of the selection, reusing dst.
+func (s Selection) Fill(dst []Event, from, to int) []Event { return s.b.Events(s.idx[from:to], dst) }
+
+// PrincipalARN is the selection's row i's principal.
+func (s Selection) PrincipalARN(i int) string { return s.b.PrincipalARN(int(s.idx[i])) }
+
 // Events fills dst with the rows at idx, in that order, and returns it (grown
 // when too short). Strings are views of the builder's memory, not copies.
 func (b *Builder) Events(idx []int32, dst []Event) []Event {

@@ -17,7 +17,7 @@ import (
 func TestColumnIndexBoundsHoldEveryValue(t *testing.T) {
 	_, rows, _ := invictusEvents(t)
 	var buf bytes.Buffer
-	if err := store.EncodeEvents(&buf, rows, store.WriteOptions{RowGroupRows: 1000, PageBytes: 4096}); err != nil {
+	if err := store.EncodeEvents(&buf, store.EventSlice(rows), store.WriteOptions{RowGroupRows: 1000, PageBytes: 4096}); err != nil {
 		t.Fatal(err)
 	}
 	f, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))

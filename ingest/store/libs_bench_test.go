@@ -102,7 +102,7 @@ func BenchmarkWriteParquet(b *testing.B) {
 		var buf bytes.Buffer
 		for b.Loop() {
 			buf.Reset()
-			if err := store.EncodeEvents(&buf, rows, store.WriteOptions{}); err != nil {
+			if err := store.EncodeEvents(&buf, store.EventSlice(rows), store.WriteOptions{}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -114,7 +114,7 @@ func BenchmarkReadParquet(b *testing.B) {
 	rec, rows, n := invictusEvents(b)
 	rec.Release()
 	var buf bytes.Buffer
-	if err := store.EncodeEvents(&buf, rows, store.WriteOptions{}); err != nil {
+	if err := store.EncodeEvents(&buf, store.EventSlice(rows), store.WriteOptions{}); err != nil {
 		b.Fatal(err)
 	}
 	data := buf.Bytes()

@@ -9,8 +9,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-
-	"github.com/iamlens/iamlens/ingest/columns"
 )
 
 // Each data file has a principal index beside it, written and committed
@@ -38,17 +36,18 @@ func indexPath(parquetPath string) string {
 
 // writeIndex writes the principal index of rows (sorted by principal) laid
 // out in row groups of rg rows.
-func writeIndex(w io.Writer, rows []columns.Event, rg int64) error {
+func writeIndex(w io.Writer, rows Rows, rg int64) error {
 	if _, err := io.WriteString(w, indexHeader); err != nil {
 		return err
 	}
 	var line []byte
-	for a := 0; a < len(rows); {
+	for a, n := 0, rows.Len(); a < n; {
+		arn := rows.PrincipalARN(a)
 		b := a + 1
-		for b < len(rows) && rows[b].PrincipalARN == rows[a].PrincipalARN {
+		for b < n && rows.PrincipalARN(b) == arn {
 			b++
 		}
-		if arn := rows[a].PrincipalARN; arn != "" {
+		if arn != "" {
 			for lo := int64(a); lo < int64(b); {
 				g := lo / rg
 				hi := min(int64(b), (g+1)*rg)

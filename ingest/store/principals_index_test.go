@@ -4,15 +4,18 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
+
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/iamlens/iamlens/ingest/columns"
 )
 
 // rowsOf builds sorted rows: principal "p<i>" has counts[i] rows; one row
 // has no principal.
-func rowsOf(counts []int) []columns.Event {
-	var rows []columns.Event
+func rowsOf(counts []int) EventSlice {
+	var rows EventSlice
 	rows = append(rows, columns.Event{EventID: "none", EventTime: 1})
 	for i, n := range counts {
 		for k := 0; k < n; k++ {
@@ -105,5 +108,63 @@ func TestPrincipalIndexScan(t *testing.T) {
 	}
 	if _, err := os.Stat(pf.Index); err != nil {
 		t.Fatalf("committed index removed: %v", err)
+	}
+}
+
+// fillCounter is Rows that copies into dst, as the builder's selection
+// does, and counts the chunks asked for.
+type fillCounter struct {
+	EventSlice
+	fills int
+}
+
+func (f *fillCounter) Fill(dst []columns.Event, from, to int) []columns.Event {
+	f.fills++
+	return append(dst[:0], f.EventSlice[from:to]...)
+}
+
+// The writer takes rows a chunk at a time, reusing the chunk's memory; the
+// file and its principal index come out as if written whole, across chunk
+// and row-group boundaries that do not line up.
+func TestWriteInChunks(t *testing.T) {
+	st, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := &fillCounter{EventSlice: rowsOf([]int{2500, 3000})} // 5,501 rows
+	pf, err := st.WriteTemp(Partition{Account: "111122223333", Date: "2026-01-02"}, "b1", 0, rows, WriteOptions{RowGroupRows: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (len(rows.EventSlice) + writeChunk - 1) / writeChunk; rows.fills != want {
+		t.Errorf("%d chunks filled, want %d", rows.fills, want)
+	}
+	type row struct {
+		EventID      string `parquet:"event_id"`
+		PrincipalARN string `parquet:"principal_arn,optional"`
+	}
+	got, err := parquet.ReadFile[row](pf.Tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(rows.EventSlice) {
+		t.Fatalf("%d rows read back, want %d", len(got), len(rows.EventSlice))
+	}
+	for i, r := range got {
+		if w := rows.EventSlice[i]; r.EventID != w.EventID || r.PrincipalARN != w.PrincipalARN {
+			t.Fatalf("row %d: %+v, want %s %s", i, r, w.EventID, w.PrincipalARN)
+		}
+	}
+	if err := os.Rename(pf.IndexTmp, pf.Index); err != nil {
+		t.Fatal(err)
+	}
+	// p1 is rows 2501-5500: the last 499 of row group 2, all of 3-4, and 500 of 5.
+	spans, ok, err := readIndex(strings.TrimSuffix(pf.Tmp, ".tmp"), []string{rows.EventSlice[2501].PrincipalARN})
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	want := map[int]rowSpan{2: {501, 1000}, 3: {0, 1000}, 4: {0, 1000}, 5: {0, 501}}
+	if fmt.Sprint(spans) != fmt.Sprint(want) {
+		t.Fatalf("spans of p1: %v, want %v", spans, want)
 	}
 }

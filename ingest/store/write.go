@@ -55,6 +55,27 @@ type PendingFile struct {
 	Rows            int64
 }
 
+// Rows is one partition's rows, sorted by (principal_arn, event_time), as
+// the writer takes them: a chunk at a time, so that a batch never sits in
+// memory a second time as a slice of Event structs beside its columns.
+type Rows interface {
+	Len() int
+	// Fill returns rows [from, to), reusing dst's memory when it can.
+	Fill(dst []columns.Event, from, to int) []columns.Event
+	// PrincipalARN is row i's principal, for the principal index.
+	PrincipalARN(i int) string
+}
+
+// EventSlice is Rows held whole in a slice.
+type EventSlice []columns.Event
+
+func (s EventSlice) Len() int                                             { return len(s) }
+func (s EventSlice) Fill(_ []columns.Event, from, to int) []columns.Event { return s[from:to:to] }
+func (s EventSlice) PrincipalARN(i int) string                            { return s[i].PrincipalARN }
+
+// writeChunk is how many rows the writer takes from Rows at a time.
+const writeChunk = 2048
+
 // WriteTemp writes rows, which the caller has sorted by (principal_arn,
 // event_time), into partition p as part-<batch>-<seq>.parquet.tmp and syncs
 // it. Nothing is visible to readers until Publish and Commit.
@@ -63,7 +84,7 @@ type PendingFile struct {
 // indexes) that lets a reader seek to a principal's rows, takes each
 // column's encoding from columns.Event's tags, and encodes faster than
 // Arrow's pqarrow (README, Performance).
-func (s *Store) WriteTemp(p Partition, batch string, seq int, rows []columns.Event, o WriteOptions) (PendingFile, error) {
+func (s *Store) WriteTemp(p Partition, batch string, seq int, rows Rows, o WriteOptions) (PendingFile, error) {
 	if err := o.Validate(); err != nil {
 		return PendingFile{}, err
 	}
@@ -82,7 +103,7 @@ func (s *Store) WriteTemp(p Partition, batch string, seq int, rows []columns.Eve
 		os.Remove(tmp)
 		return PendingFile{}, fmt.Errorf("write %s: %w", idx, err)
 	}
-	return PendingFile{Tmp: tmp, Final: final, IndexTmp: idx + ".tmp", Index: idx, Rows: int64(len(rows))}, nil
+	return PendingFile{Tmp: tmp, Final: final, IndexTmp: idx + ".tmp", Index: idx, Rows: int64(rows.Len())}, nil
 }
 
 // writeSynced creates path, fills it through a buffer with write, and syncs
@@ -113,7 +134,7 @@ func (o WriteOptions) rowGroupRows() int64 {
 
 // EncodeEvents writes rows as one Parquet file to w, the way WriteTemp
 // does (exposed for benchmarks and tools).
-func EncodeEvents(w io.Writer, rows []columns.Event, o WriteOptions) error {
+func EncodeEvents(w io.Writer, rows Rows, o WriteOptions) error {
 	codec, err := o.codec()
 	if err != nil {
 		return err
@@ -135,8 +156,12 @@ func EncodeEvents(w io.Writer, rows []columns.Event, o WriteOptions) error {
 		// as real bounds and skip pages that match.)
 		parquet.CreatedBy("iamlens", "", ""),
 	)
-	if _, err := pw.Write(rows); err != nil {
-		return err
+	var chunk []columns.Event
+	for from, n := 0, rows.Len(); from < n; from += writeChunk {
+		chunk = rows.Fill(chunk, from, min(from+writeChunk, n))
+		if _, err := pw.Write(chunk); err != nil {
+			return err
+		}
 	}
 	return pw.Close()
 }
