@@ -114,7 +114,7 @@ func runIngest(ctx context.Context, o *ingestOptions) error {
 	}
 	if o.MemoryMB > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		// A safety valve: the pipeline's own budget (see the ingest package
-		// doc) keeps the heap near 300 MiB; the soft limit only makes the GC
+		// doc) keeps the heap near 200 MiB; the soft limit only makes the GC
 		// work harder if something pathological grows it. Set close to the
 		// working set it makes the GC thrash (measured: 2x slower at 448).
 		debug.SetMemoryLimit(o.MemoryMB << 20)
