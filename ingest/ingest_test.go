@@ -477,9 +477,6 @@ func TestDuplicateEventIDs(t *testing.T) {
 	}
 }
 
-// With room for almost no dedup keys, sets are forgotten after every batch
-// and read back from the committed files; two workers race on the same
-// partitions. Every eventID still lands exactly once.
 // TestBusyPartitionNotReread: a partition-day larger than MaxDedupKeys,
 // written batch after batch, keeps its set in memory instead of reading
 // every eventID it already holds back from disk for each new batch; a day
@@ -526,15 +523,21 @@ func TestBusyPartitionNotReread(t *testing.T) {
 	}
 }
 
+// With room for almost no dedup keys, sets are forgotten and read back from
+// the committed files; two workers race on the same partitions. Each file's
+// events belong to another day than the last file's, so one batch after
+// another returns to a partition the cache has just dropped. Every eventID
+// still lands exactly once.
 func TestDuplicatesAcrossEvictions(t *testing.T) {
 	dir := t.TempDir()
 	want := 0
 	for day := 1; day <= 3; day++ {
 		for f := 0; f < 4; f++ {
 			var recs []ingesttest.Record
+			eventDay := (day-1+f)%3 + 1
 			for i := 0; i < 5; i++ {
 				recs = append(recs, ingesttest.NewRecord(fmt.Sprintf("00000000-0000-4000-8000-%02d%02d%08d", day, f, i),
-					fmt.Sprintf("2026-11-%02dT10:00:00Z", day), "alice", "s3.amazonaws.com", "ListBuckets"))
+					fmt.Sprintf("2026-11-%02dT10:00:00Z", eventDay), "alice", "s3.amazonaws.com", "ListBuckets"))
 				want++
 			}
 			body := ingesttest.Gzip(t, ingesttest.LogJSON(t, recs...))
@@ -551,6 +554,9 @@ func TestDuplicatesAcrossEvictions(t *testing.T) {
 	stats := runIngest(t, src, st, ingest.Options{Workers: 2, BatchBytes: 1, MaxDedupKeys: 3})
 	if stats.RowsWritten != int64(want) || stats.Duplicates != int64(2*want) {
 		t.Fatalf("rows %d duplicates %d, want %d/%d", stats.RowsWritten, stats.Duplicates, want, 2*want)
+	}
+	if stats.DedupSetsReread == 0 {
+		t.Fatal("no dedup set was read back: the test no longer exercises eviction")
 	}
 	storedOnce(t, st, want)
 }
