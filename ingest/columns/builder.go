@@ -603,10 +603,8 @@ func (b *Builder) identity(ui gjson.Result, recipient, eventType, source, region
 	if ok && w.bySource {
 		return w // the cached entry only says "not cacheable"; its cells alias nothing kept
 	}
-	w.ui, w.recipient, w.eventType, w.partition = strings.Clone(ui.Raw), strings.Clone(recipient), strings.Clone(eventType), partition
-	for i := range w.cells {
-		w.cells[i].s = strings.Clone(w.cells[i].s) // they alias the file's bytes
-	}
+	w.keep(ui.Raw, recipient, eventType)
+	w.partition = partition
 	if b.ids == nil {
 		b.ids = make(map[uint64]*whoami, 1024)
 	}
@@ -621,6 +619,44 @@ func (b *Builder) identity(ui gjson.Result, recipient, eventType, source, region
 	}
 	b.ids[key] = w
 	return w
+}
+
+// keep makes w own its strings, which may alias the file's bytes, in two
+// allocations: a copy of the userIdentity block, to which the cells cut
+// from it (most of them) now point, and one buffer for all the others.
+func (w *whoami) keep(ui, recipient, eventType string) {
+	raw := strings.Clone(ui)
+	inRaw := func(s string) (string, bool) {
+		if s == "" || ui == "" {
+			return s, s == ""
+		}
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		lo := uintptr(unsafe.Pointer(unsafe.StringData(ui)))
+		if p < lo || p+uintptr(len(s)) > lo+uintptr(len(ui)) {
+			return s, false
+		}
+		off := int(p - lo)
+		return raw[off : off+len(s)], true
+	}
+	n := len(recipient) + len(eventType)
+	for _, c := range w.cells {
+		if _, ok := inRaw(c.s); !ok {
+			n += len(c.s)
+		}
+	}
+	buf := make([]byte, 0, n)
+	own := func(s string) string {
+		if r, ok := inRaw(s); ok {
+			return r
+		}
+		start := len(buf)
+		buf = append(buf, s...) // within capacity: never moves
+		return unsafe.String(unsafe.SliceData(buf[start:]), len(s))
+	}
+	w.ui, w.recipient, w.eventType = raw, own(recipient), own(eventType)
+	for i := range w.cells {
+		w.cells[i].s = own(w.cells[i].s)
+	}
 }
 
 // appendStr stores a JSON string value; other JSON types are stored as their

@@ -97,14 +97,18 @@ func TestAppendSpansTakeAgreesWithGJSON(t *testing.T) {
 		if p.Value(0) != "sts.amazonaws.com" || p.Value(1) != "kms.amazonaws.com" {
 			t.Errorf("service principals: %q %q", p.Value(0), p.Value(1))
 		}
-		// A Selection hands the writer the same rows a chunk at a time.
+		// A Selection reads the same rows column by column, and
+		// SelectEvents rebuilds them from Event values.
 		all := b.Events(idx, nil)
 		sel := b.Select(idx)
-		chunk := sel.Fill(nil, 0, 2)
-		first := append([]Event(nil), chunk...)
-		chunk = sel.Fill(chunk, 2, 5)
-		if sel.Len() != 5 || !reflect.DeepEqual(append(first, chunk...), all) {
-			t.Errorf("pass %d: selection's chunks differ from Events", pass)
+		for k, i := range idx {
+			if v, ok := sel.Strings(colEventName).Value(i); v != all[k].EventName || ok != (all[k].EventName != "") {
+				t.Errorf("pass %d: row %d event_name %q %v, want %q", pass, k, v, ok, all[k].EventName)
+			}
+		}
+		again := SelectEvents(all)
+		if again.Len() != len(all) || !reflect.DeepEqual(again.b.Events(again.Rows(), nil), all) {
+			t.Errorf("pass %d: SelectEvents does not give back the rows", pass)
 		}
 		for k, i := range idx {
 			if sel.PrincipalARN(k) != b.PrincipalARN(int(i)) || all[k].PrincipalARN != b.PrincipalARN(int(i)) {
@@ -125,5 +129,45 @@ func TestAppendSpansTakeAgreesWithGJSON(t *testing.T) {
 func TestCellPrincipalAccount(t *testing.T) {
 	if identityCols[cellPrincipalAccount] != colPrincipalAccount {
 		t.Fatalf("identityCols[%d] is column %d, not principal_account (%d)", cellPrincipalAccount, identityCols[cellPrincipalAccount], colPrincipalAccount)
+	}
+}
+
+// The identity cache keeps its own copy of every string: the reader reuses
+// its file buffer, and a later record with the same block takes its
+// identity columns from the cache.
+func TestIdentityCacheOwnsItsStrings(t *testing.T) {
+	const rec = `{"Records":[{"eventID":"e%d","eventTime":"2024-01-02T03:04:05Z","eventSource":"s3.amazonaws.com","awsRegion":"us-east-1","recipientAccountId":"111122223333",` +
+		`"userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/app/s1","principalId":"AROAEXAMPLE:s1","accessKeyId":"ASIAEXAMPLE","accountId":"111122223333",` +
+		`"invokedBy":"cloudformation.amazonaws.com","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::111122223333:role/app","accountId":"111122223333"},"attributes":{"mfaAuthenticated":"true"}}}}]}`
+	b := NewBuilder(memory.DefaultAllocator)
+	sp := cloudtrail.Splitter{Slot: Slot, Fields: NumFields}
+	for i := range 2 {
+		data := []byte(fmt.Sprintf(rec, i))
+		n, err := sp.Split(data)
+		if err != nil || n != 1 {
+			t.Fatal(n, err)
+		}
+		if _, err := b.AppendSpans(data, sp.Record(0), sp.Values(0), "f"); err != nil {
+			t.Fatal(err)
+		}
+		for k := range data {
+			data[k] = 'x' // the reader reuses its buffer for the next file
+		}
+	}
+	if len(b.ids) != 1 {
+		t.Fatalf("%d identities cached, want 1", len(b.ids))
+	}
+	want := map[int]string{colIdentityType: "AssumedRole", colPrincipalARN: "arn:aws:iam::111122223333:role/app",
+		colUserIdentityARN: "arn:aws:sts::111122223333:assumed-role/app/s1", colPrincipalID: "AROAEXAMPLE:s1",
+		colSessionName: "s1", colPrincipalAccount: "111122223333", colAccessKeyID: "ASIAEXAMPLE", colInvokedBy: "cloudformation.amazonaws.com"}
+	for row := range 2 {
+		for col, w := range want {
+			if got := b.str[col].value(row); got != w {
+				t.Errorf("row %d %s: %q, want %q", row, Schema.Field(col).Name, got, w)
+			}
+		}
+		if b.bools[colMFA][row] != 1 {
+			t.Errorf("row %d: mfa %d", row, b.bools[colMFA][row])
+		}
 	}
 }

@@ -1,6 +1,13 @@
 package columns
 
-// Event is one record of the events table as the Parquet writer takes it:
+import (
+	"unsafe"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+)
+
+// Event is one record of the events table as Go code reads and writes it:
 // the same columns, in the same order, as Schema. Its tags choose each
 // column's encoding: dictionary for the columns whose values repeat
 // (sources, names, regions, principals, accounts), plain for unique IDs and
@@ -8,8 +15,9 @@ package columns
 // small pages rather than a whole row group's dictionary. Optional strings
 // are null when empty (the builder stores empty values as null).
 //
-// Events built by Builder.Events alias the builder's memory: write them before
-// the builder is reset.
+// Events built by Builder.Events alias the builder's memory: use them before
+// the builder is reset. Readers use its tags to name the columns they read;
+// the store's encoder takes each column's encoding from them.
 type Event struct {
 	EventID             string     `parquet:"event_id"`
 	EventTime           int64      `parquet:"event_time,timestamp(millisecond)"`
@@ -63,7 +71,7 @@ func boolPtr(v int8) *bool {
 }
 
 // Selection is the builder's rows at idx, in that order: what the store's
-// writer takes (store.Rows), converted to Events a chunk at a time.
+// encoder takes, column by column.
 type Selection struct {
 	b   *Builder
 	idx []int32
@@ -72,13 +80,132 @@ type Selection struct {
 // Select returns the rows at idx, in that order.
 func (b *Builder) Select(idx []int32) Selection { return Selection{b, idx} }
 
+// SelectEvents copies events into a new builder and selects all of them in
+// order: the encoder's input made from Event values (tests, tools).
+func SelectEvents(events []Event) Selection {
+	b := NewBuilder(memory.DefaultAllocator)
+	idx := make([]int32, len(events))
+	for i, e := range events {
+		b.appendEvent(e)
+		idx[i] = int32(i)
+	}
+	return b.Select(idx)
+}
+
+func (b *Builder) appendEvent(e Event) {
+	b.str[colEventID].add(e.EventID)
+	b.times = append(b.times, e.EventTime)
+	for _, c := range [...]struct {
+		col int
+		s   string
+	}{
+		{colEventVersion, e.EventVersion}, {colEventSource, e.EventSource}, {colEventName, e.EventName},
+		{colAWSRegion, e.AWSRegion}, {colSourceIP, e.SourceIP}, {colUserAgent, e.UserAgent},
+		{colIdentityType, e.IdentityType}, {colPrincipalARN, e.PrincipalARN}, {colPrincipalKind, e.PrincipalKind},
+		{colUserIdentityARN, e.UserIdentityARN}, {colPrincipalID, e.PrincipalID}, {colSessionName, e.SessionName},
+		{colAccessKeyID, e.AccessKeyID}, {colPrincipalAccount, e.PrincipalAccount}, {colRecipientAccount, e.RecipientAccount},
+		{colInvokedBy, e.InvokedBy}, {colErrorCode, e.ErrorCode}, {colErrorMessage, e.ErrorMessage},
+		{colEventType, e.EventType}, {colEventCategory, e.EventCategory}, {colVPCE, e.VPCEndpointID},
+		{colRequest, e.RequestParameters}, {colResponse, e.ResponseElements}, {colAdditional, e.AdditionalEventData},
+		{colShared, e.SharedEventID}, {colTLS, e.TLSVersion}, {colSourceObject, e.SourceObject},
+	} {
+		appendOpt(b.str[c.col], c.s)
+	}
+	for _, c := range [...]struct {
+		col int
+		v   *bool
+	}{{colMFA, e.MFAAuthenticated}, {colReadOnly, e.ReadOnly}, {colManagement, e.ManagementEvent}} {
+		v := int8(-1)
+		if c.v != nil {
+			v = 0
+			if *c.v {
+				v = 1
+			}
+		}
+		b.bools[c.col] = append(b.bools[c.col], v)
+	}
+	r := &b.res
+	if e.Resources == nil {
+		r.ends = append(r.ends, int32(len(r.arn.ends)))
+		r.valid = append(r.valid, false)
+		r.nulls++
+		return
+	}
+	for _, x := range e.Resources {
+		appendOpt(&r.arn, x.ARN)
+		appendOpt(&r.typ, x.Type)
+		appendOpt(&r.accnt, x.AccountID)
+	}
+	r.ends = append(r.ends, int32(len(r.arn.ends)))
+	r.valid = append(r.valid, true)
+}
+
 func (s Selection) Len() int { return len(s.idx) }
 
-// Fill returns rows [from, to) of the selection, reusing dst.
-func (s Selection) Fill(dst []Event, from, to int) []Event { return s.b.Events(s.idx[from:to], dst) }
+// Record is the selection as an Arrow record (Builder.Take); the caller
+// releases it.
+func (s Selection) Record() arrow.Record { return s.b.Take(s.idx) }
+
+// Rows are the builder rows of the selection, in order: the r that the
+// accessors below take.
+func (s Selection) Rows() []int32 { return s.idx }
 
 // PrincipalARN is the selection's row i's principal.
 func (s Selection) PrincipalARN(i int) string { return s.b.PrincipalARN(int(s.idx[i])) }
+
+// Strings is string column col (a Schema index); it panics for a column of
+// another type.
+func (s Selection) Strings(col int) Strings {
+	if s.b.str[col] == nil {
+		panic("columns: " + Schema.Field(col).Name + " is not a string column")
+	}
+	return Strings{s.b.str[col]}
+}
+
+// Time is builder row r's event_time in milliseconds.
+func (s Selection) Time(r int32) int64 { return s.b.times[r] }
+
+// Bool is boolean column col at builder row r: -1 null, 0 false, 1 true.
+func (s Selection) Bool(col int, r int32) int8 { return s.b.bools[col][r] }
+
+// Resources is where builder row r's resources lie among the elements that
+// ResourceField reads; ok is false when the list is null.
+func (s Selection) Resources(r int32) (lo, hi int32, ok bool) {
+	lo, hi = s.b.res.span(int(r))
+	return lo, hi, s.b.res.valid[r]
+}
+
+// ResourceField is one field (ResourceARN, ResourceType, ResourceAccount)
+// of every resources element, indexed by element.
+func (s Selection) ResourceField(name string) Strings {
+	switch name {
+	case ResourceARN:
+		return Strings{&s.b.res.arn}
+	case ResourceType:
+		return Strings{&s.b.res.typ}
+	case ResourceAccount:
+		return Strings{&s.b.res.accnt}
+	}
+	panic("columns: no resources field " + name)
+}
+
+// Strings reads one string column of a builder.
+type Strings struct{ c *strCol }
+
+// Value is item r's value; ok is false when it is null. The string aliases
+// the builder's memory: valid until Reset.
+func (s Strings) Value(r int32) (v string, ok bool) {
+	c := s.c
+	a := int32(0)
+	if r > 0 {
+		a = c.ends[r-1]
+	}
+	e := c.ends[r]
+	if a == e {
+		return "", c.valid[r]
+	}
+	return unsafe.String(&c.data[a], int(e-a)), c.valid[r]
+}
 
 // Events fills dst with the rows at idx, in that order, and returns it (grown
 // when too short). Strings are views of the builder's memory, not copies.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/iamlens/iamlens/ingest/columns"
 	"github.com/iamlens/iamlens/ingest/store"
 )
 
@@ -17,7 +18,7 @@ import (
 func TestColumnIndexBoundsHoldEveryValue(t *testing.T) {
 	_, rows, _ := invictusEvents(t)
 	var buf bytes.Buffer
-	if err := store.EncodeEvents(&buf, store.EventSlice(rows), store.WriteOptions{RowGroupRows: 1000, PageBytes: 4096}); err != nil {
+	if err := store.EncodeEvents(&buf, columns.SelectEvents(rows), store.WriteOptions{RowGroupRows: 1000, PageBytes: 4096}); err != nil {
 		t.Fatal(err)
 	}
 	f, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))

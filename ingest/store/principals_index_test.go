@@ -14,8 +14,10 @@ import (
 
 // rowsOf builds sorted rows: principal "p<i>" has counts[i] rows; one row
 // has no principal.
-func rowsOf(counts []int) EventSlice {
-	var rows EventSlice
+func rowsOf(counts []int) Rows { return columns.SelectEvents(eventsOf(counts)) }
+
+func eventsOf(counts []int) []columns.Event {
+	var rows []columns.Event
 	rows = append(rows, columns.Event{EventID: "none", EventTime: 1})
 	for i, n := range counts {
 		for k := 0; k < n; k++ {
@@ -111,33 +113,17 @@ func TestPrincipalIndexScan(t *testing.T) {
 	}
 }
 
-// fillCounter is Rows that copies into dst, as the builder's selection
-// does, and counts the chunks asked for.
-type fillCounter struct {
-	EventSlice
-	fills int
-}
-
-func (f *fillCounter) Fill(dst []columns.Event, from, to int) []columns.Event {
-	f.fills++
-	return append(dst[:0], f.EventSlice[from:to]...)
-}
-
-// The writer takes rows a chunk at a time, reusing the chunk's memory; the
-// file and its principal index come out as if written whole, across chunk
-// and row-group boundaries that do not line up.
-func TestWriteInChunks(t *testing.T) {
+// A file of many row groups and pages reads back row for row, and its
+// principal index holds across row-group boundaries.
+func TestWriteManyRowGroups(t *testing.T) {
 	st, err := Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := &fillCounter{EventSlice: rowsOf([]int{2500, 3000})} // 5,501 rows
-	pf, err := st.WriteTemp(Partition{Account: "111122223333", Date: "2026-01-02"}, "b1", 0, rows, WriteOptions{RowGroupRows: 1000})
+	events := eventsOf([]int{2500, 3000}) // 5,501 rows
+	pf, err := st.WriteTemp(Partition{Account: "111122223333", Date: "2026-01-02"}, "b1", 0, columns.SelectEvents(events), WriteOptions{RowGroupRows: 1000, PageBytes: 4096})
 	if err != nil {
 		t.Fatal(err)
-	}
-	if want := (len(rows.EventSlice) + writeChunk - 1) / writeChunk; rows.fills != want {
-		t.Errorf("%d chunks filled, want %d", rows.fills, want)
 	}
 	type row struct {
 		EventID      string `parquet:"event_id"`
@@ -147,11 +133,11 @@ func TestWriteInChunks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != len(rows.EventSlice) {
-		t.Fatalf("%d rows read back, want %d", len(got), len(rows.EventSlice))
+	if len(got) != len(events) {
+		t.Fatalf("%d rows read back, want %d", len(got), len(events))
 	}
 	for i, r := range got {
-		if w := rows.EventSlice[i]; r.EventID != w.EventID || r.PrincipalARN != w.PrincipalARN {
+		if w := events[i]; r.EventID != w.EventID || r.PrincipalARN != w.PrincipalARN {
 			t.Fatalf("row %d: %+v, want %s %s", i, r, w.EventID, w.PrincipalARN)
 		}
 	}
@@ -159,7 +145,7 @@ func TestWriteInChunks(t *testing.T) {
 		t.Fatal(err)
 	}
 	// p1 is rows 2501-5500: the last 499 of row group 2, all of 3-4, and 500 of 5.
-	spans, ok, err := readIndex(strings.TrimSuffix(pf.Tmp, ".tmp"), []string{rows.EventSlice[2501].PrincipalARN})
+	spans, ok, err := readIndex(strings.TrimSuffix(pf.Tmp, ".tmp"), []string{events[2501].PrincipalARN})
 	if err != nil || !ok {
 		t.Fatal(ok, err)
 	}
