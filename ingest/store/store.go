@@ -4,9 +4,10 @@
 //	STORE/events/account=<12 digits>/date=YYYY-MM-DD/part-<batch>-<n>.parquet
 //	STORE/_state/manifest.jsonl   one JSON line per committed batch
 //
-// Files are written (WriteTemp) and read (Scan, EventIDs) with parquet-go;
-// the tests read every written file again with Arrow's pqarrow. A batch is committed by appending its line to the manifest
-// after its files have been renamed into place; files of a batch that never
+// Files are written (WriteTemp) by iamlens's own encoder (encode.go) and
+// read (Scan, EventIDs) with parquet-go; the tests read written files again
+// with Arrow's pqarrow. A batch is committed by appending its line to the
+// manifest after its files have been renamed into place; files of a batch that never
 // reached the manifest (a crash, a Ctrl-C) are removed by Recover, so a
 // re-run neither duplicates nor misses rows.
 //
