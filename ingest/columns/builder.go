@@ -681,9 +681,7 @@ func (b *Builder) appendBool(col int, v gjson.Result) { b.bools[col] = append(b.
 func (b *Builder) appendResources(v gjson.Result) {
 	r := &b.res
 	if !v.IsArray() {
-		r.ends = append(r.ends, int32(len(r.arn.ends)))
-		r.valid = append(r.valid, false)
-		r.nulls++
+		r.endRow(false)
 		return
 	}
 	v.ForEach(func(_, e gjson.Result) bool {
@@ -692,8 +690,17 @@ func (b *Builder) appendResources(v gjson.Result) {
 		appendOpt(&r.accnt, e.Get("accountId").Str)
 		return true
 	})
+	r.endRow(true)
+}
+
+// endRow ends a row's list: the elements appended since the last row, or
+// null when !valid (then none were appended).
+func (r *resCol) endRow(valid bool) {
 	r.ends = append(r.ends, int32(len(r.arn.ends)))
-	r.valid = append(r.valid, true)
+	r.valid = append(r.valid, valid)
+	if !valid {
+		r.nulls++
+	}
 }
 
 func appendOpt(c *strCol, s string) {

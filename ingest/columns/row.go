@@ -1,8 +1,6 @@
 package columns
 
 import (
-	"unsafe"
-
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 )
@@ -125,19 +123,12 @@ func (b *Builder) appendEvent(e Event) {
 		b.bools[c.col] = append(b.bools[c.col], v)
 	}
 	r := &b.res
-	if e.Resources == nil {
-		r.ends = append(r.ends, int32(len(r.arn.ends)))
-		r.valid = append(r.valid, false)
-		r.nulls++
-		return
-	}
 	for _, x := range e.Resources {
 		appendOpt(&r.arn, x.ARN)
 		appendOpt(&r.typ, x.Type)
 		appendOpt(&r.accnt, x.AccountID)
 	}
-	r.ends = append(r.ends, int32(len(r.arn.ends)))
-	r.valid = append(r.valid, true)
+	r.endRow(e.Resources != nil)
 }
 
 func (s Selection) Len() int { return len(s.idx) }
@@ -194,18 +185,7 @@ type Strings struct{ c *strCol }
 
 // Value is item r's value; ok is false when it is null. The string aliases
 // the builder's memory: valid until Reset.
-func (s Strings) Value(r int32) (v string, ok bool) {
-	c := s.c
-	a := int32(0)
-	if r > 0 {
-		a = c.ends[r-1]
-	}
-	e := c.ends[r]
-	if a == e {
-		return "", c.valid[r]
-	}
-	return unsafe.String(&c.data[a], int(e-a)), c.valid[r]
-}
+func (s Strings) Value(r int32) (v string, ok bool) { return s.c.value(int(r)), s.c.valid[r] }
 
 // Events fills dst with the rows at idx, in that order, and returns it (grown
 // when too short). Strings are views of the builder's memory, not copies.

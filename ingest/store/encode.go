@@ -36,8 +36,9 @@ type leaf struct {
 	maxDef   int
 	maxRep   int
 	dict     bool
-	col      int    // the builder column (a columns.Schema index)
-	resField string // the resources field for the resources leaves, else ""
+	enc      format.Encoding // of the data pages' values
+	col      int             // the builder column (a columns.Schema index)
+	resField string          // the resources field for the resources leaves, else ""
 }
 
 // fileLayout is what every events file shares: its schema, column orders
@@ -94,8 +95,15 @@ var eventsLayout = sync.OnceValues(func() (*fileLayout, error) {
 		default:
 			return nil, fmt.Errorf("events schema: leaf %v has an unhandled type %v", path, lc.Node.Type())
 		}
-		if enc := lc.Node.Encoding(); enc != nil && enc.Encoding() == format.RLEDictionary {
-			lf.dict = true
+		switch enc := lc.Node.Encoding(); {
+		case enc != nil && enc.Encoding() == format.RLEDictionary:
+			lf.dict, lf.enc = true, format.RLEDictionary
+		case lf.typ == format.ByteArray:
+			// Lengths delta-packed ahead of the bytes: 15% smaller files
+			// than plain's length before each value.
+			lf.enc = format.DeltaLengthByteArray
+		default:
+			lf.enc = format.Plain
 		}
 		lf.col = columns.Index(path[0])
 		if path[0] == columns.Resources {
@@ -341,7 +349,6 @@ func (e *encoder) chunk(lf *leaf, rows []int32, pi *pageIndex) (format.ColumnChu
 			md.Statistics.MinValue, md.Statistics.MaxValue = e.plainBound(lf, s.cimin), e.plainBound(lf, s.cimax)
 		}
 	}
-	valueEnc := format.Plain
 	if lf.dict {
 		// The dictionary goes first, then the data pages held back until now.
 		md.DictionaryPageOffset = e.w.off
@@ -363,14 +370,11 @@ func (e *encoder) chunk(lf *leaf, rows []int32, pi *pageIndex) (format.ColumnChu
 		}
 	} else {
 		md.DataPageOffset = s.start
-		if lf.typ == format.ByteArray {
-			valueEnc = format.DeltaLengthByteArray
-		}
-		md.Encoding = []format.Encoding{valueEnc}
+		md.Encoding = []format.Encoding{lf.enc}
 		if lf.maxDef > 0 {
-			md.Encoding = []format.Encoding{format.RLE, valueEnc}
+			md.Encoding = []format.Encoding{format.RLE, lf.enc}
 		}
-		md.EncodingStats = []format.PageEncodingStats{{PageType: format.DataPageV2, Encoding: valueEnc, Count: s.pages}}
+		md.EncodingStats = []format.PageEncodingStats{{PageType: format.DataPageV2, Encoding: lf.enc, Count: s.pages}}
 	}
 	md.TotalUncompressedSize, md.TotalCompressedSize = s.uncompressed, s.compressed
 	return format.ColumnChunk{MetaData: md}, nil
@@ -575,18 +579,13 @@ func (e *encoder) flushPage(s *chunkState, pi *pageIndex) error {
 		}
 	}
 	values := e.vals
-	enc := format.Plain
-	switch {
-	case lf.typ == format.ByteArray && !lf.dict:
-		// Byte arrays' lengths delta-packed ahead of their bytes: 15%
-		// smaller files than plain's length before each value.
-		enc = format.DeltaLengthByteArray
+	switch lf.enc {
+	case format.DeltaLengthByteArray:
 		if e.enc, err = (&delta.LengthByteArrayEncoding{}).EncodeByteArray(e.enc[:0], e.vals, e.offs); err != nil {
 			return err
 		}
 		values = e.enc
-	case lf.dict:
-		enc = format.RLEDictionary
+	case format.RLEDictionary:
 		// (At least one bit: some readers take a zero width for corruption.)
 		width := max(1, bits.Len(uint(max(len(e.dictVals)-1, 0))))
 		e.enc = append(e.enc[:0], byte(width))
@@ -611,7 +610,7 @@ func (e *encoder) flushPage(s *chunkState, pi *pageIndex) error {
 		NumValues:                  int32(s.values),
 		NumNulls:                   int32(s.nulls),
 		NumRows:                    int32(s.rows),
-		Encoding:                   enc,
+		Encoding:                   lf.enc,
 		DefinitionLevelsByteLength: int32(len(defs)),
 		RepetitionLevelsByteLength: int32(len(reps)),
 	}
