@@ -2,7 +2,9 @@
 # Side-by-side ingest benchmark on a synthetic CloudTrail corpus in the real
 # key layout (built from the real invictus-ir records as templates):
 #
-#   floor    list + read + gunzip every file on all cores (Go, klauspost gzip), nothing else
+#   floor    list + read + gunzip every file on all cores, nothing else, with iamlens's own
+#            whole-file gunzip (the fastest in Go we know of; ingest uses it), and again with
+#            klauspost/compress's streaming reader (the fastest general-purpose one)
 #   iamlens  `iamlens ingest` of the same files into a fresh store
 #   duckdb   one COPY (SELECT … FROM read_json(…, columns={Records: <struct>})) TO parquet,
 #            the schema given up front (npm @duckdb/node-api, installed here into bench/out)
@@ -104,6 +106,8 @@ best() { for _ in $(seq "$RUNS"); do "$@"; done | sort -n | head -1; }
 
 floor_once() { "$out/floor" "$c1" | awk -F'\t' '{split($2, a, " "); print a[1], 0}'; }
 read -r floor_s _ <<<"$(best floor_once)"   # warm page cache, like the others
+floor_k_once() { "$out/floor" -gunzip klauspost "$c1" | awk -F'\t' '{split($2, a, " "); print a[1], 0}'; }
+read -r floor_k_s _ <<<"$(best floor_k_once)"
 
 run_iamlens() { # corpus → "seconds rss_kb"
   local store=$out/store-bench
@@ -169,9 +173,11 @@ echo
 echo "corpus: $MB MiB target, $json_mb MiB of JSON, $records records ($(nproc) cores, $(go env GOVERSION), $(date -u +%F)); best of $RUNS runs each"
 printf '%-28s %9s %9s %10s %12s\n' "" seconds "MB/s" "vs floor" "peak RSS"
 printf '%-28s %9s %9s %10s %12s\n' "floor (read + gunzip)" "$floor_s" "$(mbps "$floor_s")" "1.00x" "-"
+printf '%-28s %9s %9s %10s %12s\n' "floor, klauspost gunzip" "$floor_k_s" "$(mbps "$floor_k_s")" "$(ratio "$floor_k_s" "$floor_s")" "-"
 printf '%-28s %9s %9s %10s %9d MiB\n' "iamlens ingest" "$ia_s" "$(mbps "$ia_s")" "$(ratio "$ia_s" "$floor_s")" $((ia_rss / 1024))
 if [[ $dk_s != - ]]; then
   printf '%-28s %9s %9s %10s %9d MiB\n' "duckdb COPY read_json" "$dk_s" "$(mbps "$dk_s")" "$(ratio "$dk_s" "$floor_s")" $((dk_rss / 1024))
   echo "iamlens vs duckdb: $(ratio "$dk_s" "$ia_s") faster"
 fi
+echo "iamlens vs the klauspost floor: $(ratio "$ia_s" "$floor_k_s")"
 printf '%-28s %9s %9s %10s %9d MiB\n' "iamlens ingest, 2x corpus" "$ia2_s" "-" "-" $((ia2_rss / 1024))

@@ -1,11 +1,17 @@
 // Command floor measures the least any CloudTrail ingest can cost: list the
-// files of a corpus, read them and gunzip them on every core, with the same
-// gzip implementation iamlens uses (klauspost/compress), and nothing else.
+// files of a corpus, read them and gunzip them on every core, and nothing
+// else. By default it reads each file whole and decompresses it with the
+// fastest gunzip in Go we know of, iamlens's own (ingest/gunzip, which
+// ingest uses); -gunzip klauspost streams through klauspost/compress's
+// reader instead, the fastest general-purpose one.
 //
 //	go run ./bench/floor bench/out/corpus
+//	go run ./bench/floor -gunzip klauspost bench/out/corpus
 package main
 
 import (
+	"bytes"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -18,12 +24,15 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/iamlens/iamlens/ingest/gunzip"
 	"github.com/klauspost/compress/gzip"
 )
 
 func main() {
-	if len(os.Args) != 2 {
-		log.Fatal("usage: floor CORPUS_DIR")
+	impl := flag.String("gunzip", "iamlens", "gunzip implementation: iamlens (whole files) or klauspost (streaming)")
+	flag.Parse()
+	if flag.NArg() != 1 || (*impl != "iamlens" && *impl != "klauspost") {
+		log.Fatal("usage: floor [-gunzip iamlens|klauspost] CORPUS_DIR")
 	}
 	start := time.Now()
 	paths := make(chan string, 64)
@@ -34,11 +43,28 @@ func main() {
 		go func() {
 			defer wg.Done()
 			var zr *gzip.Reader
+			var d gunzip.Decoder
+			var whole bytes.Buffer
 			buf := make([]byte, 256<<10)
 			for p := range paths {
 				f, err := os.Open(p)
 				if err != nil {
 					log.Fatal(err)
+				}
+				if *impl == "iamlens" {
+					whole.Reset()
+					n, err := whole.ReadFrom(f)
+					if err != nil {
+						log.Fatal(err)
+					}
+					raw.Add(n)
+					out, err := d.Decode(whole.Bytes(), 1<<30)
+					if err != nil {
+						log.Fatalf("%s: %v", p, err)
+					}
+					inflated.Add(int64(len(out)))
+					f.Close()
+					continue
 				}
 				st, _ := f.Stat()
 				raw.Add(st.Size())
@@ -64,7 +90,7 @@ func main() {
 			}
 		}()
 	}
-	err := filepath.WalkDir(os.Args[1], func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(flag.Arg(0), func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".json.gz") {
 			paths <- p
 		}

@@ -1,0 +1,396 @@
+package gunzip
+
+import (
+	"bytes"
+	stdgzip "compress/gzip"
+	"errors"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	kgzip "github.com/klauspost/compress/gzip"
+)
+
+// realFiles lists the real CloudTrail log files under ../shared/data.
+func realFiles(t testing.TB) []string {
+	t.Helper()
+	var files []string
+	filepath.WalkDir("../../../shared/data/cloudtrail/dev", func(p string, e fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".json.gz") {
+			files = append(files, p)
+		}
+		return err
+	})
+	if len(files) < 50 {
+		t.Fatalf("only %d real log files under ../shared/data/cloudtrail/dev", len(files))
+	}
+	return files
+}
+
+// stdDecode is the reference: compress/gzip, reading every member.
+func stdDecode(src []byte) ([]byte, error) {
+	zr, err := stdgzip.NewReader(bytes.NewReader(src))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
+}
+
+func gz(t testing.TB, data []byte, level int) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw, err := kgzip.NewWriterLevel(&b, level)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := zw.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func stdGz(t testing.TB, data []byte, level int) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw, err := stdgzip.NewWriterLevel(&b, level)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw.Write(data)
+	zw.Close()
+	return b.Bytes()
+}
+
+// inputs are contents of many shapes: empty, tiny, runs (distance 1),
+// short-period patterns (distances 2..7), text, incompressible bytes
+// (stored blocks), and the real CloudTrail logs.
+func inputs(t testing.TB) map[string][]byte {
+	rng := rand.New(rand.NewPCG(1, 2))
+	random := make([]byte, 200_000)
+	for i := range random {
+		random[i] = byte(rng.Uint32())
+	}
+	words := strings.Fields("the quick brown fox jumps over the lazy dog eventName AssumeRole s3.amazonaws.com")
+	var text strings.Builder
+	for text.Len() < 300_000 {
+		text.WriteString(words[rng.IntN(len(words))])
+		text.WriteByte(" \n,{}"[rng.IntN(5)])
+	}
+	in := map[string][]byte{
+		"empty":  {},
+		"one":    []byte("a"),
+		"run":    bytes.Repeat([]byte{'x'}, 100_000),
+		"period": bytes.Repeat([]byte("abc"), 50_000),
+		"p7":     bytes.Repeat([]byte("abcdefg"), 20_000),
+		"text":   []byte(text.String()),
+		"random": random,
+		"mixed":  append(append([]byte(text.String()[:50_000]), random[:70_000]...), bytes.Repeat([]byte("ab"), 40_000)...),
+	}
+	files := realFiles(t)
+	for _, f := range files[:min(len(files), 12)] {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := stdDecode(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in["invictus/"+filepath.Base(f)] = data
+	}
+	return in
+}
+
+// TestDecodeAgreesWithStdlib decompresses every input written at every
+// level by two gzip writers (stored, fixed-Huffman, Huffman-only, and
+// dynamic blocks) and compares with compress/gzip.
+func TestDecodeAgreesWithStdlib(t *testing.T) {
+	var d Decoder
+	levels := []int{kgzip.NoCompression, kgzip.HuffmanOnly, kgzip.BestSpeed, 2, 3, 4, 5, 6, 7, 8, kgzip.BestCompression}
+	checked := 0
+	for name, data := range inputs(t) {
+		for _, level := range levels {
+			for w, src := range [][]byte{gz(t, data, level), stdGz(t, data, max(level, -2))} {
+				got, err := d.Decode(src, 1<<30)
+				if err != nil {
+					t.Fatalf("%s level %d writer %d: %v", name, level, w, err)
+				}
+				if !bytes.Equal(got, data) {
+					t.Fatalf("%s level %d writer %d: %d bytes decoded, want %d", name, level, w, len(got), len(data))
+				}
+				checked++
+			}
+		}
+	}
+	t.Logf("%d streams decoded", checked)
+}
+
+// TestRealLogFiles decodes every real CloudTrail file as delivered.
+func TestRealLogFiles(t *testing.T) {
+	files := realFiles(t)
+	var d Decoder
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := stdDecode(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := d.Decode(raw, 1<<30)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%s: %v (%d bytes, want %d)", f, err, len(got), len(want))
+		}
+	}
+}
+
+// TestFixedHuffmanBlock decodes a hand-written fixed-Huffman stream: zlib's
+// deflate of "a" is 4b 04 00.
+func TestFixedHuffmanBlock(t *testing.T) {
+	src := []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff, 0x4b, 0x04, 0x00,
+		0x43, 0xbe, 0xb7, 0xe8, 1, 0, 0, 0} // CRC-32 of "a", length 1
+	var d Decoder
+	got, err := d.Decode(src, 100)
+	if err != nil || string(got) != "a" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+}
+
+// TestMembersAndHeaderFields: several members one after another, with the
+// optional header fields (name, comment, extra, header CRC).
+func TestMembersAndHeaderFields(t *testing.T) {
+	var b bytes.Buffer
+	var want []byte
+	for i, part := range []string{"first member ", "", "third member with a name and comment"} {
+		zw := kgzip.NewWriter(&b)
+		zw.Name = "part.json"
+		zw.Comment = "member " + string(rune('0'+i))
+		zw.Extra = []byte("xx")
+		zw.Write([]byte(part))
+		zw.Close()
+		want = append(want, part...)
+	}
+	// A header CRC (FHCRC), written by hand: no Go writer sets it.
+	hdr := []byte{0x1f, 0x8b, 8, fHCRC | fName, 0, 0, 0, 0, 0, 0xff, 'n', 0}
+	crc := crc32.ChecksumIEEE(hdr)
+	hdr = append(hdr, byte(crc), byte(crc>>8))
+	body := gz(t, []byte("hcrc"), 6)[10:] // the deflate stream and trailer
+	b.Write(append(hdr, body...))
+	want = append(want, "hcrc"...)
+
+	var d Decoder
+	got, err := d.Decode(b.Bytes(), 1<<20)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("got %q, %v; want %q", got, err, want)
+	}
+	ref, err := stdDecode(b.Bytes())
+	if err != nil || !bytes.Equal(ref, want) {
+		t.Fatalf("compress/gzip disagrees: %q, %v", ref, err)
+	}
+	hdr[len(hdr)-1] ^= 1 // a wrong header CRC
+	if _, err := d.Decode(append(hdr, body...), 100); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("wrong header CRC: %v", err)
+	}
+}
+
+// TestEveryTruncationFails cuts a file at every length: each must fail as
+// corrupt, never panic or succeed.
+func TestEveryTruncationFails(t *testing.T) {
+	data := inputs(t)["text"][:20_000]
+	for _, level := range []int{kgzip.NoCompression, kgzip.HuffmanOnly, 1, 9} {
+		src := gz(t, data, level)
+		var d Decoder
+		for n := 0; n < len(src); n++ {
+			if _, err := d.Decode(src[:n], 1<<20); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("level %d cut at %d of %d: %v", level, n, len(src), err)
+			}
+		}
+	}
+}
+
+// TestCorruptionIsCaught flips bytes all over real files: every result is
+// either an error or, where compress/gzip also accepts the bytes, its
+// exact output.
+func TestCorruptionIsCaught(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var d Decoder
+	errorsSeen := 0
+	for name, data := range inputs(t) {
+		if len(data) == 0 {
+			continue
+		}
+		src := gz(t, data, 6)
+		for i := 0; i < 40; i++ {
+			bad := bytes.Clone(src)
+			for k := 0; k < 1+rng.IntN(3); k++ {
+				bad[rng.IntN(len(bad))] ^= byte(1 + rng.IntN(255))
+			}
+			got, err := d.Decode(bad, 1<<30)
+			ref, refErr := stdDecode(bad)
+			if err != nil {
+				errorsSeen++
+				if !errors.Is(err, ErrCorrupt) {
+					t.Fatalf("%s: %v is not ErrCorrupt", name, err)
+				}
+				continue
+			}
+			if refErr != nil || !bytes.Equal(got, ref) {
+				t.Fatalf("%s: accepted bytes compress/gzip rejects (%v) or decoded them differently", name, refErr)
+			}
+		}
+	}
+	if errorsSeen == 0 {
+		t.Fatal("no corruption was caught")
+	}
+}
+
+// TestTrailerChecks: a wrong CRC-32, a wrong length and trailing garbage.
+func TestTrailerChecks(t *testing.T) {
+	src := gz(t, []byte("hello, trailer"), 6)
+	var d Decoder
+	for name, mutate := range map[string]func([]byte) []byte{
+		"crc":     func(b []byte) []byte { b[len(b)-8] ^= 1; return b },
+		"length":  func(b []byte) []byte { b[len(b)-1] ^= 1; return b },
+		"garbage": func(b []byte) []byte { return append(b, "junk after"...) },
+		"zeros":   func(b []byte) []byte { return append(b, 0, 0, 0, 0) },
+	} {
+		if _, err := d.Decode(mutate(bytes.Clone(src)), 1<<20); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestLimit: output past the limit fails with ErrTooLarge, however it is
+// made (a run of matches, stored blocks, several members), and output at
+// the limit succeeds.
+func TestLimit(t *testing.T) {
+	var d Decoder
+	for _, level := range []int{kgzip.NoCompression, 9} {
+		data := bytes.Repeat([]byte("0123456789"), 10_000)
+		src := gz(t, data, level)
+		if got, err := d.Decode(src, len(data)); err != nil || len(got) != len(data) {
+			t.Fatalf("level %d at the limit: %d bytes, %v", level, len(got), err)
+		}
+		if _, err := d.Decode(src, len(data)-1); !errors.Is(err, ErrTooLarge) {
+			t.Fatalf("level %d one past the limit: %v", level, err)
+		}
+		two := append(bytes.Clone(src), src...)
+		if _, err := d.Decode(two, len(data)+10); !errors.Is(err, ErrTooLarge) {
+			t.Fatalf("level %d two members: %v", level, err)
+		}
+	}
+	// A lying length in the trailer must not make Decode allocate it.
+	bomb := gz(t, make([]byte, 1<<20), 9)
+	var small Decoder
+	if _, err := small.Decode(bomb, 4096); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("bomb: %v", err)
+	}
+	if cap(small.out) > 4096+slack {
+		t.Fatalf("the output grew to %d bytes past a 4096-byte limit", cap(small.out))
+	}
+}
+
+// TestBadCodes: streams whose Huffman codes are over-subscribed,
+// incomplete, or use reserved symbols, built bit by bit.
+func TestBadCodes(t *testing.T) {
+	cases := map[string][]bool{
+		// BFINAL=1, BTYPE=11 (reserved).
+		"reserved block type": lsb(1, 1, 3, 2),
+		// BFINAL=1 BTYPE=01 (fixed), then literal/length symbol 286:
+		// 8-bit code 11000110, written most significant bit first.
+		"symbol 286": append(lsb(1, 1, 1, 2), msb(0b11000110, 8)...),
+		// Fixed: length symbol 257 (0000001, 7 bits), then distance code
+		// 30 (11110): a distance with no data before it anyway, but the
+		// code itself is invalid.
+		"distance code 30": append(append(lsb(1, 1, 1, 2), msb(0b0000001, 7)...), msb(0b11110, 5)...),
+		// Fixed: length 3 at distance 1 with no output yet.
+		"distance too far": append(append(lsb(1, 1, 1, 2), msb(0b0000001, 7)...), msb(0, 5)...),
+		// Dynamic: HLIT=0 HDIST=0 HCLEN=0 (4 code-length codes, for
+		// symbols 16 17 18 0), all with length 1: over-subscribed.
+		"over-subscribed": append(lsb(1, 1, 2, 2, 0, 5, 0, 5, 0, 4), lsb(1, 3, 1, 3, 1, 3, 1, 3)...),
+		// Dynamic: code-length code with two codes of length 2:
+		// incomplete.
+		"incomplete": append(lsb(1, 1, 2, 2, 0, 5, 0, 5, 0, 4), lsb(2, 3, 2, 3, 0, 3, 0, 3)...),
+	}
+	var d Decoder
+	for name, stream := range cases {
+		src := member(pack(stream), []byte{})
+		if _, err := d.Decode(src, 1<<20); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: %v", name, err)
+		}
+		if _, err := stdDecode(src); err == nil {
+			t.Errorf("%s: compress/gzip accepts it, so the case tests nothing", name)
+		}
+	}
+}
+
+// lsb writes values least significant bit first, as deflate's header
+// fields are: value, width pairs.
+func lsb(vw ...int) []bool {
+	var out []bool
+	for i := 0; i < len(vw); i += 2 {
+		for k := 0; k < vw[i+1]; k++ {
+			out = append(out, vw[i]>>k&1 == 1)
+		}
+	}
+	return out
+}
+
+// msb writes a Huffman codeword, most significant bit first.
+func msb(code, width int) []bool {
+	var out []bool
+	for k := width - 1; k >= 0; k-- {
+		out = append(out, code>>k&1 == 1)
+	}
+	return out
+}
+
+func pack(b []bool) []byte {
+	out := make([]byte, (len(b)+7)/8+8) // padding: the decoder must not need it
+	for i, v := range b {
+		if v {
+			out[i/8] |= 1 << (i % 8)
+		}
+	}
+	return out
+}
+
+// member wraps a deflate stream in a gzip header and a trailer for want.
+func member(deflate, want []byte) []byte {
+	src := append([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}, deflate...)
+	c := crc32.ChecksumIEEE(want)
+	return append(src, byte(c), byte(c>>8), byte(c>>16), byte(c>>24), byte(len(want)), byte(len(want)>>8), 0, 0)
+}
+
+// FuzzDecode: whatever the bytes, Decode never panics, and it accepts
+// exactly what compress/gzip accepts, with the same output.
+func FuzzDecode(f *testing.F) {
+	for _, data := range [][]byte{nil, []byte("a"), bytes.Repeat([]byte("abc"), 100), []byte(`{"Records":[{"eventName":"GetObject"}]}`)} {
+		for _, level := range []int{0, -2, 1, 9} {
+			f.Add(gz(f, data, level))
+		}
+	}
+	var d Decoder
+	f.Fuzz(func(t *testing.T, src []byte) {
+		got, err := d.Decode(src, 1<<20)
+		ref, refErr := stdDecode(src)
+		if len(ref) > 1<<20 {
+			return
+		}
+		if (err == nil) != (refErr == nil) {
+			t.Fatalf("Decode: %v; compress/gzip: %v", err, refErr)
+		}
+		if err == nil && !bytes.Equal(got, ref) {
+			t.Fatalf("outputs differ")
+		}
+	})
+}
