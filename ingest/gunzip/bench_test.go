@@ -3,7 +3,6 @@ package gunzip
 import (
 	"bytes"
 	"io"
-	"os"
 	"testing"
 
 	kgzip "github.com/klauspost/compress/gzip"
@@ -15,17 +14,9 @@ import (
 func BenchmarkGunzip(b *testing.B) {
 	var files [][]byte
 	var total int64
-	for _, f := range realFiles(b) {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			b.Fatal(err)
-		}
-		data, err := stdDecode(raw)
-		if err != nil {
-			b.Fatal(err)
-		}
-		files = append(files, raw)
-		total += int64(len(data))
+	for _, l := range realLogs(b) {
+		files = append(files, l.raw)
+		total += int64(len(l.data))
 	}
 	b.Run("iamlens", func(b *testing.B) {
 		b.SetBytes(total)

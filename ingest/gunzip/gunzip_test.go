@@ -16,20 +16,33 @@ import (
 	kgzip "github.com/klauspost/compress/gzip"
 )
 
-// realFiles lists the real CloudTrail log files under ../shared/data.
-func realFiles(t testing.TB) []string {
+// realLog is one real CloudTrail log file: as delivered, and decompressed
+// by compress/gzip.
+type realLog struct {
+	path      string
+	raw, data []byte
+}
+
+// realLogs reads the real CloudTrail log files under ../shared/data.
+func realLogs(t testing.TB) []realLog {
 	t.Helper()
-	var files []string
-	filepath.WalkDir("../../../shared/data/cloudtrail/dev", func(p string, e fs.DirEntry, err error) error {
-		if err == nil && strings.HasSuffix(p, ".json.gz") {
-			files = append(files, p)
+	var logs []realLog
+	err := filepath.WalkDir("../../../shared/data/cloudtrail/dev", func(p string, e fs.DirEntry, err error) error {
+		if err != nil || !strings.HasSuffix(p, ".json.gz") {
+			return err
 		}
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		data, err := stdDecode(raw)
+		logs = append(logs, realLog{p, raw, data})
 		return err
 	})
-	if len(files) < 50 {
-		t.Fatalf("only %d real log files under ../shared/data/cloudtrail/dev", len(files))
+	if err != nil || len(logs) < 50 {
+		t.Fatalf("%d real log files under ../shared/data/cloudtrail/dev: %v", len(logs), err)
 	}
-	return files
+	return logs
 }
 
 // stdDecode is the reference: compress/gzip, reading every member.
@@ -94,17 +107,8 @@ func inputs(t testing.TB) map[string][]byte {
 		"random": random,
 		"mixed":  append(append([]byte(text.String()[:50_000]), random[:70_000]...), bytes.Repeat([]byte("ab"), 40_000)...),
 	}
-	files := realFiles(t)
-	for _, f := range files[:min(len(files), 12)] {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := stdDecode(raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		in["invictus/"+filepath.Base(f)] = data
+	for _, l := range realLogs(t)[:12] {
+		in["real/"+filepath.Base(l.path)] = l.data
 	}
 	return in
 }
@@ -135,20 +139,11 @@ func TestDecodeAgreesWithStdlib(t *testing.T) {
 
 // TestRealLogFiles decodes every real CloudTrail file as delivered.
 func TestRealLogFiles(t *testing.T) {
-	files := realFiles(t)
 	var d Decoder
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := stdDecode(raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := d.Decode(raw, 1<<30)
-		if err != nil || !bytes.Equal(got, want) {
-			t.Fatalf("%s: %v (%d bytes, want %d)", f, err, len(got), len(want))
+	for _, l := range realLogs(t) {
+		got, err := d.Decode(l.raw, 1<<30)
+		if err != nil || !bytes.Equal(got, l.data) {
+			t.Fatalf("%s: %v (%d bytes, want %d)", l.path, err, len(got), len(l.data))
 		}
 	}
 }
