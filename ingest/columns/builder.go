@@ -692,9 +692,29 @@ func (b *Builder) appendResources(v gjson.Result) {
 		return
 	}
 	v.ForEach(func(_, e gjson.Result) bool {
-		appendOpt(&r.arn, e.Get("ARN").Str)
-		appendOpt(&r.typ, e.Get("type").Str)
-		appendOpt(&r.accnt, e.Get("accountId").Str)
+		// One walk over the element's keys, not one per field; the first
+		// of a repeated key wins, as with gjson's Get.
+		var f [3]gjson.Result
+		e.ForEach(func(k, val gjson.Result) bool {
+			var i int
+			switch k.Str {
+			case "ARN":
+				i = 0
+			case "type":
+				i = 1
+			case "accountId":
+				i = 2
+			default:
+				return true
+			}
+			if !f[i].Exists() {
+				f[i] = val
+			}
+			return true
+		})
+		appendOpt(&r.arn, f[0].Str)
+		appendOpt(&r.typ, f[1].Str)
+		appendOpt(&r.accnt, f[2].Str)
 		return true
 	})
 	r.endRow(true)
