@@ -1,12 +1,10 @@
 package ingest
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -254,20 +252,11 @@ func (c *committer) write(ctx context.Context, b *batch) error {
 
 	var files []store.PendingFile
 	var rows int64
+	var keys []uint64
 	for n, p := range parts {
 		idx := byPart[p]
 		bld := b.rows
-		// Ties keep their order in the batch, as a stable sort would;
-		// pdqsort with the index as the last key is faster than one.
-		slices.SortFunc(idx, func(x, y int32) int {
-			if c := strings.Compare(bld.PrincipalARN(int(x)), bld.PrincipalARN(int(y))); c != 0 {
-				return c
-			}
-			if c := cmp.Compare(bld.EventTime(int(x)), bld.EventTime(int(y))); c != 0 {
-				return c
-			}
-			return cmp.Compare(x, y)
-		})
+		keys = sortRows(idx, bld, keys)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
