@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
-	"github.com/klauspost/compress/gzip"
 	"github.com/tidwall/gjson"
 
 	"github.com/iamlens/iamlens/ingest"
@@ -93,34 +91,6 @@ func BenchmarkDecode(b *testing.B) {
 			bld.Reset()
 		}
 	})
-}
-
-// BenchmarkGunzip is the floor for the same files: gunzip only.
-func BenchmarkGunzip(b *testing.B) {
-	files := invictusJSON(b)
-	var gzs [][]byte
-	for _, f := range files {
-		gzs = append(gzs, ingesttest.Gzip(b, f))
-	}
-	b.SetBytes(totalLen(files))
-	b.ReportAllocs()
-	var zr *gzip.Reader
-	for b.Loop() {
-		for _, g := range gzs {
-			var err error
-			if zr == nil {
-				zr, err = gzip.NewReader(bytes.NewReader(g))
-			} else {
-				err = zr.Reset(bytes.NewReader(g))
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := io.Copy(io.Discard, zr); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
 }
 
 // BenchmarkIngest runs the whole pipeline (list, read, gunzip, decode, dedupe,
