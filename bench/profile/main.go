@@ -24,6 +24,7 @@ func main() {
 	src := flag.String("src", "", "folder of logs")
 	cpu := flag.String("cpu", "cpu.prof", "CPU profile output")
 	codec := flag.String("compression", "snappy", "Parquet compression")
+	batchMB := flag.Int64("batch-mb", 0, "MiB of JSON a worker gathers before it writes (0: ingest's default)")
 	traceOut := flag.String("trace", "", "execution trace output (optional)")
 	heapOut := flag.String("heap", "", "heap profile output (optional), taken -heap-after into the run: what the last GC before it found live")
 	heapAfter := flag.Duration("heap-after", 3*time.Second, "when to take the heap profile")
@@ -70,7 +71,7 @@ func main() {
 			}
 		})
 	}
-	stats, err := ingest.Run(context.Background(), dir, st, ingest.Options{Write: store.WriteOptions{Compression: *codec}})
+	stats, err := ingest.Run(context.Background(), dir, st, ingest.Options{Write: store.WriteOptions{Compression: *codec}, BatchBytes: *batchMB << 20})
 	pprof.StopCPUProfile()
 	if *traceOut != "" {
 		trace.Stop()
