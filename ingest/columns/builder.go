@@ -38,8 +38,10 @@ type Builder struct {
 	bools [][]int8 // indexed by column position: -1 null, 0 false, 1 true
 	res   resCol
 
-	// per-record scratch: the raw values of the top-level fields
-	f [numFields]gjson.Result
+	// Append's scratch: a record's top-level values copied back to back,
+	// and their spans
+	raw   []byte
+	spans [numFields]cloudtrail.Span
 
 	jsonBytes int64 // JSON behind the rows (AddDataBytes)
 
@@ -425,16 +427,30 @@ func (b *Builder) Append(rec gjson.Result, sourceObject string) (Row, error) {
 	if !rec.IsObject() {
 		return Row{}, ErrNotObject
 	}
-	for i := range b.f {
-		b.f[i] = gjson.Result{}
-	}
+	b.raw = b.raw[:0]
+	clear(b.spans[:])
 	rec.ForEach(func(k, v gjson.Result) bool {
 		if i := fieldOf(k.Str); i >= 0 {
-			b.f[i] = v
+			start := len(b.raw)
+			b.raw = append(b.raw, v.Raw...)
+			b.spans[i] = cloudtrail.Span{Start: int32(start), End: int32(len(b.raw)), Kind: kindOf(v.Raw),
+				Esc: v.Type == gjson.String && strings.IndexByte(v.Raw, '\\') >= 0}
 		}
 		return true
 	})
-	return b.appendFields(sourceObject)
+	return b.appendFields(b.raw, b.spans[:], sourceObject)
+}
+
+// kindOf classifies a raw JSON value as cloudtrail.Span.Kind does.
+func kindOf(raw string) byte {
+	if raw == "" {
+		return 0
+	}
+	switch c := raw[0]; c {
+	case '"', '{', '[', 't', 'f', 'n':
+		return c
+	}
+	return '0'
 }
 
 // NumFields is the number of top-level keys a record is read for; Slot
@@ -452,57 +468,117 @@ func (b *Builder) AppendSpans(data []byte, rec cloudtrail.Span, vals []cloudtrai
 	if rec.Kind != '{' {
 		return Row{}, ErrNotObject
 	}
-	for i := range b.f {
-		b.f[i] = vals[i].Result(data)
-	}
-	return b.appendFields(sourceObject)
+	return b.appendFields(data, vals, sourceObject)
 }
 
-func (b *Builder) appendFields(sourceObject string) (Row, error) {
-	f := &b.f
-	id := f[fEventID].Str
+// appendFields appends the record whose top-level values are f (indexed
+// by field), spans of data. Scalars are read from their spans directly;
+// only the objects that need walking (userIdentity on a cache miss,
+// resources, tlsDetails) become gjson values.
+func (b *Builder) appendFields(data []byte, f []cloudtrail.Span, sourceObject string) (Row, error) {
+	id := spanStr(data, f[fEventID])
 	if id == "" {
 		return Row{}, ErrNoEventID
 	}
-	t, ok := ParseTime(f[fEventTime].Str)
+	t, ok := ParseTime(spanStr(data, f[fEventTime]))
 	if !ok {
 		return Row{}, ErrNoEventTime
 	}
-	who := b.identity(f[fUserIdentity], f[fRecipient].Str, f[fEventType].Str, f[fEventSource].Str, f[fRegion].Str)
+	recipient := spanStr(data, f[fRecipient])
+	who := b.identity(f[fUserIdentity].Result(data), recipient, spanStr(data, f[fEventType]), spanStr(data, f[fEventSource]), spanStr(data, f[fRegion]))
 
 	b.str[colEventID].add(id)
 	b.times = append(b.times, t.UnixMilli())
-	b.appendStr(colEventVersion, f[fEventVersion])
-	b.appendStr(colEventSource, f[fEventSource])
-	b.appendStr(colEventName, f[fEventName])
-	b.appendStr(colAWSRegion, f[fRegion])
-	b.appendStr(colSourceIP, f[fSourceIP])
-	b.appendStr(colUserAgent, f[fUserAgent])
+	for _, c := range [...]struct{ col, field int }{
+		{colEventVersion, fEventVersion}, {colEventSource, fEventSource}, {colEventName, fEventName},
+		{colAWSRegion, fRegion}, {colSourceIP, fSourceIP}, {colUserAgent, fUserAgent},
+	} {
+		b.appendCell(c.col, spanCell(data, f[c.field]))
+	}
 	for k, col := range identityCols {
 		b.appendCell(col, who.cells[k])
 	}
-	b.appendStr(colRecipientAccount, f[fRecipient])
+	b.appendCell(colRecipientAccount, spanCell(data, f[fRecipient]))
 	b.bools[colMFA] = append(b.bools[colMFA], who.mfa)
-	b.appendStr(colErrorCode, f[fErrorCode])
-	b.appendStr(colErrorMessage, f[fErrorMessage])
-	b.appendBool(colReadOnly, f[fReadOnly])
-	b.appendStr(colEventType, f[fEventType])
-	b.appendStr(colEventCategory, f[fEventCategory])
-	b.appendBool(colManagement, f[fManagement])
-	b.appendStr(colVPCE, f[fVPCE])
-	b.appendRaw(colRequest, f[fRequest])
-	b.appendRaw(colResponse, f[fResponse])
-	b.appendRaw(colAdditional, f[fAdditional])
-	b.appendResources(f[fResources])
-	b.appendStr(colShared, f[fShared])
-	b.appendStr(colTLS, f[fTLS].Get("tlsVersion"))
+	b.appendCell(colErrorCode, spanCell(data, f[fErrorCode]))
+	b.appendCell(colErrorMessage, spanCell(data, f[fErrorMessage]))
+	b.bools[colReadOnly] = append(b.bools[colReadOnly], spanBool(data, f[fReadOnly]))
+	b.appendCell(colEventType, spanCell(data, f[fEventType]))
+	b.appendCell(colEventCategory, spanCell(data, f[fEventCategory]))
+	b.bools[colManagement] = append(b.bools[colManagement], spanBool(data, f[fManagement]))
+	b.appendCell(colVPCE, spanCell(data, f[fVPCE]))
+	for _, c := range [...]struct{ col, field int }{{colRequest, fRequest}, {colResponse, fResponse}, {colAdditional, fAdditional}} {
+		if sp := f[c.field]; sp.Kind == 0 || sp.Kind == 'n' {
+			b.str[c.col].addNull()
+		} else {
+			b.str[c.col].add(spanRaw(data, sp))
+		}
+	}
+	b.appendResources(f[fResources].Result(data))
+	b.appendCell(colShared, spanCell(data, f[fShared]))
+	if tls := f[fTLS]; tls.Kind == '{' {
+		b.appendStr(colTLS, tls.Result(data).Get("tlsVersion"))
+	} else {
+		b.str[colTLS].addNull()
+	}
 	b.str[colSourceObject].add(sourceObject)
 
-	acct := f[fRecipient].Str
+	acct := recipient
 	if acct == "" {
 		acct = who.cells[cellPrincipalAccount].s
 	}
 	return Row{EventID: id, EventTime: t, Account: acct}, nil
+}
+
+// spanRaw is the raw JSON text of a value.
+func spanRaw(data []byte, sp cloudtrail.Span) string {
+	if sp.End <= sp.Start {
+		return ""
+	}
+	return unsafe.String(&data[sp.Start], int(sp.End-sp.Start))
+}
+
+// spanStr is a string value, unescaped ("" for other kinds), as gjson's
+// Result.Str is.
+func spanStr(data []byte, sp cloudtrail.Span) string {
+	if sp.Kind != '"' {
+		return ""
+	}
+	raw := spanRaw(data, sp)
+	if sp.Esc {
+		return gjson.Parse(raw).Str // the rare path: gjson unescapes
+	}
+	return raw[1 : len(raw)-1]
+}
+
+// spanCell is strCell for a span.
+func spanCell(data []byte, sp cloudtrail.Span) cell {
+	switch sp.Kind {
+	case '"':
+		return stringCell(spanStr(data, sp))
+	case 0, 'n':
+		return cell{null: true}
+	default:
+		return cell{s: spanRaw(data, sp)}
+	}
+}
+
+// spanBool is boolOf for a span.
+func spanBool(data []byte, sp cloudtrail.Span) int8 {
+	switch sp.Kind {
+	case 't':
+		return 1
+	case 'f':
+		return 0
+	case '"':
+		switch spanStr(data, sp) {
+		case "true":
+			return 1
+		case "false":
+			return 0
+		}
+	}
+	return -1
 }
 
 // cell is one string column's value: null, or a string (never empty).
