@@ -108,6 +108,9 @@ func (r *Reader) Read(src io.Reader) ([]byte, error) {
 	// Deflate's stored blocks add 5 bytes per 64 KiB, so no gzip file of at
 	// most limit bytes is larger than this; plain JSON is capped at limit.
 	rawLimit := limit + limit>>10 + 1<<16
+	if r.raw.Cap() > gunzip.KeepBytes {
+		r.raw = bytes.Buffer{} // a huge file's buffer is not kept for the small ones after it
+	}
 	r.raw.Reset()
 	n, err := r.raw.ReadFrom(io.LimitReader(src, rawLimit+1))
 	if err != nil {

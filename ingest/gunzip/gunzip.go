@@ -34,6 +34,11 @@ var ErrTooLarge = errors.New("decompressed data exceeds the limit")
 // IsGzip reports whether data starts with the gzip magic bytes.
 func IsGzip(data []byte) bool { return len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b }
 
+// KeepBytes is how much output buffer a Decoder (and cloudtrail.Reader's
+// input buffer) keeps between calls when the next file is much smaller:
+// CloudTrail's files are a few megabytes at most.
+const KeepBytes = 16 << 20
+
 // Decoder decompresses gzip data. It keeps its tables and output buffer
 // between calls; one Decoder belongs to one goroutine.
 type Decoder struct {
@@ -57,7 +62,9 @@ func (d *Decoder) Decode(src []byte, limit int) ([]byte, error) {
 		// Deflate expands at most 1032 times, so a trailer that claims
 		// more is not believed.
 		hint := min(int(binary.LittleEndian.Uint32(src[len(src)-4:])), limit, 1032*len(src))
-		if want := hint + slack; cap(d.out) < want {
+		want := hint + slack
+		// One huge file must not pin its buffer for the rest of a run.
+		if c := cap(d.out); c < want || (c > KeepBytes && c > 4*want) {
 			d.out = make([]byte, want)
 		}
 	}

@@ -389,3 +389,22 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestHugeFileBufferIsNotKept: after a file far above KeepBytes, a small
+// file gets a small buffer again.
+func TestHugeFileBufferIsNotKept(t *testing.T) {
+	var d Decoder
+	big := gz(t, make([]byte, 3*KeepBytes), 1)
+	if got, err := d.Decode(big, 1<<30); err != nil || len(got) != 3*KeepBytes {
+		t.Fatalf("%d bytes, %v", len(got), err)
+	}
+	if cap(d.out) < 3*KeepBytes {
+		t.Fatalf("the big file decoded into %d bytes of buffer", cap(d.out))
+	}
+	if got, err := d.Decode(gz(t, []byte("small"), 6), 1<<30); err != nil || string(got) != "small" {
+		t.Fatalf("%q, %v", got, err)
+	}
+	if cap(d.out) > KeepBytes {
+		t.Fatalf("%d bytes of buffer kept after a small file", cap(d.out))
+	}
+}
