@@ -632,8 +632,7 @@ const cellPrincipalAccount = 6
 type whoami struct {
 	// the inputs, for checking a cache hit
 	ui, recipient, eventType, partition string
-	key                                 uint64 // the hash of the inputs
-	bySource                            bool   // resolved from the event source too: not cached
+	bySource                            bool // resolved from the event source too: not cached
 	cells                               [len(identityCols)]cell
 	mfa                                 int8
 }
@@ -647,8 +646,15 @@ type whoami struct {
 // of the same size evicting an eighth at random missed 292,316 times, and
 // one of 16,384 entries 207,040 times, for 4x the memory.
 type identityCache struct {
-	sets [identitySets][identityWays]*whoami
+	sets [identitySets]identitySet
 	next [identitySets]uint8 // the way a miss replaces next
+}
+
+// identitySet holds its entries' hashes beside them, so a lookup compares
+// them in one cache line and follows only the pointer that matches.
+type identitySet struct {
+	keys [identityWays]uint64
+	ws   [identityWays]*whoami
 }
 
 const (
@@ -680,8 +686,8 @@ func (b *Builder) identity(ui gjson.Result, recipient, eventType, source, region
 		b.ids = new(identityCache)
 	}
 	set := &b.ids.sets[key%identitySets]
-	for _, w := range set {
-		if w != nil && w.key == key && w.ui == ui.Raw && w.recipient == recipient && w.eventType == eventType && w.partition == partition {
+	for k, sk := range set.keys {
+		if w := set.ws[k]; sk == key && w != nil && w.ui == ui.Raw && w.recipient == recipient && w.eventType == eventType && w.partition == partition {
 			return w
 		}
 	}
@@ -697,10 +703,10 @@ func (b *Builder) identity(ui gjson.Result, recipient, eventType, source, region
 		return w // resolved from the event source too: not cached, and its cells alias nothing kept
 	}
 	w.keep(ui.Raw, recipient, eventType)
-	w.partition, w.key = partition, key
+	w.partition = partition
 	way := b.ids.next[key%identitySets] % identityWays
 	b.ids.next[key%identitySets]++
-	set[way] = w
+	set.keys[way], set.ws[way] = key, w
 	return w
 }
 

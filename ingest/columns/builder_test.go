@@ -156,7 +156,7 @@ func TestIdentityCacheOwnsItsStrings(t *testing.T) {
 	}
 	cached := 0
 	for _, set := range b.ids.sets {
-		for _, w := range set {
+		for _, w := range set.ws {
 			if w != nil {
 				cached++
 			}
