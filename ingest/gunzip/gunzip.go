@@ -103,7 +103,6 @@ func (d *Decoder) Decode(src []byte, limit int) ([]byte, error) {
 
 // gzip header flags (RFC 1952).
 const (
-	fText    = 1 << 0
 	fHCRC    = 1 << 1
 	fExtra   = 1 << 2
 	fName    = 1 << 3
@@ -126,10 +125,9 @@ func header(b []byte) (int, error) {
 	if b[2] != 8 {
 		return 0, fmt.Errorf("%w: compression method %d is not deflate", ErrCorrupt, b[2])
 	}
+	// Reserved flag bits are ignored, as compress/gzip (and so every Go
+	// gzip reader iamlens used before) ignores them.
 	flg := b[3]
-	if flg&^(fText|fHCRC|fExtra|fName|fComment) != 0 {
-		return 0, fmt.Errorf("%w: reserved header flags set", ErrCorrupt)
-	}
 	n := 10
 	if flg&fExtra != 0 {
 		if len(b) < n+2 {
