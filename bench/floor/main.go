@@ -1,16 +1,15 @@
 // Command floor measures the least any CloudTrail ingest can cost: list the
 // files of a corpus, read them and gunzip them on every core, and nothing
-// else. By default it reads each file whole and decompresses it with the
-// fastest gunzip in Go we know of, iamlens's own (ingest/gunzip, which
-// ingest uses); -gunzip klauspost streams through klauspost/compress's
-// reader instead, the fastest general-purpose one.
+// else. By default it reads each file as ingest does (cloudtrail.Reader:
+// whole, then decompressed by ingest/gunzip, the fastest gunzip in Go we
+// know of); -gunzip klauspost streams through klauspost/compress's reader
+// instead, the fastest general-purpose one.
 //
 //	go run ./bench/floor bench/out/corpus
 //	go run ./bench/floor -gunzip klauspost bench/out/corpus
 package main
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"io"
@@ -24,7 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/iamlens/iamlens/ingest/gunzip"
+	"github.com/iamlens/iamlens/ingest/cloudtrail"
 	"github.com/klauspost/compress/gzip"
 )
 
@@ -43,22 +42,17 @@ func main() {
 		go func() {
 			defer wg.Done()
 			var zr *gzip.Reader
-			var d gunzip.Decoder
-			var whole bytes.Buffer
+			var rd cloudtrail.Reader
 			buf := make([]byte, 256<<10)
 			for p := range paths {
 				f, err := os.Open(p)
 				if err != nil {
 					log.Fatal(err)
 				}
+				st, _ := f.Stat()
+				raw.Add(st.Size())
 				if *impl == "iamlens" {
-					whole.Reset()
-					n, err := whole.ReadFrom(f)
-					if err != nil {
-						log.Fatal(err)
-					}
-					raw.Add(n)
-					out, err := d.Decode(whole.Bytes(), 1<<30)
+					out, err := rd.Read(f) // ingest's own read: whole, then ingest/gunzip
 					if err != nil {
 						log.Fatalf("%s: %v", p, err)
 					}
@@ -66,8 +60,6 @@ func main() {
 					f.Close()
 					continue
 				}
-				st, _ := f.Stat()
-				raw.Add(st.Size())
 				if zr == nil {
 					zr, err = gzip.NewReader(f)
 				} else {

@@ -119,22 +119,24 @@ func (r *Reader) Read(src io.Reader) ([]byte, error) {
 	raw := r.raw.Bytes()
 	if !gunzip.IsGzip(raw) {
 		if n > limit {
-			return nil, fmt.Errorf("%w of %d bytes", ErrTooLarge, limit)
+			return nil, tooLarge(limit)
 		}
 		return raw, nil
 	}
 	if n > rawLimit {
-		return nil, fmt.Errorf("%w of %d bytes", ErrTooLarge, limit)
+		return nil, tooLarge(limit)
 	}
 	data, err := r.gz.Decode(raw, int(min(limit, math.MaxInt32)))
 	switch {
 	case errors.Is(err, gunzip.ErrTooLarge):
-		return nil, fmt.Errorf("%w of %d bytes", ErrTooLarge, limit)
+		return nil, tooLarge(limit)
 	case err != nil:
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	return data, nil
 }
+
+func tooLarge(limit int64) error { return fmt.Errorf("%w of %d bytes", ErrTooLarge, limit) }
 
 // Records validates data as JSON and calls fn for each element of its
 // top-level Records array, in order, stopping early if fn returns false.

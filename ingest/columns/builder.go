@@ -104,7 +104,7 @@ type resCol struct {
 // NewBuilder returns a Builder whose records allocate from mem.
 func NewBuilder(mem memory.Allocator) *Builder {
 	n := len(Schema.Fields())
-	b := &Builder{mem: mem, str: make([]*strCol, n), bools: make([][]int8, n), seed: maphash.MakeSeed()}
+	b := &Builder{mem: mem, str: make([]*strCol, n), bools: make([][]int8, n), seed: maphash.MakeSeed(), ids: new(identityCache)}
 	for i, f := range Schema.Fields() {
 		switch f.Type.ID() {
 		case arrow.STRING:
@@ -507,13 +507,9 @@ func (b *Builder) appendFields(data []byte, f []cloudtrail.Span, sourceObject st
 	b.appendCell(colEventCategory, spanCell(data, f[fEventCategory]))
 	b.bools[colManagement] = append(b.bools[colManagement], spanBool(data, f[fManagement]))
 	b.appendCell(colVPCE, spanCell(data, f[fVPCE]))
-	for _, c := range [...]struct{ col, field int }{{colRequest, fRequest}, {colResponse, fResponse}, {colAdditional, fAdditional}} {
-		if sp := f[c.field]; sp.Kind == 0 || sp.Kind == 'n' {
-			b.str[c.col].addNull()
-		} else {
-			b.str[c.col].add(spanRaw(data, sp))
-		}
-	}
+	b.appendRaw(colRequest, data, f[fRequest])
+	b.appendRaw(colResponse, data, f[fResponse])
+	b.appendRaw(colAdditional, data, f[fAdditional])
 	b.appendResources(f[fResources].Result(data))
 	b.appendCell(colShared, spanCell(data, f[fShared]))
 	if tls := f[fTLS]; tls.Kind == '{' {
@@ -563,7 +559,8 @@ func spanCell(data []byte, sp cloudtrail.Span) cell {
 	}
 }
 
-// spanBool is boolOf for a span.
+// spanBool is boolOf for a span: JSON booleans and the strings
+// "true"/"false" (which is how CloudTrail writes mfaAuthenticated).
 func spanBool(data []byte, sp cloudtrail.Span) int8 {
 	switch sp.Kind {
 	case 't':
@@ -682,10 +679,8 @@ func (b *Builder) identity(ui gjson.Result, recipient, eventType, source, region
 	h.WriteByte(0)
 	h.WriteString(partition)
 	key := h.Sum64()
-	if b.ids == nil {
-		b.ids = new(identityCache)
-	}
-	set := &b.ids.sets[key%identitySets]
+	i := key % identitySets
+	set := &b.ids.sets[i]
 	for k, sk := range set.keys {
 		if w := set.ws[k]; sk == key && w != nil && w.ui == ui.Raw && w.recipient == recipient && w.eventType == eventType && w.partition == partition {
 			return w
@@ -704,8 +699,8 @@ func (b *Builder) identity(ui gjson.Result, recipient, eventType, source, region
 	}
 	w.keep(ui.Raw, recipient, eventType)
 	w.partition = partition
-	way := b.ids.next[key%identitySets] % identityWays
-	b.ids.next[key%identitySets]++
+	way := b.ids.next[i] % identityWays
+	b.ids.next[i]++
 	set.keys[way], set.ws[way] = key, w
 	return w
 }
@@ -755,17 +750,13 @@ func (b *Builder) appendStr(col int, v gjson.Result) { b.appendCell(col, strCell
 
 // appendRaw stores a JSON value's raw text (objects for request parameters
 // and the like); absent and null values are null.
-func (b *Builder) appendRaw(col int, v gjson.Result) {
-	if !v.Exists() || v.Type == gjson.Null {
+func (b *Builder) appendRaw(col int, data []byte, sp cloudtrail.Span) {
+	if sp.Kind == 0 || sp.Kind == 'n' {
 		b.str[col].addNull()
 		return
 	}
-	b.str[col].add(v.Raw)
+	b.str[col].add(spanRaw(data, sp))
 }
-
-// appendBool accepts JSON booleans and the strings "true"/"false" (which is
-// how CloudTrail writes mfaAuthenticated).
-func (b *Builder) appendBool(col int, v gjson.Result) { b.bools[col] = append(b.bools[col], boolOf(v)) }
 
 func (b *Builder) appendResources(v gjson.Result) {
 	r := &b.res

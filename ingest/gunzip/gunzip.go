@@ -34,6 +34,8 @@ var ErrTooLarge = errors.New("decompressed data exceeds the limit")
 // IsGzip reports whether data starts with the gzip magic bytes.
 func IsGzip(data []byte) bool { return len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b }
 
+func tooLarge(limit int) error { return fmt.Errorf("%w of %d bytes", ErrTooLarge, limit) }
+
 // KeepBytes is how much output buffer a Decoder (and cloudtrail.Reader's
 // input buffer) keeps between calls when the next file is much smaller:
 // CloudTrail's files are a few megabytes at most.
@@ -83,7 +85,7 @@ func (d *Decoder) Decode(src []byte, limit int) ([]byte, error) {
 		}
 		op, pos = end, pos+n
 		if op > limit {
-			return nil, fmt.Errorf("%w of %d bytes", ErrTooLarge, limit)
+			return nil, tooLarge(limit)
 		}
 		if len(src)-pos < 8 {
 			return nil, fmt.Errorf("%w: unexpected end of data in the trailer", ErrCorrupt)

@@ -54,10 +54,23 @@ func stdDecode(src []byte) ([]byte, error) {
 	return io.ReadAll(zr)
 }
 
+// gz compresses data with klauspost's gzip writer, stdGz with the
+// standard library's.
 func gz(t testing.TB, data []byte, level int) []byte {
-	t.Helper()
 	var b bytes.Buffer
 	zw, err := kgzip.NewWriterLevel(&b, level)
+	return written(t, &b, zw, err, data)
+}
+
+func stdGz(t testing.TB, data []byte, level int) []byte {
+	var b bytes.Buffer
+	zw, err := stdgzip.NewWriterLevel(&b, level)
+	return written(t, &b, zw, err, data)
+}
+
+// written writes data through a new gzip writer into b and closes it.
+func written(t testing.TB, b *bytes.Buffer, zw io.WriteCloser, err error, data []byte) []byte {
+	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,18 +80,6 @@ func gz(t testing.TB, data []byte, level int) []byte {
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return b.Bytes()
-}
-
-func stdGz(t testing.TB, data []byte, level int) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	zw, err := stdgzip.NewWriterLevel(&b, level)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zw.Write(data)
-	zw.Close()
 	return b.Bytes()
 }
 

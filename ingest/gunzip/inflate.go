@@ -68,6 +68,13 @@ func lookup(t []uint32, buf uint64, bits uint) uint32 {
 	return e
 }
 
+// value is a length or distance entry's base plus its extra bits (which
+// follow the codeword in buf), and the bits the two take.
+func value(e uint32, buf uint64) (int, uint) {
+	total, cl := e&63, e>>6&15
+	return int(e>>16) + int((buf&(1<<total-1))>>cl), uint(total)
+}
+
 func (s *bitState) take(n uint) uint64 {
 	v := s.buf & (1<<n - 1)
 	s.buf >>= n & 63
@@ -86,7 +93,7 @@ func (s *bitState) align() {
 // grow makes room for need bytes past op, within limit plus slack.
 func (d *Decoder) grow(op, need, limit int) error {
 	if op+need > limit+slack {
-		return fmt.Errorf("%w of %d bytes", ErrTooLarge, limit)
+		return tooLarge(limit)
 	}
 	n := 2 * len(d.out)
 	if n < op+need {
@@ -129,7 +136,7 @@ func (d *Decoder) inflate(in []byte, op, limit int) (int, int, error) {
 				return 0, 0, errTruncated
 			}
 			if op+n > limit {
-				return 0, 0, fmt.Errorf("%w of %d bytes", ErrTooLarge, limit)
+				return 0, 0, tooLarge(limit)
 			}
 			if len(d.out)-op < n+slack {
 				if err := d.grow(op, n+slack, limit); err != nil {
@@ -207,10 +214,9 @@ func (d *Decoder) block(in []byte, s *bitState, lt *[litTableSize]uint32, dt *[d
 		default:
 			return 0, fmt.Errorf("%w: invalid literal/length code", ErrCorrupt)
 		}
-		total, cl := e&63, e>>6&15
-		length := int(e>>16) + int((buf&(1<<total-1))>>cl)
-		buf >>= total
-		n -= uint(total)
+		length, used := value(e, buf)
+		buf >>= used
+		n -= used
 		// A distance takes at most 15+13 bits.
 		if n < 28 {
 			if buf, n, pos, err = refill(in, buf, n, pos); err != nil {
@@ -221,10 +227,9 @@ func (d *Decoder) block(in []byte, s *bitState, lt *[litTableSize]uint32, dt *[d
 		if e&kindMask != kindLiteral { // distance entries carry kind 0
 			return 0, fmt.Errorf("%w: invalid distance code", ErrCorrupt)
 		}
-		total, cl = e&63, e>>6&15
-		dist := int(e>>16) + int((buf&(1<<total-1))>>cl)
-		buf >>= total
-		n -= uint(total)
+		dist, used := value(e, buf)
+		buf >>= used
+		n -= used
 		if dist > op-start {
 			return 0, fmt.Errorf("%w: distance %d reaches before the start of the data", ErrCorrupt, dist)
 		}
