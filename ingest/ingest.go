@@ -254,7 +254,7 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 					continue
 				}
 				w.files = append(w.files, res)
-				if w.b.DataBytes() >= opts.BatchBytes {
+				if w.b.DataBytes() >= opts.BatchBytes || w.b.Full() {
 					if err := w.flush(ctx); err != nil {
 						return err
 					}

@@ -91,6 +91,7 @@ func Classify(key string) Kind {
 // runs about 1.6 times as fast as a streaming gzip reader.
 type Reader struct {
 	// MaxBytes caps the decompressed size; zero means DefaultMaxFileBytes.
+	// No file is read past 2 GiB, whatever it says.
 	MaxBytes int64
 
 	raw bytes.Buffer
@@ -105,6 +106,7 @@ func (r *Reader) Read(src io.Reader) ([]byte, error) {
 	if limit <= 0 {
 		limit = DefaultMaxFileBytes
 	}
+	limit = min(limit, math.MaxInt32) // Spans are 32-bit
 	// Deflate's stored blocks add 5 bytes per 64 KiB, so no gzip file of at
 	// most limit bytes is larger than this; plain JSON is capped at limit.
 	rawLimit := limit + limit>>10 + 1<<16
@@ -126,7 +128,7 @@ func (r *Reader) Read(src io.Reader) ([]byte, error) {
 	if n > rawLimit {
 		return nil, tooLarge(limit)
 	}
-	data, err := r.gz.Decode(raw, int(min(limit, math.MaxInt32)))
+	data, err := r.gz.Decode(raw, int(limit))
 	switch {
 	case errors.Is(err, gunzip.ErrTooLarge):
 		return nil, tooLarge(limit)

@@ -33,6 +33,7 @@ var (
 // for the next batch, so a long run stops allocating after its first batch.
 type Builder struct {
 	mem   memory.Allocator
+	gen   uint32    // the batch's generation, for whoami.refs; never 0
 	str   []*strCol // indexed by column position; nil for non-string columns
 	times []int64
 	bools [][]int8 // indexed by column position: -1 null, 0 false, 1 true
@@ -49,28 +50,85 @@ type Builder struct {
 	seed maphash.Seed
 }
 
-// strCol is one string column: the values' bytes back to back, the end
-// offset of each, and which are null.
-type strCol struct {
-	data  []byte
-	ends  []int32
-	valid []bool
-	nulls int
+// ref is where a value lies in its column's bytes; n < 0 marks a null.
+type ref struct {
+	off uint32
+	n   int32
 }
 
-func (c *strCol) add(s string) {
+var nullRef = ref{n: -1}
+
+// strCol is one string column: its values' bytes, and where each value
+// lies in them. Values are copied in file order, which keeps a column's
+// bytes together for the encoder's gather in sorted order (cutting them in
+// place from the files' JSON instead made that gather slower than the
+// copy it saved).
+//
+// The columns that the store dictionary-encodes intern their values per
+// batch: equal values share one ref and are stored once, so the encoder,
+// which meets them in sorted order, sees a repeat by its address without
+// reading its bytes. Rows of one identity share its cells' refs the same
+// way (whoami.refs).
+type strCol struct {
+	data   []byte
+	refs   []ref
+	nulls  int
+	intern map[string]ref // nil for columns that are not interned
+	last   ref            // the value interned last
+}
+
+func (c *strCol) add(s string) { c.refs = append(c.refs, c.refOf(s)) }
+
+// refOf stores s, or finds it in an interned column, and returns its ref.
+func (c *strCol) refOf(s string) ref {
+	if c.intern == nil {
+		return c.store(s)
+	}
+	// Consecutive records often repeat a value (the same file, the same
+	// event source): check the last one before hashing.
+	if l := c.last; l.n == int32(len(s)) && c.str(l) == s {
+		return l
+	}
+	r, ok := c.intern[s]
+	if !ok {
+		r = c.store(s)
+		c.intern[strings.Clone(s)] = r
+	}
+	c.last = r
+	return r
+}
+
+func (c *strCol) store(s string) ref {
+	off := len(c.data)
+	if off+len(s) > maxColumnBytes {
+		panic("columns: a column over 4 GiB in one batch") // ingest cuts batches far below this (Full)
+	}
 	c.data = append(c.data, s...)
-	c.ends = append(c.ends, int32(len(c.data)))
-	c.valid = append(c.valid, true)
+	return ref{off: uint32(off), n: int32(len(s))}
+}
+
+// maxColumnBytes bounds a column's bytes in a batch: refs hold 32-bit offsets.
+const maxColumnBytes = 1<<32 - 1
+
+func (c *strCol) str(r ref) string {
+	if r.n <= 0 {
+		return ""
+	}
+	return unsafe.String(&c.data[r.off], int(r.n))
+}
+
+// push appends a ref made by refOf (or nullRef).
+func (c *strCol) push(r ref) {
+	c.refs = append(c.refs, r)
+	if r.n < 0 {
+		c.nulls++
+	}
 }
 
 func (c *strCol) addNull() {
-	c.ends = append(c.ends, int32(len(c.data)))
-	c.valid = append(c.valid, false)
+	c.refs = append(c.refs, nullRef)
 	c.nulls++
 }
-
-func (c *strCol) bounds(i int) (int32, int32) { return span(c.ends, i) }
 
 // span is where item i lies, given the end offset of every item.
 func span(ends []int32, i int) (int32, int32) {
@@ -80,16 +138,13 @@ func span(ends []int32, i int) (int32, int32) {
 	return ends[i-1], ends[i]
 }
 
-func (c *strCol) value(i int) string {
-	a, b := c.bounds(i)
-	if a == b {
-		return ""
-	}
-	return unsafe.String(&c.data[a], int(b-a))
-}
+func (c *strCol) value(i int) string { return c.str(c.refs[i]) }
+
+func (c *strCol) valid(i int) bool { return c.refs[i].n >= 0 }
 
 func (c *strCol) reset() {
-	c.data, c.ends, c.valid, c.nulls = c.data[:0], c.ends[:0], c.valid[:0], 0
+	c.data, c.refs, c.nulls, c.last = c.data[:0], c.refs[:0], 0, nullRef
+	clear(c.intern)
 }
 
 // resCol is the resources list: per row the end of its elements (or null),
@@ -98,17 +153,26 @@ type resCol struct {
 	ends            []int32
 	valid           []bool
 	nulls           int
-	arn, typ, accnt strCol
+	arn, typ, accnt *strCol
 }
 
 // NewBuilder returns a Builder whose records allocate from mem.
 func NewBuilder(mem memory.Allocator) *Builder {
 	n := len(Schema.Fields())
-	b := &Builder{mem: mem, str: make([]*strCol, n), bools: make([][]int8, n), seed: maphash.MakeSeed(), ids: new(identityCache)}
+	b := &Builder{mem: mem, gen: 1, str: make([]*strCol, n), bools: make([][]int8, n), seed: maphash.MakeSeed(), ids: new(identityCache)}
+	interned := dictColumns()
+	newCol := func(name string) *strCol {
+		c := &strCol{last: nullRef}
+		if interned[name] {
+			c.intern = map[string]ref{}
+		}
+		return c
+	}
+	b.res.arn, b.res.typ, b.res.accnt = newCol(Resources+"."+ResourceARN), newCol(Resources+"."+ResourceType), newCol(Resources+"."+ResourceAccount)
 	for i, f := range Schema.Fields() {
 		switch f.Type.ID() {
 		case arrow.STRING:
-			b.str[i] = &strCol{}
+			b.str[i] = newCol(f.Name)
 		case arrow.BOOL:
 			b.bools[i] = []int8{}
 		case arrow.TIMESTAMP, arrow.LIST:
@@ -136,8 +200,18 @@ func (b *Builder) AddDataBytes(n int64) { b.jsonBytes += n }
 // DataBytes is the JSON size counted by AddDataBytes since the last Reset.
 func (b *Builder) DataBytes() int64 { return b.jsonBytes }
 
+// Full reports when a batch should be cut before another file is
+// appended, whatever its JSON size: a column's 32-bit offsets must reach
+// past the largest file that may follow (2 GiB, the reader's cap).
+func (b *Builder) Full() bool { return b.jsonBytes >= 1<<30 }
+
 // Reset forgets the rows, keeping the memory for the next batch.
 func (b *Builder) Reset() {
+	b.gen++
+	if b.gen == 0 {
+		b.gen = 1
+	}
+
 	for _, c := range b.str {
 		if c != nil {
 			c.reset()
@@ -203,8 +277,7 @@ func newBuffer(mem memory.Allocator, n int) *memory.Buffer {
 func takeStrings(mem memory.Allocator, c *strCol, idx []int32) arrow.Array {
 	size := 0
 	for _, i := range idx {
-		a, e := c.bounds(int(i))
-		size += int(e - a)
+		size += int(max(c.refs[i].n, 0))
 	}
 	offBuf := newBuffer(mem, (len(idx)+1)*arrow.Int32SizeBytes)
 	dataBuf := newBuffer(mem, size)
@@ -220,11 +293,10 @@ func takeStrings(mem memory.Allocator, c *strCol, idx []int32) arrow.Array {
 	pos, nulls := int32(0), 0
 	offs[0] = 0
 	for k, i := range idx {
-		a, e := c.bounds(int(i))
-		pos += int32(copy(data[pos:], c.data[a:e]))
+		pos += int32(copy(data[pos:], c.value(int(i))))
 		offs[k+1] = pos
 		if valid != nil {
-			if c.valid[i] {
+			if c.valid(int(i)) {
 				bitutil.SetBit(valid, k)
 			} else {
 				nulls++
@@ -310,9 +382,9 @@ func (b *Builder) takeResources(idx []int32) arrow.Array {
 		}
 	}
 	children := []arrow.ArrayData{
-		takeStrings(b.mem, &r.arn, sub).Data(),
-		takeStrings(b.mem, &r.typ, sub).Data(),
-		takeStrings(b.mem, &r.accnt, sub).Data(),
+		takeStrings(b.mem, r.arn, sub).Data(),
+		takeStrings(b.mem, r.typ, sub).Data(),
+		takeStrings(b.mem, r.accnt, sub).Data(),
 	}
 	st := array.NewData(ResourceStruct, len(sub), []*memory.Buffer{nil}, children, 0, 0)
 	for _, c := range children {
@@ -495,8 +567,19 @@ func (b *Builder) appendFields(data []byte, f []cloudtrail.Span, sourceObject st
 	} {
 		b.appendCell(c.col, spanCell(data, f[c.field]))
 	}
+	if who.gen != b.gen {
+		// The first of the batch's rows from this identity: its values'
+		// refs, which its other rows share.
+		for k, col := range identityCols {
+			who.refs[k] = nullRef
+			if c := who.cells[k]; !c.null {
+				who.refs[k] = b.str[col].refOf(c.s)
+			}
+		}
+		who.gen = b.gen
+	}
 	for k, col := range identityCols {
-		b.appendCell(col, who.cells[k])
+		b.str[col].push(who.refs[k])
 	}
 	b.appendCell(colRecipientAccount, spanCell(data, f[fRecipient]))
 	b.bools[colMFA] = append(b.bools[colMFA], who.mfa)
@@ -632,6 +715,9 @@ type whoami struct {
 	bySource                            bool // resolved from the event source too: not cached
 	cells                               [len(identityCols)]cell
 	mfa                                 int8
+	// the cells' refs in the batch of generation gen
+	gen  uint32
+	refs [len(identityCols)]ref
 }
 
 // identityCache is a set-associative cache of resolved identities: a
@@ -785,9 +871,9 @@ func (b *Builder) appendResources(v gjson.Result) {
 			}
 			return true
 		})
-		appendOpt(&r.arn, f[0].Str)
-		appendOpt(&r.typ, f[1].Str)
-		appendOpt(&r.accnt, f[2].Str)
+		appendOpt(r.arn, f[0].Str)
+		appendOpt(r.typ, f[1].Str)
+		appendOpt(r.accnt, f[2].Str)
 		return true
 	})
 	r.endRow(true)
@@ -796,7 +882,7 @@ func (b *Builder) appendResources(v gjson.Result) {
 // endRow ends a row's list: the elements appended since the last row, or
 // null when !valid (then none were appended).
 func (r *resCol) endRow(valid bool) {
-	r.ends = append(r.ends, int32(len(r.arn.ends)))
+	r.ends = append(r.ends, int32(len(r.arn.refs)))
 	r.valid = append(r.valid, valid)
 	if !valid {
 		r.nulls++

@@ -3,11 +3,14 @@ package columns
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
 	"github.com/tidwall/gjson"
 
 	"github.com/iamlens/iamlens/ingest/cloudtrail"
@@ -176,6 +179,91 @@ func TestIdentityCacheOwnsItsStrings(t *testing.T) {
 		}
 		if b.bools[colMFA][row] != 1 {
 			t.Errorf("row %d: mfa %d", row, b.bools[colMFA][row])
+		}
+	}
+}
+
+// The builder interns exactly the columns the store dictionary-encodes,
+// which parquet-go reads from Event's tags.
+func TestInternedColumnsAreTheDictionaryColumns(t *testing.T) {
+	want := map[string]bool{}
+	for _, path := range parquet.SchemaOf(Event{}).Columns() {
+		leaf, _ := parquet.SchemaOf(Event{}).Lookup(path...)
+		if enc := leaf.Node.Encoding(); enc != nil && enc.Encoding() == format.RLEDictionary {
+			name := path[0]
+			if len(path) > 1 {
+				name += "." + path[len(path)-1] // resources.list.element.type
+			}
+			want[name] = true
+		}
+	}
+	if len(want) < 10 || !reflect.DeepEqual(dictColumns(), want) {
+		t.Fatalf("interned %v, dictionary-encoded %v", dictColumns(), want)
+	}
+	b := NewBuilder(memory.DefaultAllocator)
+	for i, f := range Schema.Fields() {
+		if c := b.str[i]; c != nil && (c.intern != nil) != want[f.Name] {
+			t.Errorf("%s: interned %v", f.Name, c.intern != nil)
+		}
+	}
+	if b.res.typ.intern == nil || b.res.accnt.intern == nil || b.res.arn.intern != nil {
+		t.Error("resources: type and account_id are interned, arn is not")
+	}
+}
+
+// Equal values of an interned column share one ref and are stored once;
+// rows of one identity share its cells' refs; a plain column stores each
+// value. A new batch never reuses the last one's refs, whatever its order.
+func TestInterning(t *testing.T) {
+	rec := func(id, source, user string) string {
+		return fmt.Sprintf(`{"eventID":"%s","eventTime":"2024-01-02T03:04:05Z","eventSource":"%s","awsRegion":"us-east-1","recipientAccountId":"111122223333",`+
+			`"userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/app/%s","principalId":"AROAEXAMPLE:%[3]s","accountId":"111122223333",`+
+			`"sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::111122223333:role/app","accountId":"111122223333"}}}}`, id, source, user)
+	}
+	b := NewBuilder(memory.DefaultAllocator)
+	sp := cloudtrail.Splitter{Slot: Slot, Fields: NumFields}
+	appendAll := func(recs ...string) {
+		t.Helper()
+		data := []byte(`{"Records":[` + strings.Join(recs, ",") + `]}`)
+		n, err := sp.Split(data)
+		if err != nil || n != len(recs) {
+			t.Fatal(n, err)
+		}
+		for i := range n {
+			if _, err := b.AppendSpans(data, sp.Record(i), sp.Values(i), "f"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	appendAll(rec("e0", "s3.amazonaws.com", "alice"), rec("e1", "ec2.amazonaws.com", "bob"),
+		rec("e2", "s3.amazonaws.com", "alice"), rec("e3", "ec2.amazonaws.com", "alice"))
+	src, sess, ids := b.str[colEventSource], b.str[colSessionName], b.str[colEventID]
+	if src.refs[0] != src.refs[2] || src.refs[1] != src.refs[3] || src.refs[0] == src.refs[1] {
+		t.Errorf("event_source refs %v: equal values must share one", src.refs)
+	}
+	if got := string(src.data); got != "s3.amazonaws.comec2.amazonaws.com" {
+		t.Errorf("event_source stored %q", got)
+	}
+	if sess.refs[0] != sess.refs[2] || sess.refs[0] != sess.refs[3] || string(sess.data) != "alicebob" {
+		t.Errorf("session_name refs %v, bytes %q: alice's rows must share her cells", sess.refs, sess.data)
+	}
+	if string(ids.data) != "e0e1e2e3" {
+		t.Errorf("event_id stored %q", ids.data)
+	}
+	// The next batch meets alice after a longer value: her cached cells
+	// must be stored anew, not read at the last batch's offsets.
+	b.Reset()
+	appendAll(rec("e4", "organizations.amazonaws.com", "a-much-longer-session"), rec("e5", "s3.amazonaws.com", "alice"))
+	for col, want := range map[int][2]string{
+		colEventSource:     {"organizations.amazonaws.com", "s3.amazonaws.com"},
+		colSessionName:     {"a-much-longer-session", "alice"},
+		colUserIdentityARN: {"arn:aws:sts::111122223333:assumed-role/app/a-much-longer-session", "arn:aws:sts::111122223333:assumed-role/app/alice"},
+		colEventID:         {"e4", "e5"},
+	} {
+		for row, w := range want {
+			if got := b.str[col].value(row); got != w {
+				t.Errorf("second batch row %d %s: %q, want %q", row, Schema.Field(col).Name, got, w)
+			}
 		}
 	}
 }

@@ -1,6 +1,11 @@
 package columns
 
 import (
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 )
@@ -68,6 +73,27 @@ func boolPtr(v int8) *bool {
 	return &boolValues[v]
 }
 
+// dictColumns are the columns whose Event tags ask for dictionary encoding,
+// by name ("resources.type" for a resources field): the builder interns
+// them.
+var dictColumns = sync.OnceValue(func() map[string]bool {
+	out := map[string]bool{}
+	var walk func(t reflect.Type, prefix string)
+	walk = func(t reflect.Type, prefix string) {
+		for f := range t.Fields() {
+			opts := strings.Split(f.Tag.Get("parquet"), ",")
+			if slices.Contains(opts[1:], "dict") {
+				out[prefix+opts[0]] = true
+			}
+			if f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct {
+				walk(f.Type.Elem(), opts[0]+".")
+			}
+		}
+	}
+	walk(reflect.TypeOf(Event{}), "")
+	return out
+})
+
 // Selection is the builder's rows at idx, in that order: what the store's
 // encoder takes, column by column.
 type Selection struct {
@@ -124,9 +150,9 @@ func (b *Builder) appendEvent(e Event) {
 	}
 	r := &b.res
 	for _, x := range e.Resources {
-		appendOpt(&r.arn, x.ARN)
-		appendOpt(&r.typ, x.Type)
-		appendOpt(&r.accnt, x.AccountID)
+		appendOpt(r.arn, x.ARN)
+		appendOpt(r.typ, x.Type)
+		appendOpt(r.accnt, x.AccountID)
 	}
 	r.endRow(e.Resources != nil)
 }
@@ -171,11 +197,11 @@ func (s Selection) Resources(r int32) (lo, hi int32, ok bool) {
 func (s Selection) ResourceField(name string) Strings {
 	switch name {
 	case ResourceARN:
-		return Strings{&s.b.res.arn}
+		return Strings{s.b.res.arn}
 	case ResourceType:
-		return Strings{&s.b.res.typ}
+		return Strings{s.b.res.typ}
 	case ResourceAccount:
-		return Strings{&s.b.res.accnt}
+		return Strings{s.b.res.accnt}
 	}
 	panic("columns: no resources field " + name)
 }
@@ -185,7 +211,10 @@ type Strings struct{ c *strCol }
 
 // Value is item r's value; ok is false when it is null. The string aliases
 // the builder's memory: valid until Reset.
-func (s Strings) Value(r int32) (v string, ok bool) { return s.c.value(int(r)), s.c.valid[r] }
+func (s Strings) Value(r int32) (v string, ok bool) {
+	rf := s.c.refs[r]
+	return s.c.str(rf), rf.n >= 0
+}
 
 // Events fills dst with the rows at idx, in that order, and returns it (grown
 // when too short). Strings are views of the builder's memory, not copies.
