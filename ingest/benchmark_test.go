@@ -109,14 +109,20 @@ func benchIngest(b *testing.B, codec string) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		st, err := store.Open(fmt.Sprintf("%s/%d", b.TempDir(), i))
-		if err != nil {
-			b.Fatal(err)
-		}
-		i++
+		st := freshStore(b, &i)
 		stats, err := ingest.Run(context.Background(), src, st, ingest.Options{Write: store.WriteOptions{Compression: codec}})
 		if err != nil || stats.RowsWritten != 2900 {
 			b.Fatalf("rows %d, err %v", stats.RowsWritten, err)
 		}
 	}
+}
+
+// freshStore opens the n-th empty store of a benchmark, counting n up.
+func freshStore(b *testing.B, n *int) *store.Store {
+	st, err := store.Open(fmt.Sprintf("%s/%d", b.TempDir(), *n))
+	if err != nil {
+		b.Fatal(err)
+	}
+	*n++
+	return st
 }

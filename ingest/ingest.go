@@ -2,14 +2,20 @@
 // package store. Run wires one bounded pipeline under an errgroup:
 //
 //	lister (1 goroutine): Source.Walk → skip non-logs and objects already done
-//	   └─▶ objects ──chan(2W)──▶ W workers, each on its own:
-//	         Open → gunzip (size-capped) → cloudtrail.Splitter (validate and split
+//	   └─▶ objects ──chan(2W)──▶ F fetchers: Open and read each object whole
+//	         (retrying reads cut in transit), at most FetchBytes in flight
+//	   └─▶ stored bytes ──chan(W)──▶ W workers, each on its own:
+//	         gunzip (size-capped) → cloudtrail.Splitter (validate and split
 //	         the records in one pass) → columns.Builder, appending file after file
 //	         until about BatchBytes of JSON; then, for that batch: drop duplicate
 //	         eventIDs (one shared set per partition), sort each partition's rows
 //	         by (principal_arn, event_time), write Parquet under a temporary
 //	         name, rename into place, append the batch to the manifest (the
 //	         commit point, serialised between workers).
+//
+// Fetching is its own stage because S3 answers each GetObject after tens of
+// milliseconds and CloudTrail's objects are small: F (16) requests in
+// flight keep W decoders busy where W alone would wait on the network.
 //
 // A worker writes its own batches, so decoding and Parquet encoding run on
 // every core and no batch is copied from goroutine to goroutine. Every
@@ -34,13 +40,16 @@ import (
 	"io/fs"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/iamlens/iamlens/ingest/cloudtrail"
 	"github.com/iamlens/iamlens/ingest/columns"
+	"github.com/iamlens/iamlens/ingest/gunzip"
 	"github.com/iamlens/iamlens/ingest/source"
 	"github.com/iamlens/iamlens/ingest/store"
 )
@@ -64,6 +73,14 @@ type Options struct {
 	Filter source.Filter
 	// Workers decode files in parallel (default: the number of CPUs).
 	Workers int
+	// Fetchers read objects ahead of the workers, in parallel (default 16):
+	// an S3 GET waits tens of milliseconds, a small object then takes
+	// microseconds to decode.
+	Fetchers int
+	// FetchBytes bounds the stored bytes that fetchers hold, read and not
+	// yet decoded (default 64 MiB); an object larger than it is fetched
+	// alone.
+	FetchBytes int64
 	// MaxFileBytes caps one decompressed file (default cloudtrail.DefaultMaxFileBytes).
 	MaxFileBytes int64
 	// BatchBytes of decompressed JSON are gathered before a commit (default 32 MiB).
@@ -172,6 +189,12 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 	if opts.BatchBytes <= 0 {
 		opts.BatchBytes = 32 << 20
 	}
+	if opts.Fetchers <= 0 {
+		opts.Fetchers = 16
+	}
+	if opts.FetchBytes <= 0 {
+		opts.FetchBytes = 64 << 20
+	}
 	if opts.Retries <= 0 {
 		opts.Retries = 3
 	}
@@ -205,12 +228,21 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g, ctx := errgroup.WithContext(ctx)
-	objs := make(chan source.Object, 2*opts.Workers)
 	c := newCommitter(st, opts, &stats, start)
+	// Every object to read goes to the fetchers (jobs) and, in listing
+	// order, to the workers (queue), who wait for its bytes. Order is
+	// kept so that a partition's files are decoded together, as listed.
+	// The lister takes each object's share of the byte budget, in order,
+	// so an object never waits for budget that later ones hold.
+	jobs := make(chan *fetched, opts.Fetchers)
+	queue := make(chan *fetched, opts.Fetchers)
+	budget := semaphore.NewWeighted(opts.FetchBytes)
 
-	// Lister: exits when the walk ends (closing objs) or ctx is cancelled.
+	// Lister: exits when the walk ends (closing jobs and queue) or ctx is
+	// cancelled.
 	g.Go(func() error {
-		defer close(objs)
+		defer close(jobs)
+		defer close(queue)
 		return src.Walk(ctx, opts.Filter, func(o source.Object) error {
 			c.mu.Lock()
 			stats.ObjectsListed++
@@ -227,26 +259,50 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 				c.mu.Unlock()
 				return nil
 			}
-			select {
-			case objs <- o:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
+			held := min(max(o.Size, 1), opts.FetchBytes)
+			if err := budget.Acquire(ctx, held); err != nil {
+				return err
 			}
+			f := &fetched{obj: o, done: make(chan struct{}), release: func() { budget.Release(held) }}
+			for _, ch := range []chan *fetched{queue, jobs} {
+				select {
+				case ch <- f:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			return nil
 		})
 	})
 
+	// Fetchers: each reads objects whole, in the order listed.
+	for i := 0; i < opts.Fetchers; i++ {
+		g.Go(func() error {
+			for f := range jobs {
+				fetch(ctx, src, opts, f)
+				close(f.done)
+			}
+			return nil
+		})
+	}
+
 	// Workers: each decodes objects into its own batch and commits the
-	// batch when it is full; each exits when objs closes (after committing
-	// what it holds) or ctx is cancelled (dropping it, uncommitted).
+	// batch when it is full; each exits when queue closes (after
+	// committing what it holds) or ctx is cancelled (dropping it,
+	// uncommitted).
 	for i := 0; i < opts.Workers; i++ {
 		g.Go(func() error {
 			w := newWorker(src, opts, c)
-			for o := range objs {
+			for f := range queue {
+				select {
+				case <-f.done:
+				case <-ctx.Done():
+				}
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				res := w.process(ctx, o)
+				res := w.process(f)
+				f.free()
 				if err := c.account(res); err != nil {
 					return err
 				}
@@ -346,20 +402,70 @@ func (w *worker) partition(account string, t time.Time) int32 {
 	return w.last
 }
 
-func (w *worker) process(ctx context.Context, o source.Object) *fileResult {
-	res := &fileResult{obj: o}
-	uri := w.src.URI(o.Key)
-	var data []byte
-	var err error
+// fetched is one object as stored, read whole by a fetcher, or why it
+// could not be read; done closes when it is either.
+type fetched struct {
+	obj     source.Object
+	done    chan struct{}
+	raw     []byte
+	buf     *[]byte // raw's pooled buffer
+	err     error
+	release func() // returns its share of the byte budget
+}
+
+// rawBuffers are the fetchers' read buffers, reused once a worker has
+// decoded them.
+var rawBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// free returns the buffer and the budget once the bytes are decoded.
+func (f *fetched) free() {
+	if f.buf != nil && cap(f.raw) <= gunzip.KeepBytes {
+		*f.buf = f.raw[:0]
+		rawBuffers.Put(f.buf)
+	}
+	f.buf, f.raw = nil, nil
+	f.release()
+}
+
+// fetch reads f's object whole, retrying a read cut in transit with
+// backoff.
+func fetch(ctx context.Context, src Source, opts Options, f *fetched) {
+	f.buf = rawBuffers.Get().(*[]byte)
 	for attempt := 0; ; attempt++ {
-		data, err = w.read(ctx, o.Key)
-		if err == nil || ctx.Err() != nil || !retryable(err) || attempt+1 >= w.opts.Retries {
-			break
+		f.raw, f.err = readObject(ctx, src, opts.MaxFileBytes, f.obj, *f.buf)
+		if f.err == nil || ctx.Err() != nil || !retryable(f.err) || attempt+1 >= opts.Retries {
+			return
 		}
 		select {
 		case <-time.After(time.Duration(100<<attempt) * time.Millisecond):
 		case <-ctx.Done():
 		}
+	}
+}
+
+// readObject reads one object's stored bytes into buf's memory.
+func readObject(ctx context.Context, src Source, maxBytes int64, o source.Object, buf []byte) ([]byte, error) {
+	rc, err := src.Open(ctx, o.Key)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	tr := &transportReader{r: rc}
+	raw, err := cloudtrail.ReadRaw(tr, maxBytes, buf, o.Size)
+	if tr.err != nil {
+		return nil, &transportError{err: tr.err}
+	}
+	return raw, err
+}
+
+func (w *worker) process(f *fetched) *fileResult {
+	o := f.obj
+	res := &fileResult{obj: o}
+	uri := w.src.URI(o.Key)
+	err := f.err
+	var data []byte
+	if err == nil {
+		data, err = w.rd.Decode(f.raw)
 	}
 	if err != nil {
 		if isNotFound(err) {
@@ -408,20 +514,6 @@ func (t *transportReader) Read(p []byte) (int, error) {
 		t.err = err
 	}
 	return n, err
-}
-
-func (w *worker) read(ctx context.Context, key string) ([]byte, error) {
-	rc, err := w.src.Open(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	tr := &transportReader{r: rc}
-	data, err := w.rd.Read(tr)
-	if tr.err != nil {
-		return nil, &transportError{err: tr.err}
-	}
-	return data, err
 }
 
 type transportError struct{ err error }

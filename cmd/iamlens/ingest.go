@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"runtime/debug"
 	"sort"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/schollz/progressbar/v3"
@@ -34,6 +36,8 @@ type ingestOptions struct {
 	Regions      []string
 	From, To     string
 	Workers      int
+	Fetchers     int
+	FetchMB      int64
 	Compression  string
 	MaxFileMB    int64
 	Strict       bool
@@ -49,7 +53,7 @@ type ingestOptions struct {
 
 // ingestDefaults are the ingest flag defaults, shared with analyze --logs.
 func ingestDefaults() ingestOptions {
-	return ingestOptions{Compression: "snappy", RowGroupRows: 16384, MaxFileMB: 256, MaxRetries: 8, MemoryMB: 1024, Format: "table"}
+	return ingestOptions{Compression: "snappy", RowGroupRows: 16384, MaxFileMB: 256, MaxRetries: 8, MemoryMB: 1024, Format: "table", Fetchers: 16, FetchMB: 64}
 }
 
 func newIngestCmd(env *cmdEnv, g *globalOptions) *cobra.Command {
@@ -98,6 +102,8 @@ interrupted run resumes where it stopped.`,
 	f.StringVar(&o.S3Region, "s3-region", "", "region of the S3 bucket (default: the SDK's chain, then us-east-1)")
 	f.StringVar(&o.EndpointURL, "endpoint-url", "", "S3-compatible endpoint, e.g. http://127.0.0.1:9000 (implies path-style)")
 	f.IntVar(&o.Workers, "workers", 0, "files decoded in parallel (default: number of CPUs)")
+	f.IntVar(&o.Fetchers, "fetch", d.Fetchers, "objects read at once, ahead of the decoders (S3 answers each GET after tens of ms)")
+	f.Int64Var(&o.FetchMB, "fetch-mb", d.FetchMB, "MiB of objects read ahead and not yet decoded, at most")
 	f.IntVar(&o.MaxRetries, "max-retries", d.MaxRetries, "S3 request attempts on throttling and 5xx")
 	f.StringVar(&o.Compression, "compression", d.Compression, "Parquet compression: snappy, zstd (smaller, slower) or none")
 	f.Int64Var(&o.RowGroupRows, "row-group-rows", d.RowGroupRows, "rows per Parquet row group")
@@ -137,6 +143,8 @@ func runIngest(ctx context.Context, o *ingestOptions) error {
 	opts := ingest.Options{
 		Filter:       filter,
 		Workers:      o.Workers,
+		Fetchers:     o.Fetchers,
+		FetchBytes:   o.FetchMB << 20,
 		MaxFileBytes: o.MaxFileMB << 20,
 		Write:        store.WriteOptions{Compression: o.Compression, RowGroupRows: o.RowGroupRows},
 		Strict:       o.Strict,
@@ -210,6 +218,11 @@ func newS3Client(ctx context.Context, profile, region, endpoint string, maxAttem
 	if maxAttempts > 0 {
 		lo = append(lo, config.WithRetryMaxAttempts(maxAttempts))
 	}
+	// Keep a connection for each of up to 64 GETs in flight (--fetch): the
+	// SDK's default keeps 10 a host and would reopen the rest, TLS and all.
+	lo = append(lo, config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConnsPerHost = 64
+	})))
 	cfg, err := config.LoadDefaultConfig(ctx, lo...)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)

@@ -84,7 +84,8 @@ func Classify(key string) Kind {
 }
 
 // Reader reads log files into reusable buffers. One Reader belongs to one
-// goroutine; the bytes returned by Read are valid until its next call.
+// goroutine; the bytes returned by Read and Decode are valid until its next
+// call.
 //
 // An object is read whole and then decompressed whole (package gunzip):
 // CloudTrail's files are small, and decoding from one slice into another
@@ -94,38 +95,71 @@ type Reader struct {
 	// No file is read past 2 GiB, whatever it says.
 	MaxBytes int64
 
-	raw bytes.Buffer
+	raw []byte
 	gz  gunzip.Decoder
 }
 
-// Read reads one whole object. Gzip is detected from the magic bytes, not the
-// key, so a mislabelled file still reads. The returned slice aliases the
-// Reader's buffers.
+// fileLimit is the decompressed size cap that maxBytes (0: the default)
+// sets. Spans are 32-bit, so it is never above 2 GiB.
+func fileLimit(maxBytes int64) int64 {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxFileBytes
+	}
+	return min(maxBytes, math.MaxInt32)
+}
+
+// rawLimit is the largest stored object that can hold a file of at most
+// limit bytes: deflate's stored blocks add 5 bytes per 64 KiB.
+func rawLimit(limit int64) int64 { return limit + limit>>10 + 1<<16 }
+
+// Read reads one whole object and decodes it (Decode). Gzip is detected
+// from the magic bytes, not the key, so a mislabelled file still reads. The
+// returned slice aliases the Reader's buffers.
 func (r *Reader) Read(src io.Reader) ([]byte, error) {
-	limit := r.MaxBytes
-	if limit <= 0 {
-		limit = DefaultMaxFileBytes
+	if cap(r.raw) > gunzip.KeepBytes {
+		r.raw = nil // a huge file's buffer is not kept for the small ones after it
 	}
-	limit = min(limit, math.MaxInt32) // Spans are 32-bit
-	// Deflate's stored blocks add 5 bytes per 64 KiB, so no gzip file of at
-	// most limit bytes is larger than this; plain JSON is capped at limit.
-	rawLimit := limit + limit>>10 + 1<<16
-	if r.raw.Cap() > gunzip.KeepBytes {
-		r.raw = bytes.Buffer{} // a huge file's buffer is not kept for the small ones after it
-	}
-	r.raw.Reset()
-	n, err := r.raw.ReadFrom(io.LimitReader(src, rawLimit+1))
+	raw, err := ReadRaw(src, r.MaxBytes, r.raw, 0)
 	if err != nil {
 		return nil, err
 	}
-	raw := r.raw.Bytes()
+	r.raw = raw
+	return r.Decode(raw)
+}
+
+// ReadRaw reads one whole object as it is stored, into buf's memory when
+// it is large enough (sizeHint, when known, sizes a new buffer once). It
+// stops with ErrTooLarge past what a file of maxBytes (0: the default)
+// decompressed can take, so a huge object is not read whole.
+func ReadRaw(src io.Reader, maxBytes int64, buf []byte, sizeHint int64) ([]byte, error) {
+	limit := rawLimit(fileLimit(maxBytes))
+	b := bytes.NewBuffer(buf[:0])
+	if sizeHint > 0 {
+		b.Grow(int(min(sizeHint, limit)) + bytes.MinRead)
+	}
+	n, err := b.ReadFrom(io.LimitReader(src, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if n > limit {
+		return nil, tooLarge(fileLimit(maxBytes))
+	}
+	return b.Bytes(), nil
+}
+
+// Decode turns an object's stored bytes (ReadRaw) into its JSON:
+// decompressed when they are gzip, as they are otherwise, at most MaxBytes
+// either way. Gzip output aliases the Reader's buffer; plain JSON is raw
+// itself.
+func (r *Reader) Decode(raw []byte) ([]byte, error) {
+	limit := fileLimit(r.MaxBytes)
 	if !gunzip.IsGzip(raw) {
-		if n > limit {
+		if int64(len(raw)) > limit {
 			return nil, tooLarge(limit)
 		}
 		return raw, nil
 	}
-	if n > rawLimit {
+	if int64(len(raw)) > rawLimit(limit) {
 		return nil, tooLarge(limit)
 	}
 	data, err := r.gz.Decode(raw, int(limit))

@@ -62,13 +62,13 @@ func TestReaderDoesNotKeepHugeBuffers(t *testing.T) {
 	if _, err := r.Read(bytes.NewReader(big)); err != nil {
 		t.Fatal(err)
 	}
-	if r.raw.Cap() < 2*gunzip.KeepBytes {
-		t.Fatalf("the big file was read into %d bytes", r.raw.Cap())
+	if cap(r.raw) < 2*gunzip.KeepBytes {
+		t.Fatalf("the big file was read into %d bytes", cap(r.raw))
 	}
 	if _, err := r.Read(bytes.NewReader([]byte(`{"Records":[]}`))); err != nil {
 		t.Fatal(err)
 	}
-	if r.raw.Cap() > gunzip.KeepBytes {
-		t.Fatalf("%d bytes of input buffer kept after a small file", r.raw.Cap())
+	if cap(r.raw) > gunzip.KeepBytes {
+		t.Fatalf("%d bytes of input buffer kept after a small file", cap(r.raw))
 	}
 }
