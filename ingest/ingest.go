@@ -26,8 +26,9 @@
 //
 // Memory budget: peak ≈ W × (BatchBytes of rows in column form + one
 // partition's rows as the writer takes them + the Parquet writer's buffers +
-// the largest decompressed file) + the dedup sets (capped at
-// Options.MaxDedupKeys, beyond it only by the partitions being written).
+// the largest decompressed file) + FetchBytes of objects read ahead + the
+// dedup sets (capped at Options.MaxDedupKeys, beyond it only by the
+// partitions being written).
 // With the defaults (W = cores, BatchBytes = 32 MiB) that is a few hundred
 // MiB whatever the size of the input.
 package ingest
