@@ -1,11 +1,13 @@
 // Package ingest turns CloudTrail log objects into the Parquet dataset of
 // package store. Run wires one bounded pipeline under an errgroup:
 //
-//	lister (1 goroutine): Source.Walk → skip non-logs and objects already done
-//	   └─▶ objects ──chan(2W)──▶ F fetchers: Open and read each object whole
-//	         (retrying reads cut in transit), at most FetchBytes in flight
-//	   └─▶ stored bytes ──chan(W)──▶ W workers, each on its own:
-//	         gunzip (size-capped) → cloudtrail.Splitter (validate and split
+//	lister (1 goroutine): Source.Walk → skip non-logs and objects already
+//	   done → take each object's share of FetchBytes, in order
+//	   ├─▶ jobs ──chan(F)──▶ F fetchers: Open and read each object whole
+//	   │     (retrying reads cut in transit)
+//	   └─▶ queue ──chan(F)──▶ W workers, taking objects in listing order, each
+//	         on its own: wait for the object's bytes → gunzip (size-capped)
+//	         → cloudtrail.Splitter (validate and split
 //	         the records in one pass) → columns.Builder, appending file after file
 //	         until about BatchBytes of JSON; then, for that batch: drop duplicate
 //	         eventIDs (one shared set per partition), sort each partition's rows
