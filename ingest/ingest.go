@@ -86,7 +86,8 @@ type Options struct {
 	FetchBytes int64
 	// MaxFileBytes caps one decompressed file (default cloudtrail.DefaultMaxFileBytes).
 	MaxFileBytes int64
-	// BatchBytes of decompressed JSON are gathered before a commit (default 32 MiB).
+	// BatchBytes of decompressed JSON are gathered before a commit (default
+	// 32 MiB, at most columns.MaxBatchBytes).
 	BatchBytes int64
 	// Write tunes the Parquet files.
 	Write store.WriteOptions
@@ -192,6 +193,7 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 	if opts.BatchBytes <= 0 {
 		opts.BatchBytes = 32 << 20
 	}
+	opts.BatchBytes = min(opts.BatchBytes, columns.MaxBatchBytes)
 	if opts.Fetchers <= 0 {
 		opts.Fetchers = 16
 	}
@@ -313,7 +315,7 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 					continue
 				}
 				w.files = append(w.files, res)
-				if w.b.DataBytes() >= opts.BatchBytes || w.b.Full() {
+				if w.b.DataBytes() >= opts.BatchBytes {
 					if err := w.flush(ctx); err != nil {
 						return err
 					}

@@ -101,7 +101,7 @@ func (c *strCol) refOf(s string) ref {
 func (c *strCol) store(s string) ref {
 	off := len(c.data)
 	if off+len(s) > maxColumnBytes {
-		panic("columns: a column over 4 GiB in one batch") // ingest cuts batches far below this (Full)
+		panic("columns: a column over 4 GiB in one batch") // ingest cuts batches far below this (MaxBatchBytes)
 	}
 	c.data = append(c.data, s...)
 	return ref{off: uint32(off), n: int32(len(s))}
@@ -115,6 +115,14 @@ func (c *strCol) str(r ref) string {
 		return ""
 	}
 	return unsafe.String(&c.data[r.off], int(r.n))
+}
+
+// cellRef is refOf for a cell, nullRef for a null one.
+func (c *strCol) cellRef(v cell) ref {
+	if v.null {
+		return nullRef
+	}
+	return c.refOf(v.s)
 }
 
 // push appends a ref made by refOf (or nullRef).
@@ -200,10 +208,10 @@ func (b *Builder) AddDataBytes(n int64) { b.jsonBytes += n }
 // DataBytes is the JSON size counted by AddDataBytes since the last Reset.
 func (b *Builder) DataBytes() int64 { return b.jsonBytes }
 
-// Full reports when a batch should be cut before another file is
-// appended, whatever its JSON size: a column's 32-bit offsets must reach
-// past the largest file that may follow (2 GiB, the reader's cap).
-func (b *Builder) Full() bool { return b.jsonBytes >= 1<<30 }
+// MaxBatchBytes bounds the JSON a caller gathers in one batch before it
+// cuts it: a column's 32-bit offsets must reach past the largest file that
+// may follow (2 GiB, the reader's cap).
+const MaxBatchBytes = 1 << 30
 
 // Reset forgets the rows, keeping the memory for the next batch.
 func (b *Builder) Reset() {
@@ -571,10 +579,7 @@ func (b *Builder) appendFields(data []byte, f []cloudtrail.Span, sourceObject st
 		// The first of the batch's rows from this identity: its values'
 		// refs, which its other rows share.
 		for k, col := range identityCols {
-			who.refs[k] = nullRef
-			if c := who.cells[k]; !c.null {
-				who.refs[k] = b.str[col].refOf(c.s)
-			}
+			who.refs[k] = b.str[col].cellRef(who.cells[k])
 		}
 		who.gen = b.gen
 	}
@@ -692,11 +697,8 @@ func boolOf(v gjson.Result) int8 {
 }
 
 func (b *Builder) appendCell(col int, c cell) {
-	if c.null {
-		b.str[col].addNull()
-		return
-	}
-	b.str[col].add(c.s)
+	sc := b.str[col]
+	sc.push(sc.cellRef(c))
 }
 
 // identityCols are the columns derived from userIdentity, in the order of
