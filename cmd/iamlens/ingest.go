@@ -82,7 +82,10 @@ interrupted run resumes where it stopped.`,
       --from 2026-11-01 --to 2026-11-07
 
   # an S3-compatible server, machine-readable summary
-  iamlens ingest s3://logs/cloudtrail --endpoint-url http://127.0.0.1:9000 --format json`,
+  iamlens ingest s3://logs/cloudtrail --endpoint-url http://127.0.0.1:9000 --format json
+
+  # a distant bucket: more GETs in flight, more read ahead
+  iamlens ingest s3://far-away-bucket --fetch 64 --fetch-mb 128`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Sources = args
