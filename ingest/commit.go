@@ -228,17 +228,29 @@ func (c *committer) evict() {
 	}
 }
 
-// write commits one batch: deduplicate, sort each partition's rows, write
-// them under temporary names, rename into place, append to the manifest.
-func (c *committer) write(ctx context.Context, b *batch) error {
+// written is a batch whose files are written under temporary names and
+// not yet synced, published or committed.
+type written struct {
+	b     *batch
+	id    string
+	files []store.PendingFile
+	rows  int64
+	dups  int64
+}
+
+// write is a worker's part of committing one batch: deduplicate, sort each
+// partition's rows and write them under temporary names. The worker's
+// builder is free again when it returns; what is left (sync, rename into
+// place, append to the manifest) is publish's, which one goroutine does
+// for every worker so that no worker waits on the disk.
+func (c *committer) write(ctx context.Context, b *batch) (*written, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	batchID, byPart, dups, err := c.dedupe(ctx, b)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer c.done(b)
 	parts := make([]store.Partition, 0, len(byPart))
 	for p := range byPart {
 		parts = append(parts, p)
@@ -250,31 +262,42 @@ func (c *committer) write(ctx context.Context, b *batch) error {
 		return parts[i].Date < parts[j].Date
 	})
 
-	var files []store.PendingFile
-	var rows int64
+	// The batch's hold on its dedup sets lasts until publish has committed
+	// it (or until now, if writing fails).
+	wb := &written{b: &batch{parts: b.parts, files: b.files}, id: batchID, dups: dups}
 	var keys []uint64
 	for n, p := range parts {
 		idx := byPart[p]
 		bld := b.rows
 		keys = sortRows(idx, bld, keys)
-		if err := ctx.Err(); err != nil {
-			return err
+		err := ctx.Err()
+		if err == nil {
+			var pf store.PendingFile
+			if pf, err = c.st.WriteTemp(p, batchID, n, bld.Select(idx), c.opts.Write); err == nil {
+				wb.files = append(wb.files, pf)
+				wb.rows += pf.Rows
+			}
 		}
-		pf, err := c.st.WriteTemp(p, batchID, n, bld.Select(idx), c.opts.Write)
 		if err != nil {
-			return err
+			c.done(b) // the temp files written so far are left for Recover
+			return nil, err
 		}
-		files = append(files, pf)
-		rows += pf.Rows
 	}
+	return wb, nil
+}
+
+// publish syncs a written batch's files, renames them into place and
+// appends the batch to the manifest: from then on its objects are done.
+func (c *committer) publish(ctx context.Context, wb *written) error {
+	defer c.done(wb.b)
 	if err := ctx.Err(); err != nil {
 		return err // leave the temp files for Recover
 	}
-	mb := store.Batch{ID: batchID, Time: c.opts.Now().UTC(), Rows: rows, Dups: dups}
-	for _, f := range files {
+	mb := store.Batch{ID: wb.id, Time: c.opts.Now().UTC(), Rows: wb.rows, Dups: wb.dups}
+	for _, f := range wb.files {
 		mb.Files = append(mb.Files, strings.TrimPrefix(f.Final, c.st.Root+"/"))
 	}
-	for _, r := range b.files {
+	for _, r := range wb.b.files {
 		rej := 0
 		for _, n := range r.rejected {
 			rej += n
@@ -282,7 +305,7 @@ func (c *committer) write(ctx context.Context, b *batch) error {
 		mb.Objects = append(mb.Objects, store.ObjectRecord{Key: r.obj.Key, ETag: r.obj.ETag, Size: r.obj.Size, Records: r.rows, Rejected: rej})
 	}
 	c.commitMu.Lock()
-	err = c.st.Publish(files)
+	err := c.st.Publish(wb.files)
 	if err == nil {
 		err = c.st.Commit(mb)
 	}
@@ -291,9 +314,9 @@ func (c *committer) write(ctx context.Context, b *batch) error {
 		return err
 	}
 	c.mu.Lock()
-	c.stats.RowsWritten += rows
-	c.stats.Duplicates += dups
-	c.stats.FilesWritten += len(files)
+	c.stats.RowsWritten += wb.rows
+	c.stats.Duplicates += wb.dups
+	c.stats.FilesWritten += len(wb.files)
 	c.stats.Batches++
 	c.mu.Unlock()
 	return nil

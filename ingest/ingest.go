@@ -291,13 +291,28 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 		})
 	}
 
-	// Workers: each decodes objects into its own batch and commits the
-	// batch when it is full; each exits when queue closes (after
-	// committing what it holds) or ctx is cancelled (dropping it,
-	// uncommitted).
+	// Publisher: syncs, renames into place and commits the batches the
+	// workers have written, one at a time, while they go on decoding.
+	pub := make(chan *written, opts.Workers)
+	g.Go(func() error {
+		for wb := range pub {
+			if err := c.publish(ctx, wb); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+
+	// Workers: each decodes objects into its own batch and writes the
+	// batch when it is full, for the publisher; each exits when queue
+	// closes (after writing what it holds) or ctx is cancelled (dropping
+	// it, uncommitted). The last one out closes pub.
+	var working sync.WaitGroup
+	working.Add(opts.Workers)
 	for i := 0; i < opts.Workers; i++ {
 		g.Go(func() error {
-			w := newWorker(src, opts, c)
+			defer working.Done()
+			w := newWorker(src, opts, c, pub)
 			for f := range queue {
 				select {
 				case <-f.done:
@@ -328,6 +343,10 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 		})
 	}
 
+	go func() {
+		working.Wait()
+		close(pub)
+	}()
 	err = g.Wait()
 	stats.DedupSetsReread = c.rereads
 	stats.Source = fmt.Sprint(src)
@@ -346,6 +365,7 @@ type worker struct {
 	src  Source
 	opts Options
 	c    *committer
+	pub  chan<- *written // where flush sends a written batch
 	rd   cloudtrail.Reader
 	sp   cloudtrail.Splitter
 	b    *columns.Builder
@@ -360,25 +380,34 @@ type worker struct {
 	lastAcct string
 }
 
-func newWorker(src Source, opts Options, c *committer) *worker {
+func newWorker(src Source, opts Options, c *committer, pub chan<- *written) *worker {
 	return &worker{
-		src: src, opts: opts, c: c,
+		src: src, opts: opts, c: c, pub: pub,
 		rd: cloudtrail.Reader{MaxBytes: opts.MaxFileBytes},
 		sp: cloudtrail.Splitter{Slot: columns.Slot, Fields: columns.NumFields},
 		b:  columns.NewBuilder(opts.Mem),
 	}
 }
 
-// flush commits the batch gathered so far.
+// flush writes the batch gathered so far and hands it to the publisher.
 func (w *worker) flush(ctx context.Context) error {
 	if len(w.files) == 0 {
 		return nil
 	}
 	b := &batch{rows: w.b, meta: w.rows, parts: w.parts, files: w.files}
-	err := w.c.write(ctx, b)
+	wb, err := w.c.write(ctx, b)
 	w.b.Reset()
 	w.files, w.rows, w.parts, w.last = nil, w.rows[:0], nil, 0
-	return err
+	if err != nil {
+		return err
+	}
+	select {
+	case w.pub <- wb:
+		return nil
+	case <-ctx.Done():
+		w.c.done(wb.b)
+		return ctx.Err() // its temp files are left for Recover
+	}
 }
 
 // partition returns the index in the batch's partitions of the partition a

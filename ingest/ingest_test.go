@@ -434,19 +434,84 @@ func TestInterruptedRunResumes(t *testing.T) {
 	if stats2.RecoveredOrphans < 2 {
 		t.Errorf("removed %d uncommitted files, want at least 2", stats2.RecoveredOrphans)
 	}
-	rows := readAll(t, st2)
+	eachEventOnce(t, st2, 2900, "after resume")
+}
+
+// eachEventOnce checks that the store holds want distinct events, each once.
+func eachEventOnce(t *testing.T, st *store.Store, want int, when string) {
+	t.Helper()
 	ids := map[string]int{}
-	for _, r := range rows {
+	for _, r := range readAll(t, st) {
 		ids[r.EventID]++
 	}
 	for id, n := range ids {
 		if n != 1 {
-			t.Errorf("event %s appears %d times", id, n)
+			t.Errorf("%s: event %s appears %d times", when, id, n)
 		}
 	}
-	if len(ids) != 2900 {
-		t.Fatalf("after resume: %d distinct events, want 2900", len(ids))
+	if len(ids) != want {
+		t.Fatalf("%s: %d distinct events, want %d", when, len(ids), want)
 	}
+}
+
+// failingCommitSource makes every commit of the run fail: once the run has
+// opened the store, it puts a folder where the manifest goes.
+type failingCommitSource struct {
+	ingest.Source
+	manifest string
+}
+
+func (f *failingCommitSource) Walk(ctx context.Context, flt source.Filter, fn func(source.Object) error) error {
+	if err := os.Mkdir(f.manifest, 0o755); err != nil {
+		return err
+	}
+	return f.Source.Walk(ctx, flt, fn)
+}
+
+// TestFailedCommitStopsRun: a batch that cannot be committed stops the run
+// with the error, while the workers are still writing batches for the
+// publisher; nothing is recorded as done, and the next run removes what
+// was written and ingests everything once.
+func TestFailedCommitStopsRun(t *testing.T) {
+	dir, _ := source.NewDir(ingesttest.Invictus(t))
+	st := openStore(t)
+	manifest := filepath.Join(st.Root, "_state", "manifest.jsonl")
+	src := &failingCommitSource{Source: dir, manifest: manifest}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	type result struct {
+		stats ingest.Stats
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		stats, err := ingest.Run(context.Background(), src, st, ingest.Options{BatchBytes: 1, Workers: 2, Mem: mem})
+		done <- result{stats, err}
+	}()
+	var res result
+	select {
+	case res = <-done:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the run did not stop after its commit failed")
+	}
+	if res.err == nil || !strings.Contains(res.err.Error(), "commit batch") {
+		t.Fatalf("err = %v, want the failed commit", res.err)
+	}
+	mem.AssertSize(t, 0)
+	if res.stats.Batches != 0 || res.stats.RowsWritten != 0 {
+		t.Fatalf("failed run reports %d batches, %d rows committed", res.stats.Batches, res.stats.RowsWritten)
+	}
+	if err := os.Remove(manifest); err != nil {
+		t.Fatal(err)
+	}
+	st2, err := store.Open(st.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats := runIngest(t, dir, st2, ingest.Options{})
+	if stats.RecoveredOrphans == 0 {
+		t.Error("the next run removed no file of the uncommitted batches")
+	}
+	eachEventOnce(t, st2, 2900, "after the failed run")
 }
 
 // TestDuplicateEventIDs: the same events delivered by an organization trail

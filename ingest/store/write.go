@@ -62,8 +62,9 @@ type PendingFile struct {
 type Rows = columns.Selection
 
 // WriteTemp writes rows, which the caller has sorted by (principal_arn,
-// event_time), into partition p as part-<batch>-<seq>.parquet.tmp and syncs
-// it. Nothing is visible to readers until Publish and Commit.
+// event_time), into partition p as part-<batch>-<seq>.parquet.tmp, with its
+// principal index. Nothing is synced (Publish syncs) and nothing is visible
+// to readers until Publish and Commit.
 //
 // The writer is iamlens's own encoder (encode.go): it reads the builder's
 // columns directly and writes the schema, encodings and page index that
@@ -80,20 +81,20 @@ func (s *Store) WriteTemp(p Partition, batch string, seq int, rows Rows, o Write
 	}
 	final := filepath.Join(dir, fmt.Sprintf("part-%s-%04d.parquet", batch, seq))
 	tmp := final + ".tmp"
-	if err := writeSynced(tmp, func(w io.Writer) error { return EncodeEvents(w, rows, o) }); err != nil {
+	if err := writeFile(tmp, func(w io.Writer) error { return EncodeEvents(w, rows, o) }); err != nil {
 		return PendingFile{}, fmt.Errorf("write %s: %w", final, err)
 	}
 	idx := indexPath(final)
-	if err := writeSynced(idx+".tmp", func(w io.Writer) error { return writeIndex(w, rows, rg) }); err != nil {
+	if err := writeFile(idx+".tmp", func(w io.Writer) error { return writeIndex(w, rows, rg) }); err != nil {
 		os.Remove(tmp)
 		return PendingFile{}, fmt.Errorf("write %s: %w", idx, err)
 	}
 	return PendingFile{Tmp: tmp, Final: final, IndexTmp: idx + ".tmp", Index: idx, Rows: int64(rows.Len())}, nil
 }
 
-// writeSynced creates path, fills it through a buffer with write, and syncs
-// and closes it; on any error the file is removed.
-func writeSynced(path string, write func(io.Writer) error) error {
+// writeFile creates path, fills it through a buffer with write, and closes
+// it, unsynced; on any error the file is removed.
+func writeFile(path string, write func(io.Writer) error) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -101,9 +102,8 @@ func writeSynced(path string, write func(io.Writer) error) error {
 	bw := bufio.NewWriterSize(f, 1<<20)
 	werr := write(bw)
 	ferr := bw.Flush()
-	serr := f.Sync()
 	cerr := f.Close()
-	if err := firstErr(werr, ferr, serr, cerr); err != nil {
+	if err := firstErr(werr, ferr, cerr); err != nil {
 		os.Remove(path)
 		return err
 	}
@@ -131,8 +131,20 @@ func EncodeEvents(w io.Writer, rows Rows, o WriteOptions) error {
 	return encodeEvents(w, rows, codec, o.rowGroupRows(), page)
 }
 
-// Publish renames pending files into place and syncs their folders.
+// Publish syncs pending files, renames them into place and syncs their
+// folders. The syncs are left to Publish, not done by WriteTemp, so that
+// ingest's workers go on decoding while one goroutine waits on the disk.
 func (s *Store) Publish(files []PendingFile) error {
+	for _, f := range files {
+		for _, p := range []string{f.IndexTmp, f.Tmp} {
+			if p == "" {
+				continue
+			}
+			if err := syncFile(p); err != nil {
+				return fmt.Errorf("publish %s: %w", p, err)
+			}
+		}
+	}
 	dirs := map[string]bool{}
 	for _, f := range files {
 		if f.IndexTmp != "" {
@@ -151,6 +163,19 @@ func (s *Store) Publish(files []PendingFile) error {
 		}
 	}
 	return nil
+}
+
+// syncFile syncs a file written and closed earlier: on a new descriptor,
+// which fsync flushes the file's data through as well as any other. It is
+// opened for writing because Windows flushes only such handles.
+func syncFile(p string) error {
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	serr := f.Sync()
+	cerr := f.Close()
+	return firstErr(serr, cerr)
 }
 
 func syncPath(p string) error {
