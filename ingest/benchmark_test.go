@@ -3,7 +3,11 @@ package ingest_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"os"
+	"slices"
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
@@ -18,15 +22,24 @@ import (
 )
 
 // invictusJSON returns the decompressed invictus files.
-func invictusJSON(b *testing.B) [][]byte {
+func invictusJSON(b *testing.B) [][]byte { return logsJSON(b, ingesttest.Invictus(b), 0) }
+
+// logsJSON returns the decompressed log files of a folder, in listing
+// order, the first of them that hold limit bytes (all when limit is 0).
+func logsJSON(b *testing.B, dir string, limit int64) [][]byte {
 	b.Helper()
-	src, err := source.NewDir(ingesttest.Invictus(b))
+	src, err := source.NewDir(dir)
 	if err != nil {
 		b.Fatal(err)
 	}
 	var out [][]byte
+	var n int64
 	var rd cloudtrail.Reader
+	full := errors.New("enough")
 	err = src.Walk(context.Background(), source.Filter{}, func(o source.Object) error {
+		if limit > 0 && n >= limit {
+			return full
+		}
 		rc, err := src.Open(context.Background(), o.Key)
 		if err != nil {
 			return err
@@ -34,12 +47,28 @@ func invictusJSON(b *testing.B) [][]byte {
 		defer rc.Close()
 		data, err := rd.Read(rc)
 		out = append(out, bytes.Clone(data))
+		n += int64(len(data))
 		return err
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, full) {
 		b.Fatal(err)
 	}
 	return out
+}
+
+// decodeAll splits files and appends their records to bld, as a worker
+// does (rejected records are left out), counting their bytes.
+func decodeAll(b *testing.B, bld *columns.Builder, sp *cloudtrail.Splitter, files [][]byte) {
+	for _, f := range files {
+		n, err := sp.Split(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := 0; i < n; i++ {
+			_, _ = bld.AppendSpans(f, sp.Record(i), sp.Values(i), "bench")
+		}
+		bld.AddDataBytes(int64(len(f)))
+	}
 }
 
 func totalLen(files [][]byte) int64 {
@@ -62,15 +91,7 @@ func BenchmarkDecode(b *testing.B) {
 		bld := columns.NewBuilder(memory.NewGoAllocator())
 		sp := cloudtrail.Splitter{Slot: columns.Slot, Fields: columns.NumFields}
 		for b.Loop() {
-			for _, f := range files {
-				n, err := sp.Split(f)
-				if err != nil {
-					b.Fatal(err)
-				}
-				for i := 0; i < n; i++ {
-					_, _ = bld.AppendSpans(f, sp.Record(i), sp.Values(i), "bench")
-				}
-			}
+			decodeAll(b, bld, &sp, files)
 			bld.Reset()
 		}
 	})
@@ -125,4 +146,52 @@ func freshStore(b *testing.B, n *int) *store.Store {
 	}
 	*n++
 	return st
+}
+
+// BenchmarkEncodeBatch writes one batch the size ingest gathers (32 MiB of
+// JSON) as a Parquet file, its rows in the order ingest sorts them
+// (principal, time) and, for comparison, in the order the builder holds
+// them. The gap between the two is what reading the builder's columns out
+// of order costs (README, Performance). MB/s are of the batch's JSON.
+//
+// The batch is the invictus files decoded over and over, or the first 32
+// MiB of a folder of logs named by IAMLENS_BENCH_LOGS, such as the bench
+// corpus (bench/compare.sh), whose many principals scatter a principal's
+// rows far more than invictus's few do:
+//
+//	IAMLENS_BENCH_LOGS=$PWD/bench/out/corpus-1024m go test ./ingest -run '^$' -bench EncodeBatch
+func BenchmarkEncodeBatch(b *testing.B) {
+	const size = 32 << 20
+	var files [][]byte
+	if dir := os.Getenv("IAMLENS_BENCH_LOGS"); dir != "" {
+		files = logsJSON(b, dir, size)
+	} else {
+		files = invictusJSON(b)
+	}
+	bld := columns.NewBuilder(memory.NewGoAllocator())
+	sp := cloudtrail.Splitter{Slot: columns.Slot, Fields: columns.NumFields}
+	for bld.DataBytes() < size {
+		decodeAll(b, bld, &sp, files)
+	}
+	held := make([]int32, bld.Len())
+	for i := range held {
+		held[i] = int32(i)
+	}
+	sorted := slices.Clone(held)
+	ingest.SortRows(sorted, bld)
+	for _, c := range []struct {
+		name string
+		rows []int32
+	}{{"sorted", sorted}, {"builder-order", held}} {
+		b.Run(c.name, func(b *testing.B) {
+			sel := bld.Select(c.rows)
+			b.SetBytes(bld.DataBytes())
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := store.EncodeEvents(io.Discard, sel, store.WriteOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

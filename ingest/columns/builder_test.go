@@ -267,3 +267,50 @@ func TestInterning(t *testing.T) {
 		}
 	}
 }
+
+// TestGather: a gathered column's item k is the column's item rows[k],
+// nulls included, and gathering again into the same buffer reuses it.
+func TestGather(t *testing.T) {
+	b := NewBuilder(memory.DefaultAllocator)
+	sp := cloudtrail.Splitter{Slot: Slot, Fields: NumFields}
+	data := logFile()
+	n, err := sp.Split(data)
+	if err != nil || n < 3 {
+		t.Fatal(n, err)
+	}
+	for i := range n {
+		_, _ = b.AppendSpans(data, sp.Record(i), sp.Values(i), "f") // the file's bad records are rejected
+	}
+	all := make([]int32, b.Len())
+	for i := range all {
+		all[i] = int32(len(all) - 1 - i)
+	}
+	sel := b.Select(all)
+	var buf GatherBuf
+	nulls := 0
+	for col, f := range Schema.Fields() {
+		if b.str[col] == nil {
+			continue
+		}
+		plain := sel.Strings(col)
+		for _, rows := range [][]int32{all, {all[1], all[0], all[1]}} {
+			got := plain.Gather(rows, &buf)
+			for k, r := range rows {
+				wv, wok := plain.Value(r)
+				gv, gok := got.Value(int32(k))
+				if gv != wv || gok != wok {
+					t.Errorf("%s: gathered item %d is (%q, %v), want row %d's (%q, %v)", f.Name, k, gv, gok, r, wv, wok)
+				}
+				if !wok {
+					nulls++
+				}
+			}
+		}
+	}
+	if nulls == 0 {
+		t.Error("no null met: the test checks no null's gathering")
+	}
+	if cap(buf.refs) < len(all) {
+		t.Errorf("buffer holds %d refs, want the longest gather's %d", cap(buf.refs), len(all))
+	}
+}

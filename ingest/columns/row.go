@@ -176,7 +176,7 @@ func (s Selection) Strings(col int) Strings {
 	if s.b.str[col] == nil {
 		panic("columns: " + Schema.Field(col).Name + " is not a string column")
 	}
-	return Strings{s.b.str[col]}
+	return stringsOf(s.b.str[col])
 }
 
 // Time is builder row r's event_time in milliseconds.
@@ -197,24 +197,53 @@ func (s Selection) Resources(r int32) (lo, hi int32, ok bool) {
 func (s Selection) ResourceField(name string) Strings {
 	switch name {
 	case ResourceARN:
-		return Strings{s.b.res.arn}
+		return stringsOf(s.b.res.arn)
 	case ResourceType:
-		return Strings{s.b.res.typ}
+		return stringsOf(s.b.res.typ)
 	case ResourceAccount:
-		return Strings{s.b.res.accnt}
+		return stringsOf(s.b.res.accnt)
 	}
 	panic("columns: no resources field " + name)
 }
 
 // Strings reads one string column of a builder.
-type Strings struct{ c *strCol }
+type Strings struct {
+	c    *strCol
+	refs []ref // c.refs, or the gathered items (Gather)
+}
+
+func stringsOf(c *strCol) Strings { return Strings{c: c, refs: c.refs} }
 
 // Value is item r's value; ok is false when it is null. The string aliases
 // the builder's memory: valid until Reset.
 func (s Strings) Value(r int32) (v string, ok bool) {
-	rf := s.c.refs[r]
+	rf := s.refs[r]
 	return s.c.str(rf), rf.n >= 0
 }
+
+// Gather returns the column's items at rows, in that order: item k of the
+// result is item rows[k] of s. The result's index is kept in buf, so it is
+// valid until buf is gathered into again.
+//
+// A reader that takes items in sorted order should gather them first.
+// Where each item is read between a value's other work, the item lookups
+// wait on memory one after another. Here they are one tight loop, whose
+// loads the CPU overlaps. Measured on a 32 MiB batch of the bench corpus:
+// the encoder took 38-42 ms to write it in sorted order and 23-25 ms in
+// the order the builder holds it; the item lookups alone were 28% of its
+// time.
+func (s Strings) Gather(rows []int32, buf *GatherBuf) Strings {
+	out := slices.Grow(buf.refs[:0], len(rows))[:len(rows)]
+	src := s.refs
+	for k, r := range rows {
+		out[k] = src[r]
+	}
+	buf.refs = out
+	return Strings{c: s.c, refs: out}
+}
+
+// GatherBuf is the memory Strings.Gather reuses.
+type GatherBuf struct{ refs []ref }
 
 // Events fills dst with the rows at idx, in that order, and returns it (grown
 // when too short). Strings are views of the builder's memory, not copies.

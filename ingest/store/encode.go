@@ -172,6 +172,7 @@ type encoder struct {
 	enc, comp  []byte
 	pending    bytes.Buffer // a dictionary chunk's data pages until its dictionary is written
 	dict       map[string]int32
+	gathered   columns.GatherBuf // a string column's items in row order
 	dictVals   []string
 	proto      thrift.CompactProtocol
 }
@@ -400,10 +401,10 @@ func (e *encoder) full() bool { return len(e.vals)+4*len(e.ids) >= e.pageBytes }
 
 // stringValues writes a top-level string column.
 func (e *encoder) stringValues(s *chunkState, rows []int32, pi *pageIndex) error {
-	col := e.rows.Strings(s.lf.col)
+	col := e.rows.Strings(s.lf.col).Gather(rows, &e.gathered)
 	optional := s.lf.maxDef > 0
-	for k, r := range rows {
-		v, ok := col.Value(r)
+	for k := range rows {
+		v, ok := col.Value(int32(k))
 		s.rows++
 		s.values++
 		if optional {
