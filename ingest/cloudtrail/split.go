@@ -2,8 +2,10 @@ package cloudtrail
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unsafe"
 
@@ -303,6 +305,20 @@ func (s *Splitter) literal(i int, lit string, kind byte) (int, byte, bool, error
 func (s *Splitter) str(i int) (int, bool, error) {
 	d := s.d
 	i++
+	// Most strings (keys, names, IDs) are short: look for their end in
+	// the next 32 bytes a word at a time first.
+	for w := 0; w < 4 && i+8 <= len(d); w++ {
+		m := specials(binary.LittleEndian.Uint64(d[i:]))
+		if m == 0 {
+			i += 8
+			continue
+		}
+		j := i + bits.TrailingZeros64(m)/8
+		if d[j] == '"' {
+			return j + 1, false, nil
+		}
+		break // a backslash: the loop below checks the escapes
+	}
 	esc := false
 	for {
 		j := bytes.IndexByte(d[i:], '"')
@@ -330,6 +346,15 @@ func (s *Splitter) str(i int) (int, bool, error) {
 			return 0, false, s.invalid(p, "bad escape")
 		}
 	}
+}
+
+// specials has the high bit set of each byte of x that is '"' or '\\'
+// (and may set it for a byte after one of them, never before).
+func specials(x uint64) uint64 {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	q := x ^ ('"' * lo)
+	b := x ^ ('\\' * lo)
+	return ((q-lo)&^q | (b-lo)&^b) & hi
 }
 
 func isHex4(b []byte) bool {

@@ -245,3 +245,46 @@ func BenchmarkSplit(b *testing.B) {
 		}
 	})
 }
+
+// TestStrFindsTheEnd: str's word-at-a-time start and its IndexByte loop
+// agree with a byte-by-byte scan on strings with a quote, an escape or a
+// multi-byte character at every position of the first words, and with
+// the string's end near the end of the input.
+func TestStrFindsTheEnd(t *testing.T) {
+	scan := func(d []byte) (end int, esc, ok bool) {
+		for i := 1; i < len(d); i++ {
+			switch d[i] {
+			case '\\':
+				esc = true
+				i++
+			case '"':
+				return i + 1, esc, true
+			}
+		}
+		return 0, false, false
+	}
+	inserts := []string{`\"`, `\\`, `\n`, `\u00e9`, `é`, "\x7f", "\xa2", `"`}
+	var docs []string
+	for n := 0; n < 48; n++ {
+		body := strings.Repeat("a", n)
+		docs = append(docs, `"`+body+`"`, `"`+body+`"tail`, `"`+body)
+		for _, ins := range inserts {
+			for at := 0; at <= n; at++ {
+				s := `"` + body[:at] + ins + body[at:] + `"`
+				docs = append(docs, s, s+`,"next":1}`, s[:len(s)-1])
+			}
+		}
+	}
+	var sp Splitter
+	for _, doc := range docs {
+		sp.d = []byte(doc)
+		end, esc, err := sp.str(0)
+		wend, wesc, wok := scan(sp.d)
+		if (err == nil) != wok || (wok && (end != wend || esc != wesc)) {
+			t.Errorf("str(%q) = %d, %v, %v; want %d, %v (ok %v)", doc, end, esc, err, wend, wesc, wok)
+		}
+	}
+	if len(docs) < 10000 {
+		t.Fatalf("only %d strings checked", len(docs))
+	}
+}
