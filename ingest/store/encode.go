@@ -402,6 +402,9 @@ func (e *encoder) full() bool { return len(e.vals)+4*len(e.ids) >= e.pageBytes }
 // stringValues writes a top-level string column.
 func (e *encoder) stringValues(s *chunkState, rows []int32, pi *pageIndex) error {
 	col := e.rows.Strings(s.lf.col).Gather(rows, &e.gathered)
+	if !s.lf.dict {
+		return e.plainStrings(s, col, len(rows), pi)
+	}
 	optional := s.lf.maxDef > 0
 	for k := range rows {
 		v, ok := col.Value(int32(k))
@@ -424,6 +427,62 @@ func (e *encoder) stringValues(s *chunkState, rows []int32, pi *pageIndex) error
 		}
 	}
 	return nil
+}
+
+// plainStrings writes the n items of a gathered string column that is not
+// dictionary-encoded, a page at a time: it finds the rows that fill the
+// page from their lengths, copies their values in one tight loop (the
+// values lie scattered through the builder's memory, and the CPU overlaps
+// the loads of consecutive copies only when little work comes between
+// them), then takes their statistics. Pages end where stringValues would
+// end them: after the row that makes the page full.
+func (e *encoder) plainStrings(s *chunkState, col columns.Strings, n int, pi *pageIndex) error {
+	optional := s.lf.maxDef > 0
+	for k := 0; k < n; {
+		j, size := k, len(e.vals)
+		for j < n {
+			v, _ := col.Value(int32(j))
+			size += len(v)
+			j++
+			if size >= e.pageBytes {
+				break
+			}
+		}
+		for q := k; q < j; q++ {
+			v, ok := col.Value(int32(q))
+			if optional {
+				e.defs = append(e.defs, b2u8(ok))
+			}
+			if ok {
+				e.vals = append(e.vals, v...)
+				e.offs = append(e.offs, uint32(len(e.vals)))
+			}
+		}
+		for q := k; q < j; q++ {
+			if v, ok := col.Value(int32(q)); ok {
+				s.seeStr(v)
+			} else {
+				s.nulls++
+			}
+		}
+		s.rows += j - k
+		s.values += j - k
+		if j < n {
+			if err := e.flushPage(s, pi); err != nil {
+				return err
+			}
+			e.resetPage(s, int64(j))
+		}
+		k = j
+	}
+	return nil
+}
+
+func b2u8(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // addString adds a byte-array value to the page: its dictionary index or
