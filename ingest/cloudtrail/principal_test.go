@@ -416,3 +416,29 @@ func TestResolveInvictusEveryRecord(t *testing.T) {
 	}
 	t.Logf("%d records, %d with a named principal", records, named)
 }
+
+// BenchmarkResolveIdentity parses and resolves every distinct userIdentity
+// block of the real logs, with the MFA flag the decoder reads: the work of
+// an identity cache miss.
+func BenchmarkResolveIdentity(b *testing.B) {
+	seen := map[string]bool{}
+	var blocks []gjson.Result
+	for _, data := range logsUnder(b, filepath.Join(sharedData(b), "cloudtrail", "dev")) {
+		_, _ = Records(data, func(rec gjson.Result) bool {
+			if ui := rec.Get("userIdentity"); ui.Exists() && !seen[ui.Raw] {
+				seen[ui.Raw] = true
+				blocks = append(blocks, ui)
+			}
+			return true
+		})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, ui := range blocks {
+			id := ParseIdentity(ui)
+			_ = ResolveIdentity(id, Context{RecipientAccount: "111122223333", Region: "us-east-1"})
+			_ = id.SessionContext.Get("attributes.mfaAuthenticated")
+		}
+	}
+	b.ReportMetric(float64(len(blocks)), "blocks")
+}
