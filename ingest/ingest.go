@@ -12,15 +12,19 @@
 //	         until about BatchBytes of JSON; then, for that batch: drop duplicate
 //	         eventIDs (one shared set per partition), sort each partition's rows
 //	         by (principal_arn, event_time), write Parquet under a temporary
-//	         name, rename into place, append the batch to the manifest (the
-//	         commit point, serialised between workers).
+//	         name, unsynced; reset the builder and go on
+//	         └─▶ pub ──chan(W)──▶ 1 publisher: sync the batch's files, rename
+//	               them into place, append the batch to the manifest (the
+//	               commit point), one batch at a time
 //
 // Fetching is its own stage because S3 answers each GetObject after tens of
 // milliseconds and CloudTrail's objects are small: F (16) requests in
 // flight keep W decoders busy where W alone would wait on the network.
 //
 // A worker writes its own batches, so decoding and Parquet encoding run on
-// every core and no batch is copied from goroutine to goroutine. Every
+// every core and no batch is copied from goroutine to goroutine; what a
+// batch then waits on is the disk (a few fsyncs, milliseconds each), which
+// the publisher does while the workers decode the next. Every
 // goroutine returns when its input channel closes or the context is
 // cancelled (first error, or SIGINT); a cancelled run leaves only
 // uncommitted files, which the next run's store.Recover removes, so it
