@@ -171,18 +171,26 @@ func (c *committer) dedupe(ctx context.Context, b *batch) (string, map[store.Par
 		set.inflight++
 		sets[i] = set
 	}
-	byPart := map[store.Partition][]int32{}
+	// One map operation a row: an insert that does not grow the set met a
+	// known eventID.
+	rows := make([][]int32, len(b.parts))
 	var dups int64
 	for i, m := range b.meta {
-		set := sets[m.part]
-		if _, dup := set.keys[m.key]; dup {
+		keys := sets[m.part].keys
+		n := len(keys)
+		keys[m.key] = struct{}{}
+		if len(keys) == n {
 			dups++
 			continue
 		}
-		set.keys[m.key] = struct{}{}
 		c.seenKeys++
-		p := b.parts[m.part]
-		byPart[p] = append(byPart[p], int32(i))
+		rows[m.part] = append(rows[m.part], int32(i))
+	}
+	byPart := make(map[store.Partition][]int32, len(b.parts))
+	for i, p := range b.parts {
+		if len(rows[i]) > 0 {
+			byPart[p] = rows[i]
+		}
 	}
 	c.evict()
 	return batchID, byPart, dups, nil
