@@ -497,7 +497,7 @@ func fieldOf(k string) int {
 type Row struct {
 	EventID   string // aliases the input; copy before keeping
 	EventTime time.Time
-	Account   string // recipient account, or the principal's when absent
+	Account   string // recipient account, or the principal's when absent; aliases the input or the identity cache until the next Append: copy before keeping
 }
 
 // Append decodes one record into the builders. A record that cannot be stored
@@ -720,6 +720,7 @@ type whoami struct {
 	// the cells' refs in the batch of generation gen
 	gen  uint32
 	refs [len(identityCols)]ref
+	buf  []byte // the memory its strings are in (keep)
 }
 
 // identityCache is a set-associative cache of resolved identities: a
@@ -776,28 +777,46 @@ func (b *Builder) identity(ui gjson.Result, recipient, eventType, source, region
 	}
 	id := cloudtrail.ParseIdentity(ui)
 	p := cloudtrail.ResolveIdentity(id, cloudtrail.Context{RecipientAccount: recipient, EventType: eventType, EventSource: source, Region: region})
-	w := &whoami{
+	resolved := whoami{
 		cells: [len(identityCols)]cell{strCell(id.Type), stringCell(p.ARN), stringCell(p.Kind), strCell(id.ARN),
 			strCell(id.PrincipalID), stringCell(p.SessionName), stringCell(p.Account), strCell(id.AccessKeyID), strCell(id.InvokedBy)},
 		mfa:      boolOf(id.SessionContext.Get("attributes.mfaAuthenticated")),
 		bySource: id.UsesEventSource(),
 	}
-	if w.bySource {
-		return w // resolved from the event source too: not cached, and its cells alias nothing kept
+	if resolved.bySource {
+		return &resolved // resolved from the event source too: not cached, and its cells alias nothing kept
 	}
-	w.keep(ui.Raw, recipient, eventType)
-	w.partition = partition
+	// The entry this miss replaces is reused, with its buffer: nothing
+	// else holds it (rows copied its cells into the columns), so a cache
+	// that has filled allocates nothing more.
 	way := b.ids.next[i] % identityWays
 	b.ids.next[i]++
+	w := set.ws[way]
+	if w == nil {
+		w = new(whoami)
+	}
+	buf := w.buf
+	*w = resolved
+	w.keep(buf, ui.Raw, recipient, eventType)
+	w.partition = partition
 	set.keys[way], set.ws[way] = key, w
 	return w
 }
 
-// keep makes w own its strings, which may alias the file's bytes, in two
-// allocations: a copy of the userIdentity block, to which the cells cut
-// from it (most of them) now point, and one buffer for all the others.
-func (w *whoami) keep(ui, recipient, eventType string) {
-	raw := strings.Clone(ui)
+// keep makes w own its strings, which may alias the file's bytes, in one
+// buffer (buf's memory when it is large enough): a copy of the
+// userIdentity block, to which the cells cut from it (most of them) now
+// point, then all the others.
+func (w *whoami) keep(buf []byte, ui, recipient, eventType string) {
+	n := len(ui) + len(recipient) + len(eventType)
+	for _, c := range w.cells {
+		n += len(c.s) // an upper bound: the cells cut from the block need no room
+	}
+	if cap(buf) < n {
+		buf = make([]byte, 0, n+n/4)
+	}
+	buf = append(buf[:0], ui...)
+	raw := unsafe.String(unsafe.SliceData(buf), len(ui))
 	inRaw := func(s string) (string, bool) {
 		if s == "" || ui == "" {
 			return s, s == ""
@@ -810,13 +829,6 @@ func (w *whoami) keep(ui, recipient, eventType string) {
 		off := int(p - lo)
 		return raw[off : off+len(s)], true
 	}
-	n := len(recipient) + len(eventType)
-	for _, c := range w.cells {
-		if _, ok := inRaw(c.s); !ok {
-			n += len(c.s)
-		}
-	}
-	buf := make([]byte, 0, n)
 	own := func(s string) string {
 		if r, ok := inRaw(s); ok {
 			return r
@@ -829,6 +841,7 @@ func (w *whoami) keep(ui, recipient, eventType string) {
 	for i := range w.cells {
 		w.cells[i].s = own(w.cells[i].s)
 	}
+	w.buf = buf
 }
 
 // appendStr stores a JSON string value; other JSON types are stored as their

@@ -2,6 +2,7 @@ package columns
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -224,16 +225,7 @@ func TestInterning(t *testing.T) {
 	sp := cloudtrail.Splitter{Slot: Slot, Fields: NumFields}
 	appendAll := func(recs ...string) {
 		t.Helper()
-		data := []byte(`{"Records":[` + strings.Join(recs, ",") + `]}`)
-		n, err := sp.Split(data)
-		if err != nil || n != len(recs) {
-			t.Fatal(n, err)
-		}
-		for i := range n {
-			if _, err := b.AppendSpans(data, sp.Record(i), sp.Values(i), "f"); err != nil {
-				t.Fatal(err)
-			}
-		}
+		appendRecords(t, b, &sp, recs)
 	}
 	appendAll(rec("e0", "s3.amazonaws.com", "alice"), rec("e1", "ec2.amazonaws.com", "bob"),
 		rec("e2", "s3.amazonaws.com", "alice"), rec("e3", "ec2.amazonaws.com", "alice"))
@@ -313,4 +305,83 @@ func TestGather(t *testing.T) {
 	if cap(buf.refs) < len(all) {
 		t.Errorf("buffer holds %d refs, want the longest gather's %d", cap(buf.refs), len(all))
 	}
+}
+
+// TestIdentityCacheReuse: a miss reuses the entry it evicts, and its
+// memory. Far more identities than the cache holds, in an order that
+// returns to evicted ones, across batches, must each come out as their
+// own block says.
+func TestIdentityCacheReuse(t *testing.T) {
+	const ids, rows = 3 * identitySets * identityWays, 40000
+	b := NewBuilder(memory.DefaultAllocator)
+	sp := cloudtrail.Splitter{Slot: Slot, Fields: NumFields}
+	rng := rand.New(rand.NewPCG(1, 2))
+	type want struct{ arn, uarn, principalID, key, session string }
+	var expect []want
+	check := func() {
+		t.Helper()
+		for row, w := range expect {
+			for col, v := range map[int]string{colPrincipalARN: w.arn, colUserIdentityARN: w.uarn, colPrincipalID: w.principalID,
+				colAccessKeyID: w.key, colSessionName: w.session} {
+				if got := b.str[col].value(row); got != v {
+					t.Fatalf("row %d %s: %q, want %q", row, Schema.Field(col).Name, got, v)
+				}
+			}
+		}
+	}
+	var recs []string
+	flush := func() {
+		clear(appendRecords(t, b, &sp, recs)) // the reader reuses its buffer
+		recs = recs[:0]
+	}
+	for r := range rows {
+		// Mostly recent identities (hits), sometimes any (misses, evictions).
+		p := (r/8 + rng.IntN(16)) % ids
+		if rng.IntN(4) == 0 {
+			p = rng.IntN(ids)
+		}
+		w := want{principalID: fmt.Sprintf("AIDA%08d", p), key: fmt.Sprintf("AKIA%08d", p)}
+		var ui string
+		if p%2 == 0 {
+			w.arn = fmt.Sprintf("arn:aws:iam::111122223333:user/u%d", p)
+			w.uarn = w.arn
+			ui = fmt.Sprintf(`{"type":"IAMUser","arn":%q,"principalId":%q,"accessKeyId":%q,"accountId":"111122223333"}`, w.arn, w.principalID, w.key)
+		} else {
+			w.session = fmt.Sprintf("session-with-a-longer-name-%d", p)
+			w.arn = fmt.Sprintf("arn:aws:iam::111122223333:role/r%d", p)
+			w.uarn = fmt.Sprintf("arn:aws:sts::111122223333:assumed-role/r%d/%s", p, w.session)
+			ui = fmt.Sprintf(`{"type":"AssumedRole","arn":%q,"principalId":%q,"accessKeyId":%q,"accountId":"111122223333",`+
+				`"sessionContext":{"sessionIssuer":{"type":"Role","arn":%q,"accountId":"111122223333"}}}`, w.uarn, w.principalID, w.key, w.arn)
+		}
+		recs = append(recs, fmt.Sprintf(`{"eventID":"e%d","eventTime":"2024-01-02T03:04:05Z","eventSource":"s3.amazonaws.com","awsRegion":"us-east-1","recipientAccountId":"111122223333","userIdentity":%s}`, r, ui))
+		expect = append(expect, w)
+		if len(recs) == 500 {
+			flush()
+		}
+		if r == rows/2 {
+			flush()
+			check()
+			b.Reset()
+			expect = expect[:0]
+		}
+	}
+	flush()
+	check()
+}
+
+// appendRecords appends records, each valid, as one log file, and returns
+// the file.
+func appendRecords(t *testing.T, b *Builder, sp *cloudtrail.Splitter, recs []string) []byte {
+	t.Helper()
+	data := []byte(`{"Records":[` + strings.Join(recs, ",") + `]}`)
+	n, err := sp.Split(data)
+	if err != nil || n != len(recs) {
+		t.Fatal(n, err)
+	}
+	for i := range n {
+		if _, err := b.AppendSpans(data, sp.Record(i), sp.Values(i), "f"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return data
 }
