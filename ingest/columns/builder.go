@@ -1,8 +1,10 @@
 package columns
 
 import (
+	"encoding/binary"
 	"errors"
 	"hash/maphash"
+	"math/bits"
 	"strings"
 	"time"
 	"unsafe"
@@ -75,7 +77,12 @@ type strCol struct {
 	nulls  int
 	intern map[string]ref // nil for columns that are not interned
 	last   ref            // the value interned last
+	// recent holds refs of values interned lately, by a cheap hash of
+	// the value, in front of intern (whose lookups hash the whole value)
+	recent *[recentSlots]ref
 }
+
+const recentSlots = 256
 
 func (c *strCol) add(s string) { c.refs = append(c.refs, c.refOf(s)) }
 
@@ -89,13 +96,35 @@ func (c *strCol) refOf(s string) ref {
 	if l := c.last; l.n == int32(len(s)) && c.str(l) == s {
 		return l
 	}
+	slot := &c.recent[quickHash(s)]
+	if r := *slot; r.n == int32(len(s)) && c.str(r) == s {
+		c.last = r
+		return r
+	}
 	r, ok := c.intern[s]
 	if !ok {
 		r = c.store(s)
 		c.intern[strings.Clone(s)] = r
 	}
-	c.last = r
+	c.last, *slot = r, r
 	return r
+}
+
+// quickHash picks a recent slot for s from its length and its first and
+// last eight bytes: a few instructions, where a map hashes every byte.
+func quickHash(s string) uint8 {
+	n := len(s)
+	x := uint64(n)
+	if n >= 8 {
+		p := unsafe.StringData(s)
+		x ^= binary.LittleEndian.Uint64(unsafe.Slice(p, 8))
+		x ^= bits.RotateLeft64(binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(p), n-8)), 8)), 29)
+	} else {
+		for i := 0; i < n; i++ {
+			x = x<<8 | uint64(s[i])
+		}
+	}
+	return uint8((x * 0x9e3779b97f4a7c15) >> 56)
 }
 
 func (c *strCol) store(s string) ref {
@@ -153,6 +182,11 @@ func (c *strCol) valid(i int) bool { return c.refs[i].n >= 0 }
 func (c *strCol) reset() {
 	c.data, c.refs, c.nulls, c.last = c.data[:0], c.refs[:0], 0, nullRef
 	clear(c.intern)
+	if c.recent != nil {
+		for i := range c.recent {
+			c.recent[i] = nullRef // the last batch's offsets mean nothing now
+		}
+	}
 }
 
 // resCol is the resources list: per row the end of its elements (or null),
@@ -172,7 +206,8 @@ func NewBuilder(mem memory.Allocator) *Builder {
 	newCol := func(name string) *strCol {
 		c := &strCol{last: nullRef}
 		if interned[name] {
-			c.intern = map[string]ref{}
+			c.intern, c.recent = map[string]ref{}, new([recentSlots]ref)
+			c.reset()
 		}
 		return c
 	}
