@@ -794,16 +794,12 @@ const (
 // and missing identities need; those are resolved every time.
 func (b *Builder) identity(ui gjson.Result, recipient, eventType, source, region string) *whoami {
 	partition := cloudtrail.RegionPartition(region)
-	var h maphash.Hash
-	h.SetSeed(b.seed)
-	h.WriteString(ui.Raw)
-	h.WriteByte(0)
-	h.WriteString(recipient)
-	h.WriteByte(0)
-	h.WriteString(eventType)
-	h.WriteByte(0)
-	h.WriteString(partition)
-	key := h.Sum64()
+	// One-shot hashes, each of a whole string (the streaming maphash.Hash
+	// copies its input through a buffer first), mixed.
+	key := maphash.String(b.seed, ui.Raw)
+	for _, s := range [...]string{recipient, eventType, partition} {
+		key = (key ^ maphash.String(b.seed, s)) * 0x9e3779b97f4a7c15
+	}
 	i := key % identitySets
 	set := &b.ids.sets[i]
 	for k, sk := range set.keys {
