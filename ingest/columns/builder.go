@@ -45,6 +45,8 @@ type Builder struct {
 	// and their spans
 	raw   []byte
 	spans [numFields]cloudtrail.Span
+	// appendResources' scratch: a row's elements (ARN, type, accountId)
+	resScratch [][3]string
 
 	jsonBytes int64 // JSON behind the rows (AddDataBytes)
 
@@ -636,7 +638,11 @@ func (b *Builder) appendFields(data []byte, f []cloudtrail.Span, sourceObject st
 	b.appendResources(f[fResources].Result(data))
 	b.appendCell(colShared, spanCell(data, f[fShared]))
 	if tls := f[fTLS]; tls.Kind == '{' {
-		b.appendStr(colTLS, tls.Result(data).Get("tlsVersion"))
+		if v, ok := leadingString(spanRaw(data, tls), `{"tlsVersion":"`); ok {
+			b.appendCell(colTLS, stringCell(v))
+		} else {
+			b.appendStr(colTLS, tls.Result(data).Get("tlsVersion"))
+		}
 	} else {
 		b.str[colTLS].addNull()
 	}
@@ -647,6 +653,22 @@ func (b *Builder) appendFields(data []byte, f []cloudtrail.Span, sourceObject st
 		acct = who.cells[cellPrincipalAccount].s
 	}
 	return Row{EventID: id, EventTime: t, Account: acct}, nil
+}
+
+// leadingString is the value of an object's first member when the object
+// opens with prefix (`{"key":"`, as CloudTrail writes tlsDetails) and the
+// value has no escape: what gjson's Get would find, without its walk. ok is
+// false otherwise, and the caller asks gjson.
+func leadingString(raw, prefix string) (v string, ok bool) {
+	rest, ok := strings.CutPrefix(raw, prefix)
+	if !ok {
+		return "", false
+	}
+	end := strings.IndexByte(rest, '"')
+	if end < 0 || strings.IndexByte(rest[:end], '\\') >= 0 {
+		return "", false
+	}
+	return rest[:end], true
 }
 
 // spanRaw is the raw JSON text of a value.
@@ -897,6 +919,16 @@ func (b *Builder) appendResources(v gjson.Result) {
 		r.endRow(false)
 		return
 	}
+	var ok bool
+	if b.resScratch, ok = flatResources(v.Raw, b.resScratch); ok {
+		for _, f := range b.resScratch {
+			appendOpt(r.arn, f[0])
+			appendOpt(r.typ, f[1])
+			appendOpt(r.accnt, f[2])
+		}
+		r.endRow(true)
+		return
+	}
 	v.ForEach(func(_, e gjson.Result) bool {
 		// One walk over the element's keys, not one per field; the first
 		// of a repeated key wins, as with gjson's Get.
@@ -924,6 +956,95 @@ func (b *Builder) appendResources(v gjson.Result) {
 		return true
 	})
 	r.endRow(true)
+}
+
+// flatResources reads a resources array the way CloudTrail writes it,
+// compact objects of string members without escapes, into out: each
+// element's ARN, type and accountId (the first of a repeated key, as with
+// gjson's Get). ok is false for any other shape (whitespace, an escape, a
+// value that is not a string, an element that is not an object), which the
+// caller leaves to gjson: so what it answers, it answers as gjson does.
+func flatResources(raw string, out [][3]string) ([][3]string, bool) {
+	out = out[:0]
+	n := len(raw)
+	if n < 2 || raw[0] != '[' {
+		return out, false
+	}
+	if raw[1] == ']' {
+		return out, n == 2
+	}
+	i := 1
+	for {
+		if i >= n || raw[i] != '{' {
+			return out, false
+		}
+		i++
+		var f [3]string
+		var seen [3]bool
+		for i < n && raw[i] != '}' {
+			k, j, ok := plainString(raw, i)
+			if !ok || j >= n || raw[j] != ':' {
+				return out, false
+			}
+			v, j, ok := plainString(raw, j+1)
+			if !ok || j >= n {
+				return out, false
+			}
+			slot := -1
+			switch k {
+			case "ARN":
+				slot = 0
+			case "type":
+				slot = 1
+			case "accountId":
+				slot = 2
+			}
+			if slot >= 0 && !seen[slot] {
+				f[slot], seen[slot] = v, true
+			}
+			i = j
+			if raw[i] == ',' {
+				i++
+				if i >= n || raw[i] == '}' {
+					return out, false
+				}
+			}
+		}
+		if i >= n {
+			return out, false
+		}
+		i++ // the '}'
+		out = append(out, f)
+		if i >= n {
+			return out, false
+		}
+		switch raw[i] {
+		case ',':
+			i++
+		case ']':
+			return out, i+1 == n
+		default:
+			return out, false
+		}
+	}
+}
+
+// plainString is the string starting at raw[i] == '"' and the index after
+// it; ok is false when raw[i] is not a quote, or the string is unterminated
+// or holds an escape.
+func plainString(raw string, i int) (string, int, bool) {
+	if i >= len(raw) || raw[i] != '"' {
+		return "", 0, false
+	}
+	end := strings.IndexByte(raw[i+1:], '"')
+	if end < 0 {
+		return "", 0, false
+	}
+	v := raw[i+1 : i+1+end]
+	if strings.IndexByte(v, '\\') >= 0 {
+		return "", 0, false
+	}
+	return v, i + end + 2, true
 }
 
 // endRow ends a row's list: the elements appended since the last row, or

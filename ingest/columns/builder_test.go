@@ -1,8 +1,13 @@
 package columns
 
 import (
+	"compress/gzip"
 	"fmt"
+	"io"
+	"io/fs"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -15,6 +20,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/iamlens/iamlens/ingest/cloudtrail"
+	"github.com/iamlens/iamlens/ingest/ingesttest"
 )
 
 // logFile builds a log file whose records vary in every way the builder
@@ -384,4 +390,114 @@ func appendRecords(t *testing.T, b *Builder, sp *cloudtrail.Splitter, recs []str
 		}
 	}
 	return data
+}
+
+// TestLeadingString: the fast path for tlsDetails gives what gjson's Get
+// gives whenever it answers, and leaves the other shapes to gjson.
+func TestLeadingString(t *testing.T) {
+	const prefix = `{"tlsVersion":"`
+	answered := 0
+	for _, raw := range []string{
+		`{"tlsVersion":"TLSv1.3","cipherSuite":"TLS_AES_128_GCM_SHA256","clientProvidedHostHeader":"s3.amazonaws.com"}`,
+		`{"tlsVersion":"","cipherSuite":"x"}`,
+		`{"tlsVersion":"TLS\u00761.2"}`,
+		`{"tlsVersion":"a\"b"}`,
+		`{"cipherSuite":"x","tlsVersion":"TLSv1.2"}`,
+		`{ "tlsVersion" : "TLSv1.2" }`,
+		`{"tlsVersion":1.2}`,
+		`{"tlsVersion":"TLSv1.2","tlsVersion":"TLSv1.3"}`,
+	} {
+		v, ok := leadingString(raw, prefix)
+		if !ok {
+			continue
+		}
+		answered++
+		if want := gjson.Get(raw, "tlsVersion"); want.Type != gjson.String || want.Str != v {
+			t.Errorf("%s: %q, gjson says %q", raw, v, want.Str)
+		}
+	}
+	if answered != 3 {
+		t.Errorf("answered %d of the shapes, want the 3 that open with the prefix and have no escape", answered)
+	}
+}
+
+// TestFlatResources: whatever resources array the fast path reads, it
+// reads as gjson does (each element's first ARN, type and accountId), on
+// every resources array of the real logs and on shapes they lack; the
+// shapes it declines are left to gjson.
+func TestFlatResources(t *testing.T) {
+	arrays := map[string]bool{
+		`[]`: true, `[{}]`: true, `[{},{}]`: true,
+		`[{"ARN":"a","type":"t","accountId":"1"},{"accountId":"2","ARN":"b"}]`: true,
+		`[{"ARN":"a","ARN":"b","x":"y"}]`:                                      true,
+		`[{"ARN":""}]`:                                                         true,
+		`[{"ARN":"a\"b"}]`:                                                     true,
+		`[{"ARN":null,"type":"t"}]`:                                            true,
+		`[{"ARN":"a"} ]`:                                                       true,
+		`["a"]`:                                                                true,
+		`[{"ARN":"a",}]`:                                                       true,
+		`[{"ARN":"a"},]`:                                                       true,
+		`[{"ARN":"a"}`:                                                         true,
+		`[{"ARN":"a","type":{"nested":"x"}}]`:                                  true,
+		`[{"accountId":"1","type":"AWS::S3::Bucket"}]`:                         true,
+	}
+	dir := filepath.Join(ingesttest.SharedData(t), "cloudtrail", "dev")
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json.gz") {
+			return err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return nil // not this test's business
+		}
+		data, err := io.ReadAll(zr)
+		if err != nil {
+			return nil
+		}
+		gjson.GetBytes(data, "Records").ForEach(func(_, rec gjson.Result) bool {
+			if r := rec.Get("resources"); r.IsArray() {
+				arrays[r.Raw] = true
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, real := 0, 0
+	for raw := range arrays {
+		got, ok := flatResources(raw, nil)
+		if !ok {
+			continue
+		}
+		read++
+		if len(raw) > 60 {
+			real++
+		}
+		elems := gjson.Parse(raw).Array()
+		if len(got) != len(elems) {
+			t.Errorf("%s: %d elements, gjson %d", raw, len(got), len(elems))
+			continue
+		}
+		for i, e := range elems {
+			want := [3]string{e.Get("ARN").Str, e.Get("type").Str, e.Get("accountId").Str}
+			if got[i] != want {
+				t.Errorf("%s element %d: %q, gjson %q", raw, i, got[i], want)
+			}
+		}
+	}
+	if read < 8 || real < 20 {
+		t.Errorf("the fast path read %d arrays (%d long ones): the test checks too little", read, real)
+	}
+	for _, raw := range []string{`[{"ARN":"a\"b"}]`, `[{"ARN":null,"type":"t"}]`, `["a"]`, `[{"ARN":"a",}]`, `[{"ARN":"a"}`, `[{"ARN":"a"} ]`} {
+		if _, ok := flatResources(raw, nil); ok {
+			t.Errorf("%s: the fast path read a shape it must leave to gjson", raw)
+		}
+	}
 }
