@@ -1,13 +1,8 @@
 package columns
 
 import (
-	"compress/gzip"
 	"fmt"
-	"io"
-	"io/fs"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -441,34 +436,13 @@ func TestFlatResources(t *testing.T) {
 		`[{"ARN":"a","type":{"nested":"x"}}]`:                                  true,
 		`[{"accountId":"1","type":"AWS::S3::Bucket"}]`:                         true,
 	}
-	dir := filepath.Join(ingesttest.SharedData(t), "cloudtrail", "dev")
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json.gz") {
-			return err
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			return nil // not this test's business
-		}
-		data, err := io.ReadAll(zr)
-		if err != nil {
-			return nil
-		}
+	for _, data := range ingesttest.RealLogs(t) {
 		gjson.GetBytes(data, "Records").ForEach(func(_, rec gjson.Result) bool {
 			if r := rec.Get("resources"); r.IsArray() {
 				arrays[r.Raw] = true
 			}
 			return true
 		})
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	read, real := 0, 0
 	for raw := range arrays {

@@ -8,6 +8,8 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -40,6 +42,39 @@ func SharedData(t testing.TB) string {
 // Invictus is the folder of the real invictus-ir logs (55 files, 2,900 records).
 func Invictus(t testing.TB) string {
 	return filepath.Join(SharedData(t), "cloudtrail", "dev", "invictus-ir-aws_dataset")
+}
+
+// RealLogs returns every gzipped log file of the real logs (the shared
+// data's cloudtrail/dev), decompressed, by path. A file that does not
+// gunzip is left out: the bad-input tests make their own.
+func RealLogs(t testing.TB) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	root := filepath.Join(SharedData(t), "cloudtrail", "dev")
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json.gz") {
+			return err
+		}
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return nil
+		}
+		if data, err := io.ReadAll(zr); err == nil {
+			out[p] = data
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) < 55 {
+		t.Fatalf("only %d real log files under %s", len(out), root)
+	}
+	return out
 }
 
 // Record is one synthetic CloudTrail record.
