@@ -638,7 +638,7 @@ func (b *Builder) appendFields(data []byte, f []cloudtrail.Span, sourceObject st
 	b.appendResources(f[fResources].Result(data))
 	b.appendCell(colShared, spanCell(data, f[fShared]))
 	if tls := f[fTLS]; tls.Kind == '{' {
-		if v, ok := leadingString(spanRaw(data, tls), `{"tlsVersion":"`); ok {
+		if v, ok := flatMember(spanRaw(data, tls), "tlsVersion"); ok {
 			b.appendCell(colTLS, stringCell(v))
 		} else {
 			b.appendStr(colTLS, tls.Result(data).Get("tlsVersion"))
@@ -653,22 +653,6 @@ func (b *Builder) appendFields(data []byte, f []cloudtrail.Span, sourceObject st
 		acct = who.cells[cellPrincipalAccount].s
 	}
 	return Row{EventID: id, EventTime: t, Account: acct}, nil
-}
-
-// leadingString is the value of an object's first member when the object
-// opens with prefix (`{"key":"`, as CloudTrail writes tlsDetails) and the
-// value has no escape: what gjson's Get would find, without its walk. ok is
-// false otherwise, and the caller asks gjson.
-func leadingString(raw, prefix string) (v string, ok bool) {
-	rest, ok := strings.CutPrefix(raw, prefix)
-	if !ok {
-		return "", false
-	}
-	end := strings.IndexByte(rest, '"')
-	if end < 0 || strings.IndexByte(rest[:end], '\\') >= 0 {
-		return "", false
-	}
-	return rest[:end], true
 }
 
 // spanRaw is the raw JSON text of a value.
@@ -975,21 +959,10 @@ func flatResources(raw string, out [][3]string) ([][3]string, bool) {
 	}
 	i := 1
 	for {
-		if i >= n || raw[i] != '{' {
-			return out, false
-		}
-		i++
 		var f [3]string
 		var seen [3]bool
-		for i < n && raw[i] != '}' {
-			k, j, ok := plainString(raw, i)
-			if !ok || j >= n || raw[j] != ':' {
-				return out, false
-			}
-			v, j, ok := plainString(raw, j+1)
-			if !ok || j >= n {
-				return out, false
-			}
+		var ok bool
+		i, ok = flatObject(raw, i, func(k, v string) {
 			slot := -1
 			switch k {
 			case "ARN":
@@ -1002,22 +975,11 @@ func flatResources(raw string, out [][3]string) ([][3]string, bool) {
 			if slot >= 0 && !seen[slot] {
 				f[slot], seen[slot] = v, true
 			}
-			i = j
-			if raw[i] == ',' {
-				i++
-				if i >= n || raw[i] == '}' {
-					return out, false
-				}
-			}
-		}
-		if i >= n {
+		})
+		if !ok || i >= n {
 			return out, false
 		}
-		i++ // the '}'
 		out = append(out, f)
-		if i >= n {
-			return out, false
-		}
 		switch raw[i] {
 		case ',':
 			i++
@@ -1027,6 +989,57 @@ func flatResources(raw string, out [][3]string) ([][3]string, bool) {
 			return out, false
 		}
 	}
+}
+
+// flatMember is the first string member named key of a compact object of
+// string members without escapes (as CloudTrail writes tlsDetails); ok is
+// false for any other shape, or no such member, which the caller leaves to
+// gjson.
+func flatMember(raw, key string) (v string, ok bool) {
+	found := false
+	end, ok := flatObject(raw, 0, func(k, val string) {
+		if !found && k == key {
+			v, found = val, true
+		}
+	})
+	return v, ok && found && end == len(raw)
+}
+
+// flatObject walks the compact object at raw[i] == '{' whose members are
+// all plain strings (plainString), calling member for each in order, and
+// returns the index after it; ok is false at anything else.
+func flatObject(raw string, i int, member func(k, v string)) (int, bool) {
+	n := len(raw)
+	if i >= n || raw[i] != '{' {
+		return 0, false
+	}
+	i++
+	for i < n && raw[i] != '}' {
+		k, j, ok := plainString(raw, i)
+		if !ok || j >= n || raw[j] != ':' {
+			return 0, false
+		}
+		v, j, ok := plainString(raw, j+1)
+		if !ok || j >= n {
+			return 0, false
+		}
+		member(k, v)
+		i = j
+		switch raw[i] {
+		case ',':
+			i++
+			if i >= n || raw[i] == '}' {
+				return 0, false
+			}
+		case '}':
+		default:
+			return 0, false
+		}
+	}
+	if i >= n {
+		return 0, false
+	}
+	return i + 1, true
 }
 
 // plainString is the string starting at raw[i] == '"' and the index after

@@ -387,22 +387,26 @@ func appendRecords(t *testing.T, b *Builder, sp *cloudtrail.Splitter, recs []str
 	return data
 }
 
-// TestLeadingString: the fast path for tlsDetails gives what gjson's Get
+// TestFlatMember: the fast path for tlsDetails gives what gjson's Get
 // gives whenever it answers, and leaves the other shapes to gjson.
-func TestLeadingString(t *testing.T) {
-	const prefix = `{"tlsVersion":"`
+func TestFlatMember(t *testing.T) {
 	answered := 0
 	for _, raw := range []string{
 		`{"tlsVersion":"TLSv1.3","cipherSuite":"TLS_AES_128_GCM_SHA256","clientProvidedHostHeader":"s3.amazonaws.com"}`,
+		`{"cipherSuite":"x","clientProvidedHostHeader":"h","tlsVersion":"TLSv1.2"}`,
 		`{"tlsVersion":"","cipherSuite":"x"}`,
+		`{"tlsVersion":"TLSv1.2","tlsVersion":"TLSv1.3"}`,
 		`{"tlsVersion":"TLS\u00761.2"}`,
 		`{"tlsVersion":"a\"b"}`,
-		`{"cipherSuite":"x","tlsVersion":"TLSv1.2"}`,
 		`{ "tlsVersion" : "TLSv1.2" }`,
 		`{"tlsVersion":1.2}`,
-		`{"tlsVersion":"TLSv1.2","tlsVersion":"TLSv1.3"}`,
+		`{"cipherSuite":"x"}`,
+		`{"cipherSuite":"x""tlsVersion":"TLSv1.2"}`,
+		`{"cipherSuite":{"a":"b"},"tlsVersion":"TLSv1.2"}`,
+		`{"tlsVersion":"TLSv1.2",}`,
+		`{"tlsVersion":"TLSv1.2"`,
 	} {
-		v, ok := leadingString(raw, prefix)
+		v, ok := flatMember(raw, "tlsVersion")
 		if !ok {
 			continue
 		}
@@ -411,8 +415,8 @@ func TestLeadingString(t *testing.T) {
 			t.Errorf("%s: %q, gjson says %q", raw, v, want.Str)
 		}
 	}
-	if answered != 3 {
-		t.Errorf("answered %d of the shapes, want the 3 that open with the prefix and have no escape", answered)
+	if answered != 4 {
+		t.Errorf("answered %d of the shapes, want the 4 compact objects of plain strings with the member", answered)
 	}
 }
 
@@ -469,7 +473,7 @@ func TestFlatResources(t *testing.T) {
 	if read < 8 || real < 20 {
 		t.Errorf("the fast path read %d arrays (%d long ones): the test checks too little", read, real)
 	}
-	for _, raw := range []string{`[{"ARN":"a\"b"}]`, `[{"ARN":null,"type":"t"}]`, `["a"]`, `[{"ARN":"a",}]`, `[{"ARN":"a"}`, `[{"ARN":"a"} ]`} {
+	for _, raw := range []string{`[{"ARN":"a""type":"t"}]`, `[{"ARN":"a"}{"ARN":"b"}]`, `[{"ARN":"a\"b"}]`, `[{"ARN":null,"type":"t"}]`, `["a"]`, `[{"ARN":"a",}]`, `[{"ARN":"a"}`, `[{"ARN":"a"} ]`} {
 		if _, ok := flatResources(raw, nil); ok {
 			t.Errorf("%s: the fast path read a shape it must leave to gjson", raw)
 		}
