@@ -904,42 +904,48 @@ func (b *Builder) appendResources(v gjson.Result) {
 		return
 	}
 	var ok bool
-	if b.resScratch, ok = flatResources(v.Raw, b.resScratch); ok {
-		for _, f := range b.resScratch {
-			appendOpt(r.arn, f[0])
-			appendOpt(r.typ, f[1])
-			appendOpt(r.accnt, f[2])
-		}
-		r.endRow(true)
-		return
+	if b.resScratch, ok = flatResources(v.Raw, b.resScratch); !ok {
+		b.resScratch = gjsonResources(v, b.resScratch)
 	}
+	for _, f := range b.resScratch {
+		appendOpt(r.arn, f[0])
+		appendOpt(r.typ, f[1])
+		appendOpt(r.accnt, f[2])
+	}
+	r.endRow(true)
+}
+
+// resourceField is the element field a key holds (0 ARN, 1 type, 2
+// accountId), or -1.
+func resourceField(k string) int {
+	switch k {
+	case "ARN":
+		return 0
+	case "type":
+		return 1
+	case "accountId":
+		return 2
+	}
+	return -1
+}
+
+// gjsonResources reads any resources array into out, as flatResources
+// reads the compact ones: one walk over each element's keys, not one per
+// field; the first of a repeated key wins, as with gjson's Get.
+func gjsonResources(v gjson.Result, out [][3]string) [][3]string {
+	out = out[:0]
 	v.ForEach(func(_, e gjson.Result) bool {
-		// One walk over the element's keys, not one per field; the first
-		// of a repeated key wins, as with gjson's Get.
 		var f [3]gjson.Result
 		e.ForEach(func(k, val gjson.Result) bool {
-			var i int
-			switch k.Str {
-			case "ARN":
-				i = 0
-			case "type":
-				i = 1
-			case "accountId":
-				i = 2
-			default:
-				return true
-			}
-			if !f[i].Exists() {
+			if i := resourceField(k.Str); i >= 0 && !f[i].Exists() {
 				f[i] = val
 			}
 			return true
 		})
-		appendOpt(r.arn, f[0].Str)
-		appendOpt(r.typ, f[1].Str)
-		appendOpt(r.accnt, f[2].Str)
+		out = append(out, [3]string{f[0].Str, f[1].Str, f[2].Str})
 		return true
 	})
-	r.endRow(true)
+	return out
 }
 
 // flatResources reads a resources array the way CloudTrail writes it,
@@ -963,16 +969,7 @@ func flatResources(raw string, out [][3]string) ([][3]string, bool) {
 		var seen [3]bool
 		var ok bool
 		i, ok = flatObject(raw, i, func(k, v string) {
-			slot := -1
-			switch k {
-			case "ARN":
-				slot = 0
-			case "type":
-				slot = 1
-			case "accountId":
-				slot = 2
-			}
-			if slot >= 0 && !seen[slot] {
+			if slot := resourceField(k); slot >= 0 && !seen[slot] {
 				f[slot], seen[slot] = v, true
 			}
 		})

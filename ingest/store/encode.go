@@ -411,11 +411,7 @@ func (e *encoder) stringValues(s *chunkState, rows []int32, pi *pageIndex) error
 		s.rows++
 		s.values++
 		if optional {
-			if ok {
-				e.defs = append(e.defs, 1)
-			} else {
-				e.defs = append(e.defs, 0)
-			}
+			e.defs = append(e.defs, b2u8(ok))
 		}
 		if !ok {
 			s.nulls++
@@ -478,6 +474,7 @@ func (e *encoder) plainStrings(s *chunkState, col columns.Strings, n int, pi *pa
 	return nil
 }
 
+// b2u8 is a definition level: 1 for a value, 0 for a null.
 func b2u8(b bool) uint8 {
 	if b {
 		return 1

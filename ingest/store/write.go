@@ -140,7 +140,7 @@ func (s *Store) Publish(files []PendingFile) error {
 			if p == "" {
 				continue
 			}
-			if err := syncFile(p); err != nil {
+			if err := syncPath(p, os.O_RDWR); err != nil {
 				return fmt.Errorf("publish %s: %w", p, err)
 			}
 		}
@@ -158,28 +158,19 @@ func (s *Store) Publish(files []PendingFile) error {
 		dirs[filepath.Dir(f.Final)] = true
 	}
 	for d := range dirs {
-		if err := syncPath(d); err != nil {
+		if err := syncPath(d, os.O_RDONLY); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// syncFile syncs a file written and closed earlier: on a new descriptor,
-// which fsync flushes the file's data through as well as any other. It is
-// opened for writing because Windows flushes only such handles.
-func syncFile(p string) error {
-	f, err := os.OpenFile(p, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	serr := f.Sync()
-	cerr := f.Close()
-	return firstErr(serr, cerr)
-}
-
-func syncPath(p string) error {
-	f, err := os.Open(p)
+// syncPath syncs a file written and closed earlier (flag os.O_RDWR:
+// Windows flushes only handles open for writing), or a folder (os.O_RDONLY),
+// on a new descriptor, which fsync flushes the file's data through as well
+// as any other.
+func syncPath(p string, flag int) error {
+	f, err := os.OpenFile(p, flag, 0)
 	if err != nil {
 		return err
 	}
