@@ -261,6 +261,64 @@ func TestInterning(t *testing.T) {
 	}
 }
 
+// TestKeys: in an interned column, two items have the same Key exactly
+// when they have the same value (nulls aside), over every record of the
+// real logs, gathered or not; the encoder's dictionary relies on it.
+func TestKeys(t *testing.T) {
+	b := NewBuilder(memory.DefaultAllocator)
+	sp := cloudtrail.Splitter{Slot: Slot, Fields: NumFields}
+	for _, data := range ingesttest.RealLogs(t) {
+		n, err := sp.Split(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			_, _ = b.AppendSpans(data, sp.Record(i), sp.Values(i), "f") // bad records are rejected
+		}
+	}
+	rows := make([]int32, b.Len())
+	for i := range rows {
+		rows[i] = int32((i * 7919) % len(rows)) // a scrambled order: 7919 is prime, 2,900 is not its multiple
+	}
+	var buf GatherBuf
+	sel := b.Select(rows)
+	checked := 0
+	for col, f := range Schema.Fields() {
+		if b.str[col] == nil {
+			continue
+		}
+		all := sel.Strings(col)
+		if all.Interned() != (b.str[col].intern != nil) {
+			t.Errorf("%s: Interned %v", f.Name, all.Interned())
+		}
+		if !all.Interned() {
+			continue
+		}
+		got := all.Gather(rows, &buf)
+		keyOf, valueOf := map[string]uint64{}, map[uint64]string{}
+		for k := range rows {
+			v, ok := got.Value(int32(k))
+			if !ok {
+				continue
+			}
+			key := got.Key(int32(k))
+			if w, seen := keyOf[v]; seen && w != key {
+				t.Fatalf("%s: %q has keys %x and %x", f.Name, v, w, key)
+			}
+			if w, seen := valueOf[key]; seen && w != v {
+				t.Fatalf("%s: key %x is %q and %q", f.Name, key, w, v)
+			}
+			keyOf[v], valueOf[key] = key, v
+		}
+		if len(keyOf) > 1 {
+			checked++
+		}
+	}
+	if checked < 8 {
+		t.Errorf("only %d interned columns with two values or more: the test checks too little", checked)
+	}
+}
+
 // TestGather: a gathered column's item k is the column's item rows[k],
 // nulls included, and gathering again into the same buffer reuses it.
 func TestGather(t *testing.T) {

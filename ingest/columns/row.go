@@ -29,7 +29,7 @@ type Event struct {
 	EventName           string     `parquet:"event_name,optional,dict"`
 	AWSRegion           string     `parquet:"aws_region,optional,dict"`
 	SourceIP            string     `parquet:"source_ip,optional"`
-	UserAgent           string     `parquet:"user_agent,optional"`
+	UserAgent           string     `parquet:"user_agent,optional,dict"`
 	IdentityType        string     `parquet:"identity_type,optional,dict"`
 	PrincipalARN        string     `parquet:"principal_arn,optional,dict"`
 	PrincipalKind       string     `parquet:"principal_kind,optional,dict"`
@@ -219,6 +219,19 @@ func stringsOf(c *strCol) Strings { return Strings{c: c, refs: c.refs} }
 func (s Strings) Value(r int32) (v string, ok bool) {
 	rf := s.refs[r]
 	return s.c.str(rf), rf.n >= 0
+}
+
+// Interned reports whether the column interns its values: equal values
+// have equal Keys, so a dictionary encoder can look values up by Key
+// instead of hashing their bytes.
+func (s Strings) Interned() bool { return s.c.intern != nil }
+
+// Key is item r's value's identity in an interned column: equal for equal
+// values (and for nulls), different for different ones. It means nothing
+// in a column that is not interned.
+func (s Strings) Key(r int32) uint64 {
+	rf := s.refs[r]
+	return uint64(rf.off)<<32 | uint64(uint32(rf.n))
 }
 
 // Gather returns the column's items at rows, in that order: item k of the

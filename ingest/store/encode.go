@@ -172,6 +172,7 @@ type encoder struct {
 	enc, comp  []byte
 	pending    bytes.Buffer // a dictionary chunk's data pages until its dictionary is written
 	dict       map[string]int32
+	keyDict    map[uint64]int32  // an interned column's dictionary indexes by Strings.Key
 	gathered   columns.GatherBuf // a string column's items in row order
 	dictVals   []string
 	proto      thrift.CompactProtocol
@@ -272,6 +273,7 @@ type chunkState struct {
 	has                 bool   // the page has a non-null value
 	prev                string // the last dictionary value added, and its index
 	prevID              int32
+	prevKey             uint64 // and its key (addKeyed)
 	// the chunk
 	numValues, numNulls int64
 	cmin, cmax          string
@@ -308,9 +310,10 @@ func (e *encoder) chunk(lf *leaf, rows []int32, pi *pageIndex) (format.ColumnChu
 	e.resetPage(s, 0)
 	if lf.dict {
 		if e.dict == nil {
-			e.dict = map[string]int32{}
+			e.dict, e.keyDict = map[string]int32{}, map[uint64]int32{}
 		}
 		clear(e.dict)
+		clear(e.keyDict)
 		e.dictVals = e.dictVals[:0]
 		e.pending.Reset()
 	}
@@ -405,7 +408,7 @@ func (e *encoder) stringValues(s *chunkState, rows []int32, pi *pageIndex) error
 	if !s.lf.dict {
 		return e.plainStrings(s, col, len(rows), pi)
 	}
-	optional := s.lf.maxDef > 0
+	optional, interned := s.lf.maxDef > 0, col.Interned()
 	for k := range rows {
 		v, ok := col.Value(int32(k))
 		s.rows++
@@ -413,9 +416,12 @@ func (e *encoder) stringValues(s *chunkState, rows []int32, pi *pageIndex) error
 		if optional {
 			e.defs = append(e.defs, b2u8(ok))
 		}
-		if !ok {
+		switch {
+		case !ok:
 			s.nulls++
-		} else {
+		case interned:
+			e.addKeyed(s, v, col.Key(int32(k)))
+		default:
 			e.addString(s, v)
 		}
 		if err := e.endRow(s, pi, k, len(rows)); err != nil {
@@ -512,6 +518,25 @@ func (e *encoder) endRow(s *chunkState, pi *pageIndex, k, n int) error {
 	}
 	e.resetPage(s, int64(k+1))
 	return nil
+}
+
+// addKeyed adds a value of a column whose builder interned its values
+// (columns.Strings.Interned) to a dictionary page: its index is found by
+// its Key, a few instructions to hash, where a lookup by the value hashes
+// all its bytes (user agents average 190 bytes).
+func (e *encoder) addKeyed(s *chunkState, v string, key uint64) {
+	if s.prevID < 0 || key != s.prevKey {
+		id, seen := e.keyDict[key]
+		if !seen {
+			id = e.dictID(v)
+			e.keyDict[key] = id
+		}
+		s.prevID, s.prev, s.prevKey = id, v, key
+		s.seeStr(v)
+	} else if !s.has {
+		s.seeStr(v)
+	}
+	e.ids = append(e.ids, s.prevID)
 }
 
 func (e *encoder) dictID(v string) int32 {
