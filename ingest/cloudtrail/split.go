@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"slices"
 	"strconv"
 	"unsafe"
 
@@ -159,9 +160,8 @@ func (s *Splitter) records(i int) (int, error) {
 		var kind byte
 		var err error
 		base := len(s.vals)
-		for k := 0; k < s.Fields; k++ {
-			s.vals = append(s.vals, Span{})
-		}
+		s.vals = slices.Grow(s.vals, s.Fields)[:base+s.Fields]
+		clear(s.vals[base:])
 		if d[i] == '{' {
 			kind = '{'
 			i, err = s.members(i, s.vals[base:base+s.Fields], false)
