@@ -771,8 +771,9 @@ type whoami struct {
 // pointers. 8,192 entries of about 1.2 KB are 10 MiB a worker. Measured on
 // the 1 GiB bench corpus (850,713 records, two workers), 4,096 entries
 // missed 274,593 times, 8,192 219,875 times and 16,384 187,573 times; a
-// miss costs about a microsecond and a half (parse, resolve, copy). (A Go
-// map of 4,096 evicting an eighth at random missed 292,316 times.)
+// miss costs about 3 µs in a whole run (parse, resolve, copy, with cold
+// CPU caches; 1 µs to parse and resolve in BenchmarkResolveIdentity). (A
+// Go map of 4,096 evicting an eighth at random missed 292,316 times.)
 type identityCache struct {
 	sets [identitySets]identitySet
 	next [identitySets]uint8 // the way a miss replaces next
