@@ -124,16 +124,7 @@ func TestSplitValidation(t *testing.T) {
 	sp := testSplitter()
 	check := func(doc []byte) {
 		t.Helper()
-		_, err := sp.Split(doc)
-		valid := json.Valid(doc)
-		got := !errors.Is(err, ErrInvalidJSON)
-		if valid != got && !hasControlInString(doc) {
-			// The only intended difference besides control characters: nesting deeper than 512.
-			if valid && bytes.Count(doc, []byte("[")) > maxDepth {
-				return
-			}
-			t.Fatalf("json.Valid=%v but Split err=%v for %q", valid, err, truncate(doc))
-		}
+		checkSplit(t, sp, doc)
 	}
 	for _, c := range cases {
 		check([]byte(c))
@@ -163,6 +154,82 @@ func TestSplitValidation(t *testing.T) {
 		}
 		check(buf)
 	}
+}
+
+// checkSplit splits doc and holds the answer to encoding/json's and
+// gjson's: Split accepts exactly what json.Valid accepts (but for raw
+// control characters inside strings, and nesting deeper than maxDepth),
+// and every record and wanted value it hands out is the one gjson finds
+// (for a repeated key, the last one).
+func checkSplit(t *testing.T, sp *Splitter, doc []byte) {
+	t.Helper()
+	n, err := sp.Split(doc)
+	valid := json.Valid(doc)
+	got := !errors.Is(err, ErrInvalidJSON)
+	if valid != got && !hasControlInString(doc) {
+		// The only intended difference besides control characters: nesting deeper than 512.
+		if valid && bytes.Count(doc, []byte("["))+bytes.Count(doc, []byte("{")) > maxDepth {
+			return
+		}
+		t.Fatalf("json.Valid=%v but Split err=%v for %q", valid, err, truncate(doc))
+	}
+	if err != nil {
+		if n != 0 {
+			t.Fatalf("Split failed (%v) but reports %d records", err, n)
+		}
+		return
+	}
+	// The first top-level Records array is the one split.
+	var recs gjson.Result
+	gjson.ParseBytes(doc).ForEach(func(k, v gjson.Result) bool {
+		if k.Str == "Records" && v.IsArray() {
+			recs = v
+			return false
+		}
+		return true
+	})
+	elems := recs.Array()
+	if n != len(elems) {
+		t.Fatalf("%d records, gjson sees %d in %q", n, len(elems), truncate(doc))
+	}
+	for i, rec := range elems {
+		if sp := sp.Record(i); string(doc[sp.Start:sp.End]) != rec.Raw {
+			t.Fatalf("record %d: span %q, gjson %q", i, doc[sp.Start:sp.End], rec.Raw)
+		}
+		last := map[string]gjson.Result{}
+		rec.ForEach(func(k, v gjson.Result) bool {
+			last[k.Str] = v
+			return true
+		})
+		vals := sp.Values(i)
+		for slot, key := range testKeys {
+			g := last[key]
+			v := vals[slot].Result(doc)
+			if v.Exists() != g.Exists() || v.Raw != g.Raw || v.Str != g.Str || v.Type != g.Type {
+				t.Fatalf("record %d key %s: got %v %q %q, gjson %v %q %q", i, key, v.Type, v.Raw, v.Str, g.Type, g.Raw, g.Str)
+			}
+		}
+	}
+}
+
+// FuzzSplit holds Split to checkSplit's rules on any input: it never
+// panics, accepts what encoding/json accepts, and hands out what gjson
+// finds. The seeds are small real log files and hand-written shapes; run
+// it longer with go test ./ingest/cloudtrail -run '^$' -fuzz FuzzSplit.
+func FuzzSplit(f *testing.F) {
+	for _, seed := range []string{`{"Records":[]}`, `{"Records":[{"eventID":"a","eventID":"b","readOnly":true}]}`,
+		`{"x":{"Records":[1]},"Records":[{"userIdentity":{"type":"Root"},"resources":[{"ARN":"a"}]}],"Records":[2]}`,
+		"{\"Records\":[{\"eventName\":\"a\\\"b\\u00e9\"}]}\n", ` { "Records" : [ { "eventTime" : -1.5e3 } ] } `} {
+		f.Add([]byte(seed))
+	}
+	for _, data := range logsUnder(f, filepath.Join(sharedData(f), "cloudtrail", "dev", "invictus-ir-aws_dataset", "AWSLogs")) {
+		if len(data) < 4000 {
+			f.Add(data)
+		}
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		checkSplit(t, testSplitter(), doc)
+	})
 }
 
 func TestSplitNotLog(t *testing.T) {
