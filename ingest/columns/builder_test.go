@@ -1,6 +1,7 @@
 package columns
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -536,4 +537,41 @@ func TestFlatResources(t *testing.T) {
 			t.Errorf("%s: the fast path read a shape it must leave to gjson", raw)
 		}
 	}
+}
+
+// FuzzFlat holds the compact-shape readers to gjson on any input: they
+// never panic, and whatever valid JSON they answer for, they answer as
+// gjson does (the first of a repeated key). In production they only see
+// values the splitter validated. Run it longer with
+// go test ./ingest/columns -run '^$' -fuzz FuzzFlat.
+func FuzzFlat(f *testing.F) {
+	for _, seed := range []string{`[]`, `[{}]`, `[{"ARN":"a","type":"t","accountId":"1"},{"accountId":"2","ARN":"b"}]`,
+		`[{"ARN":"a","ARN":"b"}]`, `{"tlsVersion":"TLSv1.3","cipherSuite":"x"}`, `{"cipherSuite":"x","tlsVersion":"TLSv1.2","tlsVersion":"b"}`,
+		`[{"ARN":"a\"b"}]`, `{"tlsVersion":"a\u0062"}`, `[{"ARN":"a"} ]`, `{"tlsVersion":1}`} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		res, resOK := flatResources(raw, nil)
+		tls, tlsOK := flatMember(raw, "tlsVersion")
+		if !json.Valid([]byte(raw)) {
+			return
+		}
+		if resOK {
+			elems := gjson.Parse(raw).Array()
+			if len(res) != len(elems) {
+				t.Fatalf("%s: %d elements, gjson %d", raw, len(res), len(elems))
+			}
+			for i, e := range elems {
+				want := [3]string{e.Get("ARN").Str, e.Get("type").Str, e.Get("accountId").Str}
+				if res[i] != want {
+					t.Fatalf("%s element %d: %q, gjson %q", raw, i, res[i], want)
+				}
+			}
+		}
+		if tlsOK {
+			if want := gjson.Get(raw, "tlsVersion"); want.Type != gjson.String || want.Str != tls {
+				t.Fatalf("%s: tlsVersion %q, gjson %v %q", raw, tls, want.Type, want.Str)
+			}
+		}
+	})
 }
