@@ -1077,7 +1077,9 @@ func appendOpt(c *strCol, s string) {
 }
 
 // ParseTime parses CloudTrail's eventTime ("2023-07-10T11:42:36Z") without
-// allocating, falling back to RFC 3339 with fractions and offsets.
+// allocating, falling back to RFC 3339 with fractions and offsets. It
+// accepts exactly what time.Parse(time.RFC3339Nano, s) accepts, with the
+// same instant (FuzzParseTime).
 func ParseTime(s string) (time.Time, bool) {
 	if len(s) == 20 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':' && s[19] == 'Z' {
 		y, ok1 := atoi(s[0:4])
@@ -1086,7 +1088,7 @@ func ParseTime(s string) (time.Time, bool) {
 		h, ok4 := atoi(s[11:13])
 		mi, ok5 := atoi(s[14:16])
 		se, ok6 := atoi(s[17:19])
-		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60 && se < 61 {
+		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && mo >= 1 && mo <= 12 && d >= 1 && d <= daysIn(mo, y) && h < 24 && mi < 60 && se < 60 {
 			return time.Date(y, time.Month(mo), d, h, mi, se, 0, time.UTC), true
 		}
 		return time.Time{}, false
@@ -1096,6 +1098,22 @@ func ParseTime(s string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return t.UTC(), true
+}
+
+// daysIn is the number of days of month mo (1-12) of year y: what
+// time.Parse allows, so that a day it rejects (February 30th) is not
+// quietly carried into the next month by time.Date.
+func daysIn(mo, y int) int {
+	switch mo {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
 
 func atoi(s string) (int, bool) {

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -572,6 +573,28 @@ func FuzzFlat(f *testing.F) {
 			if want := gjson.Get(raw, "tlsVersion"); want.Type != gjson.String || want.Str != tls {
 				t.Fatalf("%s: tlsVersion %q, gjson %v %q", raw, tls, want.Type, want.Str)
 			}
+		}
+	})
+}
+
+// FuzzParseTime: the fast path for CloudTrail's form gives what
+// time.Parse gives, acceptance and instant, on any input (a February 30th
+// or a 60th second is rejected, not carried into the next month or
+// minute).
+func FuzzParseTime(f *testing.F) {
+	for _, seed := range []string{"2023-07-10T11:42:36Z", "2024-02-29T23:59:59Z", "2023-02-29T00:00:00Z", "2023-04-31T00:00:00Z",
+		"2023-07-10T11:42:60Z", "2023-07-10T24:00:00Z", "2023-07-10T11:42:36.123Z", "2023-07-10T11:42:36+02:00", "0000-01-01T00:00:00Z",
+		"redacted", ""} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := ParseTime(s)
+		want, err := time.Parse(time.RFC3339Nano, s)
+		if ok != (err == nil) || ok && !got.Equal(want) {
+			t.Fatalf("%q: ParseTime %v %v, time.Parse %v %v", s, got, ok, want, err)
+		}
+		if ok && got.Location() != time.UTC {
+			t.Fatalf("%q: %v is not in UTC", s, got)
 		}
 	})
 }
