@@ -132,6 +132,20 @@ func encodeEvents(w io.Writer, rows columns.Selection, codec compress.Codec, row
 	if err != nil {
 		return err
 	}
+	for _, lf := range l.leaves {
+		if !lf.dict {
+			continue
+		}
+		var col columns.Strings
+		if lf.resField != "" {
+			col = rows.ResourceField(lf.resField)
+		} else {
+			col = rows.Strings(lf.col)
+		}
+		if !col.Interned() {
+			return fmt.Errorf("events encoder: dictionary column %v is not interned, so its values' keys mean nothing", lf.path)
+		}
+	}
 	e := &encoder{w: &offsetWriter{w: w}, codec: codec, pageBytes: pageBytes, l: l, rows: rows, idx: rows.Rows()}
 	return e.encode(rowGroupRows)
 }
@@ -170,9 +184,8 @@ type encoder struct {
 	ids        []int32  // dictionary indexes of the page being built
 	levelBuf   []byte
 	enc, comp  []byte
-	pending    bytes.Buffer // a dictionary chunk's data pages until its dictionary is written
-	dict       map[string]int32
-	keyDict    map[uint64]int32  // an interned column's dictionary indexes by Strings.Key
+	pending    bytes.Buffer      // a dictionary chunk's data pages until its dictionary is written
+	dict       map[uint64]int32  // a dictionary column's indexes by columns.Strings.Key
 	gathered   columns.GatherBuf // a string column's items in row order
 	dictVals   []string
 	proto      thrift.CompactProtocol
@@ -271,9 +284,8 @@ type chunkState struct {
 	pmin, pmax          string // byte-array bounds of the page's values
 	imin, imax          int64  // int64 and boolean bounds
 	has                 bool   // the page has a non-null value
-	prev                string // the last dictionary value added, and its index
+	prevKey             uint64 // the last dictionary value's key, and its index
 	prevID              int32
-	prevKey             uint64 // and its key (addKeyed)
 	// the chunk
 	numValues, numNulls int64
 	cmin, cmax          string
@@ -310,10 +322,9 @@ func (e *encoder) chunk(lf *leaf, rows []int32, pi *pageIndex) (format.ColumnChu
 	e.resetPage(s, 0)
 	if lf.dict {
 		if e.dict == nil {
-			e.dict, e.keyDict = map[string]int32{}, map[uint64]int32{}
+			e.dict = map[uint64]int32{}
 		}
 		clear(e.dict)
-		clear(e.keyDict)
 		e.dictVals = e.dictVals[:0]
 		e.pending.Reset()
 	}
@@ -408,7 +419,7 @@ func (e *encoder) stringValues(s *chunkState, rows []int32, pi *pageIndex) error
 	if !s.lf.dict {
 		return e.plainStrings(s, col, len(rows), pi)
 	}
-	optional, interned := s.lf.maxDef > 0, col.Interned()
+	optional := s.lf.maxDef > 0
 	for k := range rows {
 		v, ok := col.Value(int32(k))
 		s.rows++
@@ -416,13 +427,10 @@ func (e *encoder) stringValues(s *chunkState, rows []int32, pi *pageIndex) error
 		if optional {
 			e.defs = append(e.defs, b2u8(ok))
 		}
-		switch {
-		case !ok:
+		if !ok {
 			s.nulls++
-		case interned:
-			e.addKeyed(s, v, col.Key(int32(k)))
-		default:
-			e.addString(s, v)
+		} else {
+			e.addString(s, v, col.Key(int32(k)))
 		}
 		if err := e.endRow(s, pi, k, len(rows)); err != nil {
 			return err
@@ -488,9 +496,12 @@ func b2u8(b bool) uint8 {
 	return 0
 }
 
-// addString adds a byte-array value to the page: its dictionary index or
-// its bytes.
-func (e *encoder) addString(s *chunkState, v string) {
+// addString adds a byte-array value to the page: its bytes, or in a
+// dictionary column its dictionary index, found by the value's key
+// (columns.Strings.Key: the builder interns the dictionary columns, so
+// equal keys are equal values, and a key hashes in a few instructions where
+// the value, 190 bytes for a user agent, would be hashed whole).
+func (e *encoder) addString(s *chunkState, v string, key uint64) {
 	if !s.lf.dict {
 		e.vals = append(e.vals, v...)
 		e.offs = append(e.offs, uint32(len(e.vals)))
@@ -498,8 +509,14 @@ func (e *encoder) addString(s *chunkState, v string) {
 		return
 	}
 	// Sorted rows repeat their neighbour's value: no lookup, no comparison then.
-	if s.prevID < 0 || v != s.prev {
-		s.prevID, s.prev = e.dictID(v), v
+	if s.prevID < 0 || key != s.prevKey {
+		id, seen := e.dict[key]
+		if !seen {
+			id = int32(len(e.dictVals))
+			e.dict[key] = id
+			e.dictVals = append(e.dictVals, v)
+		}
+		s.prevID, s.prevKey = id, key
 		s.seeStr(v)
 	} else if !s.has {
 		s.seeStr(v)
@@ -518,35 +535,6 @@ func (e *encoder) endRow(s *chunkState, pi *pageIndex, k, n int) error {
 	}
 	e.resetPage(s, int64(k+1))
 	return nil
-}
-
-// addKeyed adds a value of a column whose builder interned its values
-// (columns.Strings.Interned) to a dictionary page: its index is found by
-// its Key, a few instructions to hash, where a lookup by the value hashes
-// all its bytes (user agents average 190 bytes).
-func (e *encoder) addKeyed(s *chunkState, v string, key uint64) {
-	if s.prevID < 0 || key != s.prevKey {
-		id, seen := e.keyDict[key]
-		if !seen {
-			id = e.dictID(v)
-			e.keyDict[key] = id
-		}
-		s.prevID, s.prev, s.prevKey = id, v, key
-		s.seeStr(v)
-	} else if !s.has {
-		s.seeStr(v)
-	}
-	e.ids = append(e.ids, s.prevID)
-}
-
-func (e *encoder) dictID(v string) int32 {
-	id, ok := e.dict[v]
-	if !ok {
-		id = int32(len(e.dictVals))
-		e.dict[v] = id
-		e.dictVals = append(e.dictVals, v)
-	}
-	return id
 }
 
 // resourceValues writes one field of the resources list.
@@ -580,7 +568,7 @@ func (e *encoder) resourceValues(s *chunkState, rows []int32, pi *pageIndex) err
 				continue
 			}
 			e.defs = append(e.defs, maxDef)
-			e.addString(s, v)
+			e.addString(s, v, field.Key(j))
 		}
 		if err := e.endRow(s, pi, k, len(rows)); err != nil {
 			return err
