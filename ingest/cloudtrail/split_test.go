@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/iamlens/iamlens/ingest/ingesttest"
 )
 
 // keys the tests ask a Splitter for, in slot order.
@@ -179,16 +181,7 @@ func checkSplit(t *testing.T, sp *Splitter, doc []byte) {
 		}
 		return
 	}
-	// The first top-level Records array is the one split.
-	var recs gjson.Result
-	gjson.ParseBytes(doc).ForEach(func(k, v gjson.Result) bool {
-		if k.Str == "Records" && v.IsArray() {
-			recs = v
-			return false
-		}
-		return true
-	})
-	elems := recs.Array()
+	elems := ingesttest.RecordsArray(doc).Array()
 	if n != len(elems) {
 		t.Fatalf("%d records, gjson sees %d in %q", n, len(elems), truncate(doc))
 	}

@@ -623,18 +623,11 @@ func FuzzAppendSpans(f *testing.F) {
 		}
 		got := b.NewRecord()
 		defer got.Release()
-		// The gjson path, on the records Split reads: the first top-level
-		// Records that is an array.
+		// The gjson path, on the records Split reads.
 		ref := NewBuilder(memory.DefaultAllocator)
-		gjson.ParseBytes(data).ForEach(func(k, v gjson.Result) bool {
-			if k.Str != "Records" || !v.IsArray() {
-				return true
-			}
-			v.ForEach(func(_, rec gjson.Result) bool {
-				_, _ = ref.Append(rec, "src")
-				return true
-			})
-			return false
+		ingesttest.RecordsArray(data).ForEach(func(_, rec gjson.Result) bool {
+			_, _ = ref.Append(rec, "src")
+			return true
 		})
 		want := ref.NewRecord()
 		defer want.Release()

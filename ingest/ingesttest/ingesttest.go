@@ -15,6 +15,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/tidwall/gjson"
 )
 
 // SharedData returns the path of ../shared/data (the real third-party test
@@ -75,6 +77,22 @@ func RealLogs(t testing.TB) map[string][]byte {
 		t.Fatalf("only %d real log files under %s", len(out), root)
 	}
 	return out
+}
+
+// RecordsArray is, found with gjson, the array of doc that ingest reads
+// as its records: the first top-level "Records" member that is an array (a
+// Records that is not one is passed over, as the splitter passes it). The
+// fuzz tests hold the splitter and the builder to it.
+func RecordsArray(doc []byte) gjson.Result {
+	var recs gjson.Result
+	gjson.ParseBytes(doc).ForEach(func(k, v gjson.Result) bool {
+		if k.Str == "Records" && v.IsArray() {
+			recs = v
+			return false
+		}
+		return true
+	})
+	return recs
 }
 
 // Record is one synthetic CloudTrail record.
