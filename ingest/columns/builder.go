@@ -50,8 +50,9 @@ type Builder struct {
 
 	jsonBytes int64 // JSON behind the rows (AddDataBytes)
 
-	ids  *identityCache
-	seed maphash.Seed
+	ids *identityCache
+	// two independent seeds: an identity block's key is its two hashes
+	seed, seed2 maphash.Seed
 }
 
 // ref is where a value lies in its column's bytes; n < 0 marks a null.
@@ -203,7 +204,7 @@ type resCol struct {
 // NewBuilder returns a Builder whose records allocate from mem.
 func NewBuilder(mem memory.Allocator) *Builder {
 	n := len(Schema.Fields())
-	b := &Builder{mem: mem, gen: 1, str: make([]*strCol, n), bools: make([][]int8, n), seed: maphash.MakeSeed(), ids: new(identityCache)}
+	b := &Builder{mem: mem, gen: 1, str: make([]*strCol, n), bools: make([][]int8, n), seed: maphash.MakeSeed(), seed2: maphash.MakeSeed(), ids: new(identityCache)}
 	interned := dictColumns()
 	newCol := func(name string) *strCol {
 		c := &strCol{last: nullRef}
@@ -751,38 +752,38 @@ var identityCols = [...]int{colIdentityType, colPrincipalARN, colPrincipalKind, 
 const cellPrincipalAccount = 6
 
 // whoami is what a record's userIdentity (with the few record fields that
-// ResolveIdentity reads) comes to in the columns.
+// ResolveIdentity reads) comes to in the columns. What a hit reads (gen,
+// refs, mfa) comes first, in the struct's first two cache lines.
 type whoami struct {
-	// the inputs, for checking a cache hit
-	ui, recipient, eventType, partition string
-	bySource                            bool // resolved from the event source too: not cached
-	cells                               [len(identityCols)]cell
-	mfa                                 int8
 	// the cells' refs in the batch of generation gen
-	gen  uint32
-	refs [len(identityCols)]ref
-	buf  []byte // the memory its strings are in (keep)
+	gen      uint32
+	mfa      int8
+	bySource bool // resolved from the event source too: not cached
+	refs     [len(identityCols)]ref
+	cells    [len(identityCols)]cell
+	buf      []byte // the memory its strings are in (keep)
 }
 
 // identityCache is a set-associative cache of resolved identities: a
 // hash picks a set of identityWays entries, and a miss replaces the set's
 // entries in turn. Unlike a Go map that evicts, it needs no deletes (whose
-// tombstones lengthen a map's probes) and a lookup reads one cache line of
-// pointers. 8,192 entries of about 1.2 KB are 10 MiB a worker. Measured on
-// the 1 GiB bench corpus (850,713 records, two workers), 4,096 entries
-// missed 274,593 times, 8,192 219,875 times and 16,384 187,573 times; a
-// miss costs about 3 µs in a whole run (parse, resolve, copy, with cold
-// CPU caches; 1 µs to parse and resolve in BenchmarkResolveIdentity). (A
-// Go map of 4,096 evicting an eighth at random missed 292,316 times.)
+// tombstones lengthen a map's probes). 8,192 entries of about 0.6 KB are
+// 5 MiB a worker. Measured on the 1 GiB bench corpus (850,713 records, two
+// workers), 4,096 entries missed 274,593 times, 8,192 219,875 times and
+// 16,384 187,573 times; a miss costs about 3 µs in a whole run (parse,
+// resolve, copy, with cold CPU caches; 1 µs to parse and resolve in
+// BenchmarkResolveIdentity). (A Go map of 4,096 evicting an eighth at
+// random missed 292,316 times.)
 type identityCache struct {
 	sets [identitySets]identitySet
 	next [identitySets]uint8 // the way a miss replaces next
 }
 
-// identitySet holds its entries' hashes beside them, so a lookup compares
-// them in one cache line and follows only the pointer that matches.
+// identitySet holds its entries' keys beside them, so a lookup compares
+// them in the set's own cache lines and follows only the pointer that
+// matches.
 type identitySet struct {
-	keys [identityWays]uint64
+	keys [identityWays][2]uint64
 	ws   [identityWays]*whoami
 }
 
@@ -799,19 +800,29 @@ const (
 // account, the event type and the region's partition: everything
 // ResolveIdentity reads except the event source, which only AWS-service
 // and missing identities need; those are resolved every time.
+//
+// The key is two 64-bit hashes of those four strings under independent
+// random seeds, kept in the set: comparing a cached copy of the block, 500
+// to 1,000 bytes, byte for byte read that copy and the entry from memory on
+// every record. Two keys of a run are taken for one only if both hashes
+// agree, a chance of about 2^-128 for a pair, so under 10^-25 for a run of
+// ten million distinct blocks: far below the rate of undetected memory
+// errors.
 func (b *Builder) identity(ui gjson.Result, recipient, eventType, source, region string) *whoami {
 	partition := cloudtrail.RegionPartition(region)
-	// One-shot hashes, each of a whole string (the streaming maphash.Hash
-	// copies its input through a buffer first), mixed.
-	key := maphash.String(b.seed, ui.Raw)
-	for _, s := range [...]string{recipient, eventType, partition} {
-		key = (key ^ maphash.String(b.seed, s)) * 0x9e3779b97f4a7c15
+	var key [2]uint64
+	for h, seed := range [2]maphash.Seed{b.seed, b.seed2} {
+		k := maphash.String(seed, ui.Raw)
+		for _, s := range [...]string{recipient, eventType, partition} {
+			k = (k ^ maphash.String(seed, s)) * 0x9e3779b97f4a7c15
+		}
+		key[h] = k
 	}
-	i := key % identitySets
+	i := key[0] % identitySets
 	set := &b.ids.sets[i]
 	for k, sk := range set.keys {
-		if w := set.ws[k]; sk == key && w != nil && w.ui == ui.Raw && w.recipient == recipient && w.eventType == eventType && w.partition == partition {
-			return w
+		if sk == key && set.ws[k] != nil {
+			return set.ws[k]
 		}
 	}
 	id := cloudtrail.ParseIdentity(ui)
@@ -836,47 +847,27 @@ func (b *Builder) identity(ui gjson.Result, recipient, eventType, source, region
 	}
 	buf := w.buf
 	*w = resolved
-	w.keep(buf, ui.Raw, recipient, eventType)
-	w.partition = partition
+	w.keep(buf)
 	set.keys[way], set.ws[way] = key, w
 	return w
 }
 
 // keep makes w own its strings, which may alias the file's bytes, in one
-// buffer (buf's memory when it is large enough): a copy of the
-// userIdentity block, to which the cells cut from it (most of them) now
-// point, then all the others.
-func (w *whoami) keep(buf []byte, ui, recipient, eventType string) {
-	n := len(ui) + len(recipient) + len(eventType)
+// buffer (buf's memory when it is large enough).
+func (w *whoami) keep(buf []byte) {
+	n := 0
 	for _, c := range w.cells {
-		n += len(c.s) // an upper bound: the cells cut from the block need no room
+		n += len(c.s)
 	}
 	if cap(buf) < n {
 		buf = make([]byte, 0, n+n/4)
 	}
-	buf = append(buf[:0], ui...)
-	raw := unsafe.String(unsafe.SliceData(buf), len(ui))
-	inRaw := func(s string) (string, bool) {
-		if s == "" || ui == "" {
-			return s, s == ""
-		}
-		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
-		lo := uintptr(unsafe.Pointer(unsafe.StringData(ui)))
-		if p < lo || p+uintptr(len(s)) > lo+uintptr(len(ui)) {
-			return s, false
-		}
-		off := int(p - lo)
-		return raw[off : off+len(s)], true
-	}
+	buf = buf[:0]
 	own := func(s string) string {
-		if r, ok := inRaw(s); ok {
-			return r
-		}
 		start := len(buf)
 		buf = append(buf, s...) // within capacity: never moves
 		return unsafe.String(unsafe.SliceData(buf[start:]), len(s))
 	}
-	w.ui, w.recipient, w.eventType = raw, own(recipient), own(eventType)
 	for i := range w.cells {
 		w.cells[i].s = own(w.cells[i].s)
 	}

@@ -430,6 +430,32 @@ func TestIdentityCacheReuse(t *testing.T) {
 	check()
 }
 
+// The identity key holds the context a block is resolved in: the root user
+// with neither ARN nor account in its block takes both from the record, so
+// one block seen under two recipient accounts and in two partitions is
+// four identities, however often each comes back.
+func TestIdentityKeyHoldsTheContext(t *testing.T) {
+	b := NewBuilder(memory.DefaultAllocator)
+	sp := cloudtrail.Splitter{Slot: Slot, Fields: NumFields}
+	var recs, want []string
+	for r := range 16 {
+		acct := []string{"111122223333", "444455556666"}[r%2]
+		region, partition := "us-east-1", "aws"
+		if r%4 >= 2 {
+			region, partition = "cn-north-1", "aws-cn"
+		}
+		recs = append(recs, fmt.Sprintf(`{"eventID":"e%d","eventTime":"2024-01-02T03:04:05Z","eventSource":"s3.amazonaws.com","awsRegion":%q,"recipientAccountId":%q,`+
+			`"userIdentity":{"type":"Root","principalId":"AIDAEXAMPLE"}}`, r, region, acct))
+		want = append(want, "arn:"+partition+":iam::"+acct+":root")
+	}
+	appendRecords(t, b, &sp, recs)
+	for row, w := range want {
+		if got := b.str[colPrincipalARN].value(row); got != w {
+			t.Errorf("row %d: principal %q, want %q", row, got, w)
+		}
+	}
+}
+
 // appendRecords appends records, each valid, as one log file, and returns
 // the file.
 func appendRecords(t *testing.T, b *Builder, sp *cloudtrail.Splitter, recs []string) []byte {
