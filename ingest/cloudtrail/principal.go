@@ -127,12 +127,17 @@ func ResolveRecord(rec gjson.Result) Principal {
 }
 
 // Identity holds the fields of a userIdentity block, read in one pass (the
-// decoder's hot path: one Get per field would rescan the object each time).
+// decoder's hot path: one Get per field would rescan the object each time),
+// with the few of its sessionContext that naming the caller reads. A key
+// that repeats takes its last value, as encoding/json does.
 type Identity struct {
 	Raw                                          gjson.Result
 	Type, ARN, AccountID, InvokedBy              gjson.Result
 	UserName, PrincipalID, AccessKeyID           gjson.Result
 	IdentityProvider, SessionContext, OnBehalfOf gjson.Result
+	// from sessionContext: sessionIssuer's arn and accountId,
+	// attributes.mfaAuthenticated, webIdFederationData.federatedProvider
+	IssuerARN, IssuerAccountID, MFAAuthenticated, FederatedProvider gjson.Result
 }
 
 // ParseIdentity reads a userIdentity value's fields in one pass.
@@ -141,32 +146,63 @@ func ParseIdentity(ui gjson.Result) Identity {
 	if !ui.IsObject() {
 		return id
 	}
-	ui.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	eachMember(ui.Raw, func(k, v string, esc bool) {
+		switch k {
 		case "type":
-			id.Type = v
+			id.Type = memberResult(v, esc)
 		case "arn":
-			id.ARN = v
+			id.ARN = memberResult(v, esc)
 		case "accountId":
-			id.AccountID = v
+			id.AccountID = memberResult(v, esc)
 		case "invokedBy":
-			id.InvokedBy = v
+			id.InvokedBy = memberResult(v, esc)
 		case "userName":
-			id.UserName = v
+			id.UserName = memberResult(v, esc)
 		case "principalId":
-			id.PrincipalID = v
+			id.PrincipalID = memberResult(v, esc)
 		case "accessKeyId":
-			id.AccessKeyID = v
+			id.AccessKeyID = memberResult(v, esc)
 		case "identityProvider":
-			id.IdentityProvider = v
+			id.IdentityProvider = memberResult(v, esc)
 		case "sessionContext":
-			id.SessionContext = v
+			id.SessionContext = memberResult(v, esc)
+			id.IssuerARN, id.IssuerAccountID, id.MFAAuthenticated, id.FederatedProvider = gjson.Result{}, gjson.Result{}, gjson.Result{}, gjson.Result{}
+			eachMember(v, id.sessionContext)
 		case "onBehalfOf":
-			id.OnBehalfOf = v
+			id.OnBehalfOf = memberResult(v, esc)
 		}
-		return true
 	})
 	return id
+}
+
+// sessionContext reads one member of a sessionContext object.
+func (id *Identity) sessionContext(k, v string, _ bool) {
+	switch k {
+	case "sessionIssuer":
+		id.IssuerARN, id.IssuerAccountID = gjson.Result{}, gjson.Result{}
+		eachMember(v, func(k, v string, esc bool) {
+			switch k {
+			case "arn":
+				id.IssuerARN = memberResult(v, esc)
+			case "accountId":
+				id.IssuerAccountID = memberResult(v, esc)
+			}
+		})
+	case "attributes":
+		id.MFAAuthenticated = gjson.Result{}
+		eachMember(v, func(k, v string, esc bool) {
+			if k == "mfaAuthenticated" {
+				id.MFAAuthenticated = memberResult(v, esc)
+			}
+		})
+	case "webIdFederationData":
+		id.FederatedProvider = gjson.Result{}
+		eachMember(v, func(k, v string, esc bool) {
+			if k == "federatedProvider" {
+				id.FederatedProvider = memberResult(v, esc)
+			}
+		})
+	}
 }
 
 // ResolveWith names the caller of one record from its userIdentity value
@@ -214,20 +250,19 @@ func ResolveIdentity(id Identity, c Context) Principal {
 			p.ARN = "arn:" + partition + ":iam::" + p.Account + ":root"
 		}
 	case "AssumedRole":
-		issuer := id.SessionContext.Get("sessionIssuer")
-		p.ARN = issuer.Get("arn").Str
+		p.ARN = id.IssuerARN.Str
 		if p.ARN == "" {
 			p.ARN = roleFromSessionARN(arn)
 		}
 		if p.Account == "" {
-			p.Account = firstNonEmpty(issuer.Get("accountId").Str, accountOfARN(p.ARN))
+			p.Account = firstNonEmpty(id.IssuerAccountID.Str, accountOfARN(p.ARN))
 		}
 		p.SessionName = sessionFromARN(arn)
 		p.Kind = roleKind(p.ARN)
 		if p.Kind == KindSSORole {
 			p.PermissionSet = PermissionSetName(p.ARN)
 		}
-		p.IdentityProvider = id.SessionContext.Get("webIdFederationData.federatedProvider").Str
+		p.IdentityProvider = id.FederatedProvider.Str
 	case "FederatedUser":
 		// Decision: the federated-user ARN is the principal (each name is a
 		// distinct set of sessions with its own session policy); the IAM
@@ -235,7 +270,7 @@ func ResolveIdentity(id Identity, c Context) Principal {
 		// kept in Issuer.
 		p.ARN, p.Kind = arn, KindFederatedUser
 		p.SessionName = sessionFromARN(arn)
-		p.Issuer = id.SessionContext.Get("sessionIssuer.arn").Str
+		p.Issuer = id.IssuerARN.Str
 		if p.ARN == "" && acct != "" {
 			if name, ok := strings.CutPrefix(id.PrincipalID.Str, acct+":"); ok && name != "" {
 				p.ARN = "arn:" + partition + ":sts::" + acct + ":federated-user/" + name

@@ -437,7 +437,6 @@ func BenchmarkResolveIdentity(b *testing.B) {
 		for _, ui := range blocks {
 			id := ParseIdentity(ui)
 			_ = ResolveIdentity(id, Context{RecipientAccount: "111122223333", Region: "us-east-1"})
-			_ = id.SessionContext.Get("attributes.mfaAuthenticated")
 		}
 	}
 	b.ReportMetric(float64(len(blocks)), "blocks")
