@@ -179,30 +179,24 @@ func ParseIdentity(ui gjson.Result) Identity {
 func (id *Identity) sessionContext(k, v string, _ bool) {
 	switch k {
 	case "sessionIssuer":
-		id.IssuerARN, id.IssuerAccountID = gjson.Result{}, gjson.Result{}
-		eachMember(v, func(k, v string, esc bool) {
-			switch k {
-			case "arn":
-				id.IssuerARN = memberResult(v, esc)
-			case "accountId":
-				id.IssuerAccountID = memberResult(v, esc)
-			}
-		})
+		id.IssuerARN, id.IssuerAccountID = lastMember(v, "arn"), lastMember(v, "accountId")
 	case "attributes":
-		id.MFAAuthenticated = gjson.Result{}
-		eachMember(v, func(k, v string, esc bool) {
-			if k == "mfaAuthenticated" {
-				id.MFAAuthenticated = memberResult(v, esc)
-			}
-		})
+		id.MFAAuthenticated = lastMember(v, "mfaAuthenticated")
 	case "webIdFederationData":
-		id.FederatedProvider = gjson.Result{}
-		eachMember(v, func(k, v string, esc bool) {
-			if k == "federatedProvider" {
-				id.FederatedProvider = memberResult(v, esc)
-			}
-		})
+		id.FederatedProvider = lastMember(v, "federatedProvider")
 	}
+}
+
+// lastMember is the value of the object raw's member key (its last, if the
+// key repeats).
+func lastMember(raw, key string) gjson.Result {
+	var r gjson.Result
+	eachMember(raw, func(k, v string, esc bool) {
+		if k == key {
+			r = memberResult(v, esc)
+		}
+	})
+	return r
 }
 
 // ResolveWith names the caller of one record from its userIdentity value
