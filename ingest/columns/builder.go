@@ -50,7 +50,8 @@ type Builder struct {
 
 	jsonBytes int64 // JSON behind the rows (AddDataBytes)
 
-	ids *identityCache
+	ids     *identityCache
+	scratch whoami // the identity of the record being appended, when it is not cached
 	// two independent seeds: an identity block's key is its two hashes
 	seed, seed2 maphash.Seed
 }
@@ -834,7 +835,11 @@ func (b *Builder) identity(ui gjson.Result, recipient, eventType, source, region
 		bySource: id.UsesEventSource(),
 	}
 	if resolved.bySource {
-		return &resolved // resolved from the event source too: not cached, and its cells alias nothing kept
+		// Resolved from the event source too: not cached. The builder's
+		// scratch entry holds it until the next record (its generation 0
+		// is never a batch's, so its rows store its cells anew).
+		b.scratch = resolved
+		return &b.scratch
 	}
 	// The entry this miss replaces is reused, with its buffer: nothing
 	// else holds it (rows copied its cells into the columns), so a cache

@@ -456,6 +456,28 @@ func TestIdentityKeyHoldsTheContext(t *testing.T) {
 	}
 }
 
+// Records without a userIdentity (AwsServiceEvent) name the service from
+// their event source, each on its own: such an identity is never cached,
+// and one after another in a batch must not share cells.
+func TestServiceEventsResolveEachTime(t *testing.T) {
+	b := NewBuilder(memory.DefaultAllocator)
+	sp := cloudtrail.Splitter{Slot: Slot, Fields: NumFields}
+	sources := []string{"kms.amazonaws.com", "sts.amazonaws.com", "sts.amazonaws.com", "s3.amazonaws.com", "kms.amazonaws.com"}
+	var recs []string
+	for r, src := range sources {
+		recs = append(recs, fmt.Sprintf(`{"eventID":"e%d","eventTime":"2024-01-02T03:04:05Z","eventType":"AwsServiceEvent","eventSource":%q,"awsRegion":"us-east-1","recipientAccountId":"111122223333"}`, r, src))
+	}
+	for range 2 { // the second batch starts a new generation
+		appendRecords(t, b, &sp, recs)
+		for row, src := range sources {
+			if got, kind := b.str[colPrincipalARN].value(row), b.str[colPrincipalKind].value(row); got != src || kind != cloudtrail.KindAWSService {
+				t.Errorf("row %d: principal %q (%s), want %q", row, got, kind, src)
+			}
+		}
+		b.Reset()
+	}
+}
+
 // appendRecords appends records, each valid, as one log file, and returns
 // the file.
 func appendRecords(t *testing.T, b *Builder, sp *cloudtrail.Splitter, recs []string) []byte {
