@@ -193,9 +193,11 @@ const (
 	// complete code (zlib's "enough" program, as libdeflate uses them).
 	litTableSize  = 2342
 	distTableSize = 402
-	// slack is room past the output's end for the eight-byte match copy and
-	// a whole longest match, so the decode loop checks for room once per
-	// symbol.
+	// slack is room past the output's end for what one turn of the decode
+	// loop writes, so it checks for room once a turn: up to four literals,
+	// then a longest match and its eight-byte copies' overshoot (at most 4
+	// + 264 bytes; TestLyingLengthNeverOverruns meets the buffer's end at
+	// every point of such turns).
 	slack = 258 + 16
 )
 

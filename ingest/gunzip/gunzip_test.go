@@ -3,6 +3,7 @@ package gunzip
 import (
 	"bytes"
 	stdgzip "compress/gzip"
+	"encoding/binary"
 	"errors"
 	"hash/crc32"
 	"io"
@@ -85,12 +86,24 @@ func written(t testing.TB, b *bytes.Buffer, zw io.WriteCloser, err error, data [
 
 // inputs are contents of many shapes: empty, tiny, runs (distance 1),
 // short-period patterns (distances 2..7), text, incompressible bytes
-// (stored blocks), and the real CloudTrail logs.
+// (stored blocks), two-letter bytes (literal codes of a bit or two, so the
+// decode loop takes dozens of literals a turn, and between them long
+// matches of what came before), and the real CloudTrail logs.
 func inputs(t testing.TB) map[string][]byte {
 	rng := rand.New(rand.NewPCG(1, 2))
 	random := make([]byte, 200_000)
 	for i := range random {
 		random[i] = byte(rng.Uint32())
+	}
+	var twoLetters []byte
+	for len(twoLetters) < 200_000 {
+		for range 20 + rng.IntN(60) {
+			twoLetters = append(twoLetters, "ab"[rng.IntN(2)])
+		}
+		if len(twoLetters) > 1000 && rng.IntN(2) == 0 {
+			at := rng.IntN(len(twoLetters) - 600)
+			twoLetters = append(twoLetters, twoLetters[at:at+258+rng.IntN(300)]...)
+		}
 	}
 	words := strings.Fields("the quick brown fox jumps over the lazy dog eventName AssumeRole s3.amazonaws.com")
 	var text strings.Builder
@@ -106,6 +119,7 @@ func inputs(t testing.TB) map[string][]byte {
 		"p7":     bytes.Repeat([]byte("abcdefg"), 20_000),
 		"text":   []byte(text.String()),
 		"random": random,
+		"ab":     twoLetters,
 		"mixed":  append(append([]byte(text.String()[:50_000]), random[:70_000]...), bytes.Repeat([]byte("ab"), 40_000)...),
 	}
 	for _, l := range realLogs(t)[:12] {
@@ -408,4 +422,98 @@ func TestHugeFileBufferIsNotKept(t *testing.T) {
 	if cap(d.out) > KeepBytes {
 		t.Fatalf("%d bytes of buffer kept after a small file", cap(d.out))
 	}
+}
+
+// A trailer whose length lies sizes the output buffer wrong, so the decode
+// loop meets the buffer's end anywhere in a turn. The worst turn is dozens
+// of one-bit literals and then a longest match: a hand-made dynamic block
+// where 'a' is one bit and a 258-byte match at distance 1 is three, after n
+// literals, for every n up to a hundred and every lie up to 1,500 bytes.
+// Each such stream fails its trailer check; none may write past the room
+// the loop checked for (a panic).
+func TestLyingLengthNeverOverruns(t *testing.T) {
+	var d Decoder
+	for lits := 1; lits <= 100; lits++ {
+		src := oneBitLiterals(lits, 3)
+		for size := 1; size < 1500; size++ {
+			binary.LittleEndian.PutUint32(src[len(src)-4:], uint32(size))
+			var fresh Decoder // its buffer is the lie's size plus the slack
+			if _, err := fresh.Decode(src, 1<<30); err == nil {
+				t.Fatalf("%d literals: length %d accepted", lits, size)
+			}
+		}
+		// The true length is accepted.
+		want := bytes.Repeat([]byte{'a'}, lits+3*258)
+		binary.LittleEndian.PutUint32(src[len(src)-4:], uint32(len(want)))
+		binary.LittleEndian.PutUint32(src[len(src)-8:], crc32.ChecksumIEEE(want))
+		if got, err := d.Decode(src, 1<<30); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%d literals: %d bytes, %v", lits, len(got), err)
+		}
+	}
+}
+
+// oneBitLiterals is a gzip member of one dynamic block: lits literal 'a's
+// (code 0, one bit), then matches 258-byte matches at distance 1 (length
+// code 285 as 11, distance code 0 as 0), then end of block (10). Its
+// trailer is zero.
+func oneBitLiterals(lits, matches int) []byte {
+	var w struct {
+		out  []byte
+		acc  uint64
+		nacc uint
+	}
+	bits := func(v uint64, n uint) { // LSB first, as deflate packs header fields
+		w.acc |= v << w.nacc
+		w.nacc += n
+		for w.nacc >= 8 {
+			w.out = append(w.out, byte(w.acc))
+			w.acc >>= 8
+			w.nacc -= 8
+		}
+	}
+	code := func(c uint64, n uint) { // a Huffman code, most significant bit first
+		for i := int(n) - 1; i >= 0; i-- {
+			bits(c>>uint(i)&1, 1)
+		}
+	}
+	bits(1, 1)  // BFINAL
+	bits(2, 2)  // dynamic
+	bits(29, 5) // HLIT: 286 literal/length codes
+	bits(0, 5)  // HDIST: 1 distance code
+	bits(15, 4) // HCLEN: all 19 code-length code lengths
+	// Code-length codes 0, 1, 2 and 18 of two bits each: 00, 01, 10, 11.
+	for _, sym := range []int{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15} {
+		switch sym {
+		case 0, 1, 2, 18:
+			bits(2, 3)
+		default:
+			bits(0, 3)
+		}
+	}
+	zeros := func(n int) { // runs of zero lengths with code 18 (11 to 138)
+		for n > 0 {
+			k := min(n, 138)
+			code(3, 2)
+			bits(uint64(k-11), 7)
+			n -= k
+		}
+	}
+	zeros(97)  // 0..96
+	code(1, 2) // 'a' (97): length 1
+	zeros(158) // 98..255
+	code(2, 2) // 256 (end of block): length 2
+	zeros(28)  // 257..284
+	code(2, 2) // 285 (length 258): length 2
+	code(1, 2) // distance code 0: length 1
+	for range lits {
+		code(0, 1)
+	}
+	for range matches {
+		code(3, 2) // length 258
+		code(0, 1) // distance 1
+	}
+	code(2, 2) // end of block
+	bits(0, 7) // flush to a byte
+	gz := append([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}, w.out...)
+	return append(gz, make([]byte, 8)...)
 }
