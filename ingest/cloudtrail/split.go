@@ -215,10 +215,14 @@ func (s *Splitter) members(i int, vals []Span, top bool) (int, error) {
 		var end int
 		var kind byte
 		var esc bool
-		if top && !s.found && string(d[ks:ke]) == `"Records"` && i < len(d) && d[i] == '[' {
+		switch {
+		case i < len(d) && d[i] == '"': // most values: no dispatch
+			end, esc, err = s.str(i)
+			kind = '"'
+		case top && !s.found && string(d[ks:ke]) == `"Records"` && i < len(d) && d[i] == '[':
 			s.found = true
 			end, err = s.records(i)
-		} else {
+		default:
 			end, kind, esc, err = s.value(i)
 		}
 		if err != nil {
@@ -226,6 +230,12 @@ func (s *Splitter) members(i int, vals []Span, top bool) (int, error) {
 		}
 		if slot >= 0 && slot < len(vals) {
 			vals[slot] = Span{Start: int32(vs), End: int32(end), Kind: kind, Esc: esc}
+		}
+		// The separator: a ',' straight after the value in CloudTrail's
+		// compact JSON; anything else goes the long way.
+		if end < len(d) && d[end] == ',' && end+1 < len(d) && d[end+1] > ' ' {
+			i = end + 1
+			continue
 		}
 		var done bool
 		if i, done, err = s.next(end, '}'); done || err != nil {
@@ -404,21 +414,26 @@ func (s *Splitter) number(i int) (int, error) {
 	return i, nil
 }
 
-func (s *Splitter) leave() { s.depth-- }
-
 func (s *Splitter) object(i int) (int, error) {
 	if s.depth++; s.depth > maxDepth {
 		return 0, s.invalid(i, "nesting too deep")
 	}
-	defer s.leave()
-	return s.members(i, nil, false)
+	end, err := s.members(i, nil, false)
+	s.depth-- // on an error too, though Split starts the next file at 0
+	return end, err
 }
 
 func (s *Splitter) array(i int) (int, error) {
 	if s.depth++; s.depth > maxDepth {
 		return 0, s.invalid(i, "nesting too deep")
 	}
-	defer s.leave()
+	end, err := s.elements(i)
+	s.depth--
+	return end, err
+}
+
+// elements walks the elements of the array at d[i] == '['.
+func (s *Splitter) elements(i int) (int, error) {
 	d := s.d
 	i = s.ws(i + 1)
 	if i < len(d) && d[i] == ']' {
