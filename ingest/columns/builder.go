@@ -757,12 +757,11 @@ const cellPrincipalAccount = 6
 // refs, mfa) comes first, in the struct's first two cache lines.
 type whoami struct {
 	// the cells' refs in the batch of generation gen
-	gen      uint32
-	mfa      int8
-	bySource bool // resolved from the event source too: not cached
-	refs     [len(identityCols)]ref
-	cells    [len(identityCols)]cell
-	buf      []byte // the memory its strings are in (keep)
+	gen   uint32
+	mfa   int8
+	refs  [len(identityCols)]ref
+	cells [len(identityCols)]cell
+	buf   []byte // the memory its strings are in (keep)
 }
 
 // identityCache is a set-associative cache of resolved identities: a
@@ -831,10 +830,9 @@ func (b *Builder) identity(ui gjson.Result, recipient, eventType, source, region
 	resolved := whoami{
 		cells: [len(identityCols)]cell{strCell(id.Type), stringCell(p.ARN), stringCell(p.Kind), strCell(id.ARN),
 			strCell(id.PrincipalID), stringCell(p.SessionName), stringCell(p.Account), strCell(id.AccessKeyID), strCell(id.InvokedBy)},
-		mfa:      boolOf(id.MFAAuthenticated),
-		bySource: id.UsesEventSource(),
+		mfa: boolOf(id.MFAAuthenticated),
 	}
-	if resolved.bySource {
+	if id.UsesEventSource() {
 		// Resolved from the event source too: not cached. The builder's
 		// scratch entry holds it until the next record (its generation 0
 		// is never a batch's, so its rows store its cells anew).
