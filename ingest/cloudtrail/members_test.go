@@ -51,19 +51,28 @@ func TestEachMember(t *testing.T) {
 		checkMembers(t, raw)
 	}
 	// Every userIdentity block of the real logs, and its sessionContext.
-	n := 0
+	blocks := realIdentities(t)
+	for _, ui := range blocks {
+		checkMembers(t, ui.Raw)
+		checkMembers(t, ui.Get("sessionContext").Raw)
+	}
+	if len(blocks) < 2900 {
+		t.Fatalf("%d records read", len(blocks))
+	}
+}
+
+// realIdentities is the userIdentity value of every record of the real
+// logs, in file order (absent where a record has none).
+func realIdentities(t testing.TB) []gjson.Result {
+	t.Helper()
+	var out []gjson.Result
 	for _, data := range logsUnder(t, filepath.Join(sharedData(t), "cloudtrail", "dev")) {
 		_, _ = Records(data, func(rec gjson.Result) bool {
-			ui := rec.Get("userIdentity")
-			checkMembers(t, ui.Raw)
-			checkMembers(t, ui.Get("sessionContext").Raw)
-			n++
+			out = append(out, rec.Get("userIdentity"))
 			return true
 		})
 	}
-	if n < 2900 {
-		t.Fatalf("%d records read", n)
-	}
+	return out
 }
 
 func FuzzEachMember(f *testing.F) {
@@ -77,25 +86,21 @@ func FuzzEachMember(f *testing.F) {
 // userIdentity block of the real logs, and a repeated key's last value.
 func TestParseIdentityAgreesWithPaths(t *testing.T) {
 	n := 0
-	for _, data := range logsUnder(t, filepath.Join(sharedData(t), "cloudtrail", "dev")) {
-		_, _ = Records(data, func(rec gjson.Result) bool {
-			ui := rec.Get("userIdentity")
-			id := ParseIdentity(ui)
-			for path, got := range map[string]gjson.Result{"type": id.Type, "arn": id.ARN, "accountId": id.AccountID,
-				"invokedBy": id.InvokedBy, "userName": id.UserName, "principalId": id.PrincipalID, "accessKeyId": id.AccessKeyID,
-				"identityProvider": id.IdentityProvider, "sessionContext": id.SessionContext, "onBehalfOf": id.OnBehalfOf,
-				"sessionContext.sessionIssuer.arn": id.IssuerARN, "sessionContext.sessionIssuer.accountId": id.IssuerAccountID,
-				"sessionContext.attributes.mfaAuthenticated":           id.MFAAuthenticated,
-				"sessionContext.webIdFederationData.federatedProvider": id.FederatedProvider} {
-				if want := ui.Get(path); got.Raw != want.Raw || got.Str != want.Str || got.Type != want.Type {
-					t.Fatalf("%s in %s: %q, want %q", path, ui.Raw, got.Raw, want.Raw)
-				}
+	for _, ui := range realIdentities(t) {
+		id := ParseIdentity(ui)
+		for path, got := range map[string]gjson.Result{"type": id.Type, "arn": id.ARN, "accountId": id.AccountID,
+			"invokedBy": id.InvokedBy, "userName": id.UserName, "principalId": id.PrincipalID, "accessKeyId": id.AccessKeyID,
+			"identityProvider": id.IdentityProvider, "sessionContext": id.SessionContext, "onBehalfOf": id.OnBehalfOf,
+			"sessionContext.sessionIssuer.arn": id.IssuerARN, "sessionContext.sessionIssuer.accountId": id.IssuerAccountID,
+			"sessionContext.attributes.mfaAuthenticated":           id.MFAAuthenticated,
+			"sessionContext.webIdFederationData.federatedProvider": id.FederatedProvider} {
+			if want := ui.Get(path); got.Raw != want.Raw || got.Str != want.Str || got.Type != want.Type {
+				t.Fatalf("%s in %s: %q, want %q", path, ui.Raw, got.Raw, want.Raw)
 			}
-			if id.SessionContext.Exists() {
-				n++
-			}
-			return true
-		})
+		}
+		if id.SessionContext.Exists() {
+			n++
+		}
 	}
 	if n < 100 {
 		t.Fatalf("only %d blocks with a sessionContext", n)
