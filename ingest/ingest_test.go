@@ -389,16 +389,26 @@ func TestRerunReadsNothing(t *testing.T) {
 	}
 }
 
-// cancellingSource cancels the run after n objects have been opened.
+// cancellingSource cancels the run when the n-th object is opened, once
+// the store at root has committed a batch. The fetchers open objects ahead
+// of the workers, so without the wait the n-th open could come before any
+// commit (it did in about one run in forty): the workers go on with the
+// objects opened before, and their batches commit, while this fetcher waits.
 type cancellingSource struct {
 	ingest.Source
 	n      int64
+	root   string
 	opened atomic.Int64
 	cancel context.CancelFunc
 }
 
 func (c *cancellingSource) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	if c.opened.Add(1) == c.n {
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			if st, err := os.Stat(filepath.Join(c.root, "_state", "manifest.jsonl")); err == nil && st.Size() > 0 {
+				break
+			}
+		}
 		c.cancel()
 	}
 	return c.Source.Open(ctx, key)
@@ -410,7 +420,7 @@ func TestInterruptedRunResumes(t *testing.T) {
 	dir, _ := source.NewDir(ingesttest.Invictus(t))
 	st := openStore(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	src := &cancellingSource{Source: dir, n: 20, cancel: cancel}
+	src := &cancellingSource{Source: dir, n: 20, root: st.Root, cancel: cancel}
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	stats, err := ingest.Run(ctx, src, st, ingest.Options{BatchBytes: 1, Workers: 2, Mem: mem})
 	if !errors.Is(err, context.Canceled) {
