@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/bits"
 	"sync"
+	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
@@ -282,6 +283,7 @@ type chunkState struct {
 	values, nulls, rows int // level entries, null entries, rows
 	firstRow            int64
 	pmin, pmax          string // byte-array bounds of the page's values
+	kmin, kmax          uint64 // their prefix8
 	imin, imax          int64  // int64 and boolean bounds
 	has                 bool   // the page has a non-null value
 	prevKey             uint64 // the last dictionary value's key, and its index
@@ -298,15 +300,34 @@ type chunkState struct {
 }
 
 func (s *chunkState) seeStr(v string) {
+	// Most values lie strictly between the page's bounds, and most of
+	// those differ from both in their first eight bytes: one integer
+	// comparison each way tells, where a string comparison calls out.
+	k := prefix8(v)
+	if s.has && k > s.kmin && k < s.kmax {
+		return
+	}
 	if !s.has {
-		s.pmin, s.pmax, s.has = v, v, true
+		s.pmin, s.pmax, s.kmin, s.kmax, s.has = v, v, k, k, true
 		return
 	}
 	if v < s.pmin {
-		s.pmin = v
+		s.pmin, s.kmin = v, k
 	} else if v > s.pmax {
-		s.pmax = v
+		s.pmax, s.kmax = v, k
 	}
+}
+
+// prefix8 is v's first eight bytes as a big-endian number, zero-padded.
+// prefix8(a) < prefix8(b) implies a < b: they differ at a byte within the
+// eight, where a has the lower byte or, padded, has ended.
+func prefix8(v string) uint64 {
+	if len(v) >= 8 {
+		return binary.BigEndian.Uint64(unsafe.Slice(unsafe.StringData(v), 8))
+	}
+	var b [8]byte
+	copy(b[:], v)
+	return binary.BigEndian.Uint64(b[:])
 }
 
 func (s *chunkState) seeInt(v int64) {
@@ -449,30 +470,22 @@ func (e *encoder) stringValues(s *chunkState, rows []int32, pi *pageIndex) error
 func (e *encoder) plainStrings(s *chunkState, col columns.Strings, n int, pi *pageIndex) error {
 	optional := s.lf.maxDef > 0
 	for k := 0; k < n; {
-		j, size := k, len(e.vals)
+		j := k
 		for j < n {
-			v, _ := col.Value(int32(j))
-			size += len(v)
-			j++
-			if size >= e.pageBytes {
-				break
-			}
-		}
-		for q := k; q < j; q++ {
-			v, ok := col.Value(int32(q))
+			v, ok := col.Value(int32(j))
 			if optional {
 				e.defs = append(e.defs, b2u8(ok))
 			}
 			if ok {
 				e.vals = append(e.vals, v...)
 				e.offs = append(e.offs, uint32(len(e.vals)))
-			}
-		}
-		for q := k; q < j; q++ {
-			if v, ok := col.Value(int32(q)); ok {
 				s.seeStr(v)
 			} else {
 				s.nulls++
+			}
+			j++
+			if len(e.vals) >= e.pageBytes {
+				break
 			}
 		}
 		s.rows += j - k
