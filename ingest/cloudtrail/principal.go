@@ -390,13 +390,21 @@ func roleFromSessionARN(arn string) string {
 // federated-user ARN.
 func sessionFromARN(arn string) string {
 	i := strings.LastIndexByte(arn, '/')
-	if i < 0 || !(strings.Contains(arn, ":assumed-role/") || strings.Contains(arn, ":federated-user/")) {
+	if i < 0 {
 		return ""
 	}
-	if strings.Contains(arn, ":assumed-role/") && strings.Count(arn[strings.Index(arn, ":assumed-role/"):], "/") < 2 {
-		return "" // arn:aws:sts::1:assumed-role/Name has no session part
+	if j := strings.Index(arn, ":assumed-role/"); j >= 0 {
+		// arn:aws:sts::1:assumed-role/Name has no session part: the last
+		// slash must come after the role name's
+		if i < j+len(":assumed-role/") {
+			return ""
+		}
+		return arn[i+1:]
 	}
-	return arn[i+1:]
+	if strings.Contains(arn, ":federated-user/") {
+		return arn[i+1:]
+	}
+	return ""
 }
 
 // accountOfARN returns the account field of an ARN, "" if there is none.
@@ -441,12 +449,13 @@ func partitionOf(arn, region string) string {
 }
 
 func isEmptyObject(v gjson.Result) bool {
-	empty := true
-	v.ForEach(func(_, _ gjson.Result) bool {
-		empty = false
-		return false
-	})
-	return empty
+	// v is an object (its callers check): empty when its braces hold only
+	// white space
+	s := strings.TrimLeft(v.Raw, " \t\r\n")
+	if s, ok := strings.CutPrefix(s, "{"); ok {
+		return strings.HasPrefix(strings.TrimLeft(s, " \t\r\n"), "}")
+	}
+	return false
 }
 
 func firstNonEmpty(ss ...string) string {

@@ -438,3 +438,31 @@ func BenchmarkResolveIdentity(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(blocks)), "blocks")
 }
+
+func TestSessionFromARN(t *testing.T) {
+	for arn, want := range map[string]string{
+		"arn:aws:sts::123456789012:assumed-role/Deploy/ci-42":        "ci-42",
+		"arn:aws:sts::123456789012:assumed-role/Deploy":              "",
+		"arn:aws:sts::123456789012:assumed-role/":                    "",
+		"arn:aws:sts::123456789012:federated-user/Bob":               "Bob",
+		"arn:aws:iam::123456789012:user/ops/alice":                   "",
+		"arn:aws:iam::123456789012:root":                             "",
+		"":                                                           "",
+		"arn:aws-cn:sts::123456789012:assumed-role/R/s/with/slashes": "slashes",
+	} {
+		if got := sessionFromARN(arn); got != want {
+			t.Errorf("sessionFromARN(%q) = %q, want %q", arn, got, want)
+		}
+	}
+}
+
+func TestIsEmptyObject(t *testing.T) {
+	for raw, want := range map[string]bool{
+		`{}`: true, `{ }`: true, "{\n\t\r }": true, ` {}`: true,
+		`{"a":1}`: false, `{ "type":"Root" }`: false, `{"":{}}`: false,
+	} {
+		if got := isEmptyObject(gjson.Parse(raw)); got != want {
+			t.Errorf("isEmptyObject(%q) = %v, want %v", raw, got, want)
+		}
+	}
+}

@@ -54,6 +54,8 @@ type Builder struct {
 	scratch whoami // the identity of the record being appended, when it is not cached
 	// two independent seeds: an identity block's key is its two hashes
 	seed, seed2 maphash.Seed
+
+	clock clock // eventTime's parser, which keeps the last day it read
 }
 
 // ref is where a value lies in its column's bytes; n < 0 marks a null.
@@ -599,7 +601,7 @@ func (b *Builder) appendFields(data []byte, f []cloudtrail.Span, sourceObject st
 	if id == "" {
 		return Row{}, ErrNoEventID
 	}
-	t, ok := ParseTime(spanStr(data, f[fEventTime]))
+	t, ok := b.clock.parse(spanStr(data, f[fEventTime]))
 	if !ok {
 		return Row{}, ErrNoEventTime
 	}
@@ -1092,6 +1094,35 @@ func ParseTime(s string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return t.UTC(), true
+}
+
+// clock is ParseTime keeping the day of the last time it parsed: a log
+// file's records nearly all share their day, so most times need only their
+// hours, minutes and seconds read.
+type clock struct {
+	day      [11]byte // "2023-07-10T" of the last time parsed in the usual form,
+	midnight int64    // and its midnight in Unix seconds;
+	has      bool     // false until there is one
+}
+
+// parse accepts what ParseTime accepts, with the same instant (FuzzClock).
+func (c *clock) parse(s string) (time.Time, bool) {
+	if c.has && len(s) == 20 && s[:11] == string(c.day[:]) && s[13] == ':' && s[16] == ':' && s[19] == 'Z' {
+		h, ok1 := atoi(s[11:13])
+		mi, ok2 := atoi(s[14:16])
+		se, ok3 := atoi(s[17:19])
+		if ok1 && ok2 && ok3 && h < 24 && mi < 60 && se < 60 {
+			return time.Unix(c.midnight+int64(h*3600+mi*60+se), 0).UTC(), true
+		}
+		return time.Time{}, false
+	}
+	t, ok := ParseTime(s)
+	if ok && len(s) == 20 && s[19] == 'Z' {
+		h, mi, se := t.Clock()
+		copy(c.day[:], s)
+		c.midnight, c.has = t.Unix()-int64(h*3600+mi*60+se), true
+	}
+	return t, ok
 }
 
 // daysIn is the number of days of month mo (1-12) of year y: what

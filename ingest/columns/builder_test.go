@@ -692,3 +692,26 @@ func FuzzAppendSpans(f *testing.F) {
 		}
 	})
 }
+
+// FuzzClock holds clock.parse, after any earlier time, to ParseTime: the
+// day it keeps never lets through a time ParseTime rejects or moves one.
+func FuzzClock(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"2023-07-10T11:42:36Z", "2023-07-10T11:42:37Z"}, {"2023-07-10T11:42:36Z", "2023-07-10T24:00:00Z"},
+		{"2023-07-10T11:42:36Z", "2023-07-10T11:60:00Z"}, {"2023-07-10T11:42:36Z", "2023-07-10T1a:00:00Z"},
+		{"2023-07-10T11:42:36Z", "2023-07-11T00:00:00Z"}, {"2024-02-29T23:59:59Z", "2024-02-29T00:00:00Z"},
+		{"2023-07-10T11:42:36Z", "2023-07-10T11:42:36.5Z"}, {"2023-07-10T11:42:36Z", "2023-07-10T11:42:36+02:00"},
+		{"2023-07-10T11:42:36+02:00", "2023-07-10T11:42:36Z"}, {"redacted", "2023-07-10T00:00:00Z"},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, prev, s string) {
+		var c clock
+		c.parse(prev)
+		got, ok := c.parse(s)
+		want, wok := ParseTime(s)
+		if ok != wok || ok && (!got.Equal(want) || got.Location() != time.UTC) {
+			t.Fatalf("after %q, %q: clock %v %v, ParseTime %v %v", prev, s, got, ok, want, wok)
+		}
+	})
+}
