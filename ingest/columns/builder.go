@@ -50,7 +50,12 @@ type Builder struct {
 
 	jsonBytes int64 // JSON behind the rows (AddDataBytes)
 
-	ids     *identityCache
+	ids   *identityCache
+	idctx struct {
+		recipient, eventType, region []byte // copies of the last context's strings
+		h                            [2]uint64
+		set                          bool
+	}
 	scratch whoami // the identity of the record being appended, when it is not cached
 	// two independent seeds: an identity block's key is its two hashes
 	seed, seed2 maphash.Seed
@@ -811,14 +816,10 @@ const (
 // ten million distinct blocks: far below the rate of undetected memory
 // errors.
 func (b *Builder) identity(ui gjson.Result, recipient, eventType, source, region string) *whoami {
-	partition := cloudtrail.RegionPartition(region)
+	ctx := b.contextHash(recipient, eventType, region)
 	var key [2]uint64
 	for h, seed := range [2]maphash.Seed{b.seed, b.seed2} {
-		k := maphash.String(seed, ui.Raw)
-		for _, s := range [...]string{recipient, eventType, partition} {
-			k = (k ^ maphash.String(seed, s)) * 0x9e3779b97f4a7c15
-		}
-		key[h] = k
+		key[h] = (maphash.String(seed, ui.Raw) ^ ctx[h]) * 0x9e3779b97f4a7c15
 	}
 	i := key[0] % identitySets
 	set := &b.ids.sets[i]
@@ -855,6 +856,31 @@ func (b *Builder) identity(ui gjson.Result, recipient, eventType, source, region
 	w.keep(buf)
 	set.keys[way], set.ws[way] = key, w
 	return w
+}
+
+// contextHash returns, under each seed, a hash of the recipient account,
+// the event type and the region's partition: the part of an identity's key
+// that is not the block. Records of a file nearly all share these, so the
+// last context's hashes are kept, with copies of its strings (the record's
+// alias the file's bytes).
+func (b *Builder) contextHash(recipient, eventType, region string) [2]uint64 {
+	c := &b.idctx
+	if c.set && string(c.recipient) == recipient && string(c.eventType) == eventType && string(c.region) == region {
+		return c.h
+	}
+	partition := cloudtrail.RegionPartition(region)
+	for h, seed := range [2]maphash.Seed{b.seed, b.seed2} {
+		var k uint64
+		for _, s := range [...]string{recipient, eventType, partition} {
+			k = (k ^ maphash.String(seed, s)) * 0x9e3779b97f4a7c15
+		}
+		c.h[h] = k
+	}
+	c.recipient = append(c.recipient[:0], recipient...)
+	c.eventType = append(c.eventType[:0], eventType...)
+	c.region = append(c.region[:0], region...)
+	c.set = true
+	return c.h
 }
 
 // keep makes w own its strings, which may alias the file's bytes, in one

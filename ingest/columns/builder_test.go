@@ -438,11 +438,21 @@ func TestIdentityKeyHoldsTheContext(t *testing.T) {
 	b := NewBuilder(memory.DefaultAllocator)
 	sp := cloudtrail.Splitter{Slot: Slot, Fields: NumFields}
 	var recs, want []string
-	for r := range 16 {
+	for r := range 32 {
+		// the first 16 change account on every record, the next 16 only
+		// the partition: each part of the context alone must change the key
 		acct := []string{"111122223333", "444455556666"}[r%2]
 		region, partition := "us-east-1", "aws"
 		if r%4 >= 2 {
 			region, partition = "cn-north-1", "aws-cn"
+		}
+		if r >= 16 {
+			acct = []string{"111122223333", "444455556666"}[r/4%2]
+			if r%2 == 1 {
+				region, partition = "cn-north-1", "aws-cn"
+			} else {
+				region, partition = "us-east-1", "aws"
+			}
 		}
 		recs = append(recs, fmt.Sprintf(`{"eventID":"e%d","eventTime":"2024-01-02T03:04:05Z","eventSource":"s3.amazonaws.com","awsRegion":%q,"recipientAccountId":%q,`+
 			`"userIdentity":{"type":"Root","principalId":"AIDAEXAMPLE"}}`, r, region, acct))
