@@ -1107,10 +1107,8 @@ func ParseTime(s string) (time.Time, bool) {
 		y, ok1 := atoi(s[0:4])
 		mo, ok2 := atoi(s[5:7])
 		d, ok3 := atoi(s[8:10])
-		h, ok4 := atoi(s[11:13])
-		mi, ok5 := atoi(s[14:16])
-		se, ok6 := atoi(s[17:19])
-		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && mo >= 1 && mo <= 12 && d >= 1 && d <= daysIn(mo, y) && h < 24 && mi < 60 && se < 60 {
+		h, mi, se, ok4 := timeOfDay(s)
+		if ok1 && ok2 && ok3 && ok4 && mo >= 1 && mo <= 12 && d >= 1 && d <= daysIn(mo, y) {
 			return time.Date(y, time.Month(mo), d, h, mi, se, 0, time.UTC), true
 		}
 		return time.Time{}, false
@@ -1120,6 +1118,16 @@ func ParseTime(s string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return t.UTC(), true
+}
+
+// timeOfDay reads the hours, minutes and seconds of a time in the usual
+// form ("2023-07-10T11:42:36Z", its colons checked), and whether they are
+// digits within their ranges.
+func timeOfDay(s string) (h, mi, se int, ok bool) {
+	h, ok1 := atoi(s[11:13])
+	mi, ok2 := atoi(s[14:16])
+	se, ok3 := atoi(s[17:19])
+	return h, mi, se, ok1 && ok2 && ok3 && h < 24 && mi < 60 && se < 60
 }
 
 // clock is ParseTime keeping the day of the last time it parsed: a log
@@ -1134,10 +1142,7 @@ type clock struct {
 // parse accepts what ParseTime accepts, with the same instant (FuzzClock).
 func (c *clock) parse(s string) (time.Time, bool) {
 	if c.has && len(s) == 20 && s[:11] == string(c.day[:]) && s[13] == ':' && s[16] == ':' && s[19] == 'Z' {
-		h, ok1 := atoi(s[11:13])
-		mi, ok2 := atoi(s[14:16])
-		se, ok3 := atoi(s[17:19])
-		if ok1 && ok2 && ok3 && h < 24 && mi < 60 && se < 60 {
+		if h, mi, se, ok := timeOfDay(s); ok {
 			return time.Unix(c.midnight+int64(h*3600+mi*60+se), 0).UTC(), true
 		}
 		return time.Time{}, false
