@@ -5,8 +5,9 @@
 #   bash bench/ab.sh 7ab61f4 HEAD             # 6 rounds on the 1 GiB corpus
 #   ROUNDS=10 MB=256 bash bench/ab.sh HEAD~1 HEAD
 #
-# Each revision's bench/profile is built in a temporary worktree and runs one
-# ingest of the corpus (bench/compare.sh generates it) into a fresh store.
+# Each revision's bench/profile is built in a temporary worktree (with the
+# revision's cmd/iamlens/default.pgo, when it has one) and runs one ingest of
+# the corpus (bench/compare.sh generates it) into a fresh store.
 # Reported per revision: the least and the median CPU time (user + sys) over the
 # rounds, and the wall time of the least-CPU run. CPU time moves less than wall
 # time when other jobs share the cores, and the least of several runs moves least.
@@ -26,7 +27,9 @@ bins=()
 for rev in "$@"; do
   n=${#bins[@]}
   git worktree add -q --detach "$tmp/wt-$n" "$rev"
-  (cd "$tmp/wt-$n" && go build -o "$tmp/profile-$n" ./bench/profile)
+  # With the revision's PGO profile, as its `go build ./cmd/iamlens` would use.
+  (cd "$tmp/wt-$n" && pgo=off && { [[ ! -f cmd/iamlens/default.pgo ]] || pgo=$PWD/cmd/iamlens/default.pgo; } &&
+    go build -pgo="$pgo" -o "$tmp/profile-$n" ./bench/profile)
   bins+=("$tmp/profile-$n")
 done
 for _ in $(seq "$ROUNDS"); do
