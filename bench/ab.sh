@@ -28,8 +28,11 @@ for rev in "$@"; do
   n=${#bins[@]}
   git worktree add -q --detach "$tmp/wt-$n" "$rev"
   # With the revision's PGO profile, as its `go build ./cmd/iamlens` would use.
-  (cd "$tmp/wt-$n" && pgo=off && { [[ ! -f cmd/iamlens/default.pgo ]] || pgo=$PWD/cmd/iamlens/default.pgo; } &&
-    go build -pgo="$pgo" -o "$tmp/profile-$n" ./bench/profile)
+  pgo=off
+  if [[ -f $tmp/wt-$n/cmd/iamlens/default.pgo ]]; then
+    pgo=$tmp/wt-$n/cmd/iamlens/default.pgo
+  fi
+  (cd "$tmp/wt-$n" && go build -pgo="$pgo" -o "$tmp/profile-$n" ./bench/profile)
   bins+=("$tmp/profile-$n")
 done
 for _ in $(seq "$ROUNDS"); do

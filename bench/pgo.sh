@@ -2,10 +2,10 @@
 # Regenerates cmd/iamlens/default.pgo, the CPU profile that `go build` and
 # `go run` read for profile-guided optimisation of the iamlens binary (Go's
 # -pgo=auto: a default.pgo beside the main package). It merges three ingests
-# of the 1 GiB bench corpus with 250 analyze runs on the store they write (about half as many
-# seconds of samples as the ingests),
-# so both hot paths are in it. Needs the corpus (bash bench/compare.sh
-# generates it); takes about a minute:
+# of the 1 GiB bench corpus with 250 analyze runs on the store they write
+# (about half as many seconds of samples as the ingests), so both hot paths
+# are in it. Needs the corpus (bash bench/compare.sh generates it); takes
+# about a minute:
 #
 #   bash bench/pgo.sh && git diff --stat cmd/iamlens/default.pgo
 #

@@ -58,7 +58,8 @@ func TestDefaultPGO(t *testing.T) {
 func declared(t *testing.T, fn string) bool {
 	t.Helper()
 	const mod = "github.com/iamlens/iamlens/"
-	dot := strings.Index(fn[strings.LastIndex(fn, "/")+1:], ".") + strings.LastIndex(fn, "/") + 1
+	slash := strings.LastIndex(fn, "/")
+	dot := slash + 1 + strings.Index(fn[slash+1:], ".") // the package path ends at the first dot after the last slash
 	dir := filepath.Join("..", "..", strings.TrimPrefix(fn[:dot], mod))
 	want := fn[dot+1:]
 	pkgs, err := parser.ParseDir(token.NewFileSet(), dir, func(fi os.FileInfo) bool {
