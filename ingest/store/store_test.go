@@ -1,8 +1,10 @@
 package store
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,6 +57,85 @@ func TestIDKey(t *testing.T) {
 	}
 	if a == IDKey("3c856bc0-1a07-4c18-89d9-4d9205856715") || IDKey("not-a-uuid") == IDKey("not-a-uuid2") {
 		t.Error("different IDs share a key")
+	}
+	// The table-driven parse gives the key that decoding the UUID's 32 hex
+	// digits gives, and SHA-256's prefix to every near-UUID: each byte of a
+	// UUID in turn replaced by every byte value.
+	uuidKey := hexIDKey
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 200 {
+		var b [16]byte
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		h := hex.EncodeToString(b[:])
+		id := h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+		if rng.IntN(2) == 0 {
+			id = strings.ToUpper(id)
+		}
+		if got := IDKey(id); got != b || got != uuidKey(id) {
+			t.Fatalf("IDKey(%q) = %x, want %x", id, got, b)
+		}
+		pos := rng.IntN(36)
+		for c := range 256 {
+			bad := []byte(id)
+			bad[pos] = byte(c)
+			if got, want := IDKey(string(bad)), uuidKey(string(bad)); got != want {
+				t.Fatalf("IDKey(%q) = %x, want %x", bad, got, want)
+			}
+		}
+	}
+}
+
+// hexIDKey is IDKey as it was written first, with encoding/hex.
+func hexIDKey(id string) [16]byte {
+	var k [16]byte
+	if len(id) == 36 && id[8] == '-' && id[13] == '-' && id[18] == '-' && id[23] == '-' {
+		var hexs [32]byte
+		n := 0
+		for i := 0; i < 36; i++ {
+			if id[i] == '-' {
+				continue
+			}
+			hexs[n] = id[i]
+			n++
+		}
+		if _, err := hex.Decode(k[:], hexs[:]); err == nil {
+			return k
+		}
+	}
+	return sum16(id)
+}
+
+// BenchmarkIDKey: the key of one CloudTrail eventID, as ingest makes it for
+// every row (table), and as hexIDKey made it.
+func BenchmarkIDKey(b *testing.B) {
+	ids := make([]string, 1024)
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := range ids {
+		var u [16]byte
+		for j := range u {
+			u[j] = byte(rng.Uint32())
+		}
+		h := hex.EncodeToString(u[:])
+		ids[i] = h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+	}
+	for _, c := range []struct {
+		name string
+		key  func(string) [16]byte
+	}{{"table", IDKey}, {"hex.Decode", hexIDKey}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(36)
+			b.ReportAllocs()
+			var sink byte
+			for i := 0; b.Loop(); i++ {
+				k := c.key(ids[i%len(ids)])
+				sink ^= k[0]
+			}
+			if sink == 42 {
+				b.Log(sink)
+			}
+		})
 	}
 }
 

@@ -3,7 +3,6 @@ package store
 import (
 	"bufio"
 	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -189,26 +188,41 @@ func firstErr(errs ...error) error {
 }
 
 // IDKey is the 16-byte key deduplication uses for an eventID: the UUID's own
-// bytes when it is one (CloudTrail's are), else a SHA-256 prefix (a clash
-// between the two forms has odds of 2^-128).
+// bytes when it is one (CloudTrail's are; either case of hex digit), else a
+// SHA-256 prefix (a clash between the two forms has odds of 2^-128). It runs
+// once a row, so the UUID is read through a table, pair by pair, in place.
 func IDKey(id string) [16]byte {
 	var k [16]byte
 	if len(id) == 36 && id[8] == '-' && id[13] == '-' && id[18] == '-' && id[23] == '-' {
-		var hexs [32]byte
-		n := 0
-		for i := 0; i < 36; i++ {
-			if id[i] == '-' {
-				continue
-			}
-			hexs[n] = id[i]
-			n++
+		var bad byte
+		for j, o := range uuidDigits {
+			hi, lo := hexValue[id[o]], hexValue[id[o+1]]
+			bad |= hi | lo
+			k[j] = hi<<4 | lo
 		}
-		if _, err := hex.Decode(k[:], hexs[:]); err == nil {
+		if bad&0xf0 == 0 {
 			return k
 		}
 	}
 	return sum16(id)
 }
+
+// uuidDigits is where each byte's pair of hex digits starts in a UUID.
+var uuidDigits = [16]uint8{0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34}
+
+// hexValue is each byte's value as a hex digit, 0xff for a byte that is not one.
+var hexValue = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i, c := range "0123456789abcdef" {
+		t[c] = byte(i)
+	}
+	for i, c := range "ABCDEF" {
+		t[c] = byte(10 + i)
+	}
+	return t
+}()
 
 // sum16 is the first 16 bytes of the SHA-256 of s.
 func sum16(s string) [16]byte {
