@@ -39,7 +39,7 @@ type committer struct {
 }
 
 type idSet struct {
-	keys     *store.IDSet
+	keys     map[[16]byte]struct{}
 	used     int64 // tick of the last batch that touched it
 	inflight int   // batches deduplicated against it and not yet committed
 }
@@ -124,14 +124,14 @@ func (c *committer) dedupe(ctx context.Context, b *batch) (string, map[store.Par
 		}
 	}
 	c.seenMu.Unlock()
-	readIDs := func(p store.Partition) (*store.IDSet, error) {
+	readIDs := func(p store.Partition) (map[[16]byte]struct{}, error) {
 		keys, err := c.st.EventIDs(ctx, p)
 		if err != nil {
 			return nil, fmt.Errorf("read event IDs of %s/%s: %w", p.Account, p.Date, err)
 		}
 		return keys, nil
 	}
-	loaded := map[store.Partition]*store.IDSet{}
+	loaded := map[store.Partition]map[[16]byte]struct{}{}
 	for _, p := range missing {
 		keys, err := readIDs(p)
 		if err != nil {
@@ -162,7 +162,7 @@ func (c *committer) dedupe(ctx context.Context, b *batch) (string, map[store.Par
 			}
 			set = &idSet{keys: keys}
 			c.seen[p] = set
-			c.seenKeys += keys.Len()
+			c.seenKeys += len(keys)
 			if c.forgotten[p] {
 				c.rereads++
 			}
@@ -171,11 +171,15 @@ func (c *committer) dedupe(ctx context.Context, b *batch) (string, map[store.Par
 		set.inflight++
 		sets[i] = set
 	}
-	// One insert a row: one that finds the key met a known eventID.
+	// One map operation a row: an insert that does not grow the set met a
+	// known eventID.
 	rows := make([][]int32, len(b.parts))
 	var dups int64
 	for i, m := range b.meta {
-		if !sets[m.part].keys.Add(m.key) {
+		keys := sets[m.part].keys
+		n := len(keys)
+		keys[m.key] = struct{}{}
+		if len(keys) == n {
 			dups++
 			continue
 		}
@@ -225,7 +229,7 @@ func (c *committer) evict() {
 		if set == nil {
 			return
 		}
-		c.seenKeys -= set.keys.Len()
+		c.seenKeys -= len(set.keys)
 		c.evictions++
 		c.forgotten[oldest] = true
 		delete(c.seen, oldest)

@@ -260,8 +260,8 @@ func keepRowGroup(rg parquet.RowGroup, principalCol, timeCol int, q Query) bool 
 // EventIDs returns the dedup keys of every committed row in partition p, so
 // that an ingest run drops events the dataset already holds (overlapping
 // organization and account trails deliver the same eventID twice).
-func (s *Store) EventIDs(ctx context.Context, p Partition) (*IDSet, error) {
-	ids := NewIDSet(0)
+func (s *Store) EventIDs(ctx context.Context, p Partition) (map[[16]byte]struct{}, error) {
+	ids := map[[16]byte]struct{}{}
 	d, err := time.Parse("2006-01-02", p.Date)
 	if err != nil {
 		return nil, err
@@ -272,7 +272,7 @@ func (s *Store) EventIDs(ctx context.Context, p Partition) (*IDSet, error) {
 	}
 	_, err = Scan(ctx, s, q, func(rows []row) error {
 		for _, r := range rows {
-			ids.Add(IDKey(r.EventID))
+			ids[IDKey(r.EventID)] = struct{}{}
 		}
 		return nil
 	})
