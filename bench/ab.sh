@@ -9,7 +9,8 @@
 # revision's cmd/iamlens/default.pgo, when it has one) and runs one ingest of
 # the corpus (bench/compare.sh generates it) into a fresh store.
 # Reported per revision: the least and the median CPU time (user + sys) over the
-# rounds, and the wall time of the least-CPU run. CPU time moves less than wall
+# rounds, the wall time of the least-CPU run, and the least and the median wall
+# time (for changes to waiting rather than work). CPU time moves less than wall
 # time when other jobs share the cores, and the least of several runs moves least.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +44,7 @@ done > "$tmp/runs"
 echo "ingest of $corpus, $ROUNDS rounds ($(nproc) cores, $(date -u '+%F %H:%M') UTC)"
 revs=("$@")
 for n in "${!bins[@]}"; do
+  walls=$(grep "^$n " "$tmp/runs" | awk '{print $2}' | sort -n | awk '{w[NR] = $1} END {printf "wall least %.2f s, median %.2f s", w[1], w[int((NR + 1) / 2)]}')
   grep "^$n " "$tmp/runs" | awk '{print $3 + $4, $2}' | sort -n |
-    awk -v rev="${revs[$n]}" '{c[NR] = $1; w[NR] = $2} END {printf "%-14s cpu least %.2f s, median %.2f s; wall of the least-cpu run %.2f s\n", rev, c[1], c[int((NR + 1) / 2)], w[1]}'
+    awk -v rev="${revs[$n]}" -v walls="$walls" '{c[NR] = $1; w[NR] = $2} END {printf "%-14s cpu least %.2f s, median %.2f s; wall of the least-cpu run %.2f s; %s\n", rev, c[1], c[int((NR + 1) / 2)], w[1], walls}'
 done

@@ -14,10 +14,12 @@
 #   bash bench/compare.sh              # 1 GiB corpus (MB=1024), ~5 minutes on 2 cores
 #   MB=256 bash bench/compare.sh       # quicker
 #   SKIP_DUCKDB=1 bash bench/compare.sh
-#   RUNS=1 bash bench/compare.sh       # one run of each instead of the best of 3
+#   RUNS=1 bash bench/compare.sh       # one round instead of three
 #
-# Each contender runs RUNS times (default 3) and the fastest run is reported,
-# with its own peak RSS: shared 2-core machines vary by a third from run to run.
+# The contenders take turns for RUNS rounds (default 3); each one's fastest run
+# is reported, with its own peak RSS, and the ratios of each round besides:
+# shared 2-core machines vary by a third from run to run, and turns keep a
+# contender's fast spell from being compared with another's slow one.
 #
 # Needs Go, Node/npm and GNU time (apt-get install time). Corpora are cached
 # under bench/out/ (git-ignored).
@@ -101,13 +103,8 @@ go build -o "$out/floor" ./bench/floor
 c1=$(corpus "$MB")
 json_mb=$("$out/floor" "$c1" | awk -F'\t' '{split($5, a, " "); print a[1]}')  # first run warms the page cache
 
-# best CMD... → the fastest of RUNS runs of a command that prints "seconds rss_kb"
-best() { for _ in $(seq "$RUNS"); do "$@"; done | sort -n | head -1; }
-
 floor_once() { "$out/floor" "$c1" | awk -F'\t' '{split($2, a, " "); print a[1], 0}'; }
-read -r floor_s _ <<<"$(best floor_once)"   # warm page cache, like the others
 floor_k_once() { "$out/floor" -gunzip klauspost "$c1" | awk -F'\t' '{split($2, a, " "); print a[1], 0}'; }
-read -r floor_k_s _ <<<"$(best floor_k_once)"
 
 run_iamlens() { # corpus → "seconds rss_kb"
   local store=$out/store-bench
@@ -116,8 +113,6 @@ run_iamlens() { # corpus → "seconds rss_kb"
   rm -rf "$store"
   cat "$out/time.txt"
 }
-read -r ia_s ia_rss <<<"$(best run_iamlens "$c1")"
-records=$(grep -o '"records": [0-9]*' "$out/ingest.json" | awk '{print $2}')
 
 dk_s=- dk_rss=-
 if [[ "${SKIP_DUCKDB:-}" != 1 ]]; then
@@ -161,8 +156,34 @@ JS
     rm -f "$out/duckdb/out.parquet"
     cat "$out/time.txt"
   }
-  read -r dk_s dk_rss <<<"$(best run_duckdb)"
 fi
+
+
+# The contenders take turns, RUNS rounds of one run each, so that every
+# round compares runs made in the same minute: this machine's speed drifts
+# by a quarter within the hour, and runs of one contender after another
+# would compare its fast spell with another's slow one. Each contender's
+# best run is reported, and the ratios of each round besides.
+: > "$out/rounds.txt"
+for r in $(seq "$RUNS"); do
+  read -r f _ <<<"$(floor_once)"
+  read -r fk _ <<<"$(floor_k_once)"
+  read -r ia ia_kb <<<"$(run_iamlens "$c1")"
+  dk=- dk_kb=-
+  if [[ "${SKIP_DUCKDB:-}" != 1 ]]; then
+    read -r dk dk_kb <<<"$(run_duckdb)"
+  fi
+  echo "$f $fk $ia $ia_kb $dk $dk_kb" >> "$out/rounds.txt"
+done
+records=$(grep -o '"records": [0-9]*' "$out/ingest.json" | awk '{print $2}')
+# bestcol N → the fastest time in column N of the rounds, with the peak RSS in column N+1 of that run
+bestcol() { awk -v c="$1" '{print $c, $(c + 1)}' "$out/rounds.txt" | sort -n | head -1; }
+read -r floor_s _ <<<"$(bestcol 1)"
+read -r floor_k_s _ <<<"$(bestcol 2)"
+read -r ia_s ia_rss <<<"$(bestcol 3)"
+read -r dk_s dk_rss <<<"$(bestcol 5)"
+# best CMD... → the fastest of RUNS runs of a command that prints "seconds rss_kb"
+best() { for _ in $(seq "$RUNS"); do "$@"; done | sort -n | head -1; }
 
 c2=$(corpus $((MB * 2)))
 read -r ia2_s ia2_rss <<<"$(best run_iamlens "$c2")"
@@ -170,7 +191,7 @@ read -r ia2_s ia2_rss <<<"$(best run_iamlens "$c2")"
 mbps() { awk -v mb="$json_mb" -v s="$1" 'BEGIN { if (s == "-") print "-"; else printf "%.0f", mb * 1.048576 / s }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-") print "-"; else printf "%.2fx", a / b }'; }
 echo
-echo "corpus: $MB MiB target, $json_mb MiB of JSON, $records records ($(nproc) cores, $(go env GOVERSION), $(date -u +%F)); best of $RUNS runs each"
+echo "corpus: $MB MiB target, $json_mb MiB of JSON, $records records ($(nproc) cores, $(go env GOVERSION), $(date -u +%F)); best of $RUNS rounds, the contenders taking turns"
 printf '%-28s %9s %9s %10s %12s\n' "" seconds "MB/s" "vs floor" "peak RSS"
 printf '%-28s %9s %9s %10s %12s\n' "floor (read + gunzip)" "$floor_s" "$(mbps "$floor_s")" "1.00x" "-"
 printf '%-28s %9s %9s %10s %12s\n' "floor, klauspost gunzip" "$floor_k_s" "$(mbps "$floor_k_s")" "$(ratio "$floor_k_s" "$floor_s")" "-"
@@ -181,3 +202,8 @@ if [[ $dk_s != - ]]; then
 fi
 echo "iamlens vs the klauspost floor: $(ratio "$ia_s" "$floor_k_s")"
 printf '%-28s %9s %9s %10s %9d MiB\n' "iamlens ingest, 2x corpus" "$ia2_s" "-" "-" $((ia2_rss / 1024))
+# Round by round: iamlens against the klauspost floor and DuckDB against iamlens, in the same minute.
+awk '{ printf "%s%.2fx", (NR > 1 ? ", " : ""), $3 / $2 }' "$out/rounds.txt" | sed 's/^/iamlens vs the klauspost floor, round by round: /'; echo
+if [[ "${SKIP_DUCKDB:-}" != 1 ]]; then
+  awk '{ printf "%s%.2fx", (NR > 1 ? ", " : ""), $5 / $3 }' "$out/rounds.txt" | sed 's/^/iamlens vs duckdb, round by round: /'; echo
+fi
