@@ -91,8 +91,8 @@ func (s *Store) WriteTemp(p Partition, batch string, seq int, rows Rows, o Write
 	return PendingFile{Tmp: tmp, Final: final, IndexTmp: idx + ".tmp", Index: idx, Rows: int64(rows.Len())}, nil
 }
 
-// writeFile creates path, fills it through a buffer with write, and closes
-// it, unsynced; on any error the file is removed.
+// writeFile creates path, fills it through a buffer with write, starts its
+// writeback and closes it, unsynced; on any error the file is removed.
 func writeFile(path string, write func(io.Writer) error) error {
 	f, err := os.Create(path)
 	if err != nil {
@@ -101,6 +101,9 @@ func writeFile(path string, write func(io.Writer) error) error {
 	bw := bufio.NewWriterSize(f, 1<<20)
 	werr := write(bw)
 	ferr := bw.Flush()
+	if werr == nil && ferr == nil {
+		_ = startWriteback(f) // advice: Publish's fsync reports the disk's errors
+	}
 	cerr := f.Close()
 	if err := firstErr(werr, ferr, cerr); err != nil {
 		os.Remove(path)
