@@ -47,3 +47,36 @@ func TestStartWriteback(t *testing.T) {
 		t.Errorf("startWriteback without sync_file_range: %v, want nil", err)
 	}
 }
+
+// TestWriteFileBuffersDoNotLeak writes files through writeFile's pooled
+// buffers after a failed write left bytes unflushed in one: each file holds
+// exactly its own bytes, and the failed one is gone.
+func TestWriteFileBuffersDoNotLeak(t *testing.T) {
+	dir := t.TempDir()
+	failed := filepath.Join(dir, "failed.tmp")
+	err := writeFile(failed, func(w io.Writer) error {
+		if _, err := w.Write([]byte("half a file")); err != nil {
+			return err
+		}
+		return io.ErrUnexpectedEOF
+	})
+	if err != io.ErrUnexpectedEOF {
+		t.Fatalf("writeFile = %v, want the write's error", err)
+	}
+	if _, err := os.Stat(failed); !os.IsNotExist(err) {
+		t.Errorf("the failed file is still there: %v", err)
+	}
+	for i, want := range []string{"first", "", "third, longer than the first"} {
+		path := filepath.Join(dir, "ok.tmp")
+		if err := writeFile(path, func(w io.Writer) error { _, err := io.WriteString(w, want); return err }); err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != want {
+			t.Errorf("file %d holds %q, want %q", i, got, want)
+		}
+	}
+}
