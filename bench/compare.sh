@@ -114,7 +114,6 @@ run_iamlens() { # corpus → "seconds rss_kb"
   cat "$out/time.txt"
 }
 
-dk_s=- dk_rss=-
 if [[ "${SKIP_DUCKDB:-}" != 1 ]]; then
   install_duckdb
   cat > "$out/duckdb/copy.mjs" <<'JS'
@@ -157,7 +156,6 @@ JS
     cat "$out/time.txt"
   }
 fi
-
 
 # The contenders take turns, RUNS rounds of one run each, so that every
 # round compares runs made in the same minute: this machine's speed drifts
@@ -202,8 +200,9 @@ if [[ $dk_s != - ]]; then
 fi
 echo "iamlens vs the klauspost floor: $(ratio "$ia_s" "$floor_k_s")"
 printf '%-28s %9s %9s %10s %9d MiB\n' "iamlens ingest, 2x corpus" "$ia2_s" "-" "-" $((ia2_rss / 1024))
-# Round by round: iamlens against the klauspost floor and DuckDB against iamlens, in the same minute.
-awk '{ printf "%s%.2fx", (NR > 1 ? ", " : ""), $3 / $2 }' "$out/rounds.txt" | sed 's/^/iamlens vs the klauspost floor, round by round: /'; echo
+# per_round LABEL N D → LABEL, then column N over column D of each round, in the same minute
+per_round() { awk -v label="$1" -v n="$2" -v d="$3" '{ printf "%s%.2fx", (NR > 1 ? ", " : label ", round by round: "), $n / $d } END { print "" }' "$out/rounds.txt"; }
+per_round "iamlens vs the klauspost floor" 3 2
 if [[ "${SKIP_DUCKDB:-}" != 1 ]]; then
-  awk '{ printf "%s%.2fx", (NR > 1 ? ", " : ""), $5 / $3 }' "$out/rounds.txt" | sed 's/^/iamlens vs duckdb, round by round: /'; echo
+  per_round "iamlens vs duckdb" 5 3
 fi
