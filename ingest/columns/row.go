@@ -255,6 +255,19 @@ func (s Strings) Gather(rows []int32, buf *GatherBuf) Strings {
 	return Strings{c: s.c, refs: out}
 }
 
+// Prefetch asks the CPU to start fetching the values of items lo to hi
+// (those that exist) without waiting for them. A reader that takes a
+// gathered column's items in order, whose values lie all over the batch,
+// calls it some items ahead of where it reads, so the values' loads overlap
+// instead of waiting on memory one after another.
+func (s Strings) Prefetch(lo, hi int) {
+	hi = min(hi, len(s.refs))
+	if lo >= hi || len(s.c.data) == 0 {
+		return
+	}
+	prefetchRefs(&s.c.data[0], &s.refs[lo], hi-lo)
+}
+
 // GatherBuf is the memory Strings.Gather reuses.
 type GatherBuf struct{ refs []ref }
 

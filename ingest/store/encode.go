@@ -461,17 +461,25 @@ func (e *encoder) stringValues(s *chunkState, rows []int32, pi *pageIndex) error
 }
 
 // plainStrings writes the n items of a gathered string column that is not
-// dictionary-encoded, a page at a time: it finds the rows that fill the
-// page from their lengths, copies their values in one tight loop (the
-// values lie scattered through the builder's memory, and the CPU overlaps
-// the loads of consecutive copies only when little work comes between
-// them), then takes their statistics. Pages end where stringValues would
+// dictionary-encoded, a page at a time, copying each value into the page
+// and taking its statistics in one pass. Pages end where stringValues would
 // end them: after the row that makes the page full.
+//
+// In sorted order the values lie all over the builder's memory, and each
+// copy would wait on memory for its value's first bytes. So the loop asks
+// the CPU to fetch values prefetchAhead items ahead (columns.Strings.
+// Prefetch), and their loads overlap the copies. BenchmarkEncodeBatch/sorted
+// on the corpus, 12 alternating runs: least 25.7 -> 22.4 ms, median 28.9 ->
+// 26.4 ms.
 func (e *encoder) plainStrings(s *chunkState, col columns.Strings, n int, pi *pageIndex) error {
 	optional := s.lf.maxDef > 0
+	col.Prefetch(0, prefetchAhead)
 	for k := 0; k < n; {
 		j := k
 		for j < n {
+			if j%prefetchEvery == 0 {
+				col.Prefetch(j+prefetchAhead, j+prefetchAhead+prefetchEvery)
+			}
 			v, ok := col.Value(int32(j))
 			if optional {
 				e.defs = append(e.defs, b2u8(ok))
@@ -500,6 +508,13 @@ func (e *encoder) plainStrings(s *chunkState, col columns.Strings, n int, pi *pa
 	}
 	return nil
 }
+
+// plainStrings prefetches the values prefetchAhead items ahead of the one
+// it copies, prefetchEvery at a time.
+const (
+	prefetchAhead = 32
+	prefetchEvery = 16
+)
 
 // b2u8 is a definition level: 1 for a value, 0 for a null.
 func b2u8(b bool) uint8 {
