@@ -15,7 +15,7 @@ import (
 	"github.com/iamlens/iamlens/ingest/ingesttest"
 	"github.com/iamlens/iamlens/ingest/source"
 	"github.com/iamlens/iamlens/ingest/store"
-	"github.com/iamlens/iamlens/policygen/actionmap"
+	"github.com/iamlens/iamlens/analyzer/actionmap"
 )
 
 // fakeMapper maps the few calls the synthetic corpus makes and counts how

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/iamlens/iamlens/ingest/cloudtrail"
-	"github.com/iamlens/iamlens/policygen/actionmap"
+	"github.com/iamlens/iamlens/analyzer/actionmap"
 )
 
 // Mapper turns one call into the IAM actions it exercised

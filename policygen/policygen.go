@@ -23,7 +23,7 @@ import (
 	"unicode"
 
 	"github.com/iamlens/iamlens/analyzer"
-	"github.com/iamlens/iamlens/policygen/catalog"
+	"github.com/iamlens/iamlens/analyzer/catalog"
 )
 
 // Catalog is what Generate needs of the IAM catalogue (*catalog.Catalog).

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/iamlens/iamlens/analyzer"
-	"github.com/iamlens/iamlens/policygen/catalog"
+	"github.com/iamlens/iamlens/analyzer/catalog"
 )
 
 // fakeCatalog is a func-typed stand-in for the IAM catalogue: each action

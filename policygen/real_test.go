@@ -21,8 +21,8 @@ import (
 	"github.com/iamlens/iamlens/ingest/ingesttest"
 	"github.com/iamlens/iamlens/ingest/source"
 	"github.com/iamlens/iamlens/ingest/store"
-	"github.com/iamlens/iamlens/policygen/actionmap"
-	"github.com/iamlens/iamlens/policygen/catalog"
+	"github.com/iamlens/iamlens/analyzer/actionmap"
+	"github.com/iamlens/iamlens/analyzer/catalog"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/analyze/golden")

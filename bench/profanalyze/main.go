@@ -13,8 +13,8 @@ import (
 
 	"github.com/iamlens/iamlens/analyzer"
 	"github.com/iamlens/iamlens/ingest/store"
-	"github.com/iamlens/iamlens/policygen/actionmap"
-	"github.com/iamlens/iamlens/policygen/catalog"
+	"github.com/iamlens/iamlens/analyzer/actionmap"
+	"github.com/iamlens/iamlens/analyzer/catalog"
 )
 
 func main() {

@@ -15,8 +15,8 @@ import (
 
 	"github.com/iamlens/iamlens/analyzer"
 	"github.com/iamlens/iamlens/policygen"
-	"github.com/iamlens/iamlens/policygen/actionmap"
-	"github.com/iamlens/iamlens/policygen/catalog"
+	"github.com/iamlens/iamlens/analyzer/actionmap"
+	"github.com/iamlens/iamlens/analyzer/catalog"
 )
 
 type analyzeOptions struct {

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/iamlens/iamlens/policygen"
-	"github.com/iamlens/iamlens/policygen/catalog"
+	"github.com/iamlens/iamlens/analyzer/catalog"
 )
 
 const benjamin = "arn:aws:iam::123837392027:user/benjamin"

@@ -20,8 +20,8 @@ import (
 	"github.com/iamlens/iamlens/ingest/columns"
 	"github.com/iamlens/iamlens/ingest/source"
 	"github.com/iamlens/iamlens/ingest/store"
-	"github.com/iamlens/iamlens/policygen/actionmap"
-	"github.com/iamlens/iamlens/policygen/catalog"
+	"github.com/iamlens/iamlens/analyzer/actionmap"
+	"github.com/iamlens/iamlens/analyzer/catalog"
 )
 
 // callMapper is what explain needs of actionmap.Mapper (tests pass a fake).

@@ -6,42 +6,69 @@ import (
 	"testing"
 )
 
-// TestLayering enforces the import directions of the README's architecture
-// on every non-test package: libraries never import the CLI; ingest knows
-// nothing of analysis or policies; only the source and the CIS collector talk
-// to AWS (cmd wires the SDK's configuration); only the store knows Parquet.
+// layer ranks the module's top-level folders: a package may import only
+// packages of its own layer or of a lower one (cmd → policygen → analyzer →
+// ingest). bench/ is outside the layers: measurement tools compare
+// libraries on purpose.
+func layer(pkg string) (rank int, ok bool) {
+	const mod = "github.com/iamlens/iamlens/"
+	if !strings.HasPrefix(pkg, mod) {
+		return 0, false
+	}
+	top, _, _ := strings.Cut(strings.TrimPrefix(pkg, mod), "/")
+	switch top {
+	case "ingest":
+		return 1, true
+	case "analyzer":
+		return 2, true
+	case "policygen":
+		return 3, true
+	case "cmd":
+		return 4, true
+	}
+	return 0, false
+}
+
+// TestLayering enforces the README's architecture on every non-test
+// package: imports go down only (cmd → policygen → analyzer → ingest),
+// nothing imports the CLI, only the packages that talk to AWS import the
+// SDK, and only the store knows Parquet.
 func TestLayering(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "github.com/iamlens/iamlens/...").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
 	const mod = "github.com/iamlens/iamlens/"
-	rules := []struct {
-		from   string // package prefix the rule applies to ("" = all)
-		banned string // import prefix it may not use
+	libraries := []struct {
+		banned string // import prefix
 		except []string
 	}{
-		{"", mod + "cmd/", nil},
-		{mod + "ingest", mod + "analyzer", nil},
-		{mod + "ingest", mod + "policygen", nil},
-		{"", "github.com/aws/aws-sdk-go-v2", []string{mod + "ingest/source", mod + "analyzer/cis/collect", mod + "cmd/iamlens"}},
-		{"", "github.com/parquet-go/parquet-go", []string{mod + "ingest/store"}},
-		{"", "github.com/apache/arrow/go/v15/parquet", []string{mod + "ingest/store"}},
+		{"github.com/aws/aws-sdk-go-v2", awsPackages},
+		{"github.com/parquet-go/parquet-go", []string{mod + "ingest/store"}},
+		{"github.com/apache/arrow/go/v15/parquet", []string{mod + "ingest/store"}},
 	}
 	checked := 0
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		fields := strings.Fields(line)
 		pkg, imports := fields[0], fields[1:]
 		if strings.HasPrefix(pkg, mod+"bench/") {
-			continue // measurement tools compare libraries on purpose
+			continue
+		}
+		from, ok := layer(pkg)
+		if !ok {
+			t.Errorf("%s is outside the layers (cmd, policygen, analyzer, ingest)", pkg)
+			continue
 		}
 		checked++
-		for _, r := range rules {
-			if !strings.HasPrefix(pkg, r.from) || exempt(pkg, r.except) {
-				continue
+		for _, imp := range imports {
+			if to, ok := layer(imp); ok && to > from {
+				t.Errorf("%s imports %s: imports go down only (cmd → policygen → analyzer → ingest)", pkg, imp)
 			}
-			for _, imp := range imports {
-				if strings.HasPrefix(imp, r.banned) && pkg != strings.TrimSuffix(r.banned, "/") {
+			if strings.HasPrefix(imp, mod+"cmd/") {
+				t.Errorf("%s imports the CLI (%s)", pkg, imp)
+			}
+			for _, r := range libraries {
+				if strings.HasPrefix(imp, r.banned) && !exempt(pkg, r.except) {
 					t.Errorf("%s imports %s", pkg, imp)
 				}
 			}
@@ -50,6 +77,34 @@ func TestLayering(t *testing.T) {
 	if checked < 10 {
 		t.Fatalf("only %d packages listed", checked)
 	}
+}
+
+// TestLayerRanks keeps the rule able to fail: an upward import is caught.
+func TestLayerRanks(t *testing.T) {
+	const mod = "github.com/iamlens/iamlens/"
+	up := [][2]string{
+		{mod + "ingest/store", mod + "analyzer"},
+		{mod + "analyzer/actionmap", mod + "policygen"},
+		{mod + "policygen", mod + "cmd/iamlens"},
+	}
+	for _, p := range up {
+		from, _ := layer(p[0])
+		to, _ := layer(p[1])
+		if to <= from {
+			t.Errorf("%s → %s is not seen as upward", p[0], p[1])
+		}
+	}
+	if _, ok := layer(mod + "util"); ok {
+		t.Error("a folder outside the four layers is accepted")
+	}
+}
+
+// awsPackages may import aws-sdk-go-v2: the S3 source, the readers of live
+// AWS state, and the CLI (which wires the SDK's configuration).
+var awsPackages = []string{
+	"github.com/iamlens/iamlens/ingest/source",
+	"github.com/iamlens/iamlens/analyzer/cis/collect",
+	"github.com/iamlens/iamlens/cmd/iamlens",
 }
 
 func exempt(pkg string, except []string) bool {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/iamlens/iamlens/policygen/catalog"
+	"github.com/iamlens/iamlens/analyzer/catalog"
 )
 
 func mapper(t *testing.T) (*Mapper, *catalog.Catalog) {

@@ -16,7 +16,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/iamlens/iamlens/ingest/ingesttest"
-	"github.com/iamlens/iamlens/policygen/catalog"
+	"github.com/iamlens/iamlens/analyzer/catalog"
 )
 
 func sharedDev(t testing.TB) string {

