@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iamlens/iamlens/analyzer/actionmap"
 	"github.com/iamlens/iamlens/ingest"
 	"github.com/iamlens/iamlens/ingest/ingesttest"
 	"github.com/iamlens/iamlens/ingest/source"
 	"github.com/iamlens/iamlens/ingest/store"
-	"github.com/iamlens/iamlens/analyzer/actionmap"
 )
 
 // fakeMapper maps the few calls the synthetic corpus makes and counts how

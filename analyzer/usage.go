@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/iamlens/iamlens/ingest/cloudtrail"
 	"github.com/iamlens/iamlens/analyzer/actionmap"
+	"github.com/iamlens/iamlens/ingest/cloudtrail"
 )
 
 // Mapper turns one call into the IAM actions it exercised

@@ -16,13 +16,13 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/iamlens/iamlens/analyzer"
+	"github.com/iamlens/iamlens/analyzer/actionmap"
+	"github.com/iamlens/iamlens/analyzer/catalog"
 	"github.com/iamlens/iamlens/ingest"
 	"github.com/iamlens/iamlens/ingest/cloudtrail"
 	"github.com/iamlens/iamlens/ingest/ingesttest"
 	"github.com/iamlens/iamlens/ingest/source"
 	"github.com/iamlens/iamlens/ingest/store"
-	"github.com/iamlens/iamlens/analyzer/actionmap"
-	"github.com/iamlens/iamlens/analyzer/catalog"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/analyze/golden")

@@ -15,8 +15,8 @@ import (
 
 	"github.com/tidwall/gjson"
 
-	"github.com/iamlens/iamlens/ingest/ingesttest"
 	"github.com/iamlens/iamlens/analyzer/catalog"
+	"github.com/iamlens/iamlens/ingest/ingesttest"
 )
 
 func sharedDev(t testing.TB) string {

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/iamlens/iamlens/analyzer"
-	"github.com/iamlens/iamlens/ingest/store"
 	"github.com/iamlens/iamlens/analyzer/actionmap"
 	"github.com/iamlens/iamlens/analyzer/catalog"
+	"github.com/iamlens/iamlens/ingest/store"
 )
 
 func main() {

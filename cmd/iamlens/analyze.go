@@ -14,9 +14,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/iamlens/iamlens/analyzer"
-	"github.com/iamlens/iamlens/policygen"
 	"github.com/iamlens/iamlens/analyzer/actionmap"
 	"github.com/iamlens/iamlens/analyzer/catalog"
+	"github.com/iamlens/iamlens/policygen"
 )
 
 type analyzeOptions struct {

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/iamlens/iamlens/policygen"
 	"github.com/iamlens/iamlens/analyzer/catalog"
+	"github.com/iamlens/iamlens/policygen"
 )
 
 const benjamin = "arn:aws:iam::123837392027:user/benjamin"

@@ -16,12 +16,12 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/iamlens/iamlens/analyzer"
+	"github.com/iamlens/iamlens/analyzer/actionmap"
+	"github.com/iamlens/iamlens/analyzer/catalog"
 	"github.com/iamlens/iamlens/ingest/cloudtrail"
 	"github.com/iamlens/iamlens/ingest/columns"
 	"github.com/iamlens/iamlens/ingest/source"
 	"github.com/iamlens/iamlens/ingest/store"
-	"github.com/iamlens/iamlens/analyzer/actionmap"
-	"github.com/iamlens/iamlens/analyzer/catalog"
 )
 
 // callMapper is what explain needs of actionmap.Mapper (tests pass a fake).
