@@ -26,6 +26,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/iamlens/iamlens/ingest/columns"
 	"github.com/iamlens/iamlens/ingest/store"
 )
 
@@ -51,6 +52,13 @@ type Options struct {
 	TopN int
 	// Workers read date partitions in parallel (default GOMAXPROCS).
 	Workers int
+	// Source is what Analyze reads (default: --all from the rollup for
+	// whole days; a principal, file by file, from whichever of the events
+	// and the rollup holds fewer of its rows).
+	Source Source
+	// Notice, when set, is told when Analyze builds the rollup of events
+	// files written without one, before it reads it.
+	Notice func(RollupNotice)
 }
 
 // DefaultWindow is the span analysed when no --from is given.
@@ -70,6 +78,13 @@ type Stats struct {
 	RowsRead       int64 `json:"rows_read"`
 	CompressedRead int64 `json:"compressed_bytes_read"`
 	DistinctCalls  int   `json:"distinct_calls"`
+	// Source is what was read: SourceEvents, SourceRollup, or "mixed"
+	// (a principal's rows, from the one or the other file by file).
+	Source Source `json:"source"`
+	// RollupFiles and RollupRowsRead count what was read of the rollup
+	// (included in Files and RowsRead).
+	RollupFiles    int   `json:"rollup_files"`
+	RollupRowsRead int64 `json:"rollup_rows_read"`
 }
 
 // NotFoundError says that a requested principal has no events in the
@@ -125,11 +140,11 @@ func Analyze(ctx context.Context, st *store.Store, q Query, m Mapper, opts Optio
 		keep = func(arn, _ string) bool { return set[arn] }
 	}
 	agg := NewAggregator(m, keep, q.Accounts, q.From, q.To, opts.TopN)
+	if q.All {
+		agg.SeeAllData()
+	}
 	sq := store.Query{Accounts: q.Accounts, From: q.From, To: q.To, Principals: arns}
-	ss, err := scanDays(ctx, st, sq, opts.Workers, agg.Add)
-	stats.Files, stats.RowGroups, stats.RowGroupsRead = ss.Files, ss.RowGroups, ss.RowGroupsRead
-	stats.RowsRead, stats.CompressedRead = ss.RowsRead, ss.CompressedRead
-	if err != nil {
+	if err := read(ctx, st, sq, opts, agg, &stats); err != nil {
 		return nil, stats, err
 	}
 	usages := agg.Usages(q.From, q.To)
@@ -164,6 +179,138 @@ func Analyze(ctx context.Context, st *store.Store, q Query, m Mapper, opts Optio
 		}
 	}
 	return usages, stats, nil
+}
+
+// read feeds agg what sq selects, from the rollup or the events as
+// opts.Source says, and counts what it read in stats.
+func read(ctx context.Context, st *store.Store, sq store.Query, opts Options, agg *Aggregator, stats *Stats) error {
+	count := func(ss store.ScanStats) {
+		stats.Files += ss.Files
+		stats.RowGroups += ss.RowGroups
+		stats.RowGroupsRead += ss.RowGroupsRead
+		stats.RowsRead += ss.RowsRead
+		stats.CompressedRead += ss.CompressedRead
+	}
+	if opts.Source != SourceEvents && wholeDays(sq.From, sq.To) {
+		if len(sq.Principals) > 0 && opts.Source == SourceAuto {
+			return readCheaper(ctx, st, sq, opts, agg, stats)
+		}
+		files, ok, err := rollupFiles(ctx, st, sq.Accounts, sq.From, sq.To, opts.Notice)
+		if err != nil {
+			return err
+		}
+		if ok {
+			ss, err := scanRollup(ctx, files, store.RollupQuery{Principals: sq.Principals}, opts.Workers, agg.AddRollup)
+			count(ss)
+			stats.Source, stats.RollupFiles, stats.RollupRowsRead = SourceRollup, ss.Files, ss.RowsRead
+			return err
+		}
+	}
+	if opts.Source == SourceRollup {
+		return fmt.Errorf("the usage rollup sums whole days: the window must start and end at a day's bounds (UTC)")
+	}
+	ss, err := scanDays(ctx, st, sq, opts.Workers, agg.Add)
+	count(ss)
+	stats.Source = SourceEvents
+	return err
+}
+
+// Reading a principal's row from the rollup costs about rollupRowCost
+// times reading one from the events (BenchmarkAnalyzeSource).
+const rollupRowCost = 1.0
+
+// sourceMixed: a principal's rows were read from the events in some files
+// and from the rollup in others.
+const sourceMixed Source = "mixed"
+
+// readCheaper reads the principals of sq file by file from whichever of
+// the events file and its rollup twin holds fewer of their rows (both
+// files' principal indexes say how many); a file without a twin is read
+// from the events. The rows of the one and the other add up to the same
+// usage (TestRollupMatchesEvents).
+func readCheaper(ctx context.Context, st *store.Store, sq store.Query, opts Options, agg *Aggregator, stats *Stats) error {
+	cov, err := st.Coverage(sq.Accounts, sq.From, sq.To)
+	if err != nil {
+		return err
+	}
+	var events, rollup []string
+	for i, f := range cov.Events {
+		n, indexed, err := store.EventRowsOf(f, sq.Principals)
+		if err != nil {
+			return err
+		}
+		if indexed && n == 0 {
+			continue
+		}
+		twin := cov.Rollup[i]
+		if !cov.Usable || twin == "" || !indexed {
+			events = append(events, f)
+			continue
+		}
+		r, err := store.RollupRowsOf(twin, sq.Principals)
+		if err != nil {
+			return err
+		}
+		if float64(r)*rollupRowCost < float64(n) {
+			rollup = append(rollup, twin)
+		} else {
+			events = append(events, f)
+		}
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	for _, f := range events {
+		g.Go(func() error {
+			ss, err := store.ScanFiles(gctx, []string{f}, sq, func(rows []UsageRow) error {
+				mu.Lock()
+				agg.Add(rows)
+				mu.Unlock()
+				return nil
+			})
+			mu.Lock()
+			stats.Files += ss.Files
+			stats.RowGroups += ss.RowGroups
+			stats.RowGroupsRead += ss.RowGroupsRead
+			stats.RowsRead += ss.RowsRead
+			stats.CompressedRead += ss.CompressedRead
+			mu.Unlock()
+			return err
+		})
+	}
+	for _, f := range rollup {
+		g.Go(func() error {
+			ss, err := store.ScanRollup(gctx, []string{f}, store.RollupQuery{Principals: sq.Principals}, func(rows []columns.RollupRow) error {
+				mu.Lock()
+				agg.AddRollup(rows)
+				mu.Unlock()
+				return nil
+			})
+			mu.Lock()
+			stats.Files += ss.Files
+			stats.RowGroups += ss.RowGroups
+			stats.RowGroupsRead += ss.RowGroupsRead
+			stats.RowsRead += ss.RowsRead
+			stats.CompressedRead += ss.CompressedRead
+			stats.RollupFiles += ss.Files
+			stats.RollupRowsRead += ss.RowsRead
+			mu.Unlock()
+			return err
+		})
+	}
+	switch {
+	case len(rollup) == 0:
+		stats.Source = SourceEvents
+	case len(events) == 0:
+		stats.Source = SourceRollup
+	default:
+		stats.Source = sourceMixed
+	}
+	return g.Wait()
 }
 
 // scanDays reads what sq selects one date partition at a time, on up to

@@ -41,6 +41,27 @@ func SharedData(t testing.TB) string {
 	}
 }
 
+// Sample returns the repository's testdata/sample (the invictus-ir logs
+// bundled with iamlens, so tests that use it run on a fresh clone), walking
+// up from the working directory to the module's root.
+func Sample(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "testdata", "sample")
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
 // Invictus is the folder of the real invictus-ir logs (55 files, 2,900 records).
 func Invictus(t testing.TB) string {
 	return filepath.Join(SharedData(t), "cloudtrail", "dev", "invictus-ir-aws_dataset")

@@ -40,11 +40,17 @@ type ScanStats struct {
 // caller needs (parquet-go reads only those), and calls fn with batches of
 // rows. The slice passed to fn is reused: fn must copy what it keeps.
 func Scan[T any](ctx context.Context, s *Store, q Query, fn func(rows []T) error) (ScanStats, error) {
-	var st ScanStats
 	files, err := s.Files(q.Accounts, q.From, q.To)
 	if err != nil {
-		return st, err
+		return ScanStats{}, err
 	}
+	return ScanFiles(ctx, files, q, fn)
+}
+
+// ScanFiles is Scan over the given events files (of Files) instead of
+// those q's accounts and dates select.
+func ScanFiles[T any](ctx context.Context, files []string, q Query, fn func(rows []T) error) (ScanStats, error) {
+	var st ScanStats
 	st.Files = len(files)
 	buf := make([]T, 1024)
 	for _, path := range files {
