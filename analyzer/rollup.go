@@ -46,7 +46,7 @@ const (
 // wholeDays reports whether [from, to] is made of whole UTC days (an open
 // end counts): the windows the rollup answers.
 func wholeDays(from, to time.Time) bool {
-	midnight := func(t time.Time) bool { return t.UTC().Truncate(24*time.Hour).Equal(t) }
+	midnight := func(t time.Time) bool { return t.UTC().Truncate(24 * time.Hour).Equal(t) }
 	return (from.IsZero() || midnight(from)) && (to.IsZero() || midnight(to.Add(time.Millisecond)))
 }
 
