@@ -149,7 +149,7 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 	})
 	q := analyzer.Query{Principals: o.Principals, All: o.All, Accounts: o.Accounts, From: from, To: to}
 	start := time.Now()
-	usages, stats, err := analyzer.Analyze(ctx, st, q, m, analyzer.Options{})
+	usages, stats, err := analyzer.Analyze(ctx, st, q, m, analyzer.Options{Notice: rollupNotice(o.Stderr)})
 	if <-loaded; catErr != nil {
 		return fmt.Errorf("load the IAM catalogue: %w", catErr)
 	}
@@ -176,9 +176,9 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 		results = append(results, r)
 	}
 	if o.Stats {
-		fmt.Fprintf(o.Stderr, "analyze: %d principal(s), window %s to %s; %d of %d row groups in %d file(s) kept, %d rows decoded; %d distinct calls; %s\n",
+		fmt.Fprintf(o.Stderr, "analyze: %d principal(s), window %s to %s; %d of %d row groups in %d file(s) kept, %d rows decoded (%d of the usage rollup in %d file(s)); %d distinct calls; %s\n",
 			stats.Principals, stats.From.Format(time.DateOnly), analyzeEnd(stats.To), stats.RowGroupsRead, stats.RowGroups, stats.Files,
-			stats.RowsRead, stats.DistinctCalls, time.Since(start).Round(time.Millisecond))
+			stats.RowsRead, stats.RollupRowsRead, stats.RollupFiles, stats.DistinctCalls, time.Since(start).Round(time.Millisecond))
 	}
 	for _, r := range results {
 		if len(r.Policies) > 1 && o.Format != "json" && o.Format != "table" {

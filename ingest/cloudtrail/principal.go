@@ -386,6 +386,24 @@ func roleFromSessionARN(arn string) string {
 	return "arn:" + parts[1] + ":iam::" + parts[4] + ":role/" + name
 }
 
+// WithoutSession returns a caller's ARN without its session name: an
+// assumed-role session ARN (arn:aws:sts::123:assumed-role/Name/session)
+// loses its last part, other ARNs are returned as they are. The usage
+// rollup keys calls on it: one row for a role's calls however many
+// sessions made them (the action mapper reads only the ARN's partition
+// and, for IAM users, the ARN whole).
+func WithoutSession(arn string) string {
+	j := strings.Index(arn, ":assumed-role/")
+	if j < 0 {
+		return arn
+	}
+	rest := arn[j+len(":assumed-role/"):]
+	if k := strings.IndexByte(rest, '/'); k >= 0 {
+		return arn[:j+len(":assumed-role/")+k]
+	}
+	return arn
+}
+
 // sessionFromARN returns the last path element of a session or
 // federated-user ARN.
 func sessionFromARN(arn string) string {

@@ -51,8 +51,10 @@ const RollupVersion = 1
 // events. Strings are null when empty; the columns a facet does not use are
 // null in its rows (Facets says which are used).
 //
-// Every string column is dictionary-encoded, the numbers plain, the times
-// millisecond timestamps in UTC: types every Parquet reader knows.
+// Every string column is dictionary-encoded, the numbers delta-encoded
+// (DELTA_BINARY_PACKED), the times millisecond timestamps in UTC: types and
+// encodings of the Parquet standard that DuckDB, Arrow, Spark and Trino
+// read.
 type RollupRow struct {
 	Facet         string `parquet:"facet,dict"`
 	PrincipalARN  string `parquet:"principal_arn,optional,dict"`
@@ -81,12 +83,12 @@ type RollupRow struct {
 	Resources         []RollupResource `parquet:"resources,optional,list"`
 	// Calls counts the events the row sums; MFACalls those made with MFA
 	// (call rows; 0 in the others).
-	Calls    int64 `parquet:"calls"`
-	MFACalls int64 `parquet:"mfa_calls"`
+	Calls    int64 `parquet:"calls,delta"`
+	MFACalls int64 `parquet:"mfa_calls,delta"`
 	// FirstSeen and LastSeen are the earliest and latest event_time, Unix
 	// milliseconds.
-	FirstSeen int64 `parquet:"first_seen,timestamp(millisecond)"`
-	LastSeen  int64 `parquet:"last_seen,timestamp(millisecond)"`
+	FirstSeen int64 `parquet:"first_seen,timestamp(millisecond),delta"`
+	LastSeen  int64 `parquet:"last_seen,timestamp(millisecond),delta"`
 }
 
 // RollupResource is one element of RollupRow.Resources: the same fields as

@@ -73,8 +73,10 @@ type rollupBuilder struct {
 	lastErr     uint64
 	lastOutcome uint8
 	lastErrSet  bool
-	// the last user identity ARN and request parameters hashed, by key
+	// the last user identity ARN seen, by key: without its session, and
+	// that string's hash
 	lastUser, lastUserHash uint64
+	lastUserARN            string
 	lastUserSet            bool
 }
 
@@ -254,16 +256,8 @@ func (b *rollupBuilder) callHash(r int32, out uint8) uint64 {
 	h := mix(b.kind.Key(r), b.source.Key(r), b.name.Key(r), b.typ.Key(r))
 	h = mix(h, b.category.Key(r), b.region.Key(r), b.recipient.Key(r))
 	h = mix(h, b.account.Key(r), b.errCode.Key(r), uint64(out))
-	// The user identity ARN repeats row after row (a principal's
-	// sessions): its hash is kept by key.
-	if uk := b.userARN.Key(r); b.lastUserSet && uk == b.lastUser {
-		h = mix(h, b.lastUserHash, 1, 2)
-	} else {
-		v, _ := b.userARN.Value(r)
-		uh := maphash.String(b.seed, v)
-		b.lastUser, b.lastUserHash, b.lastUserSet = uk, uh, true
-		h = mix(h, uh, 1, 2)
-	}
+	_, uh := b.user(r)
+	h = mix(h, uh, 1, 2)
 	if v, ok := b.request.Value(r); ok {
 		h = mix(h, maphash.String(b.seed, v), 3, 4)
 	}
@@ -281,6 +275,19 @@ func (b *rollupBuilder) callHash(r int32, out uint8) uint64 {
 	return h
 }
 
+// user returns row r's user identity ARN without its session name
+// (cloudtrail.WithoutSession: the rollup keys calls on it) and its hash.
+// The ARN repeats row after row (a principal's sessions share their
+// identity's refs), so the last one is kept by key.
+func (b *rollupBuilder) user(r int32) (string, uint64) {
+	if uk := b.userARN.Key(r); !b.lastUserSet || uk != b.lastUser {
+		v, _ := b.userARN.Value(r)
+		v = cloudtrail.WithoutSession(v)
+		b.lastUser, b.lastUserARN, b.lastUserHash, b.lastUserSet = uk, v, maphash.String(b.seed, v), true
+	}
+	return b.lastUserARN, b.lastUserHash
+}
+
 // sameCall compares the call of rows x and y, of outcome out, field by
 // field (the kinds are already equal).
 func (b *rollupBuilder) sameCall(out uint8, x, y int32) bool {
@@ -289,8 +296,14 @@ func (b *rollupBuilder) sameCall(out uint8, x, y int32) bool {
 			return false
 		}
 	}
-	if !sameValue(b.userARN, x, y) || !sameValue(b.request, x, y) {
+	if !sameValue(b.request, x, y) {
 		return false
+	}
+	if b.userARN.Key(x) != b.userARN.Key(y) {
+		ux, _ := b.user(x) // aliases the builder's memory: stays valid
+		if uy, _ := b.user(y); ux != uy {
+			return false
+		}
 	}
 	if out == outcomeDenied && !sameValue(b.errMessage, x, y) {
 		return false

@@ -10,6 +10,7 @@ import (
 	"github.com/parquet-go/parquet-go/compress"
 	"github.com/parquet-go/parquet-go/format"
 
+	"github.com/iamlens/iamlens/ingest/cloudtrail"
 	"github.com/iamlens/iamlens/ingest/columns"
 )
 
@@ -24,6 +25,41 @@ import (
 // rollupIndexKey names the principal index in a rollup file's footer.
 const rollupIndexKey = "iamlens.principals"
 
+// Where a rollup leaf's values come from (leaf.col in rollupLayout).
+const (
+	srcFacet = iota
+	srcPrincipal
+	srcKind
+	srcAccount
+	srcRecipient
+	srcOutcome
+	srcErrCode
+	srcValue
+	srcSource
+	srcName
+	srcType
+	srcCategory
+	srcRegion
+	srcUser
+	srcRequest
+	srcMessage
+	srcResources
+	srcCalls
+	srcMFA
+	srcFirst
+	srcLast
+)
+
+var rollupSources = map[string]int{
+	columns.Facet: srcFacet, columns.PrincipalARN: srcPrincipal, columns.PrincipalKind: srcKind,
+	columns.PrincipalAccount: srcAccount, columns.RecipientAccount: srcRecipient, columns.Outcome: srcOutcome,
+	columns.ErrorCode: srcErrCode, columns.Value: srcValue, columns.EventSource: srcSource, columns.EventName: srcName,
+	columns.EventType: srcType, columns.EventCategory: srcCategory, columns.AWSRegion: srcRegion,
+	columns.UserIdentityARN: srcUser, columns.RequestParameters: srcRequest, columns.ErrorMessage: srcMessage,
+	columns.Resources: srcResources, columns.Calls: srcCalls, columns.MFACalls: srcMFA, columns.FirstSeen: srcFirst,
+	columns.LastSeen: srcLast,
+}
+
 var rollupLayout = sync.OnceValues(func() (*fileLayout, error) {
 	l, err := layoutOf(columns.RollupRow{})
 	if err != nil {
@@ -34,41 +70,45 @@ var rollupLayout = sync.OnceValues(func() (*fileLayout, error) {
 		if lf.typ == format.ByteArray && !lf.dict {
 			return nil, fmt.Errorf("rollup schema: %v is not dictionary-encoded", lf.path)
 		}
-		if len(lf.path) > 1 {
+		src, ok := rollupSources[lf.path[0]]
+		if !ok {
+			return nil, fmt.Errorf("rollup schema: no source for %v", lf.path)
+		}
+		lf.col = src
+		if src == srcResources {
 			lf.resField = lf.path[len(lf.path)-1]
 		}
 	}
 	return l, nil
 })
 
-// rollupSource returns leaf lf's value in rollup row w: the string, and
-// whether it is set.
+// str returns leaf lf's value in rollup row w, and whether it is set.
 func (b *rollupBuilder) str(lf *leaf, w *rollupRow) (string, bool) {
 	r := w.rep
-	call := w.facet == facetCall
-	switch lf.path[0] {
-	case columns.Facet:
-		return columns.Facets[w.facet], true
-	case columns.PrincipalARN:
+	f := w.facet
+	switch lf.col {
+	case srcFacet:
+		return columns.Facets[f], true
+	case srcPrincipal:
 		return b.principal.Value(r)
-	case columns.PrincipalKind:
+	case srcKind:
 		return b.kind.Value(r)
-	case columns.PrincipalAccount:
-		if call || w.facet == facetPrincipal {
+	case srcOutcome:
+		return outcomeNames[w.outcome], true
+	case srcAccount:
+		if f == facetCall || f == facetPrincipal {
 			return b.account.Value(r)
 		}
-	case columns.RecipientAccount:
-		if call || w.facet == facetPrincipal {
+	case srcRecipient:
+		if f == facetCall || f == facetPrincipal {
 			return b.recipient.Value(r)
 		}
-	case columns.Outcome:
-		return outcomeNames[w.outcome], true
-	case columns.ErrorCode:
-		if call || w.facet == facetAccessKey {
+	case srcErrCode:
+		if f == facetCall || f == facetAccessKey {
 			return b.errCode.Value(r)
 		}
-	case columns.Value:
-		switch w.facet {
+	case srcValue:
+		switch f {
 		case facetSourceIP:
 			return b.sourceIP.Value(r)
 		case facetUserAgent:
@@ -78,53 +118,43 @@ func (b *rollupBuilder) str(lf *leaf, w *rollupRow) (string, bool) {
 		case facetAccessKey:
 			return b.accessKey.Value(r)
 		}
-	case columns.EventSource:
-		if call {
-			return b.source.Value(r)
-		}
-	case columns.EventName:
-		if call {
-			return b.name.Value(r)
-		}
-	case columns.EventType:
-		if call {
-			return b.typ.Value(r)
-		}
-	case columns.EventCategory:
-		if call {
-			return b.category.Value(r)
-		}
-	case columns.AWSRegion:
-		if call {
-			return b.region.Value(r)
-		}
-	case columns.UserIdentityARN:
-		if call {
-			return b.userARN.Value(r)
-		}
-	case columns.RequestParameters:
-		if call {
-			return b.request.Value(r)
-		}
-	case columns.ErrorMessage:
-		if call && w.outcome == outcomeDenied {
+	}
+	if f != facetCall {
+		return "", false
+	}
+	switch lf.col {
+	case srcSource:
+		return b.source.Value(r)
+	case srcName:
+		return b.name.Value(r)
+	case srcType:
+		return b.typ.Value(r)
+	case srcCategory:
+		return b.category.Value(r)
+	case srcRegion:
+		return b.region.Value(r)
+	case srcUser:
+		v, ok := b.userARN.Value(r)
+		return cloudtrail.WithoutSession(v), ok
+	case srcRequest:
+		return b.request.Value(r)
+	case srcMessage:
+		if w.outcome == outcomeDenied {
 			return b.errMessage.Value(r)
 		}
-	default:
-		panic("rollup encoder: no source for " + lf.path[0])
 	}
 	return "", false
 }
 
 func (b *rollupBuilder) int(lf *leaf, w *rollupRow) int64 {
-	switch lf.path[0] {
-	case columns.Calls:
+	switch lf.col {
+	case srcCalls:
 		return w.calls
-	case columns.MFACalls:
+	case srcMFA:
 		return w.mfa
-	case columns.FirstSeen:
+	case srcFirst:
 		return w.first
-	case columns.LastSeen:
+	case srcLast:
 		return w.last
 	}
 	panic("rollup encoder: no source for " + lf.path[0])

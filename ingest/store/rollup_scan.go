@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"slices"
 	"strconv"
@@ -25,6 +24,9 @@ type RollupQuery struct {
 	// Principals are exact principal ARNs: only their rows are read, found
 	// through each file's principal index.
 	Principals []string
+	// Columns are the columns to read (columns.RollupRow's names; a
+	// resources field counts as "resources"): the others are left empty.
+	Columns []string
 }
 
 // ScanRollup reads the rows of the rollup files that q selects, file after
@@ -73,7 +75,10 @@ func scanRollupFile(ctx context.Context, path string, q RollupQuery, buf []colum
 		}
 	}
 	facetCol := leafIndex(pf, columns.Facet)
-	proj, direct := projectionOf[columns.RollupRow](pf)
+	d, err := newRollupDecoder(pf, q.Columns)
+	if err != nil {
+		return err
+	}
 	for i, rg := range pf.RowGroups() {
 		st.RowGroups++
 		span, inIndex := spans[i]
@@ -87,53 +92,22 @@ func scanRollupFile(ctx context.Context, path string, q RollupQuery, buf []colum
 			return err
 		}
 		st.RowGroupsRead++
-		for _, c := range pf.Metadata().RowGroups[i].Columns {
-			st.CompressedRead += c.MetaData.TotalCompressedSize
-		}
 		lo, hi := int64(0), rg.NumRows()
 		if spans != nil {
 			lo, hi = span.lo, min(span.hi, rg.NumRows())
 		}
-		if lo > 0 {
-			chunks := rg.ColumnChunks()
-			for _, c := range proj.cols {
-				if _, err := chunks[c].OffsetIndex(); err != nil && !errors.Is(err, parquet.ErrMissingOffsetIndex) {
-					return err
-				}
-			}
+		for _, c := range d.leaves {
+			st.CompressedRead += pf.Metadata().RowGroups[i].Columns[c.file].MetaData.TotalCompressedSize
 		}
-		var r rowReader[columns.RollupRow]
-		if direct {
-			r = proj.reader(rg)
-		} else {
-			r = parquet.NewGenericRowGroupReader[columns.RollupRow](rg)
-		}
-		if lo > 0 {
-			if err := r.SeekToRow(lo); err != nil {
-				r.Close()
-				return err
-			}
-		}
-		for left := hi - lo; left > 0; {
-			n, err := r.Read(buf[:min(int64(len(buf)), left)])
-			if n > 0 {
-				left -= int64(n)
-				st.RowsRead += int64(n)
-				if ferr := fn(buf[:n]); ferr != nil {
-					r.Close()
-					return ferr
-				}
-			}
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				r.Close()
-				return err
-			}
-		}
-		if err := r.Close(); err != nil {
+		if err := d.decode(rg, lo, hi); err != nil {
 			return err
+		}
+		st.RowsRead += hi - lo
+		for a := 0; a < d.n; a += len(buf) {
+			rows := d.rows(buf, a, min(a+len(buf), d.n))
+			if err := fn(rows); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
