@@ -16,7 +16,9 @@ import (
 
 	"github.com/iamlens/iamlens/analyzer"
 	"github.com/iamlens/iamlens/analyzer/catalog"
+	"github.com/iamlens/iamlens/ingest"
 	"github.com/iamlens/iamlens/ingest/ingesttest"
+	"github.com/iamlens/iamlens/ingest/source"
 	"github.com/iamlens/iamlens/ingest/store"
 )
 
@@ -226,4 +228,62 @@ func TestRollupMatchesEventsRealLogs(t *testing.T) {
 	st := ingestDir(t, devLogs(t))
 	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
 	checkRollupMatchesEvents(t, st, []analyzer.Query{{From: day("2000-01-01")}, {}})
+}
+
+// A store written without a rollup (by an iamlens older than it) gets one
+// the first time a command that wants it reads it, with a notice before and
+// after; the answers equal the events'; ingest --rebuild-rollup's
+// RebuildRollup builds the same again.
+func TestRollupBuiltForOldStore(t *testing.T) {
+	cat, m := realCatalog(t)
+	ctx := context.Background()
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := source.NewDir(ingesttest.Sample(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ingest.Run(ctx, src, st, ingest.Options{Workers: 2, BatchBytes: 1 << 20, Write: store.WriteOptions{NoRollup: true}}); err != nil {
+		t.Fatal(err)
+	}
+	cov, err := st.Coverage(nil, time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cov.Usable || len(cov.Events) < 2 || cov.Missing != len(cov.Events) {
+		t.Fatalf("a store written without a rollup: %+v", cov)
+	}
+	ev, _, err := analyzer.Analyze(ctx, st, analyzer.Query{All: true}, m, analyzer.Options{Source: analyzer.SourceEvents})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var notices []analyzer.RollupNotice
+	ro, stats, err := analyzer.Analyze(ctx, st, analyzer.Query{All: true}, m, analyzer.Options{Notice: func(n analyzer.RollupNotice) { notices = append(notices, n) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Source != analyzer.SourceRollup || len(notices) != 2 || notices[0].Files != len(cov.Events) || !notices[1].Done {
+		t.Fatalf("read %q with notices %+v", stats.Source, notices)
+	}
+	if a, b := outputs(t, cat, ev), outputs(t, cat, ro); a != b {
+		t.Fatalf("--all from the rollup built for an old store differs from the events' %s", firstDiff(a, b))
+	}
+	// Built once: the next reader finds it complete.
+	notices = nil
+	if _, _, err := analyzer.ListPrincipals(ctx, st, analyzer.PrincipalOptions{Notice: func(n analyzer.RollupNotice) { notices = append(notices, n) }}); err != nil || len(notices) != 0 {
+		t.Fatalf("second reader: %v, notices %+v", err, notices)
+	}
+	if err := st.RebuildRollup(ctx, store.WriteOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	again, _, err := analyzer.Analyze(ctx, st, analyzer.Query{All: true}, m, analyzer.Options{Source: analyzer.SourceRollup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := outputs(t, cat, ev), outputs(t, cat, again); a != b {
+		t.Fatalf("--all after RebuildRollup differs from the events' %s", firstDiff(a, b))
+	}
+	checkRollupMatchesEvents(t, st, []analyzer.Query{{}})
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -229,14 +230,35 @@ func (b *rollupBuilder) appendIndex(line []byte, rows []int32, g int) []byte {
 	return line
 }
 
+// usedBy reports whether facet f's rows have values in the leaves that
+// source src fills (the others are null).
+func usedBy(src int, f uint8) bool {
+	switch src {
+	case srcFacet, srcPrincipal, srcKind, srcOutcome, srcCalls, srcMFA, srcFirst, srcLast:
+		return true
+	case srcAccount, srcRecipient:
+		return f == facetCall || f == facetPrincipal
+	case srcErrCode:
+		return f == facetCall || f == facetAccessKey
+	case srcValue:
+		return f != facetCall && f != facetPrincipal
+	}
+	return f == facetCall
+}
+
+// rollupRowGroup writes rows, all of one facet, as a row group.
 func (e *encoder) rollupRowGroup(b *rollupBuilder, rows []int32) error {
 	rg := format.RowGroup{NumRows: int64(len(rows)), FileOffset: e.w.off, Ordinal: int16(len(e.rowGroups))}
 	idx := make([]pageIndex, len(e.l.leaves))
+	facet := b.rows[rows[0]].facet
 	for c := range e.l.leaves {
 		lf := &e.l.leaves[c]
 		pi := &idx[c]
 		cc, err := e.writeChunk(lf, pi, func(s *chunkState) error {
 			switch {
+			case !usedBy(lf.col, facet):
+				e.nulls(s, len(rows))
+				return nil
 			case lf.resField != "":
 				return e.rollupResources(s, b, rows, pi)
 			case lf.typ == format.ByteArray:
@@ -255,6 +277,19 @@ func (e *encoder) rollupRowGroup(b *rollupBuilder, rows []int32) error {
 	e.rowGroups = append(e.rowGroups, rg)
 	e.indexes = append(e.indexes, idx)
 	return nil
+}
+
+// nulls fills the page with n null rows (a column the row group's facet
+// does not use): one page of zero levels, which the end of the chunk
+// writes.
+func (e *encoder) nulls(s *chunkState, n int) {
+	e.defs = slices.Grow(e.defs[:0], n)[:n]
+	clear(e.defs)
+	if s.lf.maxRep > 0 {
+		e.reps = slices.Grow(e.reps[:0], n)[:n]
+		clear(e.reps)
+	}
+	s.rows, s.values, s.nulls = n, n, n
 }
 
 // addDict adds a value to a dictionary page by its value: a repeat of the
