@@ -386,6 +386,11 @@ func roleFromSessionARN(arn string) string {
 	return "arn:" + parts[1] + ":iam::" + parts[4] + ":role/" + name
 }
 
+// IsLongTermKey reports whether an access key ID is a long-term key of an
+// IAM user or the root user (AKIA…), as opposed to a temporary one of a
+// session (ASIA…).
+func IsLongTermKey(id string) bool { return strings.HasPrefix(id, "AKIA") }
+
 // WithoutSession returns a caller's ARN without its session name: an
 // assumed-role session ARN (arn:aws:sts::123:assumed-role/Name/session)
 // loses its last part, other ARNs are returned as they are. The usage

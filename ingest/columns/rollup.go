@@ -9,9 +9,9 @@ package columns
 //	call          principal, and every field that says which call it was
 //	              (the fields the action mapper reads): calls, MFA calls
 //	principal     principal, its account and the account called, outcome
-//	source_ip     principal, source IP address, outcome
-//	user_agent    principal, user agent, outcome
-//	vpc_endpoint  principal, VPC endpoint, outcome
+//	source_ip     principal, long-term access key, source IP address, outcome
+//	user_agent    principal, long-term access key, user agent, outcome
+//	vpc_endpoint  principal, long-term access key, VPC endpoint, outcome
 //	access_key    principal, access key ID, error code
 //
 // so that sums over the rows of one facet count every event once, and the
@@ -69,6 +69,12 @@ type RollupRow struct {
 	// Value is the source IP, user agent, VPC endpoint or access key ID of
 	// the facets of those names.
 	Value string `parquet:"value,optional,dict"`
+	// AccessKeyID is, in access_key rows, the key (as in Value); in
+	// source_ip, user_agent and vpc_endpoint rows, the long-term key
+	// (AKIA…) the calls were made with, null for temporary keys (ASIA…,
+	// one a session) and calls without one: so those facets answer per
+	// long-term key as well as per principal.
+	AccessKeyID string `parquet:"access_key_id,optional,dict"`
 	// The call: call rows only. ErrorMessage is kept for denied calls only
 	// (it names the resource refused; other errors' messages carry request
 	// IDs and would make every call a row of its own).

@@ -125,7 +125,7 @@ func (b *rollupBuilder) build(sel columns.Selection) {
 				mfa = 1
 			}
 			b.add(facetCall, r, out, b.callHash(r, out), t, mfa)
-			kh := b.kind.Key(r)
+			kh := mix(b.kind.Key(r), b.longTermKey(r), 7, 8)
 			if v, ok := b.sourceIP.Value(r); ok {
 				b.add(facetSourceIP, r, out, mix(maphash.String(b.seed, v), kh, facetSourceIP, uint64(out)), t, 0)
 			}
@@ -136,7 +136,7 @@ func (b *rollupBuilder) build(sel columns.Selection) {
 				b.add(facetVPCE, r, out, mix(b.vpce.Key(r), kh, facetVPCE, uint64(out)), t, 0)
 			}
 			if v, ok := b.accessKey.Value(r); ok {
-				b.add(facetAccessKey, r, out, mix(maphash.String(b.seed, v), kh, facetAccessKey, b.errCode.Key(r)), t, 0)
+				b.add(facetAccessKey, r, out, mix(maphash.String(b.seed, v), b.kind.Key(r), facetAccessKey, b.errCode.Key(r)), t, 0)
 			}
 		}
 		// The principal rows sum the run's call rows by (kind, the
@@ -227,15 +227,33 @@ func (b *rollupBuilder) sameKey(f, out uint8, x, y int32) bool {
 	case facetPrincipal:
 		return b.account.Key(x) == b.account.Key(y) && b.recipient.Key(x) == b.recipient.Key(y)
 	case facetSourceIP:
-		return sameValue(b.sourceIP, x, y)
+		return sameValue(b.sourceIP, x, y) && b.sameLongTermKey(x, y)
 	case facetUserAgent:
-		return b.userAgent.Key(x) == b.userAgent.Key(y)
+		return b.userAgent.Key(x) == b.userAgent.Key(y) && b.sameLongTermKey(x, y)
 	case facetVPCE:
-		return b.vpce.Key(x) == b.vpce.Key(y)
+		return b.vpce.Key(x) == b.vpce.Key(y) && b.sameLongTermKey(x, y)
 	case facetAccessKey:
 		return b.errCode.Key(x) == b.errCode.Key(y) && sameValue(b.accessKey, x, y)
 	}
 	return false
+}
+
+// longTermKey hashes row r's access key when it is a long-term one (the
+// profile facets are kept per long-term key), else 0.
+func (b *rollupBuilder) longTermKey(r int32) uint64 {
+	if v, ok := b.accessKey.Value(r); ok && cloudtrail.IsLongTermKey(v) {
+		return maphash.String(b.seed, v)
+	}
+	return 0
+}
+
+// sameLongTermKey reports whether rows x and y used the same long-term
+// access key, or neither used one.
+func (b *rollupBuilder) sameLongTermKey(x, y int32) bool {
+	v, _ := b.accessKey.Value(x)
+	w, _ := b.accessKey.Value(y)
+	lx, ly := cloudtrail.IsLongTermKey(v), cloudtrail.IsLongTermKey(w)
+	return lx == ly && (!lx || v == w)
 }
 
 // sameValue compares item x and y of a column that is not interned (equal

@@ -347,6 +347,8 @@ func stringField(src int) uintptr {
 		p = &r.ErrorCode
 	case srcValue:
 		p = &r.Value
+	case srcKey:
+		p = &r.AccessKeyID
 	case srcSource:
 		p = &r.EventSource
 	case srcName:

@@ -36,6 +36,7 @@ const (
 	srcOutcome
 	srcErrCode
 	srcValue
+	srcKey
 	srcSource
 	srcName
 	srcType
@@ -54,7 +55,7 @@ const (
 var rollupSources = map[string]int{
 	columns.Facet: srcFacet, columns.PrincipalARN: srcPrincipal, columns.PrincipalKind: srcKind,
 	columns.PrincipalAccount: srcAccount, columns.RecipientAccount: srcRecipient, columns.Outcome: srcOutcome,
-	columns.ErrorCode: srcErrCode, columns.Value: srcValue, columns.EventSource: srcSource, columns.EventName: srcName,
+	columns.ErrorCode: srcErrCode, columns.Value: srcValue, columns.AccessKeyID: srcKey, columns.EventSource: srcSource, columns.EventName: srcName,
 	columns.EventType: srcType, columns.EventCategory: srcCategory, columns.AWSRegion: srcRegion,
 	columns.UserIdentityARN: srcUser, columns.RequestParameters: srcRequest, columns.ErrorMessage: srcMessage,
 	columns.Resources: srcResources, columns.Calls: srcCalls, columns.MFACalls: srcMFA, columns.FirstSeen: srcFirst,
@@ -119,6 +120,11 @@ func (b *rollupBuilder) str(lf *leaf, w *rollupRow) (string, bool) {
 		case facetAccessKey:
 			return b.accessKey.Value(r)
 		}
+	case srcKey:
+		if v, ok := b.accessKey.Value(r); ok && (f == facetAccessKey || f != facetCall && f != facetPrincipal && cloudtrail.IsLongTermKey(v)) {
+			return v, true
+		}
+		return "", false
 	}
 	if f != facetCall {
 		return "", false
@@ -240,7 +246,7 @@ func usedBy(src int, f uint8) bool {
 		return f == facetCall || f == facetPrincipal
 	case srcErrCode:
 		return f == facetCall || f == facetAccessKey
-	case srcValue:
+	case srcValue, srcKey:
 		return f != facetCall && f != facetPrincipal
 	}
 	return f == facetCall

@@ -99,6 +99,7 @@ func rollupEdges() []columns.Event {
 		case 4:
 			e.Resources = []columns.Resource{{ARN: "arn:aws:s3:::b/k", Type: "AWS::S3::Object"}}
 			e.VPCEndpointID = "vpce-1"
+			e.AccessKeyID = "AKIAEDGE2" // a second long-term key: profile rows of its own
 		case 5:
 			e.PrincipalARN, e.PrincipalKind, e.UserIdentityARN, e.AccessKeyID = "", cloudtrail.KindAWSService, "", ""
 			e.SourceIP = "s3.amazonaws.com"
@@ -117,6 +118,10 @@ func rollupEdges() []columns.Event {
 func rollupKey(facet string, e columns.Event) string {
 	out := cloudtrail.OutcomeOf(e.ErrorCode)
 	who := e.PrincipalARN + "|" + e.PrincipalKind
+	key := "" // the long-term key the profile facets are kept by
+	if strings.HasPrefix(e.AccessKeyID, "AKIA") {
+		key = e.AccessKeyID
+	}
 	switch facet {
 	case columns.FacetCall:
 		msg := ""
@@ -134,15 +139,15 @@ func rollupKey(facet string, e columns.Event) string {
 		return strings.Join([]string{who, e.PrincipalAccount, e.RecipientAccount, out}, "|")
 	case columns.FacetSourceIP:
 		if e.SourceIP != "" {
-			return who + "|" + e.SourceIP + "|" + out
+			return who + "|" + key + "|" + e.SourceIP + "|" + out
 		}
 	case columns.FacetUserAgent:
 		if e.UserAgent != "" {
-			return who + "|" + e.UserAgent + "|" + out
+			return who + "|" + key + "|" + e.UserAgent + "|" + out
 		}
 	case columns.FacetVPCEndpoint:
 		if e.VPCEndpointID != "" {
-			return who + "|" + e.VPCEndpointID + "|" + out
+			return who + "|" + key + "|" + e.VPCEndpointID + "|" + out
 		}
 	case columns.FacetAccessKey:
 		if e.AccessKeyID != "" {
@@ -161,6 +166,7 @@ func rowKey(r columns.RollupRow) string {
 	for _, x := range r.Resources {
 		e.Resources = append(e.Resources, columns.Resource{ARN: x.ARN, Type: x.Type, AccountID: x.AccountID})
 	}
+	e.AccessKeyID = r.AccessKeyID
 	switch r.Facet {
 	case columns.FacetSourceIP:
 		e.SourceIP = r.Value
@@ -169,7 +175,16 @@ func rowKey(r columns.RollupRow) string {
 	case columns.FacetVPCEndpoint:
 		e.VPCEndpointID = r.Value
 	case columns.FacetAccessKey:
-		e.AccessKeyID = r.Value
+		if r.AccessKeyID != r.Value {
+			return "access_key row whose access_key_id is not its value"
+		}
+	default:
+		if r.AccessKeyID != "" {
+			return "access_key_id in a " + r.Facet + " row"
+		}
+	}
+	if r.Facet != columns.FacetAccessKey && r.AccessKeyID != "" && !strings.HasPrefix(r.AccessKeyID, "AKIA") {
+		return "a temporary key in a " + r.Facet + " row"
 	}
 	if r.Facet != columns.FacetAccessKey && r.Facet != columns.FacetCall && r.ErrorCode != "" {
 		return "error code in a " + r.Facet + " row"
@@ -381,7 +396,7 @@ func TestRollupReadByArrow(t *testing.T) {
 		t.Fatalf("Arrow reads %d rows, parquet-go %d", tbl.NumRows(), len(want))
 	}
 	names := []string{"facet", "principal_arn", "principal_kind", "principal_account", "recipient_account", "outcome",
-		"error_code", "value", "event_source", "event_name", "event_type", "event_category", "aws_region",
+		"error_code", "value", "access_key_id", "event_source", "event_name", "event_type", "event_category", "aws_region",
 		"user_identity_arn", "request_parameters", "error_message", "resources", "calls", "mfa_calls", "first_seen", "last_seen"}
 	if int(tbl.NumCols()) != len(names) {
 		t.Fatalf("%d columns, want %d", tbl.NumCols(), len(names))
