@@ -212,8 +212,17 @@ func (a *Aggregator) addCallRow(r *columns.RollupRow) {
 		p.origins.Calls += n
 		p.origins.MFA += r.MFACalls
 	}
+	c := a.call(p, a.usageRow(r), outcome, r.FirstSeen)
+	c.calls += n
+	c.first, c.last = min(c.first, r.FirstSeen), max(c.last, r.LastSeen)
+}
+
+// usageRow is the call row r as the events row it stands for (its call's
+// fields), in scratch memory that the next call reuses.
+func (a *Aggregator) usageRow(r *columns.RollupRow) *UsageRow {
 	u := &a.rollupRow
-	*u = UsageRow{EventSource: r.EventSource, EventName: r.EventName, EventType: r.EventType, EventCategory: r.EventCategory,
+	*u = UsageRow{PrincipalARN: r.PrincipalARN, PrincipalKind: r.PrincipalKind, EventTime: r.FirstSeen,
+		EventSource: r.EventSource, EventName: r.EventName, EventType: r.EventType, EventCategory: r.EventCategory,
 		AWSRegion: r.AWSRegion, RecipientAccount: r.RecipientAccount, PrincipalAccount: r.PrincipalAccount,
 		UserIdentityARN: r.UserIdentityARN, ErrorCode: r.ErrorCode, ErrorMessage: r.ErrorMessage,
 		RequestParameters: r.RequestParameters, Resources: a.rollupRes[:0]}
@@ -221,9 +230,7 @@ func (a *Aggregator) addCallRow(r *columns.RollupRow) {
 		u.Resources = append(u.Resources, RowResource{ARN: x.ARN, Type: x.Type, AccountID: x.AccountID})
 	}
 	a.rollupRes = u.Resources
-	c := a.call(p, u, outcome, r.FirstSeen)
-	c.calls += n
-	c.first, c.last = min(c.first, r.FirstSeen), max(c.last, r.LastSeen)
+	return u
 }
 
 func (a *Aggregator) addProfileRow(r *columns.RollupRow) {

@@ -444,12 +444,11 @@ func (a *Aggregator) add(r *UsageRow) {
 	c.first, c.last = min(c.first, t), max(c.last, t)
 }
 
-// call returns p's entry for row r's call, making it (first seen at t)
-// when it is new.
-func (a *Aggregator) call(p *usageAgg, r *UsageRow, outcome Outcome, t int64) *callAgg {
-	// The call key holds every field Map looks at, except the error
-	// message of calls that were not denied (it carries request IDs and
-	// would defeat the sharing).
+// callKey returns the key of row r's call: every field Map looks at,
+// except the error message of calls that were not denied (it carries
+// request IDs and would defeat the sharing). The bytes are reused by the
+// next call.
+func (a *Aggregator) callKey(r *UsageRow, outcome Outcome) []byte {
 	k := a.key[:0]
 	for _, s := range [...]string{r.EventSource, r.EventName, r.EventType, r.EventCategory, r.AWSRegion,
 		r.RecipientAccount, r.PrincipalAccount, r.UserIdentityARN, r.ErrorCode, r.RequestParameters} {
@@ -465,6 +464,13 @@ func (a *Aggregator) call(p *usageAgg, r *UsageRow, outcome Outcome, t int64) *c
 		k = append(append(append(k, 1), res.AccountID...), 2)
 	}
 	a.key = k
+	return k
+}
+
+// call returns p's entry for row r's call, making it (first seen at t)
+// when it is new.
+func (a *Aggregator) call(p *usageAgg, r *UsageRow, outcome Outcome, t int64) *callAgg {
+	k := a.callKey(r, outcome)
 	c := p.calls[string(k)]
 	if c == nil {
 		c = &callAgg{call: cloneCall(r.Call()), outcome: outcome, first: t, last: t}
