@@ -22,6 +22,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -233,84 +234,86 @@ func readCheaper(ctx context.Context, st *store.Store, sq store.Query, opts Opti
 	if err != nil {
 		return err
 	}
-	var events, rollup []string
-	for i, f := range cov.Events {
-		n, indexed, err := store.EventRowsOf(f, sq.Principals)
-		if err != nil {
-			return err
-		}
-		if indexed && n == 0 {
-			continue
-		}
-		twin := cov.Rollup[i]
-		if !cov.Usable || twin == "" || !indexed {
-			events = append(events, f)
-			continue
-		}
-		r, err := store.RollupRowsOf(twin, sq.Principals)
-		if err != nil {
-			return err
-		}
-		if float64(r)*rollupRowCost < float64(n) {
-			rollup = append(rollup, twin)
-		} else {
-			events = append(events, f)
-		}
-	}
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(workers)
-	for _, f := range events {
-		g.Go(func() error {
-			ss, err := store.ScanFiles(gctx, []string{f}, sq, func(rows []UsageRow) error {
-				mu.Lock()
-				agg.Add(rows)
-				mu.Unlock()
-				return nil
-			})
-			mu.Lock()
-			stats.Files += ss.Files
-			stats.RowGroups += ss.RowGroups
-			stats.RowGroupsRead += ss.RowGroupsRead
-			stats.RowsRead += ss.RowsRead
-			stats.CompressedRead += ss.CompressedRead
-			mu.Unlock()
-			return err
-		})
-	}
-	for _, f := range rollup {
-		g.Go(func() error {
-			ss, err := store.ScanRollup(gctx, []string{f}, store.RollupQuery{Principals: sq.Principals}, func(rows []columns.RollupRow) error {
-				mu.Lock()
-				agg.AddRollup(rows)
-				mu.Unlock()
-				return nil
-			})
-			mu.Lock()
-			stats.Files += ss.Files
-			stats.RowGroups += ss.RowGroups
-			stats.RowGroupsRead += ss.RowGroupsRead
-			stats.RowsRead += ss.RowsRead
-			stats.CompressedRead += ss.CompressedRead
+	var mu sync.Mutex // guards agg and stats
+	count := func(ss store.ScanStats, rollup bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		stats.Files += ss.Files
+		stats.RowGroups += ss.RowGroups
+		stats.RowGroupsRead += ss.RowGroupsRead
+		stats.RowsRead += ss.RowsRead
+		stats.CompressedRead += ss.CompressedRead
+		if rollup {
 			stats.RollupFiles += ss.Files
 			stats.RollupRowsRead += ss.RowsRead
+		}
+	}
+	readEvents := func(ctx context.Context, f string) error {
+		ss, err := store.ScanFiles(ctx, []string{f}, sq, func(rows []UsageRow) error {
+			mu.Lock()
+			agg.Add(rows)
 			mu.Unlock()
-			return err
+			return nil
+		})
+		count(ss, false)
+		return err
+	}
+	// readTwin reads the file's twin when it holds fewer of the
+	// principals' rows than the events file's n; ok is false when it did
+	// not.
+	readTwin := func(ctx context.Context, twin string, n int64) (bool, error) {
+		rf, err := store.OpenRollup(twin)
+		if err != nil {
+			return false, err
+		}
+		defer rf.Close()
+		r, err := rf.Rows(sq.Principals)
+		if err != nil || float64(r)*rollupRowCost >= float64(n) {
+			return false, err
+		}
+		ss, err := rf.Scan(ctx, store.RollupQuery{Principals: sq.Principals}, func(rows []columns.RollupRow) error {
+			mu.Lock()
+			agg.AddRollup(rows)
+			mu.Unlock()
+			return nil
+		})
+		count(ss, true)
+		return true, err
+	}
+	var fromEvents, fromRollup atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	for i, f := range cov.Events {
+		g.Go(func() error {
+			n, indexed, err := store.EventRowsOf(f, sq.Principals)
+			if err != nil || (indexed && n == 0) {
+				return err
+			}
+			if twin := cov.Rollup[i]; cov.Usable && twin != "" && indexed {
+				done, err := readTwin(gctx, twin, n)
+				if done || err != nil {
+					fromRollup.Add(1)
+					return err
+				}
+			}
+			fromEvents.Add(1)
+			return readEvents(gctx, f)
 		})
 	}
+	err = g.Wait()
 	switch {
-	case len(rollup) == 0:
+	case fromRollup.Load() == 0:
 		stats.Source = SourceEvents
-	case len(events) == 0:
+	case fromEvents.Load() == 0:
 		stats.Source = SourceRollup
 	default:
 		stats.Source = sourceMixed
 	}
-	return g.Wait()
+	return err
 }
 
 // scanDays reads what sq selects one date partition at a time, on up to

@@ -33,12 +33,29 @@ type decLeaf struct {
 	file int // the file's column index
 	src  int // what it fills (srcFacet, ...)
 	res  int // for a resources field: 0 arn, 1 type, 2 account_id
-	// decoded: dictionary indexes (-1 for null) into dict, or numbers
+	// decoded: dictionary indexes (-1 for null) into the dictionary, or
+	// numbers
 	ids  []int32
-	dict []string
 	ints []int64
-	// the dictionary dict was made from, to convert it once a chunk
-	seen parquet.Dictionary
+	// the chunk's dictionary: its values' bytes back to back (a copy) and
+	// where each ends, made into strings as rows take them (a principal's
+	// rows take few of a large dictionary); seen is the dictionary they
+	// were copied from
+	dictData []byte
+	dictOffs []uint32
+	seen     parquet.Dictionary
+	// skip is set for a row group whose facet leaves the leaf null
+	skip bool
+}
+
+// value is dictionary entry id as a string, aliasing dictData (a copy of
+// its own, which the string keeps alive).
+func (dl *decLeaf) value(id int32) string {
+	lo, hi := dl.dictOffs[id], dl.dictOffs[id+1]
+	if lo == hi {
+		return ""
+	}
+	return unsafe.String(&dl.dictData[lo], int(hi-lo))
 }
 
 // newRollupDecoder readies the decoding of the leaves of pf that cols name
@@ -69,12 +86,17 @@ func newRollupDecoder(pf *parquet.File, cols []string) (*rollupDecoder, error) {
 	return d, nil
 }
 
-// decode reads rows [lo, hi) of row group rg.
-func (d *rollupDecoder) decode(rg parquet.RowGroup, lo, hi int64) error {
+// decode reads rows [lo, hi) of row group rg, whose rows are all of
+// facet (-1: not known), skipping the leaves that facet leaves null.
+func (d *rollupDecoder) decode(rg parquet.RowGroup, lo, hi int64, facet int) error {
 	d.n = int(hi - lo)
 	chunks := rg.ColumnChunks()
 	for i := range d.leaves {
 		dl := &d.leaves[i]
+		dl.skip = facet >= 0 && !usedBy(dl.src, uint8(facet))
+		if dl.skip {
+			continue
+		}
 		c := chunks[dl.file]
 		if lo > 0 {
 			// The offset index lets the seek below jump to the page that
@@ -111,8 +133,9 @@ func pagesFrom(c parquet.ColumnChunk, lo int64) (parquet.Pages, error) {
 	return pages, nil
 }
 
-// dictionary sets dl.dict to d's values as strings (one allocation for
-// all), when d is not the one dl.dict was made from.
+// dictionary copies d's values into dl, when d is not the dictionary they
+// were copied from. The copy is new each time: strings made from the last
+// one may still be held by the rows passed on.
 func (dl *decLeaf) dictionary(d parquet.Dictionary) {
 	if d == dl.seen {
 		return
@@ -120,11 +143,8 @@ func (dl *decLeaf) dictionary(d parquet.Dictionary) {
 	dl.seen = d
 	v := d.Page().Data()
 	data, offs := v.ByteArray()
-	all := string(data)
-	dl.dict = dl.dict[:0]
-	for i := 0; i+1 < len(offs); i++ {
-		dl.dict = append(dl.dict, all[offs[i]:offs[i+1]])
-	}
+	dl.dictData = slices.Clone(data)
+	dl.dictOffs = append(dl.dictOffs[:0], offs...)
 }
 
 // decodeStrings reads a top-level dictionary-encoded string column.
@@ -261,6 +281,9 @@ func (d *rollupDecoder) rows(buf []columns.RollupRow, a, b int) []columns.Rollup
 	var res [3]*decLeaf
 	for i := range d.leaves {
 		dl := &d.leaves[i]
+		if dl.skip {
+			continue
+		}
 		switch dl.src {
 		case srcResources:
 			res[dl.res] = dl
@@ -283,13 +306,17 @@ func (d *rollupDecoder) rows(buf []columns.RollupRow, a, b int) []columns.Rollup
 			continue
 		}
 		off := stringField(dl.src)
+		last, lastID := "", int32(-1)
 		for k := range out {
 			if id := dl.ids[a+k]; id >= 0 {
-				*(*string)(unsafe.Add(unsafe.Pointer(&out[k]), off)) = dl.dict[id]
+				if id != lastID { // rows by principal repeat their neighbour's values
+					last, lastID = dl.value(id), id
+				}
+				*(*string)(unsafe.Add(unsafe.Pointer(&out[k]), off)) = last
 			}
 		}
 	}
-	if res[0] != nil {
+	if res[0] != nil && !res[0].skip {
 		for k := range out {
 			r := a + k
 			if d.resNull[r] {
@@ -303,10 +330,10 @@ func (d *rollupDecoder) rows(buf []columns.RollupRow, a, b int) []columns.Rollup
 			for e := start; e < d.resEnd[r]; e++ {
 				var x columns.RollupResource
 				for f, dl := range res {
-					if dl == nil || dl.ids[e] < 0 {
+					if dl == nil || dl.skip || dl.ids[e] < 0 {
 						continue
 					}
-					v := dl.dict[dl.ids[e]]
+					v := dl.value(dl.ids[e])
 					switch f {
 					case 0:
 						x.ARN = v

@@ -40,34 +40,89 @@ func ScanRollup(ctx context.Context, files []string, q RollupQuery, fn func(rows
 		if err := ctx.Err(); err != nil {
 			return st, err
 		}
-		if err := scanRollupFile(ctx, path, q, buf, &st, fn); err != nil {
+		r, err := OpenRollup(path)
+		if err != nil {
+			return st, err
+		}
+		err = r.scan(ctx, q, buf, &st, fn)
+		r.Close()
+		if err != nil {
 			return st, fmt.Errorf("read %s: %w", path, err)
 		}
 	}
 	return st, nil
 }
 
-func scanRollupFile(ctx context.Context, path string, q RollupQuery, buf []columns.RollupRow, st *ScanStats, fn func([]columns.RollupRow) error) error {
+// RollupFile is one rollup file, open: its footer read once for the
+// questions of a reader that decides by it (Rows) and then reads it (Scan).
+type RollupFile struct {
+	Path string
+	f    *os.File
+	pf   *parquet.File
+}
+
+// OpenRollup opens a rollup file and reads its footer.
+func OpenRollup(path string) (*RollupFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
-		return err
+		f.Close()
+		return nil, err
 	}
 	pf, err := parquet.OpenFile(f, info.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
-		return err
+		f.Close()
+		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
+	return &RollupFile{Path: path, f: f, pf: pf}, nil
+}
+
+// Close closes the file.
+func (r *RollupFile) Close() error { return r.f.Close() }
+
+// spans returns, by row group, the rows of the principals (from the
+// footer's principal index).
+func (r *RollupFile) spans(principals []string) (map[int]rowSpan, error) {
+	idx, ok := r.pf.Lookup(rollupIndexKey)
+	if !ok {
+		return nil, fmt.Errorf("read %s: no principal index", r.Path)
+	}
+	spans, err := parseIndex([]byte(idx), principals)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", r.Path, err)
+	}
+	return spans, nil
+}
+
+// Rows is how many rows the principals have in the file.
+func (r *RollupFile) Rows(principals []string) (int64, error) {
+	spans, err := r.spans(principals)
+	var n int64
+	for _, s := range spans {
+		n += s.hi - s.lo
+	}
+	return n, err
+}
+
+// Scan is ScanRollup for this file.
+func (r *RollupFile) Scan(ctx context.Context, q RollupQuery, fn func(rows []columns.RollupRow) error) (ScanStats, error) {
+	st := ScanStats{Files: 1}
+	err := r.scan(ctx, q, make([]columns.RollupRow, 1024), &st, fn)
+	if err != nil {
+		err = fmt.Errorf("read %s: %w", r.Path, err)
+	}
+	return st, err
+}
+
+func (r *RollupFile) scan(ctx context.Context, q RollupQuery, buf []columns.RollupRow, st *ScanStats, fn func([]columns.RollupRow) error) error {
+	pf := r.pf
 	var spans map[int]rowSpan
 	if len(q.Principals) > 0 {
-		idx, ok := pf.Lookup(rollupIndexKey)
-		if !ok {
-			return fmt.Errorf("no principal index")
-		}
-		if spans, err = parseIndex([]byte(idx), q.Principals); err != nil {
+		var err error
+		if spans, err = r.spans(q.Principals); err != nil {
 			return err
 		}
 		if len(spans) == 0 {
@@ -96,11 +151,14 @@ func scanRollupFile(ctx context.Context, path string, q RollupQuery, buf []colum
 		if spans != nil {
 			lo, hi = span.lo, min(span.hi, rg.NumRows())
 		}
-		for _, c := range d.leaves {
-			st.CompressedRead += pf.Metadata().RowGroups[i].Columns[c.file].MetaData.TotalCompressedSize
-		}
-		if err := d.decode(rg, lo, hi); err != nil {
+		facet := facetOf(rg, facetCol)
+		if err := d.decode(rg, lo, hi, facet); err != nil {
 			return err
+		}
+		for _, c := range d.leaves {
+			if !c.skip {
+				st.CompressedRead += pf.Metadata().RowGroups[i].Columns[c.file].MetaData.TotalCompressedSize
+			}
 		}
 		st.RowsRead += hi - lo
 		for a := 0; a < d.n; a += len(buf) {
@@ -111,6 +169,23 @@ func scanRollupFile(ctx context.Context, path string, q RollupQuery, buf []colum
 		}
 	}
 	return nil
+}
+
+// facetOf returns the facet number of a row group whose facet column's
+// statistics hold one facet (as the rollup's encoder writes them), or -1.
+func facetOf(rg parquet.RowGroup, col int) int {
+	if col < 0 {
+		return -1
+	}
+	c, ok := rg.ColumnChunks()[col].(*parquet.FileColumnChunk)
+	if !ok {
+		return -1
+	}
+	lo, hi, ok := c.Bounds()
+	if !ok || lo.IsNull() || hi.IsNull() || string(lo.ByteArray()) != string(hi.ByteArray()) {
+		return -1
+	}
+	return slices.Index(columns.Facets, string(lo.ByteArray()))
 }
 
 // hasFacet reports from the facet column's statistics whether a row group
@@ -140,37 +215,6 @@ func EventRowsOf(path string, principals []string) (rows int64, indexed bool, er
 		rows += s.hi - s.lo
 	}
 	return rows, indexed, err
-}
-
-// RollupRowsOf returns how many rows the principals have in a rollup file,
-// from the principal index in its footer.
-func RollupRowsOf(path string, principals []string) (int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return 0, err
-	}
-	pf, err := parquet.OpenFile(f, info.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
-	if err != nil {
-		return 0, fmt.Errorf("read %s: %w", path, err)
-	}
-	idx, ok := pf.Lookup(rollupIndexKey)
-	if !ok {
-		return 0, fmt.Errorf("read %s: no principal index", path)
-	}
-	spans, err := parseIndex([]byte(idx), principals)
-	if err != nil {
-		return 0, fmt.Errorf("read %s: %w", path, err)
-	}
-	var rows int64
-	for _, s := range spans {
-		rows += s.hi - s.lo
-	}
-	return rows, nil
 }
 
 // parseIndex reads a principal index (principals_index.go's format) and
