@@ -262,6 +262,9 @@ func ReadCredentialReport(r io.Reader) (*CredentialReportOutput, error) {
 		if err := json.Unmarshal(b, &out); err != nil {
 			return nil, fmt.Errorf("credential report JSON: %w", err)
 		}
+		if len(out.Content) == 0 && out.CSV == "" && out.ReportFormat == "" && out.GeneratedTime.IsZero() {
+			return nil, fmt.Errorf("credential report JSON: no Content, ReportFormat or GeneratedTime: not a get-credential-report output")
+		}
 		return &out, nil
 	}
 	return nil, fmt.Errorf("credential report: neither the CSV (a header starting with \"user,\") nor the JSON of get-credential-report")
