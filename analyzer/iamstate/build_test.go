@@ -35,7 +35,7 @@ func TestEffectivePolicies(t *testing.T) {
 	if labels(e) != want || e.Kind != KindUser || e.Path != "/" || e.Boundary != nil || len(e.Unknown) != 0 {
 		t.Errorf("got %q %+v, want %q", labels(e), e, want)
 	}
-	if p := e.Policies[1]; p.Source != SourceManaged || p.Via != "admin" || p.Document == nil || p.Document.Statement[0].Action[0] != "*" {
+	if p := e.Policies[1]; p.Kind != PolicyManaged || p.Via != "admin" || p.Document == nil || p.Document.Statement[0].Action[0] != "*" {
 		t.Errorf("group policy %+v", p)
 	}
 

@@ -105,14 +105,14 @@ var (
 	ErrNotRead = errors.New("the account authorization details were not read")
 )
 
-// PolicySource says how a policy applies to a principal.
-type PolicySource string
+// PolicyKind says how a policy applies to a principal.
+type PolicyKind string
 
-// Policy sources.
+// Policy kinds.
 const (
-	SourceInline   PolicySource = "inline"
-	SourceManaged  PolicySource = "managed"
-	SourceBoundary PolicySource = "boundary"
+	PolicyInline   PolicyKind = "inline"
+	PolicyManaged  PolicyKind = "managed"
+	PolicyBoundary PolicyKind = "boundary"
 )
 
 // AppliedPolicy is one identity policy that applies to a principal.
@@ -120,8 +120,8 @@ type AppliedPolicy struct {
 	// Label names the policy and where it comes from: "user alice: inline
 	// s3-read", "group admins: managed PowerUserAccess
 	// (arn:aws:iam::aws:policy/PowerUserAccess)".
-	Label  string
-	Source PolicySource
+	Label string
+	Kind  PolicyKind
 	// Via is the group the policy applies through ("" when it is the
 	// principal's own).
 	Via  string
@@ -232,7 +232,7 @@ func (a *Account) addInline(e *Effective, owner, via string, ps []InlinePolicy) 
 			e.Unknown = append(e.Unknown, label+": the document does not parse")
 			continue
 		}
-		e.Policies = append(e.Policies, AppliedPolicy{Label: label, Source: SourceInline, Via: via, Name: p.Name, Document: p.Document})
+		e.Policies = append(e.Policies, AppliedPolicy{Label: label, Kind: PolicyInline, Via: via, Name: p.Name, Document: p.Document})
 	}
 }
 
@@ -246,7 +246,7 @@ func (a *Account) addManaged(e *Effective, owner, via string, ps []AttachedPolic
 		case pol.Document == nil:
 			e.Unknown = append(e.Unknown, label+": no readable default version")
 		default:
-			e.Policies = append(e.Policies, AppliedPolicy{Label: label, Source: SourceManaged, Via: via, Name: ap.PolicyName, ARN: ap.PolicyArn, Document: pol.Document})
+			e.Policies = append(e.Policies, AppliedPolicy{Label: label, Kind: PolicyManaged, Via: via, Name: ap.PolicyName, ARN: ap.PolicyArn, Document: pol.Document})
 		}
 	}
 }
@@ -261,5 +261,5 @@ func (a *Account) boundary(e *Effective, owner, boundaryARN string) *AppliedPoli
 		e.Unknown = append(e.Unknown, label+": no readable document")
 		return nil
 	}
-	return &AppliedPolicy{Label: fmt.Sprintf("%s: boundary %s (%s)", owner, pol.Name, boundaryARN), Source: SourceBoundary, Name: pol.Name, ARN: boundaryARN, Document: pol.Document}
+	return &AppliedPolicy{Label: fmt.Sprintf("%s: boundary %s (%s)", owner, pol.Name, boundaryARN), Kind: PolicyBoundary, Name: pol.Name, ARN: boundaryARN, Document: pol.Document}
 }

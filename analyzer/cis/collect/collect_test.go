@@ -1,8 +1,10 @@
 package collect
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/iamlens/iamlens/analyzer/cis"
 	"github.com/iamlens/iamlens/analyzer/cis/collect/awsfake"
+	"github.com/iamlens/iamlens/analyzer/iamstate"
 )
 
 func testConfig() aws.Config {
@@ -238,5 +241,40 @@ func TestCollectRestrictRegions(t *testing.T) {
 	}
 	if f.Count("cloudtrail:DescribeTrails:us-east-1") != 0 {
 		t.Error("us-east-1 was read")
+	}
+}
+
+// TestCollectPerUser: with PerUser the snapshot holds each user's keys and
+// MFA devices, and iamstate reads the written snapshot back into the same
+// account state.
+func TestCollectPerUser(t *testing.T) {
+	f := awsfake.New(t, false)
+	snap, err := Collect(context.Background(), testConfig(), Options{Regions: []string{"us-east-1"}, Endpoints: f.Endpoints(), Retryer: fastRetryer,
+		ReportPoll: time.Millisecond, PerUser: true, Now: func() time.Time { return time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	uc := snap.IAM.UserCredentials["alice"]
+	if uc == nil || len(uc.AccessKeyMetadata) != 2 || len(uc.MFADevices) != 1 {
+		t.Fatalf("alice's credentials: %+v", uc)
+	}
+	var buf bytes.Buffer
+	if err := cis.WriteSnapshot(&buf, snap); err != nil {
+		t.Fatal(err)
+	}
+	in, err := iamstate.ReadSnapshot(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := iamstate.Build(in)
+	if a.ID != awsfake.Account || !a.Read.UserCredentials || len(a.Problems) != 0 {
+		t.Fatalf("account %q read %+v problems %v", a.ID, a.Read, a.Problems)
+	}
+	if u, k := a.AccessKey(awsfake.AliceKey1); u == nil || u.Name != "alice" || k.ReportSlot != 1 || k.LastUsedService != "s3" {
+		t.Errorf("key 1: %+v %+v", u, k)
+	}
+	direct := iamstate.Build(&iamstate.Input{AccountID: snap.AccountID, Partition: snap.Partition, CollectedAt: snap.CollectedAt.Time, Outputs: snap.IAM.Outputs})
+	if !reflect.DeepEqual(a.Users, direct.Users) || !reflect.DeepEqual(a.Policies, direct.Policies) || !a.CollectedAt.Equal(direct.CollectedAt) {
+		t.Error("the state read back from the written snapshot differs from the collected one")
 	}
 }
