@@ -316,7 +316,7 @@ func (rv *reviewer) user(u *iamstate.User) {
 			ev.Period = per
 			inUse = true
 			f.Kind, f.Severity = PeriodicKey, Info
-			f.Summary = fmt.Sprintf("used %s (%d days with successful calls); next use expected about %s", per.Name, per.DaysUsed, per.NextExpected.Format(time.DateOnly))
+			f.Summary = fmt.Sprintf("used %s (%d days with successful calls); %s", per.Name, per.DaysUsed, per.next(rv.at))
 			f.Action = "keep: never disable a periodic key because its last use is old; confirm its owner"
 		case isFailing:
 			failingKeys++
@@ -403,7 +403,7 @@ func (rv *reviewer) user(u *iamstate.User) {
 		f := base
 		f.Kind, f.Severity = PeriodicPrincipal, Info
 		f.Evidence = Evidence{Period: per, LogsLastCall: ps.Last}
-		f.Summary = fmt.Sprintf("used %s (%d days with successful calls); next use expected about %s", per.Name, per.DaysUsed, per.NextExpected.Format(time.DateOnly))
+		f.Summary = fmt.Sprintf("used %s (%d days with successful calls); %s", per.Name, per.DaysUsed, per.next(rv.at))
 		f.Action = "keep: never remove a periodic user because its last use is old; confirm its owner"
 		f.Clues = rv.clues(u.Name, "user/"+u.Name, u.Tags, nil, ps, nil)
 		rv.add(f)
@@ -514,7 +514,7 @@ func (rv *reviewer) role(r *iamstate.Role) {
 	if per, ok := rv.periodic(rs); ok {
 		f.Kind, f.Severity = PeriodicPrincipal, Info
 		ev.Period = per
-		f.Summary = fmt.Sprintf("assumed %s (%d days with successful calls); next use expected about %s", per.Name, per.DaysUsed, per.NextExpected.Format(time.DateOnly))
+		f.Summary = fmt.Sprintf("assumed %s (%d days with successful calls); %s", per.Name, per.DaysUsed, per.next(rv.at))
 		f.Action = "keep: never remove a periodic role because its last use is old"
 		f.Evidence = ev
 		rv.add(f)
@@ -585,7 +585,7 @@ func (rv *reviewer) logsOnly() {
 		}
 		if per, ok := rv.periodic(s); ok {
 			f.Kind, f.Severity, f.Evidence = PeriodicPrincipal, Info, Evidence{Period: per, LogsLastCall: s.Last}
-			f.Summary = fmt.Sprintf("used %s; next use expected about %s", per.Name, per.NextExpected.Format(time.DateOnly))
+			f.Summary = fmt.Sprintf("used %s; %s", per.Name, per.next(rv.at))
 			f.Action = "keep"
 			rv.add(f)
 		} else if fail, ok := rv.failing(s); ok {
@@ -610,7 +610,7 @@ func (rv *reviewer) logsOnly() {
 		if per, ok := rv.periodic(ks); ok {
 			ev.Period = per
 			f.Kind, f.Severity, f.Evidence = PeriodicKey, Info, ev
-			f.Summary = fmt.Sprintf("used %s; next use expected about %s", per.Name, per.NextExpected.Format(time.DateOnly))
+			f.Summary = fmt.Sprintf("used %s; %s", per.Name, per.next(rv.at))
 			f.Action = "keep: never disable a periodic key because its last use is old"
 			rv.add(f)
 		} else if fail, ok := rv.failing(ks); ok {

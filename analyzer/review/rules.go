@@ -71,6 +71,14 @@ func (rv *reviewer) periodic(s *Subject) (*Period, bool) {
 	return p, true
 }
 
+// next says when the next use is expected.
+func (p *Period) next(at time.Time) string {
+	if p.NextExpected.Before(at) {
+		return fmt.Sprintf("next use was expected about %s (%d days ago, within the grace)", p.NextExpected.Format(time.DateOnly), int(at.Sub(p.NextExpected)/day))
+	}
+	return "next use expected about " + p.NextExpected.Format(time.DateOnly)
+}
+
 // periodName names a typical gap in days.
 func periodName(days int) string {
 	switch {
