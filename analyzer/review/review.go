@@ -384,7 +384,7 @@ func (rv *reviewer) user(u *iamstate.User) {
 			f.Summary = fmt.Sprintf("console password last used %s, %d days ago", pwLast.Format(time.DateOnly), ageDays(rv.at, pwLast))
 		}
 		if f.Kind != "" {
-			f.Action = "remove the console password: aws iam delete-login-profile --user-name " + u.Name
+			f.Action = "remove the console password: aws iam delete-login-profile --user-name " + ShellQuote(u.Name)
 			rv.add(f)
 		}
 	}
@@ -692,4 +692,19 @@ func sortFindings(fs []Finding) {
 		}
 		return a.AccessKeyID < b.AccessKeyID
 	})
+}
+
+// ShellQuote returns s as one shell word: as it is when it holds only
+// characters no shell treats specially, else in single quotes. Names come
+// from input files: they never become code.
+func ShellQuote(s string) string {
+	if s == "" {
+		return "''"
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_@%+=:,./-", c)) {
+			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+		}
+	}
+	return s
 }

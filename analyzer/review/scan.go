@@ -352,3 +352,26 @@ func topCounts(m map[string]int64, n int) []Count {
 	}
 	return out
 }
+
+// SucceededSince returns the first successful call made with the access key
+// after since (zero: none), and the last event of the dataset's days from
+// since on (zero: none), which says how far the answer reaches. It reads
+// only the partitions from since's day.
+func (d *DatasetUsage) SucceededSince(ctx context.Context, keyID string, since time.Time) (first, covered time.Time, err error) {
+	lo := since.UnixMilli()
+	var firstMS, lastMS int64
+	_, err = store.Scan(ctx, d.Store, store.Query{From: since}, func(rows []ActivityRow) error {
+		for i := range rows {
+			r := &rows[i]
+			lastMS = max(lastMS, r.EventTime)
+			if r.EventTime > lo && r.AccessKeyID == keyID && r.ErrorCode == "" && (firstMS == 0 || r.EventTime < firstMS) {
+				firstMS = r.EventTime
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	return msTimeOrZero(firstMS), msTimeOrZero(lastMS), nil
+}

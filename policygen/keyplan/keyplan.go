@@ -13,7 +13,6 @@ import (
 	"io"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/iamlens/iamlens/analyzer/review"
@@ -302,25 +301,8 @@ func Command(action, user, key string) string {
 	return ""
 }
 
-// shellQuote returns s as one shell word: as it is when it holds only
-// characters no shell treats specially, else in single quotes. Names come
-// from input files: they never become code.
-func shellQuote(s string) string {
-	if s == "" {
-		return "''"
-	}
-	safe := true
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_@%+=:,./-", c)) {
-			safe = false
-			break
-		}
-	}
-	if safe {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
+// shellQuote quotes names for the commands (review.ShellQuote).
+func shellQuote(s string) string { return review.ShellQuote(s) }
 
 // Read reads a plan's JSON (as WriteJSON writes it) and checks it.
 func Read(r io.Reader) (*Plan, error) {

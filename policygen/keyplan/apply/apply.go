@@ -64,6 +64,10 @@ type Options struct {
 	// Audit receives one JSON line per call made or refused (with Yes).
 	// Open it with O_APPEND.
 	Audit io.Writer
+	// Previous are the audit log's lines so far (ReadAudit): a refusal
+	// already recorded (the same key, stage, action and result) is not
+	// recorded again, so running twice adds nothing.
+	Previous []AuditEntry
 	// Out receives one line per key for people (nil: nothing).
 	Out io.Writer
 	// Success checks keys whose plan stops on a successful call (nil:
@@ -349,6 +353,14 @@ func (r *runner) fail(res Result, step keyplan.Step, call string, err error) Res
 func (r *runner) audit(res Result, step keyplan.Step, call string, params map[string]string, result, detail string) {
 	if !r.o.Yes || r.o.Audit == nil {
 		return
+	}
+	if call == "" || result != "ok" && result != Failed {
+		for _, p := range r.o.Previous {
+			if p.AccessKeyID == res.AccessKeyID && p.Stage == step.Stage && p.Action == step.Action && p.Result == result && p.Call == call &&
+				p.PlanCreated.Equal(r.p.CreatedAt) {
+				return
+			}
+		}
 	}
 	e := AuditEntry{Time: r.o.Now().UTC(), Caller: r.sum.Caller, PlanCreated: r.p.CreatedAt, AccessKeyID: res.AccessKeyID,
 		User: res.User, Stage: step.Stage, Action: step.Action, Call: call, Params: params, Result: result, Detail: detail}

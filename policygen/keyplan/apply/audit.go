@@ -1,7 +1,10 @@
 package apply
 
 import (
+	"bufio"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 )
 
@@ -23,4 +26,22 @@ func OpenAudit(path string) (*os.File, error) {
 		return nil, fmt.Errorf("audit log %s is %s: make it private first (chmod 600 %s)", path, st.Mode().Perm(), path)
 	}
 	return f, nil
+}
+
+// ReadAudit reads an audit log's lines.
+func ReadAudit(r io.Reader) ([]AuditEntry, error) {
+	var out []AuditEntry
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		var e AuditEntry
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			return out, fmt.Errorf("audit log line %d: %w", n, err)
+		}
+		out = append(out, e)
+	}
+	return out, sc.Err()
 }
