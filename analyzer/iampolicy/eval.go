@@ -422,7 +422,7 @@ func (e *Evaluator) Evaluate(req Request) Result {
 	r := Result{Action: req.Action, Resource: req.Resource, Layers: e.names}
 	i, known := e.ix.pos[action]
 	if known {
-		r.Action = e.ix.actions[i].FullName()
+		r.Action = e.ix.names[i]
 		types := e.ix.typesOf(i, e.partition)
 		switch {
 		case len(types) == 0:
@@ -439,7 +439,7 @@ func (e *Evaluator) Evaluate(req Request) Result {
 		}
 	}
 	if r.Resource == "" {
-		return e.onSome(r, i, known)
+		return e.onSome(r, i, known, true)
 	}
 	verdicts := make([]verdict, len(e.layers))
 	for li, layer := range e.layers {
@@ -486,8 +486,10 @@ func (e *Evaluator) decide(r *Result, verdicts []verdict) {
 		}
 	}
 	for li, v := range verdicts {
-		if r.Decision == ImplicitDeny && li == weakest {
-			continue
+		// An implicit deny names the identity policies' allows when a
+		// later layer (the boundary) is what lacks one.
+		if r.Decision == ImplicitDeny && (weakest == 0 || li > 0) {
+			break
 		}
 		r.Statements = append(r.Statements, v.allow...)
 		r.Statements = append(r.Statements, v.condAllow...)
@@ -585,11 +587,11 @@ func (e *Evaluator) Actions() []Grant {
 	}
 	var out []Grant
 	cand.each(func(i int) {
-		r := e.onSome(Result{}, i, true)
+		r := e.onSome(Result{}, i, true, false)
 		if !r.Decision.Granted() {
 			return
 		}
-		out = append(out, Grant{Action: e.ix.actions[i].FullName(), Conditional: r.Decision == ConditionallyAllowed,
+		out = append(out, Grant{Action: e.ix.names[i], Conditional: r.Decision == ConditionallyAllowed,
 			ConditionalDeny: len(r.ConditionalDenies) > 0, Statements: r.Statements})
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i].Action < out[j].Action })
@@ -617,13 +619,12 @@ var anyString = []typePattern{{id: "?", union: []pattern{{{kind: clsAny, star: t
 // the action's types that an Allow of every layer covers and no
 // unconditional Deny does? Unknown actions (known false) are matched by
 // name against every statement and may have any resource.
-func (e *Evaluator) onSome(r Result, i int, known bool) Result {
+func (e *Evaluator) onSome(r Result, i int, known, explain bool) Result {
 	r.Layers = e.names
 	var types []typePattern
 	action := strings.ToLower(r.Action)
 	if known {
-		a := e.ix.actions[i]
-		r.Action = a.FullName()
+		r.Action = e.ix.names[i]
 		action = e.ix.lower[i]
 		types = e.ix.typesOf(i, e.partition)
 		if len(types) == 0 {
@@ -670,6 +671,9 @@ func (e *Evaluator) onSome(r Result, i int, known bool) Result {
 	// first; a combination grants when some resource fits the action's
 	// types and every allow, and escapes every deny.
 	grants := func(combo []*stmt, withDenies bool) bool {
+		if len(types) == 0 {
+			return e.someResource(true, typePattern{}, combo, denies, withDenies)
+		}
 		for _, t := range types {
 			if e.someResource(r.Resource == "*", t, combo, denies, withDenies) {
 				return true
@@ -715,8 +719,10 @@ func (e *Evaluator) onSome(r Result, i int, known bool) Result {
 			r.Decision = ConditionallyAllowed
 		}
 		for _, s := range best {
-			ref := s.ref
-			r.Statements = append(r.Statements, ref)
+			r.Statements = append(r.Statements, s.ref)
+		}
+		if !explain {
+			return r
 		}
 		what := "some resource"
 		if r.Resource == "*" {
@@ -727,6 +733,9 @@ func (e *Evaluator) onSome(r Result, i int, known bool) Result {
 		} else {
 			r.Reason = "allowed on " + what + " by " + refList(r.Statements)
 		}
+	case !explain:
+		r.Decision = ImplicitDeny
+		return r
 	case blockedBy:
 		r.Decision = ExplicitDeny
 		for _, s := range denies {
@@ -768,42 +777,60 @@ func (e *Evaluator) someResource(star bool, t typePattern, combo, denies []*stmt
 		}
 		return true
 	}
-	cs := []constraint{{union: t.union}}
-	var key strings.Builder
-	key.WriteString(t.id)
-	addStmt := func(s *stmt, deny bool) (drop, impossible bool) {
-		if s.noRes {
-			return !deny, deny
-		}
-		c := constraint{union: s.resources, not: s.notRes != deny}
-		all := false
+	// Statements whose resources are everything (or nothing) decide at
+	// once; the others become constraints of the search.
+	var restrict [8]*stmt
+	var denyOf [8]bool
+	n := 0
+	var more []*stmt
+	var moreDeny []bool
+	classify := func(s *stmt, deny bool) (impossible bool) {
+		all := s.noRes
 		for _, p := range s.resources {
 			if p.everything() {
 				all = true
+				break
 			}
 		}
 		if all {
-			// in "everything": always true; outside it: never.
-			return !c.not, c.not
+			// An allow of everything is no constraint, a NotResource
+			// allow of everything grants nothing; a deny of everything
+			// leaves nothing, a NotResource deny of everything denies
+			// nothing.
+			return s.notRes != deny
 		}
-		cs = append(cs, c)
-		fmt.Fprintf(&key, "|%p%v", s, deny)
-		return false, false
+		if n < len(restrict) {
+			restrict[n], denyOf[n] = s, deny
+			n++
+		} else {
+			more, moreDeny = append(more, s), append(moreDeny, deny)
+		}
+		return false
 	}
 	for _, s := range combo {
-		if _, impossible := addStmt(s, false); impossible {
+		if classify(s, false) {
 			return false
 		}
 	}
 	if withDenies {
 		for _, d := range denies {
-			if _, impossible := addStmt(d, true); impossible {
+			if classify(d, true) {
 				return false
 			}
 		}
 	}
-	if len(cs) == 1 {
+	if n == 0 {
 		return true
+	}
+	list := append(restrict[:n:n], more...)
+	denyFlags := append(denyOf[:n:n], moreDeny...)
+	cs := make([]constraint, 0, len(list)+1)
+	cs = append(cs, constraint{union: t.union})
+	var key strings.Builder
+	key.WriteString(t.id)
+	for i, s := range list {
+		cs = append(cs, constraint{union: s.resources, not: s.notRes != denyFlags[i]})
+		fmt.Fprintf(&key, "|%p%v", s, denyFlags[i])
 	}
 	k := key.String()
 	e.cacheMu.Lock()

@@ -14,6 +14,7 @@ import (
 type index struct {
 	cat     *catalog.Catalog
 	actions []*catalog.Action
+	names   []string          // "service:Action"
 	lower   []string          // lower-case "service:action"
 	bySvc   map[string][2]int // service prefix → [from, to) in actions
 	pos     map[string]int    // lower-case full name → position
@@ -45,12 +46,16 @@ func indexOf(cat *catalog.Catalog) *index {
 		svc, _ := cat.Service(p)
 		ix.actions = append(ix.actions, svc.Actions...)
 	}
-	sort.Slice(ix.actions, func(i, j int) bool {
-		return strings.ToLower(ix.actions[i].FullName()) < strings.ToLower(ix.actions[j].FullName())
-	})
+	lowers := make(map[*catalog.Action]string, len(ix.actions))
+	for _, a := range ix.actions {
+		lowers[a] = strings.ToLower(a.FullName())
+	}
+	sort.Slice(ix.actions, func(i, j int) bool { return lowers[ix.actions[i]] < lowers[ix.actions[j]] })
+	ix.names = make([]string, len(ix.actions))
 	ix.lower = make([]string, len(ix.actions))
 	for i, a := range ix.actions {
-		ix.lower[i] = strings.ToLower(a.FullName())
+		ix.names[i] = a.FullName()
+		ix.lower[i] = lowers[a]
 		ix.pos[ix.lower[i]] = i
 		r := ix.bySvc[a.Service]
 		if r[1] == 0 {

@@ -130,12 +130,24 @@ func (p pattern) literal() (string, bool) {
 	return b.String(), true
 }
 
-// match reports whether the pattern accepts s.
+// match reports whether the pattern accepts s. The leading literals are
+// compared first, so most patterns ("s3:Get*") answer without the
+// automaton.
 func (p pattern) match(s string) bool {
-	if lit, ok := p.literal(); ok {
-		return lit == s
+	i := 0
+	for i < len(p) && p[i].kind == clsLit && !p[i].star {
+		c, n := utf8.DecodeRuneInString(s)
+		if n == 0 || c != p[i].r {
+			return false
+		}
+		s = s[n:]
+		i++
 	}
-	if p.everything() {
+	p = p[i:]
+	switch {
+	case len(p) == 0:
+		return s == ""
+	case p.everything():
 		return true
 	}
 	cur := make([]bool, len(p)+1)
