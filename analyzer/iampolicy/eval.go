@@ -170,8 +170,9 @@ type stmt struct {
 	ref       StatementRef
 	deny      bool
 	conds     Conditions
-	vars      bool // policy language with variables (2012-10-17)
-	actRaw    []string
+	vars      bool     // policy language with variables (2012-10-17)
+	actRaw    []string // lower case
+	actOrig   []string // as written
 	actions   []pattern
 	notAction bool
 	resRaw    []string
@@ -233,6 +234,7 @@ func compileStatement(s Statement, vars bool, ref StatementRef) *stmt {
 		la := strings.ToLower(a)
 		p, _ := compileGlob(la, false, false)
 		st.actRaw = append(st.actRaw, la)
+		st.actOrig = append(st.actOrig, a)
 		st.actions = append(st.actions, p)
 	}
 	res := s.Resource
@@ -859,4 +861,30 @@ func lookup(ctx map[string][]string, key string) ([]string, bool) {
 		}
 	}
 	return nil, false
+}
+
+// Unmatched is an Action entry that names no catalogue action.
+type Unmatched struct {
+	Statement StatementRef
+	Action    string
+}
+
+// Unmatched lists the Action entries (not NotAction) of every layer that
+// match no action of the catalogue: a typo ("s3:GetObjekt"), a service
+// the catalogue does not know, or an action newer than it.
+func (e *Evaluator) Unmatched() []Unmatched {
+	var out []Unmatched
+	for _, layer := range e.layers {
+		for _, s := range layer {
+			if s.notAction {
+				continue
+			}
+			for k, p := range s.actions {
+				if b := e.ix.cover([]pattern{p}, s.actRaw[k:k+1]); !b.any() {
+					out = append(out, Unmatched{Statement: s.ref, Action: s.actOrig[k]})
+				}
+			}
+		}
+	}
+	return out
 }

@@ -387,3 +387,12 @@ func TestEscapeLiteral(t *testing.T) {
 		t.Error("an escaped ARN does not match exactly itself")
 	}
 }
+
+func TestUnmatched(t *testing.T) {
+	e := newEval(t, []string{stmts(`{"Effect":"Allow","Action":["s3:GetObjekt","s3:Get*","nosuchsvc:*"],"Resource":"*"}`,
+		`{"Effect":"Allow","NotAction":"typo:*","Resource":"*"}`)}, nil)
+	got := e.Unmatched()
+	if len(got) != 2 || got[0].Action != "s3:GetObjekt" || got[1].Action != "nosuchsvc:*" || got[0].Statement.Index != 0 {
+		t.Errorf("%+v", got)
+	}
+}

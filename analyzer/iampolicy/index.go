@@ -125,6 +125,16 @@ func (b bitset) trim(n int) {
 	}
 }
 
+// any reports whether the set holds a position.
+func (b bitset) any() bool {
+	for _, w := range b {
+		if w != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // each calls f for every position in the set, in order.
 func (b bitset) each(f func(int)) {
 	for w, word := range b {
