@@ -34,6 +34,10 @@ a condition is reported but never assumed.`,
 	return cmd
 }
 
+// managedSource starts the Source of an embedded AWS managed policy
+// (managed.Policy.Policy).
+const managedSource = "aws-managed "
+
 // needPolicies asks for at least one POLICY argument (a usage error).
 func needPolicies(cmd *cobra.Command, args []string) error {
 	if len(args) == 0 {
@@ -107,11 +111,15 @@ func (in *policyInputs) evaluator(stderr io.Writer) (*iampolicy.Evaluator, error
 	if err != nil {
 		return nil, err
 	}
-	// One line per policy: AWS's own policies still name actions of
-	// retired services.
+	// One line per policy. AWS's own policies are left out: they still
+	// name actions of retired services, and nobody reading them can change
+	// that.
 	var order []string
 	by := map[string][]string{}
 	for _, u := range e.Unmatched() {
+		if strings.HasPrefix(u.Statement.Source, managedSource) {
+			continue
+		}
 		if by[u.Statement.Policy] == nil {
 			order = append(order, u.Statement.Policy)
 		}
