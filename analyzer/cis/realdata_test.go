@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/iamlens/iamlens/analyzer/iamstate"
 )
 
 // TestChecksOnRealIAMData runs the IAM checks on third-party outputs (the
@@ -19,9 +21,9 @@ func TestChecksOnRealIAMData(t *testing.T) {
 		t.Fatal(err)
 	}
 	gaadPath := filepath.Join(base, "gaad", "cloudsplaining-examples-files-example.json")
-	var gaad AuthorizationDetails
+	var gaad iamstate.AuthorizationDetails
 	readJSON(t, gaadPath, &gaad)
-	s := &Snapshot{AccountID: "123456789012", IAM: IAM{CredentialReport: &CredentialReportOutput{Content: csvText}, AuthorizationDetails: &gaad}}
+	s := &Snapshot{AccountID: "123456789012", IAM: IAM{Outputs: iamstate.Outputs{CredentialReport: &iamstate.CredentialReportOutput{Content: csvText}, AuthorizationDetails: &gaad}}}
 	r := evaluate(t, s, V300)
 
 	// Independent counts from the CSV.

@@ -4,6 +4,10 @@
 // for IAM and STS; EC2 Query; S3 REST/XML; REST-JSON for Access Analyzer;
 // RPCv2-CBOR for CloudWatch), with pagination, throttling on the first calls
 // of a few operations, and a region (BadRegion) where every call fails.
+// Its IAM also answers the account-state reads of package iamstate/live
+// (GAAD pages with URL-encoded documents, the credential report's states,
+// each user's access keys and MFA devices); SetIAM makes the report stay
+// in progress or denies operations.
 package awsfake
 
 import (
@@ -53,6 +57,24 @@ type AWS struct {
 	throttle map[string]int // "service:Op:region" → throttles left
 	servers  map[string]*httptest.Server
 	mux      *httptest.Server
+	iamOpts  IAMOptions
+}
+
+// IAMOptions change what the fake's IAM answers.
+type IAMOptions struct {
+	// ReportInProgress is how many GetCredentialReport calls are answered
+	// ReportInProgress (IAM still building the report) before it is
+	// served; a negative value answers so forever.
+	ReportInProgress int
+	// Deny lists IAM operations answered AccessDenied.
+	Deny []string
+}
+
+// SetIAM sets the IAM options; call it before the calls.
+func (f *AWS) SetIAM(o IAMOptions) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.iamOpts = o
 }
 
 // BadRegion answers every regional call with an access error.
@@ -302,7 +324,23 @@ func (f *AWS) kms(w http.ResponseWriter, op, region string, body []byte) {
 
 const iamNS = "https://iam.amazonaws.com/doc/2010-05-08/"
 
+// Alice's access keys: the first is the credential report's access key 1;
+// the second was created after the report was generated.
+const (
+	AliceKey1 = "AKIAALICEKEY1EXAMPLE"
+	AliceKey2 = "AKIAALICEKEY2EXAMPLE"
+)
+
 func (f *AWS) iam(t testing.TB, w http.ResponseWriter, op string, form url.Values) {
+	f.mu.Lock()
+	opts := f.iamOpts
+	f.mu.Unlock()
+	for _, d := range opts.Deny {
+		if d == op {
+			f.error(w, ServiceIAM, http.StatusForbidden, "AccessDenied", "", "User: arn:aws:iam::111122223333:user/auditor is not authorized to perform: iam:"+op)
+			return
+		}
+	}
 	switch op {
 	case "GenerateCredentialReport":
 		state := "COMPLETE"
@@ -311,9 +349,13 @@ func (f *AWS) iam(t testing.TB, w http.ResponseWriter, op string, form url.Value
 		}
 		xmlOK(w, op, iamNS, "<State>"+state+"</State><Description>x</Description>")
 	case "GetCredentialReport":
+		if n := f.Count("iam:GetCredentialReport:us-east-1"); opts.ReportInProgress < 0 || n <= opts.ReportInProgress {
+			f.error(w, ServiceIAM, http.StatusNotFound, "ReportInProgress", "", "Report is being generated")
+			return
+		}
 		csv := "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n" +
 			"<root_account>,arn:aws:iam::111122223333:root,2020-01-01T00:00:00+00:00,not_supported,2024-01-01T00:00:00+00:00,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n" +
-			"alice,arn:aws:iam::111122223333:user/alice,2024-01-01T00:00:00+00:00,true,2026-11-19T00:00:00+00:00,2024-01-01T00:00:00+00:00,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
+			"alice,arn:aws:iam::111122223333:user/alice,2024-01-01T00:00:00+00:00,true,2026-11-19T00:00:00+00:00,2024-01-01T00:00:00+00:00,N/A,false,true,2026-10-01T00:00:00+00:00,2026-11-19T08:00:00+00:00,us-east-1,s3,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
 		xmlOK(w, op, iamNS, "<Content>"+base64.StdEncoding.EncodeToString([]byte(csv))+"</Content><ReportFormat>text/csv</ReportFormat><GeneratedTime>2026-11-20T11:00:00Z</GeneratedTime>")
 	case "GetAccountPasswordPolicy":
 		f.error(w, ServiceIAM, http.StatusNotFound, "NoSuchEntity", "", "The Password Policy with domain name 111122223333 cannot be found.")
@@ -322,15 +364,55 @@ func (f *AWS) iam(t testing.TB, w http.ResponseWriter, op string, form url.Value
 	case "ListVirtualMFADevices":
 		xmlOK(w, op, iamNS, "<IsTruncated>false</IsTruncated><VirtualMFADevices><member><SerialNumber>arn:aws:iam::111122223333:mfa/root-account-mfa-device</SerialNumber><User><Arn>arn:aws:iam::111122223333:root</Arn><UserId>111122223333</UserId><UserName></UserName><Path>/</Path><CreateDate>2020-01-01T00:00:00Z</CreateDate></User></member></VirtualMFADevices>")
 	case "GetAccountAuthorizationDetails":
+		// Documents are URL-encoded, as IAM returns them. Page 1: alice (in
+		// group devs, bounded by god, with an inline policy) and devs;
+		// page 2: the support role and the policy god.
 		doc := url.QueryEscape(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)
+		inline := url.QueryEscape(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::team-data","arn:aws:s3:::team-data/*"]}}`)
+		trust := url.QueryEscape(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole"}]}`)
 		if form.Get("Marker") == "" {
-			xmlOK(w, op, iamNS, `<IsTruncated>true</IsTruncated><Marker>m2</Marker><UserDetailList><member><UserName>alice</UserName><Arn>arn:aws:iam::111122223333:user/alice</Arn><UserId>AIDA1</UserId><Path>/</Path><CreateDate>2024-01-01T00:00:00Z</CreateDate><AttachedManagedPolicies><member><PolicyName>god</PolicyName><PolicyArn>arn:aws:iam::111122223333:policy/god</PolicyArn></member></AttachedManagedPolicies><UserPolicyList/><GroupList/></member></UserDetailList><GroupDetailList/><RoleDetailList/><Policies/>`)
+			xmlOK(w, op, iamNS, `<IsTruncated>true</IsTruncated><Marker>m2</Marker><UserDetailList><member><UserName>alice</UserName><Arn>arn:aws:iam::111122223333:user/alice</Arn><UserId>AIDA1</UserId><Path>/</Path><CreateDate>2024-01-01T00:00:00Z</CreateDate>`+
+				`<AttachedManagedPolicies><member><PolicyName>god</PolicyName><PolicyArn>arn:aws:iam::111122223333:policy/god</PolicyArn></member></AttachedManagedPolicies>`+
+				`<UserPolicyList><member><PolicyName>team-data</PolicyName><PolicyDocument>`+inline+`</PolicyDocument></member></UserPolicyList><GroupList><member>devs</member></GroupList>`+
+				`<PermissionsBoundary><PermissionsBoundaryType>PermissionsBoundaryPolicy</PermissionsBoundaryType><PermissionsBoundaryArn>arn:aws:iam::111122223333:policy/god</PermissionsBoundaryArn></PermissionsBoundary>`+
+				`<Tags><member><Key>team</Key><Value>platform</Value></member></Tags></member></UserDetailList>`+
+				`<GroupDetailList><member><GroupName>devs</GroupName><GroupId>AGPA1</GroupId><Arn>arn:aws:iam::111122223333:group/eng/devs</Arn><Path>/eng/</Path><CreateDate>2024-01-01T00:00:00Z</CreateDate>`+
+				`<GroupPolicyList><member><PolicyName>read-logs</PolicyName><PolicyDocument>`+url.QueryEscape(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"logs:GetLogEvents","Resource":"*"}]}`)+`</PolicyDocument></member></GroupPolicyList>`+
+				`<AttachedManagedPolicies><member><PolicyName>ReadOnlyAccess</PolicyName><PolicyArn>arn:aws:iam::aws:policy/ReadOnlyAccess</PolicyArn></member></AttachedManagedPolicies></member></GroupDetailList><RoleDetailList/><Policies/>`)
 			return
 		}
 		if form.Get("Marker") != "m2" {
 			t.Errorf("GAAD marker %q", form.Get("Marker"))
 		}
-		xmlOK(w, op, iamNS, `<IsTruncated>false</IsTruncated><UserDetailList/><GroupDetailList/><RoleDetailList><member><RoleName>aws-support</RoleName><Arn>arn:aws:iam::111122223333:role/aws-support</Arn><RoleId>AROA1</RoleId><Path>/</Path><CreateDate>2024-01-01T00:00:00Z</CreateDate><AttachedManagedPolicies><member><PolicyName>AWSSupportAccess</PolicyName><PolicyArn>arn:aws:iam::aws:policy/AWSSupportAccess</PolicyArn></member></AttachedManagedPolicies></member></RoleDetailList><Policies><member><PolicyName>god</PolicyName><Arn>arn:aws:iam::111122223333:policy/god</Arn><PolicyId>P1</PolicyId><Path>/</Path><DefaultVersionId>v1</DefaultVersionId><AttachmentCount>1</AttachmentCount><PolicyVersionList><member><Document>`+doc+`</Document><VersionId>v1</VersionId><IsDefaultVersion>true</IsDefaultVersion></member></PolicyVersionList></member></Policies>`)
+		xmlOK(w, op, iamNS, `<IsTruncated>false</IsTruncated><UserDetailList/><GroupDetailList/><RoleDetailList><member><RoleName>aws-support</RoleName><Arn>arn:aws:iam::111122223333:role/aws-support</Arn><RoleId>AROA1</RoleId><Path>/</Path><CreateDate>2024-01-01T00:00:00Z</CreateDate>`+
+			`<AssumeRolePolicyDocument>`+trust+`</AssumeRolePolicyDocument>`+
+			`<InstanceProfileList><member><InstanceProfileName>support</InstanceProfileName><InstanceProfileId>AIPA1</InstanceProfileId><Arn>arn:aws:iam::111122223333:instance-profile/support</Arn><Path>/</Path><CreateDate>2024-01-01T00:00:00Z</CreateDate><Roles/></member></InstanceProfileList>`+
+			`<RolePolicyList/><AttachedManagedPolicies><member><PolicyName>AWSSupportAccess</PolicyName><PolicyArn>arn:aws:iam::aws:policy/AWSSupportAccess</PolicyArn></member></AttachedManagedPolicies>`+
+			`<Tags/><RoleLastUsed><LastUsedDate>2026-11-01T10:00:00Z</LastUsedDate><Region>eu-west-1</Region></RoleLastUsed></member></RoleDetailList>`+
+			`<Policies><member><PolicyName>god</PolicyName><Arn>arn:aws:iam::111122223333:policy/god</Arn><PolicyId>P1</PolicyId><Path>/</Path><DefaultVersionId>v1</DefaultVersionId><AttachmentCount>1</AttachmentCount><PermissionsBoundaryUsageCount>1</PermissionsBoundaryUsageCount><IsAttachable>true</IsAttachable><CreateDate>2024-01-01T00:00:00Z</CreateDate><UpdateDate>2024-01-01T00:00:00Z</UpdateDate><PolicyVersionList><member><Document>`+doc+`</Document><VersionId>v1</VersionId><IsDefaultVersion>true</IsDefaultVersion><CreateDate>2024-01-01T00:00:00Z</CreateDate></member></PolicyVersionList></member></Policies>`)
+	case "ListAccessKeys":
+		// One key a page.
+		if form.Get("UserName") != "alice" {
+			xmlOK(w, op, iamNS, `<AccessKeyMetadata/><IsTruncated>false</IsTruncated>`)
+			return
+		}
+		if form.Get("Marker") == "" {
+			xmlOK(w, op, iamNS, `<AccessKeyMetadata><member><UserName>alice</UserName><AccessKeyId>`+AliceKey1+`</AccessKeyId><Status>Active</Status><CreateDate>2026-10-01T00:00:00Z</CreateDate></member></AccessKeyMetadata><IsTruncated>true</IsTruncated><Marker>k2</Marker>`)
+			return
+		}
+		xmlOK(w, op, iamNS, `<AccessKeyMetadata><member><UserName>alice</UserName><AccessKeyId>`+AliceKey2+`</AccessKeyId><Status>Inactive</Status><CreateDate>2026-11-20T11:30:00Z</CreateDate></member></AccessKeyMetadata><IsTruncated>false</IsTruncated>`)
+	case "GetAccessKeyLastUsed":
+		if form.Get("AccessKeyId") == AliceKey1 {
+			xmlOK(w, op, iamNS, `<UserName>alice</UserName><AccessKeyLastUsed><LastUsedDate>2026-11-19T08:00:00Z</LastUsedDate><ServiceName>s3</ServiceName><Region>us-east-1</Region></AccessKeyLastUsed>`)
+			return
+		}
+		xmlOK(w, op, iamNS, `<UserName>alice</UserName><AccessKeyLastUsed><ServiceName>N/A</ServiceName><Region>N/A</Region></AccessKeyLastUsed>`)
+	case "ListMFADevices":
+		if form.Get("UserName") != "alice" {
+			xmlOK(w, op, iamNS, `<MFADevices/><IsTruncated>false</IsTruncated>`)
+			return
+		}
+		xmlOK(w, op, iamNS, `<MFADevices><member><UserName>alice</UserName><SerialNumber>arn:aws:iam::111122223333:mfa/alice-phone</SerialNumber><EnableDate>2025-03-01T00:00:00Z</EnableDate></member></MFADevices><IsTruncated>false</IsTruncated>`)
 	case "ListEntitiesForPolicy":
 		if strings.HasSuffix(form.Get("PolicyArn"), "/AWSSupportAccess") {
 			xmlOK(w, op, iamNS, "<IsTruncated>false</IsTruncated><PolicyRoles><member><RoleName>aws-support</RoleName><RoleId>AROA1</RoleId></member></PolicyRoles><PolicyUsers/><PolicyGroups/>")
