@@ -635,8 +635,11 @@ func (e *Evaluator) onSome(r Result, i int, known, explain bool) Result {
 	} else {
 		types = anyString
 	}
+	if known {
+		e.prepareCover()
+	}
 	covers := func(s *stmt) bool {
-		if known && s.covered != nil {
+		if known {
 			return s.covered.has(i)
 		}
 		return s.matchAction(action)

@@ -396,3 +396,26 @@ func TestUnmatched(t *testing.T) {
 		t.Errorf("%+v", got)
 	}
 }
+
+// TestConcurrentUse runs Evaluate and Actions of one evaluator from
+// several goroutines (go test -race holds it to the doc's promise).
+func TestConcurrentUse(t *testing.T) {
+	e := newEval(t, []string{stmts(`{"Effect":"Allow","Action":"s3:Get*","Resource":"arn:aws:s3:::b/*"}`)}, nil)
+	done := make(chan int)
+	for g := 0; g < 4; g++ {
+		go func(g int) {
+			n := 0
+			if g%2 == 0 {
+				n = len(e.Actions())
+			} else if e.Evaluate(Request{Action: "s3:GetObject"}).Decision == Allowed {
+				n = 1
+			}
+			done <- n
+		}(g)
+	}
+	for g := 0; g < 4; g++ {
+		if <-done == 0 {
+			t.Error("a goroutine saw nothing allowed")
+		}
+	}
+}

@@ -103,7 +103,7 @@ func (d *Document) Validate(kind Kind) error {
 		default:
 			bad("Effect %q must be Allow or Deny", s.Effect)
 		}
-		oneOf(bad, "Action", s.Action, "NotAction", s.NotAction, true)
+		oneOf(bad, "Action", s.Action, "NotAction", s.NotAction)
 		for _, a := range append(append(Values{}, s.Action...), s.NotAction...) {
 			if msg := checkAction(a); msg != "" {
 				bad("%s", msg)
@@ -147,7 +147,7 @@ func (d *Document) Validate(kind Kind) error {
 				bad("a trust policy has no Resource or NotResource (the resource is the role)")
 			}
 		} else {
-			oneOf(bad, "Resource", s.Resource, "NotResource", s.NotResource, true)
+			oneOf(bad, "Resource", s.Resource, "NotResource", s.NotResource)
 			for _, r := range append(append(Values{}, s.Resource...), s.NotResource...) {
 				if r != "*" && !strings.HasPrefix(r, "arn:") {
 					bad("resource %q must be \"*\" or an ARN (arn:…)", r)
@@ -180,11 +180,11 @@ func (d *Document) Validate(kind Kind) error {
 
 // oneOf checks that exactly one of two exclusive elements is set and, when
 // set, not empty.
-func oneOf(bad func(string, ...any), a string, av Values, b string, bv Values, required bool) {
+func oneOf(bad func(string, ...any), a string, av Values, b string, bv Values) {
 	switch {
 	case av != nil && bv != nil:
 		bad("both %s and %s (a statement has one of them)", a, b)
-	case av == nil && bv == nil && required:
+	case av == nil && bv == nil:
 		bad("no %s or %s", a, b)
 	case av != nil && len(av) == 0:
 		bad("%s is empty", a)
