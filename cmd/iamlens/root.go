@@ -48,6 +48,7 @@ iamlens only reads AWS. It never prints secrets.`,
 		newAnalyzeCmd(env, g),
 		newCISCmd(env, g),
 		newCollectCmd(env, g),
+		newPolicyCmd(env, g),
 	)
 	return root
 }
