@@ -24,6 +24,7 @@ import (
 
 	"github.com/iamlens/iamlens/analyzer"
 	"github.com/iamlens/iamlens/analyzer/catalog"
+	"github.com/iamlens/iamlens/analyzer/iampolicy"
 )
 
 // Catalog is what Generate needs of the IAM catalogue (*catalog.Catalog).
@@ -133,22 +134,26 @@ func (o *Options) defaults() {
 const ManagedPolicyLimit = 6144
 
 // PolicyVersion is the policy language version iamlens writes.
-const PolicyVersion = "2012-10-17"
+const PolicyVersion = iampolicy.Version
 
-// Document is an IAM policy document.
-type Document struct {
-	Version   string      `json:"Version"`
-	Statement []Statement `json:"Statement"`
-}
+// Document and Statement are the one policy model of iamlens
+// (analyzer/iampolicy); policygen writes only Allow statements with Sid,
+// Action, Resource and Condition.
+type (
+	Document  = iampolicy.Document
+	Statement = iampolicy.Statement
+)
 
-// Statement is one policy statement. Condition maps an operator to keys to
-// values ({"StringEquals": {"aws:RequestedRegion": ["us-east-1"]}}).
-type Statement struct {
-	Sid       string                         `json:"Sid,omitempty"`
-	Effect    string                         `json:"Effect"`
-	Action    []string                       `json:"Action"`
-	Resource  []string                       `json:"Resource"`
-	Condition map[string]map[string][]string `json:"Condition,omitempty"`
+// conditionBlock turns {"operator": {"key": [values]}} into a statement's
+// Conditions, sorted by operator and key.
+func conditionBlock(m map[string]map[string][]string) iampolicy.Conditions {
+	var cs iampolicy.Conditions
+	for _, op := range sortedOps(m) {
+		for _, key := range sortedOps(m[op]) {
+			cs = append(cs, iampolicy.Condition{Operator: op, Key: key, Values: m[op][key]})
+		}
+	}
+	return cs
 }
 
 // Result is a generated policy with its evidence.
@@ -255,7 +260,7 @@ func Generate(u *analyzer.Usage, cat Catalog, opts Options) (*Result, error) {
 	stmts, ev := group(plan, opts)
 	cond := r.conditions(u, opts)
 	for i := range stmts {
-		stmts[i].Condition = cond(ev[i])
+		stmts[i].Condition = conditionBlock(cond(ev[i]))
 	}
 	r.size(stmts, ev, u, cat, opts)
 	return r, nil
@@ -308,9 +313,26 @@ func first(xs []string, n int) []string {
 	return xs
 }
 
+// WhyEscaped explains an ARN written with IAM's escapes.
+const WhyEscaped = `seen; its *, ? and $ are written ${*}, ${?} and ${$} so that IAM reads them literally, not as wildcards or policy variables`
+
 // generalise applies the resource mode to one action's ARNs, keeping a
-// pattern only when it still fits one of the action's resource types.
+// pattern only when it still fits one of the action's resource types. An
+// ARN holding '*', '?' or '$' (an S3 key may) is never generalised: it is
+// written on its own with those characters escaped (iampolicy.EscapeLiteral),
+// so that a value from the logs cannot widen the policy or become a policy
+// variable.
 func generalise(action string, arns []string, cat Catalog, opts Options) []ResourceEvidence {
+	var out []ResourceEvidence
+	plain := arns[:0:0]
+	for _, a := range arns {
+		if strings.ContainsAny(a, "*?$") {
+			out = append(out, ResourceEvidence{Resource: iampolicy.EscapeLiteral(a), Why: WhyEscaped})
+			continue
+		}
+		plain = append(plain, a)
+	}
+	arns = plain
 	var groups []patternGroup
 	switch opts.Resources {
 	case ResourcesExact:
@@ -323,7 +345,6 @@ func generalise(action string, arns []string, cat Catalog, opts Options) []Resou
 			groups = prefixGroups(arns, 1)
 		}
 	}
-	var out []ResourceEvidence
 	for _, g := range groups {
 		if len(g.members) == 1 && g.members[0] == g.pattern {
 			out = append(out, ResourceEvidence{Resource: g.pattern, Why: "seen"})
@@ -399,7 +420,7 @@ func group(plan []planned, opts Options) ([]Statement, []*StatementEvidence) {
 		sort.Slice(b.actions, func(i, j int) bool { return b.actions[i].Action < b.actions[j].Action })
 		for start := 0; start < len(b.res); start += opts.MaxResources {
 			chunk := b.res[start:min(start+opts.MaxResources, len(b.res))]
-			st := Statement{Effect: "Allow"}
+			st := Statement{Effect: iampolicy.Allow}
 			ev := &StatementEvidence{Resources: chunk}
 			for _, au := range b.actions {
 				st.Action = append(st.Action, au.Action)
@@ -693,7 +714,7 @@ func (r *Result) size(stmts []Statement, ev []*StatementEvidence, u *analyzer.Us
 		cs, cev := group(plan, o)
 		cond := (&Result{}).conditions(u, o)
 		for i := range cs {
-			cs[i].Condition = cond(cev[i])
+			cs[i].Condition = conditionBlock(cond(cev[i]))
 		}
 		cdoc := &Document{Version: PolicyVersion, Statement: cs}
 		if n := Chars(cdoc); n <= opts.MaxPolicyChars {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -117,5 +118,24 @@ func BenchmarkLoad(b *testing.B) {
 		if _, err := Parse(embedded); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestFormatParts(t *testing.T) {
+	got := FormatParts("arn:${Partition}:s3:::${BucketName}/${ObjectName}")
+	want := []FormatPart{{Literal: "arn:"}, {Var: "Partition"}, {Literal: ":s3:::"}, {Var: "BucketName"}, {Literal: "/"},
+		{Var: "ObjectName", Slash: true, Colon: true}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v", got)
+	}
+	got = FormatParts("arn:${Partition}:ssm:${Region}:${Account}:parameter/${ParameterNameWithoutLeadingSlash}x")
+	if p := got[3]; p.Var != "Region" || !p.Empty || !p.Slash || p.Colon {
+		t.Errorf("Region %+v", p)
+	}
+	if p := got[len(got)-2]; p.Var != "ParameterNameWithoutLeadingSlash" || p.Slash || p.Colon || p.Empty {
+		t.Errorf("a variable that does not end the format: %+v", p)
+	}
+	if re := formatPattern("arn:${Partition}:s3:::${BucketName}"); re != `^arn:aws[a-z-]*:s3:::[^:/]+$` {
+		t.Errorf("pattern %s", re)
 	}
 }

@@ -49,6 +49,7 @@ off and deletes them as a reviewed plan says. It never prints secrets.`,
 		newAnalyzeCmd(env, g),
 		newCISCmd(env, g),
 		newCollectCmd(env, g),
+		newPolicyCmd(env, g),
 		newReviewCmd(env, g),
 		newKeysCmd(env, g),
 	)
