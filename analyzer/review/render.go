@@ -173,9 +173,12 @@ func EvidenceLines(f *Finding) []string {
 	if u := e.Unused; u != nil {
 		add("%d of %d granted actions used", u.Used, u.Granted)
 		if len(u.Services) > 0 {
-			add("services never used: %s", strings.Join(u.Services, ", "))
+			add("services never used: %s", strings.Join(head(u.Services, 30), ", "))
 		}
-		add("unused actions: %s", strings.Join(head(u.Actions, 20), ", "))
+		add("unused actions (%d): %s", u.UnusedCount, strings.Join(head(u.Actions, 20), ", "))
+		if len(u.Unknown) > 0 {
+			add("not exact: policies that could not be read: %s", strings.Join(u.Unknown, "; "))
+		}
 	}
 	for _, n := range e.Notes {
 		add("note: %s", n)

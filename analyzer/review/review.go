@@ -120,13 +120,18 @@ type Permissions interface {
 
 // UnusedPermissions is what a principal may do but did not do.
 type UnusedPermissions struct {
-	// Granted and Used count the catalogue actions granted and used.
-	Granted int `json:"granted"`
-	Used    int `json:"used"`
-	// Actions are the granted actions not used; Services the services
-	// of which no granted action was used.
+	// Granted and Used count the catalogue actions granted and used;
+	// UnusedCount the others.
+	Granted     int `json:"granted"`
+	Used        int `json:"used"`
+	UnusedCount int `json:"unused"`
+	// Actions are the granted actions not used (the first 200, sorted);
+	// Services the services of which no granted action was used.
 	Actions  []string `json:"actions"`
 	Services []string `json:"services"`
+	// Unknown lists policies that apply but could not be read: the
+	// answer is then not exact.
+	Unknown []string `json:"unknown_policies,omitempty"`
 }
 
 // Options say what to review.
@@ -188,12 +193,16 @@ func Review(ctx context.Context, opts Options) (*Report, error) {
 	} else {
 		rv.logsOnly()
 	}
-	if opts.Permissions != nil {
-		if err := rv.permissions(ctx); err != nil {
+	perms := opts.Permissions
+	if perms == nil && opts.Account != nil && opts.Account.Read.AuthorizationDetails && opts.Activity != nil && opts.Activity.Used != nil {
+		perms = &StatePermissions{Account: opts.Account, Used: opts.Activity.Used}
+	}
+	if perms != nil {
+		if err := rv.permissions(ctx, perms); err != nil {
 			return nil, err
 		}
 	} else {
-		rv.notes = append(rv.notes, "unused permissions: not computed (needs the account's policies and the policy evaluator)")
+		rv.notes = append(rv.notes, "unused permissions: not computed (they need the authorization details and a dataset read with the action mapper)")
 	}
 	if opts.Activity == nil {
 		rv.notes = append(rv.notes, "no dataset: failing-only and periodic use cannot be seen, and owner clues come from the IAM state alone")
@@ -633,25 +642,37 @@ func accountOf(arn string) string {
 
 // permissions adds the unused-permissions findings of the users and roles
 // reviewed.
-func (rv *reviewer) permissions(ctx context.Context) error {
+func (rv *reviewer) permissions(ctx context.Context, perms Permissions) error {
 	if rv.opts.Account == nil {
 		return nil
 	}
+	// A principal unused as a whole is a finding already.
+	whole := map[string]bool{}
+	for _, f := range rv.findings {
+		if f.Kind == UnusedUser || f.Kind == UnusedRole {
+			whole[f.Principal] = true
+		}
+	}
 	var arns []string
 	for _, u := range rv.opts.Account.Users {
-		arns = append(arns, u.ARN)
+		if !whole[u.ARN] {
+			arns = append(arns, u.ARN)
+		}
 	}
 	for _, r := range rv.opts.Account.Roles {
-		if !r.ServiceLinked {
+		if !r.ServiceLinked && !r.IdentityCenter && !whole[r.ARN] {
 			arns = append(arns, r.ARN)
 		}
 	}
 	for _, arn := range arns {
-		up, err := rv.opts.Permissions.Unused(ctx, arn)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		up, err := perms.Unused(ctx, arn)
 		if err != nil {
 			return fmt.Errorf("unused permissions of %s: %w", arn, err)
 		}
-		if up == nil || len(up.Actions) == 0 {
+		if up == nil || up.UnusedCount == 0 {
 			continue
 		}
 		name := analyzer.PrincipalName(arn)
@@ -660,7 +681,10 @@ func (rv *reviewer) permissions(ctx context.Context) error {
 		if rv.opts.Account.UserByARN(arn) != nil {
 			f.User = name
 		}
-		f.Summary = fmt.Sprintf("%d of %d granted actions unused (%d services untouched)", len(up.Actions), up.Granted, len(up.Services))
+		if a := rv.opts.Activity; a != nil && !a.UsedFrom.IsZero() {
+			f.Evidence.Notes = append(f.Evidence.Notes, fmt.Sprintf("used: the successful calls from %s to %s", a.UsedFrom.Format(time.DateOnly), a.UsedTo.Format(time.DateOnly)))
+		}
+		f.Summary = fmt.Sprintf("%d of %d granted actions unused; untouched services: %d", up.UnusedCount, up.Granted, len(up.Services))
 		f.Action = "narrow the policies: iamlens diff shows the lines"
 		rv.add(f)
 	}

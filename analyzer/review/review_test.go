@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iamlens/iamlens/analyzer/iampolicy"
 	"github.com/iamlens/iamlens/analyzer/iamstate"
 	"github.com/iamlens/iamlens/analyzer/review"
 	"github.com/iamlens/iamlens/analyzer/review/reviewtest"
@@ -31,7 +32,7 @@ func generated(t *testing.T) (*review.Activity, *iamstate.Account) {
 	t.Helper()
 	genOnce.Do(func() {
 		st, _ := reviewtest.Store(t)
-		genActivity, genErr = (&review.DatasetUsage{Store: st}).Activity(context.Background(), nil)
+		genActivity, genErr = (&review.DatasetUsage{Store: st}).Activity(context.Background(), reviewtest.Query(t))
 	})
 	if genErr != nil {
 		t.Fatal(genErr)
@@ -98,11 +99,11 @@ func TestGeneratedAccount(t *testing.T) {
 		reviewtest.BobKey:          {review.UnusedKey},
 		"bob":                      {review.UnusedPassword, review.UnusedUser},
 		reviewtest.AliceKey:        nil,
-		"alice":                    nil,
+		"alice":                    {review.UnusedPermissionsKind},
 		"deployer":                 nil,
 		"legacy-etl":               {review.UnusedRole},
 		"AWSServiceRoleForSupport": {review.UnusedRole},
-		"nightly-report":           {review.PeriodicPrincipal},
+		"nightly-report":           {review.PeriodicPrincipal, review.UnusedPermissionsKind},
 		"broken-lambda":            {review.FailingOnlyPrincipal},
 		"AWSReservedSSO_AdministratorAccess_0123456789abcdef": nil,
 	}
@@ -177,6 +178,17 @@ func TestGeneratedAccount(t *testing.T) {
 	}
 	if bl := find(rep, review.FailingOnlyPrincipal, "broken-lambda")[0]; bl.Evidence.Failing.Rate != "about 1 call an hour" {
 		t.Errorf("broken-lambda: %+v", bl.Evidence.Failing)
+	}
+
+	// Unused permissions: alice may read S3 and describe volumes, and only
+	// described instances; the report role never fetched a result.
+	up := find(rep, review.UnusedPermissionsKind, "alice")[0].Evidence.Unused
+	if up == nil || up.Granted != 3 || up.Used != 1 || up.UnusedCount != 2 ||
+		!slices.Equal(up.Actions, []string{"ec2:DescribeVolumes", "s3:GetObject"}) || !slices.Equal(up.Services, []string{"s3"}) {
+		t.Errorf("alice's unused permissions %+v", up)
+	}
+	if up := find(rep, review.UnusedPermissionsKind, "nightly-report")[0].Evidence.Unused; !slices.Equal(up.Actions, []string{"athena:GetQueryResults"}) {
+		t.Errorf("nightly-report's unused permissions %+v", up)
 	}
 
 	// Timelines cover every key and principal reviewed.
@@ -305,4 +317,14 @@ func ExampleRules() {
 	r := review.DefaultRules()
 	fmt.Println(int(r.Window/day), int(r.NeverUsedAge/day), int(r.StaleAge/day), int(r.FailingWindow/day), r.PeriodicMinDays, int(r.PeriodicMinGap/day), int(r.PeriodicGrace/day))
 	// Output: 90 30 90 30 4 21 14
+}
+
+// TestUnusedPermissionsOf: granted minus used, case-blind, services none of
+// whose actions was used.
+func TestUnusedPermissionsOf(t *testing.T) {
+	g := []iampolicy.Grant{{Action: "s3:GetObject"}, {Action: "s3:PutObject"}, {Action: "sqs:SendMessage"}}
+	u := review.UnusedPermissionsOf(g, []string{"S3:getobject", "ec2:RunInstances"})
+	if u.Granted != 3 || u.Used != 1 || u.UnusedCount != 2 || !slices.Equal(u.Actions, []string{"s3:PutObject", "sqs:SendMessage"}) || !slices.Equal(u.Services, []string{"sqs"}) {
+		t.Errorf("%+v", u)
+	}
 }

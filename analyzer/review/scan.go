@@ -14,10 +14,19 @@ import (
 	"github.com/iamlens/iamlens/ingest/store"
 )
 
-// ActivityRow is one event as the review needs it. Its parquet tags name
-// dataset columns, so store.Scan[ActivityRow] reads these 15 columns and no
-// others; they match the columns' types and optionality in the files.
+// ActivityRow is one event as the review needs it: analyzer.UsageRow's
+// columns (the calls' actions, for the unused permissions) and the session
+// name. Its parquet tags name dataset columns, so store.Scan[ActivityRow]
+// reads these columns and no others; they match the columns' types and
+// optionality in the files.
 type ActivityRow struct {
+	EventType       string                 `parquet:"event_type,optional"`
+	EventCategory   string                 `parquet:"event_category,optional"`
+	AWSRegion       string                 `parquet:"aws_region,optional"`
+	UserIdentityARN string                 `parquet:"user_identity_arn,optional"`
+	ErrorMessage    string                 `parquet:"error_message,optional"`
+	Resources       []analyzer.RowResource `parquet:"resources,optional,list"`
+
 	PrincipalARN      string `parquet:"principal_arn,optional"`
 	PrincipalKind     string `parquet:"principal_kind,optional"`
 	EventTime         int64  `parquet:"event_time,timestamp(millisecond)"` // Unix milliseconds, UTC
@@ -37,7 +46,7 @@ type ActivityRow struct {
 
 // DatasetUsage is Usage over the events of a dataset: one store.Scan of
 // ActivityRow over every partition. Memory is O(principals × active days +
-// distinct profile values), not O(events).
+// distinct profile values + distinct calls), not O(events).
 type DatasetUsage struct {
 	Store *store.Store
 	// TopN caps the source IPs, user agents and VPC endpoints kept per
@@ -46,15 +55,49 @@ type DatasetUsage struct {
 }
 
 // Activity implements Usage.
-func (d *DatasetUsage) Activity(ctx context.Context, accounts []string) (*Activity, error) {
-	agg := NewActivityAggregator(accounts, d.TopN)
-	if _, err := store.Scan(ctx, d.Store, store.Query{Accounts: accounts}, func(rows []ActivityRow) error {
+func (d *DatasetUsage) Activity(ctx context.Context, q Query) (*Activity, error) {
+	agg := NewActivityAggregator(q.Accounts, d.TopN)
+	var used *analyzer.Aggregator
+	if q.Mapper != nil {
+		// The same rows, in the window, give each principal's actions.
+		used = analyzer.NewAggregator(q.Mapper, nil, q.Accounts, q.From, q.To, 1)
+	}
+	var buf []analyzer.UsageRow
+	if _, err := store.Scan(ctx, d.Store, store.Query{Accounts: q.Accounts}, func(rows []ActivityRow) error {
 		agg.Add(rows)
+		if used != nil {
+			buf = buf[:0]
+			for i := range rows {
+				buf = append(buf, rows[i].usageRow())
+			}
+			used.Add(buf)
+		}
 		return nil
 	}); err != nil {
 		return nil, err
 	}
-	return agg.Activity(), nil
+	act := agg.Activity()
+	if used != nil {
+		act.Used = map[string][]string{}
+		for _, u := range used.Usages(q.From, q.To) {
+			acts := make([]string, 0, len(u.Allowed))
+			for _, a := range u.Allowed {
+				acts = append(acts, a.Action)
+			}
+			act.Used[u.Principal] = acts
+		}
+		act.UsedFrom, act.UsedTo = q.From, q.To
+	}
+	return act, nil
+}
+
+func (r *ActivityRow) usageRow() analyzer.UsageRow {
+	return analyzer.UsageRow{PrincipalARN: r.PrincipalARN, PrincipalKind: r.PrincipalKind, EventTime: r.EventTime,
+		EventSource: r.EventSource, EventName: r.EventName, EventType: r.EventType, EventCategory: r.EventCategory,
+		AWSRegion: r.AWSRegion, SourceIP: r.SourceIP, UserAgent: r.UserAgent, AccessKeyID: r.AccessKeyID,
+		PrincipalAccount: r.PrincipalAccount, RecipientAccount: r.RecipientAccount, UserIdentityARN: r.UserIdentityARN,
+		MFAAuthenticated: r.MFAAuthenticated, ErrorCode: r.ErrorCode, ErrorMessage: r.ErrorMessage,
+		VPCEndpointID: r.VPCEndpointID, RequestParameters: r.RequestParameters, Resources: r.Resources}
 }
 
 // ActivityAggregator folds ActivityRows into an Activity. It is not safe

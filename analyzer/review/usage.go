@@ -3,6 +3,8 @@ package review
 import (
 	"context"
 	"time"
+
+	"github.com/iamlens/iamlens/analyzer"
 )
 
 // Usage is what the review needs of the dataset: for each access key and
@@ -11,8 +13,20 @@ import (
 // written at ingest may implement it later without the review changing.
 type Usage interface {
 	// Activity reads the dataset once and returns the activity of every
-	// principal and long-term access key of the accounts (all when empty).
-	Activity(ctx context.Context, accounts []string) (*Activity, error)
+	// principal and long-term access key of q.Accounts (all when empty),
+	// and, when q.Mapper is set, the actions each principal used between
+	// q.From and q.To.
+	Activity(ctx context.Context, q Query) (*Activity, error)
+}
+
+// Query says what Activity reads.
+type Query struct {
+	Accounts []string
+	// Mapper, when set, maps the successful calls between From and To
+	// (zero: open) to IAM actions: Activity.Used, for the unused
+	// permissions (the same mapping `analyze` and `diff` use).
+	Mapper   analyzer.Mapper
+	From, To time.Time
 }
 
 // Activity is what the dataset says of every principal and long-term access
@@ -35,6 +49,10 @@ type Activity struct {
 	// Touches holds, by target ("user/NAME", "role/NAME"), the last
 	// human-looking caller of an IAM call naming the target.
 	Touches map[string]Caller
+	// Used holds, by principal ARN, the IAM actions of its successful
+	// calls between UsedFrom and UsedTo (nil when not asked).
+	Used             map[string][]string
+	UsedFrom, UsedTo time.Time
 }
 
 // Subject is one principal's or key's activity.

@@ -18,6 +18,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/iamlens/iamlens/analyzer/actionmap"
+	"github.com/iamlens/iamlens/analyzer/catalog"
 	"github.com/iamlens/iamlens/analyzer/iamstate"
 	"github.com/iamlens/iamlens/analyzer/iamstate/live"
 	"github.com/iamlens/iamlens/analyzer/review"
@@ -150,22 +152,6 @@ func (in *reviewInputs) load(ctx context.Context) (*loaded, error) {
 			return nil, fmt.Errorf("ingest --logs: %w", err)
 		}
 	}
-	accounts := in.Accounts
-	if len(accounts) == 0 && out.Account != nil && out.Account.ID != "" {
-		accounts = []string{out.Account.ID}
-	}
-	if st, err := openStoreForRead(in.Store); err == nil {
-		out.Usage = &review.DatasetUsage{Store: st}
-		if out.Activity, err = out.Usage.Activity(ctx, accounts); err != nil {
-			return nil, fmt.Errorf("read the dataset: %w", err)
-		}
-	} else if !errors.Is(err, store.ErrEmpty) {
-		return nil, err
-	}
-	if out.Account == nil && out.Activity == nil {
-		return nil, usageErrorf("e.g. iamlens review --snapshot snapshot.json, or --credential-report report.csv --gaad gaad.json, or --live; add --logs DIR for usage",
-			"nothing to review: no IAM state given and no events in the dataset at %s", in.Store)
-	}
 	// "Now" is the state's own time unless the user says: never the wall
 	// clock when the input has a time of its own.
 	switch {
@@ -176,6 +162,32 @@ func (in *reviewInputs) load(ctx context.Context) (*loaded, error) {
 	default:
 		out.At = in.Now().UTC()
 		fmt.Fprintf(in.Stderr, "iamlens: the inputs do not say when the IAM state was read: judging at %s (pass --at to fix it)\n", out.At.Format(time.RFC3339))
+	}
+	accounts := in.Accounts
+	if len(accounts) == 0 && out.Account != nil && out.Account.ID != "" {
+		accounts = []string{out.Account.ID}
+	}
+	if st, err := openStoreForRead(in.Store); err == nil {
+		out.Usage = &review.DatasetUsage{Store: st}
+		q := review.Query{Accounts: accounts}
+		if out.Account != nil && out.Account.Read.AuthorizationDetails {
+			// The unused permissions: the window's calls, mapped as
+			// analyze and diff map them.
+			cat, err := catalog.Load()
+			if err != nil {
+				return nil, fmt.Errorf("load the IAM catalogue: %w", err)
+			}
+			q.Mapper, q.From, q.To = actionmap.New(cat), out.At.Add(-in.Rules.Window), out.At
+		}
+		if out.Activity, err = out.Usage.Activity(ctx, q); err != nil {
+			return nil, fmt.Errorf("read the dataset: %w", err)
+		}
+	} else if !errors.Is(err, store.ErrEmpty) {
+		return nil, err
+	}
+	if out.Account == nil && out.Activity == nil {
+		return nil, usageErrorf("e.g. iamlens review --snapshot snapshot.json, or --credential-report report.csv --gaad gaad.json, or --live; add --logs DIR for usage",
+			"nothing to review: no IAM state given and no events in the dataset at %s", in.Store)
 	}
 	return out, nil
 }

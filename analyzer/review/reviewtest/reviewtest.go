@@ -16,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iamlens/iamlens/analyzer/actionmap"
+	"github.com/iamlens/iamlens/analyzer/catalog"
+	"github.com/iamlens/iamlens/analyzer/review"
 	"github.com/iamlens/iamlens/ingest"
 	"github.com/iamlens/iamlens/ingest/ingesttest"
 	"github.com/iamlens/iamlens/ingest/source"
@@ -156,6 +159,17 @@ func WriteLogs(t testing.TB, dir string) {
 	}
 }
 
+// Query is the Activity query of the review of the generated account:
+// its actions mapped over the 90 days before At.
+func Query(t testing.TB) review.Query {
+	t.Helper()
+	cat, err := catalog.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return review.Query{Mapper: actionmap.New(cat), From: At.Add(-90 * day), To: At}
+}
+
 // Store writes the logs and ingests them into a new store.
 func Store(t testing.TB) (*store.Store, string) {
 	t.Helper()
@@ -233,6 +247,8 @@ func Snapshot() []byte {
 			u["GroupList"] = []string{"analysts"}
 		case "alice":
 			u["CreateDate"] = rfc(ago(30 * day))
+			u["UserPolicyList"] = []map[string]any{{"PolicyName": "work", "PolicyDocument": map[string]any{"Version": "2012-10-17",
+				"Statement": []any{map[string]any{"Effect": "Allow", "Action": []string{"ec2:DescribeInstances", "ec2:DescribeVolumes", "s3:GetObject"}, "Resource": "*"}}}}}
 		case "deployer":
 			u["CreateDate"] = rfc(ago(600 * day))
 			u["Tags"] = []map[string]string{{"Key": "purpose", "Value": "ci-release"}}
@@ -254,12 +270,15 @@ func Snapshot() []byte {
 		}
 		return r
 	}
+	report := roleDetail("/", "nightly-report", ago(365*day), ago(20*day))
+	report["RolePolicyList"] = []map[string]any{{"PolicyName": "athena", "PolicyDocument": map[string]any{"Version": "2012-10-17",
+		"Statement": []any{map[string]any{"Effect": "Allow", "Action": []string{"athena:StartQueryExecution", "athena:GetQueryResults"}, "Resource": "*"}}}}}
 	roles := []map[string]any{
 		roleDetail(ssoPath, ssoRole, ago(700*day), ago(day)),
 		roleDetail("/aws-service-role/support.amazonaws.com/", "AWSServiceRoleForSupport", ago(700*day), time.Time{}),
 		roleDetail("/", "broken-lambda", ago(300*day), ago(time.Hour)),
 		roleDetail("/", "legacy-etl", ago(700*day), ago(200*day)),
-		roleDetail("/", "nightly-report", ago(365*day), ago(20*day)),
+		report,
 	}
 	snap := map[string]any{
 		"format": "iamlens-cis-snapshot/1", "accountId": Account, "partition": "aws", "collectedAt": rfc(At),
