@@ -201,7 +201,7 @@ func Review(ctx context.Context, opts Options) (*Report, error) {
 		if err := rv.permissions(ctx, perms); err != nil {
 			return nil, err
 		}
-	} else {
+	} else if opts.Account != nil {
 		rv.notes = append(rv.notes, "unused permissions: not computed (they need the authorization details and a dataset read with the action mapper)")
 	}
 	if opts.Activity == nil {
@@ -331,7 +331,7 @@ func (rv *reviewer) user(u *iamstate.User) {
 			failingKeys++
 			ev.Failing = fail
 			f.Kind, f.Severity = FailingOnlyKey, High
-			f.Summary = fmt.Sprintf("%d calls in the last %d days, none successful (%s); \"last used\" says %s", fail.Calls, fail.WindowDays, fail.Rate, use.last.Format(time.DateOnly))
+			f.Summary = fmt.Sprintf("%s in the last %d days, none successful (%s); \"last used\" says %s", nCalls(fail.Calls), fail.WindowDays, fail.Rate, use.last.Format(time.DateOnly))
 			f.Action = "retire with the staged plan: whatever uses it already fails"
 		case use.never:
 			created := k.Created
@@ -420,7 +420,7 @@ func (rv *reviewer) user(u *iamstate.User) {
 		f := base
 		f.Kind, f.Severity = FailingOnlyPrincipal, Medium
 		f.Evidence = Evidence{Failing: fail, LogsLastCall: ps.Last, LogsLastSuccess: ps.LastOK}
-		f.Summary = fmt.Sprintf("%d calls in the last %d days, none successful (%s)", fail.Calls, fail.WindowDays, fail.Rate)
+		f.Summary = fmt.Sprintf("%s in the last %d days, none successful (%s)", nCalls(fail.Calls), fail.WindowDays, fail.Rate)
 		f.Action = "find the caller (clues below) and stop it, or remove the user"
 		f.Clues = rv.clues(u.Name, "user/"+u.Name, u.Tags, nil, ps, nil)
 		rv.add(f)
@@ -532,7 +532,7 @@ func (rv *reviewer) role(r *iamstate.Role) {
 	if fail, ok := rv.failing(rs); ok {
 		f.Kind, f.Severity = FailingOnlyPrincipal, Medium
 		ev.Failing = fail
-		f.Summary = fmt.Sprintf("%d calls in the last %d days, none successful (%s)", fail.Calls, fail.WindowDays, fail.Rate)
+		f.Summary = fmt.Sprintf("%s in the last %d days, none successful (%s)", nCalls(fail.Calls), fail.WindowDays, fail.Rate)
 		f.Action = "find the caller (clues below) and fix or stop it"
 		if len(f.Labels) > 0 {
 			f.Severity = Info
@@ -599,7 +599,7 @@ func (rv *reviewer) logsOnly() {
 			rv.add(f)
 		} else if fail, ok := rv.failing(s); ok {
 			f.Kind, f.Severity, f.Evidence = FailingOnlyPrincipal, Medium, Evidence{Failing: fail, LogsLastCall: s.Last, LogsLastSuccess: s.LastOK}
-			f.Summary = fmt.Sprintf("%d calls in the last %d days, none successful (%s)", fail.Calls, fail.WindowDays, fail.Rate)
+			f.Summary = fmt.Sprintf("%s in the last %d days, none successful (%s)", nCalls(fail.Calls), fail.WindowDays, fail.Rate)
 			f.Action = "find the caller (clues below) and stop it"
 			rv.add(f)
 		}
@@ -625,7 +625,7 @@ func (rv *reviewer) logsOnly() {
 		} else if fail, ok := rv.failing(ks); ok {
 			ev.Failing = fail
 			f.Kind, f.Severity, f.Evidence = FailingOnlyKey, High, ev
-			f.Summary = fmt.Sprintf("%d calls in the last %d days, none successful (%s)", fail.Calls, fail.WindowDays, fail.Rate)
+			f.Summary = fmt.Sprintf("%s in the last %d days, none successful (%s)", nCalls(fail.Calls), fail.WindowDays, fail.Rate)
 			f.Action = "retire with the staged plan: whatever uses it already fails"
 			rv.add(f)
 		}
@@ -731,4 +731,11 @@ func ShellQuote(s string) string {
 		}
 	}
 	return s
+}
+
+func nCalls(n int64) string {
+	if n == 1 {
+		return "1 call"
+	}
+	return fmt.Sprintf("%d calls", n)
 }

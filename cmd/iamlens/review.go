@@ -161,7 +161,6 @@ func (in *reviewInputs) load(ctx context.Context) (*loaded, error) {
 		out.At = out.Account.CollectedAt
 	default:
 		out.At = in.Now().UTC()
-		fmt.Fprintf(in.Stderr, "iamlens: the inputs do not say when the IAM state was read: judging at %s (pass --at to fix it)\n", out.At.Format(time.RFC3339))
 	}
 	accounts := in.Accounts
 	if len(accounts) == 0 && out.Account != nil && out.Account.ID != "" {
@@ -188,6 +187,14 @@ func (in *reviewInputs) load(ctx context.Context) (*loaded, error) {
 	if out.Account == nil && out.Activity == nil {
 		return nil, usageErrorf("e.g. iamlens review --snapshot snapshot.json, or --credential-report report.csv --gaad gaad.json, or --live; add --logs DIR for usage",
 			"nothing to review: no IAM state given and no events in the dataset at %s", in.Store)
+	}
+	switch {
+	case !at.IsZero() || out.Account != nil && !out.Account.CollectedAt.IsZero():
+	case out.Account == nil && out.Activity != nil && !out.Activity.To.IsZero():
+		out.At = out.Activity.To
+		fmt.Fprintf(in.Stderr, "iamlens: no IAM state: judging at the dataset's last event, %s (pass --at to change it)\n", out.At.Format(time.RFC3339))
+	default:
+		fmt.Fprintf(in.Stderr, "iamlens: the inputs do not say when the IAM state was read: judging at %s (pass --at to fix it)\n", out.At.Format(time.RFC3339))
 	}
 	return out, nil
 }
