@@ -314,6 +314,9 @@ func (r *runner) usedSincePlan(ctx context.Context, ks *keyplan.KeySchedule) (st
 		if !first.IsZero() {
 			return Stopped, fmt.Sprintf("a call with the key succeeded at %s, after the plan was made: the plan stops", first.UTC().Format(time.RFC3339)), nil
 		}
+		if covered.IsZero() {
+			return Unconfirmed, "the dataset has no events since the plan was made: ingest the recent logs first", nil
+		}
 		if covered.Before(r.p.CreatedAt) {
 			return Unconfirmed, fmt.Sprintf("the dataset's events end %s, before the plan was made: ingest the recent logs first", covered.UTC().Format(time.RFC3339)), nil
 		}
