@@ -245,7 +245,8 @@ last-used date does. The rules and their defaults: docs/review.md.
 "Now" is when the state was read (the snapshot's or report's time), never the
 wall clock when the input has a time; --at overrides it.
 Exit code 3 when a finding at or above --fail-on exists.`,
-		Example: `  iamlens review --snapshot snapshot.json
+		Example: `  iamlens review --logs testdata/sample          # the bundled sample: logs alone
+  iamlens review --snapshot snapshot.json
   iamlens review --credential-report report.csv --gaad gaad.json --logs ./AWSLogs --format html --out review.html
   iamlens review --live --profile audit --format json > review.json
   iamlens review --snapshot snapshot.json --window 120d --fail-on high`,
