@@ -101,11 +101,13 @@ func TestLayerRanks(t *testing.T) {
 }
 
 // awsPackages may import aws-sdk-go-v2: the S3 source, the readers of live
-// AWS state, and the CLI (which wires the SDK's configuration).
+// AWS state, the executor of `keys apply` (the one writer), and the CLI
+// (which wires the SDK's configuration).
 var awsPackages = []string{
 	"github.com/iamlens/iamlens/ingest/source",
 	"github.com/iamlens/iamlens/analyzer/cis/collect",
 	"github.com/iamlens/iamlens/analyzer/iamstate/live",
+	"github.com/iamlens/iamlens/policygen/keyplan/apply",
 	"github.com/iamlens/iamlens/cmd/iamlens",
 }
 

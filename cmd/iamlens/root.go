@@ -26,7 +26,8 @@ and from it derives the IAM policy each principal really needs, shows how each
 event was read, and checks the trail and the account's IAM configuration against
 the CIS AWS Foundations Benchmark.
 
-iamlens only reads AWS. It never prints secrets.`,
+iamlens only reads AWS, except 'iamlens keys apply --yes', which turns access keys
+off and deletes them as a reviewed plan says. It never prints secrets.`,
 		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -49,6 +50,8 @@ iamlens only reads AWS. It never prints secrets.`,
 		newCISCmd(env, g),
 		newCollectCmd(env, g),
 		newPolicyCmd(env, g),
+		newReviewCmd(env, g),
+		newKeysCmd(env, g),
 	)
 	return root
 }
