@@ -12,10 +12,11 @@ import (
 	"github.com/iamlens/iamlens/ingest/ingesttest"
 )
 
-// sharedData finds ../shared/data by walking up from the package folder.
-func sharedData(t *testing.T) string {
+// thirdParty is testdata/thirdparty: third-party AWS outputs committed
+// for the tests, laid out as ../shared/data.
+func thirdParty(t *testing.T) string {
 	t.Helper()
-	return ingesttest.SharedData(t)
+	return ingesttest.ThirdParty(t, ".")
 }
 
 func readJSON(t *testing.T, path string, v any) {
@@ -30,7 +31,7 @@ func readJSON(t *testing.T, path string, v any) {
 }
 
 func TestParseAWSCLIOutputs(t *testing.T) {
-	dir := filepath.Join(sharedData(t), "aws-outputs", "aws-cli-examples", "json")
+	dir := filepath.Join(thirdParty(t), "aws-outputs", "aws-cli-examples", "json")
 
 	var trails DescribeTrailsOutput
 	readJSON(t, filepath.Join(dir, "cloudtrail.describe-trails.output1.json"), &trails)
@@ -97,7 +98,7 @@ func TestParseAWSCLIOutputs(t *testing.T) {
 }
 
 func TestParseGAADExamples(t *testing.T) {
-	dir := filepath.Join(sharedData(t), "aws-outputs", "gaad")
+	dir := filepath.Join(thirdParty(t), "aws-outputs", "gaad")
 	for _, name := range []string{"cloudsplaining-examples-files-example.json", "cloudsplaining-test-files-example-authz-details.json"} {
 		t.Run(name, func(t *testing.T) {
 			var got AuthorizationDetails
@@ -159,7 +160,7 @@ func TestPolicyDocumentURLEncoded(t *testing.T) {
 }
 
 func TestParseCredentialReportCSV(t *testing.T) {
-	path := filepath.Join(sharedData(t), "aws-outputs", "credential-report", "prowler-test-credential-report.csv")
+	path := filepath.Join(thirdParty(t), "aws-outputs", "credential-report", "prowler-test-credential-report.csv")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
