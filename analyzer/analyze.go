@@ -26,6 +26,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/iamlens/iamlens/analyzer/suggest"
 	"github.com/iamlens/iamlens/ingest/store"
 )
 
@@ -335,51 +336,5 @@ func PrincipalName(arn string) string {
 // closeMatches returns up to five known principals whose name resembles
 // the one asked for.
 func closeMatches(asked string, known []string) []string {
-	a := strings.ToLower(PrincipalName(asked))
-	type cand struct {
-		arn  string
-		dist int
-	}
-	var cs []cand
-	for _, k := range known {
-		n := strings.ToLower(PrincipalName(k))
-		d := levenshtein(a, n)
-		if strings.Contains(n, a) || strings.Contains(a, n) || strings.Contains(strings.ToLower(k), a) {
-			d = min(d, 1)
-		}
-		if d <= max(2, len(a)/4) {
-			cs = append(cs, cand{k, d})
-		}
-	}
-	sort.Slice(cs, func(i, j int) bool {
-		if cs[i].dist != cs[j].dist {
-			return cs[i].dist < cs[j].dist
-		}
-		return cs[i].arn < cs[j].arn
-	})
-	var out []string
-	for i := 0; i < len(cs) && i < 5; i++ {
-		out = append(out, cs[i].arn)
-	}
-	return out
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return suggest.Closest(PrincipalName(asked), known, 5, PrincipalName)
 }

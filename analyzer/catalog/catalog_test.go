@@ -130,3 +130,32 @@ func BenchmarkLoad(b *testing.B) {
 		}
 	}
 }
+
+func TestSuggest(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		want string // the first suggestion
+	}{
+		{"dynamodbb", "dynamodb"},
+		{"S3:GetObjekt", "s3:GetObject"},
+		{"lamda:InvokeFunction", "lambda:InvokeFunction"},
+		{"s3:getobjectacl", "s3:GetObjectAcl"},
+	} {
+		got := c.Suggest(tt.name)
+		if len(got) == 0 || got[0] != tt.want || len(got) > 8 {
+			t.Errorf("Suggest(%q) = %q, want %q first", tt.name, got, tt.want)
+		}
+		for _, g := range got {
+			if _, ok := c.Action(g); !ok && strings.Contains(g, ":") {
+				t.Errorf("Suggest(%q) names %s, which does not exist", tt.name, g)
+			}
+		}
+	}
+	if got := c.Suggest("nosuchservicexyz"); len(got) != 0 {
+		t.Errorf("Suggest(nosuchservicexyz) = %q", got)
+	}
+}
