@@ -161,7 +161,7 @@ func Analyze(ctx context.Context, st *store.Store, q Query, m Mapper, opts Optio
 			if err != nil {
 				return nil, stats, err
 			}
-			return nil, stats, &NotFoundError{Principal: missing, Close: closeMatches(missing, known)}
+			return nil, stats, &NotFoundError{Principal: missing, Close: ClosePrincipals(missing, known)}
 		}
 	}
 	return usages, stats, nil
@@ -283,13 +283,13 @@ func Resolve(ctx context.Context, st *store.Store, q Query) (arns []string, byPa
 	byPattern = map[string][]string{}
 	for _, p := range pending {
 		for _, k := range known {
-			if matchPrincipal(p, k) {
+			if MatchPrincipal(p, k) {
 				add(k)
 				byPattern[p] = append(byPattern[p], k)
 			}
 		}
 		if len(byPattern[p]) == 0 {
-			return nil, byPattern, &NotFoundError{Principal: p, Close: closeMatches(p, known)}
+			return nil, byPattern, &NotFoundError{Principal: p, Close: ClosePrincipals(p, known)}
 		}
 	}
 	sort.Strings(arns)
@@ -304,7 +304,7 @@ func knownPrincipals(ctx context.Context, st *store.Store, q Query) ([]string, e
 // matchPrincipal reports whether the user's pattern names arn: the ARN
 // itself, its last name ("deploy" for arn:aws:iam::1:role/ci/deploy), or a
 // glob over either.
-func matchPrincipal(pattern, arn string) bool {
+func MatchPrincipal(pattern, arn string) bool {
 	name := PrincipalName(arn)
 	if pattern == arn || pattern == name {
 		return true
@@ -335,6 +335,6 @@ func PrincipalName(arn string) string {
 
 // closeMatches returns up to five known principals whose name resembles
 // the one asked for.
-func closeMatches(asked string, known []string) []string {
+func ClosePrincipals(asked string, known []string) []string {
 	return suggest.Closest(PrincipalName(asked), known, 5, PrincipalName)
 }

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/term"
+
+	"github.com/iamlens/iamlens/analyzer/catalog"
 )
 
 // Exit codes, documented in the README.
@@ -37,22 +39,32 @@ func main() {
 	os.Exit(code)
 }
 
-// cmdEnv is what commands may know of the process: where to write, the
-// clock, and whether stderr is a terminal (for progress bars).
+// cmdEnv is what commands may know of the process: where to read and
+// write, the clock, whether stderr is a terminal (for progress bars), and
+// how to load the IAM catalogue.
 type cmdEnv struct {
+	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Now            func() time.Time
 	Interactive    bool
+	// LoadCatalog loads the IAM catalogue (catalog.Load; tests make it fail).
+	LoadCatalog func() (*catalog.Catalog, error)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	env := &cmdEnv{Stdout: stdout, Stderr: stderr, Now: time.Now, Interactive: isTerminal(stderr)}
+	env := &cmdEnv{Stdin: os.Stdin, Stdout: stdout, Stderr: stderr, Now: time.Now, Interactive: isTerminal(stderr), LoadCatalog: catalog.Load}
+	return runEnv(ctx, env, args)
+}
+
+// runEnv runs iamlens with args in env and returns the exit code.
+func runEnv(ctx context.Context, env *cmdEnv, args []string) int {
 	root := newRootCmd(env)
 	root.SetArgs(args)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
 	err := root.ExecuteContext(ctx)
-	return exitCode(err, ctx, stderr)
+	return exitCode(err, ctx, env.Stderr)
 }
 
 // exitCode is the single place where errors become exit codes.
