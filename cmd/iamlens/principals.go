@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -99,13 +97,14 @@ func runPrincipals(ctx context.Context, o *principalsOptions) error {
 
 // openStoreForRead opens an existing store that holds committed events;
 // otherwise it returns store.ErrEmpty (wrapped) without creating anything.
+// A store path that is a file is a usage error.
 func openStoreForRead(root string) (*store.Store, error) {
-	if _, err := os.Stat(root); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s: %w", root, store.ErrEmpty)
-	}
-	st, err := store.Open(root)
+	st, err := store.OpenExisting(root)
 	if err != nil {
-		return nil, err
+		if errors.Is(err, store.ErrEmpty) {
+			return nil, err
+		}
+		return nil, usageErrorf("", "%v", err)
 	}
 	files, err := st.Files(nil, time.Time{}, time.Time{})
 	if err != nil {
