@@ -14,6 +14,7 @@ package analyzer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"path/filepath"
@@ -78,10 +79,36 @@ type Stats struct {
 type NotFoundError struct {
 	Principal string
 	Close     []string
+	// From and To are the window searched (zero: the dataset's start or
+	// end).
+	From, To time.Time
+	// Elsewhere are the principals the name matches that have events
+	// outside the window.
+	Elsewhere []string
 }
 
 func (e *NotFoundError) Error() string {
-	return fmt.Sprintf("no events of principal %q in the selected window", e.Principal)
+	if e.From.IsZero() && e.To.IsZero() {
+		return fmt.Sprintf("no events of principal %q in the dataset", e.Principal)
+	}
+	return fmt.Sprintf("no events of principal %q from %s to %s", e.Principal, dayOr(e.From, "the start of the dataset"), dayOr(e.To, "the end of the dataset"))
+}
+
+func dayOr(t time.Time, zero string) string {
+	if t.IsZero() {
+		return zero
+	}
+	return t.UTC().Format(time.DateOnly)
+}
+
+// AccountError says that none of the accounts asked for has events in the
+// dataset; Known are the accounts that do.
+type AccountError struct {
+	Accounts, Known []string
+}
+
+func (e *AccountError) Error() string {
+	return fmt.Sprintf("no events of account %s in the dataset (it holds %s)", strings.Join(e.Accounts, ", "), strings.Join(e.Known, ", "))
 }
 
 // Analyze reads the principals' rows (only the columns of UsageRow, only
@@ -91,6 +118,15 @@ func Analyze(ctx context.Context, st *store.Store, q Query, m Mapper, opts Optio
 	var stats Stats
 	if opts.Window <= 0 {
 		opts.Window = DefaultWindow
+	}
+	if len(q.Accounts) > 0 {
+		known, err := Accounts(st)
+		if err != nil {
+			return nil, stats, err
+		}
+		if len(known) > 0 && !slices.ContainsFunc(q.Accounts, func(a string) bool { return slices.Contains(known, a) }) {
+			return nil, stats, &AccountError{Accounts: q.Accounts, Known: known}
+		}
 	}
 	if q.From.IsZero() {
 		last, err := LastDay(st, q.Accounts)
@@ -117,7 +153,7 @@ func Analyze(ctx context.Context, st *store.Store, q Query, m Mapper, opts Optio
 		arns, byPattern, err = Resolve(ctx, st, q)
 		stats.ResolveScan = byPattern != nil
 		if err != nil {
-			return nil, stats, err
+			return nil, stats, elsewhere(ctx, st, q, err)
 		}
 		set := map[string]bool{}
 		for _, a := range arns {
@@ -161,10 +197,66 @@ func Analyze(ctx context.Context, st *store.Store, q Query, m Mapper, opts Optio
 			if err != nil {
 				return nil, stats, err
 			}
-			return nil, stats, &NotFoundError{Principal: missing, Close: ClosePrincipals(missing, known)}
+			return nil, stats, elsewhere(ctx, st, q, &NotFoundError{Principal: missing, Close: ClosePrincipals(missing, known), From: q.From, To: q.To})
 		}
 	}
 	return usages, stats, nil
+}
+
+// elsewhere adds to a *NotFoundError the principals its name matches
+// outside q's window (other errors pass through).
+func elsewhere(ctx context.Context, st *store.Store, q Query, err error) error {
+	var nf *NotFoundError
+	if !errors.As(err, &nf) || (q.From.IsZero() && q.To.IsZero()) {
+		return err
+	}
+	all, aerr := store.PrincipalARNs(ctx, st, store.Query{Accounts: q.Accounts})
+	if aerr != nil {
+		return err
+	}
+	for _, a := range all {
+		if MatchPrincipal(nf.Principal, a) {
+			nf.Elsewhere = append(nf.Elsewhere, a)
+		}
+	}
+	return err
+}
+
+// Accounts lists the accounts whose events the dataset holds, sorted. It
+// reads folder names only.
+func Accounts(st *store.Store) ([]string, error) {
+	files, err := st.Files(nil, time.Time{}, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range files {
+		if a, ok := strings.CutPrefix(filepath.Base(filepath.Dir(filepath.Dir(f))), "account="); ok && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// FirstDay returns the first date partition present in the dataset (of
+// the accounts, when given), or the zero time when there is none.
+func FirstDay(st *store.Store, accounts []string) (time.Time, error) {
+	files, err := st.Files(accounts, time.Time{}, time.Time{})
+	if err != nil {
+		return time.Time{}, err
+	}
+	first := ""
+	for _, f := range files {
+		day, ok := strings.CutPrefix(filepath.Base(filepath.Dir(f)), "date=")
+		if ok && (first == "" || day < first) {
+			first = day
+		}
+	}
+	if first == "" {
+		return time.Time{}, nil
+	}
+	return time.Parse("2006-01-02", first)
 }
 
 // scanDays reads what sq selects one date partition at a time, on up to
@@ -289,7 +381,7 @@ func Resolve(ctx context.Context, st *store.Store, q Query) (arns []string, byPa
 			}
 		}
 		if len(byPattern[p]) == 0 {
-			return nil, byPattern, &NotFoundError{Principal: p, Close: ClosePrincipals(p, known)}
+			return nil, byPattern, &NotFoundError{Principal: p, Close: ClosePrincipals(p, known), From: q.From, To: q.To}
 		}
 	}
 	sort.Strings(arns)
