@@ -524,7 +524,7 @@ func (w *worker) process(f *fetched) *fileResult {
 			res.bad = &Problem{Object: uri, Reason: "deleted after listing", Detail: err.Error()}
 			return res
 		}
-		res.bad = &Problem{Object: uri, Reason: reasonOf(err), Detail: err.Error()}
+		res.bad = badFile(uri, err)
 		return res
 	}
 	res.json = int64(len(data))
@@ -540,7 +540,7 @@ func (w *worker) process(f *fetched) *fileResult {
 		}
 	}
 	if err != nil {
-		res.bad = &Problem{Object: uri, Reason: reasonOf(err), Detail: err.Error()}
+		res.bad = badFile(uri, err)
 		return res
 	}
 	w.b.AddDataBytes(res.json)
@@ -594,6 +594,18 @@ func isNotFound(err error) bool {
 		return nf.NotFound()
 	}
 	return errors.Is(err, fs.ErrNotExist)
+}
+
+// badFile is the problem of an object that could not be read: the reason,
+// and the detail without the reason said again.
+func badFile(uri string, err error) *Problem {
+	reason := reasonOf(err)
+	detail := err.Error()
+	if detail == reason {
+		detail = ""
+	}
+	detail = strings.TrimPrefix(detail, reason+": ")
+	return &Problem{Object: uri, Reason: reason, Detail: detail}
 }
 
 func reasonOf(err error) string {

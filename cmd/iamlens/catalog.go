@@ -44,6 +44,7 @@ condition keys, dependent actions). Every action iamlens emits is checked agains
 	}
 	cmd.Flags().StringVar(&o.Format, "format", "table", "output format: table or json")
 	cmd.Flags().BoolVar(&o.Services, "services", false, "list every service prefix with its name and number of actions")
+	completeValues(cmd, "format", "table", "json")
 	return cmd
 }
 

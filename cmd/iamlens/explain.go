@@ -66,8 +66,8 @@ Run it when a line of a generated policy surprises you.`,
   # one event, by its ID
   iamlens explain testdata/sample --event-id 3bcc9d61-5936-429a-8b49-d5cb8e7b0e06
 
-  # an event copied from the console, on standard input
-  iamlens explain - < event.json`,
+  # records on standard input (a log, an array, one a line, or one record)
+  iamlens explain - < testdata/explain/mixed.json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Inputs = args
 			o.Store = g.Store
@@ -83,6 +83,8 @@ Run it when a line of a generated policy surprises you.`,
 	f.StringVar(&o.To, "to", "", "last day, YYYY-MM-DD, inclusive (or RFC 3339)")
 	f.Int64Var(&o.MaxFileMB, "max-file-mb", 256, "reject a log file larger than this once decompressed, in MiB")
 	f.StringVar(&o.Format, "format", "table", "output format: table, or json (one JSON object per line)")
+	completeValues(cmd, "format", "table", "json")
+	completePrincipals(cmd)
 	return cmd
 }
 

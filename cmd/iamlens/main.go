@@ -47,12 +47,14 @@ type cmdEnv struct {
 	Stdout, Stderr io.Writer
 	Now            func() time.Time
 	Interactive    bool
+	// Width is stdout's width when it is a terminal, else 0 (no limit).
+	Width int
 	// LoadCatalog loads the IAM catalogue (catalog.Load; tests make it fail).
 	LoadCatalog func() (*catalog.Catalog, error)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	env := &cmdEnv{Stdin: os.Stdin, Stdout: stdout, Stderr: stderr, Now: time.Now, Interactive: isTerminal(stderr), LoadCatalog: catalog.Load}
+	env := &cmdEnv{Stdin: os.Stdin, Stdout: stdout, Stderr: stderr, Now: time.Now, Interactive: isTerminal(stderr), Width: terminalWidth(stdout), LoadCatalog: catalog.Load}
 	return runEnv(ctx, env, args)
 }
 
@@ -74,6 +76,7 @@ func exitCode(err error, ctx context.Context, stderr io.Writer) int {
 	}
 	var ue *usageError
 	var fe *findingsError
+	var he *hintError
 	switch {
 	case errors.As(err, &fe):
 		if fe.msg != "" {
@@ -89,6 +92,10 @@ func exitCode(err error, ctx context.Context, stderr io.Writer) int {
 			fmt.Fprintln(stderr, ue.hint)
 		}
 		return exitUsage
+	case errors.As(err, &he):
+		fmt.Fprintln(stderr, "iamlens:", he.Error())
+		fmt.Fprintln(stderr, he.hint)
+		return exitError
 	default:
 		fmt.Fprintln(stderr, "iamlens:", err)
 		return exitError
@@ -117,4 +124,17 @@ func (e *findingsError) Error() string { return e.msg }
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// terminalWidth is w's width in columns when it is a terminal, else 0.
+func terminalWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return 0
+	}
+	width, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return width
 }

@@ -15,7 +15,7 @@ func plural(n int, noun string) string {
 	switch {
 	case strings.HasSuffix(noun, "y") && !strings.HasSuffix(noun, "ey"):
 		noun = noun[:len(noun)-1] + "ies"
-	case strings.HasSuffix(noun, "s"):
+	case strings.HasSuffix(noun, "s") || strings.HasSuffix(noun, "x") || strings.HasSuffix(noun, "ch") || strings.HasSuffix(noun, "sh"):
 		noun += "es"
 	default:
 		noun += "s"

@@ -40,7 +40,7 @@ errors of the principal, when it was first and last seen, the accounts it
 called into, and whether any call crossed into another account.`,
 		Example: `  iamlens principals
   iamlens principals --kind role,sso-role --sort events
-  iamlens principals --account 123456789012 --from 2026-11-01 --to 2026-11-07 --format json`,
+  iamlens principals --account 123837392027 --from 2023-07-10 --to 2023-07-10 --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Store = g.Store
@@ -55,6 +55,10 @@ called into, and whether any call crossed into another account.`,
 	f.StringVar(&o.To, "to", "", "last day, YYYY-MM-DD, inclusive (or RFC 3339)")
 	f.StringVar(&o.Sort, "sort", "arn", "order: arn, events (most first) or last-seen (most recent first)")
 	f.StringVar(&o.Format, "format", "table", "output format: table or json")
+	completeValues(cmd, "format", "table", "json")
+	completeValues(cmd, "kind", cloudtrail.Kinds...)
+	completeValues(cmd, "sort", analyzer.SortPrincipalsByARN, analyzer.SortPrincipalsByEvents, analyzer.SortPrincipalsByLastSeen)
+	completeAccounts(cmd)
 	return cmd
 }
 
