@@ -280,7 +280,7 @@ func writeTable(w io.Writer, r *Result, width int) error {
 	p := &u.Profile
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(k, format string, args ...any) {
-		fmt.Fprintf(tw, "%s\t%s\n", k, clip(fmt.Sprintf(format, args...), width-profileKeyWidth, width))
+		fmt.Fprintf(tw, "%s\t%s\n", k, clip(fmt.Sprintf(format, args...), width-profileKeyWidth, width, minCell))
 	}
 	row("principal", "%s (%s)", r.Principal, r.Kind)
 	row("seen", "%s to %s, %s on %s", day(u.FirstSeen), day(u.LastSeen), count(int(u.Events), "event"), count(len(p.ActiveDays), "day"))
@@ -325,54 +325,35 @@ func writeTable(w io.Writer, r *Result, width int) error {
 	}
 
 	fmt.Fprintln(w)
-	// The RESOURCES column gets what the others leave of the width.
-	sidW, actW, callsW := len("SID"), len("ACTION"), len("CALLS")
-	for _, ev := range r.Evidence {
-		sidW = max(sidW, len(ev.Sid))
-		for _, a := range ev.Actions {
-			actW, callsW = max(actW, len(a.Action)), max(callsW, len(fmt.Sprint(a.Calls)))
+	if width > 0 {
+		if err := writeEvidenceFit(w, r, width); err != nil {
+			return err
 		}
-	}
-	resW := width - (sidW + actW + callsW + 2*len("2006-01-02T15:04:05Z") + 5*2)
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SID\tACTION\tCALLS\tFIRST SEEN\tLAST SEEN\tRESOURCES")
-	for _, ev := range r.Evidence {
-		res := make([]string, len(ev.Resources))
-		for i, re := range ev.Resources {
-			res[i] = re.Resource
-			if re.Why != "seen" && re.Resource != "*" {
-				res[i] += " (" + re.Why + ")"
-			}
-		}
-		for i, a := range ev.Actions {
-			sid, rs := ev.Sid, strings.Join(res, ", ")
-			if i > 0 {
-				sid, rs = "", "〃"
-			}
-			if a.Wildcard != "" {
-				rs += " (" + a.Wildcard + ")"
-			}
-			if width <= 0 {
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", sid, a.Action, a.Calls, day(a.FirstSeen), day(a.LastSeen), rs)
-				continue
-			}
-			// At a terminal's width, one resource a line, at most
-			// maxResourceLines of them.
-			lines := []string{rs}
-			if i == 0 {
-				lines = wrapList(res, a.Wildcard)
-			}
-			for j, l := range lines {
-				if j == 0 {
-					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", sid, a.Action, a.Calls, day(a.FirstSeen), day(a.LastSeen), clip(l, resW, width))
-				} else {
-					fmt.Fprintf(tw, "\t\t\t\t\t%s\n", clip(l, resW, width))
+	} else {
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "SID\tACTION\tCALLS\tFIRST SEEN\tLAST SEEN\tRESOURCES")
+		for _, ev := range r.Evidence {
+			res := make([]string, len(ev.Resources))
+			for i, re := range ev.Resources {
+				res[i] = re.Resource
+				if re.Why != "seen" && re.Resource != "*" {
+					res[i] += " (" + re.Why + ")"
 				}
 			}
+			for i, a := range ev.Actions {
+				sid, rs := ev.Sid, strings.Join(res, ", ")
+				if i > 0 {
+					sid, rs = "", "〃"
+				}
+				if a.Wildcard != "" {
+					rs += " (" + a.Wildcard + ")"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", sid, a.Action, a.Calls, day(a.FirstSeen), day(a.LastSeen), rs)
+			}
 		}
-	}
-	if err := tw.Flush(); err != nil {
-		return err
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
 	section := func(title string, lines []string) {
 		if len(lines) == 0 {
@@ -380,7 +361,7 @@ func writeTable(w io.Writer, r *Result, width int) error {
 		}
 		fmt.Fprintf(w, "\n%s:\n", title)
 		for _, l := range lines {
-			fmt.Fprintf(w, "  %s\n", clip(l, width-2, width))
+			fmt.Fprintf(w, "  %s\n", clip(l, width-2, width, minCell))
 		}
 	}
 	var lines []string
@@ -476,15 +457,15 @@ func thousands(n int) string {
 }
 
 // minCell is the narrowest a shortened cell gets, whatever the width.
-const minCell = 40
+const minCell = 30
 
 // clip shortens s to n characters, ending in "…", when the table has a
-// width (> 0); a cell is never cut below minCell.
-func clip(s string, n, width int) string {
+// width (> 0); a cell is never cut below floor.
+func clip(s string, n, width, floor int) string {
 	if width <= 0 {
 		return s
 	}
-	n = max(n, minCell)
+	n = max(n, floor)
 	r := []rune(s)
 	if len(r) <= n {
 		return s
@@ -496,9 +477,23 @@ func clip(s string, n, width int) string {
 // width.
 const maxResourceLines = 5
 
+// clipMiddle shortens s to n characters by cutting out its middle, so an
+// ARN keeps its service and the end of its name.
+func clipMiddle(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	head := (n - 1) * 2 / 5
+	return string(r[:head]) + "…" + string(r[len(r)-(n-1-head):])
+}
+
 // wrapList lists items one a line, at most maxResourceLines, the last
 // saying how many were left out; why, when set, follows the first.
 func wrapList(items []string, why string) []string {
+	if len(items) == 0 {
+		items = []string{""}
+	}
 	var out []string
 	for i, it := range items {
 		if i == maxResourceLines-1 && len(items) > maxResourceLines {
@@ -511,4 +506,74 @@ func wrapList(items []string, why string) []string {
 		out[0] += " (" + why + ")"
 	}
 	return out
+}
+
+// writeEvidenceFit writes the statements' table to fit width columns:
+// days without the time, Sids cut to maxSid, each statement's resources
+// one a line (at most maxResourceLines, the last saying how many more), and
+// the reasons for "*" as numbered notes under the table.
+func writeEvidenceFit(w io.Writer, r *Result, width int) error {
+	const maxSid = 20
+	const dayW = len("2006-01-02")
+	sidW, actW, callsW := len("SID"), len("ACTION"), len("CALLS")
+	for _, ev := range r.Evidence {
+		sidW = max(sidW, min(maxSid, len([]rune(ev.Sid))))
+		for _, a := range ev.Actions {
+			actW, callsW = max(actW, len(a.Action)), max(callsW, len(fmt.Sprint(a.Calls)))
+		}
+	}
+	resW := width - (sidW + actW + callsW + 2*dayW + 5*2)
+	var notes []string
+	note := func(why string) string {
+		for i, n := range notes {
+			if n == why {
+				return fmt.Sprintf("[%d]", i+1)
+			}
+		}
+		notes = append(notes, why)
+		return fmt.Sprintf("[%d]", len(notes))
+	}
+	shortDay := func(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SID\tACTION\tCALLS\tFIRST\tLAST\tRESOURCES")
+	for _, ev := range r.Evidence {
+		var res []string
+		for _, re := range ev.Resources {
+			s := re.Resource
+			if re.Why != "seen" && re.Resource != "*" {
+				s += " " + note(re.Why)
+			}
+			res = append(res, s)
+		}
+		for i, a := range ev.Actions {
+			lines := []string{"〃"}
+			if i == 0 {
+				lines = wrapList(res, "")
+			}
+			if a.Wildcard != "" {
+				lines[0] += " " + note(a.Wildcard)
+			}
+			sid := ""
+			if i == 0 {
+				sid = clip(ev.Sid, maxSid, width, maxSid)
+			}
+			for j, l := range lines {
+				if !strings.HasPrefix(l, "…") {
+					l = clipMiddle(l, max(resW, minCell))
+				}
+				if j == 0 {
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", sid, a.Action, a.Calls, shortDay(a.FirstSeen), shortDay(a.LastSeen), l)
+				} else {
+					fmt.Fprintf(tw, "\t\t\t\t\t%s\n", l)
+				}
+			}
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for i, n := range notes {
+		fmt.Fprintf(w, "%s\n", clip(fmt.Sprintf("[%d] %s", i+1, n), width, width, minCell))
+	}
+	return nil
 }
