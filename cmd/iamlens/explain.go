@@ -31,6 +31,8 @@ type explainOptions struct {
 	// Mapper maps calls; nil loads the IAM catalogue with LoadCatalog.
 	Mapper      explain.Mapper
 	LoadCatalog func() (*catalog.Catalog, error)
+	// Width is the terminal's width for the table (0: no limit).
+	Width int
 }
 
 func newExplainCmd(env *cmdEnv, g *globalOptions) *cobra.Command {
@@ -72,7 +74,7 @@ Run it when a line of a generated policy surprises you.`,
 			o.Inputs = args
 			o.Store = g.Store
 			o.Stdin, o.Stdout, o.Stderr = env.Stdin, env.Stdout, env.Stderr
-			o.LoadCatalog = env.LoadCatalog
+			o.LoadCatalog, o.Width = env.LoadCatalog, env.Width
 			return runExplain(cmd.Context(), o)
 		},
 	}
@@ -112,6 +114,7 @@ func runExplain(ctx context.Context, o *explainOptions) error {
 		m = actionmap.New(cat)
 	}
 	w := newExplainWriter(o.Stdout, o.Format)
+	w.width = o.Width
 	flt := explain.Filter{Principals: o.Principals, EventIDs: o.EventIDs, From: from, To: to}
 	opts := explain.Options{Mapper: m, MaxFileBytes: o.MaxFileMB << 20, Stdin: o.Stdin}
 	var stats explain.Stats
@@ -157,6 +160,9 @@ type explainWriter struct {
 	format string
 	enc    *json.Encoder
 	n      int
+	// width, when set, lists an action's resources one a line, at most
+	// five (the JSON lines hold them all).
+	width int
 }
 
 func newExplainWriter(w io.Writer, format string) *explainWriter {
@@ -203,6 +209,22 @@ func (ew *explainWriter) write(e *explain.Explanation) error {
 		res := strings.Join(a.Resources, ", ")
 		if res == "" {
 			res = "(no resource derived)"
+		}
+		if ew.width > 0 && len(a.Resources) > 1 {
+			// At a terminal, one resource a line under the action.
+			const most = 5
+			row("action", a.Action+"  "+a.Resources[0])
+			for i, r := range a.Resources[1:] {
+				if i == most-1 {
+					row("", fmt.Sprintf("  … +%d more (--format json lists all)", len(a.Resources)-most))
+					break
+				}
+				row("", "  "+r)
+			}
+			if a.Note != "" {
+				row("", "  — "+a.Note)
+			}
+			continue
 		}
 		if a.Note != "" {
 			res += "  — " + a.Note

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
@@ -335,3 +336,30 @@ func TestExplainMistakes(t *testing.T) {
 		t.Errorf("stdin: exit %d, %s %s", code, o.String(), e.String())
 	}
 }
+
+// TestExplainTableWidth: at a terminal, a call's many resources are
+// listed one a line, at most five, saying how many more the JSON holds.
+func TestExplainTableWidth(t *testing.T) {
+	var out, errb bytes.Buffer
+	var arns []string
+	for i := 0; i < 8; i++ {
+		arns = append(arns, fmt.Sprintf("arn:aws:s3:::bucket/key-%d", i))
+	}
+	o := explainOptions{Inputs: []string{mixedFile}, EventIDs: []string{"3c856bc0-1a07-4c18-89d9-4d9205856714"}, Format: "table", MaxFileMB: 256,
+		Stdout: &out, Stderr: &errb, Width: 100,
+		Mapper: mapperFunc(func(c *actionmap.Call) actionmap.Result {
+			return actionmap.Result{Status: actionmap.Mapped, Actions: []actionmap.Action{{Name: "s3:GetObject", Resources: arns}}}
+		})}
+	if err := runExplain(context.Background(), &o); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	if !strings.Contains(got, "action     s3:GetObject  arn:aws:s3:::bucket/key-0\n") || !strings.Contains(got, "\n             arn:aws:s3:::bucket/key-4\n") ||
+		strings.Contains(got, "key-5") || !strings.Contains(got, "… +3 more (--format json lists all)") {
+		t.Errorf("table:\n%s", got)
+	}
+}
+
+type mapperFunc func(c *actionmap.Call) actionmap.Result
+
+func (f mapperFunc) Map(c *actionmap.Call) actionmap.Result { return f(c) }
