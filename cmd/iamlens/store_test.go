@@ -46,3 +46,33 @@ func TestReadCommandsCreateNothing(t *testing.T) {
 		t.Errorf("cis: exit %d, created %v", code, ents)
 	}
 }
+
+// TestFlagValidation: values that make no sense are refused (exit 2),
+// naming the flag and its minimum, before anything is read.
+func TestFlagValidation(t *testing.T) {
+	st := filepath.Join(t.TempDir(), "store")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"ingest", "--workers", "-3", sampleDir}, "--workers must be at least 0 (0: one per CPU), not -3"},
+		{[]string{"ingest", "--max-file-mb", "0", sampleDir}, "--max-file-mb must be at least 1, not 0"},
+		{[]string{"ingest", "--max-retries", "0", sampleDir}, "--max-retries must be at least 1 (1: no retries), not 0"},
+		{[]string{"ingest", "--fetch", "0", sampleDir}, "--fetch must be at least 1, not 0"},
+		{[]string{"ingest", "--fetch-mb", "-1", sampleDir}, "--fetch-mb must be at least 1, not -1"},
+		{[]string{"ingest", "--row-group-rows", "0", sampleDir}, "--row-group-rows must be at least 1, not 0"},
+		{[]string{"ingest", "--memory-mb", "-5", sampleDir}, "--memory-mb must be at least 0 (0: no limit), not -5"},
+		{[]string{"analyze", "--logs", sampleDir, "--max-retries", "0", "--principal", "benjamin"}, "--max-retries must be at least 1"},
+		{[]string{"analyze", "--principal", "benjamin", "--max-resources", "0"}, "--max-resources must be at least 1, not 0"},
+		{[]string{"explain", "--max-file-mb", "0", mixedFile}, "--max-file-mb must be at least 1, not 0"},
+		{[]string{"collect", "--concurrency", "0", "--out", "x.json"}, "--concurrency must be at least 1, not 0"},
+	} {
+		code, _, stderr := runCLI(t, append(tc.args, "--store", st)...)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, %q; want exit 2 and %q", tc.args, code, stderr, tc.want)
+		}
+	}
+	if _, err := os.Stat(st); err == nil {
+		t.Error("a refused command created the store")
+	}
+}
