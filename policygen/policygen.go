@@ -129,6 +129,10 @@ func (o *Options) defaults() {
 	}
 }
 
+// NothingToGrant is the SizeNote of a principal without policies: none of
+// its calls both succeeded and maps to an IAM action.
+const NothingToGrant = "nothing to grant: no successful call in the window maps to an IAM action"
+
 // ManagedPolicyLimit is the size limit of a customer managed policy, in
 // characters without white space.
 const ManagedPolicyLimit = 6144
@@ -158,11 +162,13 @@ func conditionBlock(m map[string]map[string][]string) iampolicy.Conditions {
 
 // Result is a generated policy with its evidence.
 type Result struct {
-	Principal      string      `json:"principal"`
-	Kind           string      `json:"kind"`
-	Mode           string      `json:"resource_mode"`
-	CatalogVersion string      `json:"catalog_version,omitempty"`
-	Policies       []*Document `json:"policies"`
+	Principal      string `json:"principal"`
+	Kind           string `json:"kind"`
+	Mode           string `json:"resource_mode"`
+	CatalogVersion string `json:"catalog_version,omitempty"`
+	// Policies are the documents: one, several when split, none when
+	// there is nothing to grant.
+	Policies []*Document `json:"policies"`
 	// Chars is each policy's size in characters without white space.
 	Chars []int `json:"policy_chars"`
 	// SizeNote says whether the policy had to be split or compacted.
@@ -295,7 +301,7 @@ func planAction(au *analyzer.ActionUsage, cat Catalog, opts Options) (*planned, 
 	if au.UnknownResourceCalls > 0 {
 		star = WhyUnknownResource
 		if len(au.Notes) > 0 {
-			star += " (" + strings.Join(au.Notes, "; ") + ")"
+			star += ": " + strings.Join(au.Notes, "; ")
 		}
 	}
 	if star != "" {
@@ -313,26 +319,12 @@ func first(xs []string, n int) []string {
 	return xs
 }
 
-// WhyEscaped explains an ARN written with IAM's escapes.
-const WhyEscaped = `seen; its *, ? and $ are written ${*}, ${?} and ${$} so that IAM reads them literally, not as wildcards or policy variables`
-
 // generalise applies the resource mode to one action's ARNs, keeping a
-// pattern only when it still fits one of the action's resource types. An
-// ARN holding '*', '?' or '$' (an S3 key may) is never generalised: it is
-// written on its own with those characters escaped (iampolicy.EscapeLiteral),
-// so that a value from the logs cannot widen the policy or become a policy
-// variable.
+// pattern only when it still fits one of the action's resource types.
+// Wildcards in the ARNs are the mapper's own (a Secrets Manager suffix, a
+// log group's streams), so they are kept as written.
 func generalise(action string, arns []string, cat Catalog, opts Options) []ResourceEvidence {
 	var out []ResourceEvidence
-	plain := arns[:0:0]
-	for _, a := range arns {
-		if strings.ContainsAny(a, "*?$") {
-			out = append(out, ResourceEvidence{Resource: iampolicy.EscapeLiteral(a), Why: WhyEscaped})
-			continue
-		}
-		plain = append(plain, a)
-	}
-	arns = plain
 	var groups []patternGroup
 	switch opts.Resources {
 	case ResourcesExact:
@@ -691,8 +683,9 @@ func marshal(v any, indent bool) ([]byte, error) {
 func (r *Result) size(stmts []Statement, ev []*StatementEvidence, u *analyzer.Usage, cat Catalog, opts Options) {
 	doc := &Document{Version: PolicyVersion, Statement: stmts}
 	if len(stmts) == 0 {
-		r.finish([]*Document{doc}, [][]*StatementEvidence{ev})
-		r.SizeNote = "nothing to grant: no successful call in the window maps to an IAM action"
+		// No policy at all: IAM rejects a document without statements.
+		r.finish(nil, nil)
+		r.SizeNote = NothingToGrant
 		return
 	}
 	if Chars(doc) <= opts.MaxPolicyChars {
@@ -720,7 +713,8 @@ func (r *Result) size(stmts []Statement, ev []*StatementEvidence, u *analyzer.Us
 		if n := Chars(cdoc); n <= opts.MaxPolicyChars {
 			r.Mode = ResourcesService
 			r.finish([]*Document{cdoc}, [][]*StatementEvidence{cev})
-			r.SizeNote = fmt.Sprintf("compacted: %d characters were over the %d limit, so resource names were replaced by \"*\" within each resource type (service mode), giving %d", before, opts.MaxPolicyChars, n)
+			r.SizeNote = fmt.Sprintf("compacted: %s characters were over the %s-character limit, so resource names were replaced by \"*\" within each resource type (service mode), giving %s",
+				thousands(before), thousands(opts.MaxPolicyChars), thousands(n))
 			return
 		}
 	}
@@ -749,7 +743,8 @@ func (r *Result) size(stmts []Statement, ev []*StatementEvidence, u *analyzer.Us
 	}
 	docs, evs = append(docs, cur), append(evs, curEv)
 	r.finish(docs, evs)
-	r.SizeNote = fmt.Sprintf("split: %d characters are over the %d limit of a managed policy, so the statements were spread over %d policies", before, opts.MaxPolicyChars, len(docs))
+	r.SizeNote = fmt.Sprintf("split: %s characters are over the %s-character limit of a managed policy, so the statements were spread over %d policies",
+		thousands(before), thousands(opts.MaxPolicyChars), len(docs))
 }
 
 // cut splits a statement whose own size is over the limit into statements
@@ -786,6 +781,9 @@ func cut(s Statement, ev *StatementEvidence, limit int) ([]Statement, []*Stateme
 }
 
 func (r *Result) finish(docs []*Document, evs [][]*StatementEvidence) {
+	if docs == nil {
+		docs = []*Document{}
+	}
 	r.Policies = docs
 	r.Chars = nil
 	r.Evidence = nil

@@ -69,7 +69,11 @@ after the state's time unless --start says.
 
 --format json is the plan 'keys apply' reads; csv, ics (a calendar with one
 event per stage) and markdown (for a ticket) are for people.`,
-		Example: `  iamlens keys plan --snapshot snapshot.json --out plan.json
+		Example: `  # the plan for a purpose-built snapshot, as a ticket
+  iamlens keys plan --snapshot testdata/cis/fail/snapshot.json --format markdown
+
+  # templates: your own account
+  iamlens keys plan --snapshot snapshot.json --out plan.json
   iamlens keys plan --snapshot snapshot.json --format ics --out plan.ics --tz Europe/Paris
   iamlens keys plan --live --profile audit --format markdown`,
 		Args: cobra.NoArgs,
@@ -165,10 +169,13 @@ func newKeysApplyCmd(env *cmdEnv, g *globalOptions) *cobra.Command {
 Run it from cron or CI every few minutes during a stage, or by hand at the times
 of the plan. --print-policy prints the minimal IAM policy it needs.
 Exit code 3 when a key's plan stopped or waits, 1 when a call failed.`,
-		Example: `  iamlens keys apply plan.json                  # dry run: what is due now
-  iamlens keys apply plan.json --yes            # do it
-  iamlens keys apply plan.json --stage 1 --yes --audit /var/log/iamlens-keys.jsonl
-  iamlens keys apply --print-policy > iamlens-keys-apply-policy.json`,
+		Example: `  # the IAM policy 'keys apply' needs, to attach to whoever runs it
+  iamlens keys apply --print-policy > iamlens-keys-apply-policy.json
+
+  # templates: a plan written by 'iamlens keys plan --out plan.json'
+  iamlens keys apply plan.json
+  iamlens keys apply plan.json --yes
+  iamlens keys apply plan.json --stage 1 --yes --audit /var/log/iamlens-keys.jsonl`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if o.PrintPolicy {
 				return cobra.NoArgs(cmd, args)

@@ -245,8 +245,13 @@ last-used date does. The rules and their defaults: docs/review.md.
 "Now" is when the state was read (the snapshot's or report's time), never the
 wall clock when the input has a time; --at overrides it.
 Exit code 3 when a finding at or above --fail-on exists.`,
-		Example: `  iamlens review --logs testdata/sample          # the bundled sample: logs alone
-  iamlens review --snapshot snapshot.json
+		Example: `  # the bundled sample's logs alone
+  iamlens review --logs testdata/sample
+
+  # a purpose-built snapshot (what 'iamlens collect' writes), as markdown
+  iamlens review --snapshot testdata/cis/fail/snapshot.json --format markdown
+
+  # templates: your own account's files, logs and profile
   iamlens review --credential-report report.csv --gaad gaad.json --logs ./AWSLogs --format html --out review.html
   iamlens review --live --profile audit --format json > review.json
   iamlens review --snapshot snapshot.json --window 120d --fail-on high`,
