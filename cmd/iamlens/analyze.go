@@ -16,6 +16,7 @@ import (
 	"github.com/iamlens/iamlens/analyzer"
 	"github.com/iamlens/iamlens/analyzer/actionmap"
 	"github.com/iamlens/iamlens/analyzer/catalog"
+	"github.com/iamlens/iamlens/analyzer/iamstate"
 	"github.com/iamlens/iamlens/policygen"
 )
 
@@ -34,8 +35,11 @@ type analyzeOptions struct {
 	Size            string
 	MaxResources    int
 	Stats           bool
-	Ingest          *ingestOptions
-	Stdout, Stderr  io.Writer
+	// GAAD and Snapshot give the account's IAM state, for the paths of
+	// users and roles the logs name by name only.
+	GAAD, Snapshot string
+	Ingest         *ingestOptions
+	Stdout, Stderr io.Writer
 }
 
 var analyzeFormats = []string{"policy", "terraform", "cloudformation", "json", "table"}
@@ -56,6 +60,13 @@ report says which. Denied calls are not granted: they are listed as "needed but
 not granted". Actions CloudTrail cannot show (iam:PassRole, data events the
 trail does not record) are listed as not observable.
 
+A call AWS authorises against several resources is granted on each of them:
+RunInstances on its image, subnet, security groups and key pair by ARN, and on
+the instance, volumes and network interfaces it creates by type in its region
+and account. An IAM user or role the logs name without its path is written
+with the path the dataset or the account state (--gaad or --snapshot) shows,
+else both at the root and under any path, and the report says so.
+
 --principal takes a full ARN, a user or role name, or a glob over either
 (repeatable). The window defaults to the last 90 days present in the dataset.
 With --logs, the logs are ingested into the store first.`,
@@ -63,6 +74,7 @@ With --logs, the logs are ingested into the store first.`,
   iamlens analyze --principal deploy --format terraform > deploy.tf
   iamlens analyze --principal 'ci-*' --resources exact --condition-region --format json
   iamlens analyze --logs ./AWSLogs --principal bert-jan --format table
+  iamlens analyze --principal deploy --gaad authorization-details.json   # IAM paths from the account
   iamlens analyze --all --from 2026-08-01 --to 2026-10-31 --format cloudformation`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -92,6 +104,8 @@ With --logs, the logs are ingested into the store first.`,
 	f.StringVar(&o.Size, "size", policygen.SizeSplit, "over the 6,144-character limit: split (several policies) or compact (service-level resources, then split)")
 	f.IntVar(&o.MaxResources, "max-resources", 20, "ARNs per statement before collapsing or splitting")
 	f.BoolVar(&o.Stats, "stats", false, "print what was read (files, row groups, rows) to stderr")
+	f.StringVar(&o.GAAD, "gaad", "", "the account's IAM state: 'aws iam get-account-authorization-details' output (or AirIAM's iam_data.json)")
+	f.StringVar(&o.Snapshot, "snapshot", "", "the account's IAM state: a snapshot written by 'iamlens collect'")
 	return cmd
 }
 
@@ -117,6 +131,20 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 	if err != nil {
 		return err
 	}
+	// IAM paths: from the account state when given, then from the dataset
+	// (Analyze adds what it reads before it maps).
+	paths := actionmap.NewPaths()
+	if o.GAAD != "" || o.Snapshot != "" {
+		in, err := iamstate.Files{Snapshot: o.Snapshot, GAAD: o.GAAD}.Load()
+		if err != nil {
+			flag := "--gaad"
+			if o.Snapshot != "" {
+				flag = "--snapshot"
+			}
+			return usageErrorf("", "%s: %v", flag, err)
+		}
+		analyzer.StatePaths(iamstate.Build(in), paths)
+	}
 	if o.Ingest != nil {
 		if err := runIngest(ctx, o.Ingest); err != nil {
 			return fmt.Errorf("ingest --logs: %w", err)
@@ -138,7 +166,7 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 	go func() {
 		defer close(loaded)
 		if cat, catErr = catalog.Load(); catErr == nil {
-			mapper = actionmap.New(cat)
+			mapper = actionmap.New(cat).WithPaths(paths)
 		}
 	}()
 	m := analyzer.MapperFunc(func(c *actionmap.Call) actionmap.Result {
@@ -149,7 +177,7 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 	})
 	q := analyzer.Query{Principals: o.Principals, All: o.All, Accounts: o.Accounts, From: from, To: to}
 	start := time.Now()
-	usages, stats, err := analyzer.Analyze(ctx, st, q, m, analyzer.Options{})
+	usages, stats, err := analyzer.Analyze(ctx, st, q, m, analyzer.Options{Paths: paths})
 	if <-loaded; catErr != nil {
 		return fmt.Errorf("load the IAM catalogue: %w", catErr)
 	}
@@ -176,9 +204,9 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 		results = append(results, r)
 	}
 	if o.Stats {
-		fmt.Fprintf(o.Stderr, "analyze: %d principal(s), window %s to %s; %d of %d row groups in %d file(s) kept, %d rows decoded; %d distinct calls; %s\n",
+		fmt.Fprintf(o.Stderr, "analyze: %d principal(s), window %s to %s; %d of %d row groups in %d file(s) kept, %d rows decoded; %d distinct calls; IAM paths: %d known, %d principal index(es) read; %s\n",
 			stats.Principals, stats.From.Format(time.DateOnly), analyzeEnd(stats.To), stats.RowGroupsRead, stats.RowGroups, stats.Files,
-			stats.RowsRead, stats.DistinctCalls, time.Since(start).Round(time.Millisecond))
+			stats.RowsRead, stats.DistinctCalls, paths.Len(), stats.PathIndexes, time.Since(start).Round(time.Millisecond))
 	}
 	for _, r := range results {
 		if len(r.Policies) > 1 && o.Format != "json" && o.Format != "table" {
