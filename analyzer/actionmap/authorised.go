@@ -18,6 +18,9 @@ type ResourceGroup struct {
 	// Created: the call creates the resource, so the request cannot name
 	// it; the policy grants the type in the call's region and account.
 	Created bool
+	// Always: the call creates one even when the request names another
+	// resource of the type (the source of a copy).
+	Always bool
 }
 
 // authorisedOn lists the calls AWS authorises against several resources at
@@ -33,7 +36,9 @@ type ResourceGroup struct {
 //
 // Each entry is a list of groups separated by spaces; a group is one type
 // or several separated by '|' (any one); '?' before a group: only when the
-// request names one; '+' after it: created by the call. A group not named
+// request names one; '+' after it: created by the call unless the request
+// names it; '!' after it: created by the call, besides any the request
+// names (a copy and its source). A group not named
 // by the request and not created is one AWS picks (the default VPC,
 // subnet or security group, the option group of the engine): the policy
 // grants it by type in the call's region and account.
@@ -45,9 +50,9 @@ var authorisedOn = map[string]string{
 	"ec2:CreateVolume":             "volume+ ?snapshot",
 	"ec2:CreateSnapshot":           "snapshot+ volume",
 	"ec2:CreateSnapshots":          "instance snapshot+ volume",
-	"ec2:CopySnapshot":             "snapshot+",
+	"ec2:CopySnapshot":             "snapshot!",
 	"ec2:CreateImage":              "image+ instance snapshot+",
-	"ec2:CopyImage":                "image+ snapshot+",
+	"ec2:CopyImage":                "image! snapshot+",
 	"ec2:RegisterImage":            "image+ ?snapshot",
 	"ec2:ImportImage":              "image+ import-image-task+",
 	"ec2:ImportSnapshot":           "import-snapshot-task+ snapshot+",
@@ -128,6 +133,9 @@ func parseGroups(spec string) []ResourceGroup {
 		}
 		if rest, ok := strings.CutSuffix(f, "+"); ok {
 			g.Created, f = true, rest
+		}
+		if rest, ok := strings.CutSuffix(f, "!"); ok {
+			g.Created, g.Always, f = true, true, rest
 		}
 		g.Types = strings.Split(f, "|")
 		out = append(out, g)

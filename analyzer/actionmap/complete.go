@@ -28,7 +28,8 @@ const (
 // complete adds to act the resources the call is authorised on that the
 // request builders did not derive, driven by the catalogue: for a call
 // authorised on several resources (AuthorisedOn), each group not yet
-// filled is derived from the request by its ARN format, or, when the
+// filled takes an ARN the request gives that fits it, or is derived from
+// the request by its ARN format, or, when the
 // request does not name it, written as every resource of its type in the
 // call's region and account (a resource the call creates, or one AWS
 // picks); for any other action whose resource is still unknown, a
@@ -64,13 +65,23 @@ func (m *Mapper) complete(act *Action, a *catalog.Action, req gjson.Result, ac a
 		}
 	}
 	for _, g := range groups {
-		if filled(svc, g.Types, act.Resources) {
+		if g.Always {
+			add(typePattern(svc.ResourceTypes[g.Types[0]].ARNFormats[0], ac), strings.ReplaceAll(WhyCreated, "%s", g.Types[0]))
+			continue
+		}
+		if filled(svc, a, g.Types, act.Resources) {
 			continue
 		}
 		done := false
+		for _, arn := range requestARNs(req) {
+			if contains(g.Types, typeOf(svc, a, arn)) {
+				add(escape(arn), "")
+				done = true
+			}
+		}
 		for _, typ := range g.Types {
 			rt := svc.ResourceTypes[typ]
-			if rt == nil {
+			if rt == nil || done {
 				continue
 			}
 			arns, partial := fromRequest(rt, req, ac, g.Created)
@@ -102,17 +113,40 @@ func (m *Mapper) complete(act *Action, a *catalog.Action, req gjson.Result, ac a
 	}
 }
 
-// filled reports whether one of arns is of one of types.
-func filled(svc *catalog.Service, types []string, arns []string) bool {
+// filled reports whether one of arns is of one of types, as typeOf reads
+// it.
+func filled(svc *catalog.Service, a *catalog.Action, types []string, arns []string) bool {
 	for _, arn := range arns {
-		probe := wildcardProbe.Replace(arn)
-		for _, typ := range types {
-			if rt := svc.ResourceTypes[typ]; rt != nil && rt.Matches(probe) {
-				return true
-			}
+		if contains(types, typeOf(svc, a, arn)) {
+			return true
 		}
 	}
 	return false
+}
+
+// typeOf returns the action's resource type an ARN (or pattern) is: of the
+// types whose format it fits, the one whose format says the most (a
+// backup's table/T/backup/B fits the table format table/${TableName} too,
+// whose last variable takes the rest).
+func typeOf(svc *catalog.Service, a *catalog.Action, arn string) string {
+	probe := wildcardProbe.Replace(arn)
+	best, bestLen := "", -1
+	for _, r := range a.Resources {
+		rt := svc.ResourceTypes[r.Type]
+		if rt == nil || !rt.Matches(probe) {
+			continue
+		}
+		for _, f := range rt.ARNFormats {
+			n := 0
+			for _, p := range catalog.FormatParts(f) {
+				n += len(p.Literal)
+			}
+			if n > bestLen {
+				best, bestLen = r.Type, n
+			}
+		}
+	}
+	return best
 }
 
 // wildcardProbe reads a pattern as a name for the catalogue's formats.
@@ -138,7 +172,8 @@ func normName(s string) string {
 }
 
 // typePattern writes every resource of a format in the call's region and
-// account: its name variables become "*".
+// account: its name variables become "*", and so do a region or account
+// the record does not give.
 func typePattern(format string, ac arnCtx) string {
 	var b strings.Builder
 	for _, p := range catalog.FormatParts(format) {
@@ -148,9 +183,9 @@ func typePattern(format string, ac arnCtx) string {
 		case "Partition":
 			b.WriteString(ac.partition)
 		case "Region":
-			b.WriteString(ac.region)
+			b.WriteString(orAny(ac.region))
 		case "Account", "AccountId":
-			b.WriteString(ac.account)
+			b.WriteString(orAny(ac.account))
 		default:
 			if !strings.HasSuffix(b.String(), "*") {
 				b.WriteString("*")
@@ -170,6 +205,7 @@ var requestKeys = map[string][]string{
 	"GroupFriendlyName":        {"autoScalingGroupName"},
 	"LaunchTemplateId":         {"launchTemplateId"},
 	"IdentityName":             {"emailIdentity", "identity"},
+	"TableName":                {"targetTableName", "globalTableName"},
 }
 
 // notFromRequest are format variables whose value in a request is not the
@@ -188,8 +224,9 @@ var skipKeys = map[string]bool{
 // the request; every value found gives an ARN. A format whose variables
 // are found only in part is written with "*" for the rest (partial) when
 // the call creates the resource or the part found is its parent's name
-// (a stream of a named table). A Create call's resource with one name
-// variable not found under its own key takes the request's "name".
+// (a stream of a named table). A Create call's resource whose one
+// variable is a name (…Name, not an ID AWS assigns) not found under its
+// own key takes the request's "name".
 func fromRequest(rt *catalog.ResourceType, req gjson.Result, ac arnCtx, created bool) (arns []string, partial bool) {
 	if !req.IsObject() {
 		return nil, false
@@ -224,7 +261,7 @@ func fromRequest(rt *catalog.ResourceType, req gjson.Result, ac arnCtx, created 
 				}
 			}
 		}
-		if found == 0 && created && len(names) == 1 {
+		if found == 0 && created && len(names) == 1 && strings.HasSuffix(names[0], "Name") {
 			// a Create call names what it creates "name" (CreateProject,
 			// CreateJob, CreateFilter's parent aside)
 			if n := req.Get("name"); n.Type == gjson.String && n.Str != "" {
@@ -299,10 +336,42 @@ func namesFor(v string, vals []string) []string {
 	return out
 }
 
+// requestARNs returns the ARNs the request gives as values (a code signing
+// config's, a backup's, a delivery destination's), anywhere in it.
+func requestARNs(req gjson.Result) []string {
+	if !req.IsObject() || !strings.Contains(req.Raw, `"arn:`) {
+		return nil
+	}
+	var out []string
+	var walk func(v gjson.Result, depth int)
+	walk = func(v gjson.Result, depth int) {
+		if depth > 8 {
+			return
+		}
+		v.ForEach(func(k, x gjson.Result) bool {
+			switch {
+			case skipKeys[k.Str]:
+			case x.Type == gjson.String && strings.HasPrefix(x.Str, "arn:"):
+				out = append(out, x.Str)
+			case x.IsObject() || x.IsArray():
+				walk(x, depth+1)
+			}
+			return true
+		})
+	}
+	walk(req, 0)
+	return out
+}
+
 // keysOf are the request keys that may hold a variable's value.
+//
+// EC2 logs some requests in their XML shape, with the parameters' own
+// capitalised names ({"CreateTrafficMirrorFilterRuleRequest":
+// {"TrafficMirrorFilterId": …}}), so the variable's name itself is a key
+// too.
 func keysOf(v string) []string {
 	camel := strings.ToLower(v[:1]) + v[1:]
-	keys := append([]string{camel, camel + "s"}, requestKeys[v]...)
+	keys := append([]string{camel, camel + "s", v, v + "s"}, requestKeys[v]...)
 	return keys
 }
 
@@ -323,6 +392,9 @@ func findValues(req gjson.Result, keys []string) []string {
 				return true
 			}
 			if k.Type == gjson.String && contains(keys, k.Str) {
+				if x.IsObject() && x.Get("content").Type == gjson.String {
+					x = x.Get("content") // the XML shape: {"tag":1,"content":"vpc-…"}
+				}
 				switch {
 				case x.Type == gjson.String:
 					if x.Str != "" && !strings.HasPrefix(x.Str, "arn:") && !seen[x.Str] {
@@ -358,4 +430,11 @@ func contains(xs []string, x string) bool {
 		}
 	}
 	return false
+}
+
+func orAny(s string) string {
+	if s == "" {
+		return "*"
+	}
+	return s
 }

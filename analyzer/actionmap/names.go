@@ -177,8 +177,13 @@ func (m *Mapper) exercised(prefix, name string, req gjson.Result) []string {
 	switch {
 	case prefix == "ec2":
 		var types []string
-		for _, k := range []string{"tagSpecificationSet.items", "TagSpecification", "TagSpecifications", "CreateFlowLogsRequest.TagSpecification"} {
-			v := req.Get(k)
+		// the request, or its XML shape {"CreateNatGatewayRequest": {…}}
+		body := req
+		if x := req.Get(name + "Request"); x.IsObject() {
+			body = x
+		}
+		for _, k := range []string{"tagSpecificationSet.items", "TagSpecification", "TagSpecifications"} {
+			v := body.Get(k)
 			add := func(it gjson.Result) {
 				if t := firstOf(it, "resourceType", "ResourceType"); t != "" && !contains(types, t) {
 					types = append(types, t)

@@ -229,7 +229,8 @@ func (m *Mapper) candidates(c *Call, prefix, name string, req gjson.Result) cand
 			add(ac.arn("ssm", ac.region, "managed-instance/"+id))
 		}
 		d := str("documentName")
-		if d == "" && (name == "GetDocument" || name == "DescribeDocument" || name == "UpdateDocument" || name == "DeleteDocument" || name == "CreateDocument") {
+		if d == "" && (name == "GetDocument" || name == "DescribeDocument" || name == "UpdateDocument" || name == "DeleteDocument" || name == "CreateDocument" ||
+			name == "CreateAssociation" || name == "UpdateAssociation") {
 			d = str("name")
 		}
 		if d != "" {
@@ -489,4 +490,8 @@ var rdsIDParams = []struct{ param, kind string }{
 	{"dBInstanceIdentifier", "db"}, {"dBClusterIdentifier", "cluster"}, {"dBSnapshotIdentifier", "snapshot"},
 	{"dBClusterSnapshotIdentifier", "cluster-snapshot"}, {"dBSubnetGroupName", "subgrp"},
 	{"dBParameterGroupName", "pg"}, {"dBClusterParameterGroupName", "cluster-pg"}, {"optionGroupName", "og"},
+	// restores and deletes name a source, a target or a final snapshot
+	{"sourceDBInstanceIdentifier", "db"}, {"targetDBInstanceIdentifier", "db"},
+	{"sourceDBClusterIdentifier", "cluster"}, {"finalDBSnapshotIdentifier", "snapshot"},
+	{"finalDBSnapshotIdentifier", "cluster-snapshot"},
 }

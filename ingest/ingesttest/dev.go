@@ -47,7 +47,11 @@ func DevRecords(t testing.TB) []DevRecord {
 	var out []DevRecord
 	addDoc := func(where string, doc gjson.Result) {
 		add := func(r gjson.Result) {
-			out = append(out, DevRecord{Where: where, Index: len(out), Rec: r})
+			// a CloudTrail record, not a catalogue entry describing an
+			// event (traildiscover's events.json)
+			if r.Get("eventSource").Exists() && (r.Get("userIdentity").Exists() || r.Get("eventTime").Exists()) {
+				out = append(out, DevRecord{Where: where, Index: len(out), Rec: r})
+			}
 		}
 		switch {
 		case doc.Get("Records").IsArray():
