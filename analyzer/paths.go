@@ -54,11 +54,11 @@ func learnCall(c *actionmap.Call, paths *actionmap.Paths) {
 
 // StatePaths learns the paths of every user, group, role, managed policy
 // and instance profile of an account's IAM state, and returns how many
-// ARNs it read.
+// ARNs it read. The state's paths stand over what the logs show.
 func StatePaths(a *iamstate.Account, paths *actionmap.Paths) int {
 	n := 0
 	learn := func(arn string) {
-		if paths.Learn(arn) {
+		if paths.LearnState(arn) {
 			n++
 		}
 	}

@@ -23,12 +23,15 @@ import (
 type Paths struct {
 	mu sync.RWMutex
 	by map[pathKey]string // the path, "/" or "/a/b/"; "" when two differ
+	// fixed holds the entities the account state names: what the logs
+	// show of them (an older path) changes nothing
+	fixed map[pathKey]bool
 }
 
 type pathKey struct{ partition, account, kind, name string }
 
 // NewPaths returns an empty set.
-func NewPaths() *Paths { return &Paths{by: map[pathKey]string{}} }
+func NewPaths() *Paths { return &Paths{by: map[pathKey]string{}, fixed: map[pathKey]bool{}} }
 
 // pathKinds are the IAM resource types whose ARN carries a path.
 var pathKinds = map[string]bool{"user": true, "role": true, "group": true, "policy": true, "instance-profile": true}
@@ -148,8 +151,28 @@ func (p *Paths) Missing(c *Call) bool {
 }
 
 // Add records that the entity of that kind and name has path ("/" or
-// "/a/b/"; a path without its slashes is given them).
+// "/a/b/"; a path without its slashes is given them), as the logs show
+// it.
 func (p *Paths) Add(partition, account, kind, name, path string) {
+	p.add(partition, account, kind, name, path, false)
+}
+
+// Fix records the path of an entity as the account's IAM state gives it:
+// it stands, whatever the logs show (a path they show is an older one).
+func (p *Paths) Fix(partition, account, kind, name, path string) {
+	p.add(partition, account, kind, name, path, true)
+}
+
+// LearnState is Learn for an ARN of the account's IAM state (Fix).
+func (p *Paths) LearnState(s string) bool {
+	part, acct, kind, path, name, ok := SplitIAM(s)
+	if ok {
+		p.Fix(part, acct, kind, name, path)
+	}
+	return ok
+}
+
+func (p *Paths) add(partition, account, kind, name, path string, fix bool) {
 	if name == "" || !pathKinds[kind] {
 		return
 	}
@@ -162,6 +185,14 @@ func (p *Paths) Add(partition, account, kind, name, path string) {
 	k := pathKey{partition, account, kind, name}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	switch {
+	case p.fixed[k] && !fix:
+		return
+	case fix && !p.fixed[k]:
+		p.fixed[k] = true
+		p.by[k] = path
+		return
+	}
 	if old, seen := p.by[k]; seen && old != path {
 		p.by[k] = ""
 		return

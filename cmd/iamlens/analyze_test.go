@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/iamlens/iamlens/analyzer/catalog"
+	"github.com/iamlens/iamlens/ingest/ingesttest"
 	"github.com/iamlens/iamlens/policygen"
 )
 
@@ -150,5 +152,54 @@ func TestAnalyzeLogs(t *testing.T) {
 		"--principal", "stratus-red-team-ec2-enumerate-role", "--format", "table")
 	if code != 0 || out2 != out {
 		t.Errorf("second run: exit %d, output differs: %v", code, out2 != out)
+	}
+}
+
+// TestAnalyzeIAMPaths: a role named by name only, whose path the logs do
+// not show, is granted at the root and under any path; --gaad names its
+// path.
+func TestAnalyzeIAMPaths(t *testing.T) {
+	if _, err := catalog.Load(); err != nil {
+		t.Skipf("the IAM catalogue is not available: %v", err)
+	}
+	logs := t.TempDir()
+	r := ingesttest.NewRecord("e-1", "2026-11-01T10:00:00Z", "alice", "iam.amazonaws.com", "GetRole")
+	r["requestParameters"] = map[string]any{"roleName": "deploy"}
+	ingesttest.WriteFile(t, logs, ingesttest.Key("111122223333", "us-east-1", "2026/11/01", 0), ingesttest.Gzip(t, ingesttest.LogJSON(t, r)))
+	gaad := filepath.Join(t.TempDir(), "gaad.json")
+	if err := os.WriteFile(gaad, []byte(`{"UserDetailList":[],"GroupDetailList":[],"Policies":[],"RoleDetailList":[
+	  {"Path":"/ci/","RoleName":"deploy","RoleId":"AROAEXAMPLE","Arn":"arn:aws:iam::111122223333:role/ci/deploy",
+	   "CreateDate":"2026-01-01T00:00:00Z","InstanceProfileList":[],"RolePolicyList":[],"AttachedManagedPolicies":[]}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st := filepath.Join(t.TempDir(), "store")
+	resources := func(args ...string) []string {
+		t.Helper()
+		code, out, stderr := runCLI(t, append([]string{"analyze", "--store", st, "--principal", "alice", "--resources", "exact"}, args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		var doc policygen.Document
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range doc.Statement {
+			if slices.Contains(s.Action, "iam:GetRole") {
+				return s.Resource
+			}
+		}
+		t.Fatalf("no iam:GetRole in %s", out)
+		return nil
+	}
+	if got, want := resources("--logs", logs), []string{"arn:aws:iam::111122223333:role/*/deploy", "arn:aws:iam::111122223333:role/deploy"}; !slices.Equal(got, want) {
+		t.Errorf("without the state: %q, want %q", got, want)
+	}
+	if got, want := resources("--gaad", gaad), []string{"arn:aws:iam::111122223333:role/ci/deploy"}; !slices.Equal(got, want) {
+		t.Errorf("with --gaad: %q, want %q", got, want)
+	}
+	for _, bad := range [][]string{{"--gaad", filepath.Join(t.TempDir(), "missing.json")}, {"--gaad", gaad, "--snapshot", gaad}} {
+		if code, _, stderr := runCLI(t, append([]string{"analyze", "--store", st, "--principal", "alice"}, bad...)...); code != 2 || !strings.Contains(stderr, "--") {
+			t.Errorf("%v: exit %d, want 2: %s", bad, code, stderr)
+		}
 	}
 }
