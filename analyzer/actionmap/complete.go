@@ -35,7 +35,7 @@ const (
 // picks); for any other action whose resource is still unknown, a
 // required type is derived from the request the same way, and a type the
 // call creates ("CreateVpc" creates a vpc) is written by type.
-func (m *Mapper) complete(act *Action, a *catalog.Action, req gjson.Result, ac arnCtx, why map[string]string) {
+func (m *Mapper) complete(act *Action, a *catalog.Action, req gjson.Result, ac arnCtx, why *map[string]string) {
 	svc, ok := m.cat.Service(a.Service)
 	if !ok {
 		return
@@ -61,7 +61,7 @@ func (m *Mapper) complete(act *Action, a *catalog.Action, req gjson.Result, ac a
 	add := func(arn, reason string) {
 		act.Resources = append(act.Resources, arn)
 		if reason != "" {
-			why[arn] = reason
+			setWhy(why, arn, reason)
 		}
 	}
 	for _, g := range groups {

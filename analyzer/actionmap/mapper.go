@@ -159,17 +159,17 @@ func (m *Mapper) Map(c *Call) Result {
 			act.Resources = []string{"*"}
 			act.ResourceNote = "the action allows no resource-level restriction"
 		} else {
-			why := map[string]string{}
+			var why map[string]string // allocated for the first pattern
 			for _, arn := range cands.forAction(a.FullName()) {
 				if m.cat.MatchesResource(a.FullName(), arn) {
 					act.Resources = append(act.Resources, arn)
 					if w := cands.why[arn]; w != "" {
-						why[arn] = w
+						setWhy(&why, arn, w)
 					}
 				}
 			}
 			if !IsDenied(c.ErrorCode) {
-				m.complete(&act, a, req, ac, why)
+				m.complete(&act, a, req, ac, &why)
 			}
 			if len(act.Resources) == 0 {
 				act.ResourceNote = "the resource could not be derived from the event"
@@ -328,6 +328,14 @@ func isPassRoleKey(k string) bool {
 		}
 	}
 	return false
+}
+
+// setWhy records the reason of a pattern, making the map when it is nil.
+func setWhy(m *map[string]string, arn, why string) {
+	if *m == nil {
+		*m = map[string]string{}
+	}
+	(*m)[arn] = why
 }
 
 func dedupe(xs []string) []string {

@@ -62,7 +62,7 @@ func (m *Mapper) candidates(c *Call, prefix, name string, req gjson.Result) cand
 	if ac.account == "" {
 		ac.account = c.PrincipalAccount
 	}
-	s := candSet{ctx: ac, why: map[string]string{}}
+	s := candSet{ctx: ac}
 	for _, r := range c.Resources {
 		if strings.HasPrefix(r.ARN, "arn:") {
 			s.all = append(s.all, escape(r.ARN))
@@ -91,7 +91,7 @@ func (m *Mapper) candidates(c *Call, prefix, name string, req gjson.Result) cand
 	}
 	addPattern := func(p, why string) {
 		s.all = append(s.all, p)
-		s.why[p] = why
+		setWhy(&s.why, p, why)
 	}
 	str := func(path string) string { return req.Get(path).Str }
 	switch prefix {
