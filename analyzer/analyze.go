@@ -27,6 +27,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/iamlens/iamlens/analyzer/actionmap"
 	"github.com/iamlens/iamlens/analyzer/suggest"
 	"github.com/iamlens/iamlens/ingest/store"
 )
@@ -53,6 +54,12 @@ type Options struct {
 	TopN int
 	// Workers read date partitions in parallel (default GOMAXPROCS).
 	Workers int
+	// Paths, when set, is filled before the calls are mapped with the IAM
+	// paths the dataset shows (learnPaths): give the mapper the same set
+	// (actionmap.Mapper.WithPaths), with the account state's paths added
+	// first (StatePaths), so that a user or role named by name only is
+	// written with its path.
+	Paths *actionmap.Paths
 }
 
 // DefaultWindow is the span analysed when no --from is given.
@@ -72,6 +79,9 @@ type Stats struct {
 	RowsRead       int64 `json:"rows_read"`
 	CompressedRead int64 `json:"compressed_bytes_read"`
 	DistinctCalls  int   `json:"distinct_calls"`
+	// PathIndexes counts the principal indexes read for IAM paths (0 when
+	// the calls themselves showed every path they needed).
+	PathIndexes int `json:"path_indexes"`
 }
 
 // NotFoundError says that a requested principal has no events in the
@@ -168,6 +178,11 @@ func Analyze(ctx context.Context, st *store.Store, q Query, m Mapper, opts Optio
 	stats.RowsRead, stats.CompressedRead = ss.RowsRead, ss.CompressedRead
 	if err != nil {
 		return nil, stats, err
+	}
+	if opts.Paths != nil {
+		if err := learnPaths(ctx, st, sq, agg, opts.Paths, &stats); err != nil {
+			return nil, stats, err
+		}
 	}
 	usages := agg.Usages(q.From, q.To)
 	stats.Principals = len(usages)

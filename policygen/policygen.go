@@ -286,6 +286,7 @@ func planAction(au *analyzer.ActionUsage, cat Catalog, opts Options) (*planned, 
 	}
 	var rej []Rejection
 	var arns []string
+	why := map[string]string{}
 	star := ""
 	for _, ru := range au.Resources {
 		switch {
@@ -293,6 +294,9 @@ func planAction(au *analyzer.ActionUsage, cat Catalog, opts Options) (*planned, 
 			star = WhyUnknownResource
 		case cat.MatchesResource(name, ru.ARN):
 			arns = append(arns, ru.ARN)
+			if ru.Why != "" {
+				why[ru.ARN] = ru.Why
+			}
 		default:
 			rej = append(rej, Rejection{Action: name, Resource: ru.ARN, Reason: "fits none of the action's resource types; granted on \"*\" instead"})
 			star = WhyNoFit
@@ -308,7 +312,7 @@ func planAction(au *analyzer.ActionUsage, cat Catalog, opts Options) (*planned, 
 		p.res = []ResourceEvidence{{Resource: "*", Why: star, StandsFor: first(arns, 5), Count: len(arns)}}
 		return p, rej
 	}
-	p.res = generalise(name, arns, cat, opts)
+	p.res = generalise(name, arns, why, cat, opts)
 	return p, rej
 }
 
@@ -319,12 +323,42 @@ func first(xs []string, n int) []string {
 	return xs
 }
 
+// WhyEscaped explains an ARN written with IAM's escapes.
+const WhyEscaped = `seen; its *, ? and $ are written ${*}, ${?} and ${$} so that IAM reads them literally, not as wildcards or policy variables`
+
 // generalise applies the resource mode to one action's ARNs, keeping a
 // pattern only when it still fits one of the action's resource types.
-// Wildcards in the ARNs are the mapper's own (a Secrets Manager suffix, a
-// log group's streams), so they are kept as written.
-func generalise(action string, arns []string, cat Catalog, opts Options) []ResourceEvidence {
+//
+// A resource with a wildcard and a reason in why is a pattern the mapping
+// wrote (instance/* for an instance the call creates, user/*/NAME for a
+// name whose path is unknown): it is written as it is, and only service
+// mode widens it. Any other resource holding '*', '?' or '$' (an S3 key
+// may) is never generalised: it is written on its own with those
+// characters escaped (iampolicy.EscapeLiteral; escapes the mapping already
+// wrote are kept), so that a value from the logs cannot widen the policy
+// or become a policy variable.
+func generalise(action string, arns []string, why map[string]string, cat Catalog, opts Options) []ResourceEvidence {
 	var out []ResourceEvidence
+	plain := arns[:0:0]
+	var patterns []string
+	for _, a := range arns {
+		switch {
+		case why[a] != "" && hasWildcard(a):
+			patterns = append(patterns, a)
+		case strings.ContainsAny(a, "*?$"):
+			out = append(out, ResourceEvidence{Resource: escapeBare(a), Why: WhyEscaped})
+		default:
+			plain = append(plain, a)
+		}
+	}
+	arns = plain
+	if opts.Resources == ResourcesService {
+		arns = append(arns, patterns...)
+	} else {
+		for _, p := range uniqueSorted(patterns) {
+			out = append(out, ResourceEvidence{Resource: p, Why: why[p]})
+		}
+	}
 	var groups []patternGroup
 	switch opts.Resources {
 	case ResourcesExact:
@@ -339,7 +373,11 @@ func generalise(action string, arns []string, cat Catalog, opts Options) []Resou
 	}
 	for _, g := range groups {
 		if len(g.members) == 1 && g.members[0] == g.pattern {
-			out = append(out, ResourceEvidence{Resource: g.pattern, Why: "seen"})
+			w := "seen"
+			if why[g.pattern] != "" {
+				w = why[g.pattern]
+			}
+			out = append(out, ResourceEvidence{Resource: g.pattern, Why: w})
 			continue
 		}
 		if !cat.MatchesResource(action, g.pattern) {
@@ -352,6 +390,28 @@ func generalise(action string, arns []string, cat Catalog, opts Options) []Resou
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Resource < out[j].Resource })
 	return dedupEvidence(out)
+}
+
+// hasWildcard reports whether a resource holds a '*' or '?' that is not
+// one of IAM's escapes (${*}, ${?}).
+func hasWildcard(s string) bool {
+	s = strings.NewReplacer("${*}", "", "${?}", "", "${$}", "").Replace(s)
+	return strings.ContainsAny(s, "*?")
+}
+
+// escapeBare escapes the '*', '?' and '$' of s that are not already one of
+// IAM's escapes.
+func escapeBare(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '$' && i+3 < len(s) && s[i+1] == '{' && s[i+3] == '}' && strings.IndexByte("*?$", s[i+2]) >= 0 {
+			b.WriteString(s[i : i+4])
+			i += 3
+			continue
+		}
+		b.WriteString(iampolicy.EscapeLiteral(s[i : i+1]))
+	}
+	return b.String()
 }
 
 func dedupEvidence(in []ResourceEvidence) []ResourceEvidence {

@@ -16,6 +16,7 @@ import (
 	"github.com/iamlens/iamlens/analyzer"
 	"github.com/iamlens/iamlens/analyzer/actionmap"
 	"github.com/iamlens/iamlens/analyzer/catalog"
+	"github.com/iamlens/iamlens/analyzer/iamstate"
 	"github.com/iamlens/iamlens/ingest/store"
 	"github.com/iamlens/iamlens/policygen"
 )
@@ -35,6 +36,9 @@ type analyzeOptions struct {
 	Size            string
 	MaxResources    int
 	Stats           bool
+	// GAAD and Snapshot give the account's IAM state, for the paths of
+	// users and roles the logs name by name only.
+	GAAD, Snapshot string
 	// Ingest, when set, ingests Logs into Store first.
 	Ingest *ingestOptions
 	// Width is the terminal's width for --format table (0: no limit).
@@ -61,6 +65,13 @@ report says which. Denied calls are not granted: they are listed as "needed but
 not granted". Actions CloudTrail cannot show (iam:PassRole, data events the
 trail does not record) are listed as not observable.
 
+A call AWS authorises against several resources is granted on each of them:
+RunInstances on its image, subnet, security groups and key pair by ARN, and on
+the instance, volumes and network interfaces it creates by type in its region
+and account. An IAM user or role the logs name without its path is written
+with the path the dataset or the account state (--gaad or --snapshot) shows,
+else both at the root and under any path, and the report says so.
+
 --principal takes a full ARN, a user or role name, or a glob over either
 (repeatable). The window defaults to the last 90 days present in the dataset.
 With --logs, the logs (folders, files or s3:// prefixes) are ingested into the
@@ -82,8 +93,9 @@ not be added, a split) is said on stderr in every format.`,
   # every user and role in a window, as one CloudFormation stack
   iamlens analyze --all --from 2023-07-01 --to 2023-07-31 --format cloudformation
 
-  # a role by ARN (a template: put your own ARN)
-  iamlens analyze --principal arn:aws:iam::123456789012:role/deploy`,
+  # a role by ARN, with IAM paths from the account's authorization details (templates)
+  iamlens analyze --principal arn:aws:iam::123456789012:role/deploy
+  iamlens analyze --principal arn:aws:iam::123456789012:role/deploy --gaad authorization-details.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Store = g.Store
@@ -115,6 +127,8 @@ not be added, a split) is said on stderr in every format.`,
 	f.StringVar(&o.Size, "size", policygen.SizeSplit, "over the 6,144-character limit: split (several policies) or compact (service-level resources, then split)")
 	f.IntVar(&o.MaxResources, "max-resources", 20, "ARNs per statement before collapsing or splitting")
 	f.BoolVar(&o.Stats, "stats", false, "print what was read (files, row groups, rows) to stderr")
+	f.StringVar(&o.GAAD, "gaad", "", "the account's IAM state: 'aws iam get-account-authorization-details' output (or AirIAM's iam_data.json)")
+	f.StringVar(&o.Snapshot, "snapshot", "", "the account's IAM state: a snapshot written by 'iamlens collect'")
 	completeValues(cmd, "format", analyzeFormats...)
 	completeValues(cmd, "resources", policygen.ResourcesExact, policygen.ResourcesPrefix, policygen.ResourcesService)
 	completeValues(cmd, "condition-source", policygen.SourceVPCE, policygen.SourceIP)
@@ -149,6 +163,20 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 	if err != nil {
 		return err
 	}
+	// IAM paths: from the account state when given, then from the dataset
+	// (Analyze adds what it reads before it maps).
+	paths := actionmap.NewPaths()
+	if o.GAAD != "" || o.Snapshot != "" {
+		in, err := iamstate.Files{Snapshot: o.Snapshot, GAAD: o.GAAD}.Load()
+		if err != nil {
+			flag := "--gaad"
+			if o.Snapshot != "" {
+				flag = "--snapshot"
+			}
+			return usageErrorf("", "%s: %v", flag, err)
+		}
+		analyzer.StatePaths(iamstate.Build(in), paths)
+	}
 	if o.Ingest != nil {
 		if err := runIngest(ctx, o.Ingest); err != nil {
 			var ue *usageError
@@ -175,7 +203,7 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 	go func() {
 		defer close(loaded)
 		if cat, catErr = catalog.Load(); catErr == nil {
-			mapper = actionmap.New(cat)
+			mapper = actionmap.New(cat).WithPaths(paths)
 		}
 	}()
 	m := analyzer.MapperFunc(func(c *actionmap.Call) actionmap.Result {
@@ -186,7 +214,7 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 	})
 	q := analyzer.Query{Principals: o.Principals, All: o.All, Accounts: o.Accounts, From: from, To: to}
 	start := time.Now()
-	usages, stats, err := analyzer.Analyze(ctx, st, q, m, analyzer.Options{})
+	usages, stats, err := analyzer.Analyze(ctx, st, q, m, analyzer.Options{Paths: paths})
 	if <-loaded; catErr != nil {
 		return fmt.Errorf("load the IAM catalogue: %w", catErr)
 	}
@@ -213,9 +241,9 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 		results = append(results, r)
 	}
 	if o.Stats {
-		fmt.Fprintf(o.Stderr, "analyze: %d principal(s), window %s to %s; %d of %d row groups in %d file(s) kept, %d rows decoded; %d distinct calls; %s\n",
+		fmt.Fprintf(o.Stderr, "analyze: %d principal(s), window %s to %s; %d of %d row groups in %d file(s) kept, %d rows decoded; %d distinct calls; IAM paths: %d known, %d principal index(es) read; %s\n",
 			stats.Principals, stats.From.Format(time.DateOnly), analyzeEnd(stats.To), stats.RowGroupsRead, stats.RowGroups, stats.Files,
-			stats.RowsRead, stats.DistinctCalls, time.Since(start).Round(time.Millisecond))
+			stats.RowsRead, stats.DistinctCalls, paths.Len(), stats.PathIndexes, time.Since(start).Round(time.Millisecond))
 	}
 	writeAnalyzeNotes(o.Stderr, results, gopts)
 	if o.Format == "policy" || o.Format == "terraform" || o.Format == "cloudformation" {
