@@ -15,6 +15,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/iamlens/iamlens/analyzer"
+	"github.com/iamlens/iamlens/analyzer/actionmap"
 	"github.com/iamlens/iamlens/analyzer/catalog"
 	"github.com/iamlens/iamlens/ingest"
 	"github.com/iamlens/iamlens/ingest/ingesttest"
@@ -22,14 +23,13 @@ import (
 	"github.com/iamlens/iamlens/ingest/store"
 )
 
-// devLogs writes every record of the real logs under
-// shared/data/cloudtrail/dev (gzipped log files, JSON lines, single-event
-// samples, arrays) into CloudTrail log files under a new folder, 200
-// records a file, and returns it; the test is skipped without the shared
-// data.
+// devLogs writes every record of the real logs (ingesttest.CloudTrailDirs:
+// the sample and the third-party CloudTrail inputs, what
+// ../shared/data/cloudtrail/dev holds: gzipped log files, JSON lines,
+// single-event samples, arrays) into CloudTrail log files under a new
+// folder, 200 records a file, and returns it.
 func devLogs(t *testing.T) string {
 	t.Helper()
-	root := filepath.Join(ingesttest.SharedData(t), "cloudtrail", "dev")
 	var recs []string
 	addDoc := func(data []byte) {
 		if !gjson.ValidBytes(data) {
@@ -52,35 +52,37 @@ func devLogs(t *testing.T) string {
 			add(doc)
 		}
 	}
-	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		switch {
-		case strings.HasSuffix(p, ".json.gz"): // RealLogs, below
-		case strings.HasSuffix(p, ".jsonl"):
-			f, err := os.Open(p)
-			if err != nil {
+	for _, root := range ingesttest.CloudTrailDirs(t) {
+		err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
 				return err
 			}
-			defer f.Close()
-			sc := bufio.NewScanner(f)
-			sc.Buffer(make([]byte, 1<<20), 16<<20)
-			for sc.Scan() {
-				addDoc(bytes.Clone(sc.Bytes()))
+			switch {
+			case strings.HasSuffix(p, ".json.gz"): // RealLogs, below
+			case strings.HasSuffix(p, ".jsonl"):
+				f, err := os.Open(p)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				sc := bufio.NewScanner(f)
+				sc.Buffer(make([]byte, 1<<20), 16<<20)
+				for sc.Scan() {
+					addDoc(bytes.Clone(sc.Bytes()))
+				}
+				return sc.Err()
+			case strings.HasSuffix(p, ".json"), strings.HasSuffix(p, ".cloudtrail"):
+				data, err := os.ReadFile(p)
+				if err != nil {
+					return err
+				}
+				addDoc(data)
 			}
-			return sc.Err()
-		case strings.HasSuffix(p, ".json"), strings.HasSuffix(p, ".cloudtrail"):
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			addDoc(data)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	for _, data := range ingesttest.RealLogs(t) {
 		addDoc(data)
@@ -133,8 +135,14 @@ func firstDiff(a, b string) string {
 // default, which picks file by file), and requires the same report and
 // policy byte for byte; and the same principals listing.
 func checkRollupMatchesEvents(t *testing.T, st *store.Store, windows []analyzer.Query) {
-	cat, m := realCatalog(t)
+	cat, _ := realCatalog(t)
 	ctx := context.Background()
+	// analyze as the command runs it: the mapper learns the IAM paths the
+	// dataset shows, afresh for each run
+	analyze := func(q analyzer.Query, src analyzer.Source) ([]*analyzer.Usage, analyzer.Stats, error) {
+		paths := actionmap.NewPaths()
+		return analyzer.Analyze(ctx, st, q, actionmap.New(cat).WithPaths(paths), analyzer.Options{Source: src, Paths: paths})
+	}
 	checked := 0
 	for _, w := range windows {
 		lo := analyzer.PrincipalOptions{From: w.From, To: w.To}
@@ -166,7 +174,7 @@ func checkRollupMatchesEvents(t *testing.T, st *store.Store, windows []analyzer.
 			q.Principals = []string{s.ARN}
 			var outs []string
 			for _, src := range []analyzer.Source{analyzer.SourceEvents, analyzer.SourceRollup, analyzer.SourceAuto} {
-				us, stats, err := analyzer.Analyze(ctx, st, q, m, analyzer.Options{Source: src})
+				us, stats, err := analyze(q, src)
 				if err != nil {
 					t.Fatalf("%s from %s: %v", s.ARN, src, err)
 				}
@@ -184,11 +192,11 @@ func checkRollupMatchesEvents(t *testing.T, st *store.Store, windows []analyzer.
 		}
 		q := w
 		q.All = true
-		ev, _, err := analyzer.Analyze(ctx, st, q, m, analyzer.Options{Source: analyzer.SourceEvents})
+		ev, _, err := analyze(q, analyzer.SourceEvents)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ro, stats, err := analyzer.Analyze(ctx, st, q, m, analyzer.Options{})
+		ro, stats, err := analyze(q, analyzer.SourceAuto)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -222,8 +230,8 @@ func TestRollupMatchesEventsSample(t *testing.T) {
 	})
 }
 
-// The same for every principal of all the real logs under
-// shared/data/cloudtrail/dev.
+// The same for every principal of all the real logs (those of
+// ../shared/data/cloudtrail/dev, committed under testdata).
 func TestRollupMatchesEventsRealLogs(t *testing.T) {
 	st := ingestDir(t, devLogs(t))
 	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/iamlens/iamlens/analyzer/iampolicy"
+	"github.com/iamlens/iamlens/analyzer/iamstate"
 )
 
 func manualCheck(id, title string, level int, sev Severity, controls map[Benchmark]string, guidance string) Check {
@@ -99,17 +102,17 @@ func iamChecks() []Check {
 
 // credentialRows runs fn over the credential report, or returns one
 // NOT_ASSESSABLE finding when the report is missing.
-func (e *env) withCredentials(fn func(rows []CredentialRow) []Finding) []Finding {
+func (e *env) withCredentials(fn func(rows []iamstate.CredentialReportRow) []Finding) []Finding {
 	if e.credErr != "" {
 		return []Finding{notAssessable("", e.rootARN(), e.credErr)}
 	}
 	return fn(e.credRows)
 }
 
-func (e *env) rootRow() CredentialRow {
-	for _, r := range e.credRows {
-		if r.IsRoot() {
-			return r
+func (e *env) rootRow() *iamstate.CredentialReportRow {
+	for i := range e.credRows {
+		if e.credRows[i].IsRoot() {
+			return &e.credRows[i]
 		}
 	}
 	return nil
@@ -124,13 +127,13 @@ func evalRootKeys(e *env) []Finding {
 		}
 		return []Finding{pass("", e.rootARN(), "GetAccountSummary: AccountAccessKeysPresent is 0")}
 	}
-	return e.withCredentials(func([]CredentialRow) []Finding {
+	return e.withCredentials(func([]iamstate.CredentialReportRow) []Finding {
 		r := e.rootRow()
 		if r == nil {
 			return []Finding{notAssessable("", e.rootARN(), "the credential report has no <root_account> row")}
 		}
-		if r.Bool("access_key_1_active") || r.Bool("access_key_2_active") {
-			return []Finding{fail("", e.rootARN(), fmt.Sprintf("credential report: access_key_1_active=%s, access_key_2_active=%s", r["access_key_1_active"], r["access_key_2_active"]), fix)}
+		if r.AccessKeys[0].Active.On() || r.AccessKeys[1].Active.On() {
+			return []Finding{fail("", e.rootARN(), fmt.Sprintf("credential report: access_key_1_active=%s, access_key_2_active=%s", r.AccessKeys[0].Active, r.AccessKeys[1].Active), fix)}
 		}
 		return []Finding{pass("", e.rootARN(), "credential report: the root user has no active access key")}
 	})
@@ -144,7 +147,7 @@ func (e *env) rootMFAEnabled() (enabled bool, evidence string, ok bool) {
 		return n > 0, fmt.Sprintf("GetAccountSummary: AccountMFAEnabled is %d", n), true
 	}
 	if r := e.rootRow(); r != nil {
-		return r.Bool("mfa_active"), "credential report: root mfa_active=" + r["mfa_active"], true
+		return r.MFAActive.On(), "credential report: root mfa_active=" + string(r.MFAActive), true
 	}
 	if e.credErr != "" {
 		return false, e.credErr, false
@@ -186,22 +189,25 @@ func evalRootHardwareMFA(e *env) []Finding {
 }
 
 func evalRootUsage(e *env) []Finding {
-	return e.withCredentials(func([]CredentialRow) []Finding {
+	return e.withCredentials(func([]iamstate.CredentialReportRow) []Finding {
 		r := e.rootRow()
 		if r == nil {
 			return []Finding{notAssessable("", e.rootARN(), "the credential report has no <root_account> row")}
 		}
 		var uses []string
-		for _, col := range []string{"password_last_used", "access_key_1_last_used_date", "access_key_2_last_used_date"} {
-			if t, ok := r.Time(col); ok && e.now.Sub(t) < 90*24*time.Hour {
-				uses = append(uses, fmt.Sprintf("%s=%s", col, t.Format(time.RFC3339)))
+		for _, c := range []struct {
+			col string
+			at  iamstate.Stamp
+		}{{"password_last_used", r.PasswordLastUsed}, {"access_key_1_last_used_date", r.AccessKeys[0].LastUsedDate}, {"access_key_2_last_used_date", r.AccessKeys[1].LastUsedDate}} {
+			if t := c.at.Time; c.at.Known() && e.now.Sub(t) < 90*24*time.Hour {
+				uses = append(uses, fmt.Sprintf("%s=%s", c.col, t.Format(time.RFC3339)))
 			}
 		}
 		if len(uses) > 0 {
 			return []Finding{fail("", e.rootARN(), "root used in the last 90 days: "+strings.Join(uses, ", "),
 				"# give administrators their own identities (IAM Identity Center or IAM roles) and keep root for the few tasks that need it;\n# see what root did in the dataset: iamlens cis --store <STORE> (control monitor-root-usage)\n# and delete any root access key: aws iam delete-access-key --access-key-id <ROOT_ACCESS_KEY_ID>   # as root")}
 		}
-		return []Finding{pass("", e.rootARN(), "root not used in the last 90 days (password_last_used="+r["password_last_used"]+")")}
+		return []Finding{pass("", e.rootARN(), "root not used in the last 90 days (password_last_used="+r.PasswordLastUsed.Raw+")")}
 	})
 }
 
@@ -261,11 +267,12 @@ func passwordPolicyFix(cur *PasswordPolicy, bench Benchmark) string {
 }
 
 // users runs fn for every IAM user row (not root) of the credential report.
-func (e *env) users(fn func(r CredentialRow) *Finding, passEvidence string) []Finding {
-	return e.withCredentials(func(rows []CredentialRow) []Finding {
+func (e *env) users(fn func(r *iamstate.CredentialReportRow) *Finding, passEvidence string) []Finding {
+	return e.withCredentials(func(rows []iamstate.CredentialReportRow) []Finding {
 		var out []Finding
 		n := 0
-		for _, r := range rows {
+		for i := range rows {
+			r := &rows[i]
 			if r.IsRoot() {
 				continue
 			}
@@ -282,10 +289,10 @@ func (e *env) users(fn func(r CredentialRow) *Finding, passEvidence string) []Fi
 }
 
 func evalUserMFA(e *env) []Finding {
-	return e.users(func(r CredentialRow) *Finding {
-		if r.Bool("password_enabled") && !r.Bool("mfa_active") {
-			u := r.User()
-			f := fail("", r["arn"], "credential report: password_enabled=true, mfa_active=false",
+	return e.users(func(r *iamstate.CredentialReportRow) *Finding {
+		if r.PasswordEnabled.On() && !r.MFAActive.On() {
+			u := r.User
+			f := fail("", r.ARN, "credential report: password_enabled=true, mfa_active=false",
 				fmt.Sprintf("aws iam create-virtual-mfa-device --virtual-mfa-device-name %s --outfile %s-mfa.png --bootstrap-method QRCodePNG\naws iam enable-mfa-device --user-name %s --serial-number arn:%s:iam::%s:mfa/%s --authentication-code1 <CODE1> --authentication-code2 <CODE2>\n# or remove the console password: aws iam delete-login-profile --user-name %s",
 					shq(u), shq(u), shq(u), e.part, e.acct, u, shq(u)))
 			return &f
@@ -300,14 +307,14 @@ func keyFix(user string, n int) string {
 }
 
 func evalKeysAtSetup(e *env) []Finding {
-	return e.users(func(r CredentialRow) *Finding {
-		if !r.Bool("password_enabled") {
+	return e.users(func(r *iamstate.CredentialReportRow) *Finding {
+		if !r.PasswordEnabled.On() {
 			return nil
 		}
-		for _, n := range []int{1, 2} {
-			p := fmt.Sprintf("access_key_%d_", n)
-			if r.Bool(p+"active") && r[p+"last_used_date"] == "N/A" {
-				f := fail("", r["arn"], fmt.Sprintf("console user with active access key %d (rotated %s) that was never used", n, r[p+"last_rotated"]), keyFix(r.User(), n))
+		for i, k := range r.AccessKeys {
+			n := i + 1
+			if k.Active.On() && k.LastUsedDate.Is(iamstate.NA) {
+				f := fail("", r.ARN, fmt.Sprintf("console user with active access key %d (rotated %s) that was never used", n, k.LastRotated), keyFix(r.User, n))
 				return &f
 			}
 		}
@@ -325,46 +332,47 @@ func (e *env) unusedDays() int {
 func evalUnusedCredentials(e *env) []Finding {
 	days := e.unusedDays()
 	limit := time.Duration(days) * 24 * time.Hour
-	return e.withCredentials(func(rows []CredentialRow) []Finding {
+	return e.withCredentials(func(rows []iamstate.CredentialReportRow) []Finding {
 		var out []Finding
 		n := 0
-		for _, r := range rows {
+		for i := range rows {
+			r := &rows[i]
 			if r.IsRoot() {
 				continue
 			}
 			n++
-			u := r.User()
-			if r.Bool("password_enabled") {
-				last, ok := r.Time("password_last_used")
+			u := r.User
+			if r.PasswordEnabled.On() {
+				last, ok := r.PasswordLastUsed.Time, r.PasswordLastUsed.Known()
 				what := "last used"
 				if !ok {
-					last, ok = r.Time("password_last_changed")
+					last, ok = r.PasswordLastChanged.Time, r.PasswordLastChanged.Known()
 					what = "never used, set"
 				}
 				if !ok {
-					last, ok = r.Time("user_creation_time")
+					last, ok = r.UserCreationTime.Time, r.UserCreationTime.Known()
 					what = "never used, user created"
 				}
 				if ok && e.now.Sub(last) >= limit {
-					f := fail("", r["arn"], fmt.Sprintf("console password %s %s (%d days ago; limit %d)", what, last.Format("2006-01-02"), int(e.now.Sub(last).Hours()/24), days),
+					f := fail("", r.ARN, fmt.Sprintf("console password %s %s (%d days ago; limit %d)", what, last.Format("2006-01-02"), int(e.now.Sub(last).Hours()/24), days),
 						"aws iam delete-login-profile --user-name "+shq(u))
 					f.Part = "password"
 					out = append(out, f)
 				}
 			}
-			for _, k := range []int{1, 2} {
-				p := fmt.Sprintf("access_key_%d_", k)
-				if !r.Bool(p + "active") {
+			for i, key := range r.AccessKeys {
+				k := i + 1
+				if !key.Active.On() {
 					continue
 				}
-				last, ok := r.Time(p + "last_used_date")
+				last, ok := key.LastUsedDate.Time, key.LastUsedDate.Known()
 				what := "last used"
 				if !ok {
-					last, ok = r.Time(p + "last_rotated")
+					last, ok = key.LastRotated.Time, key.LastRotated.Known()
 					what = "never used, created"
 				}
 				if ok && e.now.Sub(last) >= limit {
-					f := fail("", r["arn"], fmt.Sprintf("access key %d %s %s (%d days ago; limit %d)", k, what, last.Format("2006-01-02"), int(e.now.Sub(last).Hours()/24), days), keyFix(u, k))
+					f := fail("", r.ARN, fmt.Sprintf("access key %d %s %s (%d days ago; limit %d)", k, what, last.Format("2006-01-02"), int(e.now.Sub(last).Hours()/24), days), keyFix(u, k))
 					f.Part = fmt.Sprintf("access_key_%d", k)
 					out = append(out, f)
 				}
@@ -378,9 +386,9 @@ func evalUnusedCredentials(e *env) []Finding {
 }
 
 func evalOneActiveKey(e *env) []Finding {
-	return e.users(func(r CredentialRow) *Finding {
-		if r.Bool("access_key_1_active") && r.Bool("access_key_2_active") {
-			f := fail("", r["arn"], fmt.Sprintf("two active access keys (rotated %s and %s)", r["access_key_1_last_rotated"], r["access_key_2_last_rotated"]), keyFix(r.User(), 1))
+	return e.users(func(r *iamstate.CredentialReportRow) *Finding {
+		if r.AccessKeys[0].Active.On() && r.AccessKeys[1].Active.On() {
+			f := fail("", r.ARN, fmt.Sprintf("two active access keys (rotated %s and %s)", r.AccessKeys[0].LastRotated, r.AccessKeys[1].LastRotated), keyFix(r.User, 1))
 			return &f
 		}
 		return nil
@@ -388,22 +396,23 @@ func evalOneActiveKey(e *env) []Finding {
 }
 
 func evalKeyRotation(e *env) []Finding {
-	return e.withCredentials(func(rows []CredentialRow) []Finding {
+	return e.withCredentials(func(rows []iamstate.CredentialReportRow) []Finding {
 		var out []Finding
 		n := 0
-		for _, r := range rows {
+		for i := range rows {
+			r := &rows[i]
 			if r.IsRoot() {
 				continue
 			}
 			n++
-			for _, k := range []int{1, 2} {
-				p := fmt.Sprintf("access_key_%d_", k)
-				if !r.Bool(p + "active") {
+			for j, key := range r.AccessKeys {
+				k := j + 1
+				if !key.Active.On() {
 					continue
 				}
-				if t, ok := r.Time(p + "last_rotated"); ok && e.now.Sub(t) > 90*24*time.Hour {
-					u := r.User()
-					f := fail("", r["arn"], fmt.Sprintf("access key %d last rotated %s (%d days ago)", k, t.Format("2006-01-02"), int(e.now.Sub(t).Hours()/24)),
+				if t := key.LastRotated.Time; key.LastRotated.Known() && e.now.Sub(t) > 90*24*time.Hour {
+					u := r.User
+					f := fail("", r.ARN, fmt.Sprintf("access key %d last rotated %s (%d days ago)", k, t.Format("2006-01-02"), int(e.now.Sub(t).Hours()/24)),
 						fmt.Sprintf("aws iam create-access-key --user-name %s   # deploy the new key, then:\n%s", shq(u), keyFix(u, k)))
 					f.Part = fmt.Sprintf("access_key_%d", k)
 					out = append(out, f)
@@ -417,9 +426,11 @@ func evalKeyRotation(e *env) []Finding {
 	})
 }
 
-func (e *env) gaad() (*AuthorizationDetails, []Finding) {
-	if d := e.s.IAM.AuthorizationDetails; d != nil {
-		return d, nil
+// gaad returns the account state when the authorization details were
+// read, else one NOT_ASSESSABLE finding.
+func (e *env) gaad() (*iamstate.Account, []Finding) {
+	if e.s.IAM.AuthorizationDetails != nil {
+		return e.iam, nil
 	}
 	return nil, []Finding{notAssessable("", e.rootARN(), notRead(e.s, "", "iam", "GetAccountAuthorizationDetails", "the account authorization details"))}
 }
@@ -430,29 +441,29 @@ func evalUserPolicies(e *env) []Finding {
 		return na
 	}
 	var out []Finding
-	for _, u := range d.UserDetailList {
+	for _, u := range d.Users {
 		var names, fixes []string
-		for _, p := range u.AttachedManagedPolicies {
+		for _, p := range u.AttachedPolicies {
 			names = append(names, p.PolicyArn)
-			fixes = append(fixes, fmt.Sprintf("aws iam detach-user-policy --user-name %s --policy-arn %s", shq(u.UserName), p.PolicyArn))
+			fixes = append(fixes, fmt.Sprintf("aws iam detach-user-policy --user-name %s --policy-arn %s", shq(u.Name), p.PolicyArn))
 		}
-		for _, p := range u.UserPolicyList {
-			names = append(names, "inline "+p.PolicyName)
-			fixes = append(fixes, fmt.Sprintf("aws iam delete-user-policy --user-name %s --policy-name %s", shq(u.UserName), shq(p.PolicyName)))
+		for _, p := range u.InlinePolicies {
+			names = append(names, "inline "+p.Name)
+			fixes = append(fixes, fmt.Sprintf("aws iam delete-user-policy --user-name %s --policy-name %s", shq(u.Name), shq(p.Name)))
 		}
 		if len(names) > 0 {
-			out = append(out, fail("", u.Arn, "policies attached to the user: "+strings.Join(names, ", "),
+			out = append(out, fail("", u.ARN, "policies attached to the user: "+strings.Join(names, ", "),
 				"# grant the same permissions through a group first (aws iam add-user-to-group), then:\n"+strings.Join(fixes, "\n")))
 		}
 	}
 	if len(out) == 0 {
-		out = append(out, pass("", e.rootARN(), fmt.Sprintf("none of %d users has a policy of its own", len(d.UserDetailList))))
+		out = append(out, pass("", e.rootARN(), fmt.Sprintf("none of %d users has a policy of its own", len(d.Users))))
 	}
 	return out
 }
 
 // isFullAdmin reports whether a statement allows "*" on "*".
-func isFullAdmin(s Statement) bool {
+func isFullAdmin(s iampolicy.Statement) bool {
 	if !strings.EqualFold(s.Effect, "Allow") {
 		return false
 	}
@@ -475,22 +486,23 @@ func evalAdminPolicies(e *env) []Finding {
 	var out []Finding
 	n := 0
 	for _, p := range d.Policies {
-		if strings.Contains(p.Arn, ":iam::aws:policy/") || p.AttachmentCount == 0 {
+		if p.AWSManaged || p.AttachmentCount == 0 {
 			continue
 		}
 		n++
-		for _, v := range p.PolicyVersionList {
-			if v.VersionId != p.DefaultVersionId && !v.IsDefaultVersion {
-				continue
-			}
+		v := p.Default
+		switch {
+		case v == nil:
+		case v.Document == nil:
+			out = append(out, notAssessable("", p.ARN, fmt.Sprintf("default version %s: the document does not parse", v.ID)))
+		default:
 			for _, s := range v.Document.Statement {
 				if isFullAdmin(s) {
-					out = append(out, fail("", p.Arn, fmt.Sprintf("default version %s allows \"*\" on \"*\"; attached to %d entities", v.VersionId, p.AttachmentCount),
-						fmt.Sprintf("# replace it with what the principals use (iamlens policy generates it), then:\naws iam create-policy-version --policy-arn %s --policy-document file://least-privilege.json --set-as-default\n# or detach it: aws iam list-entities-for-policy --policy-arn %s", p.Arn, p.Arn)))
+					out = append(out, fail("", p.ARN, fmt.Sprintf("default version %s allows \"*\" on \"*\"; attached to %d entities", v.ID, p.AttachmentCount),
+						fmt.Sprintf("# replace it with what the principals use (iamlens policy generates it), then:\naws iam create-policy-version --policy-arn %s --policy-document file://least-privilege.json --set-as-default\n# or detach it: aws iam list-entities-for-policy --policy-arn %s", p.ARN, p.ARN)))
 					break
 				}
 			}
-			break
 		}
 	}
 	if len(out) == 0 {
@@ -506,11 +518,10 @@ func (e *env) attachedTo(policyArn string) (entities []string, source string, ok
 	if ef := e.s.IAM.EntitiesForPolicy[policyArn]; ef != nil {
 		return ef.Entities(), "ListEntitiesForPolicy", true
 	}
-	d := e.s.IAM.AuthorizationDetails
-	if d == nil {
+	if e.s.IAM.AuthorizationDetails == nil {
 		return nil, "", false
 	}
-	has := func(ps AttachedPolicies) bool {
+	has := func(ps []iamstate.AttachedPolicy) bool {
 		for _, p := range ps {
 			if p.PolicyArn == policyArn {
 				return true
@@ -518,19 +529,19 @@ func (e *env) attachedTo(policyArn string) (entities []string, source string, ok
 		}
 		return false
 	}
-	for _, u := range d.UserDetailList {
-		if has(u.AttachedManagedPolicies) {
-			entities = append(entities, "user/"+u.UserName)
+	for _, u := range e.iam.Users {
+		if has(u.AttachedPolicies) {
+			entities = append(entities, "user/"+u.Name)
 		}
 	}
-	for _, g := range d.GroupDetailList {
-		if has(g.AttachedManagedPolicies) {
-			entities = append(entities, "group/"+g.GroupName)
+	for _, g := range e.iam.Groups {
+		if has(g.AttachedPolicies) {
+			entities = append(entities, "group/"+g.Name)
 		}
 	}
-	for _, r := range d.RoleDetailList {
-		if has(r.AttachedManagedPolicies) {
-			entities = append(entities, "role/"+r.RoleName)
+	for _, r := range e.iam.Roles {
+		if has(r.AttachedPolicies) {
+			entities = append(entities, "role/"+r.Name)
 		}
 	}
 	return entities, "GetAccountAuthorizationDetails", true

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/iamlens/iamlens/analyzer/iamstate"
 )
 
 var testNow = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
@@ -156,7 +158,7 @@ func TestUnusedCredentialDaysByBenchmark(t *testing.T) {
 	// A key used 60 days ago fails v3.0.0 (45 days) but passes v1.2.0 (90).
 	s := loadSnapshot(t, "pass")
 	rows := strings.Replace(string(mustRows(t, s)), "2026-11-15T00:00:00+00:00", "2026-09-21T00:00:00+00:00", 1)
-	s.IAM.CredentialReport = &CredentialReportOutput{CSV: rows}
+	s.IAM.CredentialReport = &iamstate.CredentialReportOutput{CSV: rows}
 	if got := controlStatus(evaluate(t, s, V300))["iam-unused-credentials"]; got != Fail {
 		t.Errorf("v3.0.0: key unused 60 days: got %s, want FAIL", got)
 	}

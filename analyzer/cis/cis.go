@@ -20,6 +20,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/iamlens/iamlens/analyzer/iamstate"
 )
 
 // Benchmark is a CIS AWS Foundations Benchmark version.
@@ -150,9 +152,12 @@ type env struct {
 	acct  string
 	part  string
 
-	credRows []CredentialRow
+	credRows []iamstate.CredentialReportRow
 	credErr  string
-	trails   []trailView
+	// iam is the account state built from s.IAM (the checks that read the
+	// authorization details use it).
+	iam    *iamstate.Account
+	trails []trailView
 }
 
 // trailView is one trail, deduplicated across the regions that list it
@@ -175,12 +180,14 @@ func newEnv(s *Snapshot, bench Benchmark, now time.Time) *env {
 	case s.IAM.CredentialReport == nil:
 		e.credErr = notRead(s, "", "iam", "GetCredentialReport", "the credential report")
 	default:
-		rows, err := s.IAM.CredentialReport.Rows()
+		rep, err := s.IAM.CredentialReport.Parse()
 		if err != nil {
 			e.credErr = err.Error()
+		} else {
+			e.credRows = rep.Rows
 		}
-		e.credRows = rows
 	}
+	e.iam = iamstate.Build(&iamstate.Input{AccountID: s.AccountID, Partition: s.Partition, CollectedAt: s.CollectedAt.Time, Outputs: s.IAM.Outputs})
 	seen := map[string]int{}
 	regions := make([]string, 0, len(s.Regions))
 	for r := range s.Regions {

@@ -50,7 +50,7 @@ func TestTimeForms(t *testing.T) {
 	if err := json.Unmarshal([]byte(`"yesterday"`), &bad); err == nil {
 		t.Error("yesterday: no error")
 	}
-	b, _ := json.Marshal(Time{want})
+	b, _ := json.Marshal(Time{Time: want})
 	if string(b) != `"2016-01-28T23:02:24Z"` {
 		t.Errorf("marshal %s", b)
 	}

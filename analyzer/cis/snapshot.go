@@ -1,22 +1,20 @@
 package cis
 
 import (
-	"bytes"
-	"encoding/base64"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
 	"sort"
-	"strconv"
-	"strings"
-	"time"
+
+	"github.com/iamlens/iamlens/analyzer/iamstate"
 )
 
 // SnapshotFormat names the snapshot layout; ReadSnapshot accepts files
 // without it (hand-assembled ones) and rejects other values.
-const SnapshotFormat = "iamlens-cis-snapshot/1"
+const SnapshotFormat = iamstate.SnapshotFormat
+
+// Time reads the time forms AWS outputs use (iamstate.Time).
+type Time = iamstate.Time
 
 // Snapshot is everything the checks read, as AWS itself returns it: each
 // field holds the JSON output of one AWS CLI command (the same shapes the
@@ -52,19 +50,18 @@ type CollectError struct {
 	Message   string `json:"message"`
 }
 
-// IAM holds the global IAM outputs.
+// IAM holds the global IAM outputs: the account state's (iamstate.Outputs:
+// the credential report, the authorization details, the virtual MFA
+// devices, and each user's keys and MFA devices when read) and those only
+// the checks read.
 type IAM struct {
-	// CredentialReport is `aws iam get-credential-report` ({"Content": base64
-	// CSV, ...}); a "CSV" member with the plain text is accepted too.
-	CredentialReport *CredentialReportOutput `json:"credentialReport,omitempty"`
+	iamstate.Outputs
 	// PasswordPolicy is `aws iam get-account-password-policy`; {} when the
 	// account has none (the CLI's NoSuchEntity error).
-	PasswordPolicy       *PasswordPolicyOutput               `json:"passwordPolicy,omitempty"`
-	AccountSummary       *AccountSummaryOutput               `json:"accountSummary,omitempty"`
-	VirtualMFADevices    *VirtualMFADevicesOutput            `json:"virtualMFADevices,omitempty"`
-	AuthorizationDetails *AuthorizationDetails               `json:"authorizationDetails,omitempty"`
-	EntitiesForPolicy    map[string]*EntitiesForPolicyOutput `json:"entitiesForPolicy,omitempty"`
-	ServerCertificates   *ServerCertificatesOutput           `json:"serverCertificates,omitempty"`
+	PasswordPolicy     *PasswordPolicyOutput               `json:"passwordPolicy,omitempty"`
+	AccountSummary     *AccountSummaryOutput               `json:"accountSummary,omitempty"`
+	EntitiesForPolicy  map[string]*EntitiesForPolicyOutput `json:"entitiesForPolicy,omitempty"`
+	ServerCertificates *ServerCertificatesOutput           `json:"serverCertificates,omitempty"`
 }
 
 // Region holds one region's outputs.
@@ -362,13 +359,6 @@ type BucketLoggingOutput struct {
 
 // --- IAM -------------------------------------------------------------------
 
-type CredentialReportOutput struct {
-	Content       []byte `json:"Content,omitempty"` // base64 in JSON, as the CLI prints it
-	CSV           string `json:"CSV,omitempty"`
-	ReportFormat  string `json:"ReportFormat,omitempty"`
-	GeneratedTime Time   `json:"GeneratedTime,omitzero"`
-}
-
 type PasswordPolicyOutput struct {
 	PasswordPolicy *PasswordPolicy `json:"PasswordPolicy,omitempty"`
 }
@@ -388,16 +378,6 @@ type PasswordPolicy struct {
 
 type AccountSummaryOutput struct {
 	SummaryMap map[string]int `json:"SummaryMap"`
-}
-
-type VirtualMFADevicesOutput struct {
-	VirtualMFADevices []struct {
-		SerialNumber string `json:"SerialNumber"`
-		User         *struct {
-			Arn      string `json:"Arn"`
-			UserName string `json:"UserName,omitempty"`
-		} `json:"User,omitempty"`
-	} `json:"VirtualMFADevices"`
 }
 
 type ServerCertificatesOutput struct {
@@ -437,207 +417,6 @@ func (e *EntitiesForPolicyOutput) Entities() []string {
 	return out
 }
 
-// AuthorizationDetails is `aws iam get-account-authorization-details`.
-type AuthorizationDetails struct {
-	UserDetailList []struct {
-		UserName                string           `json:"UserName"`
-		Arn                     string           `json:"Arn"`
-		GroupList               []string         `json:"GroupList,omitempty"`
-		UserPolicyList          []InlinePolicy   `json:"UserPolicyList,omitempty"`
-		AttachedManagedPolicies AttachedPolicies `json:"AttachedManagedPolicies,omitempty"`
-	} `json:"UserDetailList"`
-	GroupDetailList []struct {
-		GroupName               string           `json:"GroupName"`
-		Arn                     string           `json:"Arn"`
-		GroupPolicyList         []InlinePolicy   `json:"GroupPolicyList,omitempty"`
-		AttachedManagedPolicies AttachedPolicies `json:"AttachedManagedPolicies,omitempty"`
-	} `json:"GroupDetailList"`
-	RoleDetailList []struct {
-		RoleName                string           `json:"RoleName"`
-		Arn                     string           `json:"Arn"`
-		RolePolicyList          []InlinePolicy   `json:"RolePolicyList,omitempty"`
-		AttachedManagedPolicies AttachedPolicies `json:"AttachedManagedPolicies,omitempty"`
-	} `json:"RoleDetailList"`
-	Policies []ManagedPolicy `json:"Policies"`
-}
-
-type InlinePolicy struct {
-	PolicyName     string         `json:"PolicyName"`
-	PolicyDocument PolicyDocument `json:"PolicyDocument"`
-}
-
-type AttachedPolicy struct {
-	PolicyName string `json:"PolicyName"`
-	PolicyArn  string `json:"PolicyArn"`
-}
-
-// AttachedPolicies is a list of attached managed policies. A lone object
-// is read as a one-element list (the AWS CLI documentation's own example of
-// get-account-authorization-details has that shape).
-type AttachedPolicies []AttachedPolicy
-
-func (a *AttachedPolicies) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '{' {
-		var one AttachedPolicy
-		if err := json.Unmarshal(b, &one); err != nil {
-			return err
-		}
-		*a = AttachedPolicies{one}
-		return nil
-	}
-	var many []AttachedPolicy
-	if err := json.Unmarshal(b, &many); err != nil {
-		return err
-	}
-	*a = many
-	return nil
-}
-
-type ManagedPolicy struct {
-	PolicyName        string `json:"PolicyName"`
-	Arn               string `json:"Arn"`
-	DefaultVersionId  string `json:"DefaultVersionId"`
-	AttachmentCount   int    `json:"AttachmentCount"`
-	PolicyVersionList []struct {
-		Document         PolicyDocument `json:"Document"`
-		VersionId        string         `json:"VersionId"`
-		IsDefaultVersion bool           `json:"IsDefaultVersion"`
-	} `json:"PolicyVersionList"`
-}
-
-// PolicyDocument is an IAM policy document. The CLI prints it as a JSON
-// object; the API (and so the SDK) returns it URL-encoded in a string. Both
-// decode.
-type PolicyDocument struct {
-	Statement []Statement
-	raw       json.RawMessage
-}
-
-// Statement is the part of a policy statement the checks read.
-type Statement struct {
-	Effect    string          `json:"Effect"`
-	Action    stringOrList    `json:"Action"`
-	NotAction stringOrList    `json:"NotAction"`
-	Resource  stringOrList    `json:"Resource"`
-	Condition json.RawMessage `json:"Condition,omitempty"`
-}
-
-func (d *PolicyDocument) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		if u, err := url.QueryUnescape(s); err == nil {
-			s = u
-		}
-		b = []byte(s)
-	}
-	if bytes.Equal(b, []byte("null")) || len(b) == 0 {
-		return nil
-	}
-	var doc struct {
-		Statement json.RawMessage `json:"Statement"`
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		return fmt.Errorf("policy document: %w", err)
-	}
-	d.raw = append(json.RawMessage(nil), b...)
-	st := bytes.TrimSpace(doc.Statement)
-	switch {
-	case len(st) == 0:
-	case st[0] == '[':
-		return json.Unmarshal(st, &d.Statement)
-	default:
-		var one Statement
-		if err := json.Unmarshal(st, &one); err != nil {
-			return err
-		}
-		d.Statement = []Statement{one}
-	}
-	return nil
-}
-
-func (d PolicyDocument) MarshalJSON() ([]byte, error) {
-	if d.raw != nil {
-		return d.raw, nil
-	}
-	return json.Marshal(struct {
-		Version   string      `json:"Version"`
-		Statement []Statement `json:"Statement"`
-	}{"2012-10-17", d.Statement})
-}
-
-type stringOrList []string
-
-func (s *stringOrList) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '"' {
-		var one string
-		if err := json.Unmarshal(b, &one); err != nil {
-			return err
-		}
-		*s = []string{one}
-		return nil
-	}
-	var many []string
-	if err := json.Unmarshal(b, &many); err != nil {
-		return err
-	}
-	*s = many
-	return nil
-}
-
-// Time reads the time forms AWS outputs use: RFC 3339, Python's
-// "2006-01-02 15:04:05+00:00", and epoch seconds (get-trail-status).
-type Time struct{ time.Time }
-
-var timeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05-07:00", "2006-01-02 15:04:05.999999-07:00", "2006-01-02T15:04:05-0700", "2006-01-02T15:04:05Z0700"}
-
-func (t *Time) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if bytes.Equal(b, []byte("null")) || len(b) == 0 {
-		return nil
-	}
-	if b[0] != '"' {
-		f, err := strconv.ParseFloat(string(b), 64)
-		if err != nil {
-			return fmt.Errorf("time %s: %w", b, err)
-		}
-		sec := int64(f)
-		t.Time = time.Unix(sec, int64((f-float64(sec))*1e9)).UTC().Round(time.Millisecond)
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	p, err := parseTime(s)
-	if err != nil {
-		return err
-	}
-	t.Time = p
-	return nil
-}
-
-func (t Time) MarshalJSON() ([]byte, error) {
-	if t.IsZero() {
-		return []byte("null"), nil
-	}
-	return json.Marshal(t.UTC().Format(time.RFC3339))
-}
-
-func parseTime(s string) (time.Time, error) {
-	for _, l := range timeLayouts {
-		if p, err := time.Parse(l, s); err == nil {
-			return p.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("time %q: not RFC 3339", s)
-}
-
 // ReadSnapshot decodes a snapshot.
 func ReadSnapshot(r io.Reader) (*Snapshot, error) {
 	var s Snapshot
@@ -660,63 +439,6 @@ func WriteSnapshot(w io.Writer, s *Snapshot) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(s)
-}
-
-// CredentialRow is one line of the IAM credential report.
-type CredentialRow map[string]string
-
-// User is the row's user name ("<root_account>" for root).
-func (r CredentialRow) User() string { return r["user"] }
-
-// IsRoot reports whether the row is the root user's.
-func (r CredentialRow) IsRoot() bool { return r["user"] == "<root_account>" }
-
-// Bool reads a true/false column.
-func (r CredentialRow) Bool(col string) bool { return r[col] == "true" }
-
-// Time reads a date column; ok is false for N/A, no_information,
-// not_supported and empty cells.
-func (r CredentialRow) Time(col string) (time.Time, bool) {
-	t, err := parseTime(r[col])
-	return t, err == nil
-}
-
-// Rows decodes the credential report CSV (from Content or CSV).
-func (c *CredentialReportOutput) Rows() ([]CredentialRow, error) {
-	text := c.CSV
-	if text == "" {
-		text = string(c.Content)
-		// A hand-assembled snapshot may hold the base64 text twice encoded.
-		if !strings.HasPrefix(text, "user,") {
-			if dec, err := base64.StdEncoding.DecodeString(text); err == nil {
-				text = string(dec)
-			}
-		}
-	}
-	if text == "" {
-		return nil, fmt.Errorf("credential report: empty")
-	}
-	cr := csv.NewReader(strings.NewReader(text))
-	cr.FieldsPerRecord = -1
-	recs, err := cr.ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("credential report: %w", err)
-	}
-	if len(recs) == 0 || len(recs[0]) == 0 || recs[0][0] != "user" {
-		return nil, fmt.Errorf("credential report: no header line")
-	}
-	head := recs[0]
-	rows := make([]CredentialRow, 0, len(recs)-1)
-	for _, rec := range recs[1:] {
-		row := CredentialRow{}
-		for i, v := range rec {
-			if i < len(head) {
-				row[head[i]] = v
-			}
-		}
-		rows = append(rows, row)
-	}
-	return rows, nil
 }
 
 // EnabledRegions lists the regions the checks must cover: those

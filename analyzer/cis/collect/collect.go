@@ -1,6 +1,8 @@
 // Package collect reads, live and read-only, the AWS API outputs the CIS
 // checks need into a cis.Snapshot. It is the only part of iamlens cis that
-// imports the service clients of aws-sdk-go-v2.
+// imports the service clients of aws-sdk-go-v2; the account's IAM state
+// (authorization details, credential report, MFA devices) is read through
+// package iamstate/live.
 //
 // Every call is a read (Describe*, Get*, List*), with one exception:
 // iam:GenerateCredentialReport, which asks IAM to build the credential
@@ -47,6 +49,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/iamlens/iamlens/analyzer/cis"
+	"github.com/iamlens/iamlens/analyzer/iamstate"
+	"github.com/iamlens/iamlens/analyzer/iamstate/live"
 )
 
 // Policy is the minimal IAM policy Collect needs (policy.json).
@@ -84,6 +88,12 @@ type Options struct {
 	// ReportPoll and ReportWait bound the wait for the credential report
 	// (defaults 2s and 2m).
 	ReportPoll, ReportWait time.Duration
+	// PerUser also reads each user's access keys and MFA devices into
+	// Snapshot.IAM.UserCredentials (for iamlens's account state; the
+	// checks do not need them): two calls a user, plus one per key the
+	// credential report does not describe. live.Policy lists the extra
+	// permissions.
+	PerUser bool
 	// Now stamps Snapshot.CollectedAt (default time.Now).
 	Now func() time.Time
 	// Logf, when set, receives one line per region and per failed call.
@@ -245,11 +255,11 @@ func errorCode(err error) string {
 func (c *collector) collectIAM(ctx context.Context) {
 	cl := iam.NewFromConfig(c.cfg, func(o *iam.Options) { c.common(ServiceIAM, &o.BaseEndpoint, &o.Retryer) })
 	out := &c.snap.IAM
+	// The account state's reads go through the iamstate reader.
+	rd := live.New(cl, live.Options{PerUser: c.opts.PerUser, ReportPoll: c.opts.ReportPoll, ReportWait: c.opts.ReportWait})
 
-	if cr, err := c.credentialReport(ctx, cl); !c.fail("", ServiceIAM, "GetCredentialReport", "", err) {
-		var v cis.CredentialReportOutput
-		c.convert(cr, &v)
-		out.CredentialReport = &v
+	if cr, err := rd.CredentialReport(ctx); !c.fail("", ServiceIAM, live.OpCredentialReport, "", err) {
+		out.CredentialReport = cr
 	}
 
 	pp, err := cl.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{})
@@ -268,39 +278,15 @@ func (c *collector) collectIAM(ctx context.Context) {
 		out.AccountSummary = &v
 	}
 
-	var mfas []iamtypes.VirtualMFADevice
-	var perr error
-	for p := iam.NewListVirtualMFADevicesPaginator(cl, &iam.ListVirtualMFADevicesInput{}); p.HasMorePages(); {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			perr = err
-			break
-		}
-		mfas = append(mfas, page.VirtualMFADevices...)
-	}
-	if !c.fail("", ServiceIAM, "ListVirtualMFADevices", "", perr) {
-		var v cis.VirtualMFADevicesOutput
-		c.convert(&iam.ListVirtualMFADevicesOutput{VirtualMFADevices: mfas}, &v)
-		out.VirtualMFADevices = &v
+	if v, err := rd.VirtualMFADevices(ctx); !c.fail("", ServiceIAM, live.OpVirtualMFADevices, "", err) {
+		out.VirtualMFADevices = v
 	}
 
-	all := &iam.GetAccountAuthorizationDetailsOutput{}
-	perr = nil
-	for p := iam.NewGetAccountAuthorizationDetailsPaginator(cl, &iam.GetAccountAuthorizationDetailsInput{}); p.HasMorePages(); {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			perr = err
-			break
+	if v, err := rd.AuthorizationDetails(ctx); !c.fail("", ServiceIAM, live.OpGAAD, "", err) {
+		out.AuthorizationDetails = v
+		if c.opts.PerUser {
+			c.collectUserCredentials(ctx, rd, v, out.CredentialReport)
 		}
-		all.UserDetailList = append(all.UserDetailList, page.UserDetailList...)
-		all.GroupDetailList = append(all.GroupDetailList, page.GroupDetailList...)
-		all.RoleDetailList = append(all.RoleDetailList, page.RoleDetailList...)
-		all.Policies = append(all.Policies, page.Policies...)
-	}
-	if !c.fail("", ServiceIAM, "GetAccountAuthorizationDetails", "", perr) {
-		var v cis.AuthorizationDetails
-		c.convert(all, &v)
-		out.AuthorizationDetails = &v
 	}
 
 	part := c.snap.Partition
@@ -311,7 +297,7 @@ func (c *collector) collectIAM(ctx context.Context) {
 	for _, name := range []string{"AWSSupportAccess", "AWSCloudShellFullAccess"} {
 		arn := "arn:" + part + ":iam::aws:policy/" + name
 		ents := &iam.ListEntitiesForPolicyOutput{}
-		perr = nil
+		var perr error
 		for p := iam.NewListEntitiesForPolicyPaginator(cl, &iam.ListEntitiesForPolicyInput{PolicyArn: aws.String(arn)}); p.HasMorePages(); {
 			page, err := p.NextPage(ctx)
 			if err != nil {
@@ -330,7 +316,7 @@ func (c *collector) collectIAM(ctx context.Context) {
 	}
 
 	var certs []iamtypes.ServerCertificateMetadata
-	perr = nil
+	var perr error
 	for p := iam.NewListServerCertificatesPaginator(cl, &iam.ListServerCertificatesInput{}); p.HasMorePages(); {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -346,27 +332,21 @@ func (c *collector) collectIAM(ctx context.Context) {
 	}
 }
 
-// credentialReport asks IAM for a fresh report and waits for it.
-func (c *collector) credentialReport(ctx context.Context, cl *iam.Client) (*iam.GetCredentialReportOutput, error) {
-	deadline := time.Now().Add(c.opts.ReportWait)
-	for {
-		g, err := cl.GenerateCredentialReport(ctx, &iam.GenerateCredentialReportInput{})
-		if err != nil {
-			return nil, fmt.Errorf("generate: %w", err)
-		}
-		if g.State == iamtypes.ReportStateTypeComplete {
-			break
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("credential report still %s after %s", g.State, c.opts.ReportWait)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(c.opts.ReportPoll):
-		}
+// collectUserCredentials reads each user's access keys and MFA devices.
+func (c *collector) collectUserCredentials(ctx context.Context, rd *live.Reader, d *iamstate.AuthorizationDetails, report *iamstate.CredentialReportOutput) {
+	users := make([]string, 0, len(d.UserDetailList))
+	for _, u := range d.UserDetailList {
+		users = append(users, u.UserName)
 	}
-	return cl.GetCredentialReport(ctx, &iam.GetCredentialReportInput{})
+	var rep *iamstate.CredentialReport
+	if report != nil {
+		rep, _ = report.Parse()
+	}
+	creds, fails := rd.UserCredentials(ctx, users, rep)
+	for _, f := range fails {
+		c.fail("", ServiceIAM, f.Operation, f.Resource, f.Err)
+	}
+	c.snap.IAM.UserCredentials = creds
 }
 
 func (c *collector) collectRegion(ctx context.Context, region string) {

@@ -1,8 +1,10 @@
 package collect
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/iamlens/iamlens/analyzer/cis"
 	"github.com/iamlens/iamlens/analyzer/cis/collect/awsfake"
+	"github.com/iamlens/iamlens/analyzer/iamstate"
 )
 
 func testConfig() aws.Config {
@@ -65,8 +68,11 @@ func TestCollectAgainstFakeAWS(t *testing.T) {
 		t.Errorf("eu-west-1 keys: %d, want 2", n)
 	}
 	d := snap.IAM.AuthorizationDetails
-	if d == nil || len(d.UserDetailList) != 1 || len(d.RoleDetailList) != 1 || len(d.Policies) != 1 || len(d.Policies[0].PolicyVersionList[0].Document.Statement) != 1 {
+	if d == nil || len(d.UserDetailList) != 1 || len(d.RoleDetailList) != 1 || len(d.Policies) != 1 {
 		t.Fatalf("GAAD: %+v", d)
+	}
+	if doc, err := d.Policies[0].PolicyVersionList[0].Document.Document(); err != nil || len(doc.Statement) != 1 {
+		t.Fatalf("GAAD policy document: %+v, %v", doc, err)
 	}
 	// Throttling was retried: more calls than pages, and no error left.
 	for key, min := range map[string]int{"ec2:DescribeSecurityGroups:us-east-1": 4, "cloudtrail:GetTrailStatus:us-east-1": 3, "kms:ListKeys:eu-west-1": 3, "iam:GetAccountAuthorizationDetails:us-east-1": 3} {
@@ -100,9 +106,8 @@ func TestCollectAgainstFakeAWS(t *testing.T) {
 	if pp := snap.IAM.PasswordPolicy; pp == nil || pp.PasswordPolicy != nil {
 		t.Errorf("password policy: %+v", pp)
 	}
-	rows, err := snap.IAM.CredentialReport.Rows()
-	if err != nil || len(rows) != 2 {
-		t.Errorf("credential report: %d rows, %v", len(rows), err)
+	if rep, err := snap.IAM.CredentialReport.Parse(); err != nil || len(rep.Rows) != 2 {
+		t.Errorf("credential report: %+v, %v", rep, err)
 	}
 	if f.Count("iam:GenerateCredentialReport:us-east-1") != 2 {
 		t.Errorf("GenerateCredentialReport polled %d times, want 2", f.Count("iam:GenerateCredentialReport:us-east-1"))
@@ -236,5 +241,40 @@ func TestCollectRestrictRegions(t *testing.T) {
 	}
 	if f.Count("cloudtrail:DescribeTrails:us-east-1") != 0 {
 		t.Error("us-east-1 was read")
+	}
+}
+
+// TestCollectPerUser: with PerUser the snapshot holds each user's keys and
+// MFA devices, and iamstate reads the written snapshot back into the same
+// account state.
+func TestCollectPerUser(t *testing.T) {
+	f := awsfake.New(t, false)
+	snap, err := Collect(context.Background(), testConfig(), Options{Regions: []string{"us-east-1"}, Endpoints: f.Endpoints(), Retryer: fastRetryer,
+		ReportPoll: time.Millisecond, PerUser: true, Now: func() time.Time { return time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	uc := snap.IAM.UserCredentials["alice"]
+	if uc == nil || len(uc.AccessKeyMetadata) != 2 || len(uc.MFADevices) != 1 {
+		t.Fatalf("alice's credentials: %+v", uc)
+	}
+	var buf bytes.Buffer
+	if err := cis.WriteSnapshot(&buf, snap); err != nil {
+		t.Fatal(err)
+	}
+	in, err := iamstate.ReadSnapshot(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := iamstate.Build(in)
+	if a.ID != awsfake.Account || !a.Read.UserCredentials || len(a.Problems) != 0 {
+		t.Fatalf("account %q read %+v problems %v", a.ID, a.Read, a.Problems)
+	}
+	if u, k := a.AccessKey(awsfake.AliceKey1); u == nil || u.Name != "alice" || k.ReportSlot != 1 || k.LastUsedService != "s3" {
+		t.Errorf("key 1: %+v %+v", u, k)
+	}
+	direct := iamstate.Build(&iamstate.Input{AccountID: snap.AccountID, Partition: snap.Partition, CollectedAt: snap.CollectedAt.Time, Outputs: snap.IAM.Outputs})
+	if !reflect.DeepEqual(a.Users, direct.Users) || !reflect.DeepEqual(a.Policies, direct.Policies) || !a.CollectedAt.Equal(direct.CollectedAt) {
+		t.Error("the state read back from the written snapshot differs from the collected one")
 	}
 }
