@@ -266,3 +266,47 @@ func TestScanCalls(t *testing.T) {
 		t.Errorf("days %v", keys)
 	}
 }
+
+// BenchmarkSource reads the same synthetic store (400 users, 100,000
+// events over three days, each user's calls a few distinct ones) from the
+// events and from the usage rollup, side by side: the principals listing,
+// analyze --all, one principal, and Activity (the rollup only).
+//
+//	go test ./analyzer -run '^$' -bench Source
+func BenchmarkSource(b *testing.B) {
+	s := synth{users: 400, perUser: 250, rowGroupRows: 16384}
+	st := s.build(b)
+	var n atomic.Int64
+	m := fakeMapper(&n)
+	ctx := context.Background()
+	for _, src := range []Source{SourceEvents, SourceRollup} {
+		b.Run("principals/"+string(src), func(b *testing.B) {
+			for b.Loop() {
+				if _, got, err := ListPrincipals(ctx, st, PrincipalOptions{Source: src}); err != nil || got != src {
+					b.Fatal(err, got)
+				}
+			}
+		})
+		b.Run("all/"+string(src), func(b *testing.B) {
+			for b.Loop() {
+				if us, _, err := Analyze(ctx, st, Query{All: true}, m, Options{Source: src}); err != nil || len(us) != s.users {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("principal/"+string(src), func(b *testing.B) {
+			for b.Loop() {
+				if us, _, err := Analyze(ctx, st, Query{Principals: []string{s.user(123)}}, m, Options{Source: src}); err != nil || len(us) != 1 {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("activity/rollup", func(b *testing.B) {
+		for b.Loop() {
+			if a, err := Activity(ctx, st, RollupQuery{}); err != nil || len(a.Principals) != s.users {
+				b.Fatal(err)
+			}
+		}
+	})
+}
