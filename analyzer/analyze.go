@@ -253,7 +253,7 @@ func read(ctx context.Context, st *store.Store, sq store.Query, opts Options, ag
 			return err
 		}
 		if ok {
-			ss, err := scanRollup(ctx, files, store.RollupQuery{Principals: sq.Principals}, opts.Workers, agg.AddRollup)
+			ss, err := scanRollup(ctx, files, analyzeRollup(sq.Principals), opts.Workers, agg.AddRollup)
 			count(ss)
 			stats.Source, stats.RollupFiles, stats.RollupRowsRead = SourceRollup, ss.Files, ss.RowsRead
 			return err
@@ -266,6 +266,18 @@ func read(ctx context.Context, st *store.Store, sq store.Query, opts Options, ag
 	count(ss)
 	stats.Source = SourceEvents
 	return err
+}
+
+// analyzeRollup is what Analyze reads of the rollup: the facets and
+// columns AddRollup uses (not the principal rows, nor the long-term key of
+// the origin rows).
+func analyzeRollup(principals []string) store.RollupQuery {
+	return store.RollupQuery{Principals: principals,
+		Facets: []string{columns.FacetCall, columns.FacetSourceIP, columns.FacetUserAgent, columns.FacetVPCEndpoint, columns.FacetAccessKey},
+		Columns: []string{columns.Facet, columns.PrincipalARN, columns.PrincipalKind, columns.PrincipalAccount, columns.RecipientAccount,
+			columns.Outcome, columns.ErrorCode, columns.Value, columns.EventSource, columns.EventName, columns.EventType,
+			columns.EventCategory, columns.AWSRegion, columns.UserIdentityARN, columns.RequestParameters, columns.ErrorMessage,
+			columns.Resources, columns.Calls, columns.MFACalls, columns.FirstSeen, columns.LastSeen}}
 }
 
 // rollupRowCost weighs a principal's rollup rows against its events rows
@@ -332,7 +344,7 @@ func readCheaper(ctx context.Context, st *store.Store, sq store.Query, opts Opti
 		if err != nil || float64(r)*rollupRowCost >= float64(n) {
 			return false, err
 		}
-		ss, err := rf.Scan(ctx, store.RollupQuery{Principals: sq.Principals}, func(rows []columns.RollupRow) error {
+		ss, err := rf.Scan(ctx, analyzeRollup(sq.Principals), func(rows []columns.RollupRow) error {
 			mu.Lock()
 			agg.AddRollup(rows)
 			mu.Unlock()

@@ -21,6 +21,7 @@ import (
 type rollupDecoder struct {
 	leaves []decLeaf
 	n      int // rows decoded
+	facet  int // the row group's facet, -1 when not known
 	// the resources list, by row: its elements are [resEnd[i-1], resEnd[i])
 	// of the resources leaves; resNull marks a null list
 	resEnd  []int32
@@ -91,9 +92,12 @@ func newRollupDecoder(pf *parquet.File, cols []string) (*rollupDecoder, error) {
 func (d *rollupDecoder) decode(rg parquet.RowGroup, lo, hi int64, facet int) error {
 	d.n = int(hi - lo)
 	chunks := rg.ColumnChunks()
+	d.facet = facet
 	for i := range d.leaves {
 		dl := &d.leaves[i]
-		dl.skip = facet >= 0 && !usedBy(dl.src, uint8(facet))
+		// Known from the statistics, or null, or (mfa_calls outside the
+		// call rows) zero: not read.
+		dl.skip = facet >= 0 && (!usedBy(dl.src, uint8(facet)) || dl.src == srcFacet || dl.src == srcMFA && facet != facetCall)
 		if dl.skip {
 			continue
 		}
@@ -282,6 +286,11 @@ func (d *rollupDecoder) rows(buf []columns.RollupRow, a, b int) []columns.Rollup
 	for i := range d.leaves {
 		dl := &d.leaves[i]
 		if dl.skip {
+			if dl.src == srcFacet {
+				for k := range out {
+					out[k].Facet = columns.Facets[d.facet]
+				}
+			}
 			continue
 		}
 		switch dl.src {
