@@ -289,6 +289,12 @@ func analyzeRollup(principals []string) store.RollupQuery {
 // its 648 files and a quiet one from the events.
 const rollupRowCost = 1.0
 
+// minTwinRows is the fewest rows of the principals in an events file for
+// which its rollup twin is considered: below, the events file costs less
+// than opening the twin to ask (a quiet principal, a few rows a file, reads
+// no twin at all).
+const minTwinRows = 64
+
 // sourceMixed: a principal's rows were read from the events in some files
 // and from the rollup in others.
 const sourceMixed Source = "mixed"
@@ -362,7 +368,7 @@ func readCheaper(ctx context.Context, st *store.Store, sq store.Query, opts Opti
 			if err != nil || (indexed && n == 0) {
 				return err
 			}
-			if twin := cov.Rollup[i]; cov.Usable && twin != "" && indexed {
+			if twin := cov.Rollup[i]; cov.Usable && twin != "" && indexed && n >= minTwinRows {
 				done, err := readTwin(gctx, twin, n)
 				if done || err != nil {
 					fromRollup.Add(1)
