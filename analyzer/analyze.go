@@ -15,6 +15,7 @@ package analyzer
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"fmt"
 	"path"
 	"path/filepath"
@@ -305,10 +306,15 @@ const sourceMixed Source = "mixed"
 // from the events. The rows of the one and the other add up to the same
 // usage (TestRollupMatchesEvents).
 func readCheaper(ctx context.Context, st *store.Store, sq store.Query, opts Options, agg *Aggregator, stats *Stats) error {
-	cov, err := st.Coverage(sq.Accounts, sq.From, sq.To)
+	files, err := st.Files(sq.Accounts, sq.From, sq.To)
 	if err != nil {
 		return err
 	}
+	v, err := st.RollupVersion()
+	if err != nil {
+		return err
+	}
+	usable := v == columns.RollupVersion
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -327,8 +333,8 @@ func readCheaper(ctx context.Context, st *store.Store, sq store.Query, opts Opti
 			stats.RollupRowsRead += ss.RowsRead
 		}
 	}
-	readEvents := func(ctx context.Context, f string) error {
-		ss, err := store.ScanFiles(ctx, []string{f}, sq, func(rows []UsageRow) error {
+	readEvents := func(ctx context.Context, f string, x store.EventIndex) error {
+		ss, err := store.ScanIndexed(ctx, f, x, sq, func(rows []UsageRow) error {
 			mu.Lock()
 			agg.Add(rows)
 			mu.Unlock()
@@ -342,6 +348,9 @@ func readCheaper(ctx context.Context, st *store.Store, sq store.Query, opts Opti
 	// not.
 	readTwin := func(ctx context.Context, twin string, n int64) (bool, error) {
 		rf, err := store.OpenRollup(twin)
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, nil // written without one
+		}
 		if err != nil {
 			return false, err
 		}
@@ -362,21 +371,22 @@ func readCheaper(ctx context.Context, st *store.Store, sq store.Query, opts Opti
 	var fromEvents, fromRollup atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers)
-	for i, f := range cov.Events {
+	for _, f := range files {
 		g.Go(func() error {
-			n, indexed, err := store.EventRowsOf(f, sq.Principals)
+			x, err := store.ReadEventIndex(f, sq.Principals)
+			n, indexed := x.Rows(), x.Indexed()
 			if err != nil || (indexed && n == 0) {
 				return err
 			}
-			if twin := cov.Rollup[i]; cov.Usable && twin != "" && indexed && n >= minTwinRows {
-				done, err := readTwin(gctx, twin, n)
+			if usable && indexed && n >= minTwinRows {
+				done, err := readTwin(gctx, st.RollupTwin(f), n)
 				if done || err != nil {
 					fromRollup.Add(1)
 					return err
 				}
 			}
 			fromEvents.Add(1)
-			return readEvents(gctx, f)
+			return readEvents(gctx, f, x)
 		})
 	}
 	err = g.Wait()

@@ -24,6 +24,10 @@ import (
 // RollupDir is the folder of the usage rollup's partitions.
 func (s *Store) RollupDir() string { return filepath.Join(s.Root, "rollup") }
 
+// RollupTwin is the path of an events file's rollup twin (which may not
+// exist: Coverage says which do).
+func (s *Store) RollupTwin(eventsFile string) string { return s.rollupPath(eventsFile) }
+
 // rollupPath is the rollup twin of an events file: the same partition and
 // name under RollupDir.
 func (s *Store) rollupPath(eventsFile string) string {

@@ -206,17 +206,6 @@ func hasFacet(rg parquet.RowGroup, col int, facets []string) bool {
 	return slices.ContainsFunc(facets, func(f string) bool { return f >= min && f <= max })
 }
 
-// EventRowsOf returns how many rows the principals have in an events file,
-// from its principal index, without opening it; indexed is false for a
-// file written before the index.
-func EventRowsOf(path string, principals []string) (rows int64, indexed bool, err error) {
-	spans, indexed, err := readIndex(path, principals)
-	for _, s := range spans {
-		rows += s.hi - s.lo
-	}
-	return rows, indexed, err
-}
-
 // parseIndex reads a principal index (principals_index.go's format) and
 // returns, by row group, the span of rows that holds the principals.
 func parseIndex(data []byte, principals []string) (map[int]rowSpan, error) {
