@@ -15,8 +15,8 @@ package analyzer
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"fmt"
+	"io/fs"
 	"path"
 	"path/filepath"
 	"runtime"
