@@ -310,3 +310,48 @@ func BenchmarkSource(b *testing.B) {
 		}
 	})
 }
+
+// The rollup answers windows of whole UTC days; others are read from the
+// events, with the same answer where both apply.
+func TestWholeDays(t *testing.T) {
+	d := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		from, to time.Time
+		whole    bool
+	}{
+		{time.Time{}, time.Time{}, true},
+		{d, time.Time{}, true},
+		{d, d.Add(24*time.Hour - time.Millisecond), true},
+		{time.Time{}, d.Add(72*time.Hour - time.Millisecond), true},
+		{d.Add(time.Hour), time.Time{}, false},
+		{d, d.Add(24 * time.Hour), false},
+		{d, d.Add(12 * time.Hour), false},
+	} {
+		if got := wholeDays(c.from, c.to); got != c.whole {
+			t.Errorf("wholeDays(%s, %s) = %v", c.from, c.to, got)
+		}
+	}
+	st := keyStore(t)
+	ctx := context.Background()
+	for _, w := range [][2]time.Time{{d, d.Add(24*time.Hour - time.Millisecond)}, {d.Add(5 * time.Hour), d.Add(30 * time.Hour)}} {
+		got, src, err := ListPrincipals(ctx, st, PrincipalOptions{From: w[0], To: w[1]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]Source{true: SourceRollup, false: SourceEvents}[wholeDays(w[0], w[1])]; src != want {
+			t.Errorf("%v: read %q, want %q", w, src, want)
+		}
+		ev, _, err := ListPrincipals(ctx, st, PrincipalOptions{From: w[0], To: w[1], Source: SourceEvents})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := json.Marshal(got)
+		b, _ := json.Marshal(ev)
+		if string(a) != string(b) || len(got) == 0 {
+			t.Errorf("%v: %s\n%s", w, a, b)
+		}
+	}
+	if _, _, err := ListPrincipals(ctx, st, PrincipalOptions{From: d.Add(time.Hour), Source: SourceRollup}); err == nil {
+		t.Error("the rollup answered a window inside a day")
+	}
+}

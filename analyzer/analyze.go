@@ -261,7 +261,7 @@ func read(ctx context.Context, st *store.Store, sq store.Query, opts Options, ag
 		}
 	}
 	if opts.Source == SourceRollup {
-		return fmt.Errorf("the usage rollup sums whole days: the window must start and end at a day's bounds (UTC)")
+		return errNotWholeDays
 	}
 	ss, err := scanDays(ctx, st, sq, opts.Workers, agg.Add)
 	count(ss)

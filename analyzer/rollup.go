@@ -322,7 +322,7 @@ func ListPrincipals(ctx context.Context, st *store.Store, opts PrincipalOptions)
 		}
 	}
 	if opts.Source == SourceRollup {
-		return nil, "", fmt.Errorf("the usage rollup answers whole days only: --from and --to must be days")
+		return nil, "", errNotWholeDays
 	}
 	q := store.Query{Accounts: opts.Accounts, From: opts.From, To: opts.To}
 	if _, err := store.Scan(ctx, st, q, func(rows []PrincipalRow) error {
