@@ -34,6 +34,7 @@ type analyzeOptions struct {
 	Size            string
 	MaxResources    int
 	Stats           bool
+	ExcludeFailed   bool
 	Ingest          *ingestOptions
 	Stdout, Stderr  io.Writer
 }
@@ -52,7 +53,10 @@ policy that still allows every call it made successfully.
 Every action is checked against the IAM catalogue and every resource against
 the action's resource types; "*" is written only where the action allows no
 resource-level restriction or the log does not reveal the resource, and the
-report says which. Denied calls are not granted: they are listed as "needed but
+report says which. Calls that passed authorisation and then failed for another
+reason (NoSuchKey, NoSuchBucketPolicy, ResourceNotFoundException, throttling)
+were authorised: they are granted and marked in the evidence (--exclude-failed
+leaves them out). Denied calls are not granted: they are listed as "needed but
 not granted". Actions CloudTrail cannot show (iam:PassRole, data events the
 trail does not record) are listed as not observable.
 
@@ -92,16 +96,11 @@ With --logs, the logs are ingested into the store first.`,
 	f.StringVar(&o.Size, "size", policygen.SizeSplit, "over the 6,144-character limit: split (several policies) or compact (service-level resources, then split)")
 	f.IntVar(&o.MaxResources, "max-resources", 20, "ARNs per statement before collapsing or splitting")
 	f.BoolVar(&o.Stats, "stats", false, "print what was read (files, row groups, rows) to stderr")
+	f.BoolVar(&o.ExcludeFailed, "exclude-failed", false, "leave out calls that were authorised and then failed (NoSuchKey, throttling)")
 	return cmd
 }
 
 func runAnalyze(ctx context.Context, o *analyzeOptions) error {
-	if os.Getenv("GOGC") == "" {
-		// A short-lived reader: trading heap for fewer collections makes a
-		// one-principal run about 15% faster (bench/compare.sh analyze) for
-		// ~90 MiB more peak RSS.
-		debug.SetGCPercent(400)
-	}
 	if !slices.Contains(analyzeFormats, o.Format) {
 		return usageErrorf("", "--format must be one of %s, not %q", strings.Join(analyzeFormats, ", "), o.Format)
 	}
@@ -109,7 +108,8 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 		return usageErrorf("Run 'iamlens principals' to see who is in the dataset.", "give --principal or --all (not both)")
 	}
 	gopts := policygen.Options{Resources: o.Resources, ConditionRegion: o.ConditionRegion,
-		ConditionSource: o.ConditionSource, ConditionMFA: o.ConditionMFA, Size: o.Size, MaxResources: o.MaxResources}
+		ConditionSource: o.ConditionSource, ConditionMFA: o.ConditionMFA, Size: o.Size, MaxResources: o.MaxResources,
+		ExcludeFailed: o.ExcludeFailed}
 	if err := gopts.Validate(); err != nil {
 		return usageErrorf("", "%v", err)
 	}
@@ -117,56 +117,12 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.Ingest != nil {
-		if err := runIngest(ctx, o.Ingest); err != nil {
-			return fmt.Errorf("ingest --logs: %w", err)
-		}
-	}
-	st, err := openStoreForRead(o.Store)
-	if err != nil {
-		return err
-	}
-	// The catalogue loads (~40 ms) while the dataset is read; the mapper
-	// first needs it once every row is in. Closing loaded publishes cat,
-	// mapper and catErr to every reader.
-	var (
-		cat    *catalog.Catalog
-		mapper *actionmap.Mapper
-		catErr error
-	)
-	loaded := make(chan struct{})
-	go func() {
-		defer close(loaded)
-		if cat, catErr = catalog.Load(); catErr == nil {
-			mapper = actionmap.New(cat)
-		}
-	}()
-	m := analyzer.MapperFunc(func(c *actionmap.Call) actionmap.Result {
-		if <-loaded; mapper != nil {
-			return mapper.Map(c)
-		}
-		return actionmap.Result{}
-	})
 	q := analyzer.Query{Principals: o.Principals, All: o.All, Accounts: o.Accounts, From: from, To: to}
-	start := time.Now()
-	usages, stats, err := analyzer.Analyze(ctx, st, q, m, analyzer.Options{})
-	if <-loaded; catErr != nil {
-		return fmt.Errorf("load the IAM catalogue: %w", catErr)
-	}
-	var nf *analyzer.NotFoundError
-	if errors.As(err, &nf) {
-		hint := "Run 'iamlens principals' to list who is in the dataset."
-		if len(nf.Close) > 0 {
-			hint = "Did you mean:\n  " + strings.Join(nf.Close, "\n  ")
-		}
-		return usageErrorf(hint, "%v", err)
-	}
+	rd, err := readUsages(ctx, o.Store, o.Ingest, q)
 	if err != nil {
 		return err
 	}
-	if len(usages) == 0 {
-		return fmt.Errorf("no principal to analyse between %s and %s", stats.From.Format(time.DateOnly), analyzeEnd(stats.To))
-	}
+	usages, stats, cat, start := rd.Usages, rd.Stats, rd.Catalog, rd.Start
 	results := make([]*policygen.Result, 0, len(usages))
 	for _, u := range usages {
 		r, err := policygen.Generate(u, cat, gopts)
@@ -204,4 +160,76 @@ func analyzeEnd(t time.Time) string {
 		return "the end of the dataset"
 	}
 	return t.Format(time.DateOnly)
+}
+
+// usageRead is what a command reads from the dataset: one Usage per
+// principal, with the catalogue that mapped it.
+type usageRead struct {
+	Usages  []*analyzer.Usage
+	Stats   analyzer.Stats
+	Catalog *catalog.Catalog
+	Start   time.Time
+}
+
+// readUsages is the one read path of analyze and diff: ingest --logs
+// first when asked, then analyzer.Analyze over the store with the
+// catalogue loading meanwhile. A principal the dataset does not have is a
+// usage error with the close names; an empty window an error.
+func readUsages(ctx context.Context, storeDir string, in *ingestOptions, q analyzer.Query) (*usageRead, error) {
+	if os.Getenv("GOGC") == "" {
+		// A short-lived reader: trading heap for fewer collections makes a
+		// one-principal run about 15% faster (bench/compare.sh analyze) for
+		// ~90 MiB more peak RSS.
+		debug.SetGCPercent(400)
+	}
+	if in != nil {
+		if err := runIngest(ctx, in); err != nil {
+			return nil, fmt.Errorf("ingest --logs: %w", err)
+		}
+	}
+	st, err := openStoreForRead(storeDir)
+	if err != nil {
+		return nil, err
+	}
+	// The catalogue loads (~40 ms) while the dataset is read; the mapper
+	// first needs it once every row is in. Closing loaded publishes cat,
+	// mapper and catErr to every reader.
+	var (
+		cat    *catalog.Catalog
+		mapper *actionmap.Mapper
+		catErr error
+	)
+	loaded := make(chan struct{})
+	go func() {
+		defer close(loaded)
+		if cat, catErr = catalog.Load(); catErr == nil {
+			mapper = actionmap.New(cat)
+		}
+	}()
+	m := analyzer.MapperFunc(func(c *actionmap.Call) actionmap.Result {
+		if <-loaded; mapper != nil {
+			return mapper.Map(c)
+		}
+		return actionmap.Result{}
+	})
+	start := time.Now()
+	usages, stats, err := analyzer.Analyze(ctx, st, q, m, analyzer.Options{})
+	if <-loaded; catErr != nil {
+		return nil, fmt.Errorf("load the IAM catalogue: %w", catErr)
+	}
+	var nf *analyzer.NotFoundError
+	if errors.As(err, &nf) {
+		hint := "Run 'iamlens principals' to list who is in the dataset."
+		if len(nf.Close) > 0 {
+			hint = "Did you mean:\n  " + strings.Join(nf.Close, "\n  ")
+		}
+		return nil, usageErrorf(hint, "%v", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(usages) == 0 {
+		return nil, fmt.Errorf("no principal to analyse between %s and %s", stats.From.Format(time.DateOnly), analyzeEnd(stats.To))
+	}
+	return &usageRead{Usages: usages, Stats: stats, Catalog: cat, Start: start}, nil
 }
