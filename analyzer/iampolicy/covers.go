@@ -108,3 +108,30 @@ func conditionKey(cs Conditions) string {
 	sort.Strings(parts)
 	return strings.Join(parts, "\x02")
 }
+
+// MatchesAction reports whether the statement's Action (or NotAction)
+// element covers action, case-insensitively, with IAM's * and ? wildcards.
+func (s Statement) MatchesAction(action string) bool {
+	acts, not := s.Action, false
+	if s.Action == nil && s.NotAction != nil {
+		acts, not = s.NotAction, true
+	}
+	la := strings.ToLower(action)
+	hit := false
+	for _, a := range acts {
+		p, _ := compileGlob(strings.ToLower(a), false, false)
+		if p.match(la) {
+			hit = true
+			break
+		}
+	}
+	return hit != not
+}
+
+// MatchResource reports whether a Resource entry of a 2012-10-17 document
+// matches the ARN, with IAM's wildcard rules (${*}, ${?}, ${$} literal; a
+// policy variable matches as "*").
+func MatchResource(pattern, arn string) bool {
+	p, _ := compileGlob(pattern, true, true)
+	return matchRes(p, arn)
+}

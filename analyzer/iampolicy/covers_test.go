@@ -110,3 +110,44 @@ func TestCoversAgreesWithEvaluate(t *testing.T) {
 		t.Errorf("covered %d times, not covered %d times: the draw does not test both", counts[true], counts[false])
 	}
 }
+
+func TestMatchesAction(t *testing.T) {
+	for _, c := range []struct {
+		st     string
+		action string
+		want   bool
+	}{
+		{`{"Effect":"Deny","Action":"s3:Delete*","Resource":"*"}`, "s3:DeleteObject", true},
+		{`{"Effect":"Deny","Action":"S3:DELETEOBJECT","Resource":"*"}`, "s3:deleteobject", true},
+		{`{"Effect":"Deny","Action":["s3:Get?bject"],"Resource":"*"}`, "s3:GetObject", true},
+		{`{"Effect":"Deny","Action":"s3:Get?bject","Resource":"*"}`, "s3:GetObjectAcl", false},
+		{`{"Effect":"Deny","NotAction":"iam:*","Resource":"*"}`, "s3:GetObject", true},
+		{`{"Effect":"Deny","NotAction":"iam:*","Resource":"*"}`, "iam:GetRole", false},
+	} {
+		var s Statement
+		if err := s.UnmarshalJSON([]byte(c.st)); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.MatchesAction(c.action); got != c.want {
+			t.Errorf("%s MatchesAction(%s) = %v", c.st, c.action, got)
+		}
+	}
+}
+
+func TestMatchResource(t *testing.T) {
+	for _, c := range []struct {
+		pattern, arn string
+		want         bool
+	}{
+		{"arn:aws:s3:::b/*", "arn:aws:s3:::b/x/y", true},
+		{"arn:aws:s3:::b/*", "arn:aws:s3:::c/x", false},
+		{"arn:aws:s3:::b/a${*}b", "arn:aws:s3:::b/a*b", true},
+		{"arn:aws:s3:::b/a${*}b", "arn:aws:s3:::b/axb", false},
+		{"arn:aws:iam::*:role/x*", "arn:aws:iam::1:role/x1", true},
+		{"arn:aws:s3:::b/*.txt", "arn:aws:s3:::b/a:b.txt", false},
+	} {
+		if got := MatchResource(c.pattern, c.arn); got != c.want {
+			t.Errorf("MatchResource(%s, %s) = %v", c.pattern, c.arn, got)
+		}
+	}
+}
