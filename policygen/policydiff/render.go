@@ -148,7 +148,9 @@ func WriteTable(w io.Writer, rep *Report) error {
 
 func writeTable(w io.Writer, p *Principal) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	row := func(k, format string, args ...any) { fmt.Fprintf(tw, "%s\t%s\n", k, oneLine(fmt.Sprintf(format, args...))) }
+	row := func(k, format string, args ...any) {
+		fmt.Fprintf(tw, "%s\t%s\n", k, oneLine(fmt.Sprintf(format, args...)))
+	}
 	row("principal", "%s (%s)", p.Principal, p.Kind)
 	if p.Address != "" {
 		row("resource", "%s", p.Address)

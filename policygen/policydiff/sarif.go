@@ -99,15 +99,15 @@ func WriteSARIF(w io.Writer, rep *Report, o RenderOptions) error {
 	}
 	rules := []sarifRule{
 		{ID: RuleUnused, Name: "GrantedButUnused",
-			ShortDescription: sarifText{"An action the identity policies grant and the CloudTrail window never saw"},
-			FullDescription:  sarifText{"The principal's identity policies allow the action, and no authorised call of the window used it. Actions CloudTrail cannot show (iam:PassRole, data events the trail may not record) are never reported here."},
-			Help:             sarifText{"Remove the grant, or adopt the proposed policy of iamlens diff, which keeps what was used and never grants more than the current policies."},
+			ShortDescription:     sarifText{"An action the identity policies grant and the CloudTrail window never saw"},
+			FullDescription:      sarifText{"The principal's identity policies allow the action, and no authorised call of the window used it. Actions CloudTrail cannot show (iam:PassRole, data events the trail may not record) are never reported here."},
+			Help:                 sarifText{"Remove the grant, or adopt the proposed policy of iamlens diff, which keeps what was used and never grants more than the current policies."},
 			DefaultConfiguration: map[string]string{"level": "warning"},
 			Properties:           map[string]any{"tags": []string{"security", "iam", "least-privilege"}, "security-severity": "4.0"}},
 		{ID: RuleMissing, Name: "MissingPermission",
-			ShortDescription: sarifText{"A call of the window was denied and the policies do not grant it"},
-			FullDescription:  sarifText{"The principal called the action, IAM denied it, and the identity policies do not allow it: a missing permission, or something to investigate."},
-			Help:             sarifText{"Grant the action if the principal needs it; otherwise find out why the principal tries it."},
+			ShortDescription:     sarifText{"A call of the window was denied and the policies do not grant it"},
+			FullDescription:      sarifText{"The principal called the action, IAM denied it, and the identity policies do not allow it: a missing permission, or something to investigate."},
+			Help:                 sarifText{"Grant the action if the principal needs it; otherwise find out why the principal tries it."},
 			DefaultConfiguration: map[string]string{"level": "error"},
 			Properties:           map[string]any{"tags": []string{"iam", "access-denied"}, "security-severity": "5.0"}},
 	}
