@@ -731,11 +731,13 @@ func (c *comparison) count(grants []iampolicy.Grant) {
 			n.ConditionalUnused++
 		}
 	}
+	hidden := map[string]bool{}
 	for _, o := range c.p.NotObservable {
-		if o.Granted {
-			n.NotObservable++
+		if o.Granted && o.Resource == "" {
+			hidden[o.Action] = true
 		}
 	}
+	n.NotObservable = len(hidden)
 	kinds := map[string]map[string]bool{}
 	for _, u := range c.p.UsedNotGranted {
 		if kinds[u.Kind] == nil {

@@ -214,10 +214,18 @@ func (c *comparison) propose() error {
 		c.p.ProposedNotes = append(c.p.ProposedNotes, "calls authorised and then failed are left out (--exclude-failed)")
 	}
 	if len(c.cur.Unknown) > 0 {
-		c.p.ProposedNotes = append(c.p.ProposedNotes, fmt.Sprintf("%d current polic(ies) could not be read (see unknown): the proposal is held to the ones that could", len(c.cur.Unknown)))
+		c.p.ProposedNotes = append(c.p.ProposedNotes, fmt.Sprintf("%s that applies could not be read (see unknown): the proposal is held to the policies that could", plural(len(c.cur.Unknown), "policy", "policies")))
 	}
-	c.p.UnifiedDiff = unified(c.currentText(), docText(doc), fmt.Sprintf("current (%d policies of %s)", len(c.cur.Policies), c.p.Principal), "proposed")
+	c.p.UnifiedDiff = unified(c.currentText(), docText(doc), fmt.Sprintf("current (%s of %s)", plural(len(c.cur.Policies), "policy", "policies"), c.p.Principal), "proposed")
 	return nil
+}
+
+// plural writes "1 policy", "2 policies".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func dedup(xs []string) []string {
