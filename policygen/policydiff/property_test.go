@@ -54,7 +54,6 @@ func sharedGAAD() (string, error) {
 	}
 }
 
-
 func embeddedManaged(policyARN string) (*iampolicy.Document, bool) {
 	p, err := managed.Lookup(policyARN)
 	if err != nil {
