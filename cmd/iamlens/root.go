@@ -49,6 +49,7 @@ iamlens only reads AWS. It never prints secrets.`,
 		newCISCmd(env, g),
 		newCollectCmd(env, g),
 		newPolicyCmd(env, g),
+		newDiffCmd(env, g),
 	)
 	return root
 }

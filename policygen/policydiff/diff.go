@@ -261,6 +261,7 @@ type ResourceLevel struct {
 // evaluated is one policy set's compiled evaluator and its granted
 // actions, shared by the principals that have the same set.
 type evaluated struct {
+	build  sync.Once
 	e      *iampolicy.Evaluator
 	err    error
 	once   sync.Once
@@ -307,28 +308,43 @@ func (c *Cache) get(cur *iamstate.Effective, cat *catalog.Catalog) *evaluated {
 	if v == nil {
 		v = &evaluated{}
 		c.m[key] = v
-		c.mu.Unlock()
-		v.e, v.err = iampolicy.New(set, iampolicy.Options{Catalog: cat})
-		return v
 	}
 	c.mu.Unlock()
+	// The first caller compiles; the others wait for it.
+	v.build.Do(func() { v.e, v.err = iampolicy.New(set, iampolicy.Options{Catalog: cat}) })
 	return v
 }
 
-// label maps a statement's policy name (a position) to the principal's
-// policy label.
+// label names the statement a ref points to in the principal's terms:
+// "managed ReadOnlyAccess, statement 0", "group admins: inline ops,
+// statement 2 (Sid)", a file's path, a Terraform address.
 func label(cur *iamstate.Effective, ref iampolicy.StatementRef) string {
 	var l string
 	if ref.Policy == "b" {
 		if cur.Boundary != nil {
-			l = cur.Boundary.Label
+			l = shortName(*cur.Boundary)
 		}
 	} else if i, err := strconv.Atoi(ref.Policy); err == nil && i < len(cur.Policies) {
-		l = cur.Policies[i].Label
+		l = shortName(cur.Policies[i])
 	}
 	s := fmt.Sprintf("%s, statement %d", l, ref.Index)
 	if ref.Sid != "" {
 		s += " (" + ref.Sid + ")"
+	}
+	return s
+}
+
+// shortName names a policy without its owner (the principal, known).
+func shortName(ap iamstate.AppliedPolicy) string {
+	if ap.Kind == iamstate.PolicyFile {
+		return ap.Label
+	}
+	s := string(ap.Kind) + " " + ap.Name
+	if ap.Via != "" {
+		s = "group " + ap.Via + ": " + s
+	}
+	if ap.Address != "" {
+		s += " (" + ap.Address + ")"
 	}
 	return s
 }

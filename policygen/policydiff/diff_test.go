@@ -137,7 +137,7 @@ func TestCompareRules(t *testing.T) {
 	}
 	// granted and used, per resource, with the statement that grants it
 	if g := findUsed(p, "s3:GetObject"); len(g) != 2 || g[0].Resource != "arn:aws:s3:::data/a.csv" || g[0].Calls != 1 ||
-		!slices.Equal(g[0].GrantedBy, []string{"role app: inline p0, statement 0 (Read)"}) {
+		!slices.Equal(g[0].GrantedBy, []string{"inline p0, statement 0 (Read)"}) {
 		t.Errorf("s3:GetObject used: %+v", g)
 	}
 	// a call authorised then failed counts as used, marked

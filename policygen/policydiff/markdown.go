@@ -132,17 +132,18 @@ func principalMarkdown(p *Principal, compact bool) string {
 	details := func(summary string, body string) {
 		fmt.Fprintf(&b, "<details><summary><b>%s</b></summary>\n\n%s\n</details>\n\n", summary, body)
 	}
-	if len(p.UsedNotGranted) > 0 {
+	for _, k := range kindsOf(p.UsedNotGranted) {
 		var t strings.Builder
-		t.WriteString("| action | resource | calls | kind | why |\n|---|---|--:|---|---|\n")
-		for i, u := range p.UsedNotGranted {
+		t.WriteString("| action | resource | calls | first seen | last seen |\n|---|---|--:|---|---|\n")
+		for i, u := range k.items {
 			if i == mdRows {
-				fmt.Fprintf(&t, "| … | %d more | | | |\n", len(p.UsedNotGranted)-mdRows)
+				fmt.Fprintf(&t, "| … | %d more | | | |\n", len(k.items)-mdRows)
 				break
 			}
-			fmt.Fprintf(&t, "| %s | %s | %d | %s | %s |\n", code(u.Action), code(u.Resource), u.Calls, u.Kind, text(u.Reason))
+			fmt.Fprintf(&t, "| %s | %s | %d | %s | %s |\n", code(u.Action), code(u.Resource), u.Calls, day(u.FirstSeen), day(u.LastSeen))
 		}
-		details(fmt.Sprintf("Used but not granted (%d)", len(p.UsedNotGranted)), t.String())
+		title, why, _ := strings.Cut(k.title, " (")
+		details(fmt.Sprintf("%s (%d)", title, len(k.items)), "_("+strings.TrimSuffix(why, ")")+")_\n\n"+t.String())
 	}
 	if len(p.GrantedUnused) > 0 {
 		var t strings.Builder

@@ -172,12 +172,12 @@ func writeTable(w io.Writer, p *Principal) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if len(p.UsedNotGranted) > 0 {
-		fmt.Fprintf(w, "\nUsed but not granted:\n")
+	for _, k := range kindsOf(p.UsedNotGranted) {
+		fmt.Fprintf(w, "\n%s:\n", k.title)
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "  ACTION\tRESOURCE\tCALLS\tKIND\tWHY")
-		for _, u := range p.UsedNotGranted {
-			fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\n", u.Action, oneLine(u.Resource), u.Calls, u.Kind, oneLine(u.Reason))
+		fmt.Fprintln(tw, "  ACTION\tRESOURCE\tCALLS\tFIRST SEEN\tLAST SEEN")
+		for _, u := range k.items {
+			fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\n", u.Action, oneLine(u.Resource), u.Calls, stamp(u.FirstSeen), stamp(u.LastSeen))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -261,4 +261,32 @@ func writeTable(w io.Writer, p *Principal) error {
 	}
 	fmt.Fprintf(w, "  %s\n", b)
 	return nil
+}
+
+// kindGroup is the used-but-not-granted entries of one kind.
+type kindGroup struct {
+	kind, title string
+	items       []UsedNotGranted
+}
+
+// kindsOf groups used-but-not-granted entries by kind, in a fixed order,
+// each with a title that says the reason once.
+func kindsOf(us []UsedNotGranted) []kindGroup {
+	var out []kindGroup
+	for _, k := range []struct{ kind, title string }{
+		{KindMissing, "Used but not granted: missing (denied, and the policies do not grant it; a missing permission, or something to investigate)"},
+		{KindGrantedElsewhere, "Used but not granted: granted elsewhere (authorised, yet the identity policies do not allow it: a resource policy or a session policy granted it, or these policies take the permission away)"},
+		{KindDeniedDespiteGrant, "Denied despite a grant (the identity policies allow it: the denial came from a service control policy, a resource or session policy, or the policies changed since)"},
+	} {
+		g := kindGroup{kind: k.kind, title: k.title}
+		for _, u := range us {
+			if u.Kind == k.kind {
+				g.items = append(g.items, u)
+			}
+		}
+		if len(g.items) > 0 {
+			out = append(out, g)
+		}
+	}
+	return out
 }

@@ -47,7 +47,7 @@ func goldenReport(t *testing.T) *Report {
 	cu.Kind = "iam-user"
 	inputs := []Input{{Usage: u, Current: app}, {Usage: cu, Current: ci, Notes: []string{"attached policies made outside this configuration are not in the plan"}}}
 	rep, err := Run(inputs, []string{"arn:aws:iam::111122223333:role/idle"}, Options{Catalog: cat,
-		Source: Source{Kind: SourceGAAD, Name: "GAAD gaad.json", File: "gaad.json"}, Dataset: "dataset ./store (CloudTrail)"})
+		Source: Source{Kind: SourceGAAD, Name: "GAAD gaad.json", File: "gaad.json"}, Dataset: "./store"})
 	if err != nil {
 		t.Fatal(err)
 	}
