@@ -33,8 +33,8 @@ type diffOptions struct {
 	Ingest        *ingestOptions
 	Policies      []string
 	Boundary      []string
-	GAAD          string
-	Snapshot      string
+	GAAD          []string
+	Snapshot      []string
 	TerraformPlan string
 	Live          bool
 	Profile       string
@@ -71,8 +71,9 @@ boundary) with the calls the dataset holds for it in the window, and say:
 SOURCE, the current policies, is one of:
   --policy FILE...         policy documents (also get-policy-version and {"PolicyDocument":…}
                            shapes, or an AWS managed policy's ARN or name); one principal's set
-  --gaad FILE              aws iam get-account-authorization-details output
-  --snapshot FILE          an 'iamlens collect' snapshot
+  --gaad FILE              aws iam get-account-authorization-details output (repeat it, one
+                           file per account, for a dataset of several accounts)
+  --snapshot FILE          an 'iamlens collect' snapshot (repeatable, one per account)
   --terraform-plan FILE    terraform show -json PLAN: the policies the plan gives each principal
                            (AWS managed policies it names by ARN come from --gaad, --snapshot or
                            --live when given, else from iamlens's embedded copy)
@@ -109,8 +110,8 @@ work as in 'iamlens analyze'. --fail-on exits 3 when a principal has unused gran
 	f.StringSliceVar(&o.Logs, "logs", nil, "ingest these folders or s3:// prefixes into --store first")
 	f.StringArrayVar(&o.Policies, "policy", nil, "a policy file, or an AWS managed policy's ARN or name (repeatable)")
 	f.StringArrayVar(&o.Boundary, "boundary", nil, "with --policy: the permissions boundary (repeatable)")
-	f.StringVar(&o.GAAD, "gaad", "", "aws iam get-account-authorization-details output")
-	f.StringVar(&o.Snapshot, "snapshot", "", "an 'iamlens collect' snapshot")
+	f.StringArrayVar(&o.GAAD, "gaad", nil, "aws iam get-account-authorization-details output (repeatable: one per account)")
+	f.StringArrayVar(&o.Snapshot, "snapshot", nil, "an 'iamlens collect' snapshot (repeatable: one per account)")
 	f.StringVar(&o.TerraformPlan, "terraform-plan", "", "terraform show -json output of a plan")
 	f.BoolVar(&o.Live, "live", false, "read IAM itself (read-only, the default credential chain)")
 	f.StringVar(&o.EndpointURL, "endpoint-url", "", "live: send the IAM and STS calls to this endpoint, e.g. LocalStack")
@@ -152,7 +153,7 @@ func runDiff(ctx context.Context, o *diffOptions) error {
 		return usageErrorf("", "--max-unused must not be negative")
 	}
 	sources := 0
-	for _, set := range []bool{len(o.Policies) > 0, o.GAAD != "", o.Snapshot != "", o.Live} {
+	for _, set := range []bool{len(o.Policies) > 0, len(o.GAAD) > 0, len(o.Snapshot) > 0, o.Live} {
 		if set {
 			sources++
 		}
@@ -255,23 +256,49 @@ func diffFindings(rep *policydiff.Report, failOn string, maxUnused int) error {
 
 // loadDiffSource reads the current policies.
 func loadDiffSource(ctx context.Context, o *diffOptions) (*diffSource, error) {
-	var acct *iamstate.Account
+	// accounts by ID; several files may give one account each.
+	accts := map[string]*iamstate.Account{}
+	var order []*iamstate.Account
 	var info policydiff.Source
+	addAccount := func(a *iamstate.Account, name string) error {
+		if !a.Read.AuthorizationDetails {
+			return usageErrorf("", "%s holds no authorization details (get-account-authorization-details)", name)
+		}
+		if prev := accts[a.ID]; prev != nil {
+			return usageErrorf("", "%s: account %s is given twice", name, a.ID)
+		}
+		accts[a.ID] = a
+		order = append(order, a)
+		for _, p := range a.Problems {
+			if p.Source == iamstate.SourceGAAD {
+				fmt.Fprintf(o.Stderr, "warning: %s: %s\n", name, p)
+			}
+		}
+		return nil
+	}
 	switch {
-	case o.GAAD != "" || o.Snapshot != "":
-		files := iamstate.Files{GAAD: o.GAAD, Snapshot: o.Snapshot}
-		in, err := files.Load()
-		if err != nil {
-			return nil, fmt.Errorf("read the account state: %w", err)
+	case len(o.GAAD) > 0 || len(o.Snapshot) > 0:
+		files := o.GAAD
+		kind, what := policydiff.SourceGAAD, "GAAD"
+		if len(o.Snapshot) > 0 {
+			files, kind, what = o.Snapshot, policydiff.SourceSnapshot, "snapshot"
 		}
-		acct = iamstate.Build(in)
-		if !acct.Read.AuthorizationDetails {
-			return nil, usageErrorf("", "%s holds no authorization details (get-account-authorization-details)", o.GAAD+o.Snapshot)
+		for _, f := range files {
+			fs := iamstate.Files{GAAD: f}
+			if kind == policydiff.SourceSnapshot {
+				fs = iamstate.Files{Snapshot: f}
+			}
+			in, err := fs.Load()
+			if err != nil {
+				return nil, fmt.Errorf("read the account state: %w", err)
+			}
+			if err := addAccount(iamstate.Build(in), f); err != nil {
+				return nil, err
+			}
 		}
-		if o.GAAD != "" {
-			info = policydiff.Source{Kind: policydiff.SourceGAAD, Name: "GAAD " + o.GAAD, File: o.GAAD}
-		} else {
-			info = policydiff.Source{Kind: policydiff.SourceSnapshot, Name: "snapshot " + o.Snapshot, File: o.Snapshot}
+		info = policydiff.Source{Kind: kind, Name: what + " " + strings.Join(files, ", ")}
+		if len(files) == 1 {
+			info.File = files[0]
 		}
 	case o.Live:
 		var lo []func(*config.LoadOptions) error
@@ -282,14 +309,24 @@ func loadDiffSource(ctx context.Context, o *diffOptions) (*diffSource, error) {
 		if err != nil {
 			return nil, fmt.Errorf("load AWS configuration: %w", err)
 		}
-		acct, err = live.ReadAccount(ctx, cfg, live.AccountOptions{IAMEndpoint: o.EndpointURL, STSEndpoint: o.EndpointURL})
+		a, err := live.ReadAccount(ctx, cfg, live.AccountOptions{IAMEndpoint: o.EndpointURL, STSEndpoint: o.EndpointURL})
 		if err != nil {
 			return nil, err
 		}
-		if !acct.Read.AuthorizationDetails {
-			return nil, fmt.Errorf("IAM: the account authorization details could not be read: %v", acct.Problems)
+		if err := addAccount(a, "IAM"); err != nil {
+			return nil, err
 		}
-		info = policydiff.Source{Kind: policydiff.SourceLive, Name: "IAM of account " + acct.ID + " (live)"}
+		info = policydiff.Source{Kind: policydiff.SourceLive, Name: "IAM of account " + a.ID + " (live)"}
+	}
+	// account returns the state of the account an ARN names.
+	account := func(arn string) *iamstate.Account {
+		if len(order) == 1 {
+			return order[0]
+		}
+		if parts := strings.SplitN(arn, ":", 6); len(parts) == 6 {
+			return accts[parts[4]]
+		}
+		return nil
 	}
 	// AWS managed policies the state names by ARN only: the embedded copy.
 	eopts := iamstate.EffectiveOptions{AWSManaged: func(arn string) (*iampolicy.Document, bool) {
@@ -299,19 +336,12 @@ func loadDiffSource(ctx context.Context, o *diffOptions) (*diffSource, error) {
 		}
 		return p.Document, true
 	}}
-	if acct != nil {
-		for _, p := range acct.Problems {
-			if p.Source == iamstate.SourceGAAD {
-				fmt.Fprintf(o.Stderr, "warning: %s\n", p)
-			}
-		}
-	}
 	switch {
 	case o.TerraformPlan != "":
 		origin := "iamlens's embedded copy of the AWS managed policies"
 		plan, err := tfplan.ReadFile(o.TerraformPlan, tfplan.Options{ManagedPolicy: func(arn string) (*iampolicy.Document, string, bool, bool) {
-			if acct != nil {
-				if p := acct.Policy(arn); p != nil && p.Document != nil {
+			for _, a := range order {
+				if p := a.Policy(arn); p != nil && p.Document != nil {
 					return p.Document, info.Name, false, true
 				}
 			}
@@ -357,6 +387,10 @@ func loadDiffSource(ctx context.Context, o *diffOptions) (*diffSource, error) {
 	return &diffSource{
 		info: info,
 		effective: func(arn string) (*iamstate.Effective, []string, string, error) {
+			acct := account(arn)
+			if acct == nil {
+				return nil, nil, "", errNotInSource
+			}
 			e, err := acct.EffectivePoliciesWith(arn, eopts)
 			if errors.Is(err, iamstate.ErrNoSuchPrincipal) || errors.Is(err, iamstate.ErrNotPrincipal) {
 				return nil, nil, "", errNotInSource
@@ -365,12 +399,14 @@ func loadDiffSource(ctx context.Context, o *diffOptions) (*diffSource, error) {
 		},
 		principals: func() []string {
 			var out []string
-			for _, u := range acct.Users {
-				out = append(out, u.ARN)
-			}
-			for _, r := range acct.Roles {
-				if !r.ServiceLinked {
-					out = append(out, r.ARN)
+			for _, acct := range order {
+				for _, u := range acct.Users {
+					out = append(out, u.ARN)
+				}
+				for _, r := range acct.Roles {
+					if !r.ServiceLinked {
+						out = append(out, r.ARN)
+					}
 				}
 			}
 			return out

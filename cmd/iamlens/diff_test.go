@@ -391,6 +391,27 @@ func TestDiffLive(t *testing.T) {
 	}
 }
 
+// TestDiffTwoAccounts: one GAAD file per account; each principal is
+// looked up in its account's.
+func TestDiffTwoAccounts(t *testing.T) {
+	needCatalog(t)
+	st := sampleStore(t)
+	other := "../../testdata/iamstate/aws-cli/iam.get-account-authorization-details.output1.json"
+	code, out, stderr := runCLI(t, "diff", "--store", st, "--all", "--gaad", other, "--gaad", sampleGAAD, "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	rep := diffReport(t, out)
+	if len(rep.Principals) != 4 || !slices.Contains(rep.SourceOnly, "arn:aws:iam::123456789012:user/Alice") ||
+		!slices.Contains(rep.SourceOnly, "arn:aws:iam::123837392027:role/ci-deploy") {
+		t.Errorf("%d compared, source only %q", len(rep.Principals), rep.SourceOnly)
+	}
+	code, _, stderr = runCLI(t, "diff", "--store", st, "--all", "--gaad", sampleGAAD, "--gaad", sampleGAAD)
+	if code != exitUsage || !strings.Contains(stderr, "account 123837392027 is given twice") {
+		t.Errorf("the same account twice: exit %d, %q", code, stderr)
+	}
+}
+
 func TestDiffUsageErrors(t *testing.T) {
 	needCatalog(t)
 	st := sampleStore(t)
