@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/iamlens/iamlens/analyzer/catalog"
 	"github.com/iamlens/iamlens/analyzer/cis/collect/awsfake"
 	"github.com/iamlens/iamlens/analyzer/iampolicy"
@@ -439,5 +441,60 @@ func TestDiffUsageErrors(t *testing.T) {
 	code, _, stderr := runCLI(t, "diff", "--store", st, "--all", "--terraform-plan", sampleGAAD)
 	if code != exitError || !strings.Contains(stderr, "not the JSON of a Terraform plan") {
 		t.Errorf("not a plan: exit %d, %q", code, stderr)
+	}
+}
+
+// TestWorkflowExample keeps examples/github-actions/iamlens-diff.yml in
+// step with the command: it is valid YAML, every iamlens diff line in it
+// parses with diff's flags, and its script finds the comment by the
+// marker the markdown starts with.
+func TestWorkflowExample(t *testing.T) {
+	raw, err := os.ReadFile("../../examples/github-actions/iamlens-diff.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf struct {
+		Jobs map[string]struct {
+			Steps []struct {
+				Name string            `yaml:"name"`
+				Run  string            `yaml:"run"`
+				With map[string]string `yaml:"with"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	if err := yaml.Unmarshal(raw, &wf); err != nil {
+		t.Fatal(err)
+	}
+	diffs, marker := 0, false
+	for _, job := range wf.Jobs {
+		for _, st := range job.Steps {
+			if strings.Contains(st.With["script"], "'"+policydiff.Marker+"'") {
+				marker = true
+			}
+			script := strings.ReplaceAll(st.Run, "\\\n", " ")
+			for _, line := range strings.Split(script, "\n") {
+				line = strings.TrimSpace(line)
+				if !strings.HasPrefix(line, "iamlens diff ") {
+					continue
+				}
+				line, _, _ = strings.Cut(line, ">")
+				var args []string
+				for _, f := range strings.Fields(line)[2:] {
+					args = append(args, strings.Trim(f, `"`))
+				}
+				cmd := newDiffCmd(&cmdEnv{}, &globalOptions{})
+				cmd.Flags().Bool("no-progress", false, "")
+				if err := cmd.ParseFlags(args); err != nil {
+					t.Errorf("%q: %v", line, err)
+				}
+				if f, _ := cmd.Flags().GetString("terraform-plan"); f == "" {
+					t.Errorf("%q does not read the plan", line)
+				}
+				diffs++
+			}
+		}
+	}
+	if diffs < 2 || !marker {
+		t.Errorf("%d iamlens diff lines, marker found %v", diffs, marker)
 	}
 }
