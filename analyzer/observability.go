@@ -91,6 +91,18 @@ func DataEventSource(action string, cat ActionCatalog) string {
 // source) says none were read, so whether the trail records them is
 // unknown. ok is false when a use would show.
 func Unobservable(action string, cat ActionCatalog, dataSeen func(source string) bool) (why string, ok bool) {
+	if w, found := NeverLogged(action); found {
+		return w, true
+	}
+	if src := DataEventSource(action, cat); src != "" && (dataSeen == nil || !dataSeen(src)) {
+		return DataEventReason(src), true
+	}
+	return "", false
+}
+
+// NeverLogged says why no CloudTrail event ever names the action, when
+// none does (iam:PassRole, API Gateway invocations).
+func NeverLogged(action string) (why string, ok bool) {
 	la := strings.ToLower(action)
 	if w, found := neverLogged[la]; found {
 		return w, true
@@ -100,8 +112,11 @@ func Unobservable(action string, cat ActionCatalog, dataSeen func(source string)
 			return p.why, true
 		}
 	}
-	if src := DataEventSource(action, cat); src != "" && (dataSeen == nil || !dataSeen(src)) {
-		return "a data event: the dataset holds no " + src + " data events, so whether the trail records them is unknown", true
-	}
 	return "", false
+}
+
+// DataEventReason says why a data event of the source is not observable
+// when the dataset holds none of its data events.
+func DataEventReason(source string) string {
+	return "a data event: the dataset holds no " + source + " data events, so whether the trail records them is unknown"
 }

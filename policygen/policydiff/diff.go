@@ -266,6 +266,46 @@ type evaluated struct {
 	err    error
 	once   sync.Once
 	grants []iampolicy.Grant
+	// text is the set's normalised identity documents, for the diff.
+	textOnce sync.Once
+	text     string
+	// infos describe grants[i], once per set.
+	infoOnce sync.Once
+	infos    []grantInfo
+}
+
+// grantInfo is what a comparison needs of a granted action beyond the
+// evaluator's answer; it depends on the action alone.
+type grantInfo struct {
+	lower, service, access string
+	never                  string // why no event names it ("" when one does)
+	dataSource             string // the event source of its data events
+	policy                 int    // the first granting identity policy, -1
+}
+
+func (v *evaluated) grantInfos(cat *catalog.Catalog) []grantInfo {
+	v.infoOnce.Do(func() {
+		gs := v.actions()
+		v.infos = make([]grantInfo, len(gs))
+		for i, g := range gs {
+			gi := &v.infos[i]
+			gi.lower = strings.ToLower(g.Action)
+			gi.service, _, _ = strings.Cut(g.Action, ":")
+			if a, ok := cat.Action(g.Action); ok {
+				gi.access = a.AccessLevel
+			}
+			gi.never, _ = analyzer.NeverLogged(g.Action)
+			gi.dataSource = analyzer.DataEventSource(g.Action, cat)
+			gi.policy = -1
+			for _, r := range g.Statements {
+				if n, err := strconv.Atoi(r.Policy); err == nil && r.Layer == iampolicy.LayerIdentity {
+					gi.policy = n
+					break
+				}
+			}
+		}
+	})
+	return v.infos
 }
 
 func (v *evaluated) actions() []iampolicy.Grant {
@@ -277,12 +317,32 @@ func (v *evaluated) actions() []iampolicy.Grant {
 // the same (the AWS managed policies many roles attach): expanding a set
 // to the catalogue is the costly part of a comparison.
 type Cache struct {
-	mu sync.Mutex
-	m  map[string]*evaluated
+	mu   sync.Mutex
+	m    map[string]*evaluated
+	docs map[*iampolicy.Document][32]byte // each document's hash
 }
 
 // NewCache returns an empty cache.
-func NewCache() *Cache { return &Cache{m: map[string]*evaluated{}} }
+func NewCache() *Cache {
+	return &Cache{m: map[string]*evaluated{}, docs: map[*iampolicy.Document][32]byte{}}
+}
+
+// docHash hashes a document's canonical JSON, once per document: the
+// principals that attach one managed policy share its *Document.
+func (c *Cache) docHash(d *iampolicy.Document) [32]byte {
+	c.mu.Lock()
+	h, ok := c.docs[d]
+	c.mu.Unlock()
+	if ok {
+		return h
+	}
+	b, _ := d.MarshalJSON()
+	h = sha256.Sum256(b)
+	c.mu.Lock()
+	c.docs[d] = h
+	c.mu.Unlock()
+	return h
+}
 
 // get returns the evaluator of the set; policies are named by their
 // position ("0", "1", …; "b" for the boundary) so that statements map
@@ -291,15 +351,14 @@ func (c *Cache) get(cur *iamstate.Effective, cat *catalog.Catalog) *evaluated {
 	h := sha256.New()
 	var set iampolicy.Set
 	for i, ap := range cur.Policies {
-		b, _ := ap.Document.MarshalJSON()
-		h.Write(b)
-		h.Write([]byte{0})
+		dh := c.docHash(ap.Document)
+		h.Write(dh[:])
 		set.Identity = append(set.Identity, iampolicy.Policy{Name: strconv.Itoa(i), Document: ap.Document})
 	}
 	if cur.Boundary != nil {
-		b, _ := cur.Boundary.Document.MarshalJSON()
-		h.Write([]byte("boundary\x00"))
-		h.Write(b)
+		dh := c.docHash(cur.Boundary.Document)
+		h.Write([]byte("boundary"))
+		h.Write(dh[:])
 		set.Boundary = []iampolicy.Policy{{Name: "b", Document: cur.Boundary.Document}}
 	}
 	key := hex.EncodeToString(h.Sum(nil))
@@ -349,20 +408,46 @@ func shortName(ap iamstate.AppliedPolicy) string {
 	return s
 }
 
-func labels(cur *iamstate.Effective, refs []iampolicy.StatementRef) []string {
+// labels names the identity Allow statements of refs, each once; the
+// names (and the lists of one statement) are made once per comparison:
+// a wide grant names the same statement for thousands of actions.
+func (c *comparison) labels(refs []iampolicy.StatementRef) []string {
+	if len(refs) == 1 {
+		r := refs[0]
+		if r.Layer == iampolicy.LayerBoundary || r.Effect != iampolicy.Allow {
+			return []string{}
+		}
+		k := refKey{r.Policy, r.Index}
+		if l, ok := c.single[k]; ok {
+			return l
+		}
+		l := []string{label(c.cur, r)}
+		c.single[k] = l
+		return l
+	}
 	out := []string{}
 	seen := map[string]bool{}
 	for _, r := range refs {
 		if r.Layer == iampolicy.LayerBoundary || r.Effect != iampolicy.Allow {
 			continue
 		}
-		l := label(cur, r)
+		k := refKey{r.Policy, r.Index}
+		l, ok := c.names[k]
+		if !ok {
+			l = label(c.cur, r)
+			c.names[k] = l
+		}
 		if !seen[l] {
 			seen[l] = true
 			out = append(out, l)
 		}
 	}
 	return out
+}
+
+type refKey struct {
+	policy string
+	index  int
 }
 
 // DataSeenIn returns the DataSeen of a run: an event source counts as
@@ -418,7 +503,8 @@ func Compare(in Input, opts Options, cache *Cache) (*Principal, error) {
 		return nil, fmt.Errorf("%s: %w", u.Principal, ev.err)
 	}
 	e := ev.e
-	c := &comparison{p: p, in: in, opts: opts, e: e, cur: cur}
+	c := &comparison{p: p, in: in, opts: opts, e: e, cur: cur, ev: ev,
+		names: map[refKey]string{}, single: map[refKey][]string{}}
 	c.used()
 	c.denied()
 	c.unused(ev.actions())
@@ -444,7 +530,11 @@ type comparison struct {
 	in   Input
 	opts Options
 	e    *iampolicy.Evaluator
+	ev   *evaluated
 	cur  *iamstate.Effective
+	// names and single memoise statement names (labels).
+	names  map[refKey]string
+	single map[refKey][]string
 	// usedActions: lower-case names of the actions authorised in the
 	// window; grantedUsed of those, the ones the policies grant.
 	usedActions map[string]bool
@@ -524,7 +614,7 @@ func (c *comparison) used() {
 				continue
 			}
 			g := GrantedUsed{Action: au.Action, Resource: shown(r.ARN), Calls: r.Calls, FirstSeen: r.FirstSeen, LastSeen: r.LastSeen,
-				Conditional: res.Decision == iampolicy.ConditionallyAllowed, GrantedBy: labels(c.cur, res.Statements)}
+				Conditional: res.Decision == iampolicy.ConditionallyAllowed, GrantedBy: c.labels(res.Statements)}
 			if failed > 0 {
 				// The failed calls' codes are the action's; a resource's own
 				// share is not kept apart.
@@ -546,7 +636,7 @@ func (c *comparison) denied() {
 				FirstSeen: r.FirstSeen, LastSeen: r.LastSeen, Decision: res.Decision.String()}
 			if res.Decision.Granted() {
 				u.Kind = KindDeniedDespiteGrant
-				u.Reason = "denied in the window, yet the identity policies allow it (" + strings.Join(labels(c.cur, res.Statements), "; ") +
+				u.Reason = "denied in the window, yet the identity policies allow it (" + strings.Join(c.labels(res.Statements), "; ") +
 					"): the denial came from elsewhere (a service control policy, a resource policy, a session policy"
 				if c.cur.Boundary == nil {
 					u.Reason += ", a permissions boundary"
@@ -574,29 +664,24 @@ func (c *comparison) denied() {
 func (c *comparison) unused(grants []iampolicy.Grant) {
 	own := DataSeenIn([]*analyzer.Usage{c.in.Usage}, c.opts.Catalog)
 	seen := func(src string) bool { return own(src) || (c.opts.DataSeen != nil && c.opts.DataSeen(src)) }
+	infos := c.ev.grantInfos(c.opts.Catalog)
 	hidden := map[string]int{} // lower-case action → index in NotObservable
-	for _, g := range grants {
-		la := strings.ToLower(g.Action)
-		if c.usedActions[la] {
+	for i, g := range grants {
+		gi := &infos[i]
+		if c.usedActions[gi.lower] {
 			continue
 		}
-		if why, ok := analyzer.Unobservable(g.Action, c.opts.Catalog, seen); ok {
-			hidden[la] = len(c.p.NotObservable)
+		why := gi.never
+		if why == "" && gi.dataSource != "" && !seen(gi.dataSource) {
+			why = analyzer.DataEventReason(gi.dataSource)
+		}
+		if why != "" {
+			hidden[gi.lower] = len(c.p.NotObservable)
 			c.p.NotObservable = append(c.p.NotObservable, NotObservable{Action: g.Action, Reason: why, Granted: true, Conditional: g.Conditional})
 			continue
 		}
-		svc, _, _ := strings.Cut(g.Action, ":")
-		gu := GrantedUnused{Action: g.Action, Service: svc, Conditional: g.Conditional, GrantedBy: labels(c.cur, g.Statements), policy: -1}
-		for _, r := range g.Statements {
-			if i, err := strconv.Atoi(r.Policy); err == nil && r.Layer == iampolicy.LayerIdentity {
-				gu.policy = i
-				break
-			}
-		}
-		if a, ok := c.opts.Catalog.Action(g.Action); ok {
-			gu.AccessLevel = a.AccessLevel
-		}
-		c.p.GrantedUnused = append(c.p.GrantedUnused, gu)
+		c.p.GrantedUnused = append(c.p.GrantedUnused, GrantedUnused{Action: g.Action, Service: gi.service, AccessLevel: gi.access,
+			Conditional: g.Conditional, GrantedBy: c.labels(g.Statements), policy: gi.policy})
 	}
 	// What the calls needed alongside, unseen (iam:PassRole on a role).
 	for _, n := range c.in.Usage.NotObservable {
@@ -736,8 +821,8 @@ func containsStr(xs []string, x string) bool {
 func (c *comparison) count(grants []iampolicy.Grant) {
 	n := &c.p.Counts
 	n.Granted = len(grants)
-	for _, g := range grants {
-		if c.usedActions[strings.ToLower(g.Action)] {
+	for _, gi := range c.ev.grantInfos(c.opts.Catalog) {
+		if c.usedActions[gi.lower] {
 			n.Used++
 		}
 	}

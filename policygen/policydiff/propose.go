@@ -324,11 +324,14 @@ func docText(doc *iampolicy.Document) string {
 // currentText is the current identity policies as one normalised
 // document (the boundary is not: it stays).
 func (c *comparison) currentText() string {
-	all := &iampolicy.Document{Version: iampolicy.Version}
-	for _, ap := range c.cur.Policies {
-		all.Statement = append(all.Statement, ap.Document.Statement...)
-	}
-	return docText(all)
+	c.ev.textOnce.Do(func() {
+		all := &iampolicy.Document{Version: iampolicy.Version}
+		for _, ap := range c.cur.Policies {
+			all.Statement = append(all.Statement, ap.Document.Statement...)
+		}
+		c.ev.text = docText(all)
+	})
+	return c.ev.text
 }
 
 // unified diffs two texts; "" when they are equal.

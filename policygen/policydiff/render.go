@@ -1,6 +1,8 @@
 package policydiff
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -40,13 +42,49 @@ func Write(w io.Writer, rep *Report, format string, o RenderOptions) error {
 	return fmt.Errorf("format %q: want one of %s", format, strings.Join(Formats, ", "))
 }
 
-// WriteJSON writes the report as indented JSON (the contract of
-// Principal's field names).
+// WriteJSON writes the report as JSON (the contract of Principal's field
+// names): the report's own fields indented, then each principal on one
+// line, so that a report of a thousand principals with AdministratorAccess
+// (twenty thousand unused grants each) is written as it is encoded,
+// without an indented copy of the whole.
 func WriteJSON(w io.Writer, rep *Report) error {
-	enc := json.NewEncoder(w)
+	head := *rep
+	head.Principals = nil
+	var hb strings.Builder
+	enc := json.NewEncoder(&hb)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	return enc.Encode(rep)
+	if err := enc.Encode(struct {
+		*Report
+		Principals *struct{} `json:"principals,omitempty"`
+	}{Report: &head}); err != nil {
+		return err
+	}
+	text := strings.TrimRight(hb.String(), "\n")
+	text = strings.TrimSuffix(text, "}")
+	text = strings.TrimRight(text, "\n ")
+	bw := bufio.NewWriterSize(w, 1<<16)
+	bw.WriteString(text)
+	bw.WriteString(",\n  \"principals\": [")
+	var pb bytes.Buffer
+	pe := json.NewEncoder(&pb)
+	pe.SetEscapeHTML(false)
+	for i, p := range rep.Principals {
+		if i > 0 {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n")
+		pb.Reset()
+		if err := pe.Encode(p); err != nil {
+			return err
+		}
+		bw.Write(bytes.TrimSuffix(pb.Bytes(), []byte("\n")))
+	}
+	if len(rep.Principals) > 0 {
+		bw.WriteString("\n  ")
+	}
+	bw.WriteString("]\n}\n")
+	return bw.Flush()
 }
 
 // WriteUnified writes each principal's unified diff of its normalised
