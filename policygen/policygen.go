@@ -136,6 +136,10 @@ func (o *Options) defaults() {
 	}
 }
 
+// NothingToGrant is the SizeNote of a principal without policies: none of
+// its calls both succeeded and maps to an IAM action.
+const NothingToGrant = "nothing to grant: no authorised call in the window maps to an IAM action"
+
 // ManagedPolicyLimit is the size limit of a customer managed policy, in
 // characters without white space.
 const ManagedPolicyLimit = 6144
@@ -165,11 +169,13 @@ func conditionBlock(m map[string]map[string][]string) iampolicy.Conditions {
 
 // Result is a generated policy with its evidence.
 type Result struct {
-	Principal      string      `json:"principal"`
-	Kind           string      `json:"kind"`
-	Mode           string      `json:"resource_mode"`
-	CatalogVersion string      `json:"catalog_version,omitempty"`
-	Policies       []*Document `json:"policies"`
+	Principal      string `json:"principal"`
+	Kind           string `json:"kind"`
+	Mode           string `json:"resource_mode"`
+	CatalogVersion string `json:"catalog_version,omitempty"`
+	// Policies are the documents: one, several when split, none when
+	// there is nothing to grant.
+	Policies []*Document `json:"policies"`
 	// Chars is each policy's size in characters without white space.
 	Chars []int `json:"policy_chars"`
 	// SizeNote says whether the policy had to be split or compacted.
@@ -397,6 +403,7 @@ func planAction(au *analyzer.ActionUsage, cat Catalog, opts Options) (*planned, 
 	}
 	var rej []Rejection
 	var arns []string
+	why := map[string]string{}
 	star := ""
 	for _, ru := range au.Resources {
 		switch {
@@ -404,6 +411,9 @@ func planAction(au *analyzer.ActionUsage, cat Catalog, opts Options) (*planned, 
 			star = WhyUnknownResource
 		case cat.MatchesResource(name, ru.ARN):
 			arns = append(arns, ru.ARN)
+			if ru.Why != "" {
+				why[ru.ARN] = ru.Why
+			}
 		default:
 			rej = append(rej, Rejection{Action: name, Resource: ru.ARN, Reason: "fits none of the action's resource types; granted on \"*\" instead"})
 			star = WhyNoFit
@@ -412,14 +422,14 @@ func planAction(au *analyzer.ActionUsage, cat Catalog, opts Options) (*planned, 
 	if au.UnknownResourceCalls > 0 {
 		star = WhyUnknownResource
 		if len(au.Notes) > 0 {
-			star += " (" + strings.Join(au.Notes, "; ") + ")"
+			star += ": " + strings.Join(au.Notes, "; ")
 		}
 	}
 	if star != "" {
 		p.res = []ResourceEvidence{{Resource: "*", Why: star, StandsFor: first(arns, 5), Count: len(arns)}}
 		return p, rej
 	}
-	p.res = generalise(name, arns, cat, opts)
+	p.res = generalise(name, arns, why, cat, opts)
 	return p, rej
 }
 
@@ -434,22 +444,38 @@ func first(xs []string, n int) []string {
 const WhyEscaped = `seen; its *, ? and $ are written ${*}, ${?} and ${$} so that IAM reads them literally, not as wildcards or policy variables`
 
 // generalise applies the resource mode to one action's ARNs, keeping a
-// pattern only when it still fits one of the action's resource types. An
-// ARN holding '*', '?' or '$' (an S3 key may) is never generalised: it is
-// written on its own with those characters escaped (iampolicy.EscapeLiteral),
-// so that a value from the logs cannot widen the policy or become a policy
-// variable.
-func generalise(action string, arns []string, cat Catalog, opts Options) []ResourceEvidence {
+// pattern only when it still fits one of the action's resource types.
+//
+// A resource with a wildcard and a reason in why is a pattern the mapping
+// wrote (instance/* for an instance the call creates, user/*/NAME for a
+// name whose path is unknown): it is written as it is, and only service
+// mode widens it. Any other resource holding '*', '?' or '$' (an S3 key
+// may) is never generalised: it is written on its own with those
+// characters escaped (iampolicy.EscapeLiteral; escapes the mapping already
+// wrote are kept), so that a value from the logs cannot widen the policy
+// or become a policy variable.
+func generalise(action string, arns []string, why map[string]string, cat Catalog, opts Options) []ResourceEvidence {
 	var out []ResourceEvidence
 	plain := arns[:0:0]
+	var patterns []string
 	for _, a := range arns {
-		if strings.ContainsAny(a, "*?$") {
-			out = append(out, ResourceEvidence{Resource: iampolicy.EscapeLiteral(a), Why: WhyEscaped})
-			continue
+		switch {
+		case why[a] != "" && hasWildcard(a):
+			patterns = append(patterns, a)
+		case strings.ContainsAny(a, "*?$"):
+			out = append(out, ResourceEvidence{Resource: escapeBare(a), Why: WhyEscaped})
+		default:
+			plain = append(plain, a)
 		}
-		plain = append(plain, a)
 	}
 	arns = plain
+	if opts.Resources == ResourcesService {
+		arns = append(arns, patterns...)
+	} else {
+		for _, p := range uniqueSorted(patterns) {
+			out = append(out, ResourceEvidence{Resource: p, Why: why[p]})
+		}
+	}
 	var groups []patternGroup
 	switch opts.Resources {
 	case ResourcesExact:
@@ -464,7 +490,11 @@ func generalise(action string, arns []string, cat Catalog, opts Options) []Resou
 	}
 	for _, g := range groups {
 		if len(g.members) == 1 && g.members[0] == g.pattern {
-			out = append(out, ResourceEvidence{Resource: g.pattern, Why: "seen"})
+			w := "seen"
+			if why[g.pattern] != "" {
+				w = why[g.pattern]
+			}
+			out = append(out, ResourceEvidence{Resource: g.pattern, Why: w})
 			continue
 		}
 		if !cat.MatchesResource(action, g.pattern) {
@@ -477,6 +507,28 @@ func generalise(action string, arns []string, cat Catalog, opts Options) []Resou
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Resource < out[j].Resource })
 	return dedupEvidence(out)
+}
+
+// hasWildcard reports whether a resource holds a '*' or '?' that is not
+// one of IAM's escapes (${*}, ${?}).
+func hasWildcard(s string) bool {
+	s = strings.NewReplacer("${*}", "", "${?}", "", "${$}", "").Replace(s)
+	return strings.ContainsAny(s, "*?")
+}
+
+// escapeBare escapes the '*', '?' and '$' of s that are not already one of
+// IAM's escapes.
+func escapeBare(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '$' && i+3 < len(s) && s[i+1] == '{' && s[i+3] == '}' && strings.IndexByte("*?$", s[i+2]) >= 0 {
+			b.WriteString(s[i : i+4])
+			i += 3
+			continue
+		}
+		b.WriteString(iampolicy.EscapeLiteral(s[i : i+1]))
+	}
+	return b.String()
 }
 
 func dedupEvidence(in []ResourceEvidence) []ResourceEvidence {
@@ -809,8 +861,9 @@ func marshal(v any, indent bool) ([]byte, error) {
 func (r *Result) size(stmts []Statement, ev []*StatementEvidence, u *analyzer.Usage, granted []*analyzer.ActionUsage, cat Catalog, opts Options) {
 	doc := &Document{Version: PolicyVersion, Statement: stmts}
 	if len(stmts) == 0 {
-		r.finish([]*Document{doc}, [][]*StatementEvidence{ev})
-		r.SizeNote = "nothing to grant: no authorised call in the window maps to an IAM action"
+		// No policy at all: IAM rejects a document without statements.
+		r.finish(nil, nil)
+		r.SizeNote = NothingToGrant
 		return
 	}
 	if Chars(doc) <= opts.MaxPolicyChars {
@@ -838,7 +891,8 @@ func (r *Result) size(stmts []Statement, ev []*StatementEvidence, u *analyzer.Us
 		if n := Chars(cdoc); n <= opts.MaxPolicyChars {
 			r.Mode = ResourcesService
 			r.finish([]*Document{cdoc}, [][]*StatementEvidence{cev})
-			r.SizeNote = fmt.Sprintf("compacted: %d characters were over the %d limit, so resource names were replaced by \"*\" within each resource type (service mode), giving %d", before, opts.MaxPolicyChars, n)
+			r.SizeNote = fmt.Sprintf("compacted: %s characters were over the %s-character limit, so resource names were replaced by \"*\" within each resource type (service mode), giving %s",
+				thousands(before), thousands(opts.MaxPolicyChars), thousands(n))
 			return
 		}
 	}
@@ -867,7 +921,8 @@ func (r *Result) size(stmts []Statement, ev []*StatementEvidence, u *analyzer.Us
 	}
 	docs, evs = append(docs, cur), append(evs, curEv)
 	r.finish(docs, evs)
-	r.SizeNote = fmt.Sprintf("split: %d characters are over the %d limit of a managed policy, so the statements were spread over %d policies", before, opts.MaxPolicyChars, len(docs))
+	r.SizeNote = fmt.Sprintf("split: %s characters are over the %s-character limit of a managed policy, so the statements were spread over %d policies",
+		thousands(before), thousands(opts.MaxPolicyChars), len(docs))
 }
 
 // cut splits a statement whose own size is over the limit into statements
@@ -904,6 +959,9 @@ func cut(s Statement, ev *StatementEvidence, limit int) ([]Statement, []*Stateme
 }
 
 func (r *Result) finish(docs []*Document, evs [][]*StatementEvidence) {
+	if docs == nil {
+		docs = []*Document{}
+	}
 	r.Policies = docs
 	r.Chars = nil
 	r.Evidence = nil

@@ -192,3 +192,74 @@ func equal(a, b []string) bool {
 	}
 	return true
 }
+
+// TestMapperPatterns: a pattern the mapping wrote, with its reason
+// (ResourceUsage.Why), is written as it is in exact and prefix modes and
+// widened only in service mode; an ARN the mapping escaped (a log value
+// holding '*') keeps its escapes, never doubled.
+func TestMapperPatterns(t *testing.T) {
+	cat, err := catalog.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := au("ec2:RunInstances", 2,
+		"arn:aws:ec2:us-east-1:111122223333:instance/*", "arn:aws:ec2:us-east-1:111122223333:subnet/subnet-1",
+		"arn:aws:ec2:us-east-1:111122223333:subnet/subnet-2", "arn:aws:ec2:us-east-1::image/ami-1")
+	run.Resources[0].Why = "created by the call"
+	get := au("s3:GetObject", 1, "arn:aws:s3:::b/a${*}b")
+	user := au("iam:GetUser", 1, "arn:aws:iam::111122223333:user/*/bob", "arn:aws:iam::111122223333:user/bob")
+	user.Resources[0].Why, user.Resources[1].Why = "its path is unknown", "its path is unknown"
+	for _, tt := range []struct {
+		mode    string
+		want    map[string][]string // action → resources written
+		allowed map[string][]string // action → ARNs the policy must allow
+	}{
+		{ResourcesExact,
+			map[string][]string{
+				"ec2:RunInstances": {"arn:aws:ec2:us-east-1:111122223333:instance/*", "arn:aws:ec2:us-east-1:111122223333:subnet/subnet-1",
+					"arn:aws:ec2:us-east-1:111122223333:subnet/subnet-2", "arn:aws:ec2:us-east-1::image/ami-1"},
+				"s3:GetObject": {"arn:aws:s3:::b/a${*}b"},
+				"iam:GetUser":  {"arn:aws:iam::111122223333:user/*/bob", "arn:aws:iam::111122223333:user/bob"}},
+			map[string][]string{"ec2:RunInstances": {"arn:aws:ec2:us-east-1:111122223333:instance/i-0abc"},
+				"iam:GetUser": {"arn:aws:iam::111122223333:user/bob", "arn:aws:iam::111122223333:user/eng/bob"}}},
+		{ResourcesService,
+			map[string][]string{
+				"ec2:RunInstances": {"arn:aws:ec2:us-east-1:111122223333:instance/*", "arn:aws:ec2:us-east-1:111122223333:subnet/*", "arn:aws:ec2:us-east-1::image/*"},
+				"iam:GetUser":      {"arn:aws:iam::111122223333:user/*"}},
+			map[string][]string{"ec2:RunInstances": {"arn:aws:ec2:us-east-1:111122223333:instance/i-0abc"}}},
+	} {
+		res, err := Generate(usage(run, get, user), cat, Options{Resources: tt.mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string][]string{}
+		for _, s := range res.Policies[0].Statement {
+			for _, a := range s.Action {
+				got[a] = append(got[a], s.Resource...)
+			}
+		}
+		for a, want := range tt.want {
+			if !equal(got[a], want) {
+				t.Errorf("%s %s: %q, want %q", tt.mode, a, got[a], want)
+			}
+		}
+		ev := parseDocs(t, res.Policies)
+		for a, arns := range tt.allowed {
+			for _, arn := range arns {
+				if !ev.allows(a, arn, nil) {
+					t.Errorf("%s: %s on %s not allowed", tt.mode, a, arn)
+				}
+			}
+		}
+		if ev.allows("s3:GetObject", "arn:aws:s3:::b/axb", nil) && tt.mode == ResourcesExact {
+			t.Errorf("%s: the escaped key widened to a wildcard", tt.mode)
+		}
+		for _, e := range res.Evidence {
+			for _, r := range e.Resources {
+				if r.Resource == "arn:aws:ec2:us-east-1:111122223333:instance/*" && r.Why != "created by the call" {
+					t.Errorf("%s: the pattern's evidence says %q", tt.mode, r.Why)
+				}
+			}
+		}
+	}
+}

@@ -15,7 +15,7 @@ import (
 // prowler credential report, the cloudsplaining authorization details) and
 // compares the failures with counts taken from the raw files.
 func TestChecksOnRealIAMData(t *testing.T) {
-	base := filepath.Join(sharedData(t), "aws-outputs")
+	base := filepath.Join(thirdParty(t), "aws-outputs")
 	csvText, err := os.ReadFile(filepath.Join(base, "credential-report", "prowler-test-credential-report.csv"))
 	if err != nil {
 		t.Fatal(err)

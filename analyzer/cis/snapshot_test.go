@@ -11,10 +11,11 @@ import (
 	"github.com/iamlens/iamlens/ingest/ingesttest"
 )
 
-// sharedData finds ../shared/data by walking up from the package folder.
-func sharedData(t *testing.T) string {
+// thirdParty is testdata/thirdparty: third-party AWS outputs committed
+// for the tests, laid out as ../shared/data.
+func thirdParty(t *testing.T) string {
 	t.Helper()
-	return ingesttest.SharedData(t)
+	return ingesttest.ThirdParty(t, ".")
 }
 
 func readJSON(t *testing.T, path string, v any) {
@@ -29,7 +30,7 @@ func readJSON(t *testing.T, path string, v any) {
 }
 
 func TestParseAWSCLIOutputs(t *testing.T) {
-	dir := filepath.Join(sharedData(t), "aws-outputs", "aws-cli-examples", "json")
+	dir := filepath.Join(thirdParty(t), "aws-outputs", "aws-cli-examples", "json")
 
 	var trails DescribeTrailsOutput
 	readJSON(t, filepath.Join(dir, "cloudtrail.describe-trails.output1.json"), &trails)

@@ -49,23 +49,26 @@ AWS Foundations Benchmark and its security-group controls. Each finding names
 the control, the region, the resource, the evidence and the AWS CLI command
 that fixes it.
 
-Without --snapshot the account is read live (read-only; --profile, --regions).
+Without --snapshot the account is read live (read-only; --profile, --region).
 With --snapshot FILE, a file written by 'iamlens collect' (or assembled with
 the AWS CLI), nothing is called. For the monitoring controls, the events in the
 dataset (--store) show whether such events really happened, and by whom.
 
 A control whose inputs could not be read is NOT_ASSESSABLE, never FAIL.
 Exit code 3 when a failure at or above --fail-on remains after suppressions.`,
-		Example: `  # offline, from a snapshot
-  iamlens collect --out snapshot.json
-  iamlens cis --snapshot snapshot.json
+		Example: `  # offline, on a snapshot (here a bundled test fixture of a failing account)
+  iamlens cis --snapshot testdata/cis/fail/snapshot.json
 
-  # live, older numbering, level 1 only, fail CI on high or critical
-  iamlens cis --profile audit --benchmark v1.4.0 --level 1 --fail-on high
+  # older numbering, level 1 only; exit 3 on a high or critical failure (for CI)
+  iamlens cis --snapshot testdata/cis/fail/snapshot.json --benchmark v1.4.0 --level 1 --fail-on high
 
   # SARIF for code scanning, ASFF for Security Hub
-  iamlens cis --snapshot snapshot.json --format sarif > cis.sarif
-  iamlens cis --snapshot snapshot.json --format asff > findings.json`,
+  iamlens cis --snapshot testdata/cis/fail/snapshot.json --format sarif > cis.sarif
+  iamlens cis --snapshot testdata/cis/fail/snapshot.json --format asff > findings.json
+
+  # templates (they read a live AWS account): collect once, or check live
+  iamlens collect --profile audit --out snapshot.json
+  iamlens cis --profile audit --region us-east-1,eu-west-1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Profile, o.Store = g.Profile, g.Store
@@ -77,7 +80,7 @@ Exit code 3 when a failure at or above --fail-on remains after suppressions.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Snapshot, "snapshot", "", "evaluate this snapshot file instead of reading AWS")
-	f.StringSliceVar(&o.Regions, "regions", nil, "live: only these regions (default: every enabled region)")
+	regionFlag(f, &o.Regions, "live: only these regions (repeatable, comma-separated; default: every enabled region)")
 	f.StringVar(&o.Benchmark, "benchmark", "v3.0.0", "benchmark version: v1.2.0, v1.4.0, v1.5.0 or v3.0.0")
 	f.IntVar(&o.Level, "level", 2, "profile level: 1 (level 1 only) or 2 (levels 1 and 2)")
 	f.StringVar(&o.Format, "format", "table", "output: table, json, markdown, sarif or asff")
@@ -87,6 +90,14 @@ Exit code 3 when a failure at or above --fail-on remains after suppressions.`,
 	f.IntVar(&o.Concurrency, "concurrency", 4, "live: regions read at once")
 	f.StringVar(&o.EndpointURL, "endpoint-url", "", "live: send every AWS call to this endpoint, e.g. LocalStack (S3 in path style)")
 	f.StringVar(&o.ASFFRegion, "securityhub-region", "us-east-1", "asff: the Security Hub region the findings are imported into (it is part of ProductArn)")
+	completeValues(cmd, "format", cis.Formats...)
+	completeValues(cmd, "fail-on", "low", "medium", "high", "critical")
+	completeValues(cmd, "level", "1", "2")
+	var benches []string
+	for _, b := range cis.Benchmarks {
+		benches = append(benches, string(b))
+	}
+	completeValues(cmd, "benchmark", benches...)
 	return cmd
 }
 
@@ -94,6 +105,9 @@ func runCIS(ctx context.Context, o *cisOptions) error {
 	bench, err := cis.ParseBenchmark(o.Benchmark)
 	if err != nil {
 		return usageErrorf("", "--benchmark: %v", err)
+	}
+	if o.Concurrency < 1 {
+		return usageErrorf("", "--concurrency must be at least 1, not %d", o.Concurrency)
 	}
 	if o.Level != 1 && o.Level != 2 {
 		return usageErrorf("", "--level must be 1 or 2, not %d", o.Level)
@@ -108,7 +122,7 @@ func runCIS(ctx context.Context, o *cisOptions) error {
 		}
 	}
 	if o.Snapshot != "" && len(o.Regions) > 0 {
-		return usageErrorf("restrict the regions when collecting: iamlens collect --regions ...", "--regions applies to live reads, not to --snapshot")
+		return usageErrorf("Restrict the regions when collecting: iamlens collect --region ...", "--region applies to live reads, not to --snapshot")
 	}
 	var sups []cis.Suppression
 	if o.Suppressions != "" {
@@ -182,7 +196,7 @@ func cisEvidence(ctx context.Context, dir, account string) (map[string]*cis.Even
 	if _, err := os.Stat(filepath.Join(dir, "events")); errors.Is(err, os.ErrNotExist) {
 		return nil, unavailable, nil
 	}
-	st, err := store.Open(dir)
+	st, err := store.OpenExisting(dir)
 	if err != nil {
 		return nil, "", err
 	}
@@ -244,7 +258,7 @@ func collectLive(ctx context.Context, l liveOptions, now func() time.Time, stder
 		return nil, err
 	}
 	if n := len(snap.Errors); n > 0 {
-		fmt.Fprintf(stderr, "iamlens: %d reads failed; the controls needing them are NOT_ASSESSABLE (see \"errors\" in 'iamlens collect' output)\n", n)
+		fmt.Fprintf(stderr, "iamlens: %s failed; the controls needing them are NOT_ASSESSABLE (see \"errors\" in 'iamlens collect' output)\n", plural(n, "read"))
 	}
 	return snap, nil
 }

@@ -50,7 +50,9 @@ func TestCISCommandExitCodes(t *testing.T) {
 		{"bad level", []string{"cis", "--snapshot", cisFixture("pass"), "--level", "3"}, exitUsage, "--level"},
 		{"bad format", []string{"cis", "--snapshot", cisFixture("pass"), "--format", "xml"}, exitUsage, "--format"},
 		{"bad severity", []string{"cis", "--snapshot", cisFixture("pass"), "--fail-on", "urgent"}, exitUsage, "--fail-on"},
-		{"regions offline", []string{"cis", "--snapshot", cisFixture("pass"), "--regions", "us-east-1"}, exitUsage, "--regions"},
+		{"regions offline", []string{"cis", "--snapshot", cisFixture("pass"), "--region", "us-east-1"}, exitUsage, "--region applies to live reads"},
+		{"old spelling", []string{"cis", "--snapshot", cisFixture("pass"), "--regions", "us-east-1"}, exitUsage, "--region applies to live reads"},
+		{"concurrency", []string{"cis", "--snapshot", cisFixture("pass"), "--concurrency", "0"}, exitUsage, "--concurrency must be at least 1"},
 		{"missing snapshot", []string{"cis", "--snapshot", "nope.json"}, exitUsage, "nope.json"},
 		{"collect needs --out", []string{"collect"}, exitUsage, "--out"},
 	}
@@ -201,15 +203,15 @@ func TestCollectThenCISLive(t *testing.T) {
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 	snap := filepath.Join(dir, "snapshot.json")
-	code, out, errs := runCISCLI(t, "collect", "--endpoint-url", fake.URL(), "--regions", "us-east-1,"+awsfake.BadRegion, "--out", snap)
+	code, out, errs := runCISCLI(t, "collect", "--endpoint-url", fake.URL(), "--region", "us-east-1,"+awsfake.BadRegion, "--out", snap)
 	if code != 0 {
 		t.Fatalf("collect: exit %d: %s", code, errs)
 	}
-	if out != "" || !strings.Contains(errs, "wrote "+snap+": account 111122223333, 2 regions, 1 trail buckets") {
+	if out != "" || !strings.Contains(errs, "wrote "+snap+": account 111122223333, 2 regions, 1 trail bucket") {
 		t.Errorf("collect output: %q / %q", out, errs)
 	}
 	if fake.Count("cloudtrail:DescribeTrails:eu-west-1") != 0 || fake.Count("cloudtrail:DescribeTrails:us-east-1") != 1 {
-		t.Error("--regions not honoured")
+		t.Error("--region not honoured")
 	}
 	// Offline evaluation of what collect wrote equals the live evaluation.
 	args := []string{"--no-evidence", "--format", "json", "--benchmark", "v1.4.0"}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/iamlens/iamlens/analyzer"
+	"github.com/iamlens/iamlens/analyzer/actionmap"
 	"github.com/iamlens/iamlens/analyzer/iampolicy"
 	"github.com/iamlens/iamlens/analyzer/iampolicy/managed"
 	"github.com/iamlens/iamlens/analyzer/iamstate"
@@ -86,8 +87,10 @@ work as in 'iamlens analyze'. --fail-on exits 3 when a principal has unused gran
   iamlens diff --logs testdata/sample --principal stratus-red-team-ec2-enumerate-role \
       --terraform-plan examples/diff/sample-plan.json --format markdown
   iamlens diff --principal benjamin --policy examples/policies/app.json --format table
+  iamlens diff --all --gaad examples/diff/sample-gaad.json --fail-on missing --format sarif > iamlens.sarif
+  # templates: your account's IAM and your pull request's plan
   iamlens diff --all --live --format sarif > iamlens.sarif
-  iamlens diff --all --terraform-plan plan.json --fail-on missing --format json`,
+  iamlens diff --all --terraform-plan plan.json --gaad gaad.json --fail-on any --max-unused 20 --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Store, o.Profile = g.Store, g.Profile
@@ -133,6 +136,9 @@ type diffSource struct {
 	// principals lists the source's users and roles ("" ARN when
 	// unknown: named by kind and name).
 	principals func() []string
+	// paths are the IAM paths of the account states read (nil: none),
+	// for the principals the logs name by name only.
+	paths *actionmap.Paths
 }
 
 var errNotInSource = errors.New("not in the source")
@@ -181,7 +187,7 @@ func runDiff(ctx context.Context, o *diffOptions) error {
 		return err
 	}
 	q := analyzer.Query{Principals: o.Principals, All: o.All, Accounts: o.Accounts, From: from, To: to}
-	rd, err := readUsages(ctx, o.Store, o.Ingest, q)
+	rd, err := readUsages(ctx, readOptions{Store: o.Store, Ingest: o.Ingest, Query: q, Paths: src.paths, FromFlag: o.From})
 	if err != nil {
 		return err
 	}
@@ -328,6 +334,13 @@ func loadDiffSource(ctx context.Context, o *diffOptions) (*diffSource, error) {
 		}
 		return nil
 	}
+	var paths *actionmap.Paths
+	if len(order) > 0 {
+		paths = actionmap.NewPaths()
+		for _, a := range order {
+			analyzer.StatePaths(a, paths)
+		}
+	}
 	// AWS managed policies the state names by ARN only: the embedded copy.
 	eopts := iamstate.EffectiveOptions{AWSManaged: func(arn string) (*iampolicy.Document, bool) {
 		p, err := managed.Lookup(arn)
@@ -357,7 +370,8 @@ func loadDiffSource(ctx context.Context, o *diffOptions) (*diffSource, error) {
 			fmt.Fprintf(o.Stderr, "warning: %s: %s\n", o.TerraformPlan, p)
 		}
 		return &diffSource{
-			info: policydiff.Source{Kind: policydiff.SourcePlan, Name: "Terraform plan " + o.TerraformPlan, File: o.TerraformPlan},
+			paths: paths,
+			info:  policydiff.Source{Kind: policydiff.SourcePlan, Name: "Terraform plan " + o.TerraformPlan, File: o.TerraformPlan},
 			effective: func(arn string) (*iamstate.Effective, []string, string, error) {
 				pr, err := plan.Find(arn)
 				if errors.Is(err, iamstate.ErrNoSuchPrincipal) || errors.Is(err, iamstate.ErrNotPrincipal) {
@@ -385,7 +399,8 @@ func loadDiffSource(ctx context.Context, o *diffOptions) (*diffSource, error) {
 		return policyFilesSource(o)
 	}
 	return &diffSource{
-		info: info,
+		info:  info,
+		paths: paths,
 		effective: func(arn string) (*iamstate.Effective, []string, string, error) {
 			acct := account(arn)
 			if acct == nil {

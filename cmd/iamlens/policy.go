@@ -194,7 +194,7 @@ func runPolicyActions(_ context.Context, o *policyActionsOptions) error {
 	svc := strings.ToLower(o.Service)
 	if svc != "" {
 		if _, ok := cat.Service(svc); !ok {
-			return usageErrorf(suggest(cat, svc), "no service prefix %q in the catalogue", o.Service)
+			return usageErrorf(catalogHint(cat, svc), "no service prefix %q in the catalogue", o.Service)
 		}
 	}
 	e, err := o.evaluator(o.Stderr)
@@ -289,9 +289,12 @@ key's value (repeatable), so conditions on it are decided instead of left open.
 
 Exit codes: 0 allowed; 3 not allowed (an explicit or implicit deny) or allowed only under
 conditions iamlens cannot decide; 2 a usage error (an unknown action, a missing policy).`,
-		Example: `  iamlens policy check examples/policies/app.json --action s3:GetObject --resource arn:aws:s3:::reports/2026/q1.csv
-  iamlens policy check examples/policies/app.json --action s3:DeleteObject --resource arn:aws:s3:::reports/q1.csv
+		Example: `  # allowed: exit 0
+  iamlens policy check examples/policies/app.json --action s3:GetObject --resource arn:aws:s3:::reports/2026/q1.csv
   iamlens policy check examples/policies/app.json --action s3:PutObject --resource arn:aws:s3:::reports/drafts/a.csv --context aws:SecureTransport=true
+
+  # denied, or allowed only under a condition the request does not settle: exit 3
+  iamlens policy check examples/policies/app.json --action s3:DeleteObject --resource arn:aws:s3:::reports/q1.csv
   iamlens policy check ReadOnlyAccess --action s3:PutObject --resource arn:aws:s3:::reports/q1.csv --format json
   iamlens policy check PowerUserAccess --boundary examples/policies/boundary.json --action ec2:RunInstances`,
 		Args: needPolicies,
@@ -324,7 +327,7 @@ func runPolicyCheck(_ context.Context, o *policyCheckOptions) error {
 		return usageErrorf("Name one action; 'iamlens policy actions' expands wildcards.", "--action %q holds a wildcard: a request is one action", o.Action)
 	}
 	if _, ok := cat.Action(o.Action); !ok {
-		return usageErrorf(suggest(cat, o.Action), "no IAM action %q in the catalogue", o.Action)
+		return usageErrorf(catalogHint(cat, o.Action), "no IAM action %q in the catalogue", o.Action)
 	}
 	req := iampolicy.Request{Action: o.Action, Resource: o.Resource}
 	for _, kv := range o.Context {

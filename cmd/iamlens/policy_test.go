@@ -208,39 +208,6 @@ func TestPolicyCheckErrors(t *testing.T) {
 	}
 }
 
-// TestPolicyExamples runs every example of `iamlens policy actions|check
-// --help` as written, from the repository root.
-func TestPolicyExamples(t *testing.T) {
-	root := newRootCmd(&cmdEnv{})
-	var examples []string
-	for _, c := range root.Commands() {
-		if c.Name() != "policy" {
-			continue
-		}
-		for _, sub := range c.Commands() {
-			for _, line := range strings.Split(sub.Example, "\n") {
-				if line = strings.TrimSpace(line); line != "" {
-					examples = append(examples, line)
-				}
-			}
-		}
-	}
-	if len(examples) < 8 {
-		t.Fatalf("%d examples", len(examples))
-	}
-	t.Chdir("../..")
-	for _, ex := range examples {
-		args := strings.Fields(ex)
-		if args[0] != "iamlens" {
-			t.Fatalf("%q does not start with iamlens", ex)
-		}
-		code, out, errOut := runCLI(t, args[1:]...)
-		if (code != 0 && code != exitFindings) || out == "" {
-			t.Errorf("%s: exit %d\n%s", ex, code, errOut)
-		}
-	}
-}
-
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {

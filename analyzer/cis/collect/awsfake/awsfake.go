@@ -7,7 +7,9 @@
 // Its IAM also answers the account-state reads of package iamstate/live
 // (GAAD pages with URL-encoded documents, the credential report's states,
 // each user's access keys and MFA devices); SetIAM makes the report stay
-// in progress or denies operations.
+// in progress or denies operations. With SetKeys its IAM holds access keys
+// that UpdateAccessKey and DeleteAccessKey change (the writes of `iamlens
+// keys apply`).
 package awsfake
 
 import (
@@ -19,9 +21,11 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Service names, as package collect names them.
@@ -58,6 +62,65 @@ type AWS struct {
 	servers  map[string]*httptest.Server
 	mux      *httptest.Server
 	iamOpts  IAMOptions
+	// keys, when set by SetKeys, are the access keys IAM holds, by ID.
+	keys map[string]*Key
+}
+
+// Key is an access key of the fake IAM's stateful mode (SetKeys).
+type Key struct {
+	User, ID string
+	Status   string // Active or Inactive
+	Created  time.Time
+	// LastUsed is what GetAccessKeyLastUsed answers (zero: never used).
+	LastUsed time.Time
+}
+
+// SetKeys makes the fake's IAM hold these keys: ListAccessKeys,
+// GetAccessKeyLastUsed, UpdateAccessKey and DeleteAccessKey then read and
+// change them (an unknown key or user is NoSuchEntity).
+func (f *AWS) SetKeys(keys ...Key) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.keys = map[string]*Key{}
+	for _, k := range keys {
+		k := k
+		f.keys[k.ID] = &k
+	}
+}
+
+// Key returns the key's state; ok is false once it is deleted.
+func (f *AWS) Key(id string) (Key, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k, ok := f.keys[id]
+	if !ok {
+		return Key{}, false
+	}
+	return *k, true
+}
+
+// UseKey sets a key's last use, as a call with it would.
+func (f *AWS) UseKey(id string, at time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if k, ok := f.keys[id]; ok {
+		k.LastUsed = at
+	}
+}
+
+// DeleteKey deletes a key, as someone else would.
+func (f *AWS) DeleteKey(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.keys, id)
+}
+
+// Throttle makes the next n calls of "service:Operation:region" fail with
+// the service's throttling error.
+func (f *AWS) Throttle(key string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.throttle[key] = n
 }
 
 // IAMOptions change what the fake's IAM answers.
@@ -68,6 +131,9 @@ type IAMOptions struct {
 	ReportInProgress int
 	// Deny lists IAM operations answered AccessDenied.
 	Deny []string
+	// Before, when set, runs before each IAM call is answered (a test's
+	// way to change the account between two calls).
+	Before func(op string, form url.Values)
 }
 
 // SetIAM sets the IAM options; call it before the calls.
@@ -251,6 +317,12 @@ func xmlOK(w http.ResponseWriter, op, ns, inner string) {
 	fmt.Fprintf(w, `<%sResponse xmlns="%s"><%sResult>%s</%sResult><ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata></%sResponse>`, op, ns, op, inner, op, op)
 }
 
+// xmlNoResult answers a Query call that returns nothing, as IAM does.
+func xmlNoResult(w http.ResponseWriter, op, ns string) {
+	w.Header().Set("Content-Type", "text/xml")
+	fmt.Fprintf(w, `<%sResponse xmlns="%s"><ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata></%sResponse>`, op, ns, op)
+}
+
 func (f *AWS) error(w http.ResponseWriter, svc string, status int, queryCode, jsonCode, msg string) {
 	switch svc {
 	case ServiceEC2:
@@ -341,6 +413,15 @@ func (f *AWS) iam(t testing.TB, w http.ResponseWriter, op string, form url.Value
 			return
 		}
 	}
+	if opts.Before != nil {
+		opts.Before(op, form)
+	}
+	f.mu.Lock()
+	stateful := f.keys != nil
+	f.mu.Unlock()
+	if stateful && f.keyCall(w, op, form) {
+		return
+	}
 	switch op {
 	case "GenerateCredentialReport":
 		state := "COMPLETE"
@@ -425,6 +506,65 @@ func (f *AWS) iam(t testing.TB, w http.ResponseWriter, op string, form url.Value
 		t.Errorf("unexpected IAM call %s", op)
 		f.error(w, ServiceIAM, 400, "InvalidAction", "", op)
 	}
+}
+
+// keyCall answers the access-key calls from the stateful keys; it reports
+// whether op was one of them.
+func (f *AWS) keyCall(w http.ResponseWriter, op string, form url.Values) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	user, id := form.Get("UserName"), form.Get("AccessKeyId")
+	k := f.keys[id]
+	if k != nil && user != "" && k.User != user {
+		k = nil
+	}
+	noSuchKey := func() {
+		f.error(w, ServiceIAM, http.StatusNotFound, "NoSuchEntity", "", "The Access Key with id "+id+" cannot be found.")
+	}
+	switch op {
+	case "ListAccessKeys":
+		var b strings.Builder
+		ids := make([]string, 0, len(f.keys))
+		for kid, kk := range f.keys {
+			if kk.User == user {
+				ids = append(ids, kid)
+			}
+		}
+		sort.Strings(ids)
+		for _, kid := range ids {
+			kk := f.keys[kid]
+			fmt.Fprintf(&b, "<member><UserName>%s</UserName><AccessKeyId>%s</AccessKeyId><Status>%s</Status><CreateDate>%s</CreateDate></member>",
+				kk.User, kk.ID, kk.Status, kk.Created.UTC().Format(time.RFC3339))
+		}
+		xmlOK(w, op, iamNS, "<AccessKeyMetadata>"+b.String()+"</AccessKeyMetadata><IsTruncated>false</IsTruncated>")
+	case "GetAccessKeyLastUsed":
+		if k == nil {
+			noSuchKey()
+			return true
+		}
+		last := "<ServiceName>N/A</ServiceName><Region>N/A</Region>"
+		if !k.LastUsed.IsZero() {
+			last = "<LastUsedDate>" + k.LastUsed.UTC().Format(time.RFC3339) + "</LastUsedDate><ServiceName>s3</ServiceName><Region>us-east-1</Region>"
+		}
+		xmlOK(w, op, iamNS, "<UserName>"+k.User+"</UserName><AccessKeyLastUsed>"+last+"</AccessKeyLastUsed>")
+	case "UpdateAccessKey":
+		if k == nil {
+			noSuchKey()
+			return true
+		}
+		k.Status = form.Get("Status")
+		xmlNoResult(w, op, iamNS)
+	case "DeleteAccessKey":
+		if k == nil {
+			noSuchKey()
+			return true
+		}
+		delete(f.keys, id)
+		xmlNoResult(w, op, iamNS)
+	default:
+		return false
+	}
+	return true
 }
 
 const ec2NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
