@@ -50,11 +50,55 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func (s Summary) countsText() string {
+	t := fmt.Sprintf("%d pass, %d fail, %d manual, %d not assessable, %d suppressed", s.Pass, s.Fail, s.Manual, s.NotAssessable, s.Suppressed)
+	if s.Ignored > 0 {
+		t += fmt.Sprintf(", %d ignored by policy", s.Ignored)
+	}
+	return t
+}
+
 func (r *Report) scoreText() string {
 	if r.Summary.Score == nil {
 		return "no control passed or failed"
 	}
 	return fmt.Sprintf("%.1f%% (%d of %d scored controls pass)", *r.Summary.Score, r.Summary.Pass, r.Summary.Pass+r.Summary.Fail)
+}
+
+// TimeText says when the snapshot was judged and why that time.
+func (r *Report) TimeText() string {
+	at := r.EvaluatedAt.UTC().Format(time.RFC3339)
+	switch r.TimeBasis {
+	case TimeCollectedAt:
+		return "judged at " + at + ", the snapshot's collectedAt"
+	case TimeAt:
+		if !r.CollectedAt.IsZero() {
+			return "judged at " + at + " (--at; collected " + r.CollectedAt.UTC().Format(time.RFC3339) + ")"
+		}
+		return "judged at " + at + " (--at)"
+	}
+	return "judged at " + at + ", the wall clock (live read)"
+}
+
+func (r *Report) accountText() string {
+	if r.AccountName != "" {
+		return r.AccountID + " (" + r.AccountName + ")"
+	}
+	return r.AccountID
+}
+
+func statusText(c ControlResult) string {
+	if c.Action == ActionTrack && c.Status == Fail {
+		return string(c.Status) + " (track)"
+	}
+	return string(c.Status)
 }
 
 func levelText(l int) string {
@@ -103,14 +147,14 @@ func (e *EventEvidence) text() string {
 }
 
 func renderTable(w io.Writer, r *Report) error {
-	fmt.Fprintf(w, "CIS AWS Foundations Benchmark %s, %s, account %s, %s\n", r.Benchmark, levelText(r.Level), r.AccountID, r.GeneratedAt.Format(time.RFC3339))
+	fmt.Fprintf(w, "CIS AWS Foundations Benchmark %s, %s, account %s\n", r.Benchmark, levelText(r.Level), r.accountText())
+	fmt.Fprintf(w, "%s\n", capitalize(r.TimeText()))
 	s := r.Summary
-	fmt.Fprintf(w, "Score %s; %d controls: %d pass, %d fail, %d manual, %d not assessable, %d suppressed\n\n",
-		r.scoreText(), s.Controls, s.Pass, s.Fail, s.Manual, s.NotAssessable, s.Suppressed)
+	fmt.Fprintf(w, "Score %s; %d controls: %s\n\n", r.scoreText(), s.Controls, s.countsText())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CONTROL\tCHECK\tLEVEL\tSEVERITY\tSTATUS\tFINDINGS\tTITLE")
 	for _, c := range r.Controls {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", c.Control, c.CheckID, c.Level, c.Severity, c.Status, findingCounts(c), c.Title)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", c.Control, c.CheckID, c.Level, c.Severity, statusText(c), findingCounts(c), c.Title)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -182,12 +226,12 @@ func mdEscape(s string) string {
 func renderMarkdown(w io.Writer, r *Report) error {
 	s := r.Summary
 	fmt.Fprintf(w, "# CIS AWS Foundations Benchmark %s\n\n", r.Benchmark)
-	fmt.Fprintf(w, "Account `%s`, %s, evaluated %s.\n\n", r.AccountID, levelText(r.Level), r.GeneratedAt.Format(time.RFC3339))
-	fmt.Fprintf(w, "**Score %s**: %d pass, %d fail, %d manual, %d not assessable, %d suppressed.\n\n", r.scoreText(), s.Pass, s.Fail, s.Manual, s.NotAssessable, s.Suppressed)
+	fmt.Fprintf(w, "Account `%s`, %s, %s.\n\n", r.accountText(), levelText(r.Level), r.TimeText())
+	fmt.Fprintf(w, "**Score %s**: %s.\n\n", r.scoreText(), s.countsText())
 	fmt.Fprintln(w, "| Control | Check | Level | Severity | Status | Findings | Title |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
 	for _, c := range r.Controls {
-		fmt.Fprintf(w, "| %s | `%s` | %d | %s | %s | %s | %s |\n", c.Control, c.CheckID, c.Level, c.Severity, c.Status, findingCounts(c), mdEscape(c.Title))
+		fmt.Fprintf(w, "| %s | `%s` | %d | %s | %s | %s | %s |\n", c.Control, c.CheckID, c.Level, c.Severity, statusText(c), findingCounts(c), mdEscape(c.Title))
 	}
 	var fails []Finding
 	for _, f := range r.Findings {
@@ -361,7 +405,7 @@ func asffOf(r *Report, o RenderOptions) map[string]any {
 		region = "us-east-1"
 	}
 	partition := "aws"
-	ts := r.GeneratedAt.UTC().Format(time.RFC3339)
+	ts := r.EvaluatedAt.UTC().Format(time.RFC3339)
 	var out []any
 	for i := range r.Findings {
 		f := &r.Findings[i]
