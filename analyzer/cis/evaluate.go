@@ -190,7 +190,11 @@ func Evaluate(s *Snapshot, opts Options) (*Report, error) {
 		for _, f := range fs {
 			f.CheckID, f.Control, f.Title, f.Section, f.Level, f.Severity = c.ID, ctl.ID, ctl.Title, c.Section, ctl.Level, c.Severity
 			f.Events = cr.Events
-			if f.Status == Fail || f.Status == NotAssessable {
+			if (f.Status == Fail || f.Status == NotAssessable) && cr.Action == ActionIgnore {
+				reason, until := opts.Policy.ignoreReason(c.ID)
+				f.Suppressed = &Suppression{CheckID: c.ID, Reason: "ignored by policy: " + reason, Expires: until}
+			}
+			if (f.Status == Fail || f.Status == NotAssessable) && f.Suppressed == nil {
 				for i := range sups {
 					if sup := &sups[i]; sup.matches(&f, s.AccountID, now) {
 						cp := *sup

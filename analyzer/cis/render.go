@@ -12,7 +12,7 @@ import (
 )
 
 // Formats lists the names Render accepts.
-var Formats = []string{"table", "json", "markdown", "sarif", "asff"}
+var Formats = []string{"table", "json", "markdown", "sarif", "asff", "notify", "slack"}
 
 // RenderOptions tune Render. The zero value works.
 type RenderOptions struct {
@@ -24,6 +24,8 @@ type RenderOptions struct {
 	// Region is the Security Hub region in the ASFF ProductArn; default
 	// us-east-1.
 	Region string
+	// Policy gives notify and slack their due times and actions.
+	Policy *Policy
 }
 
 // Render writes rep in format: table, json, markdown, sarif or asff.
@@ -36,9 +38,43 @@ func Render(w io.Writer, rep *Report, format string, o RenderOptions) error {
 	case "markdown", "md":
 		return renderMarkdown(w, rep)
 	case "sarif":
-		return writeJSON(w, sarifOf(rep, o))
+		return writeJSON(w, sarifLog([]*Report{rep}, o))
 	case "asff":
-		return writeJSON(w, asffOf(rep, o))
+		return writeJSON(w, map[string]any{"Findings": asffOf(rep, o)})
+	case "notify":
+		return renderNotify(w, Notifications(rep, o.Policy))
+	case "slack":
+		return renderSlack(w, Combine([]*Report{rep}, nil), Notifications(rep, o.Policy))
+	}
+	return fmt.Errorf("format %q: want one of %s", format, strings.Join(Formats, ", "))
+}
+
+// RenderCombined writes the report of several accounts in format.
+func RenderCombined(w io.Writer, c *Combined, format string, o RenderOptions) error {
+	switch format {
+	case "table", "":
+		return c.renderTable(w)
+	case "json":
+		return writeJSON(w, c)
+	case "markdown", "md":
+		return c.renderMarkdown(w)
+	case "sarif":
+		return writeJSON(w, sarifLog(c.Reports, o))
+	case "asff":
+		var all []any
+		for _, r := range c.Reports {
+			all = append(all, asffOf(r, o)...)
+		}
+		return writeJSON(w, map[string]any{"Findings": all})
+	case "notify", "slack":
+		var ns []Notification
+		for _, r := range c.Reports {
+			ns = append(ns, Notifications(r, o.Policy)...)
+		}
+		if format == "notify" {
+			return renderNotify(w, ns)
+		}
+		return renderSlack(w, c, ns)
 	}
 	return fmt.Errorf("format %q: want one of %s", format, strings.Join(Formats, ", "))
 }
@@ -297,9 +333,23 @@ func sarifLevel(s Severity) string {
 	return "note"
 }
 
-// sarifOf builds a SARIF 2.1.0 log with one rule per control and one
-// result per FAIL finding (suppressed ones carry a SARIF suppression).
-func sarifOf(r *Report, o RenderOptions) map[string]any {
+// sarifLog builds a SARIF 2.1.0 log with one run per account.
+func sarifLog(reports []*Report, o RenderOptions) map[string]any {
+	var runs []any
+	for _, r := range reports {
+		runs = append(runs, sarifRun(r, o))
+	}
+	return map[string]any{
+		"$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+		"version": "2.1.0",
+		"runs":    runs,
+	}
+}
+
+// sarifRun builds a run with one rule per control and one result per FAIL
+// finding (suppressed ones carry a SARIF suppression); its properties hold
+// the account and its score.
+func sarifRun(r *Report, o RenderOptions) map[string]any {
 	uri := o.ArtifactURI
 	if uri == "" {
 		uri = "aws/" + r.AccountID
@@ -354,14 +404,15 @@ func sarifOf(r *Report, o RenderOptions) map[string]any {
 		results = append(results, res)
 	}
 	return map[string]any{
-		"$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-		"version": "2.1.0",
-		"runs": []any{map[string]any{
-			"tool": map[string]any{"driver": map[string]any{
-				"name": "iamlens", "informationUri": "https://github.com/iamlens/iamlens", "version": version, "rules": rules,
-			}},
-			"results": results,
+		"tool": map[string]any{"driver": map[string]any{
+			"name": "iamlens", "informationUri": "https://github.com/iamlens/iamlens", "version": version, "rules": rules,
 		}},
+		"results": results,
+		"properties": map[string]any{
+			"accountId": r.AccountID, "accountName": r.AccountName, "benchmark": r.Benchmark,
+			"evaluatedAt": r.EvaluatedAt, "timeBasis": r.TimeBasis,
+			"score": r.Summary.Score, "passed": r.Summary.Pass, "scored": r.Summary.Pass + r.Summary.Fail,
+		},
 	}
 }
 
@@ -396,16 +447,20 @@ func truncate(s string, n int) string {
 	return s[:n-3] + "..."
 }
 
-// asffOf builds the input of securityhub BatchImportFindings: one ASFF
+// asffOf builds the findings of securityhub BatchImportFindings: one ASFF
 // finding per result, PASS ones included (Security Hub computes control
-// status from both).
-func asffOf(r *Report, o RenderOptions) map[string]any {
+// status from both); ProductFields carry the account's score.
+func asffOf(r *Report, o RenderOptions) []any {
 	region := o.Region
 	if region == "" {
 		region = "us-east-1"
 	}
 	partition := "aws"
 	ts := r.EvaluatedAt.UTC().Format(time.RFC3339)
+	score := "n/a"
+	if r.Summary.Score != nil {
+		score = fmt.Sprintf("%.1f%% (%d of %d)", *r.Summary.Score, r.Summary.Pass, r.Summary.Pass+r.Summary.Fail)
+	}
 	var out []any
 	for i := range r.Findings {
 		f := &r.Findings[i]
@@ -443,7 +498,7 @@ func asffOf(r *Report, o RenderOptions) map[string]any {
 			},
 			"Workflow":      map[string]any{"Status": workflow},
 			"RecordState":   "ACTIVE",
-			"ProductFields": map[string]string{"iamlens/CheckId": f.CheckID, "iamlens/Level": fmt.Sprint(f.Level), "iamlens/Status": string(f.Status)},
+			"ProductFields": map[string]string{"iamlens/CheckId": f.CheckID, "iamlens/Level": fmt.Sprint(f.Level), "iamlens/Status": string(f.Status), "iamlens/AccountScore": score},
 		}
 		if f.Fix != "" {
 			item["Remediation"] = map[string]any{"Recommendation": map[string]any{"Text": truncate(f.Fix, 512)}}
@@ -453,5 +508,5 @@ func asffOf(r *Report, o RenderOptions) map[string]any {
 		}
 		out = append(out, item)
 	}
-	return map[string]any{"Findings": out}
+	return out
 }
