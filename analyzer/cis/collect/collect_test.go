@@ -367,3 +367,32 @@ func TestCollectStorageAndMore(t *testing.T) {
 		}
 	}
 }
+
+// TestCollectedFolderRoundTrip: what the SDK read from the fake, written
+// as the CLI script's folder, reads back into the same report.
+func TestCollectedFolderRoundTrip(t *testing.T) {
+	_, snap := collectFake(t)
+	dir := t.TempDir()
+	if err := cis.WriteCLIFolder(dir, snap); err != nil {
+		t.Fatal(err)
+	}
+	back, err := cis.ReadCLIFolder(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range cis.Benchmarks {
+		a, err1 := cis.Evaluate(snap, cis.Options{Benchmark: b})
+		c, err2 := cis.Evaluate(back, cis.Options{Benchmark: b})
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		ja, _ := json.Marshal(a.Findings)
+		jc, _ := json.Marshal(c.Findings)
+		if string(ja) != string(jc) {
+			t.Errorf("%s: the folder gives another report", b)
+		}
+	}
+	if len(back.Errors) != len(snap.Errors) {
+		t.Errorf("errors: %d read back, %d collected", len(back.Errors), len(snap.Errors))
+	}
+}
