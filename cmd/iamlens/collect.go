@@ -20,6 +20,7 @@ type collectOptions struct {
 	Regions     []string
 	Concurrency int
 	PrintPolicy bool
+	PrintCLI    bool
 	Progress    bool
 	EndpointURL string
 	Now         func() time.Time
@@ -42,7 +43,8 @@ credential report and changes nothing. --print-policy shows the minimal policy.
 Reads that fail are listed under "errors" in the file.`,
 		Example: `  iamlens collect --out snapshot.json
   iamlens collect --profile audit --regions us-east-1,eu-west-1 --out snapshot.json
-  iamlens collect --print-policy > iamlens-cis-policy.json`,
+  iamlens collect --print-policy > iamlens-cis-policy.json
+  iamlens collect --print-cli > iamlens-cis.sh   # then in CloudShell: bash iamlens-cis.sh`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Profile = g.Profile
@@ -58,6 +60,7 @@ Reads that fail are listed under "errors" in the file.`,
 	f.IntVar(&o.Concurrency, "concurrency", 4, "regions read at once")
 	f.StringVar(&o.EndpointURL, "endpoint-url", "", "send every AWS call to this endpoint, e.g. LocalStack (S3 in path style)")
 	f.BoolVar(&o.PrintPolicy, "print-policy", false, "print the minimal IAM policy collect needs, and exit")
+	f.BoolVar(&o.PrintCLI, "print-cli", false, "print a bash script of the AWS CLI commands that make the same snapshot as a folder (for CloudShell; read it with iamlens cis --snapshot FOLDER), and exit")
 	return cmd
 }
 
@@ -65,6 +68,9 @@ func runCollect(ctx context.Context, o *collectOptions) error {
 	if o.PrintPolicy {
 		_, err := o.Stdout.Write(collect.Policy)
 		return err
+	}
+	if o.PrintCLI {
+		return cis.PrintCLI(o.Stdout, o.Regions)
 	}
 	if o.Out == "" {
 		return usageErrorf("e.g. iamlens collect --out snapshot.json", "--out is required")
@@ -77,7 +83,7 @@ func runCollect(ctx context.Context, o *collectOptions) error {
 		return err
 	}
 	if o.Out != "-" {
-		fmt.Fprintf(o.Stderr, "wrote %s: account %s, %d regions, %d trail buckets, %d failed reads\n", o.Out, snap.AccountID, len(snap.Regions), len(snap.Buckets), len(snap.Errors))
+		fmt.Fprintf(o.Stderr, "wrote %s: account %s, %d regions, %d buckets, %d failed reads\n", o.Out, snap.AccountID, len(snap.Regions), len(snap.Buckets), len(snap.Errors))
 	}
 	return nil
 }
