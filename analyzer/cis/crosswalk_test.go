@@ -142,3 +142,30 @@ func TestCrosswalkAutomatedAreChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestDocsControlTable: the per-version table in docs/cis.md is the one the
+// code's crosswalk gives (go test -run TestDocsControlTable -update
+// rewrites it between its markers).
+func TestDocsControlTable(t *testing.T) {
+	path := filepath.Join("..", "..", "docs", "cis.md")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "<!-- control-table:begin -->\n", "<!-- control-table:end -->"
+	doc := string(b)
+	i, j := strings.Index(doc, begin), strings.Index(doc, end)
+	if i < 0 || j < i {
+		t.Fatalf("%s has no control-table markers", path)
+	}
+	want := ControlTable()
+	if got := doc[i+len(begin) : j]; got != want {
+		if *update {
+			if err := os.WriteFile(path, []byte(doc[:i+len(begin)]+want+doc[j:]), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		t.Errorf("the control table in %s differs from the crosswalk (run with -update)", path)
+	}
+}

@@ -263,7 +263,7 @@ func runCIS(ctx context.Context, o *cisOptions) error {
 		return err
 	}
 	if len(unread) > 0 {
-		fmt.Fprintf(o.Stderr, "iamlens: %d accounts could not be read (listed in the report)\n", len(unread))
+		fmt.Fprintf(o.Stderr, "iamlens: %d of %d accounts could not be read (listed in the report)\n", len(unread), len(unread)+len(reports))
 	}
 	if failOn != 0 {
 		n := 0

@@ -356,7 +356,7 @@ func TestCISOrganization(t *testing.T) {
 			t.Errorf("ranking not best first: %+v", c.Accounts)
 		}
 	}
-	if !strings.Contains(errs, "skipping account "+awsfake.MemberSuspended) || !strings.Contains(errs, "1 accounts could not be read") {
+	if !strings.Contains(errs, "skipping account "+awsfake.MemberSuspended) || !strings.Contains(errs, "1 of 4 accounts could not be read") {
 		t.Errorf("stderr: %s", errs)
 	}
 	if n := fake.Count("sts:AssumeRole:us-east-1"); n < 3 {
