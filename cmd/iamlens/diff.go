@@ -133,15 +133,27 @@ type diffSource struct {
 	// from a Terraform plan. errNotInSource: the source has no such
 	// principal.
 	effective func(arn string) (e *iamstate.Effective, notes []string, address string, err error)
-	// principals lists the source's users and roles ("" ARN when
-	// unknown: named by kind and name).
-	principals func() []string
+	// principals lists the source's users and roles, each with the key
+	// its comparisons are matched by (sourceKey) and how reports name it.
+	principals func() []sourcePrincipal
 	// paths are the IAM paths of the account states read (nil: none),
 	// for the principals the logs name by name only.
 	paths *actionmap.Paths
 }
 
 var errNotInSource = errors.New("not in the source")
+
+// sourcePrincipal is one user or role of a source: Key is its Terraform
+// address, else its ARN (sourceKey gives the same for a comparison).
+type sourcePrincipal struct{ Key, Name string }
+
+// sourceKey is the key of the source principal a comparison matched.
+func sourceKey(cur *iamstate.Effective, address string) string {
+	if address != "" {
+		return address
+	}
+	return cur.ARN
+}
 
 func runDiff(ctx context.Context, o *diffOptions) error {
 	if !slices.Contains(policydiff.Formats, o.Format) {
@@ -192,10 +204,9 @@ func runDiff(ctx context.Context, o *diffOptions) error {
 		return err
 	}
 	var inputs []policydiff.Input
-	inData := map[string]bool{}
+	matched := map[string]bool{}
 	var missing []string
 	for _, u := range rd.Usages {
-		inData[u.Principal] = true
 		cur, notes, addr, err := src.effective(u.Principal)
 		switch {
 		case errors.Is(err, errNotInSource):
@@ -206,6 +217,7 @@ func runDiff(ctx context.Context, o *diffOptions) error {
 		case err != nil:
 			return err
 		}
+		matched[sourceKey(cur, addr)] = true
 		inputs = append(inputs, policydiff.Input{Usage: u, Current: cur, Notes: notes, Address: addr})
 	}
 	if len(missing) > 0 {
@@ -214,8 +226,8 @@ func runDiff(ctx context.Context, o *diffOptions) error {
 	var sourceOnly []string
 	if o.All {
 		for _, p := range src.principals() {
-			if !inData[p] {
-				sourceOnly = append(sourceOnly, p)
+			if !matched[p.Key] {
+				sourceOnly = append(sourceOnly, p.Name)
 			}
 		}
 	}
@@ -382,15 +394,20 @@ func loadDiffSource(ctx context.Context, o *diffOptions) (*diffSource, error) {
 				}
 				return pr.Effective, pr.Notes, pr.Address, nil
 			},
-			principals: func() []string {
-				var out []string
+			principals: func() []sourcePrincipal {
+				var out []sourcePrincipal
 				for _, pr := range plan.Principals {
-					switch {
-					case pr.ARN != "":
-						out = append(out, pr.ARN)
-					case pr.Name != "":
-						out = append(out, string(pr.Kind)+" "+pr.Name+" ("+pr.Address+")")
+					name := pr.ARN
+					if name == "" {
+						name = string(pr.Kind) + " " + pr.Name
+						if pr.Name == "" {
+							name = string(pr.Kind) + " (name unknown until apply)"
+						}
+						if pr.Address != "" {
+							name += " (" + pr.Address + ")"
+						}
 					}
+					out = append(out, sourcePrincipal{Key: sourceKey(pr.Effective, pr.Address), Name: name})
 				}
 				return out
 			},
@@ -412,15 +429,15 @@ func loadDiffSource(ctx context.Context, o *diffOptions) (*diffSource, error) {
 			}
 			return e, nil, "", err
 		},
-		principals: func() []string {
-			var out []string
+		principals: func() []sourcePrincipal {
+			var out []sourcePrincipal
 			for _, acct := range order {
 				for _, u := range acct.Users {
-					out = append(out, u.ARN)
+					out = append(out, sourcePrincipal{Key: u.ARN, Name: u.ARN})
 				}
 				for _, r := range acct.Roles {
 					if !r.ServiceLinked {
-						out = append(out, r.ARN)
+						out = append(out, sourcePrincipal{Key: r.ARN, Name: r.ARN})
 					}
 				}
 			}
@@ -485,6 +502,6 @@ func policyFilesSource(o *diffOptions) (*diffSource, error) {
 			e := &iamstate.Effective{Name: analyzer.PrincipalName(arn), ARN: arn, Policies: pols, Boundary: bound}
 			return e, nil, "", nil
 		},
-		principals: func() []string { return nil },
+		principals: func() []sourcePrincipal { return nil },
 	}, nil
 }

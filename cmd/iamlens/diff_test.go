@@ -498,3 +498,39 @@ func TestWorkflowExample(t *testing.T) {
 		t.Errorf("%d iamlens diff lines, marker found %v", diffs, marker)
 	}
 }
+
+// TestDiffPlanFixtures runs diff --all on the Terraform plan fixtures
+// against records written for some of their principals: a new role of the
+// plan (no ARN until apply) is matched by name and is not listed as
+// without events; a role whose name is unknown until apply is listed by
+// its address.
+func TestDiffPlanFixtures(t *testing.T) {
+	needCatalog(t)
+	const acct = "111122223333"
+	deploy := "arn:aws:iam::" + acct + ":role/deploy"
+	orders := "arn:aws:iam::" + acct + ":role/svc-orders"
+	recs := []ingesttest.Record{
+		recordFor(deploy, "ev-1", "2026-11-03T10:00:00Z", "s3.amazonaws.com", "ListBuckets"),
+		recordFor(orders, "ev-2", "2026-11-03T10:01:00Z", "ec2.amazonaws.com", "DescribeInstances"),
+	}
+	dir := t.TempDir()
+	ingesttest.WriteFile(t, dir, ingesttest.Key(acct, "us-east-1", "2026/11/03", 0), ingesttest.Gzip(t, ingesttest.LogJSON(t, recs...)))
+	st := filepath.Join(t.TempDir(), "store")
+	for _, c := range []struct {
+		plan, compared string
+		sourceOnly     []string
+	}{
+		{"basic.json", deploy, []string{"arn:aws:iam::111122223333:user/ci/ci-bot"}},
+		{"modules.json", orders, []string{"arn:aws:iam::111122223333:user/alice", "role (name unknown until apply) (module.ci.aws_iam_role.this)",
+			`role svc-billing (module.service["billing"].aws_iam_role.this)`, "role worker-0 (aws_iam_role.worker[0])", "role worker-1 (aws_iam_role.worker[1])"}},
+	} {
+		code, out, stderr := runCLI(t, "diff", "--store", st, "--no-progress", "--logs", dir, "--all", "--terraform-plan", "../../testdata/diff/tfplan/"+c.plan, "--format", "json")
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", c.plan, code, stderr)
+		}
+		rep := diffReport(t, out)
+		if len(rep.Principals) != 1 || rep.Principals[0].Principal != c.compared || !slices.Equal(rep.SourceOnly, c.sourceOnly) {
+			t.Errorf("%s: compared %d, source only %q", c.plan, len(rep.Principals), rep.SourceOnly)
+		}
+	}
+}
