@@ -175,7 +175,7 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 		analyzer.StatePaths(iamstate.Build(in), paths)
 	}
 	q := analyzer.Query{Principals: o.Principals, All: o.All, Accounts: o.Accounts, From: from, To: to}
-	rd, err := readUsages(ctx, readOptions{Store: o.Store, Ingest: o.Ingest, Query: q, Paths: paths, FromFlag: o.From})
+	rd, err := readUsages(ctx, readOptions{Store: o.Store, Ingest: o.Ingest, Query: q, Paths: paths, FromFlag: o.From, Stderr: o.Stderr})
 	if err != nil {
 		return err
 	}
@@ -314,6 +314,8 @@ type readOptions struct {
 	Paths *actionmap.Paths
 	// FromFlag is --from as given ("" for the default window), for hints.
 	FromFlag string
+	// Stderr receives what the read has to say besides its result.
+	Stderr io.Writer
 }
 
 // usageRead is what a command reads from the dataset: one Usage per

@@ -199,7 +199,7 @@ func runDiff(ctx context.Context, o *diffOptions) error {
 		return err
 	}
 	q := analyzer.Query{Principals: o.Principals, All: o.All, Accounts: o.Accounts, From: from, To: to}
-	rd, err := readUsages(ctx, readOptions{Store: o.Store, Ingest: o.Ingest, Query: q, Paths: src.paths, FromFlag: o.From})
+	rd, err := readUsages(ctx, readOptions{Store: o.Store, Ingest: o.Ingest, Query: q, Paths: src.paths, FromFlag: o.From, Stderr: o.Stderr})
 	if err != nil {
 		return err
 	}
