@@ -464,6 +464,10 @@ func policyFilesSource(o *diffOptions) (*diffSource, error) {
 				if m, err := managed.Find(a); err == nil {
 					ap.ARN, ap.Name = m.ARN, m.Name
 					ap.Label = "AWS managed " + m.Name + " (" + m.ARN + ")"
+					ap.Kind = iamstate.PolicyManaged // no file to point at
+					if kind == iamstate.PolicyBoundary {
+						ap.Kind = kind
+					}
 				}
 			}
 			out = append(out, ap)
