@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/iamlens/iamlens/ingest/cloudtrail"
 	"github.com/tidwall/gjson"
 )
 
@@ -28,24 +30,17 @@ type arnCtx struct {
 }
 
 func (a arnCtx) arn(service, region, rest string) string {
-	return "arn:" + a.partition + ":" + service + ":" + region + ":" + a.account + ":" + rest
+	return arn.ARN{Partition: a.partition, Service: service, Region: region, AccountID: a.account, Resource: rest}.String()
 }
 
 // Partition returns the ARN partition of a call: from the caller's ARN when
-// it has one, else from the region.
+// it has one, else from the region (cloudtrail.RegionPartition, the rule
+// the dataset's partition column follows).
 func Partition(userARN, region string) string {
-	if strings.HasPrefix(userARN, "arn:") {
-		if p, _, ok := strings.Cut(userARN[4:], ":"); ok && p != "" {
-			return p
-		}
+	if a, err := arn.Parse(userARN); err == nil && a.Partition != "" {
+		return a.Partition
 	}
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
+	return cloudtrail.RegionPartition(region)
 }
 
 // candidates derives the resource ARNs a call touched, from the record's
@@ -58,7 +53,7 @@ func (m *Mapper) candidates(c *Call, prefix, name string) candSet {
 		ac.account = c.PrincipalAccount
 	}
 	for _, r := range c.Resources {
-		if strings.HasPrefix(r.ARN, "arn:") {
+		if arn.IsARN(r.ARN) {
 			s.all = append(s.all, r.ARN)
 		}
 	}
@@ -70,8 +65,7 @@ func (m *Mapper) candidates(c *Call, prefix, name string) candSet {
 		}
 	}
 	if c.RequestParameters == "" {
-		if prefix == "iam" && selfUserCalls[name] && strings.HasPrefix(c.UserIdentityARN, "arn:") &&
-			strings.Contains(c.UserIdentityARN, ":user/") && !IsDenied(c.ErrorCode) {
+		if prefix == "iam" && selfUserCalls[name] && isIAMUser(c.UserIdentityARN) && !IsDenied(c.ErrorCode) {
 			s.all = append(s.all, c.UserIdentityARN)
 		}
 		return s
@@ -112,7 +106,7 @@ func (m *Mapper) candidates(c *Call, prefix, name string) candSet {
 		table := str("tableName")
 		if table != "" {
 			tarn := ac.arn("dynamodb", ac.region, "table/"+table)
-			if strings.HasPrefix(table, "arn:") {
+			if arn.IsARN(table) {
 				tarn = table
 			}
 			add(tarn)
@@ -144,13 +138,13 @@ func (m *Mapper) candidates(c *Call, prefix, name string) candSet {
 			fn = str("FunctionName")
 		}
 		switch {
-		case strings.HasPrefix(fn, "arn:"):
+		case arn.IsARN(fn):
 			add(fn)
 		case fn != "":
 			add(ac.arn("lambda", ac.region, "function:"+fn))
 		}
 		if l := str("layerName"); l != "" {
-			if strings.HasPrefix(l, "arn:") {
+			if arn.IsARN(l) {
 				add(l)
 			} else {
 				add(ac.arn("lambda", ac.region, "layer:"+l))
@@ -179,7 +173,7 @@ func (m *Mapper) candidates(c *Call, prefix, name string) candSet {
 			add(ac.arn("secretsmanager", ac.region, "secret:"+n+"-??????"))
 		}
 		if id := str("secretId"); id != "" {
-			if strings.HasPrefix(id, "arn:") {
+			if arn.IsARN(id) {
 				add(id)
 			} else {
 				// The name lacks the 6-character suffix AWS appends.
@@ -191,7 +185,7 @@ func (m *Mapper) candidates(c *Call, prefix, name string) candSet {
 			if n == "" {
 				return
 			}
-			if strings.HasPrefix(n, "arn:") {
+			if arn.IsARN(n) {
 				add(n)
 				return
 			}
@@ -231,7 +225,7 @@ func (m *Mapper) candidates(c *Call, prefix, name string) candSet {
 	case "logs":
 		g := str("logGroupName")
 		if g == "" {
-			if id := str("logGroupIdentifier"); strings.HasPrefix(id, "arn:") {
+			if id := str("logGroupIdentifier"); arn.IsARN(id) {
 				add(id)
 			} else {
 				g = id
@@ -252,8 +246,7 @@ func (m *Mapper) candidates(c *Call, prefix, name string) candSet {
 		}
 		iam("user", str("userName"))
 		// Calls that act on the caller when they name no user.
-		if selfUserCalls[name] && str("userName") == "" && strings.HasPrefix(c.UserIdentityARN, "arn:") &&
-			strings.Contains(c.UserIdentityARN, ":user/") {
+		if selfUserCalls[name] && str("userName") == "" && isIAMUser(c.UserIdentityARN) {
 			add(c.UserIdentityARN)
 		}
 		iam("role", str("roleName"))
@@ -265,7 +258,7 @@ func (m *Mapper) candidates(c *Call, prefix, name string) candSet {
 		add(str("policyArn"))
 		add(str("openIDConnectProviderArn"))
 		add(str("sAMLProviderArn"))
-		if n := str("serialNumber"); strings.HasPrefix(n, "arn:") {
+		if n := str("serialNumber"); arn.IsARN(n) {
 			add(n)
 		}
 		if n := str("virtualMFADeviceName"); n != "" {
@@ -313,14 +306,14 @@ func (m *Mapper) candidates(c *Call, prefix, name string) candSet {
 	case "rds":
 		for _, k := range rdsIDParams {
 			if id := str(k.param); id != "" {
-				if strings.HasPrefix(id, "arn:") {
+				if arn.IsARN(id) {
 					add(id)
 				} else {
 					add(ac.arn("rds", ac.region, k.kind+":"+id))
 				}
 			}
 		}
-		if n := str("resourceName"); strings.HasPrefix(n, "arn:") {
+		if n := str("resourceName"); arn.IsARN(n) {
 			add(n)
 		}
 	case "ecr":
@@ -329,7 +322,7 @@ func (m *Mapper) candidates(c *Call, prefix, name string) candSet {
 		}
 	case "cloudformation":
 		if n := str("stackName"); n != "" {
-			if strings.HasPrefix(n, "arn:") {
+			if arn.IsARN(n) {
 				add(n)
 			} else {
 				add(ac.arn("cloudformation", ac.region, "stack/"+n+"/*"))
@@ -349,14 +342,14 @@ func (m *Mapper) candidates(c *Call, prefix, name string) candSet {
 		add(str("streamARN"))
 	case "cloudtrail":
 		if n := str("name"); n != "" {
-			if strings.HasPrefix(n, "arn:") {
+			if arn.IsARN(n) {
 				add(n)
 			} else {
 				add(ac.arn("cloudtrail", ac.region, "trail/"+n))
 			}
 		}
 		if n := str("trailName"); n != "" {
-			if strings.HasPrefix(n, "arn:") {
+			if arn.IsARN(n) {
 				add(n)
 			} else {
 				add(ac.arn("cloudtrail", ac.region, "trail/"+n))
@@ -364,6 +357,12 @@ func (m *Mapper) candidates(c *Call, prefix, name string) candSet {
 		}
 	}
 	return s
+}
+
+// isIAMUser reports whether s is the ARN of an IAM user.
+func isIAMUser(s string) bool {
+	a, err := arn.Parse(s)
+	return err == nil && a.Service == "iam" && strings.HasPrefix(a.Resource, "user/")
 }
 
 // queueARN turns https://sqs.us-east-1.amazonaws.com/123456789012/name (or
@@ -389,7 +388,7 @@ func kmsARN(ac arnCtx, id string) string {
 	switch {
 	case id == "":
 		return ""
-	case strings.HasPrefix(id, "arn:"):
+	case arn.IsARN(id):
 		return id
 	case strings.HasPrefix(id, "alias/"):
 		return ac.arn("kms", ac.region, id)
@@ -416,7 +415,7 @@ func deniedResourceARN(msg, prefix string, ac arnCtx) string {
 		return w
 	}
 	first := word()
-	if strings.HasPrefix(first, "arn:") {
+	if arn.IsARN(first) {
 		if strings.ContainsAny(first, "*\"") {
 			return ""
 		}
