@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -174,7 +175,7 @@ func runIngest(ctx context.Context, o *ingestOptions) error {
 		}
 		all = append(all, stats)
 		if err != nil {
-			if o.Strict && strings.Contains(err.Error(), ingest.ErrStrict.Error()) {
+			if o.Strict && errors.Is(err, ingest.ErrStrict) {
 				_ = writeIngestSummary(o.Stdout, o.Format, all)
 				return &findingsError{msg: "iamlens: " + err.Error()}
 			}
