@@ -140,7 +140,7 @@ func quickHash(s string) uint8 {
 
 func (c *strCol) store(s string) ref {
 	off := len(c.data)
-	if off+len(s) > maxColumnBytes {
+	if uint64(off)+uint64(len(s)) > maxColumnBytes { // in 64 bits: int is 32 on 386
 		panic("columns: a column over 4 GiB in one batch") // ingest cuts batches far below this (MaxBatchBytes)
 	}
 	c.data = append(c.data, s...)

@@ -169,7 +169,7 @@ func (s *Store) Publish(files []PendingFile) error {
 		dirs[filepath.Dir(f.Final)] = true
 	}
 	for d := range dirs {
-		if err := syncPath(d, os.O_RDONLY); err != nil {
+		if err := syncDir(d); err != nil {
 			return err
 		}
 	}
@@ -177,9 +177,9 @@ func (s *Store) Publish(files []PendingFile) error {
 }
 
 // syncPath syncs a file written and closed earlier (flag os.O_RDWR:
-// Windows flushes only handles open for writing), or a folder (os.O_RDONLY),
-// on a new descriptor, which fsync flushes the file's data through as well
-// as any other.
+// Windows flushes only handles open for writing), or a folder (os.O_RDONLY,
+// through syncDir), on a new descriptor, which fsync flushes the file's
+// data through as well as any other.
 func syncPath(p string, flag int) error {
 	f, err := os.OpenFile(p, flag, 0)
 	if err != nil {
