@@ -87,7 +87,7 @@ func (m *Mapper) candidates(c *Call, prefix, name string) candSet {
 			}
 		}
 		if name == "DeleteObjects" {
-			req.Get("Delete.Object").ForEach(func(_, o gjson.Result) bool {
+			cloudtrail.Path(req, "Delete", "Object").ForEach(func(_, o gjson.Result) bool {
 				if k := o.Get("Key").Str; k != "" && bucket != "" {
 					add("arn:" + ac.partition + ":s3:::" + bucket + "/" + k)
 				}
@@ -271,7 +271,7 @@ func (m *Mapper) candidates(c *Call, prefix, name string) candSet {
 		add(str("roleArn"))
 	case "ec2":
 		var ids []string
-		req.Get("instancesSet.items").ForEach(func(_, it gjson.Result) bool {
+		cloudtrail.Path(req, "instancesSet", "items").ForEach(func(_, it gjson.Result) bool {
 			ids = append(ids, it.Get("instanceId").Str)
 			return true
 		})

@@ -98,23 +98,53 @@ func ResolvePrincipal(ui gjson.Result) Principal {
 	return ResolveWith(ui, Context{})
 }
 
-// ResolveRecord is ResolveWith over a whole record.
+// Path reads the value at keys from v one level at a time, taking at each
+// level the first member of a repeated key: the rule by which iamlens reads
+// every JSON object of a record (the splitter, ParseIdentity, the
+// builder's columns, the analyzer's reads of requestParameters). gjson's
+// dotted paths differ: when the first member lacks the rest of the path
+// they go on into a later duplicate. Keys are compared as they are, with
+// no path syntax.
+func Path(v gjson.Result, keys ...string) gjson.Result {
+	for _, k := range keys {
+		if !v.IsObject() {
+			return gjson.Result{}
+		}
+		var next gjson.Result
+		v.ForEach(func(key, val gjson.Result) bool {
+			if key.Str == k {
+				next = val
+				return false
+			}
+			return true
+		})
+		v = next
+	}
+	return v
+}
+
+// ResolveRecord is ResolveWith over a whole record (the first of a
+// repeated key, as everywhere).
 func ResolveRecord(rec gjson.Result) Principal {
 	var fields [6]gjson.Result
 	rec.ForEach(func(k, v gjson.Result) bool {
+		i := -1
 		switch k.Str {
 		case "userIdentity":
-			fields[0] = v
+			i = 0
 		case "recipientAccountId":
-			fields[1] = v
+			i = 1
 		case "eventType":
-			fields[2] = v
+			i = 2
 		case "eventSource":
-			fields[3] = v
+			i = 3
 		case "awsRegion":
-			fields[4] = v
+			i = 4
 		case "requestParameters":
-			fields[5] = v
+			i = 5
+		}
+		if i >= 0 && !fields[i].Exists() {
+			fields[i] = v
 		}
 		return true
 	})
@@ -130,7 +160,7 @@ func ResolveRecord(rec gjson.Result) Principal {
 // Identity holds the fields of a userIdentity block, read in one pass (the
 // decoder's hot path: one Get per field would rescan the object each time),
 // with the few of its sessionContext that naming the caller reads. A key
-// that repeats takes its last value, as encoding/json does.
+// that repeats keeps its first value, as gjson's Get does.
 type Identity struct {
 	Raw                                          gjson.Result
 	Type, ARN, AccountID, InvokedBy              gjson.Result
@@ -141,59 +171,73 @@ type Identity struct {
 	IssuerARN, IssuerAccountID, MFAAuthenticated, FederatedProvider gjson.Result
 }
 
-// ParseIdentity reads a userIdentity value's fields in one pass.
+// ParseIdentity reads a userIdentity value's fields in one pass. A key
+// that repeats, at any depth, keeps its first value, as gjson's Get does.
 func ParseIdentity(ui gjson.Result) Identity {
 	id := Identity{Raw: ui}
 	if !ui.IsObject() {
 		return id
 	}
+	set := func(f *gjson.Result, v string, esc bool) {
+		if !f.Exists() {
+			*f = memberResult(v, esc)
+		}
+	}
 	eachMember(ui.Raw, func(k, v string, esc bool) {
 		switch k {
 		case "type":
-			id.Type = memberResult(v, esc)
+			set(&id.Type, v, esc)
 		case "arn":
-			id.ARN = memberResult(v, esc)
+			set(&id.ARN, v, esc)
 		case "accountId":
-			id.AccountID = memberResult(v, esc)
+			set(&id.AccountID, v, esc)
 		case "invokedBy":
-			id.InvokedBy = memberResult(v, esc)
+			set(&id.InvokedBy, v, esc)
 		case "userName":
-			id.UserName = memberResult(v, esc)
+			set(&id.UserName, v, esc)
 		case "principalId":
-			id.PrincipalID = memberResult(v, esc)
+			set(&id.PrincipalID, v, esc)
 		case "accessKeyId":
-			id.AccessKeyID = memberResult(v, esc)
+			set(&id.AccessKeyID, v, esc)
 		case "identityProvider":
-			id.IdentityProvider = memberResult(v, esc)
+			set(&id.IdentityProvider, v, esc)
 		case "sessionContext":
-			id.SessionContext = memberResult(v, esc)
-			id.IssuerARN, id.IssuerAccountID, id.MFAAuthenticated, id.FederatedProvider = gjson.Result{}, gjson.Result{}, gjson.Result{}, gjson.Result{}
-			eachMember(v, id.sessionContext)
+			if !id.SessionContext.Exists() {
+				id.SessionContext = memberResult(v, esc)
+				id.sessionContext(v)
+			}
 		case "onBehalfOf":
-			id.OnBehalfOf = memberResult(v, esc)
+			set(&id.OnBehalfOf, v, esc)
 		}
 	})
 	return id
 }
 
-// sessionContext reads one member of a sessionContext object.
-func (id *Identity) sessionContext(k, v string, _ bool) {
-	switch k {
-	case "sessionIssuer":
-		id.IssuerARN, id.IssuerAccountID = lastMember(v, "arn"), lastMember(v, "accountId")
-	case "attributes":
-		id.MFAAuthenticated = lastMember(v, "mfaAuthenticated")
-	case "webIdFederationData":
-		id.FederatedProvider = lastMember(v, "federatedProvider")
-	}
+// sessionContext reads the members of a sessionContext object that naming
+// the caller needs: of each object, the first.
+func (id *Identity) sessionContext(raw string) {
+	var issuer, attrs, web bool
+	eachMember(raw, func(k, v string, _ bool) {
+		switch {
+		case k == "sessionIssuer" && !issuer:
+			issuer = true
+			id.IssuerARN, id.IssuerAccountID = firstMember(v, "arn"), firstMember(v, "accountId")
+		case k == "attributes" && !attrs:
+			attrs = true
+			id.MFAAuthenticated = firstMember(v, "mfaAuthenticated")
+		case k == "webIdFederationData" && !web:
+			web = true
+			id.FederatedProvider = firstMember(v, "federatedProvider")
+		}
+	})
 }
 
-// lastMember is the value of the object raw's member key (its last, if the
-// key repeats).
-func lastMember(raw, key string) gjson.Result {
+// firstMember is the value of the object raw's member key (its first, if
+// the key repeats).
+func firstMember(raw, key string) gjson.Result {
 	var r gjson.Result
 	eachMember(raw, func(k, v string, esc bool) {
-		if k == key {
+		if k == key && !r.Exists() {
 			r = memberResult(v, esc)
 		}
 	})

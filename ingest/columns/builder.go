@@ -607,7 +607,7 @@ func (b *Builder) Append(rec gjson.Result, sourceObject string) (Row, error) {
 	b.raw = b.raw[:0]
 	clear(b.spans[:])
 	rec.ForEach(func(k, v gjson.Result) bool {
-		if i := fieldOf(k.Str); i >= 0 {
+		if i := fieldOf(k.Str); i >= 0 && b.spans[i].Kind == 0 { // the first of a repeated key
 			start := len(b.raw)
 			b.raw = append(b.raw, v.Raw...)
 			b.spans[i] = cloudtrail.Span{Start: int32(start), End: int32(len(b.raw)), Kind: kindOf(v.Raw),
