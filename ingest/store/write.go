@@ -15,6 +15,7 @@ import (
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/iamlens/iamlens/ingest/columns"
+	"github.com/iamlens/iamlens/ingest/private"
 )
 
 // WriteOptions tune the Parquet files.
@@ -76,7 +77,7 @@ func (s *Store) WriteTemp(p Partition, batch string, seq int, rows Rows, o Write
 	}
 	rg := o.rowGroupRows()
 	dir := p.Dir(s)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := private.MkdirAll(dir); err != nil {
 		return PendingFile{}, err
 	}
 	final := filepath.Join(dir, fmt.Sprintf("part-%s-%04d.parquet", batch, seq))
@@ -100,7 +101,7 @@ var fileWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 1<
 // writeFile creates path, fills it through a buffer with write, starts its
 // writeback and closes it, unsynced; on any error the file is removed.
 func writeFile(path string, write func(io.Writer) error) error {
-	f, err := os.Create(path)
+	f, err := private.Create(path)
 	if err != nil {
 		return err
 	}
