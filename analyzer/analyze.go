@@ -14,6 +14,7 @@ package analyzer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"path/filepath"
@@ -27,6 +28,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/iamlens/iamlens/analyzer/actionmap"
+	"github.com/iamlens/iamlens/analyzer/suggest"
 	"github.com/iamlens/iamlens/ingest/store"
 )
 
@@ -52,6 +55,12 @@ type Options struct {
 	TopN int
 	// Workers read date partitions in parallel (default GOMAXPROCS).
 	Workers int
+	// Paths, when set, is filled before the calls are mapped with the IAM
+	// paths the dataset shows (learnPaths): give the mapper the same set
+	// (actionmap.Mapper.WithPaths), with the account state's paths added
+	// first (StatePaths), so that a user or role named by name only is
+	// written with its path.
+	Paths *actionmap.Paths
 }
 
 // DefaultWindow is the span analysed when no --from is given.
@@ -71,6 +80,9 @@ type Stats struct {
 	RowsRead       int64 `json:"rows_read"`
 	CompressedRead int64 `json:"compressed_bytes_read"`
 	DistinctCalls  int   `json:"distinct_calls"`
+	// PathIndexes counts the principal indexes read for IAM paths (0 when
+	// the calls themselves showed every path they needed).
+	PathIndexes int `json:"path_indexes"`
 }
 
 // NotFoundError says that a requested principal has no events in the
@@ -78,10 +90,36 @@ type Stats struct {
 type NotFoundError struct {
 	Principal string
 	Close     []string
+	// From and To are the window searched (zero: the dataset's start or
+	// end).
+	From, To time.Time
+	// Elsewhere are the principals the name matches that have events
+	// outside the window.
+	Elsewhere []string
 }
 
 func (e *NotFoundError) Error() string {
-	return fmt.Sprintf("no events of principal %q in the selected window", e.Principal)
+	if e.From.IsZero() && e.To.IsZero() {
+		return fmt.Sprintf("no events of principal %q in the dataset", e.Principal)
+	}
+	return fmt.Sprintf("no events of principal %q from %s to %s", e.Principal, dayOr(e.From, "the start of the dataset"), dayOr(e.To, "the end of the dataset"))
+}
+
+func dayOr(t time.Time, zero string) string {
+	if t.IsZero() {
+		return zero
+	}
+	return t.UTC().Format(time.DateOnly)
+}
+
+// AccountError says that none of the accounts asked for has events in the
+// dataset; Known are the accounts that do.
+type AccountError struct {
+	Accounts, Known []string
+}
+
+func (e *AccountError) Error() string {
+	return fmt.Sprintf("no events of account %s in the dataset (it holds %s)", strings.Join(e.Accounts, ", "), strings.Join(e.Known, ", "))
 }
 
 // Analyze reads the principals' rows (only the columns of UsageRow, only
@@ -91,6 +129,15 @@ func Analyze(ctx context.Context, st *store.Store, q Query, m Mapper, opts Optio
 	var stats Stats
 	if opts.Window <= 0 {
 		opts.Window = DefaultWindow
+	}
+	if len(q.Accounts) > 0 {
+		known, err := Accounts(st)
+		if err != nil {
+			return nil, stats, err
+		}
+		if len(known) > 0 && !slices.ContainsFunc(q.Accounts, func(a string) bool { return slices.Contains(known, a) }) {
+			return nil, stats, &AccountError{Accounts: q.Accounts, Known: known}
+		}
 	}
 	if q.From.IsZero() {
 		last, err := LastDay(st, q.Accounts)
@@ -117,7 +164,7 @@ func Analyze(ctx context.Context, st *store.Store, q Query, m Mapper, opts Optio
 		arns, byPattern, err = Resolve(ctx, st, q)
 		stats.ResolveScan = byPattern != nil
 		if err != nil {
-			return nil, stats, err
+			return nil, stats, elsewhere(ctx, st, q, err)
 		}
 		set := map[string]bool{}
 		for _, a := range arns {
@@ -132,6 +179,11 @@ func Analyze(ctx context.Context, st *store.Store, q Query, m Mapper, opts Optio
 	stats.RowsRead, stats.CompressedRead = ss.RowsRead, ss.CompressedRead
 	if err != nil {
 		return nil, stats, err
+	}
+	if opts.Paths != nil {
+		if err := learnPaths(ctx, st, sq, agg, opts.Paths, &stats); err != nil {
+			return nil, stats, err
+		}
 	}
 	usages := agg.Usages(q.From, q.To)
 	stats.Principals = len(usages)
@@ -161,10 +213,66 @@ func Analyze(ctx context.Context, st *store.Store, q Query, m Mapper, opts Optio
 			if err != nil {
 				return nil, stats, err
 			}
-			return nil, stats, &NotFoundError{Principal: missing, Close: closeMatches(missing, known)}
+			return nil, stats, elsewhere(ctx, st, q, &NotFoundError{Principal: missing, Close: ClosePrincipals(missing, known), From: q.From, To: q.To})
 		}
 	}
 	return usages, stats, nil
+}
+
+// elsewhere adds to a *NotFoundError the principals its name matches
+// outside q's window (other errors pass through).
+func elsewhere(ctx context.Context, st *store.Store, q Query, err error) error {
+	var nf *NotFoundError
+	if !errors.As(err, &nf) || (q.From.IsZero() && q.To.IsZero()) {
+		return err
+	}
+	all, aerr := store.PrincipalARNs(ctx, st, store.Query{Accounts: q.Accounts})
+	if aerr != nil {
+		return err
+	}
+	for _, a := range all {
+		if MatchPrincipal(nf.Principal, a) {
+			nf.Elsewhere = append(nf.Elsewhere, a)
+		}
+	}
+	return err
+}
+
+// Accounts lists the accounts whose events the dataset holds, sorted. It
+// reads folder names only.
+func Accounts(st *store.Store) ([]string, error) {
+	files, err := st.Files(nil, time.Time{}, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range files {
+		if a, ok := strings.CutPrefix(filepath.Base(filepath.Dir(filepath.Dir(f))), "account="); ok && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// FirstDay returns the first date partition present in the dataset (of
+// the accounts, when given), or the zero time when there is none.
+func FirstDay(st *store.Store, accounts []string) (time.Time, error) {
+	files, err := st.Files(accounts, time.Time{}, time.Time{})
+	if err != nil {
+		return time.Time{}, err
+	}
+	first := ""
+	for _, f := range files {
+		day, ok := strings.CutPrefix(filepath.Base(filepath.Dir(f)), "date=")
+		if ok && (first == "" || day < first) {
+			first = day
+		}
+	}
+	if first == "" {
+		return time.Time{}, nil
+	}
+	return time.Parse("2006-01-02", first)
 }
 
 // scanDays reads what sq selects one date partition at a time, on up to
@@ -283,13 +391,13 @@ func Resolve(ctx context.Context, st *store.Store, q Query) (arns []string, byPa
 	byPattern = map[string][]string{}
 	for _, p := range pending {
 		for _, k := range known {
-			if matchPrincipal(p, k) {
+			if MatchPrincipal(p, k) {
 				add(k)
 				byPattern[p] = append(byPattern[p], k)
 			}
 		}
 		if len(byPattern[p]) == 0 {
-			return nil, byPattern, &NotFoundError{Principal: p, Close: closeMatches(p, known)}
+			return nil, byPattern, &NotFoundError{Principal: p, Close: ClosePrincipals(p, known), From: q.From, To: q.To}
 		}
 	}
 	sort.Strings(arns)
@@ -304,7 +412,7 @@ func knownPrincipals(ctx context.Context, st *store.Store, q Query) ([]string, e
 // matchPrincipal reports whether the user's pattern names arn: the ARN
 // itself, its last name ("deploy" for arn:aws:iam::1:role/ci/deploy), or a
 // glob over either.
-func matchPrincipal(pattern, arn string) bool {
+func MatchPrincipal(pattern, arn string) bool {
 	name := PrincipalName(arn)
 	if pattern == arn || pattern == name {
 		return true
@@ -333,52 +441,6 @@ func PrincipalName(principal string) string {
 
 // closeMatches returns up to five known principals whose name resembles
 // the one asked for.
-func closeMatches(asked string, known []string) []string {
-	a := strings.ToLower(PrincipalName(asked))
-	type cand struct {
-		arn  string
-		dist int
-	}
-	var cs []cand
-	for _, k := range known {
-		n := strings.ToLower(PrincipalName(k))
-		d := levenshtein(a, n)
-		if strings.Contains(n, a) || strings.Contains(a, n) || strings.Contains(strings.ToLower(k), a) {
-			d = min(d, 1)
-		}
-		if d <= max(2, len(a)/4) {
-			cs = append(cs, cand{k, d})
-		}
-	}
-	sort.Slice(cs, func(i, j int) bool {
-		if cs[i].dist != cs[j].dist {
-			return cs[i].dist < cs[j].dist
-		}
-		return cs[i].arn < cs[j].arn
-	})
-	var out []string
-	for i := 0; i < len(cs) && i < 5; i++ {
-		out = append(out, cs[i].arn)
-	}
-	return out
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+func ClosePrincipals(asked string, known []string) []string {
+	return suggest.Closest(PrincipalName(asked), known, 5, PrincipalName)
 }

@@ -15,16 +15,11 @@ import (
 	"github.com/iamlens/iamlens/ingest/ingesttest"
 )
 
-func principalsSharedData(t testing.TB) string {
-	t.Helper()
-	return ingesttest.SharedData(t)
-}
-
 // TestPrincipalListerInvictus feeds every record of the invictus sample
 // through the lister and compares the IAM-user and role counts with counts
 // made independently with encoding/json from the raw userIdentity blocks.
 func TestPrincipalListerInvictus(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(principalsSharedData(t), "cloudtrail", "dev", "invictus-ir-aws_dataset", "AWSLogs", "*", "CloudTrail", "*", "*", "*", "*", "*.json.gz"))
+	files, err := filepath.Glob(filepath.Join(ingesttest.Sample(t), "AWSLogs", "*", "CloudTrail", "*", "*", "*", "*", "*.json.gz"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no invictus files: %v", err)
 	}

@@ -176,12 +176,16 @@ type ActionUsage struct {
 }
 
 // ResourceUsage is one resource an action touched ("*" for actions that
-// allow no resource-level restriction).
+// allow no resource-level restriction), as an IAM Resource pattern: values
+// from the log are escaped (actionmap), and a wildcard appears only in a
+// pattern the mapping wrote, which Why explains (a resource the call
+// creates, an IAM name whose path is unknown).
 type ResourceUsage struct {
 	ARN       string    `json:"arn"`
 	Calls     int64     `json:"calls"`
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
+	Why       string    `json:"why,omitempty"`
 }
 
 // CallCount counts one CloudTrail call kind.
@@ -593,6 +597,10 @@ func (a *Aggregator) usage(p *usageAgg, from, to time.Time) *Usage {
 				if r == nil {
 					r = &ResourceUsage{ARN: arn, FirstSeen: msTime(c.first), LastSeen: msTime(c.last)}
 					ag.resources[arn] = r
+				}
+				// calls are mapped in no set order: keep the least reason
+				if w := act.Why[arn]; w != "" && (r.Why == "" || w < r.Why) {
+					r.Why = w
 				}
 				r.Calls += c.calls
 				if f := msTime(c.first); f.Before(r.FirstSeen) {

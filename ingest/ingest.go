@@ -154,6 +154,9 @@ type Stats struct {
 	Batches          int            `json:"batches"`
 	RecoveredOrphans int            `json:"uncommitted_files_removed"`
 	SkippedObjects   map[string]int `json:"skipped_objects"`
+	// Skipped names the objects skipped by name (the first 50).
+	Skipped          []Problem      `json:"skipped,omitempty"`
+	SkippedOmitted   int            `json:"skipped_omitted,omitempty"`
 	RejectedRecords  map[string]int `json:"rejected_records"`
 	Problems         []Problem      `json:"problems,omitempty"`
 	ProblemsOmitted  int            `json:"problems_omitted,omitempty"`
@@ -166,6 +169,16 @@ type Stats struct {
 const maxProblems = 50
 
 func (s *Stats) skip(reason string) { s.SkippedObjects[reason]++ }
+
+// skipByName counts and names an object passed over for its name.
+func (s *Stats) skipByName(object, reason string) {
+	s.SkippedObjects[reason]++
+	if len(s.Skipped) < maxProblems {
+		s.Skipped = append(s.Skipped, Problem{Object: object, Reason: reason})
+	} else {
+		s.SkippedOmitted++
+	}
+}
 
 func (s *Stats) problem(p Problem) {
 	if len(s.Problems) < maxProblems {
@@ -258,9 +271,9 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 			c.mu.Lock()
 			stats.ObjectsListed++
 			c.mu.Unlock()
-			if k := cloudtrail.Classify(o.Key); k != cloudtrail.KindLog {
+			if k := cloudtrail.Classify(o.Key); k != cloudtrail.KindLog && !o.Named {
 				c.mu.Lock()
-				stats.skip(k.String())
+				stats.skipByName(src.URI(o.Key), k.String())
 				c.mu.Unlock()
 				return nil
 			}
@@ -515,7 +528,7 @@ func (w *worker) process(f *fetched) (res *fileResult) {
 			res.bad = &Problem{Object: uri, Reason: "deleted after listing", Detail: err.Error()}
 			return res
 		}
-		res.bad = &Problem{Object: uri, Reason: reasonOf(err), Detail: err.Error()}
+		res.bad = badFile(uri, err)
 		return res
 	}
 	res.json = int64(len(data))
@@ -523,8 +536,16 @@ func (w *worker) process(f *fetched) (res *fileResult) {
 	// bad file leaves nothing behind in the batch.
 	w.hook(uri, "split", 0)
 	n, err := w.sp.Split(data)
+	if errors.Is(err, cloudtrail.ErrNotLog) || errors.Is(err, cloudtrail.ErrInvalidJSON) {
+		// Not CloudTrail's own form: records as an array, one a line, or
+		// one alone are read as well (a copy, wrapped as a log).
+		if wrapped, _, nerr := cloudtrail.Normalize(data); nerr == nil {
+			data = wrapped
+			n, err = w.sp.Split(data)
+		}
+	}
 	if err != nil {
-		res.bad = &Problem{Object: uri, Reason: reasonOf(err), Detail: err.Error()}
+		res.bad = badFile(uri, err)
 		return res
 	}
 	for i := 0; i < n; i++ {
@@ -630,6 +651,18 @@ func isNotFound(err error) bool {
 		return nf.NotFound()
 	}
 	return errors.Is(err, fs.ErrNotExist)
+}
+
+// badFile is the problem of an object that could not be read: the reason,
+// and the detail without the reason said again.
+func badFile(uri string, err error) *Problem {
+	reason := reasonOf(err)
+	detail := err.Error()
+	if detail == reason {
+		detail = ""
+	}
+	detail = strings.TrimPrefix(detail, reason+": ")
+	return &Problem{Object: uri, Reason: reason, Detail: detail}
 }
 
 func reasonOf(err error) string {

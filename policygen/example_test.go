@@ -32,41 +32,45 @@ func ExampleGenerate() {
 	_ = WritePolicy(os.Stdout, []*Result{res})
 	// Output:
 	// {
-	//   "Version": "2012-10-17",
-	//   "Statement": [
+	//   "arn:aws:iam::111122223333:role/reader": [
 	//     {
-	//       "Sid": "S3",
-	//       "Effect": "Allow",
-	//       "Action": [
-	//         "s3:GetObject"
-	//       ],
-	//       "Resource": [
-	//         "arn:aws:s3:::logs/app/2026/11/*"
-	//       ],
-	//       "Condition": {
-	//         "StringEquals": {
-	//           "aws:RequestedRegion": [
-	//             "eu-west-1"
-	//           ]
+	//       "Version": "2012-10-17",
+	//       "Statement": [
+	//         {
+	//           "Sid": "S3",
+	//           "Effect": "Allow",
+	//           "Action": [
+	//             "s3:GetObject"
+	//           ],
+	//           "Resource": [
+	//             "arn:aws:s3:::logs/app/2026/11/*"
+	//           ],
+	//           "Condition": {
+	//             "StringEquals": {
+	//               "aws:RequestedRegion": [
+	//                 "eu-west-1"
+	//               ]
+	//             }
+	//           }
+	//         },
+	//         {
+	//           "Sid": "S3Stmt2",
+	//           "Effect": "Allow",
+	//           "Action": [
+	//             "s3:ListAllMyBuckets"
+	//           ],
+	//           "Resource": [
+	//             "*"
+	//           ],
+	//           "Condition": {
+	//             "StringEquals": {
+	//               "aws:RequestedRegion": [
+	//                 "eu-west-1"
+	//               ]
+	//             }
+	//           }
 	//         }
-	//       }
-	//     },
-	//     {
-	//       "Sid": "S3Stmt2",
-	//       "Effect": "Allow",
-	//       "Action": [
-	//         "s3:ListAllMyBuckets"
-	//       ],
-	//       "Resource": [
-	//         "*"
-	//       ],
-	//       "Condition": {
-	//         "StringEquals": {
-	//           "aws:RequestedRegion": [
-	//             "eu-west-1"
-	//           ]
-	//         }
-	//       }
+	//       ]
 	//     }
 	//   ]
 	// }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/iamlens/iamlens/analyzer"
 	"github.com/iamlens/iamlens/analyzer/catalog"
+	"github.com/iamlens/iamlens/analyzer/iampolicy"
 )
 
 // Catalog is what Generate needs of the IAM catalogue (*catalog.Catalog).
@@ -128,36 +129,46 @@ func (o *Options) defaults() {
 	}
 }
 
+// NothingToGrant is the SizeNote of a principal without policies: none of
+// its calls both succeeded and maps to an IAM action.
+const NothingToGrant = "nothing to grant: no successful call in the window maps to an IAM action"
+
 // ManagedPolicyLimit is the size limit of a customer managed policy, in
 // characters without white space.
 const ManagedPolicyLimit = 6144
 
 // PolicyVersion is the policy language version iamlens writes.
-const PolicyVersion = "2012-10-17"
+const PolicyVersion = iampolicy.Version
 
-// Document is an IAM policy document.
-type Document struct {
-	Version   string      `json:"Version"`
-	Statement []Statement `json:"Statement"`
-}
+// Document and Statement are the one policy model of iamlens
+// (analyzer/iampolicy); policygen writes only Allow statements with Sid,
+// Action, Resource and Condition.
+type (
+	Document  = iampolicy.Document
+	Statement = iampolicy.Statement
+)
 
-// Statement is one policy statement. Condition maps an operator to keys to
-// values ({"StringEquals": {"aws:RequestedRegion": ["us-east-1"]}}).
-type Statement struct {
-	Sid       string                         `json:"Sid,omitempty"`
-	Effect    string                         `json:"Effect"`
-	Action    []string                       `json:"Action"`
-	Resource  []string                       `json:"Resource"`
-	Condition map[string]map[string][]string `json:"Condition,omitempty"`
+// conditionBlock turns {"operator": {"key": [values]}} into a statement's
+// Conditions, sorted by operator and key.
+func conditionBlock(m map[string]map[string][]string) iampolicy.Conditions {
+	var cs iampolicy.Conditions
+	for _, op := range sortedOps(m) {
+		for _, key := range sortedOps(m[op]) {
+			cs = append(cs, iampolicy.Condition{Operator: op, Key: key, Values: m[op][key]})
+		}
+	}
+	return cs
 }
 
 // Result is a generated policy with its evidence.
 type Result struct {
-	Principal      string      `json:"principal"`
-	Kind           string      `json:"kind"`
-	Mode           string      `json:"resource_mode"`
-	CatalogVersion string      `json:"catalog_version,omitempty"`
-	Policies       []*Document `json:"policies"`
+	Principal      string `json:"principal"`
+	Kind           string `json:"kind"`
+	Mode           string `json:"resource_mode"`
+	CatalogVersion string `json:"catalog_version,omitempty"`
+	// Policies are the documents: one, several when split, none when
+	// there is nothing to grant.
+	Policies []*Document `json:"policies"`
 	// Chars is each policy's size in characters without white space.
 	Chars []int `json:"policy_chars"`
 	// SizeNote says whether the policy had to be split or compacted.
@@ -255,7 +266,7 @@ func Generate(u *analyzer.Usage, cat Catalog, opts Options) (*Result, error) {
 	stmts, ev := group(plan, opts)
 	cond := r.conditions(u, opts)
 	for i := range stmts {
-		stmts[i].Condition = cond(ev[i])
+		stmts[i].Condition = conditionBlock(cond(ev[i]))
 	}
 	r.size(stmts, ev, u, cat, opts)
 	return r, nil
@@ -275,6 +286,7 @@ func planAction(au *analyzer.ActionUsage, cat Catalog, opts Options) (*planned, 
 	}
 	var rej []Rejection
 	var arns []string
+	why := map[string]string{}
 	star := ""
 	for _, ru := range au.Resources {
 		switch {
@@ -282,6 +294,9 @@ func planAction(au *analyzer.ActionUsage, cat Catalog, opts Options) (*planned, 
 			star = WhyUnknownResource
 		case cat.MatchesResource(name, ru.ARN):
 			arns = append(arns, ru.ARN)
+			if ru.Why != "" {
+				why[ru.ARN] = ru.Why
+			}
 		default:
 			rej = append(rej, Rejection{Action: name, Resource: ru.ARN, Reason: "fits none of the action's resource types; granted on \"*\" instead"})
 			star = WhyNoFit
@@ -290,14 +305,14 @@ func planAction(au *analyzer.ActionUsage, cat Catalog, opts Options) (*planned, 
 	if au.UnknownResourceCalls > 0 {
 		star = WhyUnknownResource
 		if len(au.Notes) > 0 {
-			star += " (" + strings.Join(au.Notes, "; ") + ")"
+			star += ": " + strings.Join(au.Notes, "; ")
 		}
 	}
 	if star != "" {
 		p.res = []ResourceEvidence{{Resource: "*", Why: star, StandsFor: first(arns, 5), Count: len(arns)}}
 		return p, rej
 	}
-	p.res = generalise(name, arns, cat, opts)
+	p.res = generalise(name, arns, why, cat, opts)
 	return p, rej
 }
 
@@ -308,9 +323,42 @@ func first(xs []string, n int) []string {
 	return xs
 }
 
+// WhyEscaped explains an ARN written with IAM's escapes.
+const WhyEscaped = `seen; its *, ? and $ are written ${*}, ${?} and ${$} so that IAM reads them literally, not as wildcards or policy variables`
+
 // generalise applies the resource mode to one action's ARNs, keeping a
 // pattern only when it still fits one of the action's resource types.
-func generalise(action string, arns []string, cat Catalog, opts Options) []ResourceEvidence {
+//
+// A resource with a wildcard and a reason in why is a pattern the mapping
+// wrote (instance/* for an instance the call creates, user/*/NAME for a
+// name whose path is unknown): it is written as it is, and only service
+// mode widens it. Any other resource holding '*', '?' or '$' (an S3 key
+// may) is never generalised: it is written on its own with those
+// characters escaped (iampolicy.EscapeLiteral; escapes the mapping already
+// wrote are kept), so that a value from the logs cannot widen the policy
+// or become a policy variable.
+func generalise(action string, arns []string, why map[string]string, cat Catalog, opts Options) []ResourceEvidence {
+	var out []ResourceEvidence
+	plain := arns[:0:0]
+	var patterns []string
+	for _, a := range arns {
+		switch {
+		case why[a] != "" && hasWildcard(a):
+			patterns = append(patterns, a)
+		case strings.ContainsAny(a, "*?$"):
+			out = append(out, ResourceEvidence{Resource: escapeBare(a), Why: WhyEscaped})
+		default:
+			plain = append(plain, a)
+		}
+	}
+	arns = plain
+	if opts.Resources == ResourcesService {
+		arns = append(arns, patterns...)
+	} else {
+		for _, p := range uniqueSorted(patterns) {
+			out = append(out, ResourceEvidence{Resource: p, Why: why[p]})
+		}
+	}
 	var groups []patternGroup
 	switch opts.Resources {
 	case ResourcesExact:
@@ -323,10 +371,13 @@ func generalise(action string, arns []string, cat Catalog, opts Options) []Resou
 			groups = prefixGroups(arns, 1)
 		}
 	}
-	var out []ResourceEvidence
 	for _, g := range groups {
 		if len(g.members) == 1 && g.members[0] == g.pattern {
-			out = append(out, ResourceEvidence{Resource: g.pattern, Why: "seen"})
+			w := "seen"
+			if why[g.pattern] != "" {
+				w = why[g.pattern]
+			}
+			out = append(out, ResourceEvidence{Resource: g.pattern, Why: w})
 			continue
 		}
 		if !cat.MatchesResource(action, g.pattern) {
@@ -339,6 +390,28 @@ func generalise(action string, arns []string, cat Catalog, opts Options) []Resou
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Resource < out[j].Resource })
 	return dedupEvidence(out)
+}
+
+// hasWildcard reports whether a resource holds a '*' or '?' that is not
+// one of IAM's escapes (${*}, ${?}).
+func hasWildcard(s string) bool {
+	s = strings.NewReplacer("${*}", "", "${?}", "", "${$}", "").Replace(s)
+	return strings.ContainsAny(s, "*?")
+}
+
+// escapeBare escapes the '*', '?' and '$' of s that are not already one of
+// IAM's escapes.
+func escapeBare(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '$' && i+3 < len(s) && s[i+1] == '{' && s[i+3] == '}' && strings.IndexByte("*?$", s[i+2]) >= 0 {
+			b.WriteString(s[i : i+4])
+			i += 3
+			continue
+		}
+		b.WriteString(iampolicy.EscapeLiteral(s[i : i+1]))
+	}
+	return b.String()
 }
 
 func dedupEvidence(in []ResourceEvidence) []ResourceEvidence {
@@ -399,7 +472,7 @@ func group(plan []planned, opts Options) ([]Statement, []*StatementEvidence) {
 		sort.Slice(b.actions, func(i, j int) bool { return b.actions[i].Action < b.actions[j].Action })
 		for start := 0; start < len(b.res); start += opts.MaxResources {
 			chunk := b.res[start:min(start+opts.MaxResources, len(b.res))]
-			st := Statement{Effect: "Allow"}
+			st := Statement{Effect: iampolicy.Allow}
 			ev := &StatementEvidence{Resources: chunk}
 			for _, au := range b.actions {
 				st.Action = append(st.Action, au.Action)
@@ -670,8 +743,9 @@ func marshal(v any, indent bool) ([]byte, error) {
 func (r *Result) size(stmts []Statement, ev []*StatementEvidence, u *analyzer.Usage, cat Catalog, opts Options) {
 	doc := &Document{Version: PolicyVersion, Statement: stmts}
 	if len(stmts) == 0 {
-		r.finish([]*Document{doc}, [][]*StatementEvidence{ev})
-		r.SizeNote = "nothing to grant: no successful call in the window maps to an IAM action"
+		// No policy at all: IAM rejects a document without statements.
+		r.finish(nil, nil)
+		r.SizeNote = NothingToGrant
 		return
 	}
 	if Chars(doc) <= opts.MaxPolicyChars {
@@ -693,13 +767,14 @@ func (r *Result) size(stmts []Statement, ev []*StatementEvidence, u *analyzer.Us
 		cs, cev := group(plan, o)
 		cond := (&Result{}).conditions(u, o)
 		for i := range cs {
-			cs[i].Condition = cond(cev[i])
+			cs[i].Condition = conditionBlock(cond(cev[i]))
 		}
 		cdoc := &Document{Version: PolicyVersion, Statement: cs}
 		if n := Chars(cdoc); n <= opts.MaxPolicyChars {
 			r.Mode = ResourcesService
 			r.finish([]*Document{cdoc}, [][]*StatementEvidence{cev})
-			r.SizeNote = fmt.Sprintf("compacted: %d characters were over the %d limit, so resource names were replaced by \"*\" within each resource type (service mode), giving %d", before, opts.MaxPolicyChars, n)
+			r.SizeNote = fmt.Sprintf("compacted: %s characters were over the %s-character limit, so resource names were replaced by \"*\" within each resource type (service mode), giving %s",
+				thousands(before), thousands(opts.MaxPolicyChars), thousands(n))
 			return
 		}
 	}
@@ -728,7 +803,8 @@ func (r *Result) size(stmts []Statement, ev []*StatementEvidence, u *analyzer.Us
 	}
 	docs, evs = append(docs, cur), append(evs, curEv)
 	r.finish(docs, evs)
-	r.SizeNote = fmt.Sprintf("split: %d characters are over the %d limit of a managed policy, so the statements were spread over %d policies", before, opts.MaxPolicyChars, len(docs))
+	r.SizeNote = fmt.Sprintf("split: %s characters are over the %s-character limit of a managed policy, so the statements were spread over %d policies",
+		thousands(before), thousands(opts.MaxPolicyChars), len(docs))
 }
 
 // cut splits a statement whose own size is over the limit into statements
@@ -765,6 +841,9 @@ func cut(s Statement, ev *StatementEvidence, limit int) ([]Statement, []*Stateme
 }
 
 func (r *Result) finish(docs []*Document, evs [][]*StatementEvidence) {
+	if docs == nil {
+		docs = []*Document{}
+	}
 	r.Policies = docs
 	r.Chars = nil
 	r.Evidence = nil

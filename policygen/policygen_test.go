@@ -3,6 +3,7 @@ package policygen
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"regexp"
 	"sort"
@@ -514,11 +515,69 @@ func TestNothingToGrant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Policies) != 1 || len(res.Policies[0].Statement) != 0 || !strings.HasPrefix(res.SizeNote, "nothing to grant") {
+	if len(res.Policies) != 0 || res.Policies == nil || res.SizeNote != NothingToGrant {
 		t.Errorf("policies %+v, note %q", res.Policies, res.SizeNote)
 	}
 	var b bytes.Buffer
-	if err := WriteTable(&b, []*Result{res}); err != nil || !strings.Contains(b.String(), "needed but not granted") {
+	if err := WriteTable(&b, []*Result{res}); err != nil || !strings.Contains(b.String(), "needed but not granted") ||
+		!strings.Contains(b.String(), "policy       none: "+NothingToGrant) {
 		t.Errorf("table: %v\n%s", err, b.String())
+	}
+	// The deployable formats leave the principal out; the report keeps it.
+	ou := usage(au("s3:ListAllMyBuckets", 2, "*"))
+	ou.Principal = "arn:aws:iam::111122223333:role/other"
+	other, err := Generate(ou, testCatalog(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	both := []*Result{res, other}
+	for name, write := range map[string]func(io.Writer, []*Result) error{"policy": WritePolicy, "terraform": WriteTerraform, "cloudformation": WriteCloudFormation} {
+		b.Reset()
+		if err := write(&b, both); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(b.String(), res.Principal) || !strings.Contains(b.String(), other.Principal) || strings.Contains(b.String(), "Statement: []") {
+			t.Errorf("%s names the principal with nothing to grant:\n%s", name, b.String())
+		}
+	}
+	b.Reset()
+	if err := WriteReport(&b, both); err != nil || !strings.Contains(b.String(), NothingToGrant) {
+		t.Errorf("report: %v\n%s", err, b.String())
+	}
+}
+
+// TestTableWidth: at a terminal's width, no line of the table is longer
+// than the width and a cut list says how many it left out; without a width
+// every resource is there.
+func TestTableWidth(t *testing.T) {
+	var arns []string
+	for i := 0; i < 40; i++ {
+		arns = append(arns, fmt.Sprintf("arn:aws:s3:::bucket-with-a-rather-long-name-%02d", i))
+	}
+	u := usage(au("s3:GetBucketAcl", 40, arns...))
+	u.Profile.UserAgents = []analyzer.Count{{Value: strings.Repeat("aws-sdk-go-v2/1.17.0 os/linux lang/go ", 6), Count: 40}}
+	res, err := Generate(u, testCatalog(), Options{Resources: ResourcesExact, MaxResources: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var full, fit bytes.Buffer
+	if err := WriteTable(&full, []*Result{res}); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteTableWidth(&fit, []*Result{res}, 120); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range arns {
+		if !strings.Contains(full.String(), a) {
+			t.Fatalf("the full table lacks %s", a)
+		}
+	}
+	for _, l := range strings.Split(fit.String(), "\n") {
+		if n := len([]rune(l)); n > 120 {
+			t.Errorf("%d characters: %q", n, l)
+		}
+	}
+	if !regexp.MustCompile(`… \+\d+ more \(--format json lists all\)`).MatchString(fit.String()) {
+		t.Errorf("the cut list does not say what it left out:\n%s", fit.String())
 	}
 }

@@ -182,7 +182,8 @@ func TestGolden(t *testing.T) {
 	st := ingestDir(t, filepath.Join("..", "testdata", "sample"))
 	for _, name := range goldenPrincipals {
 		t.Run(name, func(t *testing.T) {
-			us, _, err := analyzer.Analyze(context.Background(), st, analyzer.Query{Principals: []string{name}}, m, analyzer.Options{})
+			paths := actionmap.NewPaths() // as iamlens analyze does
+			us, _, err := analyzer.Analyze(context.Background(), st, analyzer.Query{Principals: []string{name}}, m.WithPaths(paths), analyzer.Options{Paths: paths})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,27 +9,22 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/zclconf/go-cty/cty"
+
 	"github.com/iamlens/iamlens/analyzer"
 )
 
-// WritePolicy writes the policy documents as JSON: one document for one
-// principal whose policy fits in one managed policy; otherwise an object
-// keyed by principal ARN whose values are the document or, when split, the
-// array of documents.
+// WritePolicy writes the policy documents as JSON, always in the same
+// shape: an object keyed by principal ARN whose values are arrays of
+// policy documents (one, or several when the policy was split), keys
+// sorted. A principal with nothing to grant (no policies) is left out.
 func WritePolicy(w io.Writer, rs []*Result) error {
-	if len(rs) == 1 && len(rs[0].Policies) == 1 {
-		return writeJSON(w, rs[0].Policies[0])
-	}
-	out := map[string]any{}
+	out := map[string][]*Document{}
 	for _, r := range rs {
-		if len(r.Policies) == 1 {
-			out[r.Principal] = r.Policies[0]
-		} else {
+		if len(r.Policies) > 0 {
 			out[r.Principal] = r.Policies
 		}
-	}
-	if len(rs) == 1 {
-		return writeJSON(w, rs[0].Policies)
 	}
 	return writeJSON(w, out)
 }
@@ -43,11 +38,12 @@ func writeJSON(w io.Writer, v any) error {
 	return err
 }
 
-// WriteReport writes the results with all their evidence as JSON: one
-// object for one principal, an array for several.
+// WriteReport writes the results with all their evidence as JSON, always
+// an array of results (one per principal, in the order given), those with
+// nothing to grant included.
 func WriteReport(w io.Writer, rs []*Result) error {
-	if len(rs) == 1 {
-		return writeJSON(w, rs[0])
+	if rs == nil {
+		rs = []*Result{}
 	}
 	return writeJSON(w, rs)
 }
@@ -81,38 +77,113 @@ func Identifier(arn string, camel bool) string {
 	return s
 }
 
-func quote(s string) string {
-	b, _ := marshal(s, false)
-	return strings.TrimSpace(string(b))
+// Values from logs (ARNs, S3 keys, principal names) reach the Terraform
+// and CloudFormation output only through the quoting below, never as code:
+//   - hclQuote writes an HCL string with hclwrite, which escapes quotes,
+//     backslashes and control characters and doubles the template
+//     introducers ($${ and %%{), so Terraform interpolates nothing;
+//   - yamlQuote writes a YAML double-quoted scalar that escapes every
+//     character YAML 1.1 or 1.2 could read as a line break or control;
+//     CloudFormation interpolates ${…} only inside Fn::Sub, which iamlens
+//     never writes;
+//   - comment keeps a comment on its line (line breaks and controls are
+//     written escaped).
+// For ordinary ARNs all three write what JSON quoting writes.
+
+// hclQuote writes s as an HCL quoted string.
+func hclQuote(s string) string {
+	return string(hclwrite.TokensForValue(cty.StringVal(s)).Bytes())
 }
 
-func quoteList(xs []string) string {
+func hclList(xs []string) string {
 	q := make([]string, len(xs))
 	for i, x := range xs {
-		q[i] = quote(x)
+		q[i] = hclQuote(x)
 	}
 	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// yamlQuote writes s as a YAML double-quoted scalar.
+func yamlQuote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == 0x2028 || r == 0x2029 || r == 0xfeff ||
+			r == unicode.ReplacementChar || !unicode.IsPrint(r):
+			if r > 0xffff {
+				fmt.Fprintf(&b, `\U%08x`, r)
+			} else {
+				fmt.Fprintf(&b, `\u%04x`, r)
+			}
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// comment makes s safe inside a one-line # comment of HCL or YAML: line
+// breaks and other control characters are written escaped.
+func comment(s string) string {
+	clean := true
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == 0x2028 || r == 0x2029 {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == 0x2028 || r == 0x2029 {
+			fmt.Fprintf(&b, `\u%04x`, r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func day(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // WriteTerraform writes one `data "aws_iam_policy_document"` per policy,
-// each statement preceded by a comment saying why it is there.
+// each statement preceded by a comment saying why it is there. A principal
+// with nothing to grant is left out.
 func WriteTerraform(w io.Writer, rs []*Result) error {
 	var b strings.Builder
+	note := func(indent, format string, args ...any) {
+		b.WriteString(indent + "# " + comment(fmt.Sprintf(format, args...)) + "\n")
+	}
 	names := map[string]int{}
-	for ri, r := range rs {
-		if ri > 0 {
+	for _, r := range rs {
+		if len(r.Policies) == 0 {
+			continue
+		}
+		if b.Len() > 0 {
 			b.WriteString("\n")
 		}
 		u := r.Usage
-		fmt.Fprintf(&b, "# Least-privilege policy for %s (%s), generated by iamlens\n", r.Principal, r.Kind)
-		fmt.Fprintf(&b, "# from %d events, %s to %s; resources: %s mode; %s.\n", u.Events, day(u.FirstSeen), day(u.LastSeen), r.Mode, r.SizeNote)
+		note("", "Least-privilege policy for %s (%s), generated by iamlens", r.Principal, r.Kind)
+		note("", "from %s, %s to %s; resources: %s mode; %s.", count(int(u.Events), "event"), day(u.FirstSeen), day(u.LastSeen), r.Mode, r.SizeNote)
 		for _, c := range r.Conditions {
-			fmt.Fprintf(&b, "# Condition %s: %s.\n", c.Key, c.Why)
+			note("", "Condition %s: %s.", c.Key, c.Why)
 		}
 		if n := len(u.Denied); n > 0 {
-			fmt.Fprintf(&b, "# %d action(s) were denied and are NOT granted: %s.\n", n, actionNames(u.Denied, 8))
+			note("", "%s denied and NOT granted: %s.", count(n, "action was", "actions were"), actionNames(u.Denied, 8))
 		}
 		base := Identifier(r.Principal, false)
 		for pi, doc := range r.Policies {
@@ -123,41 +194,39 @@ func WriteTerraform(w io.Writer, rs []*Result) error {
 			if names[name]++; names[name] > 1 {
 				name = fmt.Sprintf("%s_%d", name, names[name])
 			}
-			fmt.Fprintf(&b, "data \"aws_iam_policy_document\" %s {\n", quote(name))
+			fmt.Fprintf(&b, "data \"aws_iam_policy_document\" %s {\n", hclQuote(name))
 			for si, st := range doc.Statement {
 				if si > 0 {
 					b.WriteString("\n")
 				}
 				if ev := r.evidence(pi, st.Sid); ev != nil {
 					for _, a := range ev.Actions {
-						fmt.Fprintf(&b, "  # %s: %d call(s), first %s, last %s", a.Action, a.Calls, day(a.FirstSeen), day(a.LastSeen))
+						line := fmt.Sprintf("%s: %d call(s), first %s, last %s", a.Action, a.Calls, day(a.FirstSeen), day(a.LastSeen))
 						if len(a.Examples) > 0 {
-							fmt.Fprintf(&b, ", e.g. %s", strings.Join(a.Examples, ", "))
+							line += ", e.g. " + strings.Join(a.Examples, ", ")
 						}
 						if a.Wildcard != "" {
-							fmt.Fprintf(&b, "; on * because %s", a.Wildcard)
+							line += "; on * because " + a.Wildcard
 						}
-						b.WriteString("\n")
+						note("  ", "%s", line)
 					}
 					for _, re := range ev.Resources {
 						if re.Why != "seen" && re.Resource != "*" {
-							fmt.Fprintf(&b, "  # %s: %s\n", re.Resource, re.Why)
+							note("  ", "%s: %s", re.Resource, re.Why)
 						}
 					}
 				}
 				b.WriteString("  statement {\n")
-				fmt.Fprintf(&b, "    sid       = %s\n", quote(st.Sid))
-				fmt.Fprintf(&b, "    effect    = %s\n", quote(st.Effect))
-				fmt.Fprintf(&b, "    actions   = %s\n", quoteList(st.Action))
-				fmt.Fprintf(&b, "    resources = %s\n", quoteList(st.Resource))
-				for _, op := range sortedOps(st.Condition) {
-					for _, key := range sortedOps(st.Condition[op]) {
-						b.WriteString("\n    condition {\n")
-						fmt.Fprintf(&b, "      test     = %s\n", quote(op))
-						fmt.Fprintf(&b, "      variable = %s\n", quote(key))
-						fmt.Fprintf(&b, "      values   = %s\n", quoteList(st.Condition[op][key]))
-						b.WriteString("    }\n")
-					}
+				fmt.Fprintf(&b, "    sid       = %s\n", hclQuote(st.Sid))
+				fmt.Fprintf(&b, "    effect    = %s\n", hclQuote(st.Effect))
+				fmt.Fprintf(&b, "    actions   = %s\n", hclList(st.Action))
+				fmt.Fprintf(&b, "    resources = %s\n", hclList(st.Resource))
+				for _, c := range st.Condition {
+					b.WriteString("\n    condition {\n")
+					fmt.Fprintf(&b, "      test     = %s\n", hclQuote(c.Operator))
+					fmt.Fprintf(&b, "      variable = %s\n", hclQuote(c.Key))
+					fmt.Fprintf(&b, "      values   = %s\n", hclList(c.Values))
+					b.WriteString("    }\n")
 				}
 				b.WriteString("  }\n")
 			}
@@ -199,8 +268,10 @@ func (r *Result) evidence(policy int, sid string) *StatementEvidence {
 }
 
 // WriteCloudFormation writes a CloudFormation template (YAML) with one
-// AWS::IAM::ManagedPolicy per policy. Every scalar is written as a
-// double-quoted JSON string, which YAML reads unchanged.
+// AWS::IAM::ManagedPolicy per policy. Every scalar is a YAML double-quoted
+// string (yamlQuote), which YAML reads unchanged; no Fn::Sub is written, so
+// CloudFormation reads ${…} literally. A principal with nothing to grant is
+// left out (IAM rejects a policy without statements).
 func WriteCloudFormation(w io.Writer, rs []*Result) error {
 	var b strings.Builder
 	b.WriteString("AWSTemplateFormatVersion: \"2010-09-09\"\n")
@@ -217,30 +288,28 @@ func WriteCloudFormation(w io.Writer, rs []*Result) error {
 			if names[name]++; names[name] > 1 {
 				name = fmt.Sprintf("%s%d", name, names[name])
 			}
-			fmt.Fprintf(&b, "  # %s (%s): %d events, %s to %s; %s.\n", r.Principal, r.Kind, r.Usage.Events, day(r.Usage.FirstSeen), day(r.Usage.LastSeen), r.SizeNote)
+			b.WriteString("  # " + comment(fmt.Sprintf("%s (%s): %s, %s to %s; %s.", r.Principal, r.Kind, count(int(r.Usage.Events), "event"), day(r.Usage.FirstSeen), day(r.Usage.LastSeen), r.SizeNote)) + "\n")
 			fmt.Fprintf(&b, "  %s:\n", name)
 			b.WriteString("    Type: \"AWS::IAM::ManagedPolicy\"\n")
 			b.WriteString("    Properties:\n")
-			fmt.Fprintf(&b, "      Description: %s\n", quote("Least privilege for "+r.Principal+" (iamlens)"))
+			fmt.Fprintf(&b, "      Description: %s\n", yamlQuote("Least privilege for "+r.Principal+" (iamlens)"))
 			b.WriteString("      PolicyDocument:\n")
-			fmt.Fprintf(&b, "        Version: %s\n", quote(doc.Version))
-			if len(doc.Statement) == 0 {
-				b.WriteString("        Statement: []\n")
-				continue
-			}
+			fmt.Fprintf(&b, "        Version: %s\n", yamlQuote(doc.Version))
 			b.WriteString("        Statement:\n")
 			for _, st := range doc.Statement {
-				fmt.Fprintf(&b, "          - Sid: %s\n", quote(st.Sid))
-				fmt.Fprintf(&b, "            Effect: %s\n", quote(st.Effect))
+				fmt.Fprintf(&b, "          - Sid: %s\n", yamlQuote(st.Sid))
+				fmt.Fprintf(&b, "            Effect: %s\n", yamlQuote(st.Effect))
 				yamlList(&b, "            ", "Action", st.Action)
 				yamlList(&b, "            ", "Resource", st.Resource)
 				if len(st.Condition) > 0 {
 					b.WriteString("            Condition:\n")
-					for _, op := range sortedOps(st.Condition) {
-						fmt.Fprintf(&b, "              %s:\n", quote(op))
-						for _, key := range sortedOps(st.Condition[op]) {
-							yamlList(&b, "                ", quote(key), st.Condition[op][key])
+					op := ""
+					for _, c := range st.Condition {
+						if c.Operator != op {
+							op = c.Operator
+							fmt.Fprintf(&b, "              %s:\n", yamlQuote(op))
 						}
+						yamlList(&b, "                ", yamlQuote(c.Key), c.Values)
 					}
 				}
 			}
@@ -253,31 +322,43 @@ func WriteCloudFormation(w io.Writer, rs []*Result) error {
 func yamlList(b *strings.Builder, indent, key string, vals []string) {
 	fmt.Fprintf(b, "%s%s:\n", indent, key)
 	for _, v := range vals {
-		fmt.Fprintf(b, "%s  - %s\n", indent, quote(v))
+		fmt.Fprintf(b, "%s  - %s\n", indent, yamlQuote(v))
 	}
 }
 
 // WriteTable writes a summary for people: the profile, the statements with
-// their evidence, and what is not in the policy.
-func WriteTable(w io.Writer, rs []*Result) error {
+// their evidence, and what is not in the policy. Nothing is shortened.
+func WriteTable(w io.Writer, rs []*Result) error { return WriteTableWidth(w, rs, 0) }
+
+// WriteTableWidth writes the table of WriteTable to fit a terminal width
+// columns wide (0: no limit): long lists of resources, services or user
+// agents are cut short, saying how many were left out (the JSON report
+// holds them all).
+func WriteTableWidth(w io.Writer, rs []*Result, width int) error {
 	for i, r := range rs {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		if err := writeTable(w, r); err != nil {
+		if err := writeTable(w, r, width); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func writeTable(w io.Writer, r *Result) error {
+// profileKeyWidth is the widest key of a table's profile rows with its
+// padding ("condition skipped  ").
+const profileKeyWidth = len("condition skipped") + 2
+
+func writeTable(w io.Writer, r *Result, width int) error {
 	u := r.Usage
 	p := &u.Profile
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	row := func(k, format string, args ...any) { fmt.Fprintf(tw, "%s\t%s\n", k, fmt.Sprintf(format, args...)) }
+	row := func(k, format string, args ...any) {
+		fmt.Fprintf(tw, "%s\t%s\n", k, clip(fmt.Sprintf(format, args...), width-profileKeyWidth, width, minCell))
+	}
 	row("principal", "%s (%s)", r.Principal, r.Kind)
-	row("seen", "%s to %s, %d events on %d day(s)", day(u.FirstSeen), day(u.LastSeen), u.Events, len(p.ActiveDays))
+	row("seen", "%s to %s, %s on %s", day(u.FirstSeen), day(u.LastSeen), count(int(u.Events), "event"), count(len(p.ActiveDays), "day"))
 	row("services", "%s", counts(p.Services, 8))
 	row("regions", "%s", counts(p.Regions, 8))
 	row("source IPs", "%s (%d distinct)", counts(p.SourceIPs, 5), p.DistinctSourceIPs)
@@ -294,15 +375,20 @@ func writeTable(w io.Writer, r *Result) error {
 			sessCalls += k.Calls
 			continue
 		}
-		row("access key", "%s: %d calls, %s to %s", k.AccessKeyID, k.Calls, day(k.FirstSeen), day(k.LastSeen))
+		row("access key", "%s: %s, %s to %s", k.AccessKeyID, count(int(k.Calls), "call"), day(k.FirstSeen), day(k.LastSeen))
 	}
 	if sessKeys > 0 {
-		row("session keys", "%d temporary (ASIA…) keys, %d calls", sessKeys, sessCalls)
+		row("session keys", "%s, %s", count(int(sessKeys), "temporary (ASIA…) key"), count(int(sessCalls), "call"))
 	}
 	if p.MFAEvents > 0 {
 		row("MFA", "%d of %d events", p.MFAEvents, u.Events)
 	}
-	row("policy", "%d statement(s) in %d policy(ies) of %v characters; %s mode; %s", len(r.Evidence), len(r.Policies), r.Chars, r.Mode, r.SizeNote)
+	if len(r.Policies) == 0 {
+		row("policy", "none: %s", r.SizeNote)
+	} else {
+		row("policy", "%s in %s of %s characters; %s mode; %s", count(len(r.Evidence), "statement"), count(len(r.Policies), "policy", "policies"),
+			charCounts(r.Chars), r.Mode, r.SizeNote)
+	}
 	for _, c := range r.Conditions {
 		row("condition", "%s = %s: %s", c.Key, strings.Join(c.Values, ", "), c.Why)
 	}
@@ -314,29 +400,35 @@ func writeTable(w io.Writer, r *Result) error {
 	}
 
 	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SID\tACTION\tCALLS\tFIRST SEEN\tLAST SEEN\tRESOURCES")
-	for _, ev := range r.Evidence {
-		res := make([]string, len(ev.Resources))
-		for i, re := range ev.Resources {
-			res[i] = re.Resource
-			if re.Why != "seen" && re.Resource != "*" {
-				res[i] += " (" + re.Why + ")"
+	if width > 0 {
+		if err := writeEvidenceFit(w, r, width); err != nil {
+			return err
+		}
+	} else {
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "SID\tACTION\tCALLS\tFIRST SEEN\tLAST SEEN\tRESOURCES")
+		for _, ev := range r.Evidence {
+			res := make([]string, len(ev.Resources))
+			for i, re := range ev.Resources {
+				res[i] = re.Resource
+				if re.Why != "seen" && re.Resource != "*" {
+					res[i] += " (" + re.Why + ")"
+				}
+			}
+			for i, a := range ev.Actions {
+				sid, rs := ev.Sid, strings.Join(res, ", ")
+				if i > 0 {
+					sid, rs = "", "〃"
+				}
+				if a.Wildcard != "" {
+					rs += " (" + a.Wildcard + ")"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", sid, a.Action, a.Calls, day(a.FirstSeen), day(a.LastSeen), rs)
 			}
 		}
-		for i, a := range ev.Actions {
-			sid, rs := ev.Sid, strings.Join(res, ", ")
-			if i > 0 {
-				sid, rs = "", "〃"
-			}
-			if a.Wildcard != "" {
-				rs += " (" + a.Wildcard + ")"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", sid, a.Action, a.Calls, day(a.FirstSeen), day(a.LastSeen), rs)
+		if err := tw.Flush(); err != nil {
+			return err
 		}
-	}
-	if err := tw.Flush(); err != nil {
-		return err
 	}
 	section := func(title string, lines []string) {
 		if len(lines) == 0 {
@@ -344,17 +436,17 @@ func writeTable(w io.Writer, r *Result) error {
 		}
 		fmt.Fprintf(w, "\n%s:\n", title)
 		for _, l := range lines {
-			fmt.Fprintf(w, "  %s\n", l)
+			fmt.Fprintf(w, "  %s\n", clip(l, width-2, width, minCell))
 		}
 	}
 	var lines []string
 	for _, a := range u.Denied {
-		lines = append(lines, fmt.Sprintf("%s  %d call(s), %s  %s", a.Action, a.Calls, codes(a.ErrorCodes), resourcesOf(a)))
+		lines = append(lines, fmt.Sprintf("%s  %s, %s  %s", a.Action, count(int(a.Calls), "call"), codes(a.ErrorCodes), resourcesOf(a)))
 	}
 	section("needed but not granted (denied; a missing permission or an attack)", lines)
 	lines = nil
 	for _, a := range u.Failed {
-		lines = append(lines, fmt.Sprintf("%s  %d call(s), %s", a.Action, a.Calls, codes(a.ErrorCodes)))
+		lines = append(lines, fmt.Sprintf("%s  %s, %s", a.Action, count(int(a.Calls), "call"), codes(a.ErrorCodes)))
 	}
 	section("failed for other reasons (not in the policy)", lines)
 	lines = nil
@@ -364,7 +456,7 @@ func writeTable(w io.Writer, r *Result) error {
 	section("not observable in CloudTrail (review by hand)", lines)
 	lines = nil
 	for _, c := range u.Unmapped {
-		lines = append(lines, fmt.Sprintf("%s:%s  %d call(s)  %s", c.EventSource, c.EventName, c.Calls, c.Reason))
+		lines = append(lines, fmt.Sprintf("%s:%s  %s  %s", c.EventSource, c.EventName, count(int(c.Calls), "call"), c.Reason))
 	}
 	section("unmapped calls (not in the policy)", lines)
 	lines = nil
@@ -404,4 +496,159 @@ func resourcesOf(a *analyzer.ActionUsage) string {
 		arns = append(arns, r.ARN)
 	}
 	return strings.Join(first(arns, 3), ", ")
+}
+
+// count says n of a noun: "1 call", "3 calls"; an irregular plural is
+// given after the singular ("policy", "policies").
+func count(n int, one string, many ...string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	if len(many) > 0 {
+		return fmt.Sprintf("%d %s", n, many[0])
+	}
+	return fmt.Sprintf("%d %ss", n, one)
+}
+
+// charCounts lists policy sizes: "1,681", "6,100 and 3,200".
+func charCounts(cs []int) string {
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = thousands(c)
+	}
+	if len(parts) <= 1 {
+		return strings.Join(parts, "")
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
+// thousands writes n with comma separators.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// minCell is the narrowest a shortened cell gets, whatever the width.
+const minCell = 30
+
+// clip shortens s to n characters, ending in "…", when the table has a
+// width (> 0); a cell is never cut below floor.
+func clip(s string, n, width, floor int) string {
+	if width <= 0 {
+		return s
+	}
+	n = max(n, floor)
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// maxResourceLines caps the resources a statement shows at a terminal's
+// width.
+const maxResourceLines = 5
+
+// clipMiddle shortens s to n characters by cutting out its middle, so an
+// ARN keeps its service and the end of its name.
+func clipMiddle(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	head := (n - 1) * 2 / 5
+	return string(r[:head]) + "…" + string(r[len(r)-(n-1-head):])
+}
+
+// wrapList lists items one a line, at most maxResourceLines, the last
+// saying how many were left out; why, when set, follows the first.
+func wrapList(items []string, why string) []string {
+	if len(items) == 0 {
+		items = []string{""}
+	}
+	var out []string
+	for i, it := range items {
+		if i == maxResourceLines-1 && len(items) > maxResourceLines {
+			out = append(out, fmt.Sprintf("… +%d more (--format json lists all)", len(items)-i))
+			break
+		}
+		out = append(out, it)
+	}
+	if why != "" && len(out) > 0 {
+		out[0] += " (" + why + ")"
+	}
+	return out
+}
+
+// writeEvidenceFit writes the statements' table to fit width columns:
+// days without the time, Sids cut to maxSid, each statement's resources
+// one a line (at most maxResourceLines, the last saying how many more), and
+// the reasons for "*" as numbered notes under the table.
+func writeEvidenceFit(w io.Writer, r *Result, width int) error {
+	const maxSid = 20
+	const dayW = len("2006-01-02")
+	sidW, actW, callsW := len("SID"), len("ACTION"), len("CALLS")
+	for _, ev := range r.Evidence {
+		sidW = max(sidW, min(maxSid, len([]rune(ev.Sid))))
+		for _, a := range ev.Actions {
+			actW, callsW = max(actW, len(a.Action)), max(callsW, len(fmt.Sprint(a.Calls)))
+		}
+	}
+	resW := width - (sidW + actW + callsW + 2*dayW + 5*2)
+	var notes []string
+	note := func(why string) string {
+		for i, n := range notes {
+			if n == why {
+				return fmt.Sprintf("[%d]", i+1)
+			}
+		}
+		notes = append(notes, why)
+		return fmt.Sprintf("[%d]", len(notes))
+	}
+	shortDay := func(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SID\tACTION\tCALLS\tFIRST\tLAST\tRESOURCES")
+	for _, ev := range r.Evidence {
+		var res []string
+		for _, re := range ev.Resources {
+			s := re.Resource
+			if re.Why != "seen" && re.Resource != "*" {
+				s += " " + note(re.Why)
+			}
+			res = append(res, s)
+		}
+		for i, a := range ev.Actions {
+			lines := []string{"〃"}
+			if i == 0 {
+				lines = wrapList(res, "")
+			}
+			if a.Wildcard != "" {
+				lines[0] += " " + note(a.Wildcard)
+			}
+			sid := ""
+			if i == 0 {
+				sid = clip(ev.Sid, maxSid, width, maxSid)
+			}
+			for j, l := range lines {
+				if !strings.HasPrefix(l, "…") {
+					l = clipMiddle(l, max(resW, minCell))
+				}
+				if j == 0 {
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", sid, a.Action, a.Calls, shortDay(a.FirstSeen), shortDay(a.LastSeen), l)
+				} else {
+					fmt.Fprintf(tw, "\t\t\t\t\t%s\n", l)
+				}
+			}
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for i, n := range notes {
+		fmt.Fprintf(w, "%s\n", clip(fmt.Sprintf("[%d] %s", i+1, n), width, width, minCell))
+	}
+	return nil
 }

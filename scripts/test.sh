@@ -42,36 +42,47 @@ fi
 stamp "go vet"
 go vet ./...
 
+# The summary tool reads `go test -json`: it shows each package's line and
+# every failing test's output as they come, and counts tests at the end.
+go build -o "$bin/testsummary" ./scripts/testsummary
+summary=$(mktemp)
+
 # The tests build without the binary's PGO profile (cmd/iamlens/default.pgo):
 # it changes speed, not behaviour, and with it `go test` compiles every
 # dependency of cmd/iamlens a second time (with -race, about 5 more minutes on
 # 2 cores). The quick start below runs the binary as users build it.
-stamp "go test -race"
+stamp "go test -race (the first run compiles everything with the race detector: several minutes)"
 set +e
-go test -race -pgo=off -count=1 -timeout 30m ./... 2>&1 | tee /tmp/iamlens-test.$$.log
-status=${PIPESTATUS[0]}
+go test -race -pgo=off -count=1 -timeout 30m -json ./... 2>&1 | "$bin/testsummary" -counts "$summary"
+status=${PIPESTATUS[1]}
 set -e
 
 stamp "benchmarks, once each"
-go test -pgo=off -run '^$' -bench . -benchtime 1x -timeout 20m ./... > /tmp/iamlens-bench.$$.log 2>&1 || { cat /tmp/iamlens-bench.$$.log; status=1; }
-grep -E '^(Benchmark|ok|FAIL)' /tmp/iamlens-bench.$$.log || true
+if ! go test -pgo=off -run '^$' -bench . -benchtime 1x -timeout 20m ./... > "$summary.bench" 2>&1; then
+  cat "$summary.bench"
+  status=1
+fi
+grep -E '^(Benchmark|ok|FAIL)' "$summary.bench" || true
+benchmarks=$(grep -c '^Benchmark' "$summary.bench" || true)
 
 # The README's first command, on the binary `go run` builds (with its PGO
 # profile): it must print the policy of the bundled sample's user.
-stamp "quick start"
+stamp "quick start (go run builds iamlens with its profile: a minute or two the first time)"
 quick=$(mktemp -d)
 if go run ./cmd/iamlens analyze --store "$quick/store" --logs testdata/sample --principal benjamin --format json > "$quick/out.json" &&
   grep -q '"Statement"' "$quick/out.json"; then
-  echo "quick start: ok ($(wc -c < "$quick/out.json") bytes of policy)"
+  quickstart="ok ($(wc -c < "$quick/out.json") bytes of report)"
 else
   cat "$quick/out.json"
-  echo "quick start: FAILED" >&2
+  quickstart=FAILED
   status=1
 fi
 rm -rf "$quick"
 
-passed=$(grep -c '^ok ' /tmp/iamlens-test.$$.log || true)
-failed=$(grep -c '^FAIL' /tmp/iamlens-test.$$.log || true)
-rm -f /tmp/iamlens-test.$$.log /tmp/iamlens-bench.$$.log
-echo "packages: $passed passed, $failed failed"
+cat "$summary"
+echo "benchmarks: $benchmarks ran once each"
+echo "quick start: $quickstart"
+[[ -d ../shared/data ]] || echo "../shared/data: absent, as in a fresh clone (the optional extra checks skipped)"
+rm -f "$summary" "$summary.bench"
+if [[ $status == 0 ]]; then stamp "all passed"; else stamp "FAILED"; fi
 exit "$status"

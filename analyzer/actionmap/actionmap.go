@@ -48,13 +48,20 @@ const (
 type Action struct {
 	// Name is "prefix:Action" exactly as the catalogue spells it.
 	Name string
-	// Resources are the ARNs the call touched that fit one of the action's
-	// resource types; ["*"] when the action allows no resource-level
-	// restriction; empty when the resource could not be derived (the
-	// caller then decides between "*" and reporting it).
+	// Resources are the ARNs the call is authorised on that fit one of the
+	// action's resource types, written as IAM Resource patterns: values
+	// from the log are escaped (a '*' in an S3 key is ${*}), and a wildcard
+	// appears only where the mapping means it (Why says why); ["*"] when
+	// the action allows no resource-level restriction; empty when the
+	// resource could not be derived (the caller then decides between "*"
+	// and reporting it).
 	Resources []string
 	// ResourceNote explains an empty or "*" Resources for reports.
 	ResourceNote string
+	// Why explains the resources that are patterns rather than names seen
+	// (a resource the call creates, an IAM name whose path is unknown, a
+	// secret's random suffix), by resource.
+	Why map[string]string
 }
 
 // Result is the mapping of one call.

@@ -36,6 +36,7 @@ func TestGoldenSample(t *testing.T) {
 	}
 	lines := map[string]*line{}
 	n := 0
+	var recs []gjson.Result
 	err := filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
 		if err != nil || info.IsDir() || !strings.HasSuffix(p, ".json.gz") {
 			return err
@@ -54,6 +55,30 @@ func TestGoldenSample(t *testing.T) {
 			return err
 		}
 		gjson.GetBytes(b, "Records").ForEach(func(_, rec gjson.Result) bool {
+			recs = append(recs, rec)
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The paths iamlens analyze learns: the callers' ARNs (users, and the
+	// issuers of role sessions), and every IAM ARN in the calls.
+	paths := NewPaths()
+	for _, rec := range recs {
+		paths.Learn(rec.Get("userIdentity.arn").Str)
+		paths.Learn(rec.Get("userIdentity.sessionContext.sessionIssuer.arn").Str)
+		c := CallFromRecord(rec)
+		for _, r := range c.Resources {
+			paths.Learn(r.ARN)
+		}
+		paths.LearnText(c.RequestParameters)
+		paths.LearnCreate(&c)
+	}
+	m = m.WithPaths(paths)
+	for _, rec := range recs {
+		{
 			n++
 			c := CallFromRecord(rec)
 			r := m.Map(&c)
@@ -81,12 +106,7 @@ func TestGoldenSample(t *testing.T) {
 			for _, h := range r.NotObservable {
 				l.hidden[h] = true
 			}
-			return true
-		})
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+		}
 	}
 	if n != 2900 {
 		t.Fatalf("read %d records from %s, want 2900", n, root)

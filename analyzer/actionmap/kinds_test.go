@@ -10,7 +10,7 @@ import (
 
 // TestPrincipalKinds maps one real record of each principal kind (and of
 // each kind of record that is not an API call) from the logs under
-// shared/data/cloudtrail/dev, and checks the actions and resources.
+// real logs (ingesttest.CloudTrailDirs), and checks the actions and resources.
 func TestPrincipalKinds(t *testing.T) {
 	m, _ := mapper(t)
 	recs := devRecords(t)

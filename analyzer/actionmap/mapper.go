@@ -13,7 +13,8 @@ import (
 
 // Mapper maps calls; it is safe for concurrent use.
 type Mapper struct {
-	cat *catalog.Catalog
+	cat   *catalog.Catalog
+	paths *Paths
 }
 
 // New returns a Mapper over the catalogue.
@@ -142,7 +143,12 @@ func (m *Mapper) Map(c *Call) Result {
 	if len(names) == 0 {
 		return Result{Status: Unmapped, Reason: fmt.Sprintf("the catalogue has no action %s", key)}
 	}
-	cands := m.candidates(c, prefix, name)
+	var req gjson.Result
+	if c.RequestParameters != "" {
+		req = gjson.Parse(c.RequestParameters)
+	}
+	cands := m.candidates(c, prefix, name, req)
+	ac := cands.ctx
 	res := Result{Status: Mapped}
 	for _, n := range names {
 		a, ok := m.cat.Action(n)
@@ -154,16 +160,31 @@ func (m *Mapper) Map(c *Call) Result {
 			act.Resources = []string{"*"}
 			act.ResourceNote = "the action allows no resource-level restriction"
 		} else {
+			var why map[string]string // allocated for the first pattern
 			for _, arn := range cands.forAction(a.FullName()) {
 				if m.cat.MatchesResource(a.FullName(), arn) {
 					act.Resources = append(act.Resources, arn)
+					if w := cands.why[arn]; w != "" {
+						setWhy(&why, arn, w)
+					}
 				}
+			}
+			if !IsDenied(c.ErrorCode) {
+				m.complete(&act, a, req, ac, &why)
 			}
 			if len(act.Resources) == 0 {
 				act.ResourceNote = "the resource could not be derived from the event"
 			}
 			sort.Strings(act.Resources)
 			act.Resources = dedupe(act.Resources)
+			for _, arn := range act.Resources {
+				if w := why[arn]; w != "" {
+					if act.Why == nil {
+						act.Why = map[string]string{}
+					}
+					act.Why[arn] = w
+				}
+			}
 		}
 		res.Actions = append(res.Actions, act)
 		for _, d := range a.DependentActions {
@@ -175,6 +196,7 @@ func (m *Mapper) Map(c *Call) Result {
 	if passesRoles(prefix, res.Actions, m.cat) {
 		res.NotObservable = append(res.NotObservable, passRoles(c.RequestParameters)...)
 	}
+	res.NotObservable = append(res.NotObservable, m.exercised(prefix, name, req)...)
 	sort.Strings(res.NotObservable)
 	res.NotObservable = dedupe(res.NotObservable)
 	return res
@@ -314,6 +336,14 @@ func isPassRoleKey(k string) bool {
 		}
 	}
 	return false
+}
+
+// setWhy records the reason of a pattern, making the map when it is nil.
+func setWhy(m *map[string]string, arn, why string) {
+	if *m == nil {
+		*m = map[string]string{}
+	}
+	(*m)[arn] = why
 }
 
 func dedupe(xs []string) []string {

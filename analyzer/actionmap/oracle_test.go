@@ -19,19 +19,13 @@ import (
 	"github.com/iamlens/iamlens/ingest/ingesttest"
 )
 
-func sharedDev(t testing.TB) string {
-	t.Helper()
-	return filepath.Join(ingesttest.SharedData(t), "cloudtrail", "dev")
-}
-
 type devRecord struct {
 	where string
 	rec   gjson.Result
 }
 
-// devRecords returns every record of the real logs under shared/data/cloudtrail/dev.
+// devRecords returns every record of the real logs (ingesttest.CloudTrailDirs).
 func devRecords(t testing.TB) []devRecord {
-	root := sharedDev(t)
 	var out []devRecord
 	addDoc := func(where string, data []byte) {
 		doc := gjson.ParseBytes(data)
@@ -46,51 +40,53 @@ func devRecords(t testing.TB) []devRecord {
 			out = append(out, devRecord{where, doc})
 		}
 	}
-	err := filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
-		if err != nil || info.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		switch {
-		case strings.HasSuffix(p, ".json.gz"):
-			f, err := os.Open(p)
-			if err != nil {
+	for _, root := range ingesttest.CloudTrailDirs(t) {
+		err := filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
+			if err != nil || info.IsDir() {
 				return err
 			}
-			defer f.Close()
-			zr, err := gzip.NewReader(f)
-			if err != nil {
-				return err
-			}
-			b, err := io.ReadAll(zr)
-			if err != nil {
-				return err
-			}
-			addDoc(rel, b)
-		case strings.HasSuffix(p, ".jsonl"):
-			f, err := os.Open(p)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			sc := bufio.NewScanner(f)
-			sc.Buffer(make([]byte, 1<<20), 16<<20)
-			for sc.Scan() {
-				addDoc(rel, append([]byte(nil), sc.Bytes()...))
-			}
-		case strings.HasSuffix(p, ".json") || strings.HasSuffix(p, ".cloudtrail"):
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			if json.Valid(b) {
+			rel, _ := filepath.Rel(root, p)
+			switch {
+			case strings.HasSuffix(p, ".json.gz"):
+				f, err := os.Open(p)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				zr, err := gzip.NewReader(f)
+				if err != nil {
+					return err
+				}
+				b, err := io.ReadAll(zr)
+				if err != nil {
+					return err
+				}
 				addDoc(rel, b)
+			case strings.HasSuffix(p, ".jsonl"):
+				f, err := os.Open(p)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				sc := bufio.NewScanner(f)
+				sc.Buffer(make([]byte, 1<<20), 16<<20)
+				for sc.Scan() {
+					addDoc(rel, append([]byte(nil), sc.Bytes()...))
+				}
+			case strings.HasSuffix(p, ".json") || strings.HasSuffix(p, ".cloudtrail"):
+				b, err := os.ReadFile(p)
+				if err != nil {
+					return err
+				}
+				if json.Valid(b) {
+					addDoc(rel, b)
+				}
 			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	return out
 }

@@ -15,6 +15,9 @@ import (
 type candSet struct {
 	all       []string
 	perAction map[string][]string
+	// why explains the candidates that are patterns
+	why map[string]string
+	ctx arnCtx
 }
 
 func (s candSet) forAction(action string) []string {
@@ -46,35 +49,43 @@ func Partition(userARN, region string) string {
 // candidates derives the resource ARNs a call touched, from the record's
 // resources field and from requestParameters, for the services people use
 // most. Map keeps only those that fit one of each action's resource types.
-func (m *Mapper) candidates(c *Call, prefix, name string) candSet {
-	var s candSet
+//
+// Every candidate is an IAM Resource pattern: values from the log are
+// escaped (escape), and a wildcard is written only with a reason in why.
+func (m *Mapper) candidates(c *Call, prefix, name string, req gjson.Result) candSet {
 	ac := arnCtx{partition: Partition(c.UserIdentityARN, c.AWSRegion), region: c.AWSRegion, account: c.RecipientAccount}
 	if ac.account == "" {
 		ac.account = c.PrincipalAccount
 	}
+	s := candSet{ctx: ac}
 	for _, r := range c.Resources {
 		if arn.IsARN(r.ARN) {
-			s.all = append(s.all, r.ARN)
+			s.all = append(s.all, escape(r.ARN))
 		}
 	}
 	// A denied call usually has no requestParameters, but its message names
 	// the resource AWS checked.
 	if c.ErrorMessage != "" && IsDenied(c.ErrorCode) {
 		if arn := deniedResourceARN(c.ErrorMessage, prefix, ac); arn != "" {
-			s.all = append(s.all, arn)
+			s.all = append(s.all, escape(arn))
 		}
 	}
 	if c.RequestParameters == "" {
 		if prefix == "iam" && selfUserCalls[name] && isIAMUser(c.UserIdentityARN) && !IsDenied(c.ErrorCode) {
-			s.all = append(s.all, c.UserIdentityARN)
+			s.all = append(s.all, escape(c.UserIdentityARN))
 		}
 		return s
 	}
-	req := gjson.Parse(c.RequestParameters)
+	// add takes a literal ARN (from the log, or built from its values);
+	// addPattern a pattern whose log values the caller escaped.
 	add := func(arn string) {
 		if arn != "" {
-			s.all = append(s.all, arn)
+			s.all = append(s.all, escape(arn))
 		}
+	}
+	addPattern := func(p, why string) {
+		s.all = append(s.all, p)
+		setWhy(&s.why, p, why)
 	}
 	str := func(path string) string { return req.Get(path).Str }
 	switch prefix {
@@ -98,8 +109,8 @@ func (m *Mapper) candidates(c *Call, prefix, name string) candSet {
 			src, _ = url.PathUnescape(strings.TrimPrefix(src, "/"))
 			src, _, _ = strings.Cut(src, "?versionId=")
 			s.perAction = map[string][]string{
-				"s3:GetObject": {"arn:" + ac.partition + ":s3:::" + src},
-				"s3:PutObject": {"arn:" + ac.partition + ":s3:::" + bucket + "/" + str("key")},
+				"s3:GetObject": {escape("arn:" + ac.partition + ":s3:::" + src)},
+				"s3:PutObject": {escape("arn:" + ac.partition + ":s3:::" + bucket + "/" + str("key"))},
 			}
 		}
 	case "dynamodb":
@@ -169,15 +180,15 @@ func (m *Mapper) candidates(c *Call, prefix, name string) candSet {
 		}
 		add(kmsARN(ac, str("aliasName")))
 	case "secretsmanager":
+		// A name lacks the 6-character suffix AWS appends.
 		if n := str("name"); n != "" && name == "CreateSecret" {
-			add(ac.arn("secretsmanager", ac.region, "secret:"+n+"-??????"))
+			addPattern(ac.arn("secretsmanager", ac.region, "secret:"+escape(n)+"-??????"), WhyRandomName)
 		}
 		if id := str("secretId"); id != "" {
 			if arn.IsARN(id) {
 				add(id)
 			} else {
-				// The name lacks the 6-character suffix AWS appends.
-				add(ac.arn("secretsmanager", ac.region, "secret:"+id+"-??????"))
+				addPattern(ac.arn("secretsmanager", ac.region, "secret:"+escape(id)+"-??????"), WhyRandomName)
 			}
 		}
 	case "ssm":
@@ -212,7 +223,8 @@ func (m *Mapper) candidates(c *Call, prefix, name string) candSet {
 			add(ac.arn("ssm", ac.region, "managed-instance/"+id))
 		}
 		d := str("documentName")
-		if d == "" && (name == "GetDocument" || name == "DescribeDocument" || name == "UpdateDocument" || name == "DeleteDocument" || name == "CreateDocument") {
+		if d == "" && (name == "GetDocument" || name == "DescribeDocument" || name == "UpdateDocument" || name == "DeleteDocument" || name == "CreateDocument" ||
+			name == "CreateAssociation" || name == "UpdateAssociation") {
 			d = str("name")
 		}
 		if d != "" {
@@ -233,21 +245,38 @@ func (m *Mapper) candidates(c *Call, prefix, name string) candSet {
 		}
 		if g != "" {
 			add(ac.arn("logs", ac.region, "log-group:"+g))
-			add(ac.arn("logs", ac.region, "log-group:"+g+":*"))
+			addPattern(ac.arn("logs", ac.region, "log-group:"+escape(g)+":*"), whyLogGroup)
 			if st := str("logStreamName"); st != "" {
 				add(ac.arn("logs", ac.region, "log-group:"+g+":log-stream:"+st))
 			}
 		}
 	case "iam":
 		iam := func(kind, n string) {
-			if n != "" {
-				add("arn:" + ac.partition + ":iam::" + ac.account + ":" + kind + "/" + strings.TrimPrefix(str("path")+n, "/"))
+			if n == "" {
+				return
+			}
+			path := str("path")
+			if path == "" && createdKinds[name] != "" {
+				path = "/" // created without a path: at the root
+			}
+			arns, why := m.iamARN(ac, kind, n, path)
+			for _, a := range arns {
+				if why != "" {
+					addPattern(a, why)
+				} else {
+					s.all = append(s.all, a)
+				}
 			}
 		}
 		iam("user", str("userName"))
 		// Calls that act on the caller when they name no user.
 		if selfUserCalls[name] && str("userName") == "" && isIAMUser(c.UserIdentityARN) {
 			add(c.UserIdentityARN)
+		}
+		if name == "CreateServiceLinkedRole" {
+			if svc := str("aWSServiceName"); svc != "" {
+				addPattern("arn:"+ac.partition+":iam::"+ac.account+":role/aws-service-role/"+escape(svc)+"/*", whyServiceLinked)
+			}
 		}
 		iam("role", str("roleName"))
 		iam("group", str("groupName"))
@@ -325,7 +354,7 @@ func (m *Mapper) candidates(c *Call, prefix, name string) candSet {
 			if arn.IsARN(n) {
 				add(n)
 			} else {
-				add(ac.arn("cloudformation", ac.region, "stack/"+n+"/*"))
+				addPattern(ac.arn("cloudformation", ac.region, "stack/"+escape(n)+"/*"), whyStack)
 			}
 		}
 	case "states":
@@ -356,6 +385,7 @@ func (m *Mapper) candidates(c *Call, prefix, name string) candSet {
 			}
 		}
 	}
+	moreCandidates(prefix, name, req, ac, add, addPattern)
 	return s
 }
 
@@ -459,4 +489,8 @@ var rdsIDParams = []struct{ param, kind string }{
 	{"dBInstanceIdentifier", "db"}, {"dBClusterIdentifier", "cluster"}, {"dBSnapshotIdentifier", "snapshot"},
 	{"dBClusterSnapshotIdentifier", "cluster-snapshot"}, {"dBSubnetGroupName", "subgrp"},
 	{"dBParameterGroupName", "pg"}, {"dBClusterParameterGroupName", "cluster-pg"}, {"optionGroupName", "og"},
+	// restores and deletes name a source, a target or a final snapshot
+	{"sourceDBInstanceIdentifier", "db"}, {"targetDBInstanceIdentifier", "db"},
+	{"sourceDBClusterIdentifier", "cluster"}, {"finalDBSnapshotIdentifier", "snapshot"},
+	{"finalDBSnapshotIdentifier", "cluster-snapshot"},
 }

@@ -154,6 +154,13 @@ var renames = map[string][]string{
 	"s3:CopyObject":     {"s3:GetObject", "s3:PutObject"},
 	"s3:UploadPartCopy": {"s3:GetObject", "s3:PutObject"},
 	"kms:ReEncrypt":     {"kms:ReEncryptFrom", "kms:ReEncryptTo"},
+	// Batch calls authorised as their single-message action: IAM has no
+	// sqs:SendMessageBatch, sqs:DeleteMessageBatch,
+	// sqs:ChangeMessageVisibilityBatch or sns:PublishBatch.
+	"sqs:SendMessageBatch":             {"sqs:SendMessage"},
+	"sqs:DeleteMessageBatch":           {"sqs:DeleteMessage"},
+	"sqs:ChangeMessageVisibilityBatch": {"sqs:ChangeMessageVisibility"},
+	"sns:PublishBatch":                 {"sns:Publish"},
 	// Other renames.
 	"lambda:Invoke":                   {"lambda:InvokeFunction"},
 	"lambda:InvokeWithResponseStream": {"lambda:InvokeFunction"},

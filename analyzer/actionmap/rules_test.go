@@ -172,9 +172,9 @@ func TestMapResources(t *testing.T) {
 		{"logs.amazonaws.com", "CreateLogStream", `{"logGroupName":"/aws/lambda/fn","logStreamName":"s1"}`, "us-east-1", "",
 			nil, map[string][]string{"logs:CreateLogStream": {"arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/fn:log-stream:s1"}}},
 		{"iam.amazonaws.com", "GetRole", `{"roleName":"deploy"}`, "us-east-1", "",
-			nil, map[string][]string{"iam:GetRole": {"arn:aws:iam::123456789012:role/deploy"}}},
+			nil, map[string][]string{"iam:GetRole": {"arn:aws:iam::123456789012:role/*/deploy", "arn:aws:iam::123456789012:role/deploy"}}},
 		{"iam.amazonaws.com", "GetUser", `{"userName":"alice"}`, "cn-north-1", "arn:aws-cn:iam::123456789012:user/admin",
-			nil, map[string][]string{"iam:GetUser": {"arn:aws-cn:iam::123456789012:user/alice"}}},
+			nil, map[string][]string{"iam:GetUser": {"arn:aws-cn:iam::123456789012:user/*/alice", "arn:aws-cn:iam::123456789012:user/alice"}}},
 		{"iam.amazonaws.com", "GetPolicy", `{"policyArn":"arn:aws:iam::123456789012:policy/p"}`, "us-east-1", "",
 			nil, map[string][]string{"iam:GetPolicy": {"arn:aws:iam::123456789012:policy/p"}}},
 		{"sts.amazonaws.com", "AssumeRole", `{"roleArn":"arn:aws:iam::999999999999:role/x","roleSessionName":"s"}`, "us-east-1", "",
@@ -345,7 +345,7 @@ func TestSelfUserCalls(t *testing.T) {
 		want               []string
 	}{
 		{"CreateAccessKey", user, `{}`, []string{user}},
-		{"ListAccessKeys", user, `{"userName":"bob"}`, []string{"arn:aws:iam::123456789012:user/bob"}},
+		{"ListAccessKeys", user, `{"userName":"bob"}`, []string{"arn:aws:iam::123456789012:user/*/bob", "arn:aws:iam::123456789012:user/bob"}},
 		{"ChangePassword", user, "", []string{user}},
 		{"CreateAccessKey", "arn:aws:iam::123456789012:root", `{}`, nil},
 		{"CreateAccessKey", "arn:aws:sts::123456789012:assumed-role/r/s", `{}`, nil},

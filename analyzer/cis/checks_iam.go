@@ -4,112 +4,103 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/iamlens/iamlens/analyzer/iampolicy"
+	"github.com/iamlens/iamlens/analyzer/iamstate"
 )
 
-func manualCheck(id, title string, level int, sev Severity, controls map[Benchmark]string, guidance string) Check {
-	return Check{ID: id, Title: title, Section: "IAM", Level: level, Severity: sev, Controls: controls, Manual: true, Guidance: guidance}
+func manualCheck(id, title string, level int, sev Severity, guidance string) Check {
+	return Check{ID: id, Title: title, Section: "IAM", Level: level, Severity: sev, Manual: true, Guidance: guidance}
 }
 
 func iamChecks() []Check {
 	return []Check{
 		manualCheck("iam-contact-details", "Maintain current contact details", 1, Low,
-			map[Benchmark]string{V120: "1.17", V140: "1.1", V150: "1.1", V300: "1.1"},
 			"No API reads the account's contact details: check them on the console's Account page (or `aws account get-contact-information`, which needs account:GetContactInformation)."),
 		manualCheck("iam-security-contact", "Ensure security contact information is registered", 1, Low,
-			map[Benchmark]string{V120: "1.18", V140: "1.2", V150: "1.2", V300: "1.2"},
 			"Check the Security alternate contact: `aws account get-alternate-contact --alternate-contact-type SECURITY`."),
 		manualCheck("iam-security-questions", "Ensure security questions are registered in the AWS account", 1, Low,
-			map[Benchmark]string{V120: "1.15", V140: "1.3", V150: "1.3", V300: "1.3"},
 			"Sign in as root and check 'Configure Security Challenge Questions' on the Account page; no API exposes them."),
 		{ID: "iam-root-no-access-keys", Title: "Ensure no 'root' user account access key exists", Section: "IAM", Level: 1, Severity: Critical,
-			Controls: map[Benchmark]string{V120: "1.12", V140: "1.4", V150: "1.4", V300: "1.4"}, eval: evalRootKeys},
+			eval: evalRootKeys},
 		{ID: "iam-root-mfa", Title: "Ensure MFA is enabled for the 'root' user account", Section: "IAM", Level: 1, Severity: Critical,
-			Controls: map[Benchmark]string{V120: "1.13", V140: "1.5", V150: "1.5", V300: "1.5"}, eval: evalRootMFA},
+			eval: evalRootMFA},
 		{ID: "iam-root-hardware-mfa", Title: "Ensure hardware MFA is enabled for the 'root' user account", Section: "IAM", Level: 2, Severity: High,
-			Controls: map[Benchmark]string{V120: "1.14", V140: "1.6", V150: "1.6", V300: "1.6"}, eval: evalRootHardwareMFA},
+			eval: evalRootHardwareMFA},
 		{ID: "iam-root-usage", Title: "Eliminate use of the 'root' user for administrative and daily tasks", Section: "IAM", Level: 1, Severity: High,
-			Controls: map[Benchmark]string{V120: "1.1", V140: "1.7", V150: "1.7", V300: "1.7"}, eval: evalRootUsage,
+			eval:     evalRootUsage,
 			Guidance: "Fails when the credential report shows the root password or a root access key used in the last 90 days."},
 		{ID: "iam-password-min-length", Title: "Ensure IAM password policy requires minimum length of 14 or greater", Section: "IAM", Level: 1, Severity: Medium,
-			Controls: map[Benchmark]string{V120: "1.9", V140: "1.8", V150: "1.8", V300: "1.8"},
 			eval: passwordRule(func(p *PasswordPolicy) (bool, string) {
 				return p.MinimumPasswordLength >= 14, fmt.Sprintf("MinimumPasswordLength is %d", p.MinimumPasswordLength)
 			})},
 		{ID: "iam-password-reuse", Title: "Ensure IAM password policy prevents password reuse", Section: "IAM", Level: 1, Severity: Medium,
-			Controls: map[Benchmark]string{V120: "1.10", V140: "1.9", V150: "1.9", V300: "1.9"},
 			eval: passwordRule(func(p *PasswordPolicy) (bool, string) {
 				return p.PasswordReusePrevention >= 24, fmt.Sprintf("PasswordReusePrevention is %d (24 required)", p.PasswordReusePrevention)
 			})},
 		{ID: "iam-password-uppercase", Title: "Ensure IAM password policy requires at least one uppercase letter", Section: "IAM", Level: 1, Severity: Medium,
-			Controls: map[Benchmark]string{V120: "1.5"},
 			eval: passwordRule(func(p *PasswordPolicy) (bool, string) {
 				return p.RequireUppercaseCharacters, fmt.Sprintf("RequireUppercaseCharacters is %v", p.RequireUppercaseCharacters)
 			})},
 		{ID: "iam-password-lowercase", Title: "Ensure IAM password policy requires at least one lowercase letter", Section: "IAM", Level: 1, Severity: Medium,
-			Controls: map[Benchmark]string{V120: "1.6"},
 			eval: passwordRule(func(p *PasswordPolicy) (bool, string) {
 				return p.RequireLowercaseCharacters, fmt.Sprintf("RequireLowercaseCharacters is %v", p.RequireLowercaseCharacters)
 			})},
 		{ID: "iam-password-symbol", Title: "Ensure IAM password policy requires at least one symbol", Section: "IAM", Level: 1, Severity: Medium,
-			Controls: map[Benchmark]string{V120: "1.7"},
 			eval: passwordRule(func(p *PasswordPolicy) (bool, string) {
 				return p.RequireSymbols, fmt.Sprintf("RequireSymbols is %v", p.RequireSymbols)
 			})},
 		{ID: "iam-password-number", Title: "Ensure IAM password policy requires at least one number", Section: "IAM", Level: 1, Severity: Medium,
-			Controls: map[Benchmark]string{V120: "1.8"},
 			eval: passwordRule(func(p *PasswordPolicy) (bool, string) {
 				return p.RequireNumbers, fmt.Sprintf("RequireNumbers is %v", p.RequireNumbers)
 			})},
 		{ID: "iam-password-expiry", Title: "Ensure IAM password policy expires passwords within 90 days or less", Section: "IAM", Level: 1, Severity: Medium,
-			Controls: map[Benchmark]string{V120: "1.11"},
 			eval: passwordRule(func(p *PasswordPolicy) (bool, string) {
 				return p.ExpirePasswords && p.MaxPasswordAge > 0 && p.MaxPasswordAge <= 90, fmt.Sprintf("ExpirePasswords is %v, MaxPasswordAge is %d", p.ExpirePasswords, p.MaxPasswordAge)
 			})},
 		{ID: "iam-user-console-mfa", Title: "Ensure MFA is enabled for all IAM users that have a console password", Section: "IAM", Level: 1, Severity: High,
-			Controls: map[Benchmark]string{V120: "1.2", V140: "1.10", V150: "1.10", V300: "1.10"}, eval: evalUserMFA},
+			eval: evalUserMFA},
 		{ID: "iam-no-keys-at-setup", Title: "Do not setup access keys during initial user setup for all IAM users that have a console password", Section: "IAM", Level: 1, Severity: Low,
-			Controls: map[Benchmark]string{V120: "1.21", V140: "1.11", V150: "1.11", V300: "1.11"}, eval: evalKeysAtSetup,
+			eval:     evalKeysAtSetup,
 			Guidance: "Fails for a console user with an active access key that has never been used (the sign of a key created with the user)."},
 		{ID: "iam-unused-credentials", Title: "Ensure credentials unused for 45 days or greater are disabled (90 days in v1.2.0)", Section: "IAM", Level: 1, Severity: Medium,
-			Controls: map[Benchmark]string{V120: "1.3", V140: "1.12", V150: "1.12", V300: "1.12"}, eval: evalUnusedCredentials},
+			eval: evalUnusedCredentials},
 		{ID: "iam-one-active-key", Title: "Ensure there is only one active access key available for any single IAM user", Section: "IAM", Level: 1, Severity: Low,
-			Controls: map[Benchmark]string{V140: "1.13", V150: "1.13", V300: "1.13"}, eval: evalOneActiveKey},
+			eval: evalOneActiveKey},
 		{ID: "iam-key-rotation", Title: "Ensure access keys are rotated every 90 days or less", Section: "IAM", Level: 1, Severity: Medium,
-			Controls: map[Benchmark]string{V120: "1.4", V140: "1.14", V150: "1.14", V300: "1.14"}, eval: evalKeyRotation},
+			eval: evalKeyRotation},
 		{ID: "iam-user-no-direct-policies", Title: "Ensure IAM users receive permissions only through groups", Section: "IAM", Level: 1, Severity: Low,
-			Controls: map[Benchmark]string{V120: "1.16", V140: "1.15", V150: "1.15", V300: "1.15"}, eval: evalUserPolicies},
+			eval: evalUserPolicies},
 		{ID: "iam-no-admin-policies", Title: "Ensure IAM policies that allow full \"*:*\" administrative privileges are not attached", Section: "IAM", Level: 1, Severity: High,
-			Controls: map[Benchmark]string{V120: "1.22", V140: "1.16", V150: "1.16", V300: "1.16"}, eval: evalAdminPolicies},
+			eval: evalAdminPolicies},
 		{ID: "iam-support-role", Title: "Ensure a support role has been created to manage incidents with AWS Support", Section: "IAM", Level: 1, Severity: Low,
-			Controls: map[Benchmark]string{V120: "1.20", V140: "1.17", V150: "1.17", V300: "1.17"}, eval: evalSupportRole},
-		manualCheck("iam-instance-roles", "Ensure IAM instance roles are used for AWS resource access from instances", 2, Medium,
-			map[Benchmark]string{V120: "1.19", V140: "1.18", V150: "1.18", V300: "1.18"},
-			"List instances without a profile: `aws ec2 describe-instances --query 'Reservations[].Instances[?!IamInstanceProfile].InstanceId'` in each region, and check that applications on them do not use access keys."),
+			eval: evalSupportRole},
+		{ID: "iam-instance-roles", Title: "Ensure IAM instance roles are used for AWS resource access from instances", Section: "IAM", Level: 2, Severity: Medium, eval: evalInstanceRoles,
+			Guidance: "Fails for each running or stopped instance without an instance profile (terminated ones are ignored); check that code on it does not use stored access keys."},
 		{ID: "iam-expired-server-certificates", Title: "Ensure that all the expired SSL/TLS certificates stored in AWS IAM are removed", Section: "IAM", Level: 1, Severity: Medium,
-			Controls: map[Benchmark]string{V140: "1.19", V150: "1.19", V300: "1.19"}, eval: evalExpiredCerts},
+			eval: evalExpiredCerts},
 		{ID: "iam-access-analyzer", Title: "Ensure that IAM Access Analyzer is enabled for all regions", Section: "IAM", Level: 1, Severity: Low,
-			Controls: map[Benchmark]string{V140: "1.20", V150: "1.20", V300: "1.20"}, eval: evalAccessAnalyzer},
+			eval: evalAccessAnalyzer},
 		manualCheck("iam-central-identity", "Ensure IAM users are managed centrally via identity federation or AWS Organizations for multi-account environments", 2, Low,
-			map[Benchmark]string{V140: "1.21", V150: "1.21", V300: "1.21"},
 			"Check that people sign in through IAM Identity Center or another identity provider (`aws iam list-saml-providers`, `aws sso-admin list-instances`) rather than as IAM users."),
 		{ID: "iam-cloudshell-restricted", Title: "Ensure access to AWSCloudShellFullAccess is restricted", Section: "IAM", Level: 1, Severity: Medium,
-			Controls: map[Benchmark]string{V300: "1.22"}, eval: evalCloudShell},
+			eval: evalCloudShell},
 	}
 }
 
 // credentialRows runs fn over the credential report, or returns one
 // NOT_ASSESSABLE finding when the report is missing.
-func (e *env) withCredentials(fn func(rows []CredentialRow) []Finding) []Finding {
+func (e *env) withCredentials(fn func(rows []iamstate.CredentialReportRow) []Finding) []Finding {
 	if e.credErr != "" {
 		return []Finding{notAssessable("", e.rootARN(), e.credErr)}
 	}
 	return fn(e.credRows)
 }
 
-func (e *env) rootRow() CredentialRow {
-	for _, r := range e.credRows {
-		if r.IsRoot() {
-			return r
+func (e *env) rootRow() *iamstate.CredentialReportRow {
+	for i := range e.credRows {
+		if e.credRows[i].IsRoot() {
+			return &e.credRows[i]
 		}
 	}
 	return nil
@@ -124,13 +115,13 @@ func evalRootKeys(e *env) []Finding {
 		}
 		return []Finding{pass("", e.rootARN(), "GetAccountSummary: AccountAccessKeysPresent is 0")}
 	}
-	return e.withCredentials(func([]CredentialRow) []Finding {
+	return e.withCredentials(func([]iamstate.CredentialReportRow) []Finding {
 		r := e.rootRow()
 		if r == nil {
 			return []Finding{notAssessable("", e.rootARN(), "the credential report has no <root_account> row")}
 		}
-		if r.Bool("access_key_1_active") || r.Bool("access_key_2_active") {
-			return []Finding{fail("", e.rootARN(), fmt.Sprintf("credential report: access_key_1_active=%s, access_key_2_active=%s", r["access_key_1_active"], r["access_key_2_active"]), fix)}
+		if r.AccessKeys[0].Active.On() || r.AccessKeys[1].Active.On() {
+			return []Finding{fail("", e.rootARN(), fmt.Sprintf("credential report: access_key_1_active=%s, access_key_2_active=%s", r.AccessKeys[0].Active, r.AccessKeys[1].Active), fix)}
 		}
 		return []Finding{pass("", e.rootARN(), "credential report: the root user has no active access key")}
 	})
@@ -144,7 +135,7 @@ func (e *env) rootMFAEnabled() (enabled bool, evidence string, ok bool) {
 		return n > 0, fmt.Sprintf("GetAccountSummary: AccountMFAEnabled is %d", n), true
 	}
 	if r := e.rootRow(); r != nil {
-		return r.Bool("mfa_active"), "credential report: root mfa_active=" + r["mfa_active"], true
+		return r.MFAActive.On(), "credential report: root mfa_active=" + string(r.MFAActive), true
 	}
 	if e.credErr != "" {
 		return false, e.credErr, false
@@ -186,22 +177,25 @@ func evalRootHardwareMFA(e *env) []Finding {
 }
 
 func evalRootUsage(e *env) []Finding {
-	return e.withCredentials(func([]CredentialRow) []Finding {
+	return e.withCredentials(func([]iamstate.CredentialReportRow) []Finding {
 		r := e.rootRow()
 		if r == nil {
 			return []Finding{notAssessable("", e.rootARN(), "the credential report has no <root_account> row")}
 		}
 		var uses []string
-		for _, col := range []string{"password_last_used", "access_key_1_last_used_date", "access_key_2_last_used_date"} {
-			if t, ok := r.Time(col); ok && e.now.Sub(t) < 90*24*time.Hour {
-				uses = append(uses, fmt.Sprintf("%s=%s", col, t.Format(time.RFC3339)))
+		for _, c := range []struct {
+			col string
+			at  iamstate.Stamp
+		}{{"password_last_used", r.PasswordLastUsed}, {"access_key_1_last_used_date", r.AccessKeys[0].LastUsedDate}, {"access_key_2_last_used_date", r.AccessKeys[1].LastUsedDate}} {
+			if t := c.at.Time; c.at.Known() && e.now.Sub(t) < 90*24*time.Hour {
+				uses = append(uses, fmt.Sprintf("%s=%s", c.col, t.Format(time.RFC3339)))
 			}
 		}
 		if len(uses) > 0 {
 			return []Finding{fail("", e.rootARN(), "root used in the last 90 days: "+strings.Join(uses, ", "),
 				"# give administrators their own identities (IAM Identity Center or IAM roles) and keep root for the few tasks that need it;\n# see what root did in the dataset: iamlens cis --store <STORE> (control monitor-root-usage)\n# and delete any root access key: aws iam delete-access-key --access-key-id <ROOT_ACCESS_KEY_ID>   # as root")}
 		}
-		return []Finding{pass("", e.rootARN(), "root not used in the last 90 days (password_last_used="+r["password_last_used"]+")")}
+		return []Finding{pass("", e.rootARN(), "root not used in the last 90 days (password_last_used="+r.PasswordLastUsed.Raw+")")}
 	})
 }
 
@@ -261,11 +255,12 @@ func passwordPolicyFix(cur *PasswordPolicy, bench Benchmark) string {
 }
 
 // users runs fn for every IAM user row (not root) of the credential report.
-func (e *env) users(fn func(r CredentialRow) *Finding, passEvidence string) []Finding {
-	return e.withCredentials(func(rows []CredentialRow) []Finding {
+func (e *env) users(fn func(r *iamstate.CredentialReportRow) *Finding, passEvidence string) []Finding {
+	return e.withCredentials(func(rows []iamstate.CredentialReportRow) []Finding {
 		var out []Finding
 		n := 0
-		for _, r := range rows {
+		for i := range rows {
+			r := &rows[i]
 			if r.IsRoot() {
 				continue
 			}
@@ -282,10 +277,10 @@ func (e *env) users(fn func(r CredentialRow) *Finding, passEvidence string) []Fi
 }
 
 func evalUserMFA(e *env) []Finding {
-	return e.users(func(r CredentialRow) *Finding {
-		if r.Bool("password_enabled") && !r.Bool("mfa_active") {
-			u := r.User()
-			f := fail("", r["arn"], "credential report: password_enabled=true, mfa_active=false",
+	return e.users(func(r *iamstate.CredentialReportRow) *Finding {
+		if r.PasswordEnabled.On() && !r.MFAActive.On() {
+			u := r.User
+			f := fail("", r.ARN, "credential report: password_enabled=true, mfa_active=false",
 				fmt.Sprintf("aws iam create-virtual-mfa-device --virtual-mfa-device-name %s --outfile %s-mfa.png --bootstrap-method QRCodePNG\naws iam enable-mfa-device --user-name %s --serial-number arn:%s:iam::%s:mfa/%s --authentication-code1 <CODE1> --authentication-code2 <CODE2>\n# or remove the console password: aws iam delete-login-profile --user-name %s",
 					shq(u), shq(u), shq(u), e.part, e.acct, u, shq(u)))
 			return &f
@@ -300,14 +295,14 @@ func keyFix(user string, n int) string {
 }
 
 func evalKeysAtSetup(e *env) []Finding {
-	return e.users(func(r CredentialRow) *Finding {
-		if !r.Bool("password_enabled") {
+	return e.users(func(r *iamstate.CredentialReportRow) *Finding {
+		if !r.PasswordEnabled.On() {
 			return nil
 		}
-		for _, n := range []int{1, 2} {
-			p := fmt.Sprintf("access_key_%d_", n)
-			if r.Bool(p+"active") && r[p+"last_used_date"] == "N/A" {
-				f := fail("", r["arn"], fmt.Sprintf("console user with active access key %d (rotated %s) that was never used", n, r[p+"last_rotated"]), keyFix(r.User(), n))
+		for i, k := range r.AccessKeys {
+			n := i + 1
+			if k.Active.On() && k.LastUsedDate.Is(iamstate.NA) {
+				f := fail("", r.ARN, fmt.Sprintf("console user with active access key %d (rotated %s) that was never used", n, k.LastRotated), keyFix(r.User, n))
 				return &f
 			}
 		}
@@ -316,8 +311,8 @@ func evalKeysAtSetup(e *env) []Finding {
 }
 
 func (e *env) unusedDays() int {
-	if e.bench == V120 {
-		return 90
+	if e.ctl.Days > 0 {
+		return e.ctl.Days
 	}
 	return 45
 }
@@ -325,46 +320,47 @@ func (e *env) unusedDays() int {
 func evalUnusedCredentials(e *env) []Finding {
 	days := e.unusedDays()
 	limit := time.Duration(days) * 24 * time.Hour
-	return e.withCredentials(func(rows []CredentialRow) []Finding {
+	return e.withCredentials(func(rows []iamstate.CredentialReportRow) []Finding {
 		var out []Finding
 		n := 0
-		for _, r := range rows {
+		for i := range rows {
+			r := &rows[i]
 			if r.IsRoot() {
 				continue
 			}
 			n++
-			u := r.User()
-			if r.Bool("password_enabled") {
-				last, ok := r.Time("password_last_used")
+			u := r.User
+			if r.PasswordEnabled.On() {
+				last, ok := r.PasswordLastUsed.Time, r.PasswordLastUsed.Known()
 				what := "last used"
 				if !ok {
-					last, ok = r.Time("password_last_changed")
+					last, ok = r.PasswordLastChanged.Time, r.PasswordLastChanged.Known()
 					what = "never used, set"
 				}
 				if !ok {
-					last, ok = r.Time("user_creation_time")
+					last, ok = r.UserCreationTime.Time, r.UserCreationTime.Known()
 					what = "never used, user created"
 				}
 				if ok && e.now.Sub(last) >= limit {
-					f := fail("", r["arn"], fmt.Sprintf("console password %s %s (%d days ago; limit %d)", what, last.Format("2006-01-02"), int(e.now.Sub(last).Hours()/24), days),
+					f := fail("", r.ARN, fmt.Sprintf("console password %s %s (%d days ago; limit %d)", what, last.Format("2006-01-02"), int(e.now.Sub(last).Hours()/24), days),
 						"aws iam delete-login-profile --user-name "+shq(u))
 					f.Part = "password"
 					out = append(out, f)
 				}
 			}
-			for _, k := range []int{1, 2} {
-				p := fmt.Sprintf("access_key_%d_", k)
-				if !r.Bool(p + "active") {
+			for i, key := range r.AccessKeys {
+				k := i + 1
+				if !key.Active.On() {
 					continue
 				}
-				last, ok := r.Time(p + "last_used_date")
+				last, ok := key.LastUsedDate.Time, key.LastUsedDate.Known()
 				what := "last used"
 				if !ok {
-					last, ok = r.Time(p + "last_rotated")
+					last, ok = key.LastRotated.Time, key.LastRotated.Known()
 					what = "never used, created"
 				}
 				if ok && e.now.Sub(last) >= limit {
-					f := fail("", r["arn"], fmt.Sprintf("access key %d %s %s (%d days ago; limit %d)", k, what, last.Format("2006-01-02"), int(e.now.Sub(last).Hours()/24), days), keyFix(u, k))
+					f := fail("", r.ARN, fmt.Sprintf("access key %d %s %s (%d days ago; limit %d)", k, what, last.Format("2006-01-02"), int(e.now.Sub(last).Hours()/24), days), keyFix(u, k))
 					f.Part = fmt.Sprintf("access_key_%d", k)
 					out = append(out, f)
 				}
@@ -378,9 +374,9 @@ func evalUnusedCredentials(e *env) []Finding {
 }
 
 func evalOneActiveKey(e *env) []Finding {
-	return e.users(func(r CredentialRow) *Finding {
-		if r.Bool("access_key_1_active") && r.Bool("access_key_2_active") {
-			f := fail("", r["arn"], fmt.Sprintf("two active access keys (rotated %s and %s)", r["access_key_1_last_rotated"], r["access_key_2_last_rotated"]), keyFix(r.User(), 1))
+	return e.users(func(r *iamstate.CredentialReportRow) *Finding {
+		if r.AccessKeys[0].Active.On() && r.AccessKeys[1].Active.On() {
+			f := fail("", r.ARN, fmt.Sprintf("two active access keys (rotated %s and %s)", r.AccessKeys[0].LastRotated, r.AccessKeys[1].LastRotated), keyFix(r.User, 1))
 			return &f
 		}
 		return nil
@@ -388,22 +384,23 @@ func evalOneActiveKey(e *env) []Finding {
 }
 
 func evalKeyRotation(e *env) []Finding {
-	return e.withCredentials(func(rows []CredentialRow) []Finding {
+	return e.withCredentials(func(rows []iamstate.CredentialReportRow) []Finding {
 		var out []Finding
 		n := 0
-		for _, r := range rows {
+		for i := range rows {
+			r := &rows[i]
 			if r.IsRoot() {
 				continue
 			}
 			n++
-			for _, k := range []int{1, 2} {
-				p := fmt.Sprintf("access_key_%d_", k)
-				if !r.Bool(p + "active") {
+			for j, key := range r.AccessKeys {
+				k := j + 1
+				if !key.Active.On() {
 					continue
 				}
-				if t, ok := r.Time(p + "last_rotated"); ok && e.now.Sub(t) > 90*24*time.Hour {
-					u := r.User()
-					f := fail("", r["arn"], fmt.Sprintf("access key %d last rotated %s (%d days ago)", k, t.Format("2006-01-02"), int(e.now.Sub(t).Hours()/24)),
+				if t := key.LastRotated.Time; key.LastRotated.Known() && e.now.Sub(t) > 90*24*time.Hour {
+					u := r.User
+					f := fail("", r.ARN, fmt.Sprintf("access key %d last rotated %s (%d days ago)", k, t.Format("2006-01-02"), int(e.now.Sub(t).Hours()/24)),
 						fmt.Sprintf("aws iam create-access-key --user-name %s   # deploy the new key, then:\n%s", shq(u), keyFix(u, k)))
 					f.Part = fmt.Sprintf("access_key_%d", k)
 					out = append(out, f)
@@ -417,9 +414,11 @@ func evalKeyRotation(e *env) []Finding {
 	})
 }
 
-func (e *env) gaad() (*AuthorizationDetails, []Finding) {
-	if d := e.s.IAM.AuthorizationDetails; d != nil {
-		return d, nil
+// gaad returns the account state when the authorization details were
+// read, else one NOT_ASSESSABLE finding.
+func (e *env) gaad() (*iamstate.Account, []Finding) {
+	if e.s.IAM.AuthorizationDetails != nil {
+		return e.iam, nil
 	}
 	return nil, []Finding{notAssessable("", e.rootARN(), notRead(e.s, "", "iam", "GetAccountAuthorizationDetails", "the account authorization details"))}
 }
@@ -430,29 +429,29 @@ func evalUserPolicies(e *env) []Finding {
 		return na
 	}
 	var out []Finding
-	for _, u := range d.UserDetailList {
+	for _, u := range d.Users {
 		var names, fixes []string
-		for _, p := range u.AttachedManagedPolicies {
+		for _, p := range u.AttachedPolicies {
 			names = append(names, p.PolicyArn)
-			fixes = append(fixes, fmt.Sprintf("aws iam detach-user-policy --user-name %s --policy-arn %s", shq(u.UserName), p.PolicyArn))
+			fixes = append(fixes, fmt.Sprintf("aws iam detach-user-policy --user-name %s --policy-arn %s", shq(u.Name), p.PolicyArn))
 		}
-		for _, p := range u.UserPolicyList {
-			names = append(names, "inline "+p.PolicyName)
-			fixes = append(fixes, fmt.Sprintf("aws iam delete-user-policy --user-name %s --policy-name %s", shq(u.UserName), shq(p.PolicyName)))
+		for _, p := range u.InlinePolicies {
+			names = append(names, "inline "+p.Name)
+			fixes = append(fixes, fmt.Sprintf("aws iam delete-user-policy --user-name %s --policy-name %s", shq(u.Name), shq(p.Name)))
 		}
 		if len(names) > 0 {
-			out = append(out, fail("", u.Arn, "policies attached to the user: "+strings.Join(names, ", "),
+			out = append(out, fail("", u.ARN, "policies attached to the user: "+strings.Join(names, ", "),
 				"# grant the same permissions through a group first (aws iam add-user-to-group), then:\n"+strings.Join(fixes, "\n")))
 		}
 	}
 	if len(out) == 0 {
-		out = append(out, pass("", e.rootARN(), fmt.Sprintf("none of %d users has a policy of its own", len(d.UserDetailList))))
+		out = append(out, pass("", e.rootARN(), fmt.Sprintf("none of %d users has a policy of its own", len(d.Users))))
 	}
 	return out
 }
 
 // isFullAdmin reports whether a statement allows "*" on "*".
-func isFullAdmin(s Statement) bool {
+func isFullAdmin(s iampolicy.Statement) bool {
 	if !strings.EqualFold(s.Effect, "Allow") {
 		return false
 	}
@@ -474,27 +473,36 @@ func evalAdminPolicies(e *env) []Finding {
 	}
 	var out []Finding
 	n := 0
+	created := e.ctl.Scope == ScopeCreated
 	for _, p := range d.Policies {
-		if strings.Contains(p.Arn, ":iam::aws:policy/") || p.AttachmentCount == 0 {
+		if p.AWSManaged || (!created && p.AttachmentCount == 0) {
 			continue
 		}
 		n++
-		for _, v := range p.PolicyVersionList {
-			if v.VersionId != p.DefaultVersionId && !v.IsDefaultVersion {
-				continue
-			}
+		v := p.Default
+		switch {
+		case v == nil:
+		case v.Document == nil:
+			out = append(out, notAssessable("", p.ARN, fmt.Sprintf("default version %s: the document does not parse", v.ID)))
+		default:
 			for _, s := range v.Document.Statement {
 				if isFullAdmin(s) {
-					out = append(out, fail("", p.Arn, fmt.Sprintf("default version %s allows \"*\" on \"*\"; attached to %d entities", v.VersionId, p.AttachmentCount),
-						fmt.Sprintf("# replace it with what the principals use (iamlens policy generates it), then:\naws iam create-policy-version --policy-arn %s --policy-document file://least-privilege.json --set-as-default\n# or detach it: aws iam list-entities-for-policy --policy-arn %s", p.Arn, p.Arn)))
+					fix := fmt.Sprintf("# replace it with what the principals use (iamlens policy generates it), then:\naws iam create-policy-version --policy-arn %s --policy-document file://least-privilege.json --set-as-default\n# or detach it: aws iam list-entities-for-policy --policy-arn %s", p.ARN, p.ARN)
+					if p.AttachmentCount == 0 {
+						fix = fmt.Sprintf("# attached to nothing, and v1.2.0 asks that it not exist at all:\naws iam delete-policy --policy-arn %s   # delete its non-default versions first: aws iam list-policy-versions --policy-arn %s", p.ARN, p.ARN)
+					}
+					out = append(out, fail("", p.ARN, fmt.Sprintf("default version %s allows \"*\" on \"*\"; attached to %d entities", v.ID, p.AttachmentCount), fix))
 					break
 				}
 			}
-			break
 		}
 	}
 	if len(out) == 0 {
-		out = append(out, pass("", e.rootARN(), fmt.Sprintf("none of %d attached customer-managed policies allows \"*\" on \"*\"", n)))
+		what := "attached customer-managed policies"
+		if created {
+			what = "customer-managed policies (attached or not)"
+		}
+		out = append(out, pass("", e.rootARN(), fmt.Sprintf("none of %d %s allows \"*\" on \"*\"", n, what)))
 	}
 	return out
 }
@@ -506,11 +514,10 @@ func (e *env) attachedTo(policyArn string) (entities []string, source string, ok
 	if ef := e.s.IAM.EntitiesForPolicy[policyArn]; ef != nil {
 		return ef.Entities(), "ListEntitiesForPolicy", true
 	}
-	d := e.s.IAM.AuthorizationDetails
-	if d == nil {
+	if e.s.IAM.AuthorizationDetails == nil {
 		return nil, "", false
 	}
-	has := func(ps AttachedPolicies) bool {
+	has := func(ps []iamstate.AttachedPolicy) bool {
 		for _, p := range ps {
 			if p.PolicyArn == policyArn {
 				return true
@@ -518,19 +525,19 @@ func (e *env) attachedTo(policyArn string) (entities []string, source string, ok
 		}
 		return false
 	}
-	for _, u := range d.UserDetailList {
-		if has(u.AttachedManagedPolicies) {
-			entities = append(entities, "user/"+u.UserName)
+	for _, u := range e.iam.Users {
+		if has(u.AttachedPolicies) {
+			entities = append(entities, "user/"+u.Name)
 		}
 	}
-	for _, g := range d.GroupDetailList {
-		if has(g.AttachedManagedPolicies) {
-			entities = append(entities, "group/"+g.GroupName)
+	for _, g := range e.iam.Groups {
+		if has(g.AttachedPolicies) {
+			entities = append(entities, "group/"+g.Name)
 		}
 	}
-	for _, r := range d.RoleDetailList {
-		if has(r.AttachedManagedPolicies) {
-			entities = append(entities, "role/"+r.RoleName)
+	for _, r := range e.iam.Roles {
+		if has(r.AttachedPolicies) {
+			entities = append(entities, "role/"+r.Name)
 		}
 	}
 	return entities, "GetAccountAuthorizationDetails", true

@@ -7,21 +7,23 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/iamlens/iamlens/analyzer/iamstate"
 )
 
 // TestChecksOnRealIAMData runs the IAM checks on third-party outputs (the
 // prowler credential report, the cloudsplaining authorization details) and
 // compares the failures with counts taken from the raw files.
 func TestChecksOnRealIAMData(t *testing.T) {
-	base := filepath.Join(sharedData(t), "aws-outputs")
+	base := filepath.Join(thirdParty(t), "aws-outputs")
 	csvText, err := os.ReadFile(filepath.Join(base, "credential-report", "prowler-test-credential-report.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	gaadPath := filepath.Join(base, "gaad", "cloudsplaining-examples-files-example.json")
-	var gaad AuthorizationDetails
+	var gaad iamstate.AuthorizationDetails
 	readJSON(t, gaadPath, &gaad)
-	s := &Snapshot{AccountID: "123456789012", IAM: IAM{CredentialReport: &CredentialReportOutput{Content: csvText}, AuthorizationDetails: &gaad}}
+	s := &Snapshot{AccountID: "123456789012", IAM: IAM{Outputs: iamstate.Outputs{CredentialReport: &iamstate.CredentialReportOutput{Content: csvText}, AuthorizationDetails: &gaad}}}
 	r := evaluate(t, s, V300)
 
 	// Independent counts from the CSV.

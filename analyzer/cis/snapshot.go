@@ -1,22 +1,22 @@
 package cis
 
 import (
-	"bytes"
-	"encoding/base64"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
+	"regexp"
 	"sort"
-	"strconv"
 	"strings"
-	"time"
+
+	"github.com/iamlens/iamlens/analyzer/iamstate"
 )
 
 // SnapshotFormat names the snapshot layout; ReadSnapshot accepts files
 // without it (hand-assembled ones) and rejects other values.
-const SnapshotFormat = "iamlens-cis-snapshot/1"
+const SnapshotFormat = iamstate.SnapshotFormat
+
+// Time reads the time forms AWS outputs use (iamstate.Time).
+type Time = iamstate.Time
 
 // Snapshot is everything the checks read, as AWS itself returns it: each
 // field holds the JSON output of one AWS CLI command (the same shapes the
@@ -27,16 +27,25 @@ const SnapshotFormat = "iamlens-cis-snapshot/1"
 // an empty object means "read, and empty" (for example a passwordPolicy of
 // {} is an account without a password policy).
 type Snapshot struct {
-	Format      string `json:"format,omitempty"`
-	AccountID   string `json:"accountId"`
+	Format    string `json:"format,omitempty"`
+	AccountID string `json:"accountId"`
+	// AccountName is the account's name when known (its Organizations
+	// name, else its IAM alias).
+	AccountName string `json:"accountName,omitempty"`
 	Partition   string `json:"partition,omitempty"`
 	CollectedAt Time   `json:"collectedAt"`
 	// DescribeRegions is `aws ec2 describe-regions` (enabled regions only).
 	DescribeRegions *DescribeRegionsOutput `json:"describeRegions,omitempty"`
 	IAM             IAM                    `json:"iam"`
 	Regions         map[string]*Region     `json:"regions,omitempty"`
-	// Buckets holds the S3 outputs for each bucket a trail writes to, keyed
-	// by bucket name.
+	// ListBuckets is `aws s3api list-buckets`: the storage checks judge
+	// every bucket it lists.
+	ListBuckets *ListBucketsOutput `json:"listBuckets,omitempty"`
+	// S3AccountPublicAccessBlock is `aws s3control get-public-access-block
+	// --account-id ACCOUNT`; {} when the account has none.
+	S3AccountPublicAccessBlock *PublicAccessBlockOutput `json:"s3AccountPublicAccessBlock,omitempty"`
+	// Buckets holds the S3 outputs of each bucket (those ListBuckets lists
+	// and those the trails write to), keyed by bucket name.
 	Buckets map[string]*Bucket `json:"buckets,omitempty"`
 	// Errors lists the reads that failed; checks needing them report
 	// NOT_ASSESSABLE rather than FAIL.
@@ -52,19 +61,18 @@ type CollectError struct {
 	Message   string `json:"message"`
 }
 
-// IAM holds the global IAM outputs.
+// IAM holds the global IAM outputs: the account state's (iamstate.Outputs:
+// the credential report, the authorization details, the virtual MFA
+// devices, and each user's keys and MFA devices when read) and those only
+// the checks read.
 type IAM struct {
-	// CredentialReport is `aws iam get-credential-report` ({"Content": base64
-	// CSV, ...}); a "CSV" member with the plain text is accepted too.
-	CredentialReport *CredentialReportOutput `json:"credentialReport,omitempty"`
+	iamstate.Outputs
 	// PasswordPolicy is `aws iam get-account-password-policy`; {} when the
 	// account has none (the CLI's NoSuchEntity error).
-	PasswordPolicy       *PasswordPolicyOutput               `json:"passwordPolicy,omitempty"`
-	AccountSummary       *AccountSummaryOutput               `json:"accountSummary,omitempty"`
-	VirtualMFADevices    *VirtualMFADevicesOutput            `json:"virtualMFADevices,omitempty"`
-	AuthorizationDetails *AuthorizationDetails               `json:"authorizationDetails,omitempty"`
-	EntitiesForPolicy    map[string]*EntitiesForPolicyOutput `json:"entitiesForPolicy,omitempty"`
-	ServerCertificates   *ServerCertificatesOutput           `json:"serverCertificates,omitempty"`
+	PasswordPolicy     *PasswordPolicyOutput               `json:"passwordPolicy,omitempty"`
+	AccountSummary     *AccountSummaryOutput               `json:"accountSummary,omitempty"`
+	EntitiesForPolicy  map[string]*EntitiesForPolicyOutput `json:"entitiesForPolicy,omitempty"`
+	ServerCertificates *ServerCertificatesOutput           `json:"serverCertificates,omitempty"`
 }
 
 // Region holds one region's outputs.
@@ -87,6 +95,22 @@ type Region struct {
 	SecurityGroups       *DescribeSecurityGroupsOutput       `json:"securityGroups,omitempty"`
 	NetworkAcls          *DescribeNetworkAclsOutput          `json:"networkAcls,omitempty"`
 	Analyzers            *ListAnalyzersOutput                `json:"analyzers,omitempty"`
+	// Instances is `aws ec2 describe-instances` (instance profiles for the
+	// instance-roles control, metadata options for IMDSv2).
+	Instances *DescribeInstancesOutput `json:"instances,omitempty"`
+	// EbsEncryptionByDefault is `aws ec2 get-ebs-encryption-by-default`.
+	EbsEncryptionByDefault *EbsEncryptionByDefaultOutput `json:"ebsEncryptionByDefault,omitempty"`
+	// DBInstances is `aws rds describe-db-instances`.
+	DBInstances *DescribeDBInstancesOutput `json:"dbInstances,omitempty"`
+	// FileSystems is `aws efs describe-file-systems`.
+	FileSystems *DescribeFileSystemsOutput `json:"fileSystems,omitempty"`
+	// SecurityHub is `aws securityhub describe-hub`; {} when Security Hub
+	// is not enabled in the region (the CLI's InvalidAccessException).
+	SecurityHub *DescribeHubOutput `json:"securityHub,omitempty"`
+	// SNSSubscriptions is `aws sns list-subscriptions-by-topic
+	// --topic-arn ARN` for each SNS topic an alarm of the region notifies,
+	// keyed by topic ARN.
+	SNSSubscriptions map[string]*ListSubscriptionsByTopicOutput `json:"snsSubscriptions,omitempty"`
 }
 
 // Bucket holds the S3 outputs of one bucket.
@@ -96,6 +120,11 @@ type Bucket struct {
 	PolicyStatus      *PolicyStatusOutput      `json:"policyStatus,omitempty"`      // {} when the bucket has no policy
 	PublicAccessBlock *PublicAccessBlockOutput `json:"publicAccessBlock,omitempty"` // {} when none is set
 	Logging           *BucketLoggingOutput     `json:"logging,omitempty"`
+	// Policy is `aws s3api get-bucket-policy`; {} when the bucket has no
+	// policy (NoSuchBucketPolicy).
+	Policy *BucketPolicyOutput `json:"policy,omitempty"`
+	// Versioning is `aws s3api get-bucket-versioning`.
+	Versioning *BucketVersioningOutput `json:"versioning,omitempty"`
 }
 
 // --- EC2 -------------------------------------------------------------------
@@ -176,6 +205,101 @@ type NetworkAcl struct {
 			To   int32 `json:"To"`
 		} `json:"PortRange,omitempty"`
 	} `json:"Entries"`
+}
+
+type DescribeInstancesOutput struct {
+	Reservations []struct {
+		OwnerId   string     `json:"OwnerId,omitempty"`
+		Instances []Instance `json:"Instances"`
+	} `json:"Reservations"`
+}
+
+type Instance struct {
+	InstanceId         string `json:"InstanceId"`
+	InstanceType       string `json:"InstanceType,omitempty"`
+	IamInstanceProfile *struct {
+		Arn string `json:"Arn"`
+		Id  string `json:"Id,omitempty"`
+	} `json:"IamInstanceProfile,omitempty"`
+	MetadataOptions *struct {
+		HttpTokens   string `json:"HttpTokens,omitempty"`
+		HttpEndpoint string `json:"HttpEndpoint,omitempty"`
+		State        string `json:"State,omitempty"`
+	} `json:"MetadataOptions,omitempty"`
+	State *struct {
+		Name string `json:"Name"`
+	} `json:"State,omitempty"`
+	Tags []struct {
+		Key   string `json:"Key"`
+		Value string `json:"Value"`
+	} `json:"Tags,omitempty"`
+}
+
+// Name is the instance's Name tag, or "".
+func (i *Instance) Name() string {
+	for _, t := range i.Tags {
+		if t.Key == "Name" {
+			return t.Value
+		}
+	}
+	return ""
+}
+
+type EbsEncryptionByDefaultOutput struct {
+	EbsEncryptionByDefault bool `json:"EbsEncryptionByDefault"`
+}
+
+// --- RDS, EFS, Security Hub, SNS -------------------------------------------
+
+type DescribeDBInstancesOutput struct {
+	DBInstances []DBInstance `json:"DBInstances"`
+}
+
+type DBInstance struct {
+	DBInstanceIdentifier    string `json:"DBInstanceIdentifier"`
+	DBInstanceArn           string `json:"DBInstanceArn,omitempty"`
+	Engine                  string `json:"Engine,omitempty"`
+	DBInstanceStatus        string `json:"DBInstanceStatus,omitempty"`
+	StorageEncrypted        bool   `json:"StorageEncrypted"`
+	PubliclyAccessible      bool   `json:"PubliclyAccessible"`
+	AutoMinorVersionUpgrade bool   `json:"AutoMinorVersionUpgrade"`
+	DBClusterIdentifier     string `json:"DBClusterIdentifier,omitempty"`
+}
+
+type DescribeFileSystemsOutput struct {
+	FileSystems []struct {
+		FileSystemId  string `json:"FileSystemId"`
+		FileSystemArn string `json:"FileSystemArn,omitempty"`
+		Name          string `json:"Name,omitempty"`
+		Encrypted     bool   `json:"Encrypted"`
+		KmsKeyId      string `json:"KmsKeyId,omitempty"`
+	} `json:"FileSystems"`
+}
+
+type DescribeHubOutput struct {
+	HubArn       string `json:"HubArn,omitempty"`
+	SubscribedAt string `json:"SubscribedAt,omitempty"`
+}
+
+type ListSubscriptionsByTopicOutput struct {
+	Subscriptions []struct {
+		SubscriptionArn string `json:"SubscriptionArn"`
+		Protocol        string `json:"Protocol,omitempty"`
+		Endpoint        string `json:"Endpoint,omitempty"`
+		TopicArn        string `json:"TopicArn,omitempty"`
+	} `json:"Subscriptions"`
+}
+
+// Confirmed lists the subscriptions that are confirmed: their
+// SubscriptionArn is an ARN, not PendingConfirmation or Deleted.
+func (o *ListSubscriptionsByTopicOutput) Confirmed() []string {
+	var out []string
+	for _, s := range o.Subscriptions {
+		if strings.HasPrefix(s.SubscriptionArn, "arn:") {
+			out = append(out, s.Protocol+":"+s.Endpoint)
+		}
+	}
+	return out
 }
 
 // --- CloudTrail ------------------------------------------------------------
@@ -360,14 +484,27 @@ type BucketLoggingOutput struct {
 	} `json:"LoggingEnabled,omitempty"`
 }
 
-// --- IAM -------------------------------------------------------------------
-
-type CredentialReportOutput struct {
-	Content       []byte `json:"Content,omitempty"` // base64 in JSON, as the CLI prints it
-	CSV           string `json:"CSV,omitempty"`
-	ReportFormat  string `json:"ReportFormat,omitempty"`
-	GeneratedTime Time   `json:"GeneratedTime,omitzero"`
+type ListBucketsOutput struct {
+	Buckets []struct {
+		Name         string `json:"Name"`
+		CreationDate Time   `json:"CreationDate,omitzero"`
+	} `json:"Buckets"`
+	Owner *struct {
+		ID string `json:"ID,omitempty"`
+	} `json:"Owner,omitempty"`
 }
+
+// BucketPolicyOutput holds the bucket policy as the text AWS returns.
+type BucketPolicyOutput struct {
+	Policy string `json:"Policy,omitempty"`
+}
+
+type BucketVersioningOutput struct {
+	Status    string `json:"Status,omitempty"`
+	MFADelete string `json:"MFADelete,omitempty"`
+}
+
+// --- IAM -------------------------------------------------------------------
 
 type PasswordPolicyOutput struct {
 	PasswordPolicy *PasswordPolicy `json:"PasswordPolicy,omitempty"`
@@ -388,16 +525,6 @@ type PasswordPolicy struct {
 
 type AccountSummaryOutput struct {
 	SummaryMap map[string]int `json:"SummaryMap"`
-}
-
-type VirtualMFADevicesOutput struct {
-	VirtualMFADevices []struct {
-		SerialNumber string `json:"SerialNumber"`
-		User         *struct {
-			Arn      string `json:"Arn"`
-			UserName string `json:"UserName,omitempty"`
-		} `json:"User,omitempty"`
-	} `json:"VirtualMFADevices"`
 }
 
 type ServerCertificatesOutput struct {
@@ -437,212 +564,33 @@ func (e *EntitiesForPolicyOutput) Entities() []string {
 	return out
 }
 
-// AuthorizationDetails is `aws iam get-account-authorization-details`.
-type AuthorizationDetails struct {
-	UserDetailList []struct {
-		UserName                string           `json:"UserName"`
-		Arn                     string           `json:"Arn"`
-		GroupList               []string         `json:"GroupList,omitempty"`
-		UserPolicyList          []InlinePolicy   `json:"UserPolicyList,omitempty"`
-		AttachedManagedPolicies AttachedPolicies `json:"AttachedManagedPolicies,omitempty"`
-	} `json:"UserDetailList"`
-	GroupDetailList []struct {
-		GroupName               string           `json:"GroupName"`
-		Arn                     string           `json:"Arn"`
-		GroupPolicyList         []InlinePolicy   `json:"GroupPolicyList,omitempty"`
-		AttachedManagedPolicies AttachedPolicies `json:"AttachedManagedPolicies,omitempty"`
-	} `json:"GroupDetailList"`
-	RoleDetailList []struct {
-		RoleName                string           `json:"RoleName"`
-		Arn                     string           `json:"Arn"`
-		RolePolicyList          []InlinePolicy   `json:"RolePolicyList,omitempty"`
-		AttachedManagedPolicies AttachedPolicies `json:"AttachedManagedPolicies,omitempty"`
-	} `json:"RoleDetailList"`
-	Policies []ManagedPolicy `json:"Policies"`
-}
+// snapshotOutputs are the members that hold AWS outputs; a snapshot has at
+// least one.
+var snapshotOutputs = []string{"iam", "regions", "describeRegions", "buckets", "listBuckets", "s3AccountPublicAccessBlock"}
 
-type InlinePolicy struct {
-	PolicyName     string         `json:"PolicyName"`
-	PolicyDocument PolicyDocument `json:"PolicyDocument"`
-}
+var accountRE = regexp.MustCompile(`^\d{12}$`)
 
-type AttachedPolicy struct {
-	PolicyName string `json:"PolicyName"`
-	PolicyArn  string `json:"PolicyArn"`
-}
-
-// AttachedPolicies is a list of attached managed policies. A lone object
-// is read as a one-element list (the AWS CLI documentation's own example of
-// get-account-authorization-details has that shape).
-type AttachedPolicies []AttachedPolicy
-
-func (a *AttachedPolicies) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '{' {
-		var one AttachedPolicy
-		if err := json.Unmarshal(b, &one); err != nil {
-			return err
-		}
-		*a = AttachedPolicies{one}
-		return nil
-	}
-	var many []AttachedPolicy
-	if err := json.Unmarshal(b, &many); err != nil {
-		return err
-	}
-	*a = many
-	return nil
-}
-
-type ManagedPolicy struct {
-	PolicyName        string `json:"PolicyName"`
-	Arn               string `json:"Arn"`
-	DefaultVersionId  string `json:"DefaultVersionId"`
-	AttachmentCount   int    `json:"AttachmentCount"`
-	PolicyVersionList []struct {
-		Document         PolicyDocument `json:"Document"`
-		VersionId        string         `json:"VersionId"`
-		IsDefaultVersion bool           `json:"IsDefaultVersion"`
-	} `json:"PolicyVersionList"`
-}
-
-// PolicyDocument is an IAM policy document. The CLI prints it as a JSON
-// object; the API (and so the SDK) returns it URL-encoded in a string. Both
-// decode.
-type PolicyDocument struct {
-	Statement []Statement
-	raw       json.RawMessage
-}
-
-// Statement is the part of a policy statement the checks read.
-type Statement struct {
-	Effect    string          `json:"Effect"`
-	Action    stringOrList    `json:"Action"`
-	NotAction stringOrList    `json:"NotAction"`
-	Resource  stringOrList    `json:"Resource"`
-	Condition json.RawMessage `json:"Condition,omitempty"`
-}
-
-func (d *PolicyDocument) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		if u, err := url.QueryUnescape(s); err == nil {
-			s = u
-		}
-		b = []byte(s)
-	}
-	if bytes.Equal(b, []byte("null")) || len(b) == 0 {
-		return nil
-	}
-	var doc struct {
-		Statement json.RawMessage `json:"Statement"`
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		return fmt.Errorf("policy document: %w", err)
-	}
-	d.raw = append(json.RawMessage(nil), b...)
-	st := bytes.TrimSpace(doc.Statement)
-	switch {
-	case len(st) == 0:
-	case st[0] == '[':
-		return json.Unmarshal(st, &d.Statement)
-	default:
-		var one Statement
-		if err := json.Unmarshal(st, &one); err != nil {
-			return err
-		}
-		d.Statement = []Statement{one}
-	}
-	return nil
-}
-
-func (d PolicyDocument) MarshalJSON() ([]byte, error) {
-	if d.raw != nil {
-		return d.raw, nil
-	}
-	return json.Marshal(struct {
-		Version   string      `json:"Version"`
-		Statement []Statement `json:"Statement"`
-	}{"2012-10-17", d.Statement})
-}
-
-type stringOrList []string
-
-func (s *stringOrList) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '"' {
-		var one string
-		if err := json.Unmarshal(b, &one); err != nil {
-			return err
-		}
-		*s = []string{one}
-		return nil
-	}
-	var many []string
-	if err := json.Unmarshal(b, &many); err != nil {
-		return err
-	}
-	*s = many
-	return nil
-}
-
-// Time reads the time forms AWS outputs use: RFC 3339, Python's
-// "2006-01-02 15:04:05+00:00", and epoch seconds (get-trail-status).
-type Time struct{ time.Time }
-
-var timeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05-07:00", "2006-01-02 15:04:05.999999-07:00", "2006-01-02T15:04:05-0700", "2006-01-02T15:04:05Z0700"}
-
-func (t *Time) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if bytes.Equal(b, []byte("null")) || len(b) == 0 {
-		return nil
-	}
-	if b[0] != '"' {
-		f, err := strconv.ParseFloat(string(b), 64)
-		if err != nil {
-			return fmt.Errorf("time %s: %w", b, err)
-		}
-		sec := int64(f)
-		t.Time = time.Unix(sec, int64((f-float64(sec))*1e9)).UTC().Round(time.Millisecond)
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	p, err := parseTime(s)
-	if err != nil {
-		return err
-	}
-	t.Time = p
-	return nil
-}
-
-func (t Time) MarshalJSON() ([]byte, error) {
-	if t.IsZero() {
-		return []byte("null"), nil
-	}
-	return json.Marshal(t.UTC().Format(time.RFC3339))
-}
-
-func parseTime(s string) (time.Time, error) {
-	for _, l := range timeLayouts {
-		if p, err := time.Parse(l, s); err == nil {
-			return p.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("time %q: not RFC 3339", s)
-}
-
-// ReadSnapshot decodes a snapshot.
+// ReadSnapshot decodes a snapshot. A file that is not one (any other JSON,
+// or a snapshot without its account, its time or any output) is refused
+// with what is missing.
 func ReadSnapshot(r io.Reader) (*Snapshot, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot: %w", err)
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(b, &members); err != nil {
+		var probe any
+		if json.Unmarshal(b, &probe) == nil {
+			return nil, fmt.Errorf("not an iamlens CIS snapshot: the file is a JSON %s, not an object (write one with 'iamlens collect --out FILE')", jsonKind(probe))
+		}
+		return nil, fmt.Errorf("decode snapshot: %w", err)
+	}
+	if err := checkShape(members); err != nil {
+		return nil, err
+	}
 	var s Snapshot
-	dec := json.NewDecoder(r)
-	if err := dec.Decode(&s); err != nil {
+	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("decode snapshot: %w", err)
 	}
 	if s.Format != "" && s.Format != SnapshotFormat {
@@ -654,69 +602,68 @@ func ReadSnapshot(r io.Reader) (*Snapshot, error) {
 	return &s, nil
 }
 
+func jsonKind(v any) string {
+	switch v.(type) {
+	case []any:
+		return "array"
+	case string:
+		return "string"
+	case float64:
+		return "number"
+	case bool:
+		return "boolean"
+	}
+	return "null"
+}
+
+// checkShape says what a snapshot lacks: its account ID, its collection
+// time, or every AWS output.
+func checkShape(m map[string]json.RawMessage) error {
+	var missing []string
+	var acct string
+	if raw, ok := m["accountId"]; !ok || json.Unmarshal(raw, &acct) != nil || acct == "" {
+		missing = append(missing, "accountId (the 12-digit account ID)")
+	} else if !accountRE.MatchString(acct) {
+		return fmt.Errorf("not an iamlens CIS snapshot: accountId %q is not a 12-digit AWS account ID", acct)
+	}
+	var at string
+	if raw, ok := m["collectedAt"]; !ok || string(raw) == "null" || (json.Unmarshal(raw, &at) == nil && at == "") {
+		missing = append(missing, `collectedAt (when the outputs were read, e.g. "2026-11-20T12:00:00Z"; the snapshot is judged at that time)`)
+	}
+	has := false
+	for _, k := range snapshotOutputs {
+		if raw, ok := m[k]; ok && string(raw) != "null" {
+			has = true
+		}
+	}
+	if !has {
+		missing = append(missing, "every AWS output (one of "+strings.Join(snapshotOutputs, ", ")+")")
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	found := "no member"
+	if len(keys) > 0 {
+		if len(keys) > 8 {
+			keys = append(keys[:8], fmt.Sprintf("and %d more", len(keys)-8))
+		}
+		found = "members " + strings.Join(keys, ", ")
+	}
+	return fmt.Errorf("not an iamlens CIS snapshot: missing %s; the file has %s (write one with 'iamlens collect --out FILE', or read a folder of AWS CLI outputs: 'iamlens collect --print-cli')",
+		strings.Join(missing, "; "), found)
+}
+
 // WriteSnapshot encodes s as indented JSON.
 func WriteSnapshot(w io.Writer, s *Snapshot) error {
 	s.Format = SnapshotFormat
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(s)
-}
-
-// CredentialRow is one line of the IAM credential report.
-type CredentialRow map[string]string
-
-// User is the row's user name ("<root_account>" for root).
-func (r CredentialRow) User() string { return r["user"] }
-
-// IsRoot reports whether the row is the root user's.
-func (r CredentialRow) IsRoot() bool { return r["user"] == "<root_account>" }
-
-// Bool reads a true/false column.
-func (r CredentialRow) Bool(col string) bool { return r[col] == "true" }
-
-// Time reads a date column; ok is false for N/A, no_information,
-// not_supported and empty cells.
-func (r CredentialRow) Time(col string) (time.Time, bool) {
-	t, err := parseTime(r[col])
-	return t, err == nil
-}
-
-// Rows decodes the credential report CSV (from Content or CSV).
-func (c *CredentialReportOutput) Rows() ([]CredentialRow, error) {
-	text := c.CSV
-	if text == "" {
-		text = string(c.Content)
-		// A hand-assembled snapshot may hold the base64 text twice encoded.
-		if !strings.HasPrefix(text, "user,") {
-			if dec, err := base64.StdEncoding.DecodeString(text); err == nil {
-				text = string(dec)
-			}
-		}
-	}
-	if text == "" {
-		return nil, fmt.Errorf("credential report: empty")
-	}
-	cr := csv.NewReader(strings.NewReader(text))
-	cr.FieldsPerRecord = -1
-	recs, err := cr.ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("credential report: %w", err)
-	}
-	if len(recs) == 0 || len(recs[0]) == 0 || recs[0][0] != "user" {
-		return nil, fmt.Errorf("credential report: no header line")
-	}
-	head := recs[0]
-	rows := make([]CredentialRow, 0, len(recs)-1)
-	for _, rec := range recs[1:] {
-		row := CredentialRow{}
-		for i, v := range rec {
-			if i < len(head) {
-				row[head[i]] = v
-			}
-		}
-		rows = append(rows, row)
-	}
-	return rows, nil
 }
 
 // EnabledRegions lists the regions the checks must cover: those

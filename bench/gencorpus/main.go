@@ -26,7 +26,7 @@ import (
 )
 
 func main() {
-	templates := flag.String("templates", "../shared/data/cloudtrail/dev/invictus-ir-aws_dataset", "folder of real CloudTrail logs used as templates")
+	templates := flag.String("templates", "testdata/sample", "folder of real CloudTrail logs used as templates")
 	out := flag.String("out", "bench/out/corpus", "output folder")
 	mb := flag.Int64("mb", 1024, "total uncompressed JSON to write, in MiB")
 	days := flag.Int("days", 4, "days the events are spread over")

@@ -16,6 +16,8 @@ import (
 	"github.com/iamlens/iamlens/analyzer"
 	"github.com/iamlens/iamlens/analyzer/actionmap"
 	"github.com/iamlens/iamlens/analyzer/catalog"
+	"github.com/iamlens/iamlens/analyzer/iamstate"
+	"github.com/iamlens/iamlens/ingest/store"
 	"github.com/iamlens/iamlens/policygen"
 )
 
@@ -34,14 +36,21 @@ type analyzeOptions struct {
 	Size            string
 	MaxResources    int
 	Stats           bool
-	Ingest          *ingestOptions
-	Stdout, Stderr  io.Writer
+	// GAAD and Snapshot give the account's IAM state, for the paths of
+	// users and roles the logs name by name only.
+	GAAD, Snapshot string
+	// Ingest, when set, ingests Logs into Store first.
+	Ingest *ingestOptions
+	// Width is the terminal's width for --format table (0: no limit).
+	Width          int
+	Stdout, Stderr io.Writer
 }
 
 var analyzeFormats = []string{"policy", "terraform", "cloudformation", "json", "table"}
 
 func newAnalyzeCmd(env *cmdEnv, g *globalOptions) *cobra.Command {
 	o := &analyzeOptions{}
+	in := ingestDefaults()
 	cmd := &cobra.Command{
 		Use:   "analyze --principal ARN|NAME|GLOB... | --all",
 		Short: "Write the least-privilege IAM policy of a principal, with the evidence behind every line",
@@ -56,34 +65,60 @@ report says which. Denied calls are not granted: they are listed as "needed but
 not granted". Actions CloudTrail cannot show (iam:PassRole, data events the
 trail does not record) are listed as not observable.
 
+A call AWS authorises against several resources is granted on each of them:
+RunInstances on its image, subnet, security groups and key pair by ARN, and on
+the instance, volumes and network interfaces it creates by type in its region
+and account. An IAM user or role the logs name without its path is written
+with the path the dataset or the account state (--gaad or --snapshot) shows,
+else both at the root and under any path, and the report says so.
+
 --principal takes a full ARN, a user or role name, or a glob over either
 (repeatable). The window defaults to the last 90 days present in the dataset.
-With --logs, the logs are ingested into the store first.`,
-		Example: `  iamlens analyze --principal arn:aws:iam::123456789012:role/deploy
-  iamlens analyze --principal deploy --format terraform > deploy.tf
-  iamlens analyze --principal 'ci-*' --resources exact --condition-region --format json
-  iamlens analyze --logs ./AWSLogs --principal bert-jan --format table
-  iamlens analyze --all --from 2026-08-01 --to 2026-10-31 --format cloudformation`,
+With --logs, the logs (folders, files or s3:// prefixes) are ingested into the
+store first, with ingest's progress and summary on stderr.
+
+Output: --format policy writes one JSON object keyed by principal ARN, each
+value an array of policy documents (several when a policy is split); json
+writes an array of reports, one per principal. A principal with nothing to
+grant is left out of policy, terraform and cloudformation (said on stderr);
+what is left out of a policy (denied and failed calls, conditions that could
+not be added, a split) is said on stderr in every format.`,
+		Example: `  # the bundled sample: ingest it, then the policy of the IAM user benjamin
+  iamlens analyze --logs testdata/sample --principal benjamin --format table
+
+  # from the dataset already ingested: by name, as Terraform or JSON
+  iamlens analyze --principal benjamin --format terraform > benjamin.tf
+  iamlens analyze --principal 'stratus-*' --resources exact --condition-region --format json
+
+  # every user and role in a window, as one CloudFormation stack
+  iamlens analyze --all --from 2023-07-01 --to 2023-07-31 --format cloudformation
+
+  # a role by ARN, with IAM paths from the account's authorization details (templates)
+  iamlens analyze --principal arn:aws:iam::123456789012:role/deploy
+  iamlens analyze --principal arn:aws:iam::123456789012:role/deploy --gaad authorization-details.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Store = g.Store
-			o.Stdout, o.Stderr = env.Stdout, env.Stderr
+			o.Stdout, o.Stderr, o.Width = env.Stdout, env.Stderr, env.Width
 			if len(o.Logs) > 0 {
-				in := ingestDefaults()
 				in.Sources, in.Store, in.Profile, in.Accounts = o.Logs, g.Store, g.Profile, o.Accounts
-				in.Format, in.Now, in.Stdout, in.Stderr = "json", env.Now, io.Discard, env.Stderr
+				in.Format, in.Now, in.Stdout, in.Stderr = "table", env.Now, env.Stderr, env.Stderr
+				in.Progress = env.Interactive && !g.NoProgress
 				o.Ingest = &in
+			} else if f := changedOf(cmd, s3FlagNames...); f != "" {
+				return usageErrorf("", "--%s applies to --logs", f)
 			}
 			return runAnalyze(cmd.Context(), o)
 		},
 	}
 	f := cmd.Flags()
+	addS3Flags(f, &in)
 	f.StringSliceVar(&o.Principals, "principal", nil, "principal ARN, user or role name, or glob (repeatable, comma-separated)")
 	f.BoolVar(&o.All, "all", false, "every user and role in the window")
 	f.StringSliceVar(&o.Accounts, "account", nil, "only calls into these accounts")
 	f.StringVar(&o.From, "from", "", "first day, YYYY-MM-DD or RFC 3339 (default: 90 days before the last day in the dataset)")
 	f.StringVar(&o.To, "to", "", "last day, YYYY-MM-DD (inclusive) or RFC 3339")
-	f.StringSliceVar(&o.Logs, "logs", nil, "ingest these folders or s3:// prefixes into --store first")
+	f.StringSliceVar(&o.Logs, "logs", nil, "ingest these folders, files or s3:// prefixes into --store first")
 	f.StringVar(&o.Format, "format", "policy", "output: "+strings.Join(analyzeFormats, ", "))
 	f.StringVar(&o.Resources, "resources", policygen.ResourcesPrefix, "resource generalisation: exact, prefix or service")
 	f.BoolVar(&o.ConditionRegion, "condition-region", false, "add aws:RequestedRegion with the regions used")
@@ -92,6 +127,14 @@ With --logs, the logs are ingested into the store first.`,
 	f.StringVar(&o.Size, "size", policygen.SizeSplit, "over the 6,144-character limit: split (several policies) or compact (service-level resources, then split)")
 	f.IntVar(&o.MaxResources, "max-resources", 20, "ARNs per statement before collapsing or splitting")
 	f.BoolVar(&o.Stats, "stats", false, "print what was read (files, row groups, rows) to stderr")
+	f.StringVar(&o.GAAD, "gaad", "", "the account's IAM state: 'aws iam get-account-authorization-details' output (or AirIAM's iam_data.json)")
+	f.StringVar(&o.Snapshot, "snapshot", "", "the account's IAM state: a snapshot written by 'iamlens collect'")
+	completeValues(cmd, "format", analyzeFormats...)
+	completeValues(cmd, "resources", policygen.ResourcesExact, policygen.ResourcesPrefix, policygen.ResourcesService)
+	completeValues(cmd, "condition-source", policygen.SourceVPCE, policygen.SourceIP)
+	completeValues(cmd, "size", policygen.SizeSplit, policygen.SizeCompact)
+	completePrincipals(cmd)
+	completeAccounts(cmd)
 	return cmd
 }
 
@@ -105,6 +148,9 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 	if !slices.Contains(analyzeFormats, o.Format) {
 		return usageErrorf("", "--format must be one of %s, not %q", strings.Join(analyzeFormats, ", "), o.Format)
 	}
+	if o.MaxResources < 1 {
+		return usageErrorf("", "--max-resources must be at least 1, not %d", o.MaxResources)
+	}
 	if o.All == (len(o.Principals) > 0) {
 		return usageErrorf("Run 'iamlens principals' to see who is in the dataset.", "give --principal or --all (not both)")
 	}
@@ -117,9 +163,28 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 	if err != nil {
 		return err
 	}
+	// IAM paths: from the account state when given, then from the dataset
+	// (Analyze adds what it reads before it maps).
+	paths := actionmap.NewPaths()
+	if o.GAAD != "" || o.Snapshot != "" {
+		in, err := iamstate.Files{Snapshot: o.Snapshot, GAAD: o.GAAD}.Load()
+		if err != nil {
+			flag := "--gaad"
+			if o.Snapshot != "" {
+				flag = "--snapshot"
+			}
+			return usageErrorf("", "%s: %v", flag, err)
+		}
+		analyzer.StatePaths(iamstate.Build(in), paths)
+	}
 	if o.Ingest != nil {
 		if err := runIngest(ctx, o.Ingest); err != nil {
-			return fmt.Errorf("ingest --logs: %w", err)
+			var ue *usageError
+			var fe *findingsError
+			if errors.As(err, &ue) || errors.As(err, &fe) {
+				return err
+			}
+			return fmt.Errorf("--logs: %w", err)
 		}
 	}
 	st, err := openStoreForRead(o.Store)
@@ -138,7 +203,7 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 	go func() {
 		defer close(loaded)
 		if cat, catErr = catalog.Load(); catErr == nil {
-			mapper = actionmap.New(cat)
+			mapper = actionmap.New(cat).WithPaths(paths)
 		}
 	}()
 	m := analyzer.MapperFunc(func(c *actionmap.Call) actionmap.Result {
@@ -149,23 +214,23 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 	})
 	q := analyzer.Query{Principals: o.Principals, All: o.All, Accounts: o.Accounts, From: from, To: to}
 	start := time.Now()
-	usages, stats, err := analyzer.Analyze(ctx, st, q, m, analyzer.Options{})
+	usages, stats, err := analyzer.Analyze(ctx, st, q, m, analyzer.Options{Paths: paths})
 	if <-loaded; catErr != nil {
 		return fmt.Errorf("load the IAM catalogue: %w", catErr)
 	}
 	var nf *analyzer.NotFoundError
-	if errors.As(err, &nf) {
-		hint := "Run 'iamlens principals' to list who is in the dataset."
-		if len(nf.Close) > 0 {
-			hint = "Did you mean:\n  " + strings.Join(nf.Close, "\n  ")
-		}
-		return usageErrorf(hint, "%v", err)
-	}
-	if err != nil {
+	var ae *analyzer.AccountError
+	switch {
+	case errors.As(err, &nf):
+		return notFoundUsage(nf, nf.Error()+windowNote(o.From), outsideWindowHint(st, nf, o.Accounts))
+	case errors.As(err, &ae):
+		return usageErrorf("Run 'iamlens principals' to see who called into which account.", "%v", ae)
+	case err != nil:
 		return err
 	}
 	if len(usages) == 0 {
-		return fmt.Errorf("no principal to analyse between %s and %s", stats.From.Format(time.DateOnly), analyzeEnd(stats.To))
+		return usageErrorf(outsideWindowHint(st, nil, o.Accounts), "no user or role to analyse from %s to %s%s",
+			stats.From.Format(time.DateOnly), analyzeEnd(stats.To), windowNote(o.From))
 	}
 	results := make([]*policygen.Result, 0, len(usages))
 	for _, u := range usages {
@@ -176,14 +241,25 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 		results = append(results, r)
 	}
 	if o.Stats {
-		fmt.Fprintf(o.Stderr, "analyze: %d principal(s), window %s to %s; %d of %d row groups in %d file(s) kept, %d rows decoded; %d distinct calls; %s\n",
+		fmt.Fprintf(o.Stderr, "analyze: %d principal(s), window %s to %s; %d of %d row groups in %d file(s) kept, %d rows decoded; %d distinct calls; IAM paths: %d known, %d principal index(es) read; %s\n",
 			stats.Principals, stats.From.Format(time.DateOnly), analyzeEnd(stats.To), stats.RowGroupsRead, stats.RowGroups, stats.Files,
-			stats.RowsRead, stats.DistinctCalls, time.Since(start).Round(time.Millisecond))
+			stats.RowsRead, stats.DistinctCalls, paths.Len(), stats.PathIndexes, time.Since(start).Round(time.Millisecond))
 	}
-	for _, r := range results {
-		if len(r.Policies) > 1 && o.Format != "json" && o.Format != "table" {
-			fmt.Fprintf(o.Stderr, "iamlens: %s: %s\n", r.Principal, r.SizeNote)
+	writeAnalyzeNotes(o.Stderr, results, gopts)
+	if o.Format == "policy" || o.Format == "terraform" || o.Format == "cloudformation" {
+		kept := results[:0:0]
+		for _, r := range results {
+			if len(r.Policies) == 0 {
+				fmt.Fprintf(o.Stderr, "iamlens: left out %s: %s\n", r.Principal, r.SizeNote)
+				continue
+			}
+			kept = append(kept, r)
 		}
+		if len(kept) == 0 {
+			return fmt.Errorf("no policy to write: %s; --format table shows what %s did",
+				policygen.NothingToGrant, map[bool]string{true: "the principal", false: "they"}[len(results) == 1])
+		}
+		results = kept
 	}
 	switch o.Format {
 	case "terraform":
@@ -193,7 +269,7 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 	case "json":
 		return policygen.WriteReport(o.Stdout, results)
 	case "table":
-		return policygen.WriteTable(o.Stdout, results)
+		return policygen.WriteTableWidth(o.Stdout, results, o.Width)
 	default:
 		return policygen.WritePolicy(o.Stdout, results)
 	}
@@ -204,4 +280,77 @@ func analyzeEnd(t time.Time) string {
 		return "the end of the dataset"
 	}
 	return t.Format(time.DateOnly)
+}
+
+// windowNote says, after a message about the window, that it was the
+// default one.
+func windowNote(from string) string {
+	if from != "" {
+		return ""
+	}
+	return fmt.Sprintf(" (by default, the last %d days of the dataset)", int(analyzer.DefaultWindow.Hours()/24))
+}
+
+// outsideWindowHint tells how to widen the window when the principal (or,
+// for nf nil, anyone) has events outside it.
+func outsideWindowHint(st *store.Store, nf *analyzer.NotFoundError, accounts []string) string {
+	first, ferr := analyzer.FirstDay(st, accounts)
+	last, lerr := analyzer.LastDay(st, accounts)
+	if ferr != nil || lerr != nil || first.IsZero() {
+		return "Run 'iamlens principals' to list who is in the dataset."
+	}
+	span := fmt.Sprintf("the dataset holds events from %s to %s", first.Format(time.DateOnly), last.Format(time.DateOnly))
+	try := fmt.Sprintf("try --from %s --to %s", first.Format(time.DateOnly), last.Format(time.DateOnly))
+	if nf == nil {
+		return "Widen the window: " + span + "; " + try + "."
+	}
+	if len(nf.Elsewhere) == 0 {
+		return "Run 'iamlens principals' to list who is in the dataset (" + span + ")."
+	}
+	return fmt.Sprintf("%s has events outside that window (%s): %s.", strings.Join(nf.Elsewhere, ", "), span, try)
+}
+
+// writeAnalyzeNotes says on stderr, whatever the format, what each policy
+// leaves out or could not do: conditions asked for but not added, a split
+// (and a --size compact that did not avoid it), and the calls that are not
+// granted.
+func writeAnalyzeNotes(w io.Writer, results []*policygen.Result, gopts policygen.Options) {
+	for _, r := range results {
+		for _, c := range r.ConditionsSkipped {
+			fmt.Fprintf(w, "iamlens: %s: condition %s not added: %s\n", r.Principal, c.Key, c.Why)
+		}
+		if len(r.Policies) > 1 {
+			if gopts.Size == policygen.SizeCompact {
+				fmt.Fprintf(w, "iamlens: %s: --size compact was not enough; %s\n", r.Principal, r.SizeNote)
+			} else {
+				fmt.Fprintf(w, "iamlens: %s: %s (--size compact tries service-level resources first)\n", r.Principal, r.SizeNote)
+			}
+		}
+		u := r.Usage
+		var parts []string
+		if n := calls(u.Denied); n > 0 {
+			parts = append(parts, plural(n, "denied call"))
+		}
+		if n := calls(u.Failed); n > 0 {
+			parts = append(parts, plural(n, "failed call"))
+		}
+		var unmapped int64
+		for _, c := range u.Unmapped {
+			unmapped += c.Calls
+		}
+		if unmapped > 0 {
+			parts = append(parts, plural(int(unmapped), "unmapped call"))
+		}
+		if len(parts) > 0 {
+			fmt.Fprintf(w, "iamlens: %s: not in the policy: %s (--format table lists them)\n", r.Principal, strings.Join(parts, ", "))
+		}
+	}
+}
+
+func calls(as []*analyzer.ActionUsage) int {
+	var n int64
+	for _, a := range as {
+		n += a.Calls
+	}
+	return int(n)
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -45,6 +44,7 @@ condition keys, dependent actions). Every action iamlens emits is checked agains
 	}
 	cmd.Flags().StringVar(&o.Format, "format", "table", "output format: table or json")
 	cmd.Flags().BoolVar(&o.Services, "services", false, "list every service prefix with its name and number of actions")
+	completeValues(cmd, "format", "table", "json")
 	return cmd
 }
 
@@ -112,7 +112,7 @@ func runCatalog(_ context.Context, o *catalogOptions) error {
 	case strings.Contains(o.Name, ":"):
 		a, ok := cat.Action(o.Name)
 		if !ok {
-			return usageErrorf(suggest(cat, o.Name), "no IAM action %q in the catalogue", o.Name)
+			return usageErrorf(catalogHint(cat, o.Name), "no IAM action %q in the catalogue", o.Name)
 		}
 		v := viewAction(cat, a)
 		if o.Format == "json" {
@@ -139,7 +139,7 @@ func runCatalog(_ context.Context, o *catalogOptions) error {
 	default:
 		svc, ok := cat.Service(strings.ToLower(o.Name))
 		if !ok {
-			return usageErrorf(suggest(cat, o.Name), "no service prefix %q in the catalogue", o.Name)
+			return usageErrorf(catalogHint(cat, o.Name), "no service prefix %q in the catalogue", o.Name)
 		}
 		views := make([]actionView, 0, len(svc.Actions))
 		for _, a := range svc.Actions {
@@ -179,62 +179,12 @@ func viewAction(cat *catalog.Catalog, a *catalog.Action) actionView {
 	return v
 }
 
-// suggest names the closest services or actions for a "did you mean" hint.
-func suggest(cat *catalog.Catalog, name string) string {
-	lname := strings.ToLower(name)
-	prefix, action, hasAction := strings.Cut(lname, ":")
-	var cands []string
-	if !hasAction {
-		for _, p := range cat.Services() {
-			if strings.Contains(p, lname) || (len(p) >= 4 && strings.Contains(lname, p)) || editDistance(p, lname) <= 2 {
-				cands = append(cands, p)
-			}
-		}
-	} else if svc, ok := cat.Service(prefix); !ok {
-		// The prefix itself is wrong: suggest prefixes, keeping the action.
-		for _, p := range cat.Services() {
-			if editDistance(p, prefix) <= 2 || strings.Contains(p, prefix) {
-				if a, ok := cat.Action(p + ":" + action); ok {
-					cands = append(cands, a.FullName())
-				}
-			}
-		}
-	} else {
-		for _, a := range svc.Actions {
-			la := strings.ToLower(a.Name)
-			if strings.Contains(la, action) || editDistance(la, action) <= 2 {
-				cands = append(cands, a.FullName())
-			}
-		}
+// catalogHint is the "did you mean" of an unknown name.
+func catalogHint(cat *catalog.Catalog, name string) string {
+	if cands := cat.Suggest(name); len(cands) > 0 {
+		return "Did you mean: " + strings.Join(cands, ", ") + "?"
 	}
-	sort.Strings(cands)
-	if len(cands) > 8 {
-		cands = cands[:8]
-	}
-	if len(cands) == 0 {
-		return "Run 'iamlens catalog --services' for the list of services."
-	}
-	return "Did you mean: " + strings.Join(cands, ", ") + "?"
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
+	return "Run 'iamlens catalog --services' for the list of services."
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -20,6 +20,7 @@ type collectOptions struct {
 	Regions     []string
 	Concurrency int
 	PrintPolicy bool
+	PrintCLI    bool
 	Progress    bool
 	EndpointURL string
 	Now         func() time.Time
@@ -40,9 +41,15 @@ enabled region into one JSON file, in AWS's own output shapes. 'iamlens cis
 Only read calls are made; iam:GenerateCredentialReport asks IAM to build the
 credential report and changes nothing. --print-policy shows the minimal policy.
 Reads that fail are listed under "errors" in the file.`,
-		Example: `  iamlens collect --out snapshot.json
-  iamlens collect --profile audit --regions us-east-1,eu-west-1 --out snapshot.json
-  iamlens collect --print-policy > iamlens-cis-policy.json`,
+		Example: `  # the minimal IAM policy collect needs (no AWS call)
+  iamlens collect --print-policy > iamlens-cis-policy.json
+
+  # the AWS CLI commands that write the same snapshot's outputs, for CloudShell
+  iamlens collect --print-cli > iamlens-cis.sh
+
+  # templates (they read a live AWS account)
+  iamlens collect --out snapshot.json
+  iamlens collect --profile audit --region us-east-1,eu-west-1 --out snapshot.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Profile = g.Profile
@@ -54,10 +61,11 @@ Reads that fail are listed under "errors" in the file.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Out, "out", "", "snapshot file to write (- for stdout)")
-	f.StringSliceVar(&o.Regions, "regions", nil, "only these regions (default: every enabled region)")
+	regionFlag(f, &o.Regions, "only these regions (repeatable, comma-separated; default: every enabled region)")
 	f.IntVar(&o.Concurrency, "concurrency", 4, "regions read at once")
 	f.StringVar(&o.EndpointURL, "endpoint-url", "", "send every AWS call to this endpoint, e.g. LocalStack (S3 in path style)")
 	f.BoolVar(&o.PrintPolicy, "print-policy", false, "print the minimal IAM policy collect needs, and exit")
+	f.BoolVar(&o.PrintCLI, "print-cli", false, "print a bash script of the AWS CLI commands that make the same snapshot as a folder (for CloudShell; read it with iamlens cis --snapshot FOLDER), and exit")
 	return cmd
 }
 
@@ -65,6 +73,12 @@ func runCollect(ctx context.Context, o *collectOptions) error {
 	if o.PrintPolicy {
 		_, err := o.Stdout.Write(collect.Policy)
 		return err
+	}
+	if o.PrintCLI {
+		return cis.PrintCLI(o.Stdout, o.Regions)
+	}
+	if o.Concurrency < 1 {
+		return usageErrorf("", "--concurrency must be at least 1, not %d", o.Concurrency)
 	}
 	if o.Out == "" {
 		return usageErrorf("e.g. iamlens collect --out snapshot.json", "--out is required")
@@ -77,7 +91,8 @@ func runCollect(ctx context.Context, o *collectOptions) error {
 		return err
 	}
 	if o.Out != "-" {
-		fmt.Fprintf(o.Stderr, "wrote %s: account %s, %d regions, %d trail buckets, %d failed reads\n", o.Out, snap.AccountID, len(snap.Regions), len(snap.Buckets), len(snap.Errors))
+		fmt.Fprintf(o.Stderr, "wrote %s: account %s, %s, %s, %s\n", o.Out, snap.AccountID, plural(len(snap.Regions), "region"),
+			plural(len(snap.Buckets), "bucket"), plural(len(snap.Errors), "failed read"))
 	}
 	return nil
 }

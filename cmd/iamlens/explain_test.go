@@ -5,15 +5,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tidwall/gjson"
 
 	"github.com/iamlens/iamlens/analyzer/actionmap"
 	"github.com/iamlens/iamlens/analyzer/catalog"
+	"github.com/iamlens/iamlens/analyzer/explain"
 )
 
 // fakeMapper answers deterministically from the Call alone, so the golden
@@ -51,7 +55,7 @@ func (echoMapper) Map(c *actionmap.Call) actionmap.Result {
 	return actionmap.Result{Status: actionmap.Unmapped, Reason: string(b)}
 }
 
-func runExplainWith(t *testing.T, m callMapper, o explainOptions) (string, string, error) {
+func runExplainWith(t *testing.T, m explain.Mapper, o explainOptions) (string, string, error) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	o.Stdout, o.Stderr, o.Mapper = &out, &errb, m
@@ -104,10 +108,10 @@ func TestExplainJSONLines(t *testing.T) {
 	if err := json.Unmarshal(raw, &log); err != nil {
 		t.Fatal(err)
 	}
-	var got []explanation
+	var got []explain.Explanation
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
-		var e explanation
+		var e explain.Explanation
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			t.Fatalf("not a JSON line: %q: %v", sc.Text(), err)
 		}
@@ -179,12 +183,12 @@ func TestExplainDatasetMatchesFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	parse := func(s string) map[string]explanation {
-		m := map[string]explanation{}
+	parse := func(s string) map[string]explain.Explanation {
+		m := map[string]explain.Explanation{}
 		sc := bufio.NewScanner(strings.NewReader(s))
 		sc.Buffer(make([]byte, 1<<20), 1<<24)
 		for sc.Scan() {
-			var e explanation
+			var e explain.Explanation
 			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 				t.Fatal(err)
 			}
@@ -236,13 +240,15 @@ func TestCallFromRecord(t *testing.T) {
 	}
 }
 
+// TestExplainNeedsCatalog: when the IAM catalogue does not load, explain
+// says so and exits 1.
 func TestExplainNeedsCatalog(t *testing.T) {
-	if _, err := catalog.Load(); err == nil {
-		t.Skip("the catalogue loads")
-	}
-	code, _, stderr := runCLI(t, "explain", mixedFile)
-	if code != exitError || !strings.Contains(stderr, "catalogue") {
-		t.Errorf("exit %d, %q", code, stderr)
+	var out, errb bytes.Buffer
+	env := &cmdEnv{Stdout: &out, Stderr: &errb, Now: time.Now,
+		LoadCatalog: func() (*catalog.Catalog, error) { return nil, errors.New("catalog.txt.gz: unexpected EOF") }}
+	code := runEnv(context.Background(), env, []string{"explain", mixedFile})
+	if code != exitError || !strings.Contains(errb.String(), "explain needs the IAM catalogue, which did not load: catalog.txt.gz: unexpected EOF") || out.Len() != 0 {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
 	}
 }
 
@@ -257,9 +263,9 @@ func TestExplainRealMapper(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	sc := bufio.NewScanner(strings.NewReader(out))
-	seen := map[string]explanation{}
+	seen := map[string]explain.Explanation{}
 	for sc.Scan() {
-		var e explanation
+		var e explain.Explanation
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			t.Fatal(err)
 		}
@@ -286,3 +292,74 @@ func TestExplainRealMapper(t *testing.T) {
 		t.Errorf("AwsServiceEvent: %+v", e)
 	}
 }
+
+// TestExplainMistakes: a principal nobody matches exits 2 with close
+// names, from files and from the dataset; a bad file in a folder is named
+// and counted on stderr; - reads standard input.
+func TestExplainMistakes(t *testing.T) {
+	code, _, stderr := runCLI(t, "explain", "--principal", "bert-jn", mixedFile)
+	if code != exitUsage || !strings.Contains(stderr, `no records of principal "bert-jn" in `+mixedFile) ||
+		!strings.Contains(stderr, "Did you mean:\n  arn:aws:iam::123837392027:user/bert-jan") {
+		t.Errorf("files: exit %d, %q", code, stderr)
+	}
+	st := sampleStore(t)
+	code, _, stderr = runCLI(t, "explain", "--store", st, "--principal", "benjamn")
+	if code != exitUsage || !strings.Contains(stderr, "Did you mean:\n  arn:aws:iam::123837392027:user/benjamin") {
+		t.Errorf("dataset: exit %d, %q", code, stderr)
+	}
+	code, out, _ := runCLI(t, "explain", "--store", st, "--principal", "benj*", "--format", "json")
+	if _, n := sampleEventsOf(t, "benjamin"); code != 0 || int64(strings.Count(out, "\n")) != n {
+		t.Errorf("glob on the dataset: exit %d, %d lines, want %d", code, strings.Count(out, "\n"), n)
+	}
+
+	dir := t.TempDir()
+	raw, err := os.ReadFile(mixedFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/good.json", raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/bad.json", raw[:100], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr = runCLI(t, "explain", "--format", "json", dir)
+	if code != 0 || strings.Count(out, "\n") != 7 || !strings.Contains(stderr, "bad.json: invalid JSON") ||
+		!strings.Contains(stderr, "1 file could not be read and was skipped") {
+		t.Errorf("bad file in a folder: exit %d, %d lines, %q", code, strings.Count(out, "\n"), stderr)
+	}
+
+	var o, e bytes.Buffer
+	env := &cmdEnv{Stdin: bytes.NewReader(raw), Stdout: &o, Stderr: &e, Now: time.Now, LoadCatalog: catalog.Load}
+	if code := runEnv(context.Background(), env, []string{"explain", "--format", "json", "-"}); code != 0 || strings.Count(o.String(), "\n") != 7 ||
+		!strings.Contains(o.String(), `"source":"(standard input)"`) {
+		t.Errorf("stdin: exit %d, %s %s", code, o.String(), e.String())
+	}
+}
+
+// TestExplainTableWidth: at a terminal, a call's many resources are
+// listed one a line, at most five, saying how many more the JSON holds.
+func TestExplainTableWidth(t *testing.T) {
+	var out, errb bytes.Buffer
+	var arns []string
+	for i := 0; i < 8; i++ {
+		arns = append(arns, fmt.Sprintf("arn:aws:s3:::bucket/key-%d", i))
+	}
+	o := explainOptions{Inputs: []string{mixedFile}, EventIDs: []string{"3c856bc0-1a07-4c18-89d9-4d9205856714"}, Format: "table", MaxFileMB: 256,
+		Stdout: &out, Stderr: &errb, Width: 100,
+		Mapper: mapperFunc(func(c *actionmap.Call) actionmap.Result {
+			return actionmap.Result{Status: actionmap.Mapped, Actions: []actionmap.Action{{Name: "s3:GetObject", Resources: arns}}}
+		})}
+	if err := runExplain(context.Background(), &o); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	if !strings.Contains(got, "action     s3:GetObject  arn:aws:s3:::bucket/key-0\n") || !strings.Contains(got, "\n             arn:aws:s3:::bucket/key-4\n") ||
+		strings.Contains(got, "key-5") || !strings.Contains(got, "… +3 more (--format json lists all)") {
+		t.Errorf("table:\n%s", got)
+	}
+}
+
+type mapperFunc func(c *actionmap.Call) actionmap.Result
+
+func (f mapperFunc) Map(c *actionmap.Call) actionmap.Result { return f(c) }

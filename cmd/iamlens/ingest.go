@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"runtime/debug"
 	"sort"
@@ -14,12 +13,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/iamlens/iamlens/ingest"
 	"github.com/iamlens/iamlens/ingest/source"
@@ -69,8 +65,10 @@ from an S3 bucket or a local folder into the dataset under --store.
 Both the account-trail layout (AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/)
 and the organization-trail layout (AWSLogs/<org-id>/<account>/CloudTrail/...) are
 understood: --account, --region, --from and --to become listing prefixes. A folder
-without that layout is read whole. Digest, Insight and stray files are skipped and
-counted.
+without that layout is read whole. In a folder, files are chosen by name; digest,
+insight and other files are skipped, counted and named. A file named on its own
+is read by its content whatever its name: a CloudTrail log, a bare array of
+records, records one a line, or one record, gzipped or not.
 
 Ingest is incremental and exactly-once: objects already ingested (same key and
 ETag) are not read again, and an eventID already in the dataset is dropped. An
@@ -78,21 +76,25 @@ interrupted run resumes where it stopped.`,
 		Example: `  # the bundled sample (no AWS account needed)
   iamlens ingest testdata/sample
 
+  # one day of it, as JSON for machines
+  iamlens ingest testdata/sample --from 2023-07-10 --to 2023-07-10 --format json
+
+  # templates (put your own bucket, account and endpoint):
   # one week of one account's us-east-1 trail
   iamlens ingest s3://my-trail-bucket --account 123456789012 --region us-east-1 \
       --from 2026-11-01 --to 2026-11-07
 
-  # an S3-compatible server, machine-readable summary
-  iamlens ingest s3://logs/cloudtrail --endpoint-url http://127.0.0.1:9000 --format json
+  # an S3-compatible server
+  iamlens ingest s3://my-trail-bucket/cloudtrail --endpoint-url http://127.0.0.1:9000
 
   # a distant bucket: more GETs in flight, more read ahead
-  iamlens ingest s3://far-away-bucket --fetch 64 --fetch-mb 128`,
+  iamlens ingest s3://my-trail-bucket --fetch 64 --fetch-mb 128`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Sources = args
 			o.Store = g.Store
 			o.Profile = g.Profile
-			o.Progress = env.Interactive && !g.NoProgress && o.Format == "table"
+			o.Progress = env.Interactive && !g.NoProgress
 			o.Now = env.Now
 			o.Stdout, o.Stderr = env.Stdout, env.Stderr
 			return runIngest(cmd.Context(), o)
@@ -100,27 +102,75 @@ interrupted run resumes where it stopped.`,
 	}
 	f := cmd.Flags()
 	f.StringSliceVar(&o.Accounts, "account", nil, "only these account IDs (repeatable, comma-separated)")
-	f.StringSliceVar(&o.Regions, "region", nil, "only these trail regions, e.g. us-east-1 (repeatable)")
+	regionFlag(f, &o.Regions, "only these trail regions, e.g. us-east-1 (repeatable, comma-separated)")
 	f.StringVar(&o.From, "from", "", "first delivery day, YYYY-MM-DD (or RFC 3339)")
 	f.StringVar(&o.To, "to", "", "last delivery day, YYYY-MM-DD (or RFC 3339)")
-	f.StringVar(&o.S3Region, "s3-region", "", "region of the S3 bucket (default: the SDK's chain, then us-east-1)")
-	f.StringVar(&o.EndpointURL, "endpoint-url", "", "S3-compatible endpoint, e.g. http://127.0.0.1:9000 (implies path-style)")
-	f.IntVar(&o.Workers, "workers", 0, "files decoded in parallel (default: number of CPUs)")
-	f.IntVar(&o.Fetchers, "fetch", d.Fetchers, "objects read at once, ahead of the decoders (S3 answers each GET after tens of ms)")
-	f.Int64Var(&o.FetchMB, "fetch-mb", d.FetchMB, "MiB of objects read ahead and not yet decoded, at most")
-	f.IntVar(&o.MaxRetries, "max-retries", d.MaxRetries, "S3 request attempts on throttling and 5xx")
+	addS3Flags(f, o)
+	f.IntVar(&o.Workers, "workers", 0, "files decoded in parallel (0: one per CPU)")
 	f.StringVar(&o.Compression, "compression", d.Compression, "Parquet compression: snappy, zstd (smaller, slower) or none")
 	f.Int64Var(&o.RowGroupRows, "row-group-rows", d.RowGroupRows, "rows per Parquet row group")
-	f.Int64Var(&o.MaxFileMB, "max-file-mb", d.MaxFileMB, "reject a log file larger than this once decompressed")
+	f.Int64Var(&o.MaxFileMB, "max-file-mb", d.MaxFileMB, "reject a log file larger than this once decompressed, in MiB")
 	f.Int64Var(&o.MemoryMB, "memory-mb", d.MemoryMB, "soft memory limit for the Go heap, in MiB (0: none; GOMEMLIMIT wins)")
 	f.BoolVar(&o.Strict, "strict", false, "fail (exit 3) on the first bad file or record instead of counting it")
 	f.StringVar(&o.Format, "format", d.Format, "summary format: table or json")
+	completeValues(cmd, "format", "table", "json")
+	completeValues(cmd, "compression", "snappy", "zstd", "none")
 	return cmd
+}
+
+// s3FlagNames are the flags addS3Flags adds.
+var s3FlagNames = []string{"s3-region", "endpoint-url", "fetch", "fetch-mb", "max-retries"}
+
+// addS3Flags adds the flags of reading logs from S3, shared by ingest and
+// analyze --logs.
+func addS3Flags(f *pflag.FlagSet, o *ingestOptions) {
+	d := ingestDefaults()
+	f.StringVar(&o.S3Region, "s3-region", "", "region of the S3 bucket (default: the SDK's chain, then us-east-1)")
+	f.StringVar(&o.EndpointURL, "endpoint-url", "", "S3-compatible endpoint, e.g. http://127.0.0.1:9000 (implies path-style)")
+	f.IntVar(&o.Fetchers, "fetch", d.Fetchers, "objects read at once, ahead of the decoders (S3 answers each GET after tens of ms)")
+	f.Int64Var(&o.FetchMB, "fetch-mb", d.FetchMB, "objects read ahead and not yet decoded, at most, in MiB")
+	f.IntVar(&o.MaxRetries, "max-retries", d.MaxRetries, "S3 request attempts, the first included, on throttling and 5xx")
+}
+
+// changedOf returns the first of the named flags given on the command line.
+func changedOf(cmd *cobra.Command, names ...string) string {
+	for _, n := range names {
+		if cmd.Flags().Changed(n) {
+			return n
+		}
+	}
+	return ""
+}
+
+// validate refuses values that make no sense, naming the flag.
+func (o *ingestOptions) validate() error {
+	for _, c := range []struct {
+		flag string
+		v    int64
+		min  int64
+		note string
+	}{
+		{"workers", int64(o.Workers), 0, " (0: one per CPU)"},
+		{"fetch", int64(o.Fetchers), 1, ""},
+		{"fetch-mb", o.FetchMB, 1, ""},
+		{"max-retries", int64(o.MaxRetries), 1, " (1: no retries)"},
+		{"max-file-mb", o.MaxFileMB, 1, ""},
+		{"row-group-rows", o.RowGroupRows, 1, ""},
+		{"memory-mb", o.MemoryMB, 0, " (0: no limit)"},
+	} {
+		if c.v < c.min {
+			return usageErrorf("", "--%s must be at least %d%s, not %d", c.flag, c.min, c.note, c.v)
+		}
+	}
+	return nil
 }
 
 func runIngest(ctx context.Context, o *ingestOptions) error {
 	if o.Format != "table" && o.Format != "json" {
 		return usageErrorf("", "--format must be table or json, not %q", o.Format)
+	}
+	if err := o.validate(); err != nil {
+		return err
 	}
 	if o.MemoryMB > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		// A safety valve: the pipeline's own budget (see the ingest package
@@ -142,7 +192,7 @@ func runIngest(ctx context.Context, o *ingestOptions) error {
 	}
 	st, err := store.Open(o.Store)
 	if err != nil {
-		return err
+		return usageErrorf("", "%v", err)
 	}
 	opts := ingest.Options{
 		Filter:       filter,
@@ -159,14 +209,14 @@ func runIngest(ctx context.Context, o *ingestOptions) error {
 	}
 	var all []ingest.Stats
 	for _, s := range o.Sources {
-		src, err := openSource(ctx, s, o)
+		src, retries, err := openSource(ctx, s, o)
 		if err != nil {
 			return err
 		}
 		var bar *progressbar.ProgressBar
 		if o.Progress {
 			bar = newIngestBar(o.Stderr, s)
-			opts.Progress = func(p ingest.Progress) { updateIngestBar(bar, p) }
+			opts.Progress = func(p ingest.Progress) { updateIngestBar(bar, p, retries()) }
 		}
 		stats, err := ingest.Run(ctx, src, st, opts)
 		if bar != nil {
@@ -175,71 +225,69 @@ func runIngest(ctx context.Context, o *ingestOptions) error {
 		}
 		all = append(all, stats)
 		if err != nil {
-			if o.Strict && errors.Is(err, ingest.ErrStrict) {
+			if errors.Is(err, ingest.ErrStrict) {
 				_ = writeIngestSummary(o.Stdout, o.Format, all)
 				return &findingsError{msg: "iamlens: " + err.Error()}
 			}
-			if ctx.Err() == nil {
+			if ctx.Err() == nil && stats.ObjectsListed > 0 {
 				_ = writeIngestSummary(o.Stdout, o.Format, all)
 			}
-			return err
+			return s3Error(err, s, o)
 		}
 	}
-	return writeIngestSummary(o.Stdout, o.Format, all)
+	if err := writeIngestSummary(o.Stdout, o.Format, all); err != nil {
+		return err
+	}
+	var empty []string
+	for _, s := range all {
+		if msg := nothingIngested(s); msg != "" {
+			fmt.Fprintf(o.Stderr, "iamlens: %s\n", msg)
+			empty = append(empty, s.Source)
+		}
+	}
+	if o.Strict && len(empty) > 0 {
+		return &findingsError{msg: "iamlens: --strict: nothing ingested from " + strings.Join(empty, ", ")}
+	}
+	return nil
 }
 
-// openSource builds a Dir or an S3 source from a command-line argument.
-func openSource(ctx context.Context, arg string, o *ingestOptions) (ingest.Source, error) {
+// nothingIngested says why a run read no records, or "" when it read some
+// or found everything already ingested.
+func nothingIngested(s ingest.Stats) string {
+	if s.Records > 0 || s.ObjectsAlreadyIn > 0 {
+		return ""
+	}
+	if s.ObjectsListed == 0 {
+		return fmt.Sprintf("nothing ingested from %s: no files found there (with the filters given)", s.Source)
+	}
+	skipped := 0
+	for _, n := range s.SkippedObjects {
+		skipped += n
+	}
+	return fmt.Sprintf("nothing ingested from %s: %s listed, %s skipped or bad, none with a record (see the summary)",
+		s.Source, plural(int(s.ObjectsListed), "object"), plural(skipped, "object"))
+}
+
+// openSource builds a Dir or an S3 source from a command-line argument;
+// retries counts an S3 source's retried requests (always 0 for a folder).
+func openSource(ctx context.Context, arg string, o *ingestOptions) (src ingest.Source, retries func() int64, err error) {
+	none := func() int64 { return 0 }
 	if !strings.HasPrefix(arg, "s3://") {
 		d, err := source.NewDir(arg)
 		if err != nil {
-			return nil, usageErrorf("Give a folder, a file, or s3://BUCKET/PREFIX.", "source %s: %v", arg, err)
+			return nil, none, usageErrorf("Give a folder, a file, or s3://BUCKET/PREFIX.", "source %s: %v", arg, err)
 		}
-		return d, nil
+		return d, none, nil
 	}
 	bucket, prefix, err := source.ParseS3URL(arg)
 	if err != nil {
-		return nil, usageErrorf("", "%v", err)
+		return nil, none, usageErrorf("", "%v", err)
 	}
 	client, err := newS3Client(ctx, o.Profile, o.S3Region, o.EndpointURL, o.MaxRetries)
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
-	return source.NewS3(client, bucket, prefix), nil
-}
-
-// newS3Client loads the SDK's default credential chain (env, shared config
-// and --profile, SSO, web identity, IMDS). The SDK's standard retryer backs
-// off on SlowDown, 503 and throttling errors.
-func newS3Client(ctx context.Context, profile, region, endpoint string, maxAttempts int) (*s3.Client, error) {
-	var lo []func(*config.LoadOptions) error
-	if profile != "" {
-		lo = append(lo, config.WithSharedConfigProfile(profile))
-	}
-	if region != "" {
-		lo = append(lo, config.WithRegion(region))
-	}
-	if maxAttempts > 0 {
-		lo = append(lo, config.WithRetryMaxAttempts(maxAttempts))
-	}
-	// Keep a connection for each of up to 64 GETs in flight (--fetch): the
-	// SDK's default keeps 10 a host and would reopen the rest, TLS and all.
-	lo = append(lo, config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-		t.MaxIdleConnsPerHost = 64
-	})))
-	cfg, err := config.LoadDefaultConfig(ctx, lo...)
-	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
-	}
-	return s3.NewFromConfig(cfg, func(so *s3.Options) {
-		if endpoint != "" {
-			so.BaseEndpoint = aws.String(endpoint)
-			so.UsePathStyle = true
-		}
-	}), nil
+	return source.NewS3(client, bucket, prefix), client.retries.Load, nil
 }
 
 // parseDay accepts YYYY-MM-DD or RFC 3339.
@@ -269,13 +317,23 @@ func newIngestBar(w io.Writer, name string) *progressbar.ProgressBar {
 	)
 }
 
-func updateIngestBar(bar *progressbar.ProgressBar, p ingest.Progress) {
+func updateIngestBar(bar *progressbar.ProgressBar, p ingest.Progress, retries int64) {
+	bar.Describe(ingestProgressLine(p, retries))
+	_ = bar.Set64(p.Bytes)
+}
+
+// ingestProgressLine is the progress bar's description: objects, records,
+// their rate, and the S3 requests retried so far.
+func ingestProgressLine(p ingest.Progress, retries int64) string {
 	rate := 0.0
 	if s := p.Elapsed.Seconds(); s > 0 {
 		rate = float64(p.Records) / s
 	}
-	bar.Describe(fmt.Sprintf("objects %d/%d listed · records %d (%.0f/s)", p.Objects, p.Listed, p.Records, rate))
-	_ = bar.Set64(p.Bytes)
+	line := fmt.Sprintf("objects %d/%d listed · records %d (%.0f/s)", p.Objects, p.Listed, p.Records, rate)
+	if retries > 0 {
+		line += " · " + plural(int(retries), "S3 retry")
+	}
+	return line
 }
 
 func writeIngestSummary(w io.Writer, format string, all []ingest.Stats) error {
@@ -296,7 +354,7 @@ func writeIngestSummary(w io.Writer, format string, all []ingest.Stats) error {
 		fmt.Fprintf(tw, "already ingested\t%d\n", s.ObjectsAlreadyIn)
 		fmt.Fprintf(tw, "bytes read\t%s (%s decompressed)\n", humanBytes(s.BytesRead), humanBytes(s.BytesDecompressed))
 		fmt.Fprintf(tw, "records\t%d\n", s.Records)
-		fmt.Fprintf(tw, "rows written\t%d in %d file(s), %d batch(es)\n", s.RowsWritten, s.FilesWritten, s.Batches)
+		fmt.Fprintf(tw, "rows written\t%d in %s, %s\n", s.RowsWritten, plural(s.FilesWritten, "file"), plural(s.Batches, "batch"))
 		fmt.Fprintf(tw, "duplicates dropped\t%d\n", s.Duplicates)
 		if s.DedupSetsReread > 0 {
 			fmt.Fprintf(tw, "dedup sets re-read\t%d (days revisited after the run moved on)\n", s.DedupSetsReread)
@@ -313,6 +371,15 @@ func writeIngestSummary(w io.Writer, format string, all []ingest.Stats) error {
 		}
 		if err := tw.Flush(); err != nil {
 			return err
+		}
+		if len(s.Skipped) > 0 {
+			fmt.Fprintln(w, "\nskipped by name:")
+			for _, p := range s.Skipped {
+				fmt.Fprintf(w, "  %s: %s\n", p.Object, p.Reason)
+			}
+			if s.SkippedOmitted > 0 {
+				fmt.Fprintf(w, "  … and %d more (see --format json)\n", s.SkippedOmitted)
+			}
 		}
 		if len(s.Problems) > 0 {
 			fmt.Fprintln(w, "\nproblems:")

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/term"
+
+	"github.com/iamlens/iamlens/analyzer/catalog"
 )
 
 // Exit codes, documented in the README.
@@ -37,22 +39,34 @@ func main() {
 	os.Exit(code)
 }
 
-// cmdEnv is what commands may know of the process: where to write, the
-// clock, and whether stderr is a terminal (for progress bars).
+// cmdEnv is what commands may know of the process: where to read and
+// write, the clock, whether stderr is a terminal (for progress bars), and
+// how to load the IAM catalogue.
 type cmdEnv struct {
+	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Now            func() time.Time
 	Interactive    bool
+	// Width is stdout's width when it is a terminal, else 0 (no limit).
+	Width int
+	// LoadCatalog loads the IAM catalogue (catalog.Load; tests make it fail).
+	LoadCatalog func() (*catalog.Catalog, error)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	env := &cmdEnv{Stdout: stdout, Stderr: stderr, Now: time.Now, Interactive: isTerminal(stderr)}
+	env := &cmdEnv{Stdin: os.Stdin, Stdout: stdout, Stderr: stderr, Now: time.Now, Interactive: isTerminal(stderr), Width: terminalWidth(stdout), LoadCatalog: catalog.Load}
+	return runEnv(ctx, env, args)
+}
+
+// runEnv runs iamlens with args in env and returns the exit code.
+func runEnv(ctx context.Context, env *cmdEnv, args []string) int {
 	root := newRootCmd(env)
 	root.SetArgs(args)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
 	err := root.ExecuteContext(ctx)
-	return exitCode(err, ctx, stderr)
+	return exitCode(err, ctx, env.Stderr)
 }
 
 // exitCode is the single place where errors become exit codes.
@@ -62,6 +76,7 @@ func exitCode(err error, ctx context.Context, stderr io.Writer) int {
 	}
 	var ue *usageError
 	var fe *findingsError
+	var he *hintError
 	switch {
 	case errors.As(err, &fe):
 		if fe.msg != "" {
@@ -77,6 +92,10 @@ func exitCode(err error, ctx context.Context, stderr io.Writer) int {
 			fmt.Fprintln(stderr, ue.hint)
 		}
 		return exitUsage
+	case errors.As(err, &he):
+		fmt.Fprintln(stderr, "iamlens:", he.Error())
+		fmt.Fprintln(stderr, he.hint)
+		return exitError
 	default:
 		fmt.Fprintln(stderr, "iamlens:", err)
 		return exitError
@@ -105,4 +124,17 @@ func (e *findingsError) Error() string { return e.msg }
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// terminalWidth is w's width in columns when it is a terminal, else 0.
+func terminalWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return 0
+	}
+	width, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return width
 }

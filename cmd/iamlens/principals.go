@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -42,7 +40,7 @@ errors of the principal, when it was first and last seen, the accounts it
 called into, and whether any call crossed into another account.`,
 		Example: `  iamlens principals
   iamlens principals --kind role,sso-role --sort events
-  iamlens principals --account 123456789012 --from 2026-11-01 --to 2026-11-07 --format json`,
+  iamlens principals --account 123837392027 --from 2023-07-10 --to 2023-07-10 --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Store = g.Store
@@ -57,6 +55,10 @@ called into, and whether any call crossed into another account.`,
 	f.StringVar(&o.To, "to", "", "last day, YYYY-MM-DD, inclusive (or RFC 3339)")
 	f.StringVar(&o.Sort, "sort", "arn", "order: arn, events (most first) or last-seen (most recent first)")
 	f.StringVar(&o.Format, "format", "table", "output format: table or json")
+	completeValues(cmd, "format", "table", "json")
+	completeValues(cmd, "kind", cloudtrail.Kinds...)
+	completeValues(cmd, "sort", analyzer.SortPrincipalsByARN, analyzer.SortPrincipalsByEvents, analyzer.SortPrincipalsByLastSeen)
+	completeAccounts(cmd)
 	return cmd
 }
 
@@ -99,13 +101,14 @@ func runPrincipals(ctx context.Context, o *principalsOptions) error {
 
 // openStoreForRead opens an existing store that holds committed events;
 // otherwise it returns store.ErrEmpty (wrapped) without creating anything.
+// A store path that is a file is a usage error.
 func openStoreForRead(root string) (*store.Store, error) {
-	if _, err := os.Stat(root); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s: %w", root, store.ErrEmpty)
-	}
-	st, err := store.Open(root)
+	st, err := store.OpenExisting(root)
 	if err != nil {
-		return nil, err
+		if errors.Is(err, store.ErrEmpty) {
+			return nil, err
+		}
+		return nil, usageErrorf("", "%v", err)
 	}
 	files, err := st.Files(nil, time.Time{}, time.Time{})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/iamlens/iamlens/ingest/store"
 )
@@ -26,10 +27,18 @@ and from it derives the IAM policy each principal really needs, shows how each
 event was read, and checks the trail and the account's IAM configuration against
 the CIS AWS Foundations Benchmark.
 
-iamlens only reads AWS. It never prints secrets.`,
+iamlens only reads AWS, except 'iamlens keys apply --yes', which turns access keys
+off and deletes them as a reviewed plan says. It never prints secrets.`,
 		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		PersistentPreRun: func(cmd *cobra.Command, args []string) {
+			// Old spellings still work, and say the new one (on stderr:
+			// stdout may be a report).
+			if f := cmd.Flags().Lookup("regions"); f != nil && f.Changed {
+				fmt.Fprintln(env.Stderr, "iamlens: --regions is now spelled --region (the old spelling still works)")
+			}
+		},
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{err: err, hint: fmt.Sprintf("Run '%s --help' for usage.", c.CommandPath())}
@@ -48,6 +57,10 @@ iamlens only reads AWS. It never prints secrets.`,
 		newAnalyzeCmd(env, g),
 		newCISCmd(env, g),
 		newCollectCmd(env, g),
+		newPolicyCmd(env, g),
+		newReviewCmd(env, g),
+		newKeysCmd(env, g),
+		newVersionCmd(env, g),
 	)
 	return root
 }
@@ -56,8 +69,16 @@ func versionString() string {
 	if version != "" {
 		return version
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return bi.Main.Version
 	}
 	return "dev"
+}
+
+// regionFlag adds --region (repeatable) and its old spelling --regions,
+// hidden and deprecated, both filling p.
+func regionFlag(f *pflag.FlagSet, p *[]string, usage string) {
+	f.StringSliceVar(p, "region", nil, usage)
+	f.StringSliceVar(p, "regions", nil, usage)
+	_ = f.MarkHidden("regions")
 }

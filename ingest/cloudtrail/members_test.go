@@ -2,7 +2,6 @@ package cloudtrail
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -67,7 +66,7 @@ func TestEachMember(t *testing.T) {
 func realIdentities(t testing.TB) []gjson.Result {
 	t.Helper()
 	var out []gjson.Result
-	for _, data := range logsUnder(t, filepath.Join(sharedData(t), "cloudtrail", "dev")) {
+	for _, data := range realLogsUnder(t) {
 		_, _ = Records(data, func(rec gjson.Result) bool {
 			out = append(out, rec.Get("userIdentity"))
 			return true

@@ -15,19 +15,12 @@ import (
 	"github.com/iamlens/iamlens/ingest/ingesttest"
 )
 
-// sharedData walks up from the package folder until it finds shared/data
-// (the third-party test data next to the repository).
-func sharedData(t testing.TB) string {
-	t.Helper()
-	return ingesttest.SharedData(t)
-}
-
-// realRecord loads one record from the shared CloudTrail data. file is
-// relative to shared/data/cloudtrail/dev; id is the eventID, or for the
+// realRecord loads one record from the real CloudTrail data. file is
+// named as under ../shared/data/cloudtrail/dev (ingesttest.CloudTrailFile); id is the eventID, or for the
 // panther JSON-lines file (whose eventIDs repeat or are missing) "line:N".
 func realRecord(t *testing.T, file, id string) gjson.Result {
 	t.Helper()
-	path := filepath.Join(sharedData(t), "cloudtrail", "dev", filepath.FromSlash(file))
+	path := ingesttest.CloudTrailFile(t, file)
 	if n, ok := strings.CutPrefix(id, "line:"); ok {
 		want, err := strconv.Atoi(n)
 		if err != nil {
@@ -354,7 +347,7 @@ func TestIsCrossAccount(t *testing.T) {
 // assumed-role sessions never keep an sts ARN, and the principal of a record
 // with both an ARN and invokedBy is not the service.
 func TestResolveInvictusEveryRecord(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(sharedData(t), "cloudtrail", "dev", "invictus-ir-aws_dataset", "AWSLogs", "*", "CloudTrail", "*", "*", "*", "*", "*.json.gz"))
+	files, err := filepath.Glob(filepath.Join(ingesttest.Sample(t), "AWSLogs", "*", "CloudTrail", "*", "*", "*", "*", "*.json.gz"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no invictus files: %v", err)
 	}

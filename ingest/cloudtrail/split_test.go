@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"maps"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -31,12 +32,23 @@ func testSplitter() *Splitter {
 	}}
 }
 
-// realLogs reads every log file under shared/data/cloudtrail/dev, decompressed.
+// realLogs reads every real log file (ingesttest.CloudTrailDirs),
+// decompressed.
 func realLogs(t *testing.T) map[string][]byte {
 	t.Helper()
-	out := logsUnder(t, filepath.Join(sharedData(t), "cloudtrail", "dev"))
+	out := realLogsUnder(t)
 	if len(out) < 55 {
 		t.Fatalf("only %d log files", len(out))
+	}
+	return out
+}
+
+// realLogsUnder reads the log files of every folder of real logs.
+func realLogsUnder(t testing.TB) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for _, root := range ingesttest.CloudTrailDirs(t) {
+		maps.Copy(out, logsUnder(t, root))
 	}
 	return out
 }
@@ -217,7 +229,7 @@ func FuzzSplit(f *testing.F) {
 		"{\"Records\":[{\"eventName\":\"a\\\"b\\u00e9\"}]}\n", ` { "Records" : [ { "eventTime" : -1.5e3 } ] } `} {
 		f.Add([]byte(seed))
 	}
-	for _, data := range logsUnder(f, filepath.Join(sharedData(f), "cloudtrail", "dev", "invictus-ir-aws_dataset", "AWSLogs")) {
+	for _, data := range logsUnder(f, filepath.Join(ingesttest.Sample(f), "AWSLogs")) {
 		if len(data) < 4000 {
 			f.Add(data)
 		}
@@ -273,7 +285,7 @@ func truncate(b []byte) string {
 func BenchmarkSplit(b *testing.B) {
 	var all [][]byte
 	var size int64
-	for _, data := range logsUnder(b, filepath.Join(sharedData(b), "cloudtrail", "dev", "invictus-ir-aws_dataset", "AWSLogs")) {
+	for _, data := range logsUnder(b, filepath.Join(ingesttest.Sample(b), "AWSLogs")) {
 		all = append(all, data)
 		size += int64(len(data))
 	}

@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	kgzip "github.com/klauspost/compress/gzip"
+
+	"github.com/iamlens/iamlens/ingest/ingesttest"
 )
 
 // realLog is one real CloudTrail log file: as delivered, and decompressed
@@ -24,24 +26,30 @@ type realLog struct {
 	raw, data []byte
 }
 
-// realLogs reads the real CloudTrail log files under ../shared/data.
+// realLogs reads the real CloudTrail log files (the sample and the
+// third-party logs of testdata).
 func realLogs(t testing.TB) []realLog {
 	t.Helper()
 	var logs []realLog
-	err := filepath.WalkDir("../../../shared/data/cloudtrail/dev", func(p string, e fs.DirEntry, err error) error {
-		if err != nil || !strings.HasSuffix(p, ".json.gz") {
+	for _, root := range ingesttest.CloudTrailDirs(t) {
+		err := filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+			if err != nil || !strings.HasSuffix(p, ".json.gz") {
+				return err
+			}
+			raw, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			data, err := stdDecode(raw)
+			logs = append(logs, realLog{p, raw, data})
 			return err
-		}
-		raw, err := os.ReadFile(p)
+		})
 		if err != nil {
-			return err
+			t.Fatalf("%s: %v", root, err)
 		}
-		data, err := stdDecode(raw)
-		logs = append(logs, realLog{p, raw, data})
-		return err
-	})
-	if err != nil || len(logs) < 50 {
-		t.Fatalf("%d real log files under ../shared/data/cloudtrail/dev: %v", len(logs), err)
+	}
+	if len(logs) < 56 {
+		t.Fatalf("%d real log files under %v", len(logs), ingesttest.CloudTrailDirs(t))
 	}
 	return logs
 }

@@ -1,5 +1,6 @@
 // Package ingesttest holds helpers shared by the tests of iamlens: finding
-// the shared real data, writing CloudTrail log files, and reading a store
+// the real test data (testdata/sample, testdata/thirdparty, and the
+// optional ../shared/data), writing CloudTrail log files, and reading a store
 // back with both Parquet libraries. It is imported only from _test files.
 package ingesttest
 
@@ -19,9 +20,14 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// SharedData returns the path of ../shared/data (the real third-party test
-// data), walking up from the working directory. The test is skipped only if
-// the folder does not exist anywhere above, which CI never does.
+// NeedsShared starts the message of every test skipped because
+// ../shared/data is absent (scripts/test.sh counts them by it).
+const NeedsShared = "needs ../shared"
+
+// SharedData returns the path of ../shared/data (the team's full
+// third-party data), walking up from the working directory. A fresh clone
+// has none: the tests that use it are optional extra checks and skip with
+// a message that starts with NeedsShared.
 func SharedData(t testing.TB) string {
 	t.Helper()
 	dir, err := os.Getwd()
@@ -35,46 +41,100 @@ func SharedData(t testing.TB) string {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Skip("shared/data not found above the working directory")
+			t.Skip(NeedsShared + "/data (an optional extra check; a fresh clone has no ../shared)")
 		}
 		dir = parent
 	}
 }
 
-// Invictus is the folder of the real invictus-ir logs (55 files, 2,900 records).
-func Invictus(t testing.TB) string {
-	return filepath.Join(SharedData(t), "cloudtrail", "dev", "invictus-ir-aws_dataset")
+// RepoRoot returns the repository's root: the folder above the working
+// directory that holds this module's go.mod.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.HasPrefix(string(b), "module github.com/iamlens/iamlens\n") {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod of github.com/iamlens/iamlens above the working directory")
+		}
+		dir = parent
+	}
 }
 
-// RealLogs returns every gzipped log file of the real logs (the shared
-// data's cloudtrail/dev), decompressed, by path. A file that does not
+// Sample is testdata/sample: the 55 real invictus-ir log files (2,900
+// records, MIT) in the S3 key layout.
+func Sample(t testing.TB) string {
+	return filepath.Join(RepoRoot(t), "testdata", "sample")
+}
+
+// Invictus is the folder of the real invictus-ir logs (55 files, 2,900
+// records): the bundled sample.
+func Invictus(t testing.TB) string { return Sample(t) }
+
+// ThirdParty returns testdata/thirdparty/<rel>: third-party data committed
+// for the tests, laid out as ../shared/data is (see its README.md).
+func ThirdParty(t testing.TB, rel string) string {
+	t.Helper()
+	p := filepath.Join(RepoRoot(t), "testdata", "thirdparty", filepath.FromSlash(rel))
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("test data: %v", err)
+	}
+	return p
+}
+
+// CloudTrailDirs are the folders of real CloudTrail inputs, what
+// ../shared/data/cloudtrail/dev holds: the sample and the third-party
+// events of testdata/thirdparty/cloudtrail.
+func CloudTrailDirs(t testing.TB) []string {
+	return []string{Sample(t), ThirdParty(t, "cloudtrail")}
+}
+
+// CloudTrailFile returns the path of a file named as under
+// ../shared/data/cloudtrail/dev (the invictus folder is the sample).
+func CloudTrailFile(t testing.TB, rel string) string {
+	t.Helper()
+	if r, ok := strings.CutPrefix(rel, "invictus-ir-aws_dataset/"); ok {
+		return filepath.Join(Sample(t), filepath.FromSlash(r))
+	}
+	return filepath.Join(ThirdParty(t, "cloudtrail"), filepath.FromSlash(rel))
+}
+
+// RealLogs returns every gzipped log file of the real logs (the sample and
+// the third-party logs), decompressed, by path. A file that does not
 // gunzip is left out: the bad-input tests make their own.
 func RealLogs(t testing.TB) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}
-	root := filepath.Join(SharedData(t), "cloudtrail", "dev")
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json.gz") {
-			return err
-		}
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		zr, err := gzip.NewReader(bytes.NewReader(raw))
-		if err != nil {
+	for _, root := range CloudTrailDirs(t) {
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json.gz") {
+				return err
+			}
+			raw, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			zr, err := gzip.NewReader(bytes.NewReader(raw))
+			if err != nil {
+				return nil
+			}
+			if data, err := io.ReadAll(zr); err == nil {
+				out[p] = data
+			}
 			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		if data, err := io.ReadAll(zr); err == nil {
-			out[p] = data
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
-	if len(out) < 55 {
-		t.Fatalf("only %d real log files under %s", len(out), root)
+	if len(out) < 56 {
+		t.Fatalf("only %d real log files under %v", len(out), CloudTrailDirs(t))
 	}
 	return out
 }

@@ -49,6 +49,7 @@ func (d *Dir) Walk(ctx context.Context, f Filter, fn func(Object) error) error {
 		}
 		o := fileObject(d.single, st)
 		o.Account, o.Region, o.OrgID, _ = ParseKey(o.Key)
+		o.Named = true
 		return fn(o)
 	}
 	return discover(ctx, dirLister{root: d.root}, "", f, &d.Skipped, fn)

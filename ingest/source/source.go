@@ -32,6 +32,9 @@ type Object struct {
 	Region  string
 	// OrgID is set for organization-trail keys.
 	OrgID string
+	// Named is set when the user named this very file: it is read
+	// whatever its name (a folder's files are chosen by name).
+	Named bool
 }
 
 // Filter narrows a listing. Zero values mean "all".

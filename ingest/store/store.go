@@ -81,6 +81,9 @@ type Batch struct {
 
 // Open opens (creating if needed) the store at root and reads its manifest.
 func Open(root string) (*Store, error) {
+	if err := notAFile(root); err != nil {
+		return nil, err
+	}
 	if err := private.MkdirAll(filepath.Join(root, "_state")); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -89,6 +92,32 @@ func Open(root string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// OpenExisting opens the store at root for reading and creates nothing: a
+// folder that does not exist is ErrEmpty (wrapped); a path that is a file
+// is an error saying so. Readers then find no files in a folder that is
+// not a store.
+func OpenExisting(root string) (*Store, error) {
+	if err := notAFile(root); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(root); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %w", root, ErrEmpty)
+	}
+	s := &Store{Root: root, committed: map[string]bool{}, objects: map[objectID]struct{}{}}
+	if err := s.readManifest(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// notAFile refuses a store path that names a file.
+func notAFile(root string) error {
+	if st, err := os.Stat(root); err == nil && !st.IsDir() {
+		return fmt.Errorf("the store %s is a file: --store takes a folder (ingest creates it)", root)
+	}
+	return nil
 }
 
 func (s *Store) manifestPath() string { return filepath.Join(s.Root, "_state", "manifest.jsonl") }

@@ -3,12 +3,14 @@ package store
 import (
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestManifestTornTail: a crash mid-append leaves a line without its
@@ -186,5 +188,37 @@ func TestManifestLongLines(t *testing.T) {
 	data, _ := os.ReadFile(filepath.Join(root, "_state", "manifest.jsonl"))
 	if strings.Count(string(data), "\n") != 2 || !strings.HasSuffix(string(data), "\n") {
 		t.Fatalf("manifest not cut after its last whole line (%d bytes)", len(data))
+	}
+}
+
+// TestOpenExisting: reading creates nothing; a missing folder is ErrEmpty,
+// a file is refused by both Open and OpenExisting.
+func TestOpenExisting(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := OpenExisting(filepath.Join(dir, "missing")); !errors.Is(err, ErrEmpty) {
+		t.Errorf("missing: %v", err)
+	}
+	plain := filepath.Join(dir, "not-a-store")
+	if err := os.Mkdir(plain, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	st, err := OpenExisting(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files, err := st.Files(nil, time.Time{}, time.Time{}); err != nil || len(files) != 0 {
+		t.Errorf("files %v, %v", files, err)
+	}
+	if ents, _ := os.ReadDir(plain); len(ents) != 0 {
+		t.Errorf("reading created %v", ents)
+	}
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, open := range map[string]func(string) (*Store, error){"Open": Open, "OpenExisting": OpenExisting} {
+		if _, err := open(file); err == nil || !strings.Contains(err.Error(), "is a file: --store takes a folder") {
+			t.Errorf("%s of a file: %v", name, err)
+		}
 	}
 }

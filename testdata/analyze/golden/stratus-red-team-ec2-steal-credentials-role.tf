@@ -2,7 +2,7 @@
 # from 15 events, 2023-07-10T11:57:16Z to 2023-07-10T12:07:39Z; resources: prefix mode; fits in one managed policy.
 data "aws_iam_policy_document" "stratus_red_team_ec2_steal_credentials_role" {
   # ec2:DescribeInstances: 1 call(s), first 2023-07-10T11:57:22Z, last 2023-07-10T11:57:22Z; on * because the action allows no resource-level restriction
-  # ssm:PutComplianceItems: 1 call(s), first 2023-07-10T11:58:13Z, last 2023-07-10T11:58:13Z; on * because the log does not reveal the resource of some calls (the resource could not be derived from the event)
+  # ssm:PutComplianceItems: 1 call(s), first 2023-07-10T11:58:13Z, last 2023-07-10T11:58:13Z; on * because the log does not reveal the resource of some calls: the resource could not be derived from the event
   # ssm:PutInventory: 1 call(s), first 2023-07-10T11:58:13Z, last 2023-07-10T11:58:13Z; on * because the action allows no resource-level restriction
   statement {
     sid       = "Ec2Ssm"

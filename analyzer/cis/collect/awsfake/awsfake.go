@@ -4,6 +4,12 @@
 // for IAM and STS; EC2 Query; S3 REST/XML; REST-JSON for Access Analyzer;
 // RPCv2-CBOR for CloudWatch), with pagination, throttling on the first calls
 // of a few operations, and a region (BadRegion) where every call fails.
+// Its IAM also answers the account-state reads of package iamstate/live
+// (GAAD pages with URL-encoded documents, the credential report's states,
+// each user's access keys and MFA devices); SetIAM makes the report stay
+// in progress or denies operations. With SetKeys its IAM holds access keys
+// that UpdateAccessKey and DeleteAccessKey change (the writes of `iamlens
+// keys apply`).
 package awsfake
 
 import (
@@ -15,9 +21,11 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Service names, as package collect names them.
@@ -53,6 +61,86 @@ type AWS struct {
 	throttle map[string]int // "service:Op:region" → throttles left
 	servers  map[string]*httptest.Server
 	mux      *httptest.Server
+	iamOpts  IAMOptions
+	// keys, when set by SetKeys, are the access keys IAM holds, by ID.
+	keys map[string]*Key
+}
+
+// Key is an access key of the fake IAM's stateful mode (SetKeys).
+type Key struct {
+	User, ID string
+	Status   string // Active or Inactive
+	Created  time.Time
+	// LastUsed is what GetAccessKeyLastUsed answers (zero: never used).
+	LastUsed time.Time
+}
+
+// SetKeys makes the fake's IAM hold these keys: ListAccessKeys,
+// GetAccessKeyLastUsed, UpdateAccessKey and DeleteAccessKey then read and
+// change them (an unknown key or user is NoSuchEntity).
+func (f *AWS) SetKeys(keys ...Key) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.keys = map[string]*Key{}
+	for _, k := range keys {
+		k := k
+		f.keys[k.ID] = &k
+	}
+}
+
+// Key returns the key's state; ok is false once it is deleted.
+func (f *AWS) Key(id string) (Key, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k, ok := f.keys[id]
+	if !ok {
+		return Key{}, false
+	}
+	return *k, true
+}
+
+// UseKey sets a key's last use, as a call with it would.
+func (f *AWS) UseKey(id string, at time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if k, ok := f.keys[id]; ok {
+		k.LastUsed = at
+	}
+}
+
+// DeleteKey deletes a key, as someone else would.
+func (f *AWS) DeleteKey(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.keys, id)
+}
+
+// Throttle makes the next n calls of "service:Operation:region" fail with
+// the service's throttling error.
+func (f *AWS) Throttle(key string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.throttle[key] = n
+}
+
+// IAMOptions change what the fake's IAM answers.
+type IAMOptions struct {
+	// ReportInProgress is how many GetCredentialReport calls are answered
+	// ReportInProgress (IAM still building the report) before it is
+	// served; a negative value answers so forever.
+	ReportInProgress int
+	// Deny lists IAM operations answered AccessDenied.
+	Deny []string
+	// Before, when set, runs before each IAM call is answered (a test's
+	// way to change the account between two calls).
+	Before func(op string, form url.Values)
+}
+
+// SetIAM sets the IAM options; call it before the calls.
+func (f *AWS) SetIAM(o IAMOptions) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.iamOpts = o
 }
 
 // BadRegion answers every regional call with an access error.
@@ -76,7 +164,7 @@ func New(t testing.TB, throttle bool) *AWS {
 			"iam:GetAccountAuthorizationDetails:us-east-1": 1,
 		}
 	}
-	for _, svc := range []string{ServiceCloudTrail, ServiceKMS, ServiceLogs, ServiceConfig, ServiceEC2, ServiceIAM, ServiceSTS, ServiceS3, ServiceAccessAnalyzer, ServiceCloudWatch} {
+	for _, svc := range append([]string{ServiceCloudTrail, ServiceKMS, ServiceLogs, ServiceConfig, ServiceEC2, ServiceIAM, ServiceSTS, ServiceS3, ServiceAccessAnalyzer, ServiceCloudWatch}, moreServices...) {
 		svc := svc
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { f.serve(t, svc, w, r) }))
 		t.Cleanup(srv.Close)
@@ -95,6 +183,7 @@ func New(t testing.TB, throttle bool) *AWS {
 		if x, ok := signing[svc]; ok {
 			svc = x
 		}
+		svc = routeMore(svc, r)
 		f.serve(t, svc, w, r)
 	}))
 	t.Cleanup(f.mux.Close)
@@ -162,6 +251,11 @@ func (f *AWS) serve(t testing.TB, svc string, w http.ResponseWriter, r *http.Req
 				op = map[string]string{"location": "GetBucketLocation", "acl": "GetBucketAcl", "policyStatus": "GetBucketPolicyStatus", "publicAccessBlock": "GetPublicAccessBlock", "logging": "GetBucketLogging"}[sub]
 			}
 		}
+		if op == "" {
+			op = s3MoreOp(r)
+		}
+	default:
+		op, form = moreOp(svc, r, body)
 	}
 	key := svc + ":" + op + ":" + region
 	f.mu.Lock()
@@ -198,9 +292,7 @@ func (f *AWS) serve(t testing.TB, svc string, w http.ResponseWriter, r *http.Req
 			writeJSON(w, map[string]any{"ConfigurationRecordersStatus": []any{map[string]any{"name": "default", "recording": region == "us-east-1", "lastStatus": "SUCCESS"}}})
 		}
 	case ServiceCloudWatch:
-		w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
-		w.Header().Set("Content-Type", "application/cbor")
-		w.Write([]byte{0xa0}) // {}: no alarm
+		f.cloudWatch(w, region)
 	case ServiceAccessAnalyzer:
 		w.Header().Set("Content-Type", "application/json")
 		status := "ACTIVE"
@@ -209,13 +301,17 @@ func (f *AWS) serve(t testing.TB, svc string, w http.ResponseWriter, r *http.Req
 		}
 		fmt.Fprintf(w, `{"analyzers":[{"arn":"arn:aws:access-analyzer:%s:%s:analyzer/a","name":"a","type":"ACCOUNT","status":%q,"createdAt":"2024-01-01T00:00:00Z"}]}`, region, acct, status)
 	case ServiceSTS:
-		xmlOK(w, "GetCallerIdentity", "https://sts.amazonaws.com/doc/2011-06-15/", `<Arn>arn:aws:iam::111122223333:user/auditor</Arn><UserId>AIDAEXAMPLE</UserId><Account>111122223333</Account>`)
+		f.sts(w, r, op, form)
 	case ServiceIAM:
 		f.iam(t, w, op, form)
 	case ServiceEC2:
 		f.ec2(w, op, region, form)
 	case ServiceS3:
-		f.s3(w, op, r.URL.Path)
+		if !f.s3More(w, op, r.URL.Path) {
+			f.s3(w, op, r.URL.Path)
+		}
+	default:
+		f.serveMore(t, svc, w, r, op, region, form)
 	}
 }
 
@@ -229,17 +325,23 @@ func xmlOK(w http.ResponseWriter, op, ns, inner string) {
 	fmt.Fprintf(w, `<%sResponse xmlns="%s"><%sResult>%s</%sResult><ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata></%sResponse>`, op, ns, op, inner, op, op)
 }
 
+// xmlNoResult answers a Query call that returns nothing, as IAM does.
+func xmlNoResult(w http.ResponseWriter, op, ns string) {
+	w.Header().Set("Content-Type", "text/xml")
+	fmt.Fprintf(w, `<%sResponse xmlns="%s"><ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata></%sResponse>`, op, ns, op)
+}
+
 func (f *AWS) error(w http.ResponseWriter, svc string, status int, queryCode, jsonCode, msg string) {
 	switch svc {
 	case ServiceEC2:
 		w.Header().Set("Content-Type", "text/xml")
 		w.WriteHeader(status)
 		fmt.Fprintf(w, `<Response><Errors><Error><Code>%s</Code><Message>%s</Message></Error></Errors><RequestID>r</RequestID></Response>`, queryCode, msg)
-	case ServiceIAM, ServiceSTS:
+	case ServiceIAM, ServiceSTS, ServiceRDS, ServiceSNS:
 		w.Header().Set("Content-Type", "text/xml")
 		w.WriteHeader(status)
 		fmt.Fprintf(w, `<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>r</RequestId></ErrorResponse>`, queryCode, msg)
-	case ServiceS3:
+	case ServiceS3, ServiceS3Control:
 		w.Header().Set("Content-Type", "application/xml")
 		w.WriteHeader(status)
 		fmt.Fprintf(w, `<Error><Code>%s</Code><Message>%s</Message></Error>`, queryCode, msg)
@@ -302,7 +404,32 @@ func (f *AWS) kms(w http.ResponseWriter, op, region string, body []byte) {
 
 const iamNS = "https://iam.amazonaws.com/doc/2010-05-08/"
 
+// Alice's access keys: the first is the credential report's access key 1;
+// the second was created after the report was generated.
+const (
+	AliceKey1 = "AKIAALICEKEY1EXAMPLE"
+	AliceKey2 = "AKIAALICEKEY2EXAMPLE"
+)
+
 func (f *AWS) iam(t testing.TB, w http.ResponseWriter, op string, form url.Values) {
+	f.mu.Lock()
+	opts := f.iamOpts
+	f.mu.Unlock()
+	for _, d := range opts.Deny {
+		if d == op {
+			f.error(w, ServiceIAM, http.StatusForbidden, "AccessDenied", "", "User: arn:aws:iam::111122223333:user/auditor is not authorized to perform: iam:"+op)
+			return
+		}
+	}
+	if opts.Before != nil {
+		opts.Before(op, form)
+	}
+	f.mu.Lock()
+	stateful := f.keys != nil
+	f.mu.Unlock()
+	if stateful && f.keyCall(w, op, form) {
+		return
+	}
 	switch op {
 	case "GenerateCredentialReport":
 		state := "COMPLETE"
@@ -311,9 +438,13 @@ func (f *AWS) iam(t testing.TB, w http.ResponseWriter, op string, form url.Value
 		}
 		xmlOK(w, op, iamNS, "<State>"+state+"</State><Description>x</Description>")
 	case "GetCredentialReport":
+		if n := f.Count("iam:GetCredentialReport:us-east-1"); opts.ReportInProgress < 0 || n <= opts.ReportInProgress {
+			f.error(w, ServiceIAM, http.StatusNotFound, "ReportInProgress", "", "Report is being generated")
+			return
+		}
 		csv := "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n" +
 			"<root_account>,arn:aws:iam::111122223333:root,2020-01-01T00:00:00+00:00,not_supported,2024-01-01T00:00:00+00:00,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n" +
-			"alice,arn:aws:iam::111122223333:user/alice,2024-01-01T00:00:00+00:00,true,2026-11-19T00:00:00+00:00,2024-01-01T00:00:00+00:00,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
+			"alice,arn:aws:iam::111122223333:user/alice,2024-01-01T00:00:00+00:00,true,2026-11-19T00:00:00+00:00,2024-01-01T00:00:00+00:00,N/A,false,true,2026-10-01T00:00:00+00:00,2026-11-19T08:00:00+00:00,us-east-1,s3,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
 		xmlOK(w, op, iamNS, "<Content>"+base64.StdEncoding.EncodeToString([]byte(csv))+"</Content><ReportFormat>text/csv</ReportFormat><GeneratedTime>2026-11-20T11:00:00Z</GeneratedTime>")
 	case "GetAccountPasswordPolicy":
 		f.error(w, ServiceIAM, http.StatusNotFound, "NoSuchEntity", "", "The Password Policy with domain name 111122223333 cannot be found.")
@@ -322,27 +453,128 @@ func (f *AWS) iam(t testing.TB, w http.ResponseWriter, op string, form url.Value
 	case "ListVirtualMFADevices":
 		xmlOK(w, op, iamNS, "<IsTruncated>false</IsTruncated><VirtualMFADevices><member><SerialNumber>arn:aws:iam::111122223333:mfa/root-account-mfa-device</SerialNumber><User><Arn>arn:aws:iam::111122223333:root</Arn><UserId>111122223333</UserId><UserName></UserName><Path>/</Path><CreateDate>2020-01-01T00:00:00Z</CreateDate></User></member></VirtualMFADevices>")
 	case "GetAccountAuthorizationDetails":
+		// Documents are URL-encoded, as IAM returns them. Page 1: alice (in
+		// group devs, bounded by god, with an inline policy) and devs;
+		// page 2: the support role and the policy god.
 		doc := url.QueryEscape(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)
+		inline := url.QueryEscape(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::team-data","arn:aws:s3:::team-data/*"]}}`)
+		trust := url.QueryEscape(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole"}]}`)
 		if form.Get("Marker") == "" {
-			xmlOK(w, op, iamNS, `<IsTruncated>true</IsTruncated><Marker>m2</Marker><UserDetailList><member><UserName>alice</UserName><Arn>arn:aws:iam::111122223333:user/alice</Arn><UserId>AIDA1</UserId><Path>/</Path><CreateDate>2024-01-01T00:00:00Z</CreateDate><AttachedManagedPolicies><member><PolicyName>god</PolicyName><PolicyArn>arn:aws:iam::111122223333:policy/god</PolicyArn></member></AttachedManagedPolicies><UserPolicyList/><GroupList/></member></UserDetailList><GroupDetailList/><RoleDetailList/><Policies/>`)
+			xmlOK(w, op, iamNS, `<IsTruncated>true</IsTruncated><Marker>m2</Marker><UserDetailList><member><UserName>alice</UserName><Arn>arn:aws:iam::111122223333:user/alice</Arn><UserId>AIDA1</UserId><Path>/</Path><CreateDate>2024-01-01T00:00:00Z</CreateDate>`+
+				`<AttachedManagedPolicies><member><PolicyName>god</PolicyName><PolicyArn>arn:aws:iam::111122223333:policy/god</PolicyArn></member></AttachedManagedPolicies>`+
+				`<UserPolicyList><member><PolicyName>team-data</PolicyName><PolicyDocument>`+inline+`</PolicyDocument></member></UserPolicyList><GroupList><member>devs</member></GroupList>`+
+				`<PermissionsBoundary><PermissionsBoundaryType>PermissionsBoundaryPolicy</PermissionsBoundaryType><PermissionsBoundaryArn>arn:aws:iam::111122223333:policy/god</PermissionsBoundaryArn></PermissionsBoundary>`+
+				`<Tags><member><Key>team</Key><Value>platform</Value></member></Tags></member></UserDetailList>`+
+				`<GroupDetailList><member><GroupName>devs</GroupName><GroupId>AGPA1</GroupId><Arn>arn:aws:iam::111122223333:group/eng/devs</Arn><Path>/eng/</Path><CreateDate>2024-01-01T00:00:00Z</CreateDate>`+
+				`<GroupPolicyList><member><PolicyName>read-logs</PolicyName><PolicyDocument>`+url.QueryEscape(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"logs:GetLogEvents","Resource":"*"}]}`)+`</PolicyDocument></member></GroupPolicyList>`+
+				`<AttachedManagedPolicies><member><PolicyName>ReadOnlyAccess</PolicyName><PolicyArn>arn:aws:iam::aws:policy/ReadOnlyAccess</PolicyArn></member></AttachedManagedPolicies></member></GroupDetailList><RoleDetailList/><Policies/>`)
 			return
 		}
 		if form.Get("Marker") != "m2" {
 			t.Errorf("GAAD marker %q", form.Get("Marker"))
 		}
-		xmlOK(w, op, iamNS, `<IsTruncated>false</IsTruncated><UserDetailList/><GroupDetailList/><RoleDetailList><member><RoleName>aws-support</RoleName><Arn>arn:aws:iam::111122223333:role/aws-support</Arn><RoleId>AROA1</RoleId><Path>/</Path><CreateDate>2024-01-01T00:00:00Z</CreateDate><AttachedManagedPolicies><member><PolicyName>AWSSupportAccess</PolicyName><PolicyArn>arn:aws:iam::aws:policy/AWSSupportAccess</PolicyArn></member></AttachedManagedPolicies></member></RoleDetailList><Policies><member><PolicyName>god</PolicyName><Arn>arn:aws:iam::111122223333:policy/god</Arn><PolicyId>P1</PolicyId><Path>/</Path><DefaultVersionId>v1</DefaultVersionId><AttachmentCount>1</AttachmentCount><PolicyVersionList><member><Document>`+doc+`</Document><VersionId>v1</VersionId><IsDefaultVersion>true</IsDefaultVersion></member></PolicyVersionList></member></Policies>`)
+		xmlOK(w, op, iamNS, `<IsTruncated>false</IsTruncated><UserDetailList/><GroupDetailList/><RoleDetailList><member><RoleName>aws-support</RoleName><Arn>arn:aws:iam::111122223333:role/aws-support</Arn><RoleId>AROA1</RoleId><Path>/</Path><CreateDate>2024-01-01T00:00:00Z</CreateDate>`+
+			`<AssumeRolePolicyDocument>`+trust+`</AssumeRolePolicyDocument>`+
+			`<InstanceProfileList><member><InstanceProfileName>support</InstanceProfileName><InstanceProfileId>AIPA1</InstanceProfileId><Arn>arn:aws:iam::111122223333:instance-profile/support</Arn><Path>/</Path><CreateDate>2024-01-01T00:00:00Z</CreateDate><Roles/></member></InstanceProfileList>`+
+			`<RolePolicyList/><AttachedManagedPolicies><member><PolicyName>AWSSupportAccess</PolicyName><PolicyArn>arn:aws:iam::aws:policy/AWSSupportAccess</PolicyArn></member></AttachedManagedPolicies>`+
+			`<Tags/><RoleLastUsed><LastUsedDate>2026-11-01T10:00:00Z</LastUsedDate><Region>eu-west-1</Region></RoleLastUsed></member></RoleDetailList>`+
+			`<Policies><member><PolicyName>god</PolicyName><Arn>arn:aws:iam::111122223333:policy/god</Arn><PolicyId>P1</PolicyId><Path>/</Path><DefaultVersionId>v1</DefaultVersionId><AttachmentCount>1</AttachmentCount><PermissionsBoundaryUsageCount>1</PermissionsBoundaryUsageCount><IsAttachable>true</IsAttachable><CreateDate>2024-01-01T00:00:00Z</CreateDate><UpdateDate>2024-01-01T00:00:00Z</UpdateDate><PolicyVersionList><member><Document>`+doc+`</Document><VersionId>v1</VersionId><IsDefaultVersion>true</IsDefaultVersion><CreateDate>2024-01-01T00:00:00Z</CreateDate></member></PolicyVersionList></member></Policies>`)
+	case "ListAccessKeys":
+		// One key a page.
+		if form.Get("UserName") != "alice" {
+			xmlOK(w, op, iamNS, `<AccessKeyMetadata/><IsTruncated>false</IsTruncated>`)
+			return
+		}
+		if form.Get("Marker") == "" {
+			xmlOK(w, op, iamNS, `<AccessKeyMetadata><member><UserName>alice</UserName><AccessKeyId>`+AliceKey1+`</AccessKeyId><Status>Active</Status><CreateDate>2026-10-01T00:00:00Z</CreateDate></member></AccessKeyMetadata><IsTruncated>true</IsTruncated><Marker>k2</Marker>`)
+			return
+		}
+		xmlOK(w, op, iamNS, `<AccessKeyMetadata><member><UserName>alice</UserName><AccessKeyId>`+AliceKey2+`</AccessKeyId><Status>Inactive</Status><CreateDate>2026-11-20T11:30:00Z</CreateDate></member></AccessKeyMetadata><IsTruncated>false</IsTruncated>`)
+	case "GetAccessKeyLastUsed":
+		if form.Get("AccessKeyId") == AliceKey1 {
+			xmlOK(w, op, iamNS, `<UserName>alice</UserName><AccessKeyLastUsed><LastUsedDate>2026-11-19T08:00:00Z</LastUsedDate><ServiceName>s3</ServiceName><Region>us-east-1</Region></AccessKeyLastUsed>`)
+			return
+		}
+		xmlOK(w, op, iamNS, `<UserName>alice</UserName><AccessKeyLastUsed><ServiceName>N/A</ServiceName><Region>N/A</Region></AccessKeyLastUsed>`)
+	case "ListMFADevices":
+		if form.Get("UserName") != "alice" {
+			xmlOK(w, op, iamNS, `<MFADevices/><IsTruncated>false</IsTruncated>`)
+			return
+		}
+		xmlOK(w, op, iamNS, `<MFADevices><member><UserName>alice</UserName><SerialNumber>arn:aws:iam::111122223333:mfa/alice-phone</SerialNumber><EnableDate>2025-03-01T00:00:00Z</EnableDate></member></MFADevices><IsTruncated>false</IsTruncated>`)
 	case "ListEntitiesForPolicy":
 		if strings.HasSuffix(form.Get("PolicyArn"), "/AWSSupportAccess") {
 			xmlOK(w, op, iamNS, "<IsTruncated>false</IsTruncated><PolicyRoles><member><RoleName>aws-support</RoleName><RoleId>AROA1</RoleId></member></PolicyRoles><PolicyUsers/><PolicyGroups/>")
 			return
 		}
 		xmlOK(w, op, iamNS, "<IsTruncated>false</IsTruncated><PolicyRoles/><PolicyUsers/><PolicyGroups/>")
+	case "ListAccountAliases":
+		xmlOK(w, op, iamNS, "<AccountAliases><member>fake-main</member></AccountAliases><IsTruncated>false</IsTruncated>")
 	case "ListServerCertificates":
 		xmlOK(w, op, iamNS, "<IsTruncated>false</IsTruncated><ServerCertificateMetadataList/>")
 	default:
 		t.Errorf("unexpected IAM call %s", op)
 		f.error(w, ServiceIAM, 400, "InvalidAction", "", op)
 	}
+}
+
+// keyCall answers the access-key calls from the stateful keys; it reports
+// whether op was one of them.
+func (f *AWS) keyCall(w http.ResponseWriter, op string, form url.Values) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	user, id := form.Get("UserName"), form.Get("AccessKeyId")
+	k := f.keys[id]
+	if k != nil && user != "" && k.User != user {
+		k = nil
+	}
+	noSuchKey := func() {
+		f.error(w, ServiceIAM, http.StatusNotFound, "NoSuchEntity", "", "The Access Key with id "+id+" cannot be found.")
+	}
+	switch op {
+	case "ListAccessKeys":
+		var b strings.Builder
+		ids := make([]string, 0, len(f.keys))
+		for kid, kk := range f.keys {
+			if kk.User == user {
+				ids = append(ids, kid)
+			}
+		}
+		sort.Strings(ids)
+		for _, kid := range ids {
+			kk := f.keys[kid]
+			fmt.Fprintf(&b, "<member><UserName>%s</UserName><AccessKeyId>%s</AccessKeyId><Status>%s</Status><CreateDate>%s</CreateDate></member>",
+				kk.User, kk.ID, kk.Status, kk.Created.UTC().Format(time.RFC3339))
+		}
+		xmlOK(w, op, iamNS, "<AccessKeyMetadata>"+b.String()+"</AccessKeyMetadata><IsTruncated>false</IsTruncated>")
+	case "GetAccessKeyLastUsed":
+		if k == nil {
+			noSuchKey()
+			return true
+		}
+		last := "<ServiceName>N/A</ServiceName><Region>N/A</Region>"
+		if !k.LastUsed.IsZero() {
+			last = "<LastUsedDate>" + k.LastUsed.UTC().Format(time.RFC3339) + "</LastUsedDate><ServiceName>s3</ServiceName><Region>us-east-1</Region>"
+		}
+		xmlOK(w, op, iamNS, "<UserName>"+k.User+"</UserName><AccessKeyLastUsed>"+last+"</AccessKeyLastUsed>")
+	case "UpdateAccessKey":
+		if k == nil {
+			noSuchKey()
+			return true
+		}
+		k.Status = form.Get("Status")
+		xmlNoResult(w, op, iamNS)
+	case "DeleteAccessKey":
+		if k == nil {
+			noSuchKey()
+			return true
+		}
+		delete(f.keys, id)
+		xmlNoResult(w, op, iamNS)
+	default:
+		return false
+	}
+	return true
 }
 
 const ec2NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
@@ -353,6 +585,9 @@ func ec2OK(w http.ResponseWriter, op, inner string) {
 }
 
 func (f *AWS) ec2(w http.ResponseWriter, op, region string, form url.Values) {
+	if f.ec2More(w, op, region) {
+		return
+	}
 	switch op {
 	case "DescribeRegions":
 		ec2OK(w, op, `<regionInfo>
