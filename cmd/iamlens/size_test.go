@@ -15,10 +15,13 @@ import (
 // before v1.36 made one, pulled in through the Parquet libraries) keeps
 // every exported method of every reachable type, and the AWS SDK's
 // clients then link all their operations (about 800 for EC2 alone, of
-// which iamlens calls 5), which more than doubles the binary. Measured
-// figures are in the commit that set this budget and in docs/install.md;
-// the budget leaves headroom for growth of the code itself.
-const binaryBudget = 45 << 20
+// which iamlens calls 5), which more than doubles the binary. Executing a
+// text/template or html/template does it too (analyzer/review writes its
+// HTML without one for that reason). Measured figures are in the commits
+// that set this budget and in docs/install.md: 44.8 MiB on linux/amd64
+// when it was set, 113 MiB with the elimination off; the budget leaves
+// room for the code to grow.
+const binaryBudget = 60 << 20
 
 // TestBinarySize builds the CLI as `go build` does (without the PGO
 // profile, which changes code layout, not what is linked) and fails if it
