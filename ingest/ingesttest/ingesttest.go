@@ -309,3 +309,53 @@ var DuplicateKeysFirst = struct {
 	RequestParameters: `{"bucketName":"first-bucket","bucketName":"second-bucket","key":"a.txt","Delete":{"Quiet":true},"Delete":{"Object":[{"Key":"b.txt"}]}}`,
 	ResourceARN:       "arn:aws:s3:::first-bucket/a.txt", ResourceType: "AWS::S3::Object", TLSVersion: "TLSv1.3",
 }
+
+// LogFiles calls fn with the path and the decompressed bytes of every
+// gzipped log file (*.json.gz) below root, in lexical order: the one walk
+// over a folder of real logs that the tests share. A root under
+// ../shared that is absent skips the test, naming the path (a fresh clone
+// has none); any other absent root, or a file that does not read or
+// gunzip, fails it.
+func LogFiles(t testing.TB, root string, fn func(path string, data []byte)) {
+	t.Helper()
+	if _, err := os.Stat(root); err != nil {
+		if strings.Contains(filepath.ToSlash(root), "/shared/") {
+			t.Skipf("%s: %s absent (%v)", NeedsShared, root, err)
+		}
+		t.Fatalf("test data: %v", err)
+	}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json.gz") {
+			return err
+		}
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		data, err := io.ReadAll(zr)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		fn(p, data)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// LogRecords calls fn with every record of every log file below root
+// (LogFiles), in order; rec aliases the file's bytes, which stay valid.
+func LogRecords(t testing.TB, root string, fn func(path string, rec gjson.Result)) {
+	t.Helper()
+	LogFiles(t, root, func(p string, data []byte) {
+		RecordsArray(data).ForEach(func(_, rec gjson.Result) bool {
+			fn(p, rec)
+			return true
+		})
+	})
+}
