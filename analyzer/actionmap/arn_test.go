@@ -44,9 +44,10 @@ func TestARNEdgeCases(t *testing.T) {
 		source, name, req, region, action string
 		want                              []string
 	}{
-		// an ARN given for a log group is kept whole, colons and "*" included
+		// an ARN given for a log group is kept whole, colons included; its
+		// literal "*" is escaped as the policy language's ${*}
 		{"logs.amazonaws.com", "DescribeLogStreams", `{"logGroupIdentifier":"arn:aws:logs:us-east-1:123456789012:log-group:/a:*"}`, "us-east-1",
-			"logs:DescribeLogStreams", []string{"arn:aws:logs:us-east-1:123456789012:log-group:/a:*"}},
+			"logs:DescribeLogStreams", []string{"arn:aws:logs:us-east-1:123456789012:log-group:/a:${*}"}},
 		// a name is made an ARN in the region's partition
 		{"lambda.amazonaws.com", "GetFunction", `{"functionName":"fn"}`, "cn-north-1",
 			"lambda:GetFunction", []string{"arn:aws-cn:lambda:cn-north-1:123456789012:function:fn"}},
