@@ -27,6 +27,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/iamlens/iamlens/analyzer/actionmap"
@@ -556,7 +557,7 @@ func Resolve(ctx context.Context, st *store.Store, q Query) (arns []string, byPa
 		}
 	}
 	for _, p := range q.Principals {
-		if strings.HasPrefix(p, "arn:") && !isGlob(p) {
+		if arn.IsARN(p) && !isGlob(p) {
 			add(p)
 		} else {
 			pending = append(pending, p)
@@ -611,16 +612,14 @@ func MatchPrincipal(pattern, arn string) bool {
 
 // PrincipalName is the last part of a principal ARN: the user, role or
 // session name; a service principal is its own name.
-func PrincipalName(arn string) string {
-	if i := strings.LastIndexByte(arn, '/'); i >= 0 {
-		return arn[i+1:]
+func PrincipalName(principal string) string {
+	if i := strings.LastIndexByte(principal, '/'); i >= 0 {
+		return principal[i+1:] // a path's last element, ARN or not
 	}
-	if strings.HasPrefix(arn, "arn:") {
-		if i := strings.LastIndexByte(arn, ':'); i >= 0 {
-			return arn[i+1:]
-		}
+	if a, err := arn.Parse(principal); err == nil {
+		return a.Resource[strings.LastIndexByte(a.Resource, ':')+1:] // root; name in type:name
 	}
-	return arn
+	return principal
 }
 
 // closeMatches returns up to five known principals whose name resembles

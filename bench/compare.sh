@@ -23,6 +23,12 @@
 #
 # Needs Go, Node/npm and GNU time (apt-get install time). Corpora are cached
 # under bench/out/ (git-ignored).
+#   bash bench/compare.sh diff                # `iamlens diff --all` beside `iamlens analyze --all`,
+#                                             # whole processes in turns, on the 10 M-event dataset
+#                                             # (store-12288m-real when the rollup benchmark built it,
+#                                             # else store-12288m as below) and a GAAD of 1,000 of its
+#                                             # principals (bench/gengaad, one file per account)
+#   bash bench/compare.sh diff STORE [GAADDIR] # the same on a store of yours
 #   bash bench/compare.sh analyze             # `iamlens analyze --principal` vs the same
 #                                             # per-principal aggregation in DuckDB, whole processes,
 #                                             # on 10.3 M events (a 12 GiB corpus, generated and
@@ -204,6 +210,54 @@ JS
   dk=$(for i in 1 2 3 4 5; do (cd "$out/duckdb" && $TIME -f %e node analyze.mjs "$store/events/*/*/*.parquet" "$arn" 2>&1 >/dev/null | tail -1); done | best)
   echo "dataset: $events events; principal $arn ($(nproc) cores, $(go env GOVERSION), $(date -u +%F)); best of 5 whole-process runs"
   printf '%-40s %8s s\n' "iamlens analyze --principal (policy)" "$ia" "duckdb per-principal aggregation" "$dk"
+  exit 0
+fi
+
+if [[ "${1:-}" == diff ]]; then
+  go build -o "$out/iamlens" ./cmd/iamlens
+  RUNS=${RUNS:-3}
+  store=${2:-}
+  if [[ -z $store ]]; then
+    for cand in "$out/store-12288m-real" "$out/store-12288m"; do
+      if [[ -f $cand/.done ]]; then store=$cand; break; fi
+    done
+    if [[ -z $store ]]; then
+      store=$out/store-12288m
+      c=$(corpus 12288)
+      rm -rf "$store"
+      "$out/iamlens" ingest --store "$store" --no-progress --format json "$c" >/dev/null
+      touch "$store/.done"
+    fi
+  fi
+  gaad=${3:-$out/gaad-1000-$(basename "$store")}
+  if [[ ! -d $gaad ]]; then
+    go run ./bench/gengaad -store "$store" -n 1000 -out "$gaad"
+  fi
+  gargs=()
+  for f in "$gaad"/gaad-*.json; do gargs+=(--gaad "$f"); done
+  events=$("$out/iamlens" principals --store "$store" --format json | grep -o '"events": [0-9]*' | awk '{s+=$2} END {print s}')
+  # Whole processes in turns, RUNS rounds; wall seconds, CPU seconds
+  # (user + system: steadier than wall on a shared machine) and peak RSS.
+  load0=$(cut -d' ' -f1-3 /proc/loadavg)
+  : > "$out/diff-rounds.txt"
+  for r in $(seq "$RUNS"); do
+    $TIME -f 'analyze %e %U %S %M' -o "$out/time.txt" "$out/iamlens" analyze --store "$store" --all --format json >/dev/null
+    cat "$out/time.txt" >> "$out/diff-rounds.txt"
+    $TIME -f 'diff %e %U %S %M' -o "$out/time.txt" "$out/iamlens" diff --store "$store" --all "${gargs[@]}" --format json > "$out/diff.json"
+    cat "$out/time.txt" >> "$out/diff-rounds.txt"
+  done
+  load1=$(cut -d' ' -f1-3 /proc/loadavg)
+  compared=$(grep -c '^{"principal"' "$out/diff.json" || true)
+  echo "dataset: $events events ($store); GAAD: 1,000 principals in $(ls "$gaad" | wc -l) file(s), $compared compared (with events in the window)"
+  echo "$(nproc) cores, $(go env GOVERSION), $(date -u '+%F %H:%M') UTC; $RUNS rounds in turns; load average $load0 before, $load1 after"
+  printf '%-36s %10s %10s %12s\n' "" "best wall" "best CPU" "peak RSS"
+  for what in analyze diff; do
+    grep "^$what " "$out/diff-rounds.txt" | awk -v name="iamlens $what --all" '
+      { cpu = $3 + $4; if (NR == 1 || $2 < w) w = $2; if (NR == 1 || cpu < c) c = cpu; if ($5 > m) m = $5 }
+      END { printf "%-36s %9.2fs %9.2fs %8d MiB\n", name, w, c, m / 1024 }'
+  done
+  awk '$1 == "analyze" { c = $3 + $4; if (!a || c < a) a = c } $1 == "diff" { c = $3 + $4; if (!d || c < d) d = c }
+    END { printf "diff / analyze (best CPU): %.2fx\n", d / a }' "$out/diff-rounds.txt"
   exit 0
 fi
 

@@ -46,6 +46,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -519,13 +521,15 @@ func readObject(ctx context.Context, src Source, maxBytes int64, o source.Object
 	return raw, err
 }
 
-func (w *worker) process(f *fetched) *fileResult {
+func (w *worker) process(f *fetched) (res *fileResult) {
 	o := f.obj
-	res := &fileResult{obj: o}
+	res = &fileResult{obj: o}
 	uri := w.src.URI(o.Key)
+	defer w.recoverDecoder(res, uri, len(w.rows), len(w.parts))
 	err := f.err
 	var data []byte
 	if err == nil {
+		w.hook(uri, "gunzip", 0)
 		data, err = w.rd.Decode(f.raw)
 	}
 	if err != nil {
@@ -540,6 +544,7 @@ func (w *worker) process(f *fetched) *fileResult {
 	res.json = int64(len(data))
 	// The whole file is validated before any of its rows is appended, so a
 	// bad file leaves nothing behind in the batch.
+	w.hook(uri, "split", 0)
 	n, err := w.sp.Split(data)
 	if errors.Is(err, cloudtrail.ErrNotLog) || errors.Is(err, cloudtrail.ErrInvalidJSON) {
 		// Not CloudTrail's own form: records as an array, one a line, or
@@ -553,8 +558,8 @@ func (w *worker) process(f *fetched) *fileResult {
 		res.bad = badFile(uri, err)
 		return res
 	}
-	w.b.AddDataBytes(res.json)
 	for i := 0; i < n; i++ {
+		w.hook(uri, "append", i)
 		row, aerr := w.b.AppendSpans(data, w.sp.Record(i), w.sp.Values(i), uri)
 		if aerr != nil {
 			if res.rejected == nil {
@@ -566,7 +571,59 @@ func (w *worker) process(f *fetched) *fileResult {
 		w.rows = append(w.rows, rowMeta{part: w.partition(row.Account, row.EventTime), key: store.IDKey(row.EventID)})
 		res.rows++
 	}
+	w.b.AddDataBytes(res.json)
 	return res
+}
+
+// reasonPanic is the reason given for a file whose decoding panicked.
+const reasonPanic = "decoder panic"
+
+// recoverDecoder turns a panic in decoding one file (gunzip, the splitter
+// or the columns builder, all reading untrusted bytes) into a bad file:
+// counted and named like any other, its rows taken back out of the batch,
+// and the run going on with the next file. A panic is a bug in iamlens;
+// the detail names where it happened, for a bug report.
+func (w *worker) recoverDecoder(res *fileResult, uri string, rows, parts int) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	// Back to the batch as it was before the file (rows and parts are its
+	// lengths then), with a fresh decoder and splitter.
+	w.b.Rollback(rows)
+	w.rows, w.parts = w.rows[:rows], w.parts[:parts]
+	w.last, w.lastDay, w.lastAcct = 0, math.MinInt64, "" // partition's memo may name a dropped partition
+	w.rd = cloudtrail.Reader{MaxBytes: w.opts.MaxFileBytes}
+	w.sp = cloudtrail.Splitter{Slot: columns.Slot, Fields: columns.NumFields}
+	*res = fileResult{obj: res.obj, bad: &Problem{Object: uri, Reason: reasonPanic, Detail: fmt.Sprintf("%s: %v%s", reasonPanic, r, panicSite())}}
+}
+
+// panicSite names the function a panic came from (" at pkg.f (file:line)"),
+// called from a deferred function while the panic unwinds.
+func panicSite() string {
+	pc := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pc[:runtime.Callers(2, pc)])
+	for past := false; ; {
+		f, more := frames.Next()
+		if past && !strings.HasPrefix(f.Function, "runtime.") {
+			return fmt.Sprintf(" at %s (%s:%d)", f.Function, filepath.Base(f.File), f.Line)
+		}
+		past = past || f.Function == "runtime.gopanic"
+		if !more {
+			return ""
+		}
+	}
+}
+
+// decodeHook, when set (by tests only, through export_test.go), runs before
+// each stage of decoding a file: "gunzip", "split", and "append" before
+// each record.
+var decodeHook func(uri, stage string, record int)
+
+func (w *worker) hook(uri, stage string, record int) {
+	if decodeHook != nil {
+		decodeHook(uri, stage, record)
+	}
 }
 
 // transportReader remembers an error from the underlying stream, so a

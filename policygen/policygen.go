@@ -86,6 +86,13 @@ type Options struct {
 	// MaxSourceIPs caps the addresses of an aws:SourceIp condition before
 	// they are widened to /24 networks (default 10).
 	MaxSourceIPs int
+	// ExcludeFailed leaves out the actions of calls that passed
+	// authorisation and then failed for another reason (NoSuchKey,
+	// NoSuchBucketPolicy, ResourceNotFoundException, throttling). By
+	// default they are granted, and marked in the evidence: a policy
+	// without them changes what the program sees (AccessDenied instead of
+	// NoSuchKey).
+	ExcludeFailed bool
 }
 
 // Validate reports an unknown mode.
@@ -131,7 +138,7 @@ func (o *Options) defaults() {
 
 // NothingToGrant is the SizeNote of a principal without policies: none of
 // its calls both succeeded and maps to an IAM action.
-const NothingToGrant = "nothing to grant: no successful call in the window maps to an IAM action"
+const NothingToGrant = "nothing to grant: no authorised call in the window maps to an IAM action"
 
 // ManagedPolicyLimit is the size limit of a customer managed policy, in
 // characters without white space.
@@ -180,6 +187,9 @@ type Result struct {
 	ConditionsSkipped []ConditionNote `json:"conditions_skipped"`
 	// Rejected lists actions and resources left out of the policy.
 	Rejected []Rejection `json:"rejected"`
+	// FailedExcluded: the actions of calls that failed after authorisation
+	// were left out (Options.ExcludeFailed); Usage.Failed lists them.
+	FailedExcluded bool `json:"failed_excluded,omitempty"`
 	// Usage is the evidence: denied and failed calls (needed but not
 	// granted), unmapped calls, not-observable actions and the profile.
 	Usage *analyzer.Usage `json:"usage"`
@@ -203,6 +213,10 @@ type ActionEvidence struct {
 	Examples  []string  `json:"example_resources,omitempty"`
 	// Wildcard says why the action is granted on "*", when it is.
 	Wildcard string `json:"wildcard_reason,omitempty"`
+	// FailedCalls of Calls passed authorisation and then failed for
+	// another reason, with these error codes.
+	FailedCalls int64            `json:"failed_calls,omitempty"`
+	ErrorCodes  []analyzer.Count `json:"error_codes,omitempty"`
 }
 
 // ResourceEvidence says what a Resource entry stands for.
@@ -251,12 +265,14 @@ func Generate(u *analyzer.Usage, cat Catalog, opts Options) (*Result, error) {
 	}
 	opts.defaults()
 	r := &Result{Principal: u.Principal, Kind: u.Kind, Mode: opts.Resources, Usage: u,
-		Conditions: []ConditionNote{}, ConditionsSkipped: []ConditionNote{}, Rejected: []Rejection{}}
+		Conditions: []ConditionNote{}, ConditionsSkipped: []ConditionNote{}, Rejected: []Rejection{},
+		FailedExcluded: opts.ExcludeFailed && len(u.Failed) > 0}
 	if v, ok := cat.(interface{ Version() string }); ok {
 		r.CatalogVersion = v.Version()
 	}
+	granted := Granted(u, opts.ExcludeFailed)
 	var plan []planned
-	for _, au := range u.Allowed {
+	for _, au := range granted {
 		p, rej := planAction(au, cat, opts)
 		r.Rejected = append(r.Rejected, rej...)
 		if p != nil {
@@ -264,12 +280,113 @@ func Generate(u *analyzer.Usage, cat Catalog, opts Options) (*Result, error) {
 		}
 	}
 	stmts, ev := group(plan, opts)
-	cond := r.conditions(u, opts)
+	cond := r.conditions(u, granted, opts)
 	for i := range stmts {
 		stmts[i].Condition = conditionBlock(cond(ev[i]))
 	}
-	r.size(stmts, ev, u, cat, opts)
+	r.size(stmts, ev, u, granted, cat, opts)
 	return r, nil
+}
+
+// Granted returns the actions a policy for u grants, sorted by name: the
+// successful calls' and, unless excludeFailed, those of calls that passed
+// authorisation and then failed for another reason (analyzer.Usage.Failed:
+// NoSuchKey, throttling), merged per action. A merged action's ErrorCodes
+// are its failed calls' codes. u is not changed.
+func Granted(u *analyzer.Usage, excludeFailed bool) []*analyzer.ActionUsage {
+	if excludeFailed || len(u.Failed) == 0 {
+		return u.Allowed
+	}
+	by := map[string]*analyzer.ActionUsage{}
+	var out []*analyzer.ActionUsage
+	for _, list := range [][]*analyzer.ActionUsage{u.Allowed, u.Failed} {
+		for _, au := range list {
+			m := by[au.Action]
+			if m == nil {
+				cp := *au
+				cp.Resources = append([]analyzer.ResourceUsage(nil), au.Resources...)
+				cp.ErrorCodes = append([]analyzer.Count(nil), au.ErrorCodes...)
+				by[au.Action] = &cp
+				out = append(out, &cp)
+				continue
+			}
+			mergeAction(m, au)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Action < out[j].Action })
+	return out
+}
+
+// mergeAction adds b's calls to a.
+func mergeAction(a, b *analyzer.ActionUsage) {
+	a.Calls += b.Calls
+	if b.FirstSeen.Before(a.FirstSeen) {
+		a.FirstSeen = b.FirstSeen
+	}
+	if b.LastSeen.After(a.LastSeen) {
+		a.LastSeen = b.LastSeen
+	}
+	a.UnknownResourceCalls += b.UnknownResourceCalls
+	res := map[string]int{}
+	for i, r := range a.Resources {
+		res[r.ARN] = i
+	}
+	for _, r := range b.Resources {
+		i, ok := res[r.ARN]
+		if !ok {
+			res[r.ARN] = len(a.Resources)
+			a.Resources = append(a.Resources, r)
+			continue
+		}
+		x := &a.Resources[i]
+		x.Calls += r.Calls
+		if r.FirstSeen.Before(x.FirstSeen) {
+			x.FirstSeen = r.FirstSeen
+		}
+		if r.LastSeen.After(x.LastSeen) {
+			x.LastSeen = r.LastSeen
+		}
+	}
+	sort.Slice(a.Resources, func(i, j int) bool { return a.Resources[i].ARN < a.Resources[j].ARN })
+	a.Notes = union(a.Notes, b.Notes)
+	a.Events = union(a.Events, b.Events)
+	a.Regions = union(a.Regions, b.Regions)
+	codes := map[string]int64{}
+	for _, c := range append(append([]analyzer.Count(nil), a.ErrorCodes...), b.ErrorCodes...) {
+		codes[c.Value] += c.Count
+	}
+	a.ErrorCodes = nil
+	for v, n := range codes {
+		a.ErrorCodes = append(a.ErrorCodes, analyzer.Count{Value: v, Count: n})
+	}
+	sort.Slice(a.ErrorCodes, func(i, j int) bool {
+		if a.ErrorCodes[i].Count != a.ErrorCodes[j].Count {
+			return a.ErrorCodes[i].Count > a.ErrorCodes[j].Count
+		}
+		return a.ErrorCodes[i].Value < a.ErrorCodes[j].Value
+	})
+}
+
+// union merges two sorted sets of strings; nil stays nil.
+func union(a, b []string) []string {
+	if len(b) == 0 {
+		return a
+	}
+	set := map[string]bool{}
+	for _, x := range append(append([]string(nil), a...), b...) {
+		set[x] = true
+	}
+	return sortedKeys(set)
+}
+
+// FailedCalls is how many of the action's calls failed after
+// authorisation (the counts of its error codes).
+func FailedCalls(au *analyzer.ActionUsage) int64 {
+	var n int64
+	for _, c := range au.ErrorCodes {
+		n += c.Count
+	}
+	return n
 }
 
 // planAction decides the resources of one allowed action.
@@ -515,7 +632,8 @@ func group(plan []planned, opts Options) ([]Statement, []*StatementEvidence) {
 }
 
 func actionEvidence(au *analyzer.ActionUsage, res []ResourceEvidence) ActionEvidence {
-	ae := ActionEvidence{Action: au.Action, Calls: au.Calls, FirstSeen: au.FirstSeen, LastSeen: au.LastSeen, Events: au.Events}
+	ae := ActionEvidence{Action: au.Action, Calls: au.Calls, FirstSeen: au.FirstSeen, LastSeen: au.LastSeen, Events: au.Events,
+		FailedCalls: FailedCalls(au), ErrorCodes: au.ErrorCodes}
 	for _, r := range au.Resources {
 		if r.ARN != "*" && len(ae.Examples) < 3 {
 			ae.Examples = append(ae.Examples, r.ARN)
@@ -558,7 +676,7 @@ func sidBase(actions []string) string {
 
 // conditions works out the conditions the options ask for and returns the
 // function that gives each statement its condition block.
-func (r *Result) conditions(u *analyzer.Usage, opts Options) func(*StatementEvidence) map[string]map[string][]string {
+func (r *Result) conditions(u *analyzer.Usage, granted []*analyzer.ActionUsage, opts Options) func(*StatementEvidence) map[string]map[string][]string {
 	o := u.Origins
 	global := map[string]map[string][]string{}
 	set := func(op, key string, vals []string) {
@@ -610,7 +728,7 @@ func (r *Result) conditions(u *analyzer.Usage, opts Options) func(*StatementEvid
 	if opts.ConditionRegion {
 		byAction := map[string][]string{}
 		all := map[string]bool{}
-		for _, au := range u.Allowed {
+		for _, au := range granted {
 			byAction[au.Action] = au.Regions
 			for _, rg := range au.Regions {
 				all[rg] = true
@@ -740,7 +858,7 @@ func marshal(v any, indent bool) ([]byte, error) {
 }
 
 // size fits the statements into one or more documents under the limit.
-func (r *Result) size(stmts []Statement, ev []*StatementEvidence, u *analyzer.Usage, cat Catalog, opts Options) {
+func (r *Result) size(stmts []Statement, ev []*StatementEvidence, u *analyzer.Usage, granted []*analyzer.ActionUsage, cat Catalog, opts Options) {
 	doc := &Document{Version: PolicyVersion, Statement: stmts}
 	if len(stmts) == 0 {
 		// No policy at all: IAM rejects a document without statements.
@@ -759,13 +877,13 @@ func (r *Result) size(stmts []Statement, ev []*StatementEvidence, u *analyzer.Us
 		o.Resources = ResourcesService
 		o.Size = SizeSplit
 		var plan []planned
-		for _, au := range u.Allowed {
+		for _, au := range granted {
 			if p, _ := planAction(au, cat, o); p != nil {
 				plan = append(plan, *p)
 			}
 		}
 		cs, cev := group(plan, o)
-		cond := (&Result{}).conditions(u, o)
+		cond := (&Result{}).conditions(u, granted, o)
 		for i := range cs {
 			cs[i].Condition = conditionBlock(cond(cev[i]))
 		}

@@ -581,3 +581,81 @@ func TestTableWidth(t *testing.T) {
 		t.Errorf("the cut list does not say what it left out:\n%s", fit.String())
 	}
 }
+
+// TestFailedCallsAreGranted: a call that passed authorisation and then
+// failed (NoSuchKey, throttling) was authorised, so its action and
+// resource are granted and marked; ExcludeFailed leaves them out; denied
+// calls are never granted.
+func TestFailedCallsAreGranted(t *testing.T) {
+	bucket := "arn:aws:s3:::data"
+	u := usage(au("s3:GetObject", 5, bucket+"/a.csv"), au("s3:ListBucket", 2, bucket))
+	failedGet := au("s3:GetObject", 3, bucket+"/missing.csv")
+	failedGet.ErrorCodes = []analyzer.Count{{Value: "NoSuchKey", Count: 3}}
+	failedFn := au("lambda:GetFunction", 1, "arn:aws:lambda:us-east-1:111122223333:function:gone")
+	failedFn.ErrorCodes = []analyzer.Count{{Value: "ResourceNotFoundException", Count: 1}}
+	u.Failed = []*analyzer.ActionUsage{failedGet, failedFn}
+	u.Denied = []*analyzer.ActionUsage{au("iam:GetRole", 1, "arn:aws:iam::111122223333:role/admin")}
+	allows := func(r *Result, action, arn string) bool {
+		for _, d := range r.Policies {
+			for _, st := range d.Statement {
+				for _, a := range st.Action {
+					for _, res := range st.Resource {
+						if a == action && (res == arn || res == "*") {
+							return true
+						}
+					}
+				}
+			}
+		}
+		return false
+	}
+	res, err := Generate(u, testCatalog(), Options{Resources: ResourcesExact})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFits(t, res, testCatalog())
+	for _, c := range []struct {
+		action, arn string
+		want        bool
+	}{
+		{"s3:GetObject", bucket + "/a.csv", true},
+		{"s3:GetObject", bucket + "/missing.csv", true},
+		{"lambda:GetFunction", "arn:aws:lambda:us-east-1:111122223333:function:gone", true},
+		{"iam:GetRole", "arn:aws:iam::111122223333:role/admin", false},
+	} {
+		if got := allows(res, c.action, c.arn); got != c.want {
+			t.Errorf("%s on %s: %v, want %v", c.action, c.arn, got, c.want)
+		}
+	}
+	var get *ActionEvidence
+	for i := range res.Evidence {
+		for j := range res.Evidence[i].Actions {
+			if res.Evidence[i].Actions[j].Action == "s3:GetObject" {
+				get = &res.Evidence[i].Actions[j]
+			}
+		}
+	}
+	if get == nil || get.Calls != 8 || get.FailedCalls != 3 || len(get.ErrorCodes) != 1 || get.ErrorCodes[0].Value != "NoSuchKey" {
+		t.Errorf("s3:GetObject evidence %+v: want 8 calls, 3 failed with NoSuchKey", get)
+	}
+	if len(u.Allowed[0].Resources) != 1 || u.Allowed[0].Calls != 5 {
+		t.Errorf("Generate changed the usage: %+v", u.Allowed[0])
+	}
+	var b bytes.Buffer
+	if err := WriteTable(&b, []*Result{res}); err != nil || !strings.Contains(b.String(), "s3:GetObject  3 of 8 calls, NoSuchKey×3") {
+		t.Errorf("table: %v\n%s", err, b.String())
+	}
+
+	res, err = Generate(u, testCatalog(), Options{Resources: ResourcesExact, ExcludeFailed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if allows(res, "s3:GetObject", bucket+"/missing.csv") || allows(res, "lambda:GetFunction", "arn:aws:lambda:us-east-1:111122223333:function:gone") ||
+		!allows(res, "s3:GetObject", bucket+"/a.csv") || !res.FailedExcluded {
+		t.Errorf("ExcludeFailed: %+v", res.Policies[0])
+	}
+	b.Reset()
+	if err := WriteTable(&b, []*Result{res}); err != nil || !strings.Contains(b.String(), "left out: --exclude-failed") {
+		t.Errorf("table: %v\n%s", err, b.String())
+	}
+}

@@ -2,7 +2,6 @@ package policygen
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"flag"
@@ -10,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
@@ -59,35 +57,15 @@ func ingestDir(t testing.TB, dir string) *store.Store {
 func rawRecords(t *testing.T, dir string) []gjson.Result {
 	t.Helper()
 	var out []gjson.Result
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json.gz") {
-			return err
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			return err
-		}
-		b, err := io.ReadAll(zr)
-		if err != nil {
-			return err
-		}
+	ingesttest.LogFiles(t, dir, func(p string, b []byte) {
 		var file struct{ Records []json.RawMessage }
 		if err := json.Unmarshal(b, &file); err != nil {
-			return err
+			t.Fatalf("%s: %v", p, err)
 		}
 		for _, r := range file.Records {
 			out = append(out, gjson.ParseBytes(r))
 		}
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return out
 }
 

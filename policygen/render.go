@@ -208,6 +208,9 @@ func WriteTerraform(w io.Writer, rs []*Result) error {
 						if a.Wildcard != "" {
 							line += "; on * because " + a.Wildcard
 						}
+						if a.FailedCalls > 0 {
+							line += fmt.Sprintf("; %d of them authorised, then failed (%s)", a.FailedCalls, codes(a.ErrorCodes))
+						}
 						note("  ", "%s", line)
 					}
 					for _, re := range ev.Resources {
@@ -445,10 +448,22 @@ func writeTable(w io.Writer, r *Result, width int) error {
 	}
 	section("needed but not granted (denied; a missing permission or an attack)", lines)
 	lines = nil
-	for _, a := range u.Failed {
-		lines = append(lines, fmt.Sprintf("%s  %s, %s", a.Action, count(int(a.Calls), "call"), codes(a.ErrorCodes)))
+	if r.FailedExcluded {
+		for _, a := range u.Failed {
+			lines = append(lines, fmt.Sprintf("%s  %s, %s", a.Action, count(int(a.Calls), "call"), codes(a.ErrorCodes)))
+		}
+		section("authorised, then failed for another reason (left out: --exclude-failed)", lines)
+	} else {
+		for _, ev := range r.Evidence {
+			for _, a := range ev.Actions {
+				if a.FailedCalls > 0 {
+					lines = append(lines, fmt.Sprintf("%s  %d of %s, %s", a.Action, a.FailedCalls, count(int(a.Calls), "call"), codes(a.ErrorCodes)))
+				}
+			}
+		}
+		sort.Strings(lines)
+		section("granted: these calls were authorised, then failed for another reason (--exclude-failed leaves them out)", lines)
 	}
-	section("failed for other reasons (not in the policy)", lines)
 	lines = nil
 	for _, n := range u.NotObservable {
 		lines = append(lines, fmt.Sprintf("%s  %s", n.Action, n.Reason))

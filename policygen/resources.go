@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
 // patternGroup is one Resource entry and the ARNs seen that it covers.
@@ -33,19 +35,14 @@ func uniqueSorted(xs []string) []string {
 	return out
 }
 
-// splitARN returns the five header fields of an ARN
-// (arn:partition:service:region:account) and its resource part.
-func splitARN(arn string) (head [5]string, resource string, ok bool) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" {
-		return head, "", false
-	}
-	copy(head[:], parts[:5])
-	return head, parts[5], true
+func isS3Object(a arn.ARN) bool {
+	return a.Service == "s3" && a.Region == "" && a.AccountID == "" && strings.Contains(a.Resource, "/")
 }
 
-func isS3Object(head [5]string, resource string) bool {
-	return head[2] == "s3" && head[3] == "" && head[4] == "" && strings.Contains(resource, "/")
+// withResource is a with its resource part replaced.
+func withResource(a arn.ARN, resource string) string {
+	a.Resource = resource
+	return a.String()
 }
 
 // serviceGroups keeps each ARN's service, region, account and resource type
@@ -54,14 +51,15 @@ func isS3Object(head [5]string, resource string) bool {
 func serviceGroups(arns []string) []patternGroup {
 	by := map[string][]string{}
 	for _, a := range uniqueSorted(arns) {
-		head, res, ok := splitARN(a)
-		if !ok {
+		parsed, err := arn.Parse(a)
+		if err != nil {
 			by[a] = append(by[a], a)
 			continue
 		}
+		res := parsed.Resource
 		var pat string
 		switch {
-		case isS3Object(head, res):
+		case isS3Object(parsed):
 			pat = "*/*"
 		case strings.ContainsAny(res, "/:"):
 			i := strings.IndexAny(res, "/:")
@@ -69,7 +67,7 @@ func serviceGroups(arns []string) []patternGroup {
 		default:
 			pat = "*"
 		}
-		p := strings.Join(head[:], ":") + ":" + pat
+		p := withResource(parsed, pat)
 		by[p] = append(by[p], a)
 	}
 	return groupsOf(by, "every name of this resource type in this account and region (service mode)")
@@ -97,10 +95,9 @@ func prefixGroups(arns []string, k int) []patternGroup {
 	objects := map[string][]string{} // bucket ARN prefix → keys
 	var others []string
 	for _, a := range arns {
-		head, res, ok := splitARN(a)
-		if ok && isS3Object(head, res) {
-			bucket, key, _ := strings.Cut(res, "/")
-			p := strings.Join(head[:], ":") + ":" + bucket + "/"
+		if parsed, err := arn.Parse(a); err == nil && isS3Object(parsed) {
+			bucket, key, _ := strings.Cut(parsed.Resource, "/")
+			p := withResource(parsed, bucket+"/")
 			objects[p] = append(objects[p], key)
 			continue
 		}
@@ -206,7 +203,7 @@ func collapseSegments(arns []string, k int, bare bool) []patternGroup {
 	for pos := maxTok - 1; pos >= 3; pos-- {
 		groups := map[string][]string{}
 		for a, it := range remaining {
-			if pos >= len(it.toks) || !strings.HasPrefix(a, "arn:") {
+			if pos >= len(it.toks) || !arn.IsARN(a) {
 				continue
 			}
 			rest := append([]string(nil), it.toks...)

@@ -16,7 +16,13 @@ import (
 func CallFromRecord(rec gjson.Result) Call {
 	var c Call
 	var ui, req, res gjson.Result
+	var seen uint16 // the keys read so far: the first of a repeated key wins
 	rec.ForEach(func(k, v gjson.Result) bool {
+		i := callKeys[k.Str]
+		if i == 0 || seen&(1<<i) != 0 {
+			return true
+		}
+		seen |= 1 << i
 		switch k.Str {
 		case "eventSource":
 			c.EventSource = strings.Clone(v.Str)
@@ -60,6 +66,10 @@ func CallFromRecord(rec gjson.Result) Call {
 	}
 	return c
 }
+
+// callKeys numbers (from 1) the record keys CallFromRecord reads.
+var callKeys = map[string]int{"eventSource": 1, "eventName": 2, "eventType": 3, "eventCategory": 4, "awsRegion": 5,
+	"recipientAccountId": 6, "errorCode": 7, "errorMessage": 8, "userIdentity": 9, "requestParameters": 10, "resources": 11}
 
 // firstOf returns the first of the keys that r has: CloudTrail spells the
 // resources element's ARN "ARN", some exporters "arn".

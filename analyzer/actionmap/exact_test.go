@@ -204,7 +204,7 @@ func TestNameDerivedARNs(t *testing.T) {
 		{about: "ECS RunTask by ARN", source: "ecs.amazonaws.com", name: "RunTask", req: `{"taskDefinition":"arn:aws:ecs:us-east-1:123456789012:task-definition/web:7"}`,
 			action: "ecs:RunTask", want: []string{"arn:aws:ecs:us-east-1:123456789012:task-definition/web:7"}},
 		{about: "KMS CreateGrant on the key", source: "kms.amazonaws.com", name: "CreateGrant",
-			req: `{"keyId":"arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab","granteePrincipal":"arn:aws:iam::123456789012:role/app","operations":["Decrypt"]}`,
+			req:    `{"keyId":"arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab","granteePrincipal":"arn:aws:iam::123456789012:role/app","operations":["Decrypt"]}`,
 			action: "kms:CreateGrant", want: []string{"arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}},
 		{about: "DynamoDB Query on an index", source: "dynamodb.amazonaws.com", name: "Query", req: `{"tableName":"orders","indexName":"by-date"}`,
 			action: "dynamodb:Query", want: []string{"arn:aws:dynamodb:us-east-1:123456789012:table/orders", "arn:aws:dynamodb:us-east-1:123456789012:table/orders/index/by-date"}},

@@ -2,6 +2,7 @@ package actionmap
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -299,7 +300,14 @@ func passRoles(req string) []string {
 		if depth > 4 {
 			return
 		}
+		var seen []string // an object's keys so far: the first of a repeated key counts
 		v.ForEach(func(k, x gjson.Result) bool {
+			if v.IsObject() {
+				if slices.Contains(seen, k.Str) {
+					return true
+				}
+				seen = append(seen, k.Str)
+			}
 			if x.IsObject() || x.IsArray() {
 				if isPassRoleKey(k.Str) && x.IsObject() {
 					if arn := x.Get("arn").Str; arn != "" {

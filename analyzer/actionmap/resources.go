@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/iamlens/iamlens/ingest/cloudtrail"
 	"github.com/tidwall/gjson"
 )
 
@@ -31,24 +33,17 @@ type arnCtx struct {
 }
 
 func (a arnCtx) arn(service, region, rest string) string {
-	return "arn:" + a.partition + ":" + service + ":" + region + ":" + a.account + ":" + rest
+	return arn.ARN{Partition: a.partition, Service: service, Region: region, AccountID: a.account, Resource: rest}.String()
 }
 
 // Partition returns the ARN partition of a call: from the caller's ARN when
-// it has one, else from the region.
+// it has one, else from the region (cloudtrail.RegionPartition, the rule
+// the dataset's partition column follows).
 func Partition(userARN, region string) string {
-	if strings.HasPrefix(userARN, "arn:") {
-		if p, _, ok := strings.Cut(userARN[4:], ":"); ok && p != "" {
-			return p
-		}
+	if a, err := arn.Parse(userARN); err == nil && a.Partition != "" {
+		return a.Partition
 	}
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
+	return cloudtrail.RegionPartition(region)
 }
 
 // candidates derives the resource ARNs a call touched, from the record's
@@ -64,7 +59,7 @@ func (m *Mapper) candidates(c *Call, prefix, name string, req gjson.Result) cand
 	}
 	s := candSet{ctx: ac}
 	for _, r := range c.Resources {
-		if strings.HasPrefix(r.ARN, "arn:") {
+		if arn.IsARN(r.ARN) {
 			s.all = append(s.all, escape(r.ARN))
 		}
 	}
@@ -76,8 +71,7 @@ func (m *Mapper) candidates(c *Call, prefix, name string, req gjson.Result) cand
 		}
 	}
 	if c.RequestParameters == "" {
-		if prefix == "iam" && selfUserCalls[name] && strings.HasPrefix(c.UserIdentityARN, "arn:") &&
-			strings.Contains(c.UserIdentityARN, ":user/") && !IsDenied(c.ErrorCode) {
+		if prefix == "iam" && selfUserCalls[name] && isIAMUser(c.UserIdentityARN) && !IsDenied(c.ErrorCode) {
 			s.all = append(s.all, escape(c.UserIdentityARN))
 		}
 		return s
@@ -104,7 +98,7 @@ func (m *Mapper) candidates(c *Call, prefix, name string, req gjson.Result) cand
 			}
 		}
 		if name == "DeleteObjects" {
-			req.Get("Delete.Object").ForEach(func(_, o gjson.Result) bool {
+			cloudtrail.Path(req, "Delete", "Object").ForEach(func(_, o gjson.Result) bool {
 				if k := o.Get("Key").Str; k != "" && bucket != "" {
 					add("arn:" + ac.partition + ":s3:::" + bucket + "/" + k)
 				}
@@ -123,7 +117,7 @@ func (m *Mapper) candidates(c *Call, prefix, name string, req gjson.Result) cand
 		table := str("tableName")
 		if table != "" {
 			tarn := ac.arn("dynamodb", ac.region, "table/"+table)
-			if strings.HasPrefix(table, "arn:") {
+			if arn.IsARN(table) {
 				tarn = table
 			}
 			add(tarn)
@@ -155,13 +149,13 @@ func (m *Mapper) candidates(c *Call, prefix, name string, req gjson.Result) cand
 			fn = str("FunctionName")
 		}
 		switch {
-		case strings.HasPrefix(fn, "arn:"):
+		case arn.IsARN(fn):
 			add(fn)
 		case fn != "":
 			add(ac.arn("lambda", ac.region, "function:"+fn))
 		}
 		if l := str("layerName"); l != "" {
-			if strings.HasPrefix(l, "arn:") {
+			if arn.IsARN(l) {
 				add(l)
 			} else {
 				add(ac.arn("lambda", ac.region, "layer:"+l))
@@ -191,7 +185,7 @@ func (m *Mapper) candidates(c *Call, prefix, name string, req gjson.Result) cand
 			addPattern(ac.arn("secretsmanager", ac.region, "secret:"+escape(n)+"-??????"), WhyRandomName)
 		}
 		if id := str("secretId"); id != "" {
-			if strings.HasPrefix(id, "arn:") {
+			if arn.IsARN(id) {
 				add(id)
 			} else {
 				addPattern(ac.arn("secretsmanager", ac.region, "secret:"+escape(id)+"-??????"), WhyRandomName)
@@ -202,7 +196,7 @@ func (m *Mapper) candidates(c *Call, prefix, name string, req gjson.Result) cand
 			if n == "" {
 				return
 			}
-			if strings.HasPrefix(n, "arn:") {
+			if arn.IsARN(n) {
 				add(n)
 				return
 			}
@@ -243,7 +237,7 @@ func (m *Mapper) candidates(c *Call, prefix, name string, req gjson.Result) cand
 	case "logs":
 		g := str("logGroupName")
 		if g == "" {
-			if id := str("logGroupIdentifier"); strings.HasPrefix(id, "arn:") {
+			if id := str("logGroupIdentifier"); arn.IsARN(id) {
 				add(id)
 			} else {
 				g = id
@@ -276,8 +270,7 @@ func (m *Mapper) candidates(c *Call, prefix, name string, req gjson.Result) cand
 		}
 		iam("user", str("userName"))
 		// Calls that act on the caller when they name no user.
-		if selfUserCalls[name] && str("userName") == "" && strings.HasPrefix(c.UserIdentityARN, "arn:") &&
-			strings.Contains(c.UserIdentityARN, ":user/") {
+		if selfUserCalls[name] && str("userName") == "" && isIAMUser(c.UserIdentityARN) {
 			add(c.UserIdentityARN)
 		}
 		if name == "CreateServiceLinkedRole" {
@@ -294,7 +287,7 @@ func (m *Mapper) candidates(c *Call, prefix, name string, req gjson.Result) cand
 		add(str("policyArn"))
 		add(str("openIDConnectProviderArn"))
 		add(str("sAMLProviderArn"))
-		if n := str("serialNumber"); strings.HasPrefix(n, "arn:") {
+		if n := str("serialNumber"); arn.IsARN(n) {
 			add(n)
 		}
 		if n := str("virtualMFADeviceName"); n != "" {
@@ -307,7 +300,7 @@ func (m *Mapper) candidates(c *Call, prefix, name string, req gjson.Result) cand
 		add(str("roleArn"))
 	case "ec2":
 		var ids []string
-		req.Get("instancesSet.items").ForEach(func(_, it gjson.Result) bool {
+		cloudtrail.Path(req, "instancesSet", "items").ForEach(func(_, it gjson.Result) bool {
 			ids = append(ids, it.Get("instanceId").Str)
 			return true
 		})
@@ -342,14 +335,14 @@ func (m *Mapper) candidates(c *Call, prefix, name string, req gjson.Result) cand
 	case "rds":
 		for _, k := range rdsIDParams {
 			if id := str(k.param); id != "" {
-				if strings.HasPrefix(id, "arn:") {
+				if arn.IsARN(id) {
 					add(id)
 				} else {
 					add(ac.arn("rds", ac.region, k.kind+":"+id))
 				}
 			}
 		}
-		if n := str("resourceName"); strings.HasPrefix(n, "arn:") {
+		if n := str("resourceName"); arn.IsARN(n) {
 			add(n)
 		}
 	case "ecr":
@@ -358,7 +351,7 @@ func (m *Mapper) candidates(c *Call, prefix, name string, req gjson.Result) cand
 		}
 	case "cloudformation":
 		if n := str("stackName"); n != "" {
-			if strings.HasPrefix(n, "arn:") {
+			if arn.IsARN(n) {
 				add(n)
 			} else {
 				addPattern(ac.arn("cloudformation", ac.region, "stack/"+escape(n)+"/*"), whyStack)
@@ -378,14 +371,14 @@ func (m *Mapper) candidates(c *Call, prefix, name string, req gjson.Result) cand
 		add(str("streamARN"))
 	case "cloudtrail":
 		if n := str("name"); n != "" {
-			if strings.HasPrefix(n, "arn:") {
+			if arn.IsARN(n) {
 				add(n)
 			} else {
 				add(ac.arn("cloudtrail", ac.region, "trail/"+n))
 			}
 		}
 		if n := str("trailName"); n != "" {
-			if strings.HasPrefix(n, "arn:") {
+			if arn.IsARN(n) {
 				add(n)
 			} else {
 				add(ac.arn("cloudtrail", ac.region, "trail/"+n))
@@ -394,6 +387,12 @@ func (m *Mapper) candidates(c *Call, prefix, name string, req gjson.Result) cand
 	}
 	moreCandidates(prefix, name, req, ac, add, addPattern)
 	return s
+}
+
+// isIAMUser reports whether s is the ARN of an IAM user.
+func isIAMUser(s string) bool {
+	a, err := arn.Parse(s)
+	return err == nil && a.Service == "iam" && strings.HasPrefix(a.Resource, "user/")
 }
 
 // queueARN turns https://sqs.us-east-1.amazonaws.com/123456789012/name (or
@@ -419,7 +418,7 @@ func kmsARN(ac arnCtx, id string) string {
 	switch {
 	case id == "":
 		return ""
-	case strings.HasPrefix(id, "arn:"):
+	case arn.IsARN(id):
 		return id
 	case strings.HasPrefix(id, "alias/"):
 		return ac.arn("kms", ac.region, id)
@@ -446,7 +445,7 @@ func deniedResourceARN(msg, prefix string, ac arnCtx) string {
 		return w
 	}
 	first := word()
-	if strings.HasPrefix(first, "arn:") {
+	if arn.IsARN(first) {
 		if strings.ContainsAny(first, "*\"") {
 			return ""
 		}

@@ -9,94 +9,82 @@ import (
 	"github.com/iamlens/iamlens/analyzer/iamstate"
 )
 
-func manualCheck(id, title string, level int, sev Severity, controls map[Benchmark]string, guidance string) Check {
-	return Check{ID: id, Title: title, Section: "IAM", Level: level, Severity: sev, Controls: controls, Manual: true, Guidance: guidance}
+func manualCheck(id, title string, level int, sev Severity, guidance string) Check {
+	return Check{ID: id, Title: title, Section: "IAM", Level: level, Severity: sev, Manual: true, Guidance: guidance}
 }
 
 func iamChecks() []Check {
 	return []Check{
 		manualCheck("iam-contact-details", "Maintain current contact details", 1, Low,
-			map[Benchmark]string{V120: "1.17", V140: "1.1", V150: "1.1", V300: "1.1"},
 			"No API reads the account's contact details: check them on the console's Account page (or `aws account get-contact-information`, which needs account:GetContactInformation)."),
 		manualCheck("iam-security-contact", "Ensure security contact information is registered", 1, Low,
-			map[Benchmark]string{V120: "1.18", V140: "1.2", V150: "1.2", V300: "1.2"},
 			"Check the Security alternate contact: `aws account get-alternate-contact --alternate-contact-type SECURITY`."),
 		manualCheck("iam-security-questions", "Ensure security questions are registered in the AWS account", 1, Low,
-			map[Benchmark]string{V120: "1.15", V140: "1.3", V150: "1.3", V300: "1.3"},
 			"Sign in as root and check 'Configure Security Challenge Questions' on the Account page; no API exposes them."),
 		{ID: "iam-root-no-access-keys", Title: "Ensure no 'root' user account access key exists", Section: "IAM", Level: 1, Severity: Critical,
-			Controls: map[Benchmark]string{V120: "1.12", V140: "1.4", V150: "1.4", V300: "1.4"}, eval: evalRootKeys},
+			eval: evalRootKeys},
 		{ID: "iam-root-mfa", Title: "Ensure MFA is enabled for the 'root' user account", Section: "IAM", Level: 1, Severity: Critical,
-			Controls: map[Benchmark]string{V120: "1.13", V140: "1.5", V150: "1.5", V300: "1.5"}, eval: evalRootMFA},
+			eval: evalRootMFA},
 		{ID: "iam-root-hardware-mfa", Title: "Ensure hardware MFA is enabled for the 'root' user account", Section: "IAM", Level: 2, Severity: High,
-			Controls: map[Benchmark]string{V120: "1.14", V140: "1.6", V150: "1.6", V300: "1.6"}, eval: evalRootHardwareMFA},
+			eval: evalRootHardwareMFA},
 		{ID: "iam-root-usage", Title: "Eliminate use of the 'root' user for administrative and daily tasks", Section: "IAM", Level: 1, Severity: High,
-			Controls: map[Benchmark]string{V120: "1.1", V140: "1.7", V150: "1.7", V300: "1.7"}, eval: evalRootUsage,
+			eval:     evalRootUsage,
 			Guidance: "Fails when the credential report shows the root password or a root access key used in the last 90 days."},
 		{ID: "iam-password-min-length", Title: "Ensure IAM password policy requires minimum length of 14 or greater", Section: "IAM", Level: 1, Severity: Medium,
-			Controls: map[Benchmark]string{V120: "1.9", V140: "1.8", V150: "1.8", V300: "1.8"},
 			eval: passwordRule(func(p *PasswordPolicy) (bool, string) {
 				return p.MinimumPasswordLength >= 14, fmt.Sprintf("MinimumPasswordLength is %d", p.MinimumPasswordLength)
 			})},
 		{ID: "iam-password-reuse", Title: "Ensure IAM password policy prevents password reuse", Section: "IAM", Level: 1, Severity: Medium,
-			Controls: map[Benchmark]string{V120: "1.10", V140: "1.9", V150: "1.9", V300: "1.9"},
 			eval: passwordRule(func(p *PasswordPolicy) (bool, string) {
 				return p.PasswordReusePrevention >= 24, fmt.Sprintf("PasswordReusePrevention is %d (24 required)", p.PasswordReusePrevention)
 			})},
 		{ID: "iam-password-uppercase", Title: "Ensure IAM password policy requires at least one uppercase letter", Section: "IAM", Level: 1, Severity: Medium,
-			Controls: map[Benchmark]string{V120: "1.5"},
 			eval: passwordRule(func(p *PasswordPolicy) (bool, string) {
 				return p.RequireUppercaseCharacters, fmt.Sprintf("RequireUppercaseCharacters is %v", p.RequireUppercaseCharacters)
 			})},
 		{ID: "iam-password-lowercase", Title: "Ensure IAM password policy requires at least one lowercase letter", Section: "IAM", Level: 1, Severity: Medium,
-			Controls: map[Benchmark]string{V120: "1.6"},
 			eval: passwordRule(func(p *PasswordPolicy) (bool, string) {
 				return p.RequireLowercaseCharacters, fmt.Sprintf("RequireLowercaseCharacters is %v", p.RequireLowercaseCharacters)
 			})},
 		{ID: "iam-password-symbol", Title: "Ensure IAM password policy requires at least one symbol", Section: "IAM", Level: 1, Severity: Medium,
-			Controls: map[Benchmark]string{V120: "1.7"},
 			eval: passwordRule(func(p *PasswordPolicy) (bool, string) {
 				return p.RequireSymbols, fmt.Sprintf("RequireSymbols is %v", p.RequireSymbols)
 			})},
 		{ID: "iam-password-number", Title: "Ensure IAM password policy requires at least one number", Section: "IAM", Level: 1, Severity: Medium,
-			Controls: map[Benchmark]string{V120: "1.8"},
 			eval: passwordRule(func(p *PasswordPolicy) (bool, string) {
 				return p.RequireNumbers, fmt.Sprintf("RequireNumbers is %v", p.RequireNumbers)
 			})},
 		{ID: "iam-password-expiry", Title: "Ensure IAM password policy expires passwords within 90 days or less", Section: "IAM", Level: 1, Severity: Medium,
-			Controls: map[Benchmark]string{V120: "1.11"},
 			eval: passwordRule(func(p *PasswordPolicy) (bool, string) {
 				return p.ExpirePasswords && p.MaxPasswordAge > 0 && p.MaxPasswordAge <= 90, fmt.Sprintf("ExpirePasswords is %v, MaxPasswordAge is %d", p.ExpirePasswords, p.MaxPasswordAge)
 			})},
 		{ID: "iam-user-console-mfa", Title: "Ensure MFA is enabled for all IAM users that have a console password", Section: "IAM", Level: 1, Severity: High,
-			Controls: map[Benchmark]string{V120: "1.2", V140: "1.10", V150: "1.10", V300: "1.10"}, eval: evalUserMFA},
+			eval: evalUserMFA},
 		{ID: "iam-no-keys-at-setup", Title: "Do not setup access keys during initial user setup for all IAM users that have a console password", Section: "IAM", Level: 1, Severity: Low,
-			Controls: map[Benchmark]string{V120: "1.21", V140: "1.11", V150: "1.11", V300: "1.11"}, eval: evalKeysAtSetup,
+			eval:     evalKeysAtSetup,
 			Guidance: "Fails for a console user with an active access key that has never been used (the sign of a key created with the user)."},
 		{ID: "iam-unused-credentials", Title: "Ensure credentials unused for 45 days or greater are disabled (90 days in v1.2.0)", Section: "IAM", Level: 1, Severity: Medium,
-			Controls: map[Benchmark]string{V120: "1.3", V140: "1.12", V150: "1.12", V300: "1.12"}, eval: evalUnusedCredentials},
+			eval: evalUnusedCredentials},
 		{ID: "iam-one-active-key", Title: "Ensure there is only one active access key available for any single IAM user", Section: "IAM", Level: 1, Severity: Low,
-			Controls: map[Benchmark]string{V140: "1.13", V150: "1.13", V300: "1.13"}, eval: evalOneActiveKey},
+			eval: evalOneActiveKey},
 		{ID: "iam-key-rotation", Title: "Ensure access keys are rotated every 90 days or less", Section: "IAM", Level: 1, Severity: Medium,
-			Controls: map[Benchmark]string{V120: "1.4", V140: "1.14", V150: "1.14", V300: "1.14"}, eval: evalKeyRotation},
+			eval: evalKeyRotation},
 		{ID: "iam-user-no-direct-policies", Title: "Ensure IAM users receive permissions only through groups", Section: "IAM", Level: 1, Severity: Low,
-			Controls: map[Benchmark]string{V120: "1.16", V140: "1.15", V150: "1.15", V300: "1.15"}, eval: evalUserPolicies},
+			eval: evalUserPolicies},
 		{ID: "iam-no-admin-policies", Title: "Ensure IAM policies that allow full \"*:*\" administrative privileges are not attached", Section: "IAM", Level: 1, Severity: High,
-			Controls: map[Benchmark]string{V120: "1.22", V140: "1.16", V150: "1.16", V300: "1.16"}, eval: evalAdminPolicies},
+			eval: evalAdminPolicies},
 		{ID: "iam-support-role", Title: "Ensure a support role has been created to manage incidents with AWS Support", Section: "IAM", Level: 1, Severity: Low,
-			Controls: map[Benchmark]string{V120: "1.20", V140: "1.17", V150: "1.17", V300: "1.17"}, eval: evalSupportRole},
-		manualCheck("iam-instance-roles", "Ensure IAM instance roles are used for AWS resource access from instances", 2, Medium,
-			map[Benchmark]string{V120: "1.19", V140: "1.18", V150: "1.18", V300: "1.18"},
-			"List instances without a profile: `aws ec2 describe-instances --query 'Reservations[].Instances[?!IamInstanceProfile].InstanceId'` in each region, and check that applications on them do not use access keys."),
+			eval: evalSupportRole},
+		{ID: "iam-instance-roles", Title: "Ensure IAM instance roles are used for AWS resource access from instances", Section: "IAM", Level: 2, Severity: Medium, eval: evalInstanceRoles,
+			Guidance: "Fails for each running or stopped instance without an instance profile (terminated ones are ignored); check that code on it does not use stored access keys."},
 		{ID: "iam-expired-server-certificates", Title: "Ensure that all the expired SSL/TLS certificates stored in AWS IAM are removed", Section: "IAM", Level: 1, Severity: Medium,
-			Controls: map[Benchmark]string{V140: "1.19", V150: "1.19", V300: "1.19"}, eval: evalExpiredCerts},
+			eval: evalExpiredCerts},
 		{ID: "iam-access-analyzer", Title: "Ensure that IAM Access Analyzer is enabled for all regions", Section: "IAM", Level: 1, Severity: Low,
-			Controls: map[Benchmark]string{V140: "1.20", V150: "1.20", V300: "1.20"}, eval: evalAccessAnalyzer},
+			eval: evalAccessAnalyzer},
 		manualCheck("iam-central-identity", "Ensure IAM users are managed centrally via identity federation or AWS Organizations for multi-account environments", 2, Low,
-			map[Benchmark]string{V140: "1.21", V150: "1.21", V300: "1.21"},
 			"Check that people sign in through IAM Identity Center or another identity provider (`aws iam list-saml-providers`, `aws sso-admin list-instances`) rather than as IAM users."),
 		{ID: "iam-cloudshell-restricted", Title: "Ensure access to AWSCloudShellFullAccess is restricted", Section: "IAM", Level: 1, Severity: Medium,
-			Controls: map[Benchmark]string{V300: "1.22"}, eval: evalCloudShell},
+			eval: evalCloudShell},
 	}
 }
 
@@ -323,8 +311,8 @@ func evalKeysAtSetup(e *env) []Finding {
 }
 
 func (e *env) unusedDays() int {
-	if e.bench == V120 {
-		return 90
+	if e.ctl.Days > 0 {
+		return e.ctl.Days
 	}
 	return 45
 }
@@ -485,8 +473,9 @@ func evalAdminPolicies(e *env) []Finding {
 	}
 	var out []Finding
 	n := 0
+	created := e.ctl.Scope == ScopeCreated
 	for _, p := range d.Policies {
-		if p.AWSManaged || p.AttachmentCount == 0 {
+		if p.AWSManaged || (!created && p.AttachmentCount == 0) {
 			continue
 		}
 		n++
@@ -498,15 +487,22 @@ func evalAdminPolicies(e *env) []Finding {
 		default:
 			for _, s := range v.Document.Statement {
 				if isFullAdmin(s) {
-					out = append(out, fail("", p.ARN, fmt.Sprintf("default version %s allows \"*\" on \"*\"; attached to %d entities", v.ID, p.AttachmentCount),
-						fmt.Sprintf("# replace it with what the principals use (iamlens policy generates it), then:\naws iam create-policy-version --policy-arn %s --policy-document file://least-privilege.json --set-as-default\n# or detach it: aws iam list-entities-for-policy --policy-arn %s", p.ARN, p.ARN)))
+					fix := fmt.Sprintf("# replace it with what the principals use (iamlens policy generates it), then:\naws iam create-policy-version --policy-arn %s --policy-document file://least-privilege.json --set-as-default\n# or detach it: aws iam list-entities-for-policy --policy-arn %s", p.ARN, p.ARN)
+					if p.AttachmentCount == 0 {
+						fix = fmt.Sprintf("# attached to nothing, and v1.2.0 asks that it not exist at all:\naws iam delete-policy --policy-arn %s   # delete its non-default versions first: aws iam list-policy-versions --policy-arn %s", p.ARN, p.ARN)
+					}
+					out = append(out, fail("", p.ARN, fmt.Sprintf("default version %s allows \"*\" on \"*\"; attached to %d entities", v.ID, p.AttachmentCount), fix))
 					break
 				}
 			}
 		}
 	}
 	if len(out) == 0 {
-		out = append(out, pass("", e.rootARN(), fmt.Sprintf("none of %d attached customer-managed policies allows \"*\" on \"*\"", n)))
+		what := "attached customer-managed policies"
+		if created {
+			what = "customer-managed policies (attached or not)"
+		}
+		out = append(out, pass("", e.rootARN(), fmt.Sprintf("none of %d %s allows \"*\" on \"*\"", n, what)))
 	}
 	return out
 }

@@ -130,7 +130,11 @@ func TestCrosswalkNumbers(t *testing.T) {
 		if c.Severity < Low || c.Severity > Critical {
 			t.Errorf("%s: severity %d", c.ID, c.Severity)
 		}
-		for b, n := range c.Controls {
+		if len(c.Controls) == 0 {
+			t.Errorf("%s has no control in any benchmark", c.ID)
+		}
+		for b, ctl := range c.Controls {
+			n := ctl.ID
 			if seen[b] == nil {
 				seen[b] = map[string]string{}
 			}
@@ -141,7 +145,7 @@ func TestCrosswalkNumbers(t *testing.T) {
 		}
 	}
 	for _, tt := range tests {
-		if got := byID[tt.id].Controls[tt.b]; got != tt.want {
+		if got := byID[tt.id].Controls[tt.b].ID; got != tt.want {
 			t.Errorf("%s under %s: got %q, want %q", tt.id, tt.b, got, tt.want)
 		}
 	}
@@ -336,13 +340,14 @@ func TestLevelFilter(t *testing.T) {
 func TestNACLRuleOrder(t *testing.T) {
 	s := loadSnapshot(t, "pass")
 	acl := &s.Regions["us-east-1"].NetworkAcls.NetworkAcls[0]
+	acl.Entries = nil // json.Unmarshal would decode into the old entries, keeping their port ranges
 	if err := json.Unmarshal([]byte(`[
 	  {"RuleNumber": 1, "Protocol": "6", "RuleAction": "allow", "Egress": false, "CidrBlock": "0.0.0.0/0", "PortRange": {"From": 0, "To": 1024}},
 	  {"RuleNumber": 5, "Protocol": "17", "RuleAction": "allow", "Egress": false, "CidrBlock": "0.0.0.0/0"},
 	  {"RuleNumber": 32767, "Protocol": "-1", "RuleAction": "deny", "Egress": false, "CidrBlock": "0.0.0.0/0"}]`), &acl.Entries); err != nil {
 		t.Fatal(err)
 	}
-	fs := findings(evaluate(t, s, V300), "ec2-nacl-no-world-admin-ports")
+	fs := findings(evaluate(t, s, V150), "ec2-nacl-no-world-admin-ports")
 	var failed []Finding
 	for _, f := range fs {
 		if f.Status == Fail {
@@ -353,12 +358,23 @@ func TestNACLRuleOrder(t *testing.T) {
 		t.Fatalf("got %+v", fs)
 	}
 	f := failed[0]
-	// 0-1024/tcp covers 22, not 3389; UDP is not an admin protocol; rule 1
-	// leaves no room ahead of it, so the fix re-creates it first.
-	if f.Evidence != "acl-us-east-1 (vpc-us-east-1): rule 1 allows port 22 from 0.0.0.0/0" {
+	// 0-1024/tcp covers 22, not 3389; UDP is not an admin protocol before
+	// v3.0.0; rule 1 leaves no room ahead of it, so the fix re-creates it
+	// first.
+	if f.Evidence != "acl-us-east-1 (vpc-us-east-1): rule 1 allows tcp port 22 from 0.0.0.0/0" {
 		t.Errorf("evidence %q", f.Evidence)
 	}
 	if !strings.Contains(f.Fix, "delete-network-acl-entry --network-acl-id acl-us-east-1 --ingress --rule-number 1 ") || !strings.Contains(f.Fix, "--port-range From=22,To=22 --cidr-block 0.0.0.0/0 --rule-action deny") {
 		t.Errorf("fix %q", f.Fix)
+	}
+	// v3.0.0 names UDP too: rule 5 (all UDP) now fails as well, and the
+	// deny rule it asks for is a UDP one.
+	v3 := findings(evaluate(t, s, V300), "ec2-nacl-no-world-admin-ports")
+	if len(v3) == 2 {
+		v3 = v3[1:] // eu-west-1 passes; us-east-1 sorts second
+	}
+	if len(v3) != 1 || v3[0].Status != Fail || !strings.Contains(v3[0].Evidence, "rule 5 allows udp port 22 from 0.0.0.0/0") || !strings.Contains(v3[0].Evidence, "rule 5 allows udp port 3389") ||
+		!strings.Contains(v3[0].Fix, "--protocol udp --port-range From=3389,To=3389 --cidr-block 0.0.0.0/0 --rule-action deny") {
+		t.Errorf("v3.0.0: %+v", v3)
 	}
 }

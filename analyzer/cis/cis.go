@@ -38,10 +38,19 @@ const (
 // Benchmarks lists the supported versions, oldest first.
 var Benchmarks = []Benchmark{V120, V140, V150, V300}
 
-// ParseBenchmark accepts "v3.0.0", "3.0.0" or "3.0".
+// ParseBenchmark accepts what people type for a version: "v3.0.0",
+// "3.0.0", "3.0", "3", "V1.2", "cis-1.2", "CIS v1.4.0", "cis_1.5". The error
+// names the input as given.
 func ParseBenchmark(s string) (Benchmark, error) {
-	s = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(s)), "v")
-	if strings.Count(s, ".") == 1 {
+	in := s
+	s = strings.ToLower(strings.TrimSpace(s))
+	s = strings.TrimPrefix(s, "cis")
+	s = strings.TrimLeft(s, " -_")
+	s = strings.TrimPrefix(s, "v")
+	switch strings.Count(s, ".") {
+	case 0:
+		s += ".0.0"
+	case 1:
 		s += ".0"
 	}
 	for _, b := range Benchmarks {
@@ -49,7 +58,7 @@ func ParseBenchmark(s string) (Benchmark, error) {
 			return b, nil
 		}
 	}
-	return "", fmt.Errorf("benchmark %q: want one of v1.2.0, v1.4.0, v1.5.0, v3.0.0", s)
+	return "", fmt.Errorf("benchmark %q: want one of v1.2.0, v1.4.0, v1.5.0, v3.0.0 (1.2, cis-1.2 and the like are accepted)", in)
 }
 
 // Severity ranks a failing control.
@@ -111,9 +120,9 @@ type Check struct {
 	Section  string // IAM, Logging, Monitoring, Networking
 	Level    int
 	Severity Severity
-	// Controls gives the control number in each benchmark version that has
-	// the control; a version missing here does not run the check.
-	Controls map[Benchmark]string
+	// Controls gives the control in each benchmark version that has it
+	// (crosswalk.go); a version missing here does not run the check.
+	Controls map[Benchmark]Control
 	// Manual checks have no API to read; they always report MANUAL with
 	// what to verify by hand.
 	Manual bool
@@ -121,6 +130,41 @@ type Check struct {
 	Guidance string
 	eval     func(*env) []Finding
 }
+
+// Control is a check's control in one benchmark version: its number, the
+// level and title that version gives it, and what the version asks where
+// versions differ.
+type Control struct {
+	ID    string
+	Title string
+	Level int
+	// Scope says which customer managed policies iam-no-admin-policies
+	// judges: ScopeCreated (v1.2.0 1.22, "are not created": every one) or
+	// ScopeAttached (v1.4.0+ 1.16, "are not attached").
+	Scope string
+	// Days is the age limit where versions differ (iam-unused-credentials:
+	// 90 in v1.2.0, 45 later).
+	Days int
+	// Ports and Sources are what the network checks look for: ingress to
+	// these ports from these CIDRs; UDP adds UDP to TCP (v3.0.0 names TCP,
+	// UDP and all protocols).
+	Ports   []int32
+	Sources []string
+	UDP     bool
+}
+
+// The scopes of iam-no-admin-policies.
+const (
+	ScopeCreated  = "created"
+	ScopeAttached = "attached"
+)
+
+var (
+	adminPorts = []int32{22, 3389}
+	world4     = []string{"0.0.0.0/0"}
+	world6     = []string{"::/0"}
+	worldAny   = []string{"0.0.0.0/0", "::/0"}
+)
 
 // Finding is the result of a check on one resource.
 type Finding struct {
@@ -148,9 +192,11 @@ type Finding struct {
 type env struct {
 	s     *Snapshot
 	bench Benchmark
-	now   time.Time
-	acct  string
-	part  string
+	// ctl is the control being evaluated, in bench.
+	ctl  Control
+	now  time.Time
+	acct string
+	part string
 
 	credRows []iamstate.CredentialReportRow
 	credErr  string

@@ -11,39 +11,72 @@ import (
 	"time"
 )
 
-// Checks returns every check, in a fixed order.
+// Checks returns every check, in a fixed order, with its controls.
 func Checks() []Check {
 	var out []Check
 	out = append(out, iamChecks()...)
+	out = append(out, storageChecks()...)
 	out = append(out, loggingChecks()...)
 	out = append(out, monitorChecks()...)
 	out = append(out, networkChecks()...)
+	for i := range out {
+		out[i].Controls = crosswalk[out[i].ID]
+	}
 	return out
 }
 
 // Options tune Evaluate. The zero value evaluates CIS v3.0.0, both levels,
-// at time.Now.
+// at the snapshot's collectedAt.
 type Options struct {
 	Benchmark Benchmark
 	// Level 1 keeps level-1 controls only; 0 or 2 keeps all (level 2
-	// includes level 1).
+	// includes level 1). The level is the one the benchmark version gives
+	// the control.
 	Level int
-	// Now is the clock for credential ages and suppression expiry.
+	// At is the time the snapshot is judged at: every age (key rotation,
+	// unused credentials, root use, log delivery, certificate expiry) and
+	// the expiry of suppressions and policies are measured against it.
+	// Zero means the snapshot's collectedAt, so a snapshot gives the same
+	// report whenever it is evaluated; a snapshot without collectedAt is
+	// judged at Now() and the report says so.
+	At time.Time
+	// AtSource says where At came from, for the report: TimeAt (a user's
+	// --at, the default when At is set) or TimeNow (a live read, judged at
+	// the wall clock).
+	AtSource string
+	// Now is the wall clock, read only when neither At nor the snapshot's
+	// collectedAt gives a time. Default time.Now.
 	Now func() time.Time
 	// Suppressions hide matching findings from the score.
 	Suppressions []Suppression
+	// Policy sets, per control, track / notify / ignore; its suppressions
+	// are added to Suppressions.
+	Policy *Policy
 	// Evidence is what the CloudTrail dataset shows, by check ID.
 	Evidence map[string]*EventEvidence
 	// Notes are added to the report as they are (e.g. evidence unavailable).
 	Notes []string
 }
 
+// Where the evaluation time of a report came from (Report.TimeBasis).
+const (
+	TimeCollectedAt = "collectedAt"
+	TimeAt          = "at"
+	TimeNow         = "now"
+)
+
 // Report is the result of Evaluate.
 type Report struct {
-	AccountID   string          `json:"accountId"`
-	Benchmark   Benchmark       `json:"benchmark"`
-	Level       int             `json:"level"`
-	GeneratedAt time.Time       `json:"generatedAt"`
+	AccountID   string    `json:"accountId"`
+	AccountName string    `json:"accountName,omitempty"`
+	Benchmark   Benchmark `json:"benchmark"`
+	Level       int       `json:"level"`
+	// EvaluatedAt is the time the snapshot was judged at, and TimeBasis
+	// where it came from: "collectedAt" (the snapshot's), "at" (--at) or
+	// "now" (a live read, or a snapshot without collectedAt).
+	EvaluatedAt time.Time       `json:"evaluatedAt"`
+	TimeBasis   string          `json:"timeBasis"`
+	CollectedAt time.Time       `json:"collectedAt,omitzero"`
 	Summary     Summary         `json:"summary"`
 	Controls    []ControlResult `json:"controls"`
 	Findings    []Finding       `json:"findings"`
@@ -52,8 +85,8 @@ type Report struct {
 
 // Summary counts controls by status. Score is the share of passing
 // controls among those that passed or failed, in percent, as Security Hub
-// computes it (manual, not assessable and fully suppressed controls are
-// left out); nil when no control passed or failed.
+// computes it (manual, not assessable, fully suppressed and ignored
+// controls are left out); nil when no control passed or failed.
 type Summary struct {
 	Controls      int      `json:"controls"`
 	Pass          int      `json:"pass"`
@@ -61,24 +94,28 @@ type Summary struct {
 	Manual        int      `json:"manual"`
 	NotAssessable int      `json:"notAssessable"`
 	Suppressed    int      `json:"suppressed"`
+	Ignored       int      `json:"ignored"`
 	Score         *float64 `json:"score"`
 }
 
 // ControlResult is one check's overall status and finding counts.
 type ControlResult struct {
-	CheckID       string         `json:"checkId"`
-	Control       string         `json:"control"`
-	Title         string         `json:"title"`
-	Section       string         `json:"section"`
-	Level         int            `json:"level"`
-	Severity      Severity       `json:"severity"`
-	Status        Status         `json:"status"`
-	Pass          int            `json:"pass"`
-	Fail          int            `json:"fail"`
-	NotAssessable int            `json:"notAssessable"`
-	Suppressed    int            `json:"suppressed"`
-	Guidance      string         `json:"guidance,omitempty"`
-	Events        *EventEvidence `json:"events,omitempty"`
+	CheckID       string   `json:"checkId"`
+	Control       string   `json:"control"`
+	Title         string   `json:"title"`
+	Section       string   `json:"section"`
+	Level         int      `json:"level"`
+	Severity      Severity `json:"severity"`
+	Status        Status   `json:"status"`
+	Pass          int      `json:"pass"`
+	Fail          int      `json:"fail"`
+	NotAssessable int      `json:"notAssessable"`
+	Suppressed    int      `json:"suppressed"`
+	// Action is the policy's word for the control: notify (the default),
+	// track (counted, never notified) or ignore (left out of the score).
+	Action   string         `json:"action"`
+	Guidance string         `json:"guidance,omitempty"`
+	Events   *EventEvidence `json:"events,omitempty"`
 }
 
 // Evaluate runs the checks of opts.Benchmark over s.
@@ -96,41 +133,70 @@ func Evaluate(s *Snapshot, opts Options) (*Report, error) {
 	if opts.Level < 0 || opts.Level > 2 {
 		return nil, fmt.Errorf("level %d: want 1 or 2", opts.Level)
 	}
-	now := time.Now()
-	if opts.Now != nil {
-		now = opts.Now()
+	now, basis := opts.At, opts.AtSource
+	switch {
+	case !now.IsZero():
+		if basis == "" {
+			basis = TimeAt
+		}
+	case !s.CollectedAt.IsZero():
+		now, basis = s.CollectedAt.Time, TimeCollectedAt
+	default:
+		now, basis = time.Now(), TimeNow
+		if opts.Now != nil {
+			now = opts.Now()
+		}
 	}
+	now = now.UTC()
 	e := newEnv(s, bench, now)
-	rep := &Report{AccountID: s.AccountID, Benchmark: bench, Level: max(opts.Level, 2), GeneratedAt: now.UTC(), Notes: opts.Notes}
+	rep := &Report{AccountID: s.AccountID, AccountName: s.AccountName, Benchmark: bench, Level: max(opts.Level, 2), EvaluatedAt: now, TimeBasis: basis,
+		CollectedAt: s.CollectedAt.UTC(), Notes: append([]string(nil), opts.Notes...)}
 	if opts.Level == 1 {
 		rep.Level = 1
 	}
-	for _, sup := range opts.Suppressions {
+	if basis == TimeNow && s.CollectedAt.IsZero() {
+		rep.Notes = append(rep.Notes, "the snapshot has no collectedAt: judged at the wall clock, "+now.Format(time.RFC3339))
+	}
+	sups := opts.Suppressions
+	if opts.Policy != nil {
+		if opts.Policy.Accounts[s.AccountID] != "" && rep.AccountName == "" {
+			rep.AccountName = opts.Policy.Accounts[s.AccountID]
+		}
+		sups = append(append([]Suppression(nil), sups...), opts.Policy.suppressions()...)
+		rep.Notes = append(rep.Notes, opts.Policy.expiredNotes(now)...)
+	}
+	for _, sup := range sups {
 		if sup.expired(now) {
 			rep.Notes = append(rep.Notes, fmt.Sprintf("suppression of %s (%s) expired on %s and no longer applies", sup.CheckID, sup.scope(), sup.Expires))
 		}
 	}
 	for _, c := range Checks() {
 		ctl, ok := c.Controls[bench]
-		if !ok || (opts.Level == 1 && c.Level > 1) {
+		if !ok || (opts.Level == 1 && ctl.Level > 1) {
 			continue
 		}
+		e.ctl = ctl
 		var fs []Finding
 		if c.Manual {
 			fs = []Finding{{Status: Manual, Resource: e.rootARN(), Evidence: c.Guidance}}
 		} else {
 			fs = c.eval(e)
 		}
-		cr := ControlResult{CheckID: c.ID, Control: ctl, Title: c.Title, Section: c.Section, Level: c.Level, Severity: c.Severity, Guidance: c.Guidance}
+		cr := ControlResult{CheckID: c.ID, Control: ctl.ID, Title: ctl.Title, Section: c.Section, Level: ctl.Level, Severity: c.Severity, Guidance: c.Guidance,
+			Action: opts.Policy.action(c.ID, now)}
 		if ev := opts.Evidence[c.ID]; ev != nil {
 			cr.Events = ev
 		}
 		for _, f := range fs {
-			f.CheckID, f.Control, f.Title, f.Section, f.Level, f.Severity = c.ID, ctl, c.Title, c.Section, c.Level, c.Severity
+			f.CheckID, f.Control, f.Title, f.Section, f.Level, f.Severity = c.ID, ctl.ID, ctl.Title, c.Section, ctl.Level, c.Severity
 			f.Events = cr.Events
-			if f.Status == Fail || f.Status == NotAssessable {
-				for i := range opts.Suppressions {
-					if sup := &opts.Suppressions[i]; sup.matches(&f, s.AccountID, now) {
+			if (f.Status == Fail || f.Status == NotAssessable) && cr.Action == ActionIgnore {
+				reason, until := opts.Policy.ignoreReason(c.ID)
+				f.Suppressed = &Suppression{CheckID: c.ID, Reason: "ignored by policy: " + reason, Expires: until}
+			}
+			if (f.Status == Fail || f.Status == NotAssessable) && f.Suppressed == nil {
+				for i := range sups {
+					if sup := &sups[i]; sup.matches(&f, s.AccountID, now) {
 						cp := *sup
 						f.Suppressed = &cp
 						break
@@ -150,6 +216,10 @@ func Evaluate(s *Snapshot, opts Options) (*Report, error) {
 			rep.Findings = append(rep.Findings, f)
 		}
 		switch {
+		case cr.Action == ActionIgnore:
+			cr.Status = Ignored
+			reason, until := opts.Policy.ignoreReason(c.ID)
+			cr.Guidance = strings.TrimSpace(fmt.Sprintf("ignored by policy until %s: %s. %s", until, reason, cr.Guidance))
 		case c.Manual:
 			cr.Status = Manual
 		case cr.Fail > 0:
@@ -198,6 +268,8 @@ func Evaluate(s *Snapshot, opts Options) (*Report, error) {
 			rep.Summary.NotAssessable++
 		case Suppressed:
 			rep.Summary.Suppressed++
+		case Ignored:
+			rep.Summary.Ignored++
 		}
 	}
 	if n := rep.Summary.Pass + rep.Summary.Fail; n > 0 {

@@ -3,7 +3,6 @@ package cis_test
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/iamlens/iamlens/analyzer/cis"
 )
@@ -12,6 +11,7 @@ import (
 func ExampleEvaluate() {
 	snap, err := cis.ReadSnapshot(strings.NewReader(`{
 	  "accountId": "111122223333",
+	  "collectedAt": "2026-11-20T00:00:00Z",
 	  "iam": {
 	    "accountSummary": {"SummaryMap": {"AccountMFAEnabled": 0, "AccountAccessKeysPresent": 0}},
 	    "passwordPolicy": {"PasswordPolicy": {"MinimumPasswordLength": 8, "PasswordReusePrevention": 24}}
@@ -20,7 +20,7 @@ func ExampleEvaluate() {
 	if err != nil {
 		panic(err)
 	}
-	rep, err := cis.Evaluate(snap, cis.Options{Benchmark: cis.V300, Level: 1, Now: func() time.Time { return time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC) }})
+	rep, err := cis.Evaluate(snap, cis.Options{Benchmark: cis.V300, Level: 1})
 	if err != nil {
 		panic(err)
 	}

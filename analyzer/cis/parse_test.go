@@ -3,6 +3,7 @@ package cis
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -12,14 +13,21 @@ import (
 )
 
 func TestParseBenchmark(t *testing.T) {
-	for in, want := range map[string]Benchmark{"v3.0.0": V300, "3.0.0": V300, "3.0": V300, "V1.4.0": V140, "1.5": V150, "1.2.0": V120} {
+	for in, want := range map[string]Benchmark{"v3.0.0": V300, "3.0.0": V300, "3.0": V300, "3": V300, "V1.4.0": V140, "1.5": V150, "1.2.0": V120,
+		"v1.2.0": V120, "1.2": V120, "cis-1.2": V120, "CIS v1.4.0": V140, "cis_1.5": V150, " cis-v3.0 ": V300} {
 		if got, err := ParseBenchmark(in); err != nil || got != want {
 			t.Errorf("%q: got %q, %v", in, got, err)
 		}
 	}
-	for _, in := range []string{"", "v2.0.0", "3", "latest"} {
-		if _, err := ParseBenchmark(in); err == nil {
+	for _, in := range []string{"", "v2.0.0", "latest", "1.2.0.1", "cis-9"} {
+		_, err := ParseBenchmark(in)
+		if err == nil {
 			t.Errorf("%q: no error", in)
+			continue
+		}
+		// The message quotes the input as typed, nothing derived from it.
+		if !strings.Contains(err.Error(), fmt.Sprintf("benchmark %q:", in)) {
+			t.Errorf("%q: %v", in, err)
 		}
 	}
 }

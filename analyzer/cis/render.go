@@ -12,7 +12,7 @@ import (
 )
 
 // Formats lists the names Render accepts.
-var Formats = []string{"table", "json", "markdown", "sarif", "asff"}
+var Formats = []string{"table", "json", "markdown", "sarif", "asff", "notify", "slack"}
 
 // RenderOptions tune Render. The zero value works.
 type RenderOptions struct {
@@ -24,6 +24,8 @@ type RenderOptions struct {
 	// Region is the Security Hub region in the ASFF ProductArn; default
 	// us-east-1.
 	Region string
+	// Policy gives notify and slack their due times and actions.
+	Policy *Policy
 }
 
 // Render writes rep in format: table, json, markdown, sarif or asff.
@@ -36,9 +38,43 @@ func Render(w io.Writer, rep *Report, format string, o RenderOptions) error {
 	case "markdown", "md":
 		return renderMarkdown(w, rep)
 	case "sarif":
-		return writeJSON(w, sarifOf(rep, o))
+		return writeJSON(w, sarifLog([]*Report{rep}, o))
 	case "asff":
-		return writeJSON(w, asffOf(rep, o))
+		return writeJSON(w, map[string]any{"Findings": asffOf(rep, o)})
+	case "notify":
+		return renderNotify(w, Notifications(rep, o.Policy))
+	case "slack":
+		return renderSlack(w, Combine([]*Report{rep}, nil), Notifications(rep, o.Policy))
+	}
+	return fmt.Errorf("format %q: want one of %s", format, strings.Join(Formats, ", "))
+}
+
+// RenderCombined writes the report of several accounts in format.
+func RenderCombined(w io.Writer, c *Combined, format string, o RenderOptions) error {
+	switch format {
+	case "table", "":
+		return c.renderTable(w)
+	case "json":
+		return writeJSON(w, c)
+	case "markdown", "md":
+		return c.renderMarkdown(w)
+	case "sarif":
+		return writeJSON(w, sarifLog(c.Reports, o))
+	case "asff":
+		var all []any
+		for _, r := range c.Reports {
+			all = append(all, asffOf(r, o)...)
+		}
+		return writeJSON(w, map[string]any{"Findings": all})
+	case "notify", "slack":
+		var ns []Notification
+		for _, r := range c.Reports {
+			ns = append(ns, Notifications(r, o.Policy)...)
+		}
+		if format == "notify" {
+			return renderNotify(w, ns)
+		}
+		return renderSlack(w, c, ns)
 	}
 	return fmt.Errorf("format %q: want one of %s", format, strings.Join(Formats, ", "))
 }
@@ -50,11 +86,55 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func (s Summary) countsText() string {
+	t := fmt.Sprintf("%d pass, %d fail, %d manual, %d not assessable, %d suppressed", s.Pass, s.Fail, s.Manual, s.NotAssessable, s.Suppressed)
+	if s.Ignored > 0 {
+		t += fmt.Sprintf(", %d ignored by policy", s.Ignored)
+	}
+	return t
+}
+
 func (r *Report) scoreText() string {
 	if r.Summary.Score == nil {
 		return "no control passed or failed"
 	}
 	return fmt.Sprintf("%.1f%% (%d of %d scored controls pass)", *r.Summary.Score, r.Summary.Pass, r.Summary.Pass+r.Summary.Fail)
+}
+
+// TimeText says when the snapshot was judged and why that time.
+func (r *Report) TimeText() string {
+	at := r.EvaluatedAt.UTC().Format(time.RFC3339)
+	switch r.TimeBasis {
+	case TimeCollectedAt:
+		return "judged at " + at + ", the snapshot's collectedAt"
+	case TimeAt:
+		if !r.CollectedAt.IsZero() {
+			return "judged at " + at + " (--at; collected " + r.CollectedAt.UTC().Format(time.RFC3339) + ")"
+		}
+		return "judged at " + at + " (--at)"
+	}
+	return "judged at " + at + ", the wall clock (live read)"
+}
+
+func (r *Report) accountText() string {
+	if r.AccountName != "" {
+		return r.AccountID + " (" + r.AccountName + ")"
+	}
+	return r.AccountID
+}
+
+func statusText(c ControlResult) string {
+	if c.Action == ActionTrack && c.Status == Fail {
+		return string(c.Status) + " (track)"
+	}
+	return string(c.Status)
 }
 
 func levelText(l int) string {
@@ -103,14 +183,14 @@ func (e *EventEvidence) text() string {
 }
 
 func renderTable(w io.Writer, r *Report) error {
-	fmt.Fprintf(w, "CIS AWS Foundations Benchmark %s, %s, account %s, %s\n", r.Benchmark, levelText(r.Level), r.AccountID, r.GeneratedAt.Format(time.RFC3339))
+	fmt.Fprintf(w, "CIS AWS Foundations Benchmark %s, %s, account %s\n", r.Benchmark, levelText(r.Level), r.accountText())
+	fmt.Fprintf(w, "%s\n", capitalize(r.TimeText()))
 	s := r.Summary
-	fmt.Fprintf(w, "Score %s; %d controls: %d pass, %d fail, %d manual, %d not assessable, %d suppressed\n\n",
-		r.scoreText(), s.Controls, s.Pass, s.Fail, s.Manual, s.NotAssessable, s.Suppressed)
+	fmt.Fprintf(w, "Score %s; %d controls: %s\n\n", r.scoreText(), s.Controls, s.countsText())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CONTROL\tCHECK\tLEVEL\tSEVERITY\tSTATUS\tFINDINGS\tTITLE")
 	for _, c := range r.Controls {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", c.Control, c.CheckID, c.Level, c.Severity, c.Status, findingCounts(c), c.Title)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", c.Control, c.CheckID, c.Level, c.Severity, statusText(c), findingCounts(c), c.Title)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -182,12 +262,12 @@ func mdEscape(s string) string {
 func renderMarkdown(w io.Writer, r *Report) error {
 	s := r.Summary
 	fmt.Fprintf(w, "# CIS AWS Foundations Benchmark %s\n\n", r.Benchmark)
-	fmt.Fprintf(w, "Account `%s`, %s, evaluated %s.\n\n", r.AccountID, levelText(r.Level), r.GeneratedAt.Format(time.RFC3339))
-	fmt.Fprintf(w, "**Score %s**: %d pass, %d fail, %d manual, %d not assessable, %d suppressed.\n\n", r.scoreText(), s.Pass, s.Fail, s.Manual, s.NotAssessable, s.Suppressed)
+	fmt.Fprintf(w, "Account `%s`, %s, %s.\n\n", r.accountText(), levelText(r.Level), r.TimeText())
+	fmt.Fprintf(w, "**Score %s**: %s.\n\n", r.scoreText(), s.countsText())
 	fmt.Fprintln(w, "| Control | Check | Level | Severity | Status | Findings | Title |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
 	for _, c := range r.Controls {
-		fmt.Fprintf(w, "| %s | `%s` | %d | %s | %s | %s | %s |\n", c.Control, c.CheckID, c.Level, c.Severity, c.Status, findingCounts(c), mdEscape(c.Title))
+		fmt.Fprintf(w, "| %s | `%s` | %d | %s | %s | %s | %s |\n", c.Control, c.CheckID, c.Level, c.Severity, statusText(c), findingCounts(c), mdEscape(c.Title))
 	}
 	var fails []Finding
 	for _, f := range r.Findings {
@@ -253,9 +333,23 @@ func sarifLevel(s Severity) string {
 	return "note"
 }
 
-// sarifOf builds a SARIF 2.1.0 log with one rule per control and one
-// result per FAIL finding (suppressed ones carry a SARIF suppression).
-func sarifOf(r *Report, o RenderOptions) map[string]any {
+// sarifLog builds a SARIF 2.1.0 log with one run per account.
+func sarifLog(reports []*Report, o RenderOptions) map[string]any {
+	var runs []any
+	for _, r := range reports {
+		runs = append(runs, sarifRun(r, o))
+	}
+	return map[string]any{
+		"$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+		"version": "2.1.0",
+		"runs":    runs,
+	}
+}
+
+// sarifRun builds a run with one rule per control and one result per FAIL
+// finding (suppressed ones carry a SARIF suppression); its properties hold
+// the account and its score.
+func sarifRun(r *Report, o RenderOptions) map[string]any {
 	uri := o.ArtifactURI
 	if uri == "" {
 		uri = "aws/" + r.AccountID
@@ -310,14 +404,15 @@ func sarifOf(r *Report, o RenderOptions) map[string]any {
 		results = append(results, res)
 	}
 	return map[string]any{
-		"$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-		"version": "2.1.0",
-		"runs": []any{map[string]any{
-			"tool": map[string]any{"driver": map[string]any{
-				"name": "iamlens", "informationUri": "https://github.com/iamlens/iamlens", "version": version, "rules": rules,
-			}},
-			"results": results,
+		"tool": map[string]any{"driver": map[string]any{
+			"name": "iamlens", "informationUri": "https://github.com/iamlens/iamlens", "version": version, "rules": rules,
 		}},
+		"results": results,
+		"properties": map[string]any{
+			"accountId": r.AccountID, "accountName": r.AccountName, "benchmark": r.Benchmark,
+			"evaluatedAt": r.EvaluatedAt, "timeBasis": r.TimeBasis,
+			"score": r.Summary.Score, "passed": r.Summary.Pass, "scored": r.Summary.Pass + r.Summary.Fail,
+		},
 	}
 }
 
@@ -352,16 +447,20 @@ func truncate(s string, n int) string {
 	return s[:n-3] + "..."
 }
 
-// asffOf builds the input of securityhub BatchImportFindings: one ASFF
+// asffOf builds the findings of securityhub BatchImportFindings: one ASFF
 // finding per result, PASS ones included (Security Hub computes control
-// status from both).
-func asffOf(r *Report, o RenderOptions) map[string]any {
+// status from both); ProductFields carry the account's score.
+func asffOf(r *Report, o RenderOptions) []any {
 	region := o.Region
 	if region == "" {
 		region = "us-east-1"
 	}
 	partition := "aws"
-	ts := r.GeneratedAt.UTC().Format(time.RFC3339)
+	ts := r.EvaluatedAt.UTC().Format(time.RFC3339)
+	score := "n/a"
+	if r.Summary.Score != nil {
+		score = fmt.Sprintf("%.1f%% (%d of %d)", *r.Summary.Score, r.Summary.Pass, r.Summary.Pass+r.Summary.Fail)
+	}
 	var out []any
 	for i := range r.Findings {
 		f := &r.Findings[i]
@@ -399,7 +498,7 @@ func asffOf(r *Report, o RenderOptions) map[string]any {
 			},
 			"Workflow":      map[string]any{"Status": workflow},
 			"RecordState":   "ACTIVE",
-			"ProductFields": map[string]string{"iamlens/CheckId": f.CheckID, "iamlens/Level": fmt.Sprint(f.Level), "iamlens/Status": string(f.Status)},
+			"ProductFields": map[string]string{"iamlens/CheckId": f.CheckID, "iamlens/Level": fmt.Sprint(f.Level), "iamlens/Status": string(f.Status), "iamlens/AccountScore": score},
 		}
 		if f.Fix != "" {
 			item["Remediation"] = map[string]any{"Recommendation": map[string]any{"Text": truncate(f.Fix, 512)}}
@@ -409,5 +508,5 @@ func asffOf(r *Report, o RenderOptions) map[string]any {
 		}
 		out = append(out, item)
 	}
-	return map[string]any{"Findings": out}
+	return out
 }

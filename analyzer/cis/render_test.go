@@ -13,6 +13,20 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
+func loadPolicy(t *testing.T) *Policy {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "..", "testdata", "cis", "policy.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p, err := ReadPolicy(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func loadSuppressions(t *testing.T) []Suppression {
 	t.Helper()
 	f, err := os.Open(filepath.Join("..", "..", "testdata", "cis", "suppressions.json"))
@@ -36,7 +50,7 @@ func goldenReport(t *testing.T) *Report {
 		"monitor-root-usage":  {Count: 3, First: &first, Last: &last, Principals: []PrincipalCount{{"arn:aws:iam::111122223333:root", 3}}},
 		"monitor-vpc-changes": {},
 	}
-	r, err := Evaluate(loadSnapshot(t, "fail"), Options{Benchmark: V300, Now: func() time.Time { return testNow }, Suppressions: loadSuppressions(t), Evidence: ev})
+	r, err := Evaluate(loadSnapshot(t, "fail"), Options{Benchmark: V300, Now: func() time.Time { return testNow }, Suppressions: loadSuppressions(t), Policy: loadPolicy(t), Evidence: ev})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +62,7 @@ func TestRenderGolden(t *testing.T) {
 	for _, format := range Formats {
 		t.Run(format, func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := Render(&buf, r, format, RenderOptions{Version: "test"}); err != nil {
+			if err := Render(&buf, r, format, RenderOptions{Version: "test", Policy: loadPolicy(t)}); err != nil {
 				t.Fatal(err)
 			}
 			path := filepath.Join("..", "..", "testdata", "cis", "golden", "fail."+format)
@@ -97,12 +111,16 @@ func TestSuppressionsAndScore(t *testing.T) {
 	if st["kms-key-rotation"] != Fail {
 		t.Errorf("kms-key-rotation: got %s, want FAIL", st["kms-key-rotation"])
 	}
-	if len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "kms-key-rotation") {
+	if len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "kms-key-rotation") || r.AccountName != "payments-prod" {
 		t.Errorf("notes: %v", r.Notes)
 	}
-	// Suppressed controls leave the score: the fail count drops by one
-	// and the denominator with it.
-	if r.Summary.Fail != plain.Summary.Fail-1 || r.Summary.Suppressed != 1 {
+	// Suppressed and ignored controls leave the score: the fail count drops
+	// by two (iam-support-role suppressed, monitor-vpc-changes ignored by
+	// policy) and the denominator with it.
+	if st["monitor-vpc-changes"] != Ignored || st["iam-root-usage"] != Fail {
+		t.Errorf("policy: vpc changes %s, root usage %s", st["monitor-vpc-changes"], st["iam-root-usage"])
+	}
+	if r.Summary.Fail != plain.Summary.Fail-2 || r.Summary.Suppressed != 1 || r.Summary.Ignored != 1 {
 		t.Errorf("summary %+v vs plain %+v", r.Summary, plain.Summary)
 	}
 	want := float64(int(float64(r.Summary.Pass)*1000/float64(r.Summary.Pass+r.Summary.Fail)+0.5)) / 10
@@ -201,8 +219,14 @@ func TestSARIFShape(t *testing.T) {
 		}
 		suppressed += len(res.Suppressions)
 	}
-	if suppressed != 2 {
-		t.Errorf("%d suppressed results, want 2", suppressed)
+	want := 0
+	for _, f := range r.Findings {
+		if f.Status == Fail && f.Suppressed != nil {
+			want++
+		}
+	}
+	if suppressed != want || want != 4 { // sg-admin in eu-west-1, support role, MFA delete on public-data, the ignored VPC monitor
+		t.Errorf("%d suppressed results, want %d (4)", suppressed, want)
 	}
 }
 

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
+	"strings"
 
 	"github.com/iamlens/iamlens/analyzer/iamstate"
 )
@@ -25,16 +27,25 @@ type Time = iamstate.Time
 // an empty object means "read, and empty" (for example a passwordPolicy of
 // {} is an account without a password policy).
 type Snapshot struct {
-	Format      string `json:"format,omitempty"`
-	AccountID   string `json:"accountId"`
+	Format    string `json:"format,omitempty"`
+	AccountID string `json:"accountId"`
+	// AccountName is the account's name when known (its Organizations
+	// name, else its IAM alias).
+	AccountName string `json:"accountName,omitempty"`
 	Partition   string `json:"partition,omitempty"`
 	CollectedAt Time   `json:"collectedAt"`
 	// DescribeRegions is `aws ec2 describe-regions` (enabled regions only).
 	DescribeRegions *DescribeRegionsOutput `json:"describeRegions,omitempty"`
 	IAM             IAM                    `json:"iam"`
 	Regions         map[string]*Region     `json:"regions,omitempty"`
-	// Buckets holds the S3 outputs for each bucket a trail writes to, keyed
-	// by bucket name.
+	// ListBuckets is `aws s3api list-buckets`: the storage checks judge
+	// every bucket it lists.
+	ListBuckets *ListBucketsOutput `json:"listBuckets,omitempty"`
+	// S3AccountPublicAccessBlock is `aws s3control get-public-access-block
+	// --account-id ACCOUNT`; {} when the account has none.
+	S3AccountPublicAccessBlock *PublicAccessBlockOutput `json:"s3AccountPublicAccessBlock,omitempty"`
+	// Buckets holds the S3 outputs of each bucket (those ListBuckets lists
+	// and those the trails write to), keyed by bucket name.
 	Buckets map[string]*Bucket `json:"buckets,omitempty"`
 	// Errors lists the reads that failed; checks needing them report
 	// NOT_ASSESSABLE rather than FAIL.
@@ -84,6 +95,22 @@ type Region struct {
 	SecurityGroups       *DescribeSecurityGroupsOutput       `json:"securityGroups,omitempty"`
 	NetworkAcls          *DescribeNetworkAclsOutput          `json:"networkAcls,omitempty"`
 	Analyzers            *ListAnalyzersOutput                `json:"analyzers,omitempty"`
+	// Instances is `aws ec2 describe-instances` (instance profiles for the
+	// instance-roles control, metadata options for IMDSv2).
+	Instances *DescribeInstancesOutput `json:"instances,omitempty"`
+	// EbsEncryptionByDefault is `aws ec2 get-ebs-encryption-by-default`.
+	EbsEncryptionByDefault *EbsEncryptionByDefaultOutput `json:"ebsEncryptionByDefault,omitempty"`
+	// DBInstances is `aws rds describe-db-instances`.
+	DBInstances *DescribeDBInstancesOutput `json:"dbInstances,omitempty"`
+	// FileSystems is `aws efs describe-file-systems`.
+	FileSystems *DescribeFileSystemsOutput `json:"fileSystems,omitempty"`
+	// SecurityHub is `aws securityhub describe-hub`; {} when Security Hub
+	// is not enabled in the region (the CLI's InvalidAccessException).
+	SecurityHub *DescribeHubOutput `json:"securityHub,omitempty"`
+	// SNSSubscriptions is `aws sns list-subscriptions-by-topic
+	// --topic-arn ARN` for each SNS topic an alarm of the region notifies,
+	// keyed by topic ARN.
+	SNSSubscriptions map[string]*ListSubscriptionsByTopicOutput `json:"snsSubscriptions,omitempty"`
 }
 
 // Bucket holds the S3 outputs of one bucket.
@@ -93,6 +120,11 @@ type Bucket struct {
 	PolicyStatus      *PolicyStatusOutput      `json:"policyStatus,omitempty"`      // {} when the bucket has no policy
 	PublicAccessBlock *PublicAccessBlockOutput `json:"publicAccessBlock,omitempty"` // {} when none is set
 	Logging           *BucketLoggingOutput     `json:"logging,omitempty"`
+	// Policy is `aws s3api get-bucket-policy`; {} when the bucket has no
+	// policy (NoSuchBucketPolicy).
+	Policy *BucketPolicyOutput `json:"policy,omitempty"`
+	// Versioning is `aws s3api get-bucket-versioning`.
+	Versioning *BucketVersioningOutput `json:"versioning,omitempty"`
 }
 
 // --- EC2 -------------------------------------------------------------------
@@ -173,6 +205,101 @@ type NetworkAcl struct {
 			To   int32 `json:"To"`
 		} `json:"PortRange,omitempty"`
 	} `json:"Entries"`
+}
+
+type DescribeInstancesOutput struct {
+	Reservations []struct {
+		OwnerId   string     `json:"OwnerId,omitempty"`
+		Instances []Instance `json:"Instances"`
+	} `json:"Reservations"`
+}
+
+type Instance struct {
+	InstanceId         string `json:"InstanceId"`
+	InstanceType       string `json:"InstanceType,omitempty"`
+	IamInstanceProfile *struct {
+		Arn string `json:"Arn"`
+		Id  string `json:"Id,omitempty"`
+	} `json:"IamInstanceProfile,omitempty"`
+	MetadataOptions *struct {
+		HttpTokens   string `json:"HttpTokens,omitempty"`
+		HttpEndpoint string `json:"HttpEndpoint,omitempty"`
+		State        string `json:"State,omitempty"`
+	} `json:"MetadataOptions,omitempty"`
+	State *struct {
+		Name string `json:"Name"`
+	} `json:"State,omitempty"`
+	Tags []struct {
+		Key   string `json:"Key"`
+		Value string `json:"Value"`
+	} `json:"Tags,omitempty"`
+}
+
+// Name is the instance's Name tag, or "".
+func (i *Instance) Name() string {
+	for _, t := range i.Tags {
+		if t.Key == "Name" {
+			return t.Value
+		}
+	}
+	return ""
+}
+
+type EbsEncryptionByDefaultOutput struct {
+	EbsEncryptionByDefault bool `json:"EbsEncryptionByDefault"`
+}
+
+// --- RDS, EFS, Security Hub, SNS -------------------------------------------
+
+type DescribeDBInstancesOutput struct {
+	DBInstances []DBInstance `json:"DBInstances"`
+}
+
+type DBInstance struct {
+	DBInstanceIdentifier    string `json:"DBInstanceIdentifier"`
+	DBInstanceArn           string `json:"DBInstanceArn,omitempty"`
+	Engine                  string `json:"Engine,omitempty"`
+	DBInstanceStatus        string `json:"DBInstanceStatus,omitempty"`
+	StorageEncrypted        bool   `json:"StorageEncrypted"`
+	PubliclyAccessible      bool   `json:"PubliclyAccessible"`
+	AutoMinorVersionUpgrade bool   `json:"AutoMinorVersionUpgrade"`
+	DBClusterIdentifier     string `json:"DBClusterIdentifier,omitempty"`
+}
+
+type DescribeFileSystemsOutput struct {
+	FileSystems []struct {
+		FileSystemId  string `json:"FileSystemId"`
+		FileSystemArn string `json:"FileSystemArn,omitempty"`
+		Name          string `json:"Name,omitempty"`
+		Encrypted     bool   `json:"Encrypted"`
+		KmsKeyId      string `json:"KmsKeyId,omitempty"`
+	} `json:"FileSystems"`
+}
+
+type DescribeHubOutput struct {
+	HubArn       string `json:"HubArn,omitempty"`
+	SubscribedAt string `json:"SubscribedAt,omitempty"`
+}
+
+type ListSubscriptionsByTopicOutput struct {
+	Subscriptions []struct {
+		SubscriptionArn string `json:"SubscriptionArn"`
+		Protocol        string `json:"Protocol,omitempty"`
+		Endpoint        string `json:"Endpoint,omitempty"`
+		TopicArn        string `json:"TopicArn,omitempty"`
+	} `json:"Subscriptions"`
+}
+
+// Confirmed lists the subscriptions that are confirmed: their
+// SubscriptionArn is an ARN, not PendingConfirmation or Deleted.
+func (o *ListSubscriptionsByTopicOutput) Confirmed() []string {
+	var out []string
+	for _, s := range o.Subscriptions {
+		if strings.HasPrefix(s.SubscriptionArn, "arn:") {
+			out = append(out, s.Protocol+":"+s.Endpoint)
+		}
+	}
+	return out
 }
 
 // --- CloudTrail ------------------------------------------------------------
@@ -357,6 +484,26 @@ type BucketLoggingOutput struct {
 	} `json:"LoggingEnabled,omitempty"`
 }
 
+type ListBucketsOutput struct {
+	Buckets []struct {
+		Name         string `json:"Name"`
+		CreationDate Time   `json:"CreationDate,omitzero"`
+	} `json:"Buckets"`
+	Owner *struct {
+		ID string `json:"ID,omitempty"`
+	} `json:"Owner,omitempty"`
+}
+
+// BucketPolicyOutput holds the bucket policy as the text AWS returns.
+type BucketPolicyOutput struct {
+	Policy string `json:"Policy,omitempty"`
+}
+
+type BucketVersioningOutput struct {
+	Status    string `json:"Status,omitempty"`
+	MFADelete string `json:"MFADelete,omitempty"`
+}
+
 // --- IAM -------------------------------------------------------------------
 
 type PasswordPolicyOutput struct {
@@ -417,11 +564,33 @@ func (e *EntitiesForPolicyOutput) Entities() []string {
 	return out
 }
 
-// ReadSnapshot decodes a snapshot.
+// snapshotOutputs are the members that hold AWS outputs; a snapshot has at
+// least one.
+var snapshotOutputs = []string{"iam", "regions", "describeRegions", "buckets", "listBuckets", "s3AccountPublicAccessBlock"}
+
+var accountRE = regexp.MustCompile(`^\d{12}$`)
+
+// ReadSnapshot decodes a snapshot. A file that is not one (any other JSON,
+// or a snapshot without its account, its time or any output) is refused
+// with what is missing.
 func ReadSnapshot(r io.Reader) (*Snapshot, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot: %w", err)
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(b, &members); err != nil {
+		var probe any
+		if json.Unmarshal(b, &probe) == nil {
+			return nil, fmt.Errorf("not an iamlens CIS snapshot: the file is a JSON %s, not an object (write one with 'iamlens collect --out FILE')", jsonKind(probe))
+		}
+		return nil, fmt.Errorf("decode snapshot: %w", err)
+	}
+	if err := checkShape(members); err != nil {
+		return nil, err
+	}
 	var s Snapshot
-	dec := json.NewDecoder(r)
-	if err := dec.Decode(&s); err != nil {
+	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("decode snapshot: %w", err)
 	}
 	if s.Format != "" && s.Format != SnapshotFormat {
@@ -431,6 +600,62 @@ func ReadSnapshot(r io.Reader) (*Snapshot, error) {
 		s.Regions = map[string]*Region{}
 	}
 	return &s, nil
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case []any:
+		return "array"
+	case string:
+		return "string"
+	case float64:
+		return "number"
+	case bool:
+		return "boolean"
+	}
+	return "null"
+}
+
+// checkShape says what a snapshot lacks: its account ID, its collection
+// time, or every AWS output.
+func checkShape(m map[string]json.RawMessage) error {
+	var missing []string
+	var acct string
+	if raw, ok := m["accountId"]; !ok || json.Unmarshal(raw, &acct) != nil || acct == "" {
+		missing = append(missing, "accountId (the 12-digit account ID)")
+	} else if !accountRE.MatchString(acct) {
+		return fmt.Errorf("not an iamlens CIS snapshot: accountId %q is not a 12-digit AWS account ID", acct)
+	}
+	var at string
+	if raw, ok := m["collectedAt"]; !ok || string(raw) == "null" || (json.Unmarshal(raw, &at) == nil && at == "") {
+		missing = append(missing, `collectedAt (when the outputs were read, e.g. "2026-11-20T12:00:00Z"; the snapshot is judged at that time)`)
+	}
+	has := false
+	for _, k := range snapshotOutputs {
+		if raw, ok := m[k]; ok && string(raw) != "null" {
+			has = true
+		}
+	}
+	if !has {
+		missing = append(missing, "every AWS output (one of "+strings.Join(snapshotOutputs, ", ")+")")
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	found := "no member"
+	if len(keys) > 0 {
+		if len(keys) > 8 {
+			keys = append(keys[:8], fmt.Sprintf("and %d more", len(keys)-8))
+		}
+		found = "members " + strings.Join(keys, ", ")
+	}
+	return fmt.Errorf("not an iamlens CIS snapshot: missing %s; the file has %s (write one with 'iamlens collect --out FILE', or read a folder of AWS CLI outputs: 'iamlens collect --print-cli')",
+		strings.Join(missing, "; "), found)
 }
 
 // WriteSnapshot encodes s as indented JSON.

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/iamlens/iamlens/analyzer/iampolicy"
+	"github.com/iamlens/iamlens/analyzer/iampolicy/managed"
 )
 
 func buildExcerpt(t *testing.T) *Account {
@@ -49,6 +52,23 @@ func TestEffectivePolicies(t *testing.T) {
 	if e.Kind != KindRole || e.Name != sso || e.Path != IdentityCenterPath || len(e.Policies) != 0 || len(e.Unknown) != 2 ||
 		!strings.Contains(e.Unknown[0], "ReadOnlyAccess") || !strings.Contains(e.Unknown[1], "ViewOnlyAccess") {
 		t.Errorf("sso role: %+v", e)
+	}
+	// With the embedded AWS managed policies, both are read from there and
+	// say so; a customer policy would stay unknown.
+	e, err = a.EffectivePoliciesWith("arn:aws:sts::200611803367:assumed-role/"+sso+"/alice@example.com", EffectiveOptions{
+		AWSManaged: func(arn string) (*iampolicy.Document, bool) {
+			p, err := managed.Lookup(arn)
+			if err != nil {
+				return nil, false
+			}
+			return p.Document, true
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Policies) != 2 || len(e.Unknown) != 0 || !e.Policies[0].Embedded || e.Policies[0].Name != "ReadOnlyAccess" ||
+		!strings.Contains(e.Policies[1].Label, EmbeddedNote) || e.Policies[1].Document == nil {
+		t.Errorf("sso role with the embedded policies: %+v", e)
 	}
 	if r := a.Role(sso); !r.IdentityCenter || r.ServiceLinked || r.LastUsed.LastUsedDate.Format(time.RFC3339) != "2023-03-27T17:24:21Z" {
 		t.Errorf("%s: %+v", sso, r)

@@ -113,6 +113,9 @@ const (
 	PolicyInline   PolicyKind = "inline"
 	PolicyManaged  PolicyKind = "managed"
 	PolicyBoundary PolicyKind = "boundary"
+	// PolicyFile: a document given as a file (iamlens diff --policy),
+	// attached to nothing the state knows.
+	PolicyFile PolicyKind = "file"
 )
 
 // AppliedPolicy is one identity policy that applies to a principal.
@@ -129,6 +132,13 @@ type AppliedPolicy struct {
 	ARN  string // managed policies only
 	// Document is the policy (the default version of a managed policy).
 	Document *iampolicy.Document
+	// Embedded: the input names this AWS managed policy by ARN only, and
+	// Document is iamlens's embedded copy of it (EffectiveOptions.AWSManaged),
+	// which may differ from the account's default version.
+	Embedded bool
+	// Address is the Terraform resource address that gives the policy,
+	// when it was read from a plan (package tfplan).
+	Address string
 }
 
 // Effective is the identity-based policy set of a user or role.
@@ -158,6 +168,22 @@ type Effective struct {
 // role. Resource policies, SCPs and session policies are not part of the
 // account state.
 func (a *Account) EffectivePolicies(principalARN string) (*Effective, error) {
+	return a.EffectivePoliciesWith(principalARN, EffectiveOptions{})
+}
+
+// EffectiveOptions tune EffectivePoliciesWith.
+type EffectiveOptions struct {
+	// AWSManaged, when set, gives the document of an AWS managed policy
+	// (arn:PARTITION:iam::aws:policy/…) that applies but that the outputs
+	// do not hold: get-account-authorization-details run with a filter,
+	// or an excerpt, names such a policy by ARN only. The policy is then
+	// used, marked Embedded, instead of being listed in Unknown.
+	// managed.Lookup (package iampolicy/managed) is the usual source.
+	AWSManaged func(policyARN string) (*iampolicy.Document, bool)
+}
+
+// EffectivePoliciesWith is EffectivePolicies with options.
+func (a *Account) EffectivePoliciesWith(principalARN string, o EffectiveOptions) (*Effective, error) {
 	if !a.Read.AuthorizationDetails {
 		return nil, ErrNotRead
 	}
@@ -178,7 +204,7 @@ func (a *Account) EffectivePolicies(principalARN string) (*Effective, error) {
 		if u == nil {
 			return nil, fmt.Errorf("%s: %w", principalARN, ErrNoSuchPrincipal)
 		}
-		return a.userPolicies(u), nil
+		return a.userPolicies(u, o), nil
 	case p.Service == "iam" && kind == "role", p.Service == "sts" && kind == "assumed-role":
 		name := lastSegment(rest)
 		if kind == "assumed-role" {
@@ -191,18 +217,18 @@ func (a *Account) EffectivePolicies(principalARN string) (*Effective, error) {
 		if r == nil {
 			return nil, fmt.Errorf("%s: %w", principalARN, ErrNoSuchPrincipal)
 		}
-		return a.rolePolicies(r), nil
+		return a.rolePolicies(r, o), nil
 	}
 	return nil, fmt.Errorf("%s: %w", principalARN, ErrNotPrincipal)
 }
 
 func lastSegment(s string) string { return s[strings.LastIndex(s, "/")+1:] }
 
-func (a *Account) userPolicies(u *User) *Effective {
+func (a *Account) userPolicies(u *User, o EffectiveOptions) *Effective {
 	e := &Effective{Kind: KindUser, Name: u.Name, ARN: u.ARN, Path: u.Path}
 	owner := "user " + u.Name
 	a.addInline(e, owner, "", u.InlinePolicies)
-	a.addManaged(e, owner, "", u.AttachedPolicies)
+	a.addManaged(e, owner, "", u.AttachedPolicies, o)
 	for _, g := range u.Groups {
 		grp := a.groupsByName[g]
 		if grp == nil {
@@ -210,18 +236,18 @@ func (a *Account) userPolicies(u *User) *Effective {
 			continue
 		}
 		a.addInline(e, "group "+g, g, grp.InlinePolicies)
-		a.addManaged(e, "group "+g, g, grp.AttachedPolicies)
+		a.addManaged(e, "group "+g, g, grp.AttachedPolicies, o)
 	}
-	e.Boundary = a.boundary(e, owner, u.PermissionsBoundary)
+	e.Boundary = a.boundary(e, owner, u.PermissionsBoundary, o)
 	return e
 }
 
-func (a *Account) rolePolicies(r *Role) *Effective {
+func (a *Account) rolePolicies(r *Role, o EffectiveOptions) *Effective {
 	e := &Effective{Kind: KindRole, Name: r.Name, ARN: r.ARN, Path: r.Path}
 	owner := "role " + r.Name
 	a.addInline(e, owner, "", r.InlinePolicies)
-	a.addManaged(e, owner, "", r.AttachedPolicies)
-	e.Boundary = a.boundary(e, owner, r.PermissionsBoundary)
+	a.addManaged(e, owner, "", r.AttachedPolicies, o)
+	e.Boundary = a.boundary(e, owner, r.PermissionsBoundary, o)
 	return e
 }
 
@@ -236,10 +262,17 @@ func (a *Account) addInline(e *Effective, owner, via string, ps []InlinePolicy) 
 	}
 }
 
-func (a *Account) addManaged(e *Effective, owner, via string, ps []AttachedPolicy) {
+func (a *Account) addManaged(e *Effective, owner, via string, ps []AttachedPolicy, o EffectiveOptions) {
 	for _, ap := range ps {
 		label := fmt.Sprintf("%s: managed %s (%s)", owner, ap.PolicyName, ap.PolicyArn)
 		pol := a.policiesByARN[ap.PolicyArn]
+		if pol == nil {
+			if doc, ok := o.embedded(ap.PolicyArn); ok {
+				e.Policies = append(e.Policies, AppliedPolicy{Label: label + ": " + EmbeddedNote, Kind: PolicyManaged, Via: via,
+					Name: ap.PolicyName, ARN: ap.PolicyArn, Document: doc, Embedded: true})
+				continue
+			}
+		}
 		switch {
 		case pol == nil:
 			e.Unknown = append(e.Unknown, label+": not in the authorization details")
@@ -251,15 +284,41 @@ func (a *Account) addManaged(e *Effective, owner, via string, ps []AttachedPolic
 	}
 }
 
-func (a *Account) boundary(e *Effective, owner, boundaryARN string) *AppliedPolicy {
+func (a *Account) boundary(e *Effective, owner, boundaryARN string, o EffectiveOptions) *AppliedPolicy {
 	if boundaryARN == "" {
 		return nil
 	}
 	pol := a.policiesByARN[boundaryARN]
 	label := fmt.Sprintf("%s: boundary %s", owner, boundaryARN)
+	if pol == nil {
+		if doc, ok := o.embedded(boundaryARN); ok {
+			name := boundaryARN[strings.LastIndexByte(boundaryARN, '/')+1:]
+			return &AppliedPolicy{Label: fmt.Sprintf("%s: boundary %s (%s): %s", owner, name, boundaryARN, EmbeddedNote),
+				Kind: PolicyBoundary, Name: name, ARN: boundaryARN, Document: doc, Embedded: true}
+		}
+	}
 	if pol == nil || pol.Document == nil {
 		e.Unknown = append(e.Unknown, label+": no readable document")
 		return nil
 	}
 	return &AppliedPolicy{Label: fmt.Sprintf("%s: boundary %s (%s)", owner, pol.Name, boundaryARN), Kind: PolicyBoundary, Name: pol.Name, ARN: boundaryARN, Document: pol.Document}
+}
+
+// EmbeddedNote ends the label of a policy whose document is iamlens's
+// embedded copy.
+const EmbeddedNote = "document from iamlens's embedded copy of the AWS managed policies (the input names it by ARN only)"
+
+// embedded returns the embedded document of an AWS managed policy ARN.
+func (o EffectiveOptions) embedded(policyARN string) (*iampolicy.Document, bool) {
+	if o.AWSManaged == nil || !IsAWSManaged(policyARN) {
+		return nil, false
+	}
+	return o.AWSManaged(policyARN)
+}
+
+// IsAWSManaged reports whether the ARN is an AWS managed policy's
+// (arn:PARTITION:iam::aws:policy/…).
+func IsAWSManaged(policyARN string) bool {
+	p, err := arn.Parse(policyARN)
+	return err == nil && p.Service == "iam" && p.AccountID == "aws" && strings.HasPrefix(p.Resource, "policy/")
 }

@@ -1,19 +1,29 @@
 package review
 
 import (
+	"bufio"
 	_ "embed"
 	"fmt"
-	"html/template"
+	"html"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 )
 
+// reportHTML is the page's fixed parts, its style and script, with the
+// places of the title and the body marked.
+//
 //go:embed assets/report.html
 var reportHTML string
 
-var htmlTemplate = template.Must(template.New("report").Parse(reportHTML))
+// The page is written by htmlPage, not with html/template: executing any
+// text/template switches off the linker's dead-method elimination (its
+// evaluator calls methods by name), which made the iamlens binary 113 MiB
+// instead of 38 (cmd/iamlens TestBinarySize). Every value goes through
+// html.EscapeString, which escapes & < > " and ', so it is safe in element
+// text and in quoted attribute values, the only two places values go.
 
 type htmlView struct {
 	Title, Headline, Inputs, Rules string
@@ -108,7 +118,256 @@ func WriteHTML(w io.Writer, rep *Report) error {
 		row.Timeline = byID[id]
 		v.Rows = append(v.Rows, row)
 	}
-	return htmlTemplate.Execute(w, v)
+	return v.write(w)
+}
+
+// write writes the page.
+func (v *htmlView) write(w io.Writer) error {
+	head, rest, ok1 := strings.Cut(reportHTML, "<!--TITLE-->")
+	mid, tail, ok2 := strings.Cut(rest, "<!--BODY-->\n")
+	if !ok1 || !ok2 {
+		return fmt.Errorf("review: the report page lacks its markers")
+	}
+	p := &htmlPage{w: bufio.NewWriter(w)}
+	p.raw(head)
+	p.text(v.Title)
+	p.raw(mid)
+	v.body(p)
+	p.raw(tail)
+	if p.err != nil {
+		return p.err
+	}
+	return p.w.Flush()
+}
+
+// htmlPage writes raw markup and escaped values, keeping the first error.
+type htmlPage struct {
+	w   *bufio.Writer
+	err error
+}
+
+func (p *htmlPage) raw(s ...string) {
+	for _, x := range s {
+		if p.err == nil {
+			_, p.err = p.w.WriteString(x)
+		}
+	}
+}
+
+// text writes a value, escaped for element text or a quoted attribute.
+func (p *htmlPage) text(s string) { p.raw(html.EscapeString(s)) }
+
+func (p *htmlPage) int(n int) { p.raw(strconv.Itoa(n)) }
+
+// body writes everything between <body> and the script.
+func (v *htmlView) body(p *htmlPage) {
+	p.raw("<header>\n<h1>")
+	p.text(v.Title)
+	p.raw("</h1>\n<p>")
+	p.text(v.Headline)
+	p.raw("</p>\n</header>\n<main>\n<section id=\"summary\">\n<h2>Summary</h2>\n<div class=\"cards\">\n")
+	for _, c := range []struct {
+		class, id string
+		n         int
+		label     string
+		counted   bool
+	}{
+		{"card", "count-total", v.Total, "findings", true}, {"card high", "count-high", v.High, "high", true},
+		{"card medium", "count-medium", v.Medium, "medium", true}, {"card low", "count-low", v.Low, "low", true},
+		{"card info", "count-info", v.Info, "info", true}, {"card", "count-principals", v.Principals, "principals reviewed", false},
+		{"card", "count-keys", v.Keys, "keys reviewed", false},
+	} {
+		p.raw(`<div class="`, c.class, `"><b id="`, c.id, `"`)
+		if c.counted {
+			p.raw(` data-count="`)
+			p.int(c.n)
+			p.raw(`"`)
+		}
+		p.raw(">")
+		p.int(c.n)
+		p.raw("</b>", c.label, "</div>\n")
+	}
+	p.raw("</div>\n")
+	if len(v.ByKind) > 0 {
+		p.raw(`<table id="by-kind" style="width:auto"><thead><tr><th>Kind</th><th>Findings</th></tr></thead><tbody>` + "\n")
+		for _, k := range v.ByKind {
+			p.raw("<tr><td>")
+			p.text(k.Kind)
+			p.raw(`</td><td class="kind-count" data-kind="`)
+			p.text(k.Kind)
+			p.raw(`">`)
+			p.int(k.Count)
+			p.raw("</td></tr>\n")
+		}
+		p.raw("</tbody></table>")
+	}
+	p.raw("\n<p class=\"muted\">Read: ")
+	p.text(v.Inputs)
+	p.raw("</p>\n<p class=\"muted\">Rules: ")
+	p.text(v.Rules)
+	p.raw("</p>\n</section>\n<section>\n<h2>Findings</h2>\n")
+	if len(v.Rows) > 0 {
+		p.raw(`<table id="findings" class="sortable">
+<thead><tr>
+<th data-type="number">#</th><th data-type="number">Severity</th><th data-type="text">Kind</th><th data-type="text">Subject</th>
+<th data-type="text">Finding and evidence</th><th data-type="text">Last use</th><th data-type="text">Owner clues</th><th data-type="none">Activity</th>
+</tr></thead>
+<tbody>
+`)
+		for _, r := range v.Rows {
+			v.row(p, r)
+		}
+		p.raw("</tbody></table>")
+	} else {
+		p.raw(`<p id="no-findings">No findings.</p>`)
+	}
+	p.raw("\n</section>\n")
+	if len(v.Timelines) > 0 {
+		p.raw("<section id=\"activity\">\n<h2>Activity over the whole dataset (")
+		p.text(v.From)
+		p.raw(" to ")
+		p.text(v.To)
+		p.raw(`)</h2>
+<p class="legend muted">Each mark is a day:<span style="background:#2e7d32"></span>successful calls<span style="background:#c62828"></span>only failed or denied calls</p>
+<table id="timelines" class="sortable">
+<thead><tr><th data-type="text">Key or principal</th><th data-type="number">Days with successful calls</th><th data-type="number">Days with only failures</th><th data-type="none">Timeline</th></tr></thead>
+<tbody>
+`)
+		for _, t := range v.Timelines {
+			p.raw(`<tr id="`)
+			p.text(t.Anchor)
+			p.raw(`"><td data-sort="`)
+			p.text(t.Label)
+			p.raw(`">`)
+			p.text(t.Label)
+			p.raw(`</td><td data-sort="`)
+			p.int(t.OKDays)
+			p.raw(`">`)
+			p.int(t.OKDays)
+			p.raw(`</td><td data-sort="`)
+			p.int(t.FailDays)
+			p.raw(`">`)
+			p.int(t.FailDays)
+			p.raw("</td><td>")
+			t.svg(p)
+			p.raw("</td></tr>\n")
+		}
+		p.raw("</tbody></table>\n</section>")
+	}
+	p.raw("\n")
+	if len(v.Notes) > 0 || len(v.Problems) > 0 {
+		p.raw("<section id=\"notes\"><h2>Notes</h2><ul>\n")
+		for _, n := range v.Notes {
+			p.raw("<li>")
+			p.text(n)
+			p.raw("</li>")
+		}
+		for _, n := range v.Problems {
+			p.raw("<li>problem: ")
+			p.text(n)
+			p.raw("</li>")
+		}
+		p.raw("\n</ul></section>")
+	}
+	p.raw("\n<p class=\"muted\">Generated by iamlens review. This file is self-contained: it loads nothing.</p>\n</main>\n")
+}
+
+// row writes one finding's row.
+func (v *htmlView) row(p *htmlPage, r htmlRow) {
+	p.raw(`<tr class="finding" data-kind="`)
+	p.text(r.Kind)
+	p.raw("\">\n<td data-sort=\"")
+	p.int(r.N)
+	p.raw(`">`)
+	p.int(r.N)
+	p.raw("</td>\n<td data-sort=\"")
+	p.int(r.SevRank)
+	p.raw(`"><span class="sev `)
+	p.text(r.Severity)
+	p.raw(`">`)
+	p.text(r.Severity)
+	p.raw("</span></td>\n<td>")
+	p.text(r.Kind)
+	p.raw("</td>\n<td data-sort=\"")
+	p.text(r.Subject)
+	p.raw(`"><b>`)
+	p.text(r.Subject)
+	p.raw("</b>")
+	for _, l := range r.Labels {
+		p.raw(`<span class="label">`)
+		p.text(l)
+		p.raw("</span>")
+	}
+	p.raw("<br><code>")
+	p.text(r.Principal)
+	p.raw("</code></td>\n<td data-sort=\"")
+	p.text(r.Summary)
+	p.raw(`">`)
+	p.text(r.Summary)
+	p.raw("<br><i>")
+	p.text(r.Action)
+	p.raw("</i>\n<details><summary>evidence</summary><ul>")
+	for _, e := range r.Evidence {
+		p.raw("<li>")
+		p.text(e)
+		p.raw("</li>")
+	}
+	p.raw("</ul></details></td>\n<td data-sort=\"")
+	p.text(r.LastUseSort)
+	p.raw(`">`)
+	p.text(r.LastUse)
+	p.raw("</td>\n<td data-sort=\"")
+	p.text(r.FirstClue)
+	p.raw(`">`)
+	if len(r.Clues) > 0 {
+		p.raw("<details><summary>")
+		p.text(r.FirstClue)
+		p.raw("</summary><ul>")
+		for _, c := range r.Clues {
+			p.raw("<li>")
+			p.text(c)
+			p.raw("</li>")
+		}
+		p.raw("</ul></details>")
+	} else {
+		p.raw(`<span class="muted">none</span>`)
+	}
+	p.raw("</td>\n<td>")
+	if t := r.Timeline; t != nil {
+		p.raw(`<a href="#`)
+		p.text(t.Anchor)
+		p.raw(`">`)
+		t.svg(p)
+		p.raw("</a>")
+	}
+	p.raw("</td>\n</tr>\n")
+}
+
+// svg writes the timeline's picture.
+func (t *htmlTimeline) svg(p *htmlPage) {
+	p.raw(`<svg class="tl" width="`)
+	p.int(t.Width)
+	p.raw(`" height="14" viewBox="0 0 `)
+	p.int(t.Width)
+	p.raw(` 14" role="img" aria-label="`)
+	p.text(t.Label)
+	p.raw(": ")
+	p.int(t.OKDays)
+	p.raw(" days with successful calls, ")
+	p.int(t.FailDays)
+	p.raw(` with only failures">`)
+	for _, r := range t.Rects {
+		p.raw(`<rect class="`)
+		p.text(r.Class)
+		p.raw(`" x="`)
+		p.text(r.X)
+		p.raw(`" y="0" width="`)
+		p.text(r.W)
+		p.raw(`" height="14"><title>`)
+		p.text(r.Title)
+		p.raw("</title></rect>")
+	}
+	p.raw("</svg>")
 }
 
 // lastUse is the finding's best last-use date.

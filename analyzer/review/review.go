@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
 	"github.com/iamlens/iamlens/analyzer"
 	"github.com/iamlens/iamlens/analyzer/iamstate"
 	"github.com/iamlens/iamlens/ingest/cloudtrail"
@@ -249,17 +251,17 @@ func (rv *reviewer) index() {
 
 // nameKey is "ACCOUNT:user/NAME" or "ACCOUNT:role/NAME" for an IAM user or
 // role ARN, with the path dropped; "" otherwise.
-func nameKey(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[2] != "iam" {
+func nameKey(s string) string {
+	a, err := arn.Parse(s)
+	if err != nil || a.Service != "iam" {
 		return ""
 	}
-	res := parts[5]
+	res := a.Resource
 	kind, _, ok := strings.Cut(res, "/")
 	if !ok || (kind != "user" && kind != "role") {
 		return ""
 	}
-	return parts[4] + ":" + kind + "/" + res[strings.LastIndexByte(res, '/')+1:]
+	return a.AccountID + ":" + kind + "/" + res[strings.LastIndexByte(res, '/')+1:]
 }
 
 func (rv *reviewer) principal(arn string) *Subject {
@@ -632,12 +634,9 @@ func (rv *reviewer) logsOnly() {
 	}
 }
 
-func accountOf(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) == 6 {
-		return parts[4]
-	}
-	return ""
+func accountOf(s string) string {
+	a, _ := arn.Parse(s)
+	return a.AccountID
 }
 
 // permissions adds the unused-permissions findings of the users and roles

@@ -36,6 +36,7 @@ type analyzeOptions struct {
 	Size            string
 	MaxResources    int
 	Stats           bool
+	ExcludeFailed   bool
 	// GAAD and Snapshot give the account's IAM state, for the paths of
 	// users and roles the logs name by name only.
 	GAAD, Snapshot string
@@ -127,6 +128,7 @@ not be added, a split) is said on stderr in every format.`,
 	f.StringVar(&o.Size, "size", policygen.SizeSplit, "over the 6,144-character limit: split (several policies) or compact (service-level resources, then split)")
 	f.IntVar(&o.MaxResources, "max-resources", 20, "ARNs per statement before collapsing or splitting")
 	f.BoolVar(&o.Stats, "stats", false, "print what was read (files, row groups, rows) to stderr")
+	f.BoolVar(&o.ExcludeFailed, "exclude-failed", false, "leave out calls that were authorised and then failed (NoSuchKey, throttling)")
 	f.StringVar(&o.GAAD, "gaad", "", "the account's IAM state: 'aws iam get-account-authorization-details' output (or AirIAM's iam_data.json)")
 	f.StringVar(&o.Snapshot, "snapshot", "", "the account's IAM state: a snapshot written by 'iamlens collect'")
 	completeValues(cmd, "format", analyzeFormats...)
@@ -139,12 +141,6 @@ not be added, a split) is said on stderr in every format.`,
 }
 
 func runAnalyze(ctx context.Context, o *analyzeOptions) error {
-	if os.Getenv("GOGC") == "" {
-		// A short-lived reader: trading heap for fewer collections makes a
-		// one-principal run about 15% faster (bench/compare.sh analyze) for
-		// ~90 MiB more peak RSS.
-		debug.SetGCPercent(400)
-	}
 	if !slices.Contains(analyzeFormats, o.Format) {
 		return usageErrorf("", "--format must be one of %s, not %q", strings.Join(analyzeFormats, ", "), o.Format)
 	}
@@ -155,7 +151,8 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 		return usageErrorf("Run 'iamlens principals' to see who is in the dataset.", "give --principal or --all (not both)")
 	}
 	gopts := policygen.Options{Resources: o.Resources, ConditionRegion: o.ConditionRegion,
-		ConditionSource: o.ConditionSource, ConditionMFA: o.ConditionMFA, Size: o.Size, MaxResources: o.MaxResources}
+		ConditionSource: o.ConditionSource, ConditionMFA: o.ConditionMFA, Size: o.Size, MaxResources: o.MaxResources,
+		ExcludeFailed: o.ExcludeFailed}
 	if err := gopts.Validate(); err != nil {
 		return usageErrorf("", "%v", err)
 	}
@@ -177,61 +174,12 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 		}
 		analyzer.StatePaths(iamstate.Build(in), paths)
 	}
-	if o.Ingest != nil {
-		if err := runIngest(ctx, o.Ingest); err != nil {
-			var ue *usageError
-			var fe *findingsError
-			if errors.As(err, &ue) || errors.As(err, &fe) {
-				return err
-			}
-			return fmt.Errorf("--logs: %w", err)
-		}
-	}
-	st, err := openStoreForRead(o.Store)
+	q := analyzer.Query{Principals: o.Principals, All: o.All, Accounts: o.Accounts, From: from, To: to}
+	rd, err := readUsages(ctx, readOptions{Store: o.Store, Ingest: o.Ingest, Query: q, Paths: paths, FromFlag: o.From, Stderr: o.Stderr})
 	if err != nil {
 		return err
 	}
-	// The catalogue loads (~40 ms) while the dataset is read; the mapper
-	// first needs it once every row is in. Closing loaded publishes cat,
-	// mapper and catErr to every reader.
-	var (
-		cat    *catalog.Catalog
-		mapper *actionmap.Mapper
-		catErr error
-	)
-	loaded := make(chan struct{})
-	go func() {
-		defer close(loaded)
-		if cat, catErr = catalog.Load(); catErr == nil {
-			mapper = actionmap.New(cat).WithPaths(paths)
-		}
-	}()
-	m := analyzer.MapperFunc(func(c *actionmap.Call) actionmap.Result {
-		if <-loaded; mapper != nil {
-			return mapper.Map(c)
-		}
-		return actionmap.Result{}
-	})
-	q := analyzer.Query{Principals: o.Principals, All: o.All, Accounts: o.Accounts, From: from, To: to}
-	start := time.Now()
-	usages, stats, err := analyzer.Analyze(ctx, st, q, m, analyzer.Options{Paths: paths, Notice: rollupNotice(o.Stderr)})
-	if <-loaded; catErr != nil {
-		return fmt.Errorf("load the IAM catalogue: %w", catErr)
-	}
-	var nf *analyzer.NotFoundError
-	var ae *analyzer.AccountError
-	switch {
-	case errors.As(err, &nf):
-		return notFoundUsage(nf, nf.Error()+windowNote(o.From), outsideWindowHint(st, nf, o.Accounts))
-	case errors.As(err, &ae):
-		return usageErrorf("Run 'iamlens principals' to see who called into which account.", "%v", ae)
-	case err != nil:
-		return err
-	}
-	if len(usages) == 0 {
-		return usageErrorf(outsideWindowHint(st, nil, o.Accounts), "no user or role to analyse from %s to %s%s",
-			stats.From.Format(time.DateOnly), analyzeEnd(stats.To), windowNote(o.From))
-	}
+	usages, stats, cat, start := rd.Usages, rd.Stats, rd.Catalog, rd.Start
 	results := make([]*policygen.Result, 0, len(usages))
 	for _, u := range usages {
 		r, err := policygen.Generate(u, cat, gopts)
@@ -331,7 +279,7 @@ func writeAnalyzeNotes(w io.Writer, results []*policygen.Result, gopts policygen
 		if n := calls(u.Denied); n > 0 {
 			parts = append(parts, plural(n, "denied call"))
 		}
-		if n := calls(u.Failed); n > 0 {
+		if n := calls(u.Failed); n > 0 && r.FailedExcluded {
 			parts = append(parts, plural(n, "failed call"))
 		}
 		var unmapped int64
@@ -353,4 +301,100 @@ func calls(as []*analyzer.ActionUsage) int {
 		n += a.Calls
 	}
 	return int(n)
+}
+
+// readOptions say what readUsages reads.
+type readOptions struct {
+	Store string
+	// Ingest, when set, ingests --logs into Store first.
+	Ingest *ingestOptions
+	Query  analyzer.Query
+	// Paths are the IAM paths known from an account state; the dataset's
+	// are added while it is read.
+	Paths *actionmap.Paths
+	// FromFlag is --from as given ("" for the default window), for hints.
+	FromFlag string
+	// Stderr receives what the read has to say besides its result.
+	Stderr io.Writer
+}
+
+// usageRead is what a command reads from the dataset: one Usage per
+// principal, with the catalogue that mapped it.
+type usageRead struct {
+	Usages  []*analyzer.Usage
+	Stats   analyzer.Stats
+	Catalog *catalog.Catalog
+	Start   time.Time
+}
+
+// readUsages is the one read path of analyze and diff: ingest --logs
+// first when asked, then analyzer.Analyze over the store with the
+// catalogue loading meanwhile. A principal the dataset does not have, and
+// a window without anyone, are usage errors with hints.
+func readUsages(ctx context.Context, o readOptions) (*usageRead, error) {
+	if os.Getenv("GOGC") == "" {
+		// A short-lived reader: trading heap for fewer collections makes a
+		// one-principal run about 15% faster (bench/compare.sh analyze) for
+		// ~90 MiB more peak RSS.
+		debug.SetGCPercent(400)
+	}
+	paths := o.Paths
+	if paths == nil {
+		paths = actionmap.NewPaths()
+	}
+	if o.Ingest != nil {
+		if err := runIngest(ctx, o.Ingest); err != nil {
+			var ue *usageError
+			var fe *findingsError
+			if errors.As(err, &ue) || errors.As(err, &fe) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("--logs: %w", err)
+		}
+	}
+	st, err := openStoreForRead(o.Store)
+	if err != nil {
+		return nil, err
+	}
+	// The catalogue loads (~40 ms) while the dataset is read; the mapper
+	// first needs it once every row is in. Closing loaded publishes cat,
+	// mapper and catErr to every reader.
+	var (
+		cat    *catalog.Catalog
+		mapper *actionmap.Mapper
+		catErr error
+	)
+	loaded := make(chan struct{})
+	go func() {
+		defer close(loaded)
+		if cat, catErr = catalog.Load(); catErr == nil {
+			mapper = actionmap.New(cat).WithPaths(paths)
+		}
+	}()
+	m := analyzer.MapperFunc(func(c *actionmap.Call) actionmap.Result {
+		if <-loaded; mapper != nil {
+			return mapper.Map(c)
+		}
+		return actionmap.Result{}
+	})
+	start := time.Now()
+	usages, stats, err := analyzer.Analyze(ctx, st, o.Query, m, analyzer.Options{Paths: paths, Notice: rollupNotice(o.Stderr)})
+	if <-loaded; catErr != nil {
+		return nil, fmt.Errorf("load the IAM catalogue: %w", catErr)
+	}
+	var nf *analyzer.NotFoundError
+	var ae *analyzer.AccountError
+	switch {
+	case errors.As(err, &nf):
+		return nil, notFoundUsage(nf, nf.Error()+windowNote(o.FromFlag), outsideWindowHint(st, nf, o.Query.Accounts))
+	case errors.As(err, &ae):
+		return nil, usageErrorf("Run 'iamlens principals' to see who called into which account.", "%v", ae)
+	case err != nil:
+		return nil, err
+	}
+	if len(usages) == 0 {
+		return nil, usageErrorf(outsideWindowHint(st, nil, o.Query.Accounts), "no user or role to analyse from %s to %s%s",
+			stats.From.Format(time.DateOnly), analyzeEnd(stats.To), windowNote(o.FromFlag))
+	}
+	return &usageRead{Usages: usages, Stats: stats, Catalog: cat, Start: start}, nil
 }

@@ -207,7 +207,7 @@ func TestCollectThenCISLive(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("collect: exit %d: %s", code, errs)
 	}
-	if out != "" || !strings.Contains(errs, "wrote "+snap+": account 111122223333, 2 regions, 1 trail bucket") {
+	if out != "" || !strings.Contains(errs, "wrote "+snap+": account 111122223333, 2 regions, 2 buckets") {
 		t.Errorf("collect output: %q / %q", out, errs)
 	}
 	if fake.Count("cloudtrail:DescribeTrails:eu-west-1") != 0 || fake.Count("cloudtrail:DescribeTrails:us-east-1") != 1 {
@@ -223,8 +223,20 @@ func TestCollectThenCISLive(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("cis live: exit %d: %s", code, errs)
 	}
-	if offline != live {
+	// The same findings; the live one is judged at the wall clock, the
+	// snapshot at its collectedAt (the same instant here).
+	var off, on struct {
+		TimeBasis   string
+		EvaluatedAt string
+		Findings    json.RawMessage
+	}
+	json.Unmarshal([]byte(offline), &off)
+	json.Unmarshal([]byte(live), &on)
+	if string(off.Findings) != string(on.Findings) || off.EvaluatedAt != on.EvaluatedAt {
 		t.Error("the live report differs from the report of the collected snapshot")
+	}
+	if off.TimeBasis != "collectedAt" || on.TimeBasis != "now" {
+		t.Errorf("time bases %q (snapshot) and %q (live)", off.TimeBasis, on.TimeBasis)
 	}
 	var rep struct {
 		Controls []struct{ CheckID, Status string }
@@ -240,5 +252,116 @@ func TestCollectThenCISLive(t *testing.T) {
 		if st[id] != want {
 			t.Errorf("%s: %s, want %s", id, st[id], want)
 		}
+	}
+}
+
+// TestCISRound2Flags: --at, several --snapshot, a folder, --policy, the
+// benchmark spellings, a file that is not a snapshot.
+func TestCISRound2Flags(t *testing.T) {
+	empty := filepath.Join(t.TempDir(), "nostore")
+	folder := filepath.Join("..", "..", "testdata", "cis", "cli-folder")
+	policy := filepath.Join("..", "..", "testdata", "cis", "policy.yaml")
+	notSnap := filepath.Join(t.TempDir(), "manifest.json")
+	os.WriteFile(notSnap, []byte(`{"version":1,"files":["events/a.parquet"]}`), 0o644)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		in   []string
+	}{
+		{"judged at collectedAt", []string{"cis", "--snapshot", cisFixture("clock"), "--store", empty}, 0, []string{"Judged at 2026-06-01T00:00:00Z, the snapshot's collectedAt"}},
+		{"--at", []string{"cis", "--snapshot", cisFixture("clock"), "--store", empty, "--at", "2026-06-10T01:00:00Z", "--format", "json"}, 0, []string{`"timeBasis": "at"`, `"evaluatedAt": "2026-06-10T01:00:00Z"`}},
+		{"--at date", []string{"cis", "--snapshot", cisFixture("clock"), "--store", empty, "--at", "2026-06-10"}, 0, []string{"Judged at 2026-06-10T00:00:00Z (--at; collected 2026-06-01T00:00:00Z)"}},
+		{"bad --at", []string{"cis", "--snapshot", cisFixture("clock"), "--at", "tomorrow"}, exitUsage, []string{"--at \"tomorrow\""}},
+		{"two snapshots", []string{"cis", "--snapshot", cisFixture("pass"), "--snapshot", folder, "--store", empty}, 0, []string{"2 accounts", "Ranking (best first):", "1. 111122223333: 100.0%", "every scored control passes. Well done!", "2. 123456789012:", "Controls across accounts:"}},
+		{"folder", []string{"cis", "--snapshot", folder, "--store", empty, "--benchmark", "cis-1.5"}, 0, []string{"account 123456789012", "Judged at 2016-01-29T00:00:00Z"}},
+		{"policy and notify", []string{"cis", "--snapshot", cisFixture("fail"), "--store", empty, "--policy", policy, "--format", "notify"}, 0, []string{`"accountName":"payments-prod"`, `"due":"2026-11-21T12:00:00Z"`, `"accept":{"checkId":`}},
+		{"slack", []string{"cis", "--snapshot", cisFixture("fail"), "--store", empty, "--format", "slack"}, 0, []string{"*CIS AWS Foundations Benchmark v3.0.0*: overall score", "*Decide:*"}},
+		{"benchmark 1.2", []string{"cis", "--snapshot", cisFixture("pass"), "--store", empty, "--benchmark", "1.2"}, 0, []string{"v1.2.0", "ec2-sg-no-world-ssh", "ec2-sg-no-world-rdp"}},
+		{"benchmark error names the input", []string{"cis", "--snapshot", cisFixture("pass"), "--benchmark", "cis-9.9"}, exitUsage, []string{`benchmark "cis-9.9"`}},
+		{"not a snapshot", []string{"cis", "--snapshot", notSnap, "--store", empty}, exitError, []string{"not an iamlens CIS snapshot: missing accountId", "the file has members files, version"}},
+		{"bad policy", []string{"cis", "--snapshot", cisFixture("pass"), "--policy", notSnap}, exitUsage, []string{"--policy"}},
+		{"role-name with snapshot", []string{"cis", "--snapshot", cisFixture("pass"), "--role-name", "audit"}, exitUsage, []string{"--role-name"}},
+		{"print-cli", []string{"collect", "--print-cli", "--regions", "eu-west-1"}, 0, []string{"#!/usr/bin/env bash", `REGIONS="eu-west-1"`, "iam get-account-authorization-details"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := runCISCLI(t, tt.args...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out, errs)
+			}
+			for _, in := range tt.in {
+				if !strings.Contains(out+errs, in) {
+					t.Errorf("output lacks %q:\n%s%s", in, out, errs)
+				}
+			}
+		})
+	}
+}
+
+// TestCISOrganization reads an organization live through the real SDK
+// against the fake STS and Organizations: every active account by
+// assuming the role, the caller's own account with its own credentials,
+// the suspended one skipped, the one without the role reported.
+func TestCISOrganization(t *testing.T) {
+	fake := awsfake.New(t, false)
+	dir := t.TempDir()
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	code, out, errs := runCISCLI(t, "cis", "--endpoint-url", fake.URL(), "--regions", "us-east-1", "--role-name", "audit", "--no-evidence", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var c struct {
+		Score    *float64
+		Accounts []struct {
+			Rank        int
+			AccountID   string
+			AccountName string
+			Score       *float64
+		}
+		Unread []struct {
+			AccountID, AccountName, Error string
+		}
+		Reports []struct{ AccountID, AccountName string }
+	}
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, a := range c.Accounts {
+		got[a.AccountID] = a.AccountName
+	}
+	want := map[string]string{awsfake.Account: "management", awsfake.MemberProd: "prod", awsfake.MemberSandbox: "sandbox"}
+	if len(got) != len(want) {
+		t.Fatalf("accounts %v, want %v", got, want)
+	}
+	for id, name := range want {
+		if got[id] != name {
+			t.Errorf("account %s: name %q, want %q", id, got[id], name)
+		}
+	}
+	if len(c.Unread) != 1 || c.Unread[0].AccountID != awsfake.MemberNoRole || !strings.Contains(c.Unread[0].Error, "AccessDenied") {
+		t.Errorf("unread: %+v", c.Unread)
+	}
+	if c.Score == nil || c.Accounts[0].Rank != 1 {
+		t.Errorf("score %v, ranking %+v", c.Score, c.Accounts)
+	}
+	for i := 1; i < len(c.Accounts); i++ {
+		if c.Accounts[i-1].Score != nil && c.Accounts[i].Score != nil && *c.Accounts[i-1].Score < *c.Accounts[i].Score {
+			t.Errorf("ranking not best first: %+v", c.Accounts)
+		}
+	}
+	if !strings.Contains(errs, "skipping account "+awsfake.MemberSuspended) || !strings.Contains(errs, "1 of 4 accounts could not be read") {
+		t.Errorf("stderr: %s", errs)
+	}
+	if n := fake.Count("sts:AssumeRole:us-east-1"); n < 3 {
+		t.Errorf("AssumeRole called %d times", n)
 	}
 }

@@ -20,6 +20,7 @@ type collectOptions struct {
 	Regions     []string
 	Concurrency int
 	PrintPolicy bool
+	PrintCLI    bool
 	Progress    bool
 	EndpointURL string
 	Now         func() time.Time
@@ -43,6 +44,9 @@ Reads that fail are listed under "errors" in the file.`,
 		Example: `  # the minimal IAM policy collect needs (no AWS call)
   iamlens collect --print-policy > iamlens-cis-policy.json
 
+  # the AWS CLI commands that write the same snapshot's outputs, for CloudShell
+  iamlens collect --print-cli > iamlens-cis.sh
+
   # templates (they read a live AWS account)
   iamlens collect --out snapshot.json
   iamlens collect --profile audit --region us-east-1,eu-west-1 --out snapshot.json`,
@@ -61,6 +65,7 @@ Reads that fail are listed under "errors" in the file.`,
 	f.IntVar(&o.Concurrency, "concurrency", 4, "regions read at once")
 	f.StringVar(&o.EndpointURL, "endpoint-url", "", "send every AWS call to this endpoint, e.g. LocalStack (S3 in path style)")
 	f.BoolVar(&o.PrintPolicy, "print-policy", false, "print the minimal IAM policy collect needs, and exit")
+	f.BoolVar(&o.PrintCLI, "print-cli", false, "print a bash script of the AWS CLI commands that make the same snapshot as a folder (for CloudShell; read it with iamlens cis --snapshot FOLDER), and exit")
 	return cmd
 }
 
@@ -68,6 +73,9 @@ func runCollect(ctx context.Context, o *collectOptions) error {
 	if o.PrintPolicy {
 		_, err := o.Stdout.Write(collect.Policy)
 		return err
+	}
+	if o.PrintCLI {
+		return cis.PrintCLI(o.Stdout, o.Regions)
 	}
 	if o.Concurrency < 1 {
 		return usageErrorf("", "--concurrency must be at least 1, not %d", o.Concurrency)
@@ -84,7 +92,7 @@ func runCollect(ctx context.Context, o *collectOptions) error {
 	}
 	if o.Out != "-" {
 		fmt.Fprintf(o.Stderr, "wrote %s: account %s, %s, %s, %s\n", o.Out, snap.AccountID, plural(len(snap.Regions), "region"),
-			plural(len(snap.Buckets), "trail bucket"), plural(len(snap.Errors), "failed read"))
+			plural(len(snap.Buckets), "bucket"), plural(len(snap.Errors), "failed read"))
 	}
 	return nil
 }

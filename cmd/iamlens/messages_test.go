@@ -45,7 +45,7 @@ func TestCompletion(t *testing.T) {
 	}{
 		{[]string{"analyze", "--format", ""}, analyzeFormats},
 		{[]string{"principals", "--kind", ""}, cloudtrail.Kinds},
-		{[]string{"cis", "--format", ""}, []string{"table", "json", "markdown", "sarif", "asff"}},
+		{[]string{"cis", "--format", ""}, []string{"table", "json", "markdown", "sarif", "asff", "notify", "slack"}},
 		{[]string{"analyze", "--store", st, "--principal", "ben"}, []string{"benjamin"}},
 		{[]string{"explain", "--store", st, "--principal", "arn:aws:iam::123837392027:user/be"},
 			[]string{"arn:aws:iam::123837392027:user/benjamin", "arn:aws:iam::123837392027:user/bert-jan"}},

@@ -2,10 +2,10 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"flag"
+	"github.com/iamlens/iamlens/ingest/ingesttest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,36 +66,20 @@ func sampleStore(t *testing.T) string {
 func sampleRecords(t *testing.T) (total int, byType map[string]int) {
 	t.Helper()
 	byType = map[string]int{}
-	err := filepath.Walk(sampleDir, func(p string, info os.FileInfo, err error) error {
-		if err != nil || !strings.HasSuffix(p, ".json.gz") {
-			return err
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			return err
-		}
+	ingesttest.LogFiles(t, sampleDir, func(p string, data []byte) {
 		var log struct {
 			Records []struct {
 				UserIdentity struct{ Type string } `json:"userIdentity"`
 			}
 		}
-		if err := json.NewDecoder(zr).Decode(&log); err != nil {
-			return err
+		if err := json.Unmarshal(data, &log); err != nil {
+			t.Fatalf("%s: %v", p, err)
 		}
 		for _, r := range log.Records {
 			total++
 			byType[r.UserIdentity.Type]++
 		}
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return total, byType
 }
 

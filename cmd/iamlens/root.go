@@ -60,6 +60,7 @@ off and deletes them as a reviewed plan says. It never prints secrets.`,
 		newPolicyCmd(env, g),
 		newReviewCmd(env, g),
 		newKeysCmd(env, g),
+		newDiffCmd(env, g),
 		newVersionCmd(env, g),
 	)
 	return root

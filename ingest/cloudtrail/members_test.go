@@ -2,6 +2,7 @@ package cloudtrail
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
@@ -82,7 +83,9 @@ func FuzzEachMember(f *testing.F) {
 }
 
 // ParseIdentity's one pass reads what gjson's paths read, for every
-// userIdentity block of the real logs, and a repeated key's last value.
+// userIdentity block of the real logs, and a repeated key's first value
+// at every depth, as Path reads it (gjson's own dotted paths would go on
+// into the second sessionContext for webIdFederationData).
 func TestParseIdentityAgreesWithPaths(t *testing.T) {
 	n := 0
 	for _, ui := range realIdentities(t) {
@@ -104,9 +107,17 @@ func TestParseIdentityAgreesWithPaths(t *testing.T) {
 	if n < 100 {
 		t.Fatalf("only %d blocks with a sessionContext", n)
 	}
-	id := ParseIdentity(gjson.Parse(`{"arn":"a","sessionContext":{"sessionIssuer":{"arn":"x"},"attributes":{"mfaAuthenticated":"false"}},"arn":"b",` +
-		`"sessionContext":{"sessionIssuer":{"arn":"y","arn":"z"}}}`))
-	if id.ARN.Str != "b" || id.IssuerARN.Str != "z" || id.MFAAuthenticated.Exists() {
-		t.Errorf("repeated keys: arn %q, issuer %q, mfa %q: want the last of each", id.ARN.Str, id.IssuerARN.Str, id.MFAAuthenticated.Raw)
+	dup := gjson.Parse(`{"arn":"a","sessionContext":{"sessionIssuer":{"arn":"x","arn":"w"},"sessionIssuer":{"arn":"v"},"attributes":{"mfaAuthenticated":"false"}},"arn":"b",` +
+		`"sessionContext":{"sessionIssuer":{"arn":"y","arn":"z"},"attributes":{"mfaAuthenticated":"true"},"webIdFederationData":{"federatedProvider":"p"}}}`)
+	id := ParseIdentity(dup)
+	if id.ARN.Str != "a" || id.IssuerARN.Str != "x" || id.MFAAuthenticated.Str != "false" || id.FederatedProvider.Exists() {
+		t.Errorf("repeated keys: arn %q, issuer %q, mfa %q, provider %q: want the first of each", id.ARN.Str, id.IssuerARN.Str, id.MFAAuthenticated.Raw, id.FederatedProvider.Raw)
+	}
+	for path, got := range map[string]gjson.Result{"arn": id.ARN, "sessionContext": id.SessionContext,
+		"sessionContext.sessionIssuer.arn": id.IssuerARN, "sessionContext.attributes.mfaAuthenticated": id.MFAAuthenticated,
+		"sessionContext.webIdFederationData.federatedProvider": id.FederatedProvider} {
+		if want := Path(dup, strings.Split(path, ".")...); got.Raw != want.Raw {
+			t.Errorf("repeated keys: %s %q, Path %q", path, got.Raw, want.Raw)
+		}
 	}
 }

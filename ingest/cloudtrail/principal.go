@@ -3,6 +3,7 @@ package cloudtrail
 import (
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/tidwall/gjson"
 )
 
@@ -97,23 +98,53 @@ func ResolvePrincipal(ui gjson.Result) Principal {
 	return ResolveWith(ui, Context{})
 }
 
-// ResolveRecord is ResolveWith over a whole record.
+// Path reads the value at keys from v one level at a time, taking at each
+// level the first member of a repeated key: the rule by which iamlens reads
+// every JSON object of a record (the splitter, ParseIdentity, the
+// builder's columns, the analyzer's reads of requestParameters). gjson's
+// dotted paths differ: when the first member lacks the rest of the path
+// they go on into a later duplicate. Keys are compared as they are, with
+// no path syntax.
+func Path(v gjson.Result, keys ...string) gjson.Result {
+	for _, k := range keys {
+		if !v.IsObject() {
+			return gjson.Result{}
+		}
+		var next gjson.Result
+		v.ForEach(func(key, val gjson.Result) bool {
+			if key.Str == k {
+				next = val
+				return false
+			}
+			return true
+		})
+		v = next
+	}
+	return v
+}
+
+// ResolveRecord is ResolveWith over a whole record (the first of a
+// repeated key, as everywhere).
 func ResolveRecord(rec gjson.Result) Principal {
 	var fields [6]gjson.Result
 	rec.ForEach(func(k, v gjson.Result) bool {
+		i := -1
 		switch k.Str {
 		case "userIdentity":
-			fields[0] = v
+			i = 0
 		case "recipientAccountId":
-			fields[1] = v
+			i = 1
 		case "eventType":
-			fields[2] = v
+			i = 2
 		case "eventSource":
-			fields[3] = v
+			i = 3
 		case "awsRegion":
-			fields[4] = v
+			i = 4
 		case "requestParameters":
-			fields[5] = v
+			i = 5
+		}
+		if i >= 0 && !fields[i].Exists() {
+			fields[i] = v
 		}
 		return true
 	})
@@ -129,7 +160,7 @@ func ResolveRecord(rec gjson.Result) Principal {
 // Identity holds the fields of a userIdentity block, read in one pass (the
 // decoder's hot path: one Get per field would rescan the object each time),
 // with the few of its sessionContext that naming the caller reads. A key
-// that repeats takes its last value, as encoding/json does.
+// that repeats keeps its first value, as gjson's Get does.
 type Identity struct {
 	Raw                                          gjson.Result
 	Type, ARN, AccountID, InvokedBy              gjson.Result
@@ -140,59 +171,73 @@ type Identity struct {
 	IssuerARN, IssuerAccountID, MFAAuthenticated, FederatedProvider gjson.Result
 }
 
-// ParseIdentity reads a userIdentity value's fields in one pass.
+// ParseIdentity reads a userIdentity value's fields in one pass. A key
+// that repeats, at any depth, keeps its first value, as gjson's Get does.
 func ParseIdentity(ui gjson.Result) Identity {
 	id := Identity{Raw: ui}
 	if !ui.IsObject() {
 		return id
 	}
+	set := func(f *gjson.Result, v string, esc bool) {
+		if !f.Exists() {
+			*f = memberResult(v, esc)
+		}
+	}
 	eachMember(ui.Raw, func(k, v string, esc bool) {
 		switch k {
 		case "type":
-			id.Type = memberResult(v, esc)
+			set(&id.Type, v, esc)
 		case "arn":
-			id.ARN = memberResult(v, esc)
+			set(&id.ARN, v, esc)
 		case "accountId":
-			id.AccountID = memberResult(v, esc)
+			set(&id.AccountID, v, esc)
 		case "invokedBy":
-			id.InvokedBy = memberResult(v, esc)
+			set(&id.InvokedBy, v, esc)
 		case "userName":
-			id.UserName = memberResult(v, esc)
+			set(&id.UserName, v, esc)
 		case "principalId":
-			id.PrincipalID = memberResult(v, esc)
+			set(&id.PrincipalID, v, esc)
 		case "accessKeyId":
-			id.AccessKeyID = memberResult(v, esc)
+			set(&id.AccessKeyID, v, esc)
 		case "identityProvider":
-			id.IdentityProvider = memberResult(v, esc)
+			set(&id.IdentityProvider, v, esc)
 		case "sessionContext":
-			id.SessionContext = memberResult(v, esc)
-			id.IssuerARN, id.IssuerAccountID, id.MFAAuthenticated, id.FederatedProvider = gjson.Result{}, gjson.Result{}, gjson.Result{}, gjson.Result{}
-			eachMember(v, id.sessionContext)
+			if !id.SessionContext.Exists() {
+				id.SessionContext = memberResult(v, esc)
+				id.sessionContext(v)
+			}
 		case "onBehalfOf":
-			id.OnBehalfOf = memberResult(v, esc)
+			set(&id.OnBehalfOf, v, esc)
 		}
 	})
 	return id
 }
 
-// sessionContext reads one member of a sessionContext object.
-func (id *Identity) sessionContext(k, v string, _ bool) {
-	switch k {
-	case "sessionIssuer":
-		id.IssuerARN, id.IssuerAccountID = lastMember(v, "arn"), lastMember(v, "accountId")
-	case "attributes":
-		id.MFAAuthenticated = lastMember(v, "mfaAuthenticated")
-	case "webIdFederationData":
-		id.FederatedProvider = lastMember(v, "federatedProvider")
-	}
+// sessionContext reads the members of a sessionContext object that naming
+// the caller needs: of each object, the first.
+func (id *Identity) sessionContext(raw string) {
+	var issuer, attrs, web bool
+	eachMember(raw, func(k, v string, _ bool) {
+		switch {
+		case k == "sessionIssuer" && !issuer:
+			issuer = true
+			id.IssuerARN, id.IssuerAccountID = firstMember(v, "arn"), firstMember(v, "accountId")
+		case k == "attributes" && !attrs:
+			attrs = true
+			id.MFAAuthenticated = firstMember(v, "mfaAuthenticated")
+		case k == "webIdFederationData" && !web:
+			web = true
+			id.FederatedProvider = firstMember(v, "federatedProvider")
+		}
+	})
 }
 
-// lastMember is the value of the object raw's member key (its last, if the
-// key repeats).
-func lastMember(raw, key string) gjson.Result {
+// firstMember is the value of the object raw's member key (its first, if
+// the key repeats).
+func firstMember(raw, key string) gjson.Result {
 	var r gjson.Result
 	eachMember(raw, func(k, v string, esc bool) {
-		if k == key {
+		if k == key && !r.Exists() {
 			r = memberResult(v, esc)
 		}
 	})
@@ -217,13 +262,14 @@ func ResolveIdentity(id Identity, c Context) Principal {
 		return Principal{Kind: KindUnknown}
 	}
 	typ := id.Type.Str
-	arn := id.ARN.Str
+	self := id.ARN.Str
+	parsed, _ := arn.Parse(self) // the zero ARN when it is none
 	acct := id.AccountID.Str
 	p := Principal{Account: acct, InvokedBy: id.InvokedBy.Str}
-	partition := partitionOf(arn, c.Region)
+	partition := partitionOf(parsed, c.Region)
 	switch typ {
 	case "IAMUser":
-		p.ARN, p.Kind = arn, KindIAMUser
+		p.ARN, p.Kind = self, KindIAMUser
 		if p.ARN == "" && acct != "" {
 			// Console sign-in events (CheckMfa, ConsoleLogin failures) name
 			// the user but carry no ARN; the user's path is then unknown.
@@ -232,9 +278,9 @@ func ResolveIdentity(id Identity, c Context) Principal {
 			}
 		}
 	case "Root":
-		p.ARN, p.Kind = arn, KindRoot
+		p.ARN, p.Kind = self, KindRoot
 		if p.Account == "" {
-			p.Account = accountOfARN(arn)
+			p.Account = parsed.AccountID
 		}
 		if p.Account == "" {
 			// The root user only ever acts in its own account.
@@ -246,12 +292,12 @@ func ResolveIdentity(id Identity, c Context) Principal {
 	case "AssumedRole":
 		p.ARN = id.IssuerARN.Str
 		if p.ARN == "" {
-			p.ARN = roleFromSessionARN(arn)
+			p.ARN = roleFromSessionARN(parsed, self)
 		}
 		if p.Account == "" {
 			p.Account = firstNonEmpty(id.IssuerAccountID.Str, accountOfARN(p.ARN))
 		}
-		p.SessionName = sessionFromARN(arn)
+		p.SessionName = sessionFromARN(parsed)
 		p.Kind = roleKind(p.ARN)
 		if p.Kind == KindSSORole {
 			p.PermissionSet = PermissionSetName(p.ARN)
@@ -262,8 +308,8 @@ func ResolveIdentity(id Identity, c Context) Principal {
 		// distinct set of sessions with its own session policy); the IAM
 		// user that called GetFederationToken, whose policy bounds them, is
 		// kept in Issuer.
-		p.ARN, p.Kind = arn, KindFederatedUser
-		p.SessionName = sessionFromARN(arn)
+		p.ARN, p.Kind = self, KindFederatedUser
+		p.SessionName = sessionFromARN(parsed)
 		p.Issuer = id.IssuerARN.Str
 		if p.ARN == "" && acct != "" {
 			if name, ok := strings.CutPrefix(id.PrincipalID.Str, acct+":"); ok && name != "" {
@@ -292,7 +338,7 @@ func ResolveIdentity(id Identity, c Context) Principal {
 		// unique ID ("AIDA…" for a user, "AROA…:session" for a role session,
 		// in principalId), so the account is the most exact name there is.
 		p.Kind = KindAWSAccount
-		p.ARN = arn
+		p.ARN = self
 		if p.ARN == "" && acct != "" {
 			p.ARN = "arn:" + partition + ":iam::" + acct + ":root"
 		}
@@ -303,7 +349,7 @@ func ResolveIdentity(id Identity, c Context) Principal {
 		p.Kind = KindIdentityCenter
 		obo := id.OnBehalfOf
 		if store := obo.Get("identityStoreArn").Str; store != "" {
-			partition = partitionOf(store, c.Region)
+			partition = partitionOf(parseARN(store), c.Region)
 		}
 		if id := obo.Get("userId").Str; id != "" {
 			p.ARN = "arn:" + partition + ":identitystore:::user/" + id
@@ -314,8 +360,8 @@ func ResolveIdentity(id Identity, c Context) Principal {
 		// and invokedBy) is an AWS service; anything else names nobody
 		// we can trust.
 		p.Kind = KindUnknown
-		p.ARN = arn
-		if typ == "" && arn == "" && p.InvokedBy != "" {
+		p.ARN = self
+		if typ == "" && self == "" && p.InvokedBy != "" {
 			p.Kind, p.ARN = KindAWSService, p.InvokedBy
 		}
 	}
@@ -374,16 +420,16 @@ func isHex(s string) bool {
 }
 
 // roleFromSessionARN turns arn:aws:sts::123:assumed-role/Name/session into
-// arn:aws:iam::123:role/Name. The role's path is not in a session ARN; this
-// is the fallback when the session issuer is missing.
-func roleFromSessionARN(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || !strings.HasPrefix(parts[5], "assumed-role/") {
-		return arn
+// arn:aws:iam::123:role/Name; anything else is returned as it is (raw). The
+// role's path is not in a session ARN; this is the fallback when the
+// session issuer is missing.
+func roleFromSessionARN(a arn.ARN, raw string) string {
+	rest, ok := strings.CutPrefix(a.Resource, "assumed-role/")
+	if !ok {
+		return raw
 	}
-	rest := strings.TrimPrefix(parts[5], "assumed-role/")
 	name, _, _ := strings.Cut(rest, "/")
-	return "arn:" + parts[1] + ":iam::" + parts[4] + ":role/" + name
+	return arn.ARN{Partition: a.Partition, Service: "iam", AccountID: a.AccountID, Resource: "role/" + name}.String()
 }
 
 // IsLongTermKey reports whether an access key ID is a long-term key of an
@@ -397,50 +443,50 @@ func IsLongTermKey(id string) bool { return strings.HasPrefix(id, "AKIA") }
 // rollup keys calls on it: one row for a role's calls however many
 // sessions made them (the action mapper reads only the ARN's partition
 // and, for IAM users, the ARN whole).
-func WithoutSession(arn string) string {
-	j := strings.Index(arn, ":assumed-role/")
-	if j < 0 {
-		return arn
+func WithoutSession(s string) string {
+	if !strings.Contains(s, ":assumed-role/") {
+		return s
 	}
-	rest := arn[j+len(":assumed-role/"):]
-	if k := strings.IndexByte(rest, '/'); k >= 0 {
-		return arn[:j+len(":assumed-role/")+k]
+	a, err := arn.Parse(s)
+	if err != nil {
+		return s
 	}
-	return arn
+	rest, ok := strings.CutPrefix(a.Resource, "assumed-role/")
+	if !ok {
+		return s
+	}
+	name, _, _ := strings.Cut(rest, "/")
+	a.Resource = "assumed-role/" + name
+	return a.String()
 }
 
-// sessionFromARN returns the last path element of a session or
-// federated-user ARN.
-func sessionFromARN(arn string) string {
-	i := strings.LastIndexByte(arn, '/')
-	if i < 0 {
-		return ""
-	}
-	if j := strings.Index(arn, ":assumed-role/"); j >= 0 {
-		// arn:aws:sts::1:assumed-role/Name has no session part: the last
-		// slash must come after the role name's
-		if i < j+len(":assumed-role/") {
-			return ""
+// sessionFromARN returns the last path element of a session
+// (assumed-role/Name/session) or federated-user ARN, "" for any other.
+func sessionFromARN(a arn.ARN) string {
+	if rest, ok := strings.CutPrefix(a.Resource, "assumed-role/"); ok {
+		if i := strings.LastIndexByte(rest, '/'); i >= 0 {
+			return rest[i+1:]
 		}
-		return arn[i+1:]
+		return "" // assumed-role/Name has no session part
 	}
-	if strings.Contains(arn, ":federated-user/") {
-		return arn[i+1:]
+	if rest, ok := strings.CutPrefix(a.Resource, "federated-user/"); ok {
+		return rest[strings.LastIndexByte(rest, '/')+1:]
 	}
 	return ""
 }
 
-// accountOfARN returns the account field of an ARN, "" if there is none.
-func accountOfARN(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" {
-		return ""
-	}
-	return parts[4]
+// parseARN parses s with the SDK's ARN parser; anything that is not an ARN
+// gives the zero ARN, whose fields are all "".
+func parseARN(s string) arn.ARN {
+	a, _ := arn.Parse(s)
+	return a
 }
 
+// accountOfARN returns the account field of an ARN, "" if there is none.
+func accountOfARN(s string) string { return parseARN(s).AccountID }
+
 // RegionPartition is the partition a region belongs to ("aws" when unknown).
-func RegionPartition(region string) string { return partitionOf("", region) }
+func RegionPartition(region string) string { return partitionOf(arn.ARN{}, region) }
 
 // UsesEventSource reports whether ResolveIdentity reads the context's
 // EventSource for this identity: only when the block is missing or empty,
@@ -450,13 +496,11 @@ func (id Identity) UsesEventSource() bool {
 	return !id.Raw.IsObject() || isEmptyObject(id.Raw) || id.Type.Str == "AWSService"
 }
 
-// partitionOf returns the partition of arn, else the one the region belongs
-// to (cn-* is aws-cn, us-gov-* is aws-us-gov), else "aws".
-func partitionOf(arn, region string) string {
-	if rest, ok := strings.CutPrefix(arn, "arn:"); ok {
-		if p, _, ok := strings.Cut(rest, ":"); ok && p != "" {
-			return p
-		}
+// partitionOf returns the partition of an ARN, else the one the region
+// belongs to (cn-* is aws-cn, us-gov-* is aws-us-gov), else "aws".
+func partitionOf(a arn.ARN, region string) string {
+	if a.Partition != "" {
+		return a.Partition
 	}
 	switch {
 	case strings.HasPrefix(region, "cn-"):

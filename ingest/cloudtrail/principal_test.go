@@ -443,7 +443,7 @@ func TestSessionFromARN(t *testing.T) {
 		"":                                                           "",
 		"arn:aws-cn:sts::123456789012:assumed-role/R/s/with/slashes": "slashes",
 	} {
-		if got := sessionFromARN(arn); got != want {
+		if got := sessionFromARN(parseARN(arn)); got != want {
 			t.Errorf("sessionFromARN(%q) = %q, want %q", arn, got, want)
 		}
 	}

@@ -70,15 +70,16 @@ func (s Span) Result(data []byte) gjson.Result {
 // A Splitter belongs to one goroutine and reuses its memory between files.
 type Splitter struct {
 	// Slot maps a top-level key of a record to a field index in [0, Fields),
-	// or -1 for keys that are not wanted. When a key repeats, the last
-	// value wins.
+	// or -1 for keys that are not wanted. When a key repeats, the first
+	// value wins, as everywhere in iamlens (gjson's Get; docs/duplicate-keys.md).
 	Slot func(key string) int
 	// Fields is the number of field indexes Slot returns.
 	Fields int
 
 	d     []byte
 	depth int
-	found bool // the top-level Records array was seen
+	keyed bool // the file's top-level object had a "Records" member
+	found bool // and it was an array: the records
 	vals  []Span
 	recs  []Span
 }
@@ -131,7 +132,7 @@ func (s *Splitter) file() (int, error) {
 		}
 		return 0, ErrNotLog
 	}
-	s.found = false
+	s.keyed, s.found = false, false
 	i, err := s.members(i, nil, true)
 	if err != nil {
 		return 0, err
@@ -182,7 +183,8 @@ func (s *Splitter) records(i int) (int, error) {
 // members walks the object at d[i] == '{'. With vals, each key is looked up
 // with Slot and the values of wanted keys are recorded; without, the object
 // is only validated. In the file's top-level object (top), the first
-// "Records" array is walked as the records.
+// "Records" member is walked as the records if it is an array (a file
+// whose first Records is anything else is not a log).
 func (s *Splitter) members(i int, vals []Span, top bool) (int, error) {
 	d := s.d
 	i = s.ws(i + 1)
@@ -215,20 +217,22 @@ func (s *Splitter) members(i int, vals []Span, top bool) (int, error) {
 		var end int
 		var kind byte
 		var esc bool
+		records := top && !s.keyed && isRecords(d[ks:ke], kesc) // the first Records member
+		s.keyed = s.keyed || records
 		switch {
+		case records && i < len(d) && d[i] == '[':
+			s.found = true
+			end, err = s.records(i)
 		case i < len(d) && d[i] == '"': // most values: no dispatch
 			end, esc, err = s.str(i)
 			kind = '"'
-		case top && !s.found && string(d[ks:ke]) == `"Records"` && i < len(d) && d[i] == '[':
-			s.found = true
-			end, err = s.records(i)
 		default:
 			end, kind, esc, err = s.value(i)
 		}
 		if err != nil {
 			return 0, err
 		}
-		if slot >= 0 && slot < len(vals) {
+		if slot >= 0 && slot < len(vals) && vals[slot].Kind == 0 { // the first of a repeated key
 			vals[slot] = Span{Start: int32(vs), End: int32(end), Kind: kind, Esc: esc}
 		}
 		// The separator: a ',' straight after the value in CloudTrail's
@@ -242,6 +246,14 @@ func (s *Splitter) members(i int, vals []Span, top bool) (int, error) {
 			return i, err
 		}
 	}
+}
+
+// isRecords reports whether the quoted key (escaped if esc) is Records.
+func isRecords(key []byte, esc bool) bool {
+	if esc {
+		return gjson.Parse(string(key)).Str == "Records"
+	}
+	return string(key) == `"Records"`
 }
 
 // next reads the separator after a member or element at or after d[i]: the

@@ -140,7 +140,7 @@ func quickHash(s string) uint8 {
 
 func (c *strCol) store(s string) ref {
 	off := len(c.data)
-	if off+len(s) > maxColumnBytes {
+	if uint64(off)+uint64(len(s)) > maxColumnBytes { // in 64 bits: int is 32 on 386
 		panic("columns: a column over 4 GiB in one batch") // ingest cuts batches far below this (MaxBatchBytes)
 	}
 	c.data = append(c.data, s...)
@@ -187,6 +187,19 @@ func span(ends []int32, i int) (int32, int32) {
 }
 
 func (c *strCol) value(i int) string { return c.str(c.refs[i]) }
+
+// truncate drops the items from n on.
+func (c *strCol) truncate(n int) {
+	if len(c.refs) <= n {
+		return
+	}
+	for _, r := range c.refs[n:] {
+		if r.n < 0 {
+			c.nulls--
+		}
+	}
+	c.refs = c.refs[:n]
+}
 
 func (c *strCol) valid(i int) bool { return c.refs[i].n >= 0 }
 
@@ -282,6 +295,44 @@ func (b *Builder) Reset() {
 	b.res.typ.reset()
 	b.res.accnt.reset()
 	b.jsonBytes = 0
+}
+
+// Rollback drops the rows from n on (n <= Len) and forgets what the
+// builder caches, for a caller that recovered from a panic in an append:
+// the columns may then hold part of a row and the caches part of an entry.
+// The values' bytes stay until Reset (kept rows and interned values point
+// into them); DataBytes is the caller's to keep right.
+func (b *Builder) Rollback(n int) {
+	for _, c := range b.str {
+		if c != nil {
+			c.truncate(n)
+		}
+	}
+	for i, col := range b.bools {
+		if len(col) > n {
+			b.bools[i] = col[:n]
+		}
+	}
+	b.times = b.times[:min(n, len(b.times))]
+	r := &b.res
+	if len(r.ends) > n {
+		for _, v := range r.valid[n:] {
+			if !v {
+				r.nulls--
+			}
+		}
+		r.ends, r.valid = r.ends[:n], r.valid[:n]
+	}
+	elems := 0
+	if n > 0 {
+		elems = int(r.ends[n-1])
+	}
+	r.arn.truncate(elems)
+	r.typ.truncate(elems)
+	r.accnt.truncate(elems)
+	*b.ids = identityCache{}
+	b.idctx.set = false
+	b.clock = clock{}
 }
 
 // NewRecord returns all rows appended so far, in order, and resets the
@@ -556,7 +607,7 @@ func (b *Builder) Append(rec gjson.Result, sourceObject string) (Row, error) {
 	b.raw = b.raw[:0]
 	clear(b.spans[:])
 	rec.ForEach(func(k, v gjson.Result) bool {
-		if i := fieldOf(k.Str); i >= 0 {
+		if i := fieldOf(k.Str); i >= 0 && b.spans[i].Kind == 0 { // the first of a repeated key
 			start := len(b.raw)
 			b.raw = append(b.raw, v.Raw...)
 			b.spans[i] = cloudtrail.Span{Start: int32(start), End: int32(len(b.raw)), Kind: kindOf(v.Raw),

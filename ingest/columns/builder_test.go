@@ -726,10 +726,60 @@ func FuzzClock(f *testing.F) {
 	})
 }
 
-// TestPrefetch: Prefetch takes any range, however far past the items or
-// empty, on columns with values, nulls and no bytes at all, and changes
-// nothing it reads.
+// TestPrefetch: the prefetch loop (amd64 assembly) reads the refs it is
+// given as Go lays them out, and no more; Prefetch clamps any range to the
+// items. prefetchRefsSum, the same loop of the assembly as prefetchRefs,
+// returns the sum of off+1 over the refs it prefetched, which the test
+// compares with prefetchSum, the same in Go: refs read at the wrong
+// offsets, with the wrong width or sign, or past the end, change the sum.
+// (The compile-time checks in prefetch_amd64.go catch a changed layout
+// first; this catches assembly that does not match it.)
 func TestPrefetch(t *testing.T) {
+	// prefetched is what Prefetch(lo, hi) has the assembly read
+	prefetched := func(s Strings, lo, hi int) uint64 {
+		refs, ok := s.prefetchRange(lo, hi)
+		if !ok {
+			return 0
+		}
+		return prefetchRefsSum(&s.c.data[0], &refs[0], len(refs))
+	}
+	data := make([]byte, 1<<12)
+	// distinct offs whose sums identify the set read; a null, an empty
+	// value, an off over 2^31 (zero-extended, not sign-extended), n with
+	// its high byte set; then poison that must never be read
+	refs := []ref{
+		{off: 1, n: 3}, {off: 1 << 4, n: -1}, {off: 1 << 8, n: 0}, {off: 1 << 12, n: 1 << 24},
+		{off: 1 << 31, n: 5}, {off: 1 << 20, n: 1}, {off: 0, n: 7}, {off: 3 << 28, n: -1 << 30},
+		{off: 7 << 24, n: 2}, {off: 5 << 24, n: 9}, {off: 6 << 24, n: 1}, {off: 1 << 30, n: 4},
+	}
+	const items = 8 // refs[items:] are the poison
+	for lo := 0; lo <= items; lo++ {
+		for hi := lo; hi <= items; hi++ {
+			var got uint64
+			if hi > lo {
+				got = prefetchRefsSum(&data[0], &refs[lo], hi-lo)
+			}
+			if want := prefetchSum(refs[lo:hi]); got != want {
+				t.Errorf("prefetchRefs(refs[%d:%d]) read %#x, want %#x", lo, hi, got, want)
+			}
+		}
+	}
+	if prefetchSum(refs[:items]) == prefetchSum(refs[:items+1]) {
+		t.Fatal("the poison does not change the sum: the test cannot see reads past the end")
+	}
+
+	// Prefetch on a column: any range, clamped to its items; never the
+	// refs past the slice's length (poison in its capacity)
+	col := &strCol{data: data, refs: refs[:items]}
+	s := Strings{c: col, refs: refs[:items]}
+	for _, r := range [][2]int{{0, 3}, {0, 100}, {2, 3}, {3, 3}, {5, 2}, {40, 80}, {1, 1 << 30}, {items, items + 4}} {
+		want := prefetchSum(refs[min(r[0], items):max(min(r[1], items), min(r[0], items))])
+		if got := prefetched(s, r[0], r[1]); got != want {
+			t.Errorf("Prefetch(%d, %d) read %#x, want %#x", r[0], r[1], got, want)
+		}
+	}
+
+	// real columns: values, nulls, and a column with no bytes at all
 	b := NewBuilder(memory.DefaultAllocator)
 	sp := cloudtrail.Splitter{Slot: Slot, Fields: NumFields}
 	appendRecords(t, b, &sp, []string{
@@ -739,23 +789,82 @@ func TestPrefetch(t *testing.T) {
 	rows := []int32{1, 0, 1}
 	sel := b.Select(rows)
 	var buf GatherBuf
-	for _, col := range []int{colEventID, colErrorMessage, colRequest, colShared} {
-		g := sel.Strings(col).Gather(rows, &buf)
-		var before []string
-		for k := range rows {
-			v, _ := g.Value(int32(k))
-			before = append(before, v)
+	for _, c := range []int{colEventID, colErrorMessage, colRequest, colShared} {
+		g := sel.Strings(c).Gather(rows, &buf)
+		want := prefetchSum(g.refs)
+		if len(g.c.data) == 0 {
+			want = 0
 		}
-		for _, r := range [][2]int{{0, 3}, {0, 100}, {2, 3}, {3, 3}, {5, 2}, {40, 80}, {1, 1 << 30}} {
-			g.Prefetch(r[0], r[1])
+		if got := prefetched(g, 0, 1<<30); got != want {
+			t.Errorf("%s: Prefetch read %#x, want %#x", Schema.Field(c).Name, got, want)
 		}
-		for k := range rows {
-			if v, _ := g.Value(int32(k)); v != before[k] {
-				t.Errorf("%s item %d: %q after prefetching, %q before", Schema.Field(col).Name, k, v, before[k])
-			}
-		}
+	}
+	if prefetchSum(sel.Strings(colEventID).Gather(rows, &buf).refs) == 0 {
+		t.Error("event_id has no values to prefetch: the test no longer covers one")
 	}
 	if len(b.str[colShared].data) != 0 {
 		t.Error("shared_event_id has bytes: the test no longer covers a column with none")
+	}
+}
+
+// TestRollback: after whole rows past n and a row appended partway (some
+// columns only, as a panic inside appendFields leaves it), Rollback(n)
+// leaves the builder as if only the first n rows had been appended: the
+// next rows land in line, the null counts are right, the record built
+// equals one built without the detour, and the identity cache is empty.
+func TestRollback(t *testing.T) {
+	recs := []string{
+		`{"eventID":"e0","eventTime":"2024-01-02T03:04:05Z","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/a","accountId":"1"},"resources":[{"ARN":"arn:aws:s3:::b","type":"AWS::S3::Bucket"}]}`,
+		`{"eventID":"e1","eventTime":"2024-01-02T03:04:06Z","errorCode":"AccessDenied","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/a","accountId":"1"}}`,
+		`{"eventID":"e2","eventTime":"2024-01-03T00:00:00Z","resources":[{"ARN":"arn:aws:s3:::c"},{"accountId":"2"}],"readOnly":true}`,
+	}
+	detour := []string{
+		`{"eventID":"x0","eventTime":"2025-06-01T00:00:00Z","userIdentity":{"type":"Root","arn":"arn:aws:iam::9:root"},"resources":[{"ARN":"arn:aws:kms:us-east-1:9:key/k"}],"tlsDetails":{"tlsVersion":"TLSv1.3"}}`,
+		`{"eventID":"x1","eventTime":"2025-06-01T00:00:01Z","vpcEndpointId":"vpce-1","readOnly":false}`,
+	}
+	sp := cloudtrail.Splitter{Slot: Slot, Fields: NumFields}
+	want := NewBuilder(memory.DefaultAllocator)
+	appendRecords(t, want, &sp, recs)
+
+	got := NewBuilder(memory.DefaultAllocator)
+	appendRecords(t, got, &sp, recs[:1])
+	appendRecords(t, got, &sp, detour)
+	got.str[colEventID].add("partial")
+	got.times = append(got.times, 1)
+	got.str[colErrorCode].addNull()
+	got.bools[colMFA] = append(got.bools[colMFA], 1)
+	got.res.arn.add("arn:aws:s3:::partial")
+	got.res.typ.addNull()
+	got.Rollback(1)
+	for _, set := range got.ids.sets {
+		for _, w := range set.ws {
+			if w != nil {
+				t.Fatal("Rollback left entries in the identity cache")
+			}
+		}
+	}
+	appendRecords(t, got, &sp, recs[1:])
+
+	if got.Len() != want.Len() {
+		t.Fatalf("%d rows, want %d", got.Len(), want.Len())
+	}
+	for i := range got.str {
+		if got.str[i] != nil && got.str[i].nulls != want.str[i].nulls {
+			t.Errorf("%s: %d nulls, want %d", Schema.Field(i).Name, got.str[i].nulls, want.str[i].nulls)
+		}
+	}
+	if got.res.nulls != want.res.nulls || got.res.arn.nulls != want.res.arn.nulls || got.res.typ.nulls != want.res.typ.nulls {
+		t.Errorf("resources nulls %d/%d/%d, want %d/%d/%d", got.res.nulls, got.res.arn.nulls, got.res.typ.nulls,
+			want.res.nulls, want.res.arn.nulls, want.res.typ.nulls)
+	}
+	g, w := got.NewRecord(), want.NewRecord()
+	defer g.Release()
+	defer w.Release()
+	if !array.RecordEqual(g, w) {
+		for i := range int(g.NumCols()) {
+			if !array.Equal(g.Column(i), w.Column(i)) {
+				t.Errorf("%s: %v, want %v", g.ColumnName(i), g.Column(i), w.Column(i))
+			}
+		}
 	}
 }

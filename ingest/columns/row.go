@@ -275,11 +275,31 @@ func (s Strings) Gather(rows []int32, buf *GatherBuf) Strings {
 // calls it some items ahead of where it reads, so the values' loads overlap
 // instead of waiting on memory one after another.
 func (s Strings) Prefetch(lo, hi int) {
+	if refs, ok := s.prefetchRange(lo, hi); ok {
+		prefetchRefs(&s.c.data[0], &refs[0], len(refs))
+	}
+}
+
+// prefetchRange is the refs Prefetch(lo, hi) hands the assembly; ok is
+// false when there are none (or no bytes to fetch).
+func (s Strings) prefetchRange(lo, hi int) (refs []ref, ok bool) {
 	hi = min(hi, len(s.refs))
 	if lo >= hi || len(s.c.data) == 0 {
-		return
+		return nil, false
 	}
-	prefetchRefs(&s.c.data[0], &s.refs[lo], hi-lo)
+	return s.refs[lo:hi], true
+}
+
+// prefetchSum is, in Go, what prefetchRefsSum returns for refs: the sum of
+// off+1 over the refs that have a value (n > 0).
+func prefetchSum(refs []ref) uint64 {
+	var sum uint64
+	for _, r := range refs {
+		if r.n > 0 {
+			sum += uint64(r.off) + 1
+		}
+	}
+	return sum
 }
 
 // GatherBuf is the memory Strings.Gather reuses.

@@ -140,14 +140,17 @@ func RealLogs(t testing.TB) map[string][]byte {
 }
 
 // RecordsArray is, found with gjson, the array of doc that ingest reads
-// as its records: the first top-level "Records" member that is an array (a
-// Records that is not one is passed over, as the splitter passes it). The
-// fuzz tests hold the splitter and the builder to it.
+// as its records: the first top-level "Records" member, if it is an array
+// (the first of a repeated key wins, as with gjson's Get; a file whose
+// first Records is not an array has no records). The fuzz tests hold the
+// splitter and the builder to it.
 func RecordsArray(doc []byte) gjson.Result {
 	var recs gjson.Result
 	gjson.ParseBytes(doc).ForEach(func(k, v gjson.Result) bool {
-		if k.Str == "Records" && v.IsArray() {
-			recs = v
+		if k.Str == "Records" {
+			if v.IsArray() {
+				recs = v
+			}
 			return false
 		}
 		return true
@@ -263,4 +266,96 @@ func ColumnTagMismatches(row, written any) []string {
 		}
 	}
 	return out
+}
+
+// DuplicateKeysRecord is a CloudTrail record with keys repeated at every
+// level iamlens reads: the record's own keys, userIdentity's, its
+// sessionContext's and sessionIssuer's, requestParameters', a resources
+// element's and tlsDetails'. CloudTrail never writes one; the tests hold
+// every reader to one rule on it: at each level, the first of a repeated
+// key wins (DuplicateKeysFirst), the whole of the first object included.
+const DuplicateKeysRecord = `{"eventVersion":"1.08",` +
+	`"userIdentity":{"type":"AssumedRole","type":"IAMUser",` +
+	`"principalId":"AROAFIRST:s1","arn":"arn:aws:sts::111122223333:assumed-role/First/s1","arn":"arn:aws:sts::111122223333:assumed-role/Second/s2",` +
+	`"accountId":"111122223333","accountId":"999999999999","accessKeyId":"ASIAFIRST","accessKeyId":"ASIASECOND",` +
+	`"sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::111122223333:role/First","arn":"arn:aws:iam::111122223333:role/Second","accountId":"111122223333"},` +
+	`"sessionIssuer":{"arn":"arn:aws:iam::111122223333:role/Third"},"attributes":{"mfaAuthenticated":"true","mfaAuthenticated":"false"}},` +
+	`"sessionContext":{"sessionIssuer":{"arn":"arn:aws:iam::111122223333:role/Fourth"},"webIdFederationData":{"federatedProvider":"p"}}},` +
+	`"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/mallory","accountId":"111122223333"},` +
+	`"eventTime":"2026-11-01T10:00:00Z","eventTime":"2026-11-02T11:00:00Z",` +
+	`"eventSource":"s3.amazonaws.com","eventSource":"iam.amazonaws.com","eventName":"GetObject","eventName":"DeleteUser",` +
+	`"awsRegion":"us-east-1","awsRegion":"eu-west-1","sourceIPAddress":"198.51.100.7","sourceIPAddress":"203.0.113.9",` +
+	`"userAgent":"aws-cli/2.15.0","requestParameters":{"bucketName":"first-bucket","bucketName":"second-bucket","key":"a.txt","Delete":{"Quiet":true},"Delete":{"Object":[{"Key":"b.txt"}]}},` +
+	`"requestParameters":{"userName":"x"},"responseElements":null,` +
+	`"resources":[{"ARN":"arn:aws:s3:::first-bucket/a.txt","ARN":"arn:aws:s3:::second-bucket/a.txt","type":"AWS::S3::Object","type":"X","accountId":"111122223333"}],` +
+	`"resources":[{"ARN":"arn:aws:s3:::other"}],"tlsDetails":{"tlsVersion":"TLSv1.3","tlsVersion":"TLSv1.2"},"tlsDetails":{"tlsVersion":"TLSv1.0"},` +
+	`"eventID":"dddddddd-0000-4000-8000-000000000001","eventID":"dddddddd-0000-4000-8000-000000000002",` +
+	`"readOnly":true,"readOnly":false,"errorCode":"AccessDenied","errorCode":"NoSuchKey","eventType":"AwsApiCall","eventType":"AwsServiceEvent",` +
+	`"managementEvent":false,"recipientAccountId":"111122223333","recipientAccountId":"999999999999","eventCategory":"Data"}`
+
+// DuplicateKeysFirst is what every reader must make of
+// DuplicateKeysRecord: the first value of each repeated key.
+var DuplicateKeysFirst = struct {
+	EventID, EventTime, EventSource, EventName, Region, SourceIP, ErrorCode, EventType, Recipient   string
+	IdentityType, UserIdentityARN, PrincipalARN, PrincipalAccount, SessionName, AccessKeyID, Issuer string
+	MFA, ReadOnly                                                                                   bool
+	RequestParameters, ResourceARN, ResourceType, TLSVersion                                        string
+}{
+	EventID: "dddddddd-0000-4000-8000-000000000001", EventTime: "2026-11-01T10:00:00Z", EventSource: "s3.amazonaws.com",
+	EventName: "GetObject", Region: "us-east-1", SourceIP: "198.51.100.7", ErrorCode: "AccessDenied", EventType: "AwsApiCall",
+	Recipient: "111122223333", IdentityType: "AssumedRole", UserIdentityARN: "arn:aws:sts::111122223333:assumed-role/First/s1",
+	PrincipalARN: "arn:aws:iam::111122223333:role/First", PrincipalAccount: "111122223333", SessionName: "s1",
+	AccessKeyID: "ASIAFIRST", Issuer: "arn:aws:iam::111122223333:role/First", MFA: true, ReadOnly: true,
+	RequestParameters: `{"bucketName":"first-bucket","bucketName":"second-bucket","key":"a.txt","Delete":{"Quiet":true},"Delete":{"Object":[{"Key":"b.txt"}]}}`,
+	ResourceARN:       "arn:aws:s3:::first-bucket/a.txt", ResourceType: "AWS::S3::Object", TLSVersion: "TLSv1.3",
+}
+
+// LogFiles calls fn with the path and the decompressed bytes of every
+// gzipped log file (*.json.gz) below root, in lexical order: the one walk
+// over a folder of real logs that the tests share. A root under
+// ../shared that is absent skips the test, naming the path (a fresh clone
+// has none); any other absent root, or a file that does not read or
+// gunzip, fails it.
+func LogFiles(t testing.TB, root string, fn func(path string, data []byte)) {
+	t.Helper()
+	if _, err := os.Stat(root); err != nil {
+		if strings.Contains(filepath.ToSlash(root), "/shared/") {
+			t.Skipf("%s: %s absent (%v)", NeedsShared, root, err)
+		}
+		t.Fatalf("test data: %v", err)
+	}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json.gz") {
+			return err
+		}
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		data, err := io.ReadAll(zr)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		fn(p, data)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// LogRecords calls fn with every record of every log file below root
+// (LogFiles), in order; rec aliases the file's bytes, which stay valid.
+func LogRecords(t testing.TB, root string, fn func(path string, rec gjson.Result)) {
+	t.Helper()
+	LogFiles(t, root, func(p string, data []byte) {
+		RecordsArray(data).ForEach(func(_, rec gjson.Result) bool {
+			fn(p, rec)
+			return true
+		})
+	})
 }

@@ -50,7 +50,7 @@ func encoderRows(t testing.TB) []columns.Event {
 	rows = slices.Clone(rows)
 	yes, no := true, false
 	for i := range 60 {
-		e := columns.Event{EventID: fmt.Sprintf("edge-%02d", i), EventTime: int64(1e12 + i)}
+		e := columns.Event{EventID: fmt.Sprintf("edge-%02d", i), EventTime: 1e12 + int64(i)}
 		switch i % 4 {
 		case 0: // everything optional null
 		case 1:

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/iamlens/iamlens/ingest/columns"
+	"github.com/iamlens/iamlens/ingest/private"
 )
 
 // RollupDir is the folder of the usage rollup's partitions.
@@ -44,7 +45,7 @@ func (s *Store) writeRollup(path string, rows Rows, o WriteOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := private.MkdirAll(filepath.Dir(path)); err != nil {
 		return err
 	}
 	b := rollupBuilders.Get().(*rollupBuilder)
@@ -103,7 +104,7 @@ func (s *Store) PrepareRollup() (bool, error) {
 	}
 	data, _ := json.Marshal(rollupState{Version: columns.RollupVersion})
 	tmp := s.rollupStatePath() + ".tmp"
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+	if err := private.WriteFile(tmp, append(data, '\n')); err != nil {
 		return false, fmt.Errorf("write rollup state: %w", err)
 	}
 	if err := syncPath(tmp, os.O_RDWR); err != nil {

@@ -35,6 +35,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/iamlens/iamlens/ingest/private"
 )
 
 // DefaultDir is the store used when --store is not given: $IAMLENS_STORE,
@@ -88,7 +90,7 @@ func Open(root string) (*Store, error) {
 	if err := notAFile(root); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Join(root, "_state"), 0o755); err != nil {
+	if err := private.MkdirAll(filepath.Join(root, "_state")); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	s := &Store{Root: root, committed: map[string]bool{}, objects: map[objectID]struct{}{}}
@@ -358,7 +360,7 @@ func (s *Store) Commit(b Batch) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(s.manifestPath(), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	f, err := private.OpenAppend(s.manifestPath())
 	if err != nil {
 		return fmt.Errorf("commit batch %s: %w", b.ID, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/iamlens/iamlens/ingest/columns"
+	"github.com/iamlens/iamlens/ingest/private"
 )
 
 // WriteOptions tune the Parquet files.
@@ -80,7 +81,7 @@ func (s *Store) WriteTemp(p Partition, batch string, seq int, rows Rows, o Write
 	}
 	rg := o.rowGroupRows()
 	dir := p.Dir(s)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := private.MkdirAll(dir); err != nil {
 		return PendingFile{}, err
 	}
 	final := filepath.Join(dir, fmt.Sprintf("part-%s-%04d.parquet", batch, seq))
@@ -114,7 +115,7 @@ var fileWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 1<
 // writeFile creates path, fills it through a buffer with write, starts its
 // writeback and closes it, unsynced; on any error the file is removed.
 func writeFile(path string, write func(io.Writer) error) error {
-	f, err := os.Create(path)
+	f, err := private.Create(path)
 	if err != nil {
 		return err
 	}
@@ -192,7 +193,7 @@ func (s *Store) Publish(files []PendingFile) error {
 		dirs[filepath.Dir(f.Final)] = true
 	}
 	for d := range dirs {
-		if err := syncPath(d, os.O_RDONLY); err != nil {
+		if err := syncDir(d); err != nil {
 			return err
 		}
 	}
@@ -200,9 +201,9 @@ func (s *Store) Publish(files []PendingFile) error {
 }
 
 // syncPath syncs a file written and closed earlier (flag os.O_RDWR:
-// Windows flushes only handles open for writing), or a folder (os.O_RDONLY),
-// on a new descriptor, which fsync flushes the file's data through as well
-// as any other.
+// Windows flushes only handles open for writing), or a folder (os.O_RDONLY,
+// through syncDir), on a new descriptor, which fsync flushes the file's
+// data through as well as any other.
 func syncPath(p string, flag int) error {
 	f, err := os.OpenFile(p, flag, 0)
 	if err != nil {

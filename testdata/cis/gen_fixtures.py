@@ -40,6 +40,32 @@ def sg(gid, name, vpc, ingress, egress):
     return {"GroupId": gid, "GroupName": name, "OwnerId": ACCT, "VpcId": vpc, "Description": name,
             "IpPermissions": ingress, "IpPermissionsEgress": egress}
 
+FULL_BLOCK = {"PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True}}
+
+def deny_http_policy(bucket, extra=False):
+    stmts = [{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+              "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]
+    if extra:
+        stmts.insert(0, {"Sid": "Readers", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCT}:role/reader"}, "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"})
+    return json.dumps({"Version": "2012-10-17", "Statement": stmts})
+
+def instance(iid, state, name, profile, tokens):
+    i = {"InstanceId": iid, "InstanceType": "t3.micro", "State": {"Code": 16, "Name": state}, "Tags": [{"Key": "Name", "Value": name}],
+         "MetadataOptions": {"State": "applied", "HttpTokens": tokens, "HttpPutResponseHopLimit": 2, "HttpEndpoint": "enabled"}}
+    if profile:
+        i["IamInstanceProfile"] = {"Arn": f"arn:aws:iam::{ACCT}:instance-profile/{name}", "Id": "AIPAEXAMPLE"}
+    return i
+
+def db(region, ident, encrypted, public, minor):
+    return {"DBInstanceIdentifier": ident, "DBInstanceArn": f"arn:aws:rds:{region}:{ACCT}:db:{ident}", "Engine": "postgres", "DBInstanceStatus": "available",
+            "StorageEncrypted": encrypted, "PubliclyAccessible": public, "AutoMinorVersionUpgrade": minor}
+
+def efs(region, fsid, encrypted):
+    f = {"FileSystemId": fsid, "FileSystemArn": f"arn:aws:elasticfilesystem:{region}:{ACCT}:file-system/{fsid}", "Name": "shared", "Encrypted": encrypted, "LifeCycleState": "available"}
+    if encrypted:
+        f["KmsKeyId"] = f"arn:aws:kms:{region}:{ACCT}:key/k-cust"
+    return f
+
 EGRESS_ALL = [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}], "Ipv6Ranges": [], "PrefixListIds": [], "UserIdGroupPairs": []}]
 
 def passing(patterns):
@@ -86,10 +112,22 @@ def passing(patterns):
                    [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}], "Ipv6Ranges": [{"CidrIpv6": "::/0"}]},
                     {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}], EGRESS_ALL)] + list(extra_sgs)},
             "analyzers": {"analyzers": [{"arn": f"arn:aws:access-analyzer:{name}:{ACCT}:analyzer/account", "name": "account", "type": "ACCOUNT", "status": "ACTIVE"}]},
+            "instances": {"Reservations": [{"OwnerId": ACCT, "Instances": [
+                instance(f"i-web-{name}", "running", "web", profile=True, tokens="required"),
+                instance(f"i-old-{name}", "terminated", "old", profile=False, tokens="optional")]}]},
+            "ebsEncryptionByDefault": {"EbsEncryptionByDefault": True},
+            "dbInstances": {"DBInstances": [db(name, "orders", encrypted=True, public=False, minor=True)]},
+            "fileSystems": {"FileSystems": [efs(name, "fs-shared", True)]},
+            "securityHub": {"HubArn": f"arn:aws:securityhub:{name}:{ACCT}:hub/default", "SubscribedAt": "2024-01-01T00:00:00.000Z", "AutoEnableControls": True},
+            "snsSubscriptions": {f"arn:aws:sns:us-east-1:{ACCT}:security-alerts": {"Subscriptions": [
+                {"SubscriptionArn": f"arn:aws:sns:us-east-1:{ACCT}:security-alerts:0b6941c3-f04d-4d3e-a66d-b1df00e1e381", "Owner": ACCT, "Protocol": "email", "Endpoint": "secops@example.com", "TopicArn": f"arn:aws:sns:us-east-1:{ACCT}:security-alerts"},
+                {"SubscriptionArn": "PendingConfirmation", "Owner": ACCT, "Protocol": "email", "Endpoint": "new@example.com", "TopicArn": f"arn:aws:sns:us-east-1:{ACCT}:security-alerts"}]}} if name == "us-east-1" else {},
             "networkAcls": {"NetworkAcls": [{"NetworkAclId": f"acl-{name}", "VpcId": f"vpc-{name}", "IsDefault": True, "Entries": [
                 {"RuleNumber": 90, "Protocol": "6", "RuleAction": "allow", "Egress": False, "CidrBlock": "10.0.0.0/8", "PortRange": {"From": 22, "To": 22}},
                 {"RuleNumber": 91, "Protocol": "6", "RuleAction": "deny", "Egress": False, "CidrBlock": "0.0.0.0/0", "PortRange": {"From": 22, "To": 22}},
                 {"RuleNumber": 92, "Protocol": "6", "RuleAction": "deny", "Egress": False, "CidrBlock": "0.0.0.0/0", "PortRange": {"From": 3389, "To": 3389}},
+                {"RuleNumber": 94, "Protocol": "17", "RuleAction": "deny", "Egress": False, "CidrBlock": "0.0.0.0/0", "PortRange": {"From": 22, "To": 22}},
+                {"RuleNumber": 95, "Protocol": "17", "RuleAction": "deny", "Egress": False, "CidrBlock": "0.0.0.0/0", "PortRange": {"From": 3389, "To": 3389}},
                 {"RuleNumber": 93, "Protocol": "-1", "RuleAction": "deny", "Egress": False, "Ipv6CidrBlock": "::/0"},
                 {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": False, "CidrBlock": "0.0.0.0/0"},
                 {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": True, "CidrBlock": "0.0.0.0/0"},
@@ -120,11 +158,18 @@ def passing(patterns):
             "serverCertificates": {"ServerCertificateMetadataList": [{"ServerCertificateName": "www", "Arn": f"arn:aws:iam::{ACCT}:server-certificate/www", "Expiration": "2027-06-01T00:00:00Z", "Path": "/"}]},
         },
         "regions": {"us-east-1": region("us-east-1"), "eu-west-1": region("eu-west-1")},
+        "listBuckets": {"Buckets": [{"Name": "app-data", "CreationDate": "2024-03-01T00:00:00+00:00"}, {"Name": "org-trail-logs", "CreationDate": "2024-01-01T00:00:00+00:00"}], "Owner": {"ID": "abc"}},
+        "s3AccountPublicAccessBlock": {},
         "buckets": {"org-trail-logs": {"region": "us-east-1",
             "acl": {"Owner": {"ID": "abc"}, "Grants": [{"Grantee": {"Type": "CanonicalUser", "ID": "abc"}, "Permission": "FULL_CONTROL"}]},
             "policyStatus": {"PolicyStatus": {"IsPublic": False}},
-            "publicAccessBlock": {"PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True}},
-            "logging": {"LoggingEnabled": {"TargetBucket": "access-logs", "TargetPrefix": "org-trail-logs/"}}}},
+            "publicAccessBlock": FULL_BLOCK,
+            "logging": {"LoggingEnabled": {"TargetBucket": "access-logs", "TargetPrefix": "org-trail-logs/"}},
+            "policy": {"Policy": deny_http_policy("org-trail-logs")},
+            "versioning": {"Status": "Enabled", "MFADelete": "Enabled"}},
+            "app-data": {"region": "eu-west-1", "publicAccessBlock": FULL_BLOCK,
+            "policy": {"Policy": deny_http_policy("app-data", extra=True)},
+            "versioning": {"Status": "Enabled", "MFADelete": "Enabled"}}},
     }
 
 def failing():
@@ -155,6 +200,13 @@ def failing():
                    [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
                     {"IpProtocol": "tcp", "FromPort": 3000, "ToPort": 4000, "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}], EGRESS_ALL)]},
             "analyzers": {"analyzers": [{"arn": "a", "name": "old", "type": "ACCOUNT", "status": "DISABLED"}]},
+            "instances": {"Reservations": [{"OwnerId": ACCT, "Instances": [
+                instance(f"i-legacy-{name}", "running", "legacy", profile=False, tokens="optional"),
+                instance(f"i-gone-{name}", "terminated", "gone", profile=False, tokens="optional")]}]},
+            "ebsEncryptionByDefault": {"EbsEncryptionByDefault": False},
+            "dbInstances": {"DBInstances": [db(name, "legacy-db", encrypted=False, public=True, minor=False)]},
+            "fileSystems": {"FileSystems": [efs(name, "fs-plain", False)]},
+            "securityHub": {},
             "networkAcls": {"NetworkAcls": [{"NetworkAclId": f"acl-{name}", "VpcId": f"vpc-{name}", "IsDefault": True, "Entries": [
                 {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": False, "CidrBlock": "0.0.0.0/0"},
                 {"RuleNumber": 101, "Protocol": "-1", "RuleAction": "allow", "Egress": False, "Ipv6CidrBlock": "::/0"},
@@ -174,16 +226,23 @@ def failing():
                                     "UserPolicyList": [{"PolicyName": "extra", "PolicyDocument": {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}}}]}],
                 "GroupDetailList": [], "RoleDetailList": [],
                 "Policies": [{"PolicyName": "god", "Arn": f"arn:aws:iam::{ACCT}:policy/god", "DefaultVersionId": "v1", "AttachmentCount": 1,
-                              "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": True, "Document": "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22%2A%22%2C%22Resource%22%3A%22%2A%22%7D%5D%7D"}]}],
+                              "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": True, "Document": "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22%2A%22%2C%22Resource%22%3A%22%2A%22%7D%5D%7D"}]},
+                             {"PolicyName": "spare-admin", "Arn": f"arn:aws:iam::{ACCT}:policy/spare-admin", "DefaultVersionId": "v1", "AttachmentCount": 0,
+                              "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": True, "Document": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*:*", "Resource": "*"}]}}]}],
             },
             "entitiesForPolicy": {"arn:aws:iam::aws:policy/AWSSupportAccess": {"PolicyGroups": [], "PolicyUsers": [], "PolicyRoles": []},
                                   "arn:aws:iam::aws:policy/AWSCloudShellFullAccess": {"PolicyGroups": [], "PolicyUsers": [{"UserName": "alice"}], "PolicyRoles": []}},
             "serverCertificates": {"ServerCertificateMetadataList": [{"ServerCertificateName": "old", "Arn": f"arn:aws:iam::{ACCT}:server-certificate/old", "Expiration": "2025-01-01T00:00:00Z"}]},
         },
         "regions": {"us-east-1": region("us-east-1"), "eu-west-1": region("eu-west-1")},
+        "listBuckets": {"Buckets": [{"Name": "public-data"}, {"Name": "trail-bucket"}]},
+        "s3AccountPublicAccessBlock": {"PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "IgnorePublicAcls": False, "BlockPublicPolicy": True, "RestrictPublicBuckets": False}},
         "buckets": {"trail-bucket": {"region": "us-east-1",
             "acl": {"Grants": [{"Grantee": {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"}, "Permission": "READ"}]},
-            "policyStatus": {}, "publicAccessBlock": {}, "logging": {}}},
+            "policyStatus": {}, "publicAccessBlock": {}, "logging": {}, "policy": {}, "versioning": {}},
+            "public-data": {"region": "eu-west-1", "publicAccessBlock": {"PublicAccessBlockConfiguration": {"BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": False, "RestrictPublicBuckets": False}},
+            "policy": {"Policy": json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::public-data/*"}]})},
+            "versioning": {"Status": "Enabled", "MFADelete": "Disabled"}}},
     }
 
 def partial():
@@ -204,10 +263,37 @@ def partial():
         ],
     }
 
+def clock():
+    """Every age-based control at a known distance from collectedAt
+    (2026-06-01T00:00:00Z), so a test can show each flips at its own time:
+    bob's key 1 was rotated 88 days before (fails key rotation after 90),
+    bob's key 1 was last used 42 days before (unused: fails after 45 days in
+    v1.4+, 90 in v1.2.0), root signed in 85 days before (passes root use
+    after 90), the certificate expires 9 days after, and the trail last
+    delivered to CloudWatch Logs 12 hours before (fails after 24)."""
+    users = "\n".join([HEAD,
+        row("<root_account>", "2020-01-01T00:00:00+00:00", "not_supported", "2026-03-08T00:00:00+00:00", "not_supported", "true", "false", "N/A", "N/A"),
+        row("bob", "2024-02-01T00:00:00+00:00", "false", "N/A", "N/A", "false", "true", "2026-03-05T00:00:00+00:00", "2026-04-20T00:00:00+00:00"),
+    ]) + "\n"
+    t = trail("main", "us-east-1", True, True, True, True, "trail-logs")
+    return {
+        "format": "iamlens-cis-snapshot/1", "accountId": ACCT, "partition": "aws", "collectedAt": "2026-06-01T00:00:00Z",
+        "describeRegions": {"Regions": [{"RegionName": "us-east-1", "OptInStatus": "opt-in-not-required"}]},
+        "iam": {
+            "credentialReport": {"CSV": users},
+            "serverCertificates": {"ServerCertificateMetadataList": [{"ServerCertificateName": "www", "Arn": f"arn:aws:iam::{ACCT}:server-certificate/www", "Expiration": "2026-06-10T00:00:00Z"}]},
+        },
+        "regions": {"us-east-1": {
+            "describeTrails": {"trailList": [t]},
+            "trailStatus": {t["TrailARN"]: {"IsLogging": True, "LatestDeliveryTime": "2026-05-31T23:00:00Z", "LatestCloudWatchLogsDeliveryTime": "2026-05-31T12:00:00Z"}},
+            "eventSelectors": {t["TrailARN"]: {"TrailARN": t["TrailARN"], "EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": []}]}},
+        }},
+    }
+
 if __name__ == "__main__":
     base = os.path.dirname(os.path.abspath(__file__))
     patterns = json.load(open(sys.argv[1] if len(sys.argv) > 1 else os.path.join(base, "monitor-patterns.json")))
-    for name, snap in (("pass", passing(patterns)), ("fail", failing()), ("partial", partial())):
+    for name, snap in (("pass", passing(patterns)), ("fail", failing()), ("partial", partial()), ("clock", clock())):
         os.makedirs(os.path.join(base, name), exist_ok=True)
         with open(os.path.join(base, name, "snapshot.json"), "w") as f:
             json.dump(snap, f, indent=2, sort_keys=True)

@@ -70,7 +70,19 @@ const (
 	ServiceKMS            = "kms"
 	ServiceS3             = "s3"
 	ServiceSTS            = "sts"
+	ServiceRDS            = "rds"
+	ServiceEFS            = "efs"
+	ServiceSecurityHub    = "securityhub"
+	ServiceSNS            = "sns"
+	ServiceS3Control      = "s3control"
+	// ServiceOrganizations is read by ListAccounts (organization-wide runs).
+	ServiceOrganizations = "organizations"
 )
+
+// Services lists every service Collect and ListAccounts call, for callers
+// that point them all at one endpoint.
+var Services = []string{ServiceAccessAnalyzer, ServiceCloudTrail, ServiceCloudWatch, ServiceLogs, ServiceConfig, ServiceEC2, ServiceIAM, ServiceKMS,
+	ServiceS3, ServiceSTS, ServiceRDS, ServiceEFS, ServiceSecurityHub, ServiceSNS, ServiceS3Control, ServiceOrganizations}
 
 // Options tune Collect. The zero value reads every enabled region, four at
 // a time.
@@ -109,6 +121,15 @@ type collector struct {
 
 // Collect reads the account cfg's credentials belong to.
 func Collect(ctx context.Context, cfg aws.Config, opts Options) (*cis.Snapshot, error) {
+	opts.defaults()
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	c := &collector{cfg: cfg, opts: opts, snap: &cis.Snapshot{Regions: map[string]*cis.Region{}, Buckets: map[string]*cis.Bucket{}}}
+	return c.run(ctx)
+}
+
+func (opts *Options) defaults() {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 4
 	}
@@ -126,11 +147,10 @@ func Collect(ctx context.Context, cfg aws.Config, opts Options) (*cis.Snapshot, 
 			return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 10 })
 		}
 	}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
-	}
-	c := &collector{cfg: cfg, opts: opts, snap: &cis.Snapshot{Regions: map[string]*cis.Region{}, Buckets: map[string]*cis.Bucket{}}}
+}
 
+func (c *collector) run(ctx context.Context) (*cis.Snapshot, error) {
+	cfg, opts := c.cfg, c.opts
 	id, err := sts.NewFromConfig(cfg, func(o *sts.Options) { c.common(ServiceSTS, &o.BaseEndpoint, &o.Retryer) }).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		return nil, fmt.Errorf("who am i (sts get-caller-identity): %w", err)
@@ -164,6 +184,7 @@ func Collect(ctx context.Context, cfg aws.Config, opts Options) (*cis.Snapshot, 
 	}
 	_ = rg.Wait()
 	c.collectBuckets(gctx)
+	c.collectAccountBlock(gctx)
 	_ = g.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -258,6 +279,7 @@ func (c *collector) collectIAM(ctx context.Context) {
 	// The account state's reads go through the iamstate reader.
 	rd := live.New(cl, live.Options{PerUser: c.opts.PerUser, ReportPoll: c.opts.ReportPoll, ReportWait: c.opts.ReportWait})
 
+	c.collectAlias(ctx, cl)
 	if cr, err := rd.CredentialReport(ctx); !c.fail("", ServiceIAM, live.OpCredentialReport, "", err) {
 		out.CredentialReport = cr
 	}
@@ -357,9 +379,13 @@ func (c *collector) collectRegion(ctx context.Context, region string) {
 	c.collectTrails(ctx, region, rs)
 	c.collectKMS(ctx, region, rs)
 	c.collectMonitoring(ctx, region, rs)
+	c.collectSubscriptions(ctx, region, rs)
 	c.collectConfig(ctx, region, rs)
 	c.collectEC2(ctx, region, rs)
 	c.collectAnalyzers(ctx, region, rs)
+	c.collectRDS(ctx, region, rs)
+	c.collectEFS(ctx, region, rs)
+	c.collectSecurityHub(ctx, region, rs)
 	c.mu.Lock()
 	c.snap.Regions[region] = rs
 	c.mu.Unlock()
@@ -566,6 +592,7 @@ func (c *collector) collectEC2(ctx context.Context, region string, rs *cis.Regio
 		c.convert(&ec2.DescribeNetworkAclsOutput{NetworkAcls: acls}, &v)
 		rs.NetworkAcls = &v
 	}
+	c.collectInstances(ctx, cl, region, rs)
 }
 
 func (c *collector) collectAnalyzers(ctx context.Context, region string, rs *cis.Region) {
@@ -586,26 +613,22 @@ func (c *collector) collectAnalyzers(ctx context.Context, region string, rs *cis
 	rs.Analyzers = &v
 }
 
-// collectBuckets reads the buckets the trails write to. A bucket in another
-// account (organization trails, central log archives) is usually denied:
-// the error is recorded and the bucket checks say NOT_ASSESSABLE.
+// collectBuckets reads every bucket of the account (ListBuckets) for the
+// storage checks, and the buckets the trails write to. A trail bucket in
+// another account (organization trails, central log archives) is usually
+// denied: the error is recorded and the bucket checks say NOT_ASSESSABLE.
 func (c *collector) collectBuckets(ctx context.Context) {
-	names := map[string]bool{}
+	trail := map[string]bool{}
 	for _, rs := range c.snap.Regions {
 		if rs.DescribeTrails == nil {
 			continue
 		}
 		for _, t := range rs.DescribeTrails.TrailList {
 			if t.S3BucketName != "" {
-				names[t.S3BucketName] = true
+				trail[t.S3BucketName] = true
 			}
 		}
 	}
-	sorted := make([]string, 0, len(names))
-	for n := range names {
-		sorted = append(sorted, n)
-	}
-	sort.Strings(sorted)
 	client := func(region string) *s3.Client {
 		return s3.NewFromConfig(c.cfg, func(o *s3.Options) {
 			o.Region = region
@@ -614,6 +637,18 @@ func (c *collector) collectBuckets(ctx context.Context) {
 		})
 	}
 	home := client("us-east-1")
+	names, listed := map[string]bool{}, map[string]bool{}
+	for _, n := range c.listBuckets(ctx, home) {
+		names[n], listed[n] = true, true
+	}
+	for n := range trail {
+		names[n] = true
+	}
+	sorted := make([]string, 0, len(names))
+	for n := range names {
+		sorted = append(sorted, n)
+	}
+	sort.Strings(sorted)
 	for _, name := range sorted {
 		loc, err := home.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(name)})
 		if c.fail("", ServiceS3, "GetBucketLocation", name, err) {
@@ -628,20 +663,6 @@ func (c *collector) collectBuckets(ctx context.Context) {
 		}
 		cl := client(region)
 		b := &cis.Bucket{Region: region}
-		if acl, err := cl.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: aws.String(name)}); !c.fail(region, ServiceS3, "GetBucketAcl", name, err) {
-			var v cis.BucketAclOutput
-			c.convert(acl, &v)
-			b.Acl = &v
-		}
-		ps, err := cl.GetBucketPolicyStatus(ctx, &s3.GetBucketPolicyStatusInput{Bucket: aws.String(name)})
-		switch {
-		case errorCode(err) == "NoSuchBucketPolicy":
-			b.PolicyStatus = &cis.PolicyStatusOutput{}
-		case !c.fail(region, ServiceS3, "GetBucketPolicyStatus", name, err):
-			var v cis.PolicyStatusOutput
-			c.convert(ps, &v)
-			b.PolicyStatus = &v
-		}
 		pab, err := cl.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(name)})
 		switch {
 		case errorCode(err) == "NoSuchPublicAccessBlockConfiguration":
@@ -651,10 +672,40 @@ func (c *collector) collectBuckets(ctx context.Context) {
 			c.convert(pab, &v)
 			b.PublicAccessBlock = &v
 		}
-		if lg, err := cl.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: aws.String(name)}); !c.fail(region, ServiceS3, "GetBucketLogging", name, err) {
-			var v cis.BucketLoggingOutput
-			c.convert(lg, &v)
-			b.Logging = &v
+		if listed[name] {
+			pol, err := cl.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(name)})
+			switch {
+			case errorCode(err) == "NoSuchBucketPolicy":
+				b.Policy = &cis.BucketPolicyOutput{}
+			case !c.fail(region, ServiceS3, "GetBucketPolicy", name, err):
+				b.Policy = &cis.BucketPolicyOutput{Policy: aws.ToString(pol.Policy)}
+			}
+			if ver, err := cl.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(name)}); !c.fail(region, ServiceS3, "GetBucketVersioning", name, err) {
+				var v cis.BucketVersioningOutput
+				c.convert(ver, &v)
+				b.Versioning = &v
+			}
+		}
+		if trail[name] {
+			if acl, err := cl.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: aws.String(name)}); !c.fail(region, ServiceS3, "GetBucketAcl", name, err) {
+				var v cis.BucketAclOutput
+				c.convert(acl, &v)
+				b.Acl = &v
+			}
+			ps, err := cl.GetBucketPolicyStatus(ctx, &s3.GetBucketPolicyStatusInput{Bucket: aws.String(name)})
+			switch {
+			case errorCode(err) == "NoSuchBucketPolicy":
+				b.PolicyStatus = &cis.PolicyStatusOutput{}
+			case !c.fail(region, ServiceS3, "GetBucketPolicyStatus", name, err):
+				var v cis.PolicyStatusOutput
+				c.convert(ps, &v)
+				b.PolicyStatus = &v
+			}
+			if lg, err := cl.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: aws.String(name)}); !c.fail(region, ServiceS3, "GetBucketLogging", name, err) {
+				var v cis.BucketLoggingOutput
+				c.convert(lg, &v)
+				b.Logging = &v
+			}
 		}
 		c.snap.Buckets[name] = b
 	}

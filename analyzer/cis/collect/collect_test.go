@@ -194,9 +194,11 @@ func TestPolicyCoversCalls(t *testing.T) {
 		}
 	}
 	prefix := map[string]string{ServiceAccessAnalyzer: "access-analyzer", ServiceCloudTrail: "cloudtrail", ServiceCloudWatch: "cloudwatch", ServiceLogs: "logs",
-		ServiceConfig: "config", ServiceEC2: "ec2", ServiceIAM: "iam", ServiceKMS: "kms", ServiceS3: "s3"}
+		ServiceConfig: "config", ServiceEC2: "ec2", ServiceIAM: "iam", ServiceKMS: "kms", ServiceS3: "s3", ServiceRDS: "rds", ServiceEFS: "elasticfilesystem",
+		ServiceSecurityHub: "securityhub", ServiceSNS: "sns", ServiceS3Control: "s3control"}
 	// IAM action names that differ from the API operation.
-	rename := map[string]string{"s3:GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock"}
+	rename := map[string]string{"s3:GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock", "s3:ListBuckets": "s3:ListAllMyBuckets",
+		"s3control:GetPublicAccessBlock": "s3:GetAccountPublicAccessBlock"}
 	called := map[string]bool{}
 	for k := range f.Ops() {
 		svc, op, _ := strings.Cut(k, ":")
@@ -276,5 +278,121 @@ func TestCollectPerUser(t *testing.T) {
 	direct := iamstate.Build(&iamstate.Input{AccountID: snap.AccountID, Partition: snap.Partition, CollectedAt: snap.CollectedAt.Time, Outputs: snap.IAM.Outputs})
 	if !reflect.DeepEqual(a.Users, direct.Users) || !reflect.DeepEqual(a.Policies, direct.Policies) || !a.CollectedAt.Equal(direct.CollectedAt) {
 		t.Error("the state read back from the written snapshot differs from the collected one")
+	}
+}
+
+// TestCollectStorageAndMore reads, through the real SDK clients, the calls
+// of the storage, Security Hub, IMDSv2, instance-role and SNS controls:
+// S3 (ListBuckets, GetBucketPolicy, GetBucketVersioning,
+// GetPublicAccessBlock), s3control, EC2 (DescribeInstances,
+// GetEbsEncryptionByDefault), RDS (two pages), EFS, Security Hub (not
+// subscribed in eu-west-1) and SNS.
+func TestCollectStorageAndMore(t *testing.T) {
+	_, snap := collectFake(t)
+	if snap.AccountName != "fake-main" {
+		t.Errorf("account name %q (the IAM alias)", snap.AccountName)
+	}
+	if lb := snap.ListBuckets; lb == nil || len(lb.Buckets) != 2 || lb.Buckets[0].Name != "app-data" || lb.Buckets[0].CreationDate.IsZero() {
+		t.Fatalf("ListBuckets: %+v", lb)
+	}
+	app := snap.Buckets["app-data"]
+	if app == nil || app.Region != "us-east-1" || app.Policy == nil || !strings.Contains(app.Policy.Policy, `"aws:SecureTransport":"false"`) ||
+		app.Versioning == nil || app.Versioning.Status != "Enabled" || app.Versioning.MFADelete != "Enabled" || app.PublicAccessBlock.PublicAccessBlockConfiguration == nil {
+		t.Errorf("app-data: %+v", app)
+	}
+	if app != nil && app.Acl != nil {
+		t.Error("the ACL is read for trail buckets only")
+	}
+	tb := snap.Buckets["trail-bucket"]
+	if tb == nil || tb.Policy == nil || tb.Policy.Policy != "" || tb.Versioning == nil || tb.Versioning.MFADelete != "" {
+		t.Errorf("trail-bucket (no policy, no MFA delete): %+v", tb)
+	}
+	if ab := snap.S3AccountPublicAccessBlock; ab == nil || ab.PublicAccessBlockConfiguration == nil || !ab.PublicAccessBlockConfiguration.BlockPublicAcls || ab.PublicAccessBlockConfiguration.BlockPublicPolicy {
+		t.Errorf("account public access block: %+v", ab)
+	}
+	us, eu := snap.Regions["us-east-1"], snap.Regions["eu-west-1"]
+	if us.Instances == nil || len(us.Instances.Reservations) != 1 || len(us.Instances.Reservations[0].Instances) != 3 {
+		t.Fatalf("instances: %+v", us.Instances)
+	}
+	in := us.Instances.Reservations[0].Instances
+	if in[0].IamInstanceProfile == nil || in[0].MetadataOptions.HttpTokens != "required" || in[1].IamInstanceProfile != nil || in[2].State.Name != "terminated" {
+		t.Errorf("instances: %+v", in)
+	}
+	if us.EbsEncryptionByDefault == nil || !us.EbsEncryptionByDefault.EbsEncryptionByDefault || eu.EbsEncryptionByDefault == nil || eu.EbsEncryptionByDefault.EbsEncryptionByDefault {
+		t.Errorf("EBS default encryption: %+v / %+v", us.EbsEncryptionByDefault, eu.EbsEncryptionByDefault)
+	}
+	if us.DBInstances == nil || len(us.DBInstances.DBInstances) != 2 || !us.DBInstances.DBInstances[1].StorageEncrypted || eu.DBInstances.DBInstances[0].PubliclyAccessible != true {
+		t.Errorf("RDS: %+v / %+v", us.DBInstances, eu.DBInstances)
+	}
+	if us.FileSystems == nil || len(us.FileSystems.FileSystems) != 1 || !us.FileSystems.FileSystems[0].Encrypted || eu.FileSystems.FileSystems[0].Encrypted {
+		t.Errorf("EFS: %+v / %+v", us.FileSystems, eu.FileSystems)
+	}
+	if us.SecurityHub == nil || us.SecurityHub.HubArn == "" || eu.SecurityHub == nil || eu.SecurityHub.HubArn != "" {
+		t.Errorf("Security Hub: %+v / %+v (not subscribed is read as {})", us.SecurityHub, eu.SecurityHub)
+	}
+	if subs := us.SNSSubscriptions[awsfake.AlertsTopic]; subs == nil || len(subs.Subscriptions) != 1 || len(subs.Confirmed()) != 0 {
+		t.Errorf("SNS: %+v", us.SNSSubscriptions)
+	}
+	if len(eu.SNSSubscriptions) != 0 {
+		t.Error("eu-west-1 has no alarm: no topic to read")
+	}
+
+	rep, err := cis.Evaluate(snap, cis.Options{Benchmark: cis.V300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := map[string]cis.Status{}
+	for _, c := range rep.Controls {
+		st[c.CheckID] = c.Status
+	}
+	for id, want := range map[string]cis.Status{
+		"s3-deny-http": cis.Fail, "s3-mfa-delete": cis.Fail, "s3-block-public-access": cis.Fail, // trail-bucket fails, app-data passes
+		"ebs-default-encryption": cis.Fail, "rds-encryption": cis.Fail, "efs-encryption": cis.Fail, // eu-west-1
+		"securityhub-enabled": cis.Fail, "ec2-imdsv2": cis.Fail, "iam-instance-roles": cis.Fail, // i-2: no profile, IMDSv1
+		"monitor-root-usage": cis.Fail, // the alarm's topic has a pending subscription only
+	} {
+		if st[id] != want {
+			t.Errorf("%s: %s, want %s", id, st[id], want)
+		}
+	}
+	for _, f := range rep.Findings {
+		if f.CheckID == "monitor-root-usage" && !strings.Contains(f.Evidence, "alarm root-use: topic "+awsfake.AlertsTopic+" has no confirmed subscriber") {
+			t.Errorf("monitor evidence: %s", f.Evidence)
+		}
+		if strings.Contains(f.Resource, "i-3") {
+			t.Errorf("the terminated instance was judged: %+v", f)
+		}
+		if (f.CheckID == "s3-deny-http" || f.CheckID == "s3-mfa-delete") && strings.HasSuffix(f.Resource, "app-data") && f.Status != cis.Pass {
+			t.Errorf("app-data %s: %s %s", f.CheckID, f.Status, f.Evidence)
+		}
+	}
+}
+
+// TestCollectedFolderRoundTrip: what the SDK read from the fake, written
+// as the CLI script's folder, reads back into the same report.
+func TestCollectedFolderRoundTrip(t *testing.T) {
+	_, snap := collectFake(t)
+	dir := t.TempDir()
+	if err := cis.WriteCLIFolder(dir, snap); err != nil {
+		t.Fatal(err)
+	}
+	back, err := cis.ReadCLIFolder(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range cis.Benchmarks {
+		a, err1 := cis.Evaluate(snap, cis.Options{Benchmark: b})
+		c, err2 := cis.Evaluate(back, cis.Options{Benchmark: b})
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		ja, _ := json.Marshal(a.Findings)
+		jc, _ := json.Marshal(c.Findings)
+		if string(ja) != string(jc) {
+			t.Errorf("%s: the folder gives another report", b)
+		}
+	}
+	if len(back.Errors) != len(snap.Errors) {
+		t.Errorf("errors: %d read back, %d collected", len(back.Errors), len(snap.Errors))
 	}
 }

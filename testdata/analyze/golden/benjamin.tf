@@ -8,13 +8,14 @@ data "aws_iam_policy_document" "benjamin" {
   # iam:ListUsers: 2 call(s), first 2023-07-10T11:43:33Z, last 2023-07-10T12:27:46Z; on * because the action allows no resource-level restriction
   # notifications:ListNotificationHubs: 1 call(s), first 2023-07-10T11:42:38Z, last 2023-07-10T11:42:38Z; on * because the action allows no resource-level restriction
   # route53:ListHostedZones: 2 call(s), first 2023-07-10T11:43:32Z, last 2023-07-10T12:27:45Z; on * because the action allows no resource-level restriction
+  # s3:GetAccountPublicAccessBlock: 1 call(s), first 2023-07-10T11:42:44Z, last 2023-07-10T11:42:44Z; on * because the action allows no resource-level restriction; 1 of them authorised, then failed (NoSuchPublicAccessBlockConfiguration×1)
   # s3:GetStorageLensConfiguration: 2 call(s), first 2023-07-10T11:42:35Z, last 2023-07-10T11:42:36Z; on * because the log does not reveal the resource of some calls: the resource could not be derived from the event
   # s3:ListAccessPoints: 8 call(s), first 2023-07-10T11:42:44Z, last 2023-07-10T11:42:44Z; on * because the action allows no resource-level restriction
   # s3:ListAllMyBuckets: 1 call(s), first 2023-07-10T11:42:34Z, last 2023-07-10T11:42:34Z; on * because the action allows no resource-level restriction
   statement {
     sid       = "AccountHealthIamNotificationsRoute53S3"
     effect    = "Allow"
-    actions   = ["account:GetRegionOptStatus", "health:DescribeEventAggregates", "iam:GetAccountAuthorizationDetails", "iam:GetAccountSummary", "iam:ListUsers", "notifications:ListNotificationHubs", "route53:ListHostedZones", "s3:GetStorageLensConfiguration", "s3:ListAccessPoints", "s3:ListAllMyBuckets"]
+    actions   = ["account:GetRegionOptStatus", "health:DescribeEventAggregates", "iam:GetAccountAuthorizationDetails", "iam:GetAccountSummary", "iam:ListUsers", "notifications:ListNotificationHubs", "route53:ListHostedZones", "s3:GetAccountPublicAccessBlock", "s3:GetStorageLensConfiguration", "s3:ListAccessPoints", "s3:ListAllMyBuckets"]
     resources = ["*"]
   }
 
@@ -30,27 +31,13 @@ data "aws_iam_policy_document" "benjamin" {
   # s3:GetBucketAcl: 16 call(s), first 2023-07-10T11:42:24Z, last 2023-07-10T11:43:17Z, e.g. arn:aws:s3:::baker221b-bucketsevidenceeeedc25d-1q9cl0tuy4gbm, arn:aws:s3:::baker221b-bucketssecuritylogsbef08b3e-13nrzhi7fcs7w, arn:aws:s3:::cdktoolkit-stagingbucket-zbvx22khdave
   # s3:GetBucketLocation: 8 call(s), first 2023-07-10T11:42:24Z, last 2023-07-10T11:43:18Z, e.g. arn:aws:s3:::baker221b-bucketsevidenceeeedc25d-1q9cl0tuy4gbm, arn:aws:s3:::baker221b-bucketssecuritylogsbef08b3e-13nrzhi7fcs7w, arn:aws:s3:::cdktoolkit-stagingbucket-zbvx22khdave
   # s3:GetBucketLogging: 8 call(s), first 2023-07-10T11:42:23Z, last 2023-07-10T11:43:16Z, e.g. arn:aws:s3:::baker221b-bucketsevidenceeeedc25d-1q9cl0tuy4gbm, arn:aws:s3:::baker221b-bucketssecuritylogsbef08b3e-13nrzhi7fcs7w, arn:aws:s3:::cdktoolkit-stagingbucket-zbvx22khdave
+  # s3:GetBucketPolicy: 8 call(s), first 2023-07-10T11:42:23Z, last 2023-07-10T11:43:16Z, e.g. arn:aws:s3:::baker221b-bucketsevidenceeeedc25d-1q9cl0tuy4gbm, arn:aws:s3:::baker221b-bucketssecuritylogsbef08b3e-13nrzhi7fcs7w, arn:aws:s3:::cdktoolkit-stagingbucket-zbvx22khdave; 4 of them authorised, then failed (NoSuchBucketPolicy×4)
+  # s3:GetBucketPolicyStatus: 8 call(s), first 2023-07-10T11:42:44Z, last 2023-07-10T11:42:44Z, e.g. arn:aws:s3:::baker221b-bucketsevidenceeeedc25d-1q9cl0tuy4gbm, arn:aws:s3:::baker221b-bucketssecuritylogsbef08b3e-13nrzhi7fcs7w, arn:aws:s3:::cdktoolkit-stagingbucket-zbvx22khdave; 4 of them authorised, then failed (NoSuchBucketPolicy×4)
+  # s3:GetBucketPublicAccessBlock: 8 call(s), first 2023-07-10T11:42:44Z, last 2023-07-10T11:42:44Z, e.g. arn:aws:s3:::baker221b-bucketsevidenceeeedc25d-1q9cl0tuy4gbm, arn:aws:s3:::baker221b-bucketssecuritylogsbef08b3e-13nrzhi7fcs7w, arn:aws:s3:::cdktoolkit-stagingbucket-zbvx22khdave; 5 of them authorised, then failed (NoSuchPublicAccessBlockConfiguration×5)
   statement {
     sid       = "S3"
     effect    = "Allow"
-    actions   = ["s3:GetBucketAcl", "s3:GetBucketLocation", "s3:GetBucketLogging"]
+    actions   = ["s3:GetBucketAcl", "s3:GetBucketLocation", "s3:GetBucketLogging", "s3:GetBucketPolicy", "s3:GetBucketPolicyStatus", "s3:GetBucketPublicAccessBlock"]
     resources = ["arn:aws:s3:::baker221b-bucketsevidenceeeedc25d-1q9cl0tuy4gbm", "arn:aws:s3:::baker221b-bucketssecuritylogsbef08b3e-13nrzhi7fcs7w", "arn:aws:s3:::cdktoolkit-stagingbucket-zbvx22khdave", "arn:aws:s3:::config-bucket-123837392027", "arn:aws:s3:::invictus-aws-2022-09-28-pgd48", "arn:aws:s3:::invictus-aws-2022-10-27-8aukl", "arn:aws:s3:::invictus-aws-2022-10-27-e0xdv", "arn:aws:s3:::invictus-aws-2022-10-27-quygr"]
-  }
-
-  # s3:GetBucketPolicy: 4 call(s), first 2023-07-10T11:42:23Z, last 2023-07-10T11:42:31Z, e.g. arn:aws:s3:::baker221b-bucketsevidenceeeedc25d-1q9cl0tuy4gbm, arn:aws:s3:::baker221b-bucketssecuritylogsbef08b3e-13nrzhi7fcs7w, arn:aws:s3:::cdktoolkit-stagingbucket-zbvx22khdave
-  # s3:GetBucketPolicyStatus: 4 call(s), first 2023-07-10T11:42:44Z, last 2023-07-10T11:42:44Z, e.g. arn:aws:s3:::baker221b-bucketsevidenceeeedc25d-1q9cl0tuy4gbm, arn:aws:s3:::baker221b-bucketssecuritylogsbef08b3e-13nrzhi7fcs7w, arn:aws:s3:::cdktoolkit-stagingbucket-zbvx22khdave
-  statement {
-    sid       = "S3Stmt2"
-    effect    = "Allow"
-    actions   = ["s3:GetBucketPolicy", "s3:GetBucketPolicyStatus"]
-    resources = ["arn:aws:s3:::baker221b-bucketsevidenceeeedc25d-1q9cl0tuy4gbm", "arn:aws:s3:::baker221b-bucketssecuritylogsbef08b3e-13nrzhi7fcs7w", "arn:aws:s3:::cdktoolkit-stagingbucket-zbvx22khdave", "arn:aws:s3:::config-bucket-123837392027"]
-  }
-
-  # s3:GetBucketPublicAccessBlock: 3 call(s), first 2023-07-10T11:42:44Z, last 2023-07-10T11:42:44Z, e.g. arn:aws:s3:::baker221b-bucketsevidenceeeedc25d-1q9cl0tuy4gbm, arn:aws:s3:::baker221b-bucketssecuritylogsbef08b3e-13nrzhi7fcs7w, arn:aws:s3:::cdktoolkit-stagingbucket-zbvx22khdave
-  statement {
-    sid       = "S3Stmt3"
-    effect    = "Allow"
-    actions   = ["s3:GetBucketPublicAccessBlock"]
-    resources = ["arn:aws:s3:::baker221b-bucketsevidenceeeedc25d-1q9cl0tuy4gbm", "arn:aws:s3:::baker221b-bucketssecuritylogsbef08b3e-13nrzhi7fcs7w", "arn:aws:s3:::cdktoolkit-stagingbucket-zbvx22khdave"]
   }
 }

@@ -164,7 +164,7 @@ func New(t testing.TB, throttle bool) *AWS {
 			"iam:GetAccountAuthorizationDetails:us-east-1": 1,
 		}
 	}
-	for _, svc := range []string{ServiceCloudTrail, ServiceKMS, ServiceLogs, ServiceConfig, ServiceEC2, ServiceIAM, ServiceSTS, ServiceS3, ServiceAccessAnalyzer, ServiceCloudWatch} {
+	for _, svc := range append([]string{ServiceCloudTrail, ServiceKMS, ServiceLogs, ServiceConfig, ServiceEC2, ServiceIAM, ServiceSTS, ServiceS3, ServiceAccessAnalyzer, ServiceCloudWatch}, moreServices...) {
 		svc := svc
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { f.serve(t, svc, w, r) }))
 		t.Cleanup(srv.Close)
@@ -183,6 +183,7 @@ func New(t testing.TB, throttle bool) *AWS {
 		if x, ok := signing[svc]; ok {
 			svc = x
 		}
+		svc = routeMore(svc, r)
 		f.serve(t, svc, w, r)
 	}))
 	t.Cleanup(f.mux.Close)
@@ -250,6 +251,11 @@ func (f *AWS) serve(t testing.TB, svc string, w http.ResponseWriter, r *http.Req
 				op = map[string]string{"location": "GetBucketLocation", "acl": "GetBucketAcl", "policyStatus": "GetBucketPolicyStatus", "publicAccessBlock": "GetPublicAccessBlock", "logging": "GetBucketLogging"}[sub]
 			}
 		}
+		if op == "" {
+			op = s3MoreOp(r)
+		}
+	default:
+		op, form = moreOp(svc, r, body)
 	}
 	key := svc + ":" + op + ":" + region
 	f.mu.Lock()
@@ -286,9 +292,7 @@ func (f *AWS) serve(t testing.TB, svc string, w http.ResponseWriter, r *http.Req
 			writeJSON(w, map[string]any{"ConfigurationRecordersStatus": []any{map[string]any{"name": "default", "recording": region == "us-east-1", "lastStatus": "SUCCESS"}}})
 		}
 	case ServiceCloudWatch:
-		w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
-		w.Header().Set("Content-Type", "application/cbor")
-		w.Write([]byte{0xa0}) // {}: no alarm
+		f.cloudWatch(w, region)
 	case ServiceAccessAnalyzer:
 		w.Header().Set("Content-Type", "application/json")
 		status := "ACTIVE"
@@ -297,13 +301,17 @@ func (f *AWS) serve(t testing.TB, svc string, w http.ResponseWriter, r *http.Req
 		}
 		fmt.Fprintf(w, `{"analyzers":[{"arn":"arn:aws:access-analyzer:%s:%s:analyzer/a","name":"a","type":"ACCOUNT","status":%q,"createdAt":"2024-01-01T00:00:00Z"}]}`, region, acct, status)
 	case ServiceSTS:
-		xmlOK(w, "GetCallerIdentity", "https://sts.amazonaws.com/doc/2011-06-15/", `<Arn>arn:aws:iam::111122223333:user/auditor</Arn><UserId>AIDAEXAMPLE</UserId><Account>111122223333</Account>`)
+		f.sts(w, r, op, form)
 	case ServiceIAM:
 		f.iam(t, w, op, form)
 	case ServiceEC2:
 		f.ec2(w, op, region, form)
 	case ServiceS3:
-		f.s3(w, op, r.URL.Path)
+		if !f.s3More(w, op, r.URL.Path) {
+			f.s3(w, op, r.URL.Path)
+		}
+	default:
+		f.serveMore(t, svc, w, r, op, region, form)
 	}
 }
 
@@ -329,11 +337,11 @@ func (f *AWS) error(w http.ResponseWriter, svc string, status int, queryCode, js
 		w.Header().Set("Content-Type", "text/xml")
 		w.WriteHeader(status)
 		fmt.Fprintf(w, `<Response><Errors><Error><Code>%s</Code><Message>%s</Message></Error></Errors><RequestID>r</RequestID></Response>`, queryCode, msg)
-	case ServiceIAM, ServiceSTS:
+	case ServiceIAM, ServiceSTS, ServiceRDS, ServiceSNS:
 		w.Header().Set("Content-Type", "text/xml")
 		w.WriteHeader(status)
 		fmt.Fprintf(w, `<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>r</RequestId></ErrorResponse>`, queryCode, msg)
-	case ServiceS3:
+	case ServiceS3, ServiceS3Control:
 		w.Header().Set("Content-Type", "application/xml")
 		w.WriteHeader(status)
 		fmt.Fprintf(w, `<Error><Code>%s</Code><Message>%s</Message></Error>`, queryCode, msg)
@@ -500,6 +508,8 @@ func (f *AWS) iam(t testing.TB, w http.ResponseWriter, op string, form url.Value
 			return
 		}
 		xmlOK(w, op, iamNS, "<IsTruncated>false</IsTruncated><PolicyRoles/><PolicyUsers/><PolicyGroups/>")
+	case "ListAccountAliases":
+		xmlOK(w, op, iamNS, "<AccountAliases><member>fake-main</member></AccountAliases><IsTruncated>false</IsTruncated>")
 	case "ListServerCertificates":
 		xmlOK(w, op, iamNS, "<IsTruncated>false</IsTruncated><ServerCertificateMetadataList/>")
 	default:
@@ -575,6 +585,9 @@ func ec2OK(w http.ResponseWriter, op, inner string) {
 }
 
 func (f *AWS) ec2(w http.ResponseWriter, op, region string, form url.Values) {
+	if f.ec2More(w, op, region) {
+		return
+	}
 	switch op {
 	case "DescribeRegions":
 		ec2OK(w, op, `<regionInfo>
