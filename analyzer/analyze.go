@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path"
 	"path/filepath"
 	"runtime"
@@ -23,6 +24,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -30,6 +32,7 @@ import (
 
 	"github.com/iamlens/iamlens/analyzer/actionmap"
 	"github.com/iamlens/iamlens/analyzer/suggest"
+	"github.com/iamlens/iamlens/ingest/columns"
 	"github.com/iamlens/iamlens/ingest/store"
 )
 
@@ -55,6 +58,13 @@ type Options struct {
 	TopN int
 	// Workers read date partitions in parallel (default GOMAXPROCS).
 	Workers int
+	// Source is what Analyze reads (default: --all from the rollup for
+	// whole days; a principal, file by file, from whichever of the events
+	// and the rollup holds fewer of its rows).
+	Source Source
+	// Notice, when set, is told when Analyze builds the rollup of events
+	// files written without one, before it reads it.
+	Notice func(RollupNotice)
 	// Paths, when set, is filled before the calls are mapped with the IAM
 	// paths the dataset shows (learnPaths): give the mapper the same set
 	// (actionmap.Mapper.WithPaths), with the account state's paths added
@@ -80,6 +90,13 @@ type Stats struct {
 	RowsRead       int64 `json:"rows_read"`
 	CompressedRead int64 `json:"compressed_bytes_read"`
 	DistinctCalls  int   `json:"distinct_calls"`
+	// Source is what was read: SourceEvents, SourceRollup, or "mixed"
+	// (a principal's rows, from the one or the other file by file).
+	Source Source `json:"source"`
+	// RollupFiles and RollupRowsRead count what was read of the rollup
+	// (included in Files and RowsRead).
+	RollupFiles    int   `json:"rollup_files"`
+	RollupRowsRead int64 `json:"rollup_rows_read"`
 	// PathIndexes counts the principal indexes read for IAM paths (0 when
 	// the calls themselves showed every path they needed).
 	PathIndexes int `json:"path_indexes"`
@@ -173,11 +190,11 @@ func Analyze(ctx context.Context, st *store.Store, q Query, m Mapper, opts Optio
 		keep = func(arn, _ string) bool { return set[arn] }
 	}
 	agg := NewAggregator(m, keep, q.Accounts, q.From, q.To, opts.TopN)
+	if q.All {
+		agg.SeeAllData()
+	}
 	sq := store.Query{Accounts: q.Accounts, From: q.From, To: q.To, Principals: arns}
-	ss, err := scanDays(ctx, st, sq, opts.Workers, agg.Add)
-	stats.Files, stats.RowGroups, stats.RowGroupsRead = ss.Files, ss.RowGroups, ss.RowGroupsRead
-	stats.RowsRead, stats.CompressedRead = ss.RowsRead, ss.CompressedRead
-	if err != nil {
+	if err := read(ctx, st, sq, opts, agg, &stats); err != nil {
 		return nil, stats, err
 	}
 	if opts.Paths != nil {
@@ -217,6 +234,172 @@ func Analyze(ctx context.Context, st *store.Store, q Query, m Mapper, opts Optio
 		}
 	}
 	return usages, stats, nil
+}
+
+// read feeds agg what sq selects, from the rollup or the events as
+// opts.Source says, and counts what it read in stats.
+func read(ctx context.Context, st *store.Store, sq store.Query, opts Options, agg *Aggregator, stats *Stats) error {
+	count := func(ss store.ScanStats) {
+		stats.Files += ss.Files
+		stats.RowGroups += ss.RowGroups
+		stats.RowGroupsRead += ss.RowGroupsRead
+		stats.RowsRead += ss.RowsRead
+		stats.CompressedRead += ss.CompressedRead
+	}
+	if opts.Source != SourceEvents && wholeDays(sq.From, sq.To) {
+		if len(sq.Principals) > 0 && opts.Source == SourceAuto {
+			return readCheaper(ctx, st, sq, opts, agg, stats)
+		}
+		files, ok, err := rollupFiles(ctx, st, sq.Accounts, sq.From, sq.To, opts.Notice)
+		if err != nil {
+			return err
+		}
+		if ok {
+			ss, err := scanRollup(ctx, files, analyzeRollup(sq.Principals), opts.Workers, agg.AddRollup)
+			count(ss)
+			stats.Source, stats.RollupFiles, stats.RollupRowsRead = SourceRollup, ss.Files, ss.RowsRead
+			return err
+		}
+	}
+	if opts.Source == SourceRollup {
+		return errNotWholeDays
+	}
+	ss, err := scanDays(ctx, st, sq, opts.Workers, agg.Add)
+	count(ss)
+	stats.Source = SourceEvents
+	return err
+}
+
+// analyzeRollup is what Analyze reads of the rollup: the facets and
+// columns AddRollup uses (not the principal rows, nor the long-term key of
+// the origin rows).
+func analyzeRollup(principals []string) store.RollupQuery {
+	return store.RollupQuery{Principals: principals,
+		Facets: []string{columns.FacetCall, columns.FacetSourceIP, columns.FacetUserAgent, columns.FacetVPCEndpoint, columns.FacetAccessKey},
+		Columns: []string{columns.Facet, columns.PrincipalARN, columns.PrincipalKind, columns.PrincipalAccount, columns.RecipientAccount,
+			columns.Outcome, columns.ErrorCode, columns.Value, columns.EventSource, columns.EventName, columns.EventType,
+			columns.EventCategory, columns.AWSRegion, columns.UserIdentityARN, columns.RequestParameters, columns.ErrorMessage,
+			columns.Resources, columns.Calls, columns.MFACalls, columns.FirstSeen, columns.LastSeen}}
+}
+
+// rollupRowCost weighs a principal's rollup rows against its events rows
+// when analyze --principal picks, file by file, what to read. A rollup row
+// costs less to decode than an events row (fewer, dictionary-coded
+// columns) but a rollup file holds more column chunks for a principal
+// (one row group per facet); at one for one, the busy principal of the
+// benchmark (bench/compare.sh rollup) is read from the rollup in 626 of
+// its 648 files and a quiet one from the events.
+const rollupRowCost = 1.0
+
+// minTwinRows is the fewest rows of the principals in an events file for
+// which its rollup twin is considered: below, the events file costs less
+// than opening the twin to ask (a quiet principal, a few rows a file, reads
+// no twin at all).
+const minTwinRows = 64
+
+// sourceMixed: a principal's rows were read from the events in some files
+// and from the rollup in others.
+const sourceMixed Source = "mixed"
+
+// readCheaper reads the principals of sq file by file from whichever of
+// the events file and its rollup twin holds fewer of their rows (both
+// files' principal indexes say how many); a file without a twin is read
+// from the events. The rows of the one and the other add up to the same
+// usage (TestRollupMatchesEvents).
+func readCheaper(ctx context.Context, st *store.Store, sq store.Query, opts Options, agg *Aggregator, stats *Stats) error {
+	files, err := st.Files(sq.Accounts, sq.From, sq.To)
+	if err != nil {
+		return err
+	}
+	v, err := st.RollupVersion()
+	if err != nil {
+		return err
+	}
+	usable := v == columns.RollupVersion
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	var mu sync.Mutex // guards agg and stats
+	count := func(ss store.ScanStats, rollup bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		stats.Files += ss.Files
+		stats.RowGroups += ss.RowGroups
+		stats.RowGroupsRead += ss.RowGroupsRead
+		stats.RowsRead += ss.RowsRead
+		stats.CompressedRead += ss.CompressedRead
+		if rollup {
+			stats.RollupFiles += ss.Files
+			stats.RollupRowsRead += ss.RowsRead
+		}
+	}
+	readEvents := func(ctx context.Context, f string, x store.EventIndex) error {
+		ss, err := store.ScanIndexed(ctx, f, x, sq, func(rows []UsageRow) error {
+			mu.Lock()
+			agg.Add(rows)
+			mu.Unlock()
+			return nil
+		})
+		count(ss, false)
+		return err
+	}
+	// readTwin reads the file's twin when it holds fewer of the
+	// principals' rows than the events file's n; ok is false when it did
+	// not.
+	readTwin := func(ctx context.Context, twin string, n int64) (bool, error) {
+		rf, err := store.OpenRollup(twin)
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, nil // written without one
+		}
+		if err != nil {
+			return false, err
+		}
+		defer rf.Close()
+		r, err := rf.Rows(sq.Principals)
+		if err != nil || float64(r)*rollupRowCost >= float64(n) {
+			return false, err
+		}
+		ss, err := rf.Scan(ctx, analyzeRollup(sq.Principals), func(rows []columns.RollupRow) error {
+			mu.Lock()
+			agg.AddRollup(rows)
+			mu.Unlock()
+			return nil
+		})
+		count(ss, true)
+		return true, err
+	}
+	var fromEvents, fromRollup atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	for _, f := range files {
+		g.Go(func() error {
+			x, err := store.ReadEventIndex(f, sq.Principals)
+			n, indexed := x.Rows(), x.Indexed()
+			if err != nil || (indexed && n == 0) {
+				return err
+			}
+			if usable && indexed && n >= minTwinRows {
+				done, err := readTwin(gctx, st.RollupTwin(f), n)
+				if done || err != nil {
+					fromRollup.Add(1)
+					return err
+				}
+			}
+			fromEvents.Add(1)
+			return readEvents(gctx, f, x)
+		})
+	}
+	err = g.Wait()
+	switch {
+	case fromRollup.Load() == 0:
+		stats.Source = SourceEvents
+	case fromEvents.Load() == 0:
+		stats.Source = SourceRollup
+	default:
+		stats.Source = sourceMixed
+	}
+	return err
 }
 
 // elsewhere adds to a *NotFoundError the principals its name matches

@@ -243,7 +243,8 @@ func TestAnalyzeStore(t *testing.T) {
 	m := fakeMapper(&n)
 	ctx := context.Background()
 
-	us, stats, err := Analyze(ctx, st, Query{Principals: []string{s.user(7)}}, m, Options{})
+	// the events, pruned (the rollup is TestRollupMatchesEvents's)
+	us, stats, err := Analyze(ctx, st, Query{Principals: []string{s.user(7)}}, m, Options{Source: SourceEvents})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +293,7 @@ func TestAnalyzeStore(t *testing.T) {
 	}
 
 	// one worker or several, the same answer
-	one, _, err := Analyze(ctx, st, Query{Principals: []string{s.user(7)}}, m, Options{Workers: 1})
+	one, _, err := Analyze(ctx, st, Query{Principals: []string{s.user(7)}}, m, Options{Workers: 1, Source: SourceEvents})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,6 +57,13 @@ type PrincipalOptions struct {
 	From, To time.Time
 	// Kinds keeps principals of these kinds (cloudtrail.Kind* values).
 	Kinds []string
+
+	// Source is what ListPrincipals reads (default: the rollup for whole
+	// days, the events otherwise).
+	Source Source
+	// Notice, when set, is told when ListPrincipals builds the rollup of
+	// events files written without one, before it reads it.
+	Notice func(RollupNotice)
 }
 
 // Validate reports an unknown kind.
@@ -110,31 +117,10 @@ const (
 func (l *PrincipalLister) Add(rows []PrincipalRow) {
 	for i := range rows {
 		r := &rows[i]
-		if r.EventTime < l.from || r.EventTime > l.to {
+		if r.EventTime < l.from || r.EventTime > l.to || !l.selects(r.PrincipalKind, r.RecipientAccount, r.PrincipalAccount) {
 			continue
 		}
-		if len(l.opts.Kinds) > 0 && !slices.Contains(l.opts.Kinds, r.PrincipalKind) {
-			continue
-		}
-		acct := r.RecipientAccount
-		if acct == "" {
-			acct = r.PrincipalAccount
-		}
-		if len(l.opts.Accounts) > 0 && !slices.Contains(l.opts.Accounts, acct) {
-			continue
-		}
-		a := l.by[principalKey{r.PrincipalARN, r.PrincipalKind}]
-		if a == nil {
-			a = &principalAgg{
-				sum:   PrincipalSummary{ARN: strings.Clone(r.PrincipalARN), Kind: strings.Clone(r.PrincipalKind)},
-				first: r.EventTime, last: r.EventTime,
-				own: map[string]struct{}{}, calls: map[string]struct{}{},
-			}
-			if a.sum.Kind == cloudtrail.KindSSORole {
-				a.sum.PermissionSet = cloudtrail.PermissionSetName(a.sum.ARN)
-			}
-			l.by[principalKey{a.sum.ARN, a.sum.Kind}] = a
-		}
+		a := l.agg(r.PrincipalARN, r.PrincipalKind, r.EventTime)
 		a.sum.Events++
 		if r.ErrorCode != "" {
 			a.sum.Errors++
@@ -151,6 +137,36 @@ func (l *PrincipalLister) Add(rows []PrincipalRow) {
 			a.sum.CrossAccountEvents++
 		}
 	}
+}
+
+// selects reports whether the options keep a call of a principal of kind
+// into recipient (by principal, when the record names no recipient).
+func (l *PrincipalLister) selects(kind, recipient, principal string) bool {
+	if len(l.opts.Kinds) > 0 && !slices.Contains(l.opts.Kinds, kind) {
+		return false
+	}
+	if recipient == "" {
+		recipient = principal
+	}
+	return len(l.opts.Accounts) == 0 || slices.Contains(l.opts.Accounts, recipient)
+}
+
+// agg returns the principal's aggregate, making it (first seen at t) when
+// it is new.
+func (l *PrincipalLister) agg(arn, kind string, t int64) *principalAgg {
+	a := l.by[principalKey{arn, kind}]
+	if a == nil {
+		a = &principalAgg{
+			sum:   PrincipalSummary{ARN: strings.Clone(arn), Kind: strings.Clone(kind)},
+			first: t, last: t,
+			own: map[string]struct{}{}, calls: map[string]struct{}{},
+		}
+		if a.sum.Kind == cloudtrail.KindSSORole {
+			a.sum.PermissionSet = cloudtrail.PermissionSetName(a.sum.ARN)
+		}
+		l.by[principalKey{a.sum.ARN, a.sum.Kind}] = a
+	}
+	return a
 }
 
 func addKey(m map[string]struct{}, k string) {

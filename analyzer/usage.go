@@ -88,39 +88,25 @@ type Outcome string
 
 const (
 	// Allowed calls succeeded (no error code); only they enter a policy.
-	Allowed Outcome = "allowed"
+	Allowed Outcome = cloudtrail.OutcomeAllowed
 	// Denied calls failed authorization (AccessDenied and its kin): a
 	// permission the principal needed but was not granted, or an attack.
-	Denied Outcome = "denied"
+	Denied Outcome = cloudtrail.OutcomeDenied
 	// Failed calls failed for another reason (NoSuchKey, throttling,
 	// validation); they do not prove the permission, so they stay out of the
 	// policy.
-	Failed Outcome = "failed"
+	Failed Outcome = cloudtrail.OutcomeFailed
 )
 
-// OutcomeOf classifies an error code.
-func OutcomeOf(errorCode string) Outcome {
-	if errorCode == "" {
-		return Allowed
-	}
-	if IsDenied(errorCode) {
-		return Denied
-	}
-	return Failed
-}
+// OutcomeOf classifies an error code (cloudtrail.OutcomeOf, which the
+// usage rollup's outcome column holds).
+func OutcomeOf(errorCode string) Outcome { return Outcome(cloudtrail.OutcomeOf(errorCode)) }
 
 // IsDenied reports whether errorCode is an authorization failure
 // (AccessDenied, AccessDeniedException, UnauthorizedOperation,
-// Client.UnauthorizedOperation, AuthorizationError, Forbidden, ...).
-func IsDenied(errorCode string) bool {
-	if actionmap.IsDenied(errorCode) {
-		return true
-	}
-	c := strings.ToLower(errorCode)
-	return strings.Contains(c, "accessdenied") || strings.Contains(c, "unauthorized") ||
-		strings.Contains(c, "notauthorized") || strings.Contains(c, "authorizationerror") ||
-		c == "forbidden" || c == "forbiddenexception"
-}
+// Client.UnauthorizedOperation, AuthorizationError, Forbidden, ...): every
+// code actionmap.IsDenied knows, in any case (cloudtrail.IsDenied).
+func IsDenied(errorCode string) bool { return cloudtrail.IsDenied(errorCode) }
 
 // Usage is what one principal did in the window: the evidence behind its
 // policy, and its profile.
@@ -268,9 +254,13 @@ type Aggregator struct {
 	topN     int
 	by       map[string]*usageAgg
 	key      []byte
-	// dataSeen holds the event sources with data events among the rows
-	// read: the principals' own rows, and any others a Scan passes along.
+	// dataSeen holds the event sources with data events in the window
+	// among the kept principals' rows, or among all rows (dataAll).
 	dataSeen map[string]bool
+	dataAll  bool
+	// AddRollup's scratch: a call row as the events row it stands for
+	rollupRow UsageRow
+	rollupRes []RowResource
 }
 
 type usageAgg struct {
@@ -323,26 +313,40 @@ func NewAggregator(m Mapper, keep func(arn, kind string) bool, accounts []string
 func (a *Aggregator) Add(rows []UsageRow) {
 	for i := range rows {
 		r := &rows[i]
-		if r.EventCategory == "Data" && !a.dataSeen[r.EventSource] {
-			a.dataSeen[strings.Clone(r.EventSource)] = true
-		}
-		if r.EventTime < a.from || r.EventTime > a.to || r.PrincipalARN == "" {
+		if r.EventTime < a.from || r.EventTime > a.to || !a.inAccounts(r.RecipientAccount, r.PrincipalAccount) {
 			continue
 		}
-		if a.keep != nil && !a.keep(r.PrincipalARN, r.PrincipalKind) {
-			continue
+		kept := r.PrincipalARN != "" && (a.keep == nil || a.keep(r.PrincipalARN, r.PrincipalKind))
+		if r.EventCategory == "Data" && (kept || a.dataAll || a.keep == nil) {
+			a.seeData(r.EventSource)
 		}
-		if len(a.accounts) > 0 {
-			acct := r.RecipientAccount
-			if acct == "" {
-				acct = r.PrincipalAccount
-			}
-			if !contains(a.accounts, acct) {
-				continue
-			}
+		if kept {
+			a.add(r)
 		}
-		a.add(r)
 	}
+}
+
+// SeeAllData makes every row in the window count when the aggregator
+// tells whether the dataset holds a service's data events, not only the
+// rows of the principals it keeps: for --all, whose reads cover them all.
+func (a *Aggregator) SeeAllData() { a.dataAll = true }
+
+func (a *Aggregator) seeData(source string) {
+	if !a.dataSeen[source] {
+		a.dataSeen[strings.Clone(source)] = true
+	}
+}
+
+// inAccounts reports whether a call into recipient (by principal, when the
+// record names no recipient) is in the selected accounts.
+func (a *Aggregator) inAccounts(recipient, principal string) bool {
+	if len(a.accounts) == 0 {
+		return true
+	}
+	if recipient == "" {
+		recipient = principal
+	}
+	return contains(a.accounts, recipient)
 }
 
 func contains(xs []string, x string) bool {
@@ -355,11 +359,17 @@ func contains(xs []string, x string) bool {
 }
 
 func (a *Aggregator) principal(r *UsageRow) *usageAgg {
-	p := a.by[r.PrincipalARN]
+	return a.principalOf(r.PrincipalARN, r.PrincipalKind, r.EventTime)
+}
+
+// principalOf returns the principal's aggregate, making it (first seen at
+// t) when it is new.
+func (a *Aggregator) principalOf(arn, kind string, t int64) *usageAgg {
+	p := a.by[arn]
 	if p == nil {
 		p = &usageAgg{
-			arn: strings.Clone(r.PrincipalARN), kind: strings.Clone(r.PrincipalKind),
-			own: map[string]struct{}{}, first: r.EventTime, last: r.EventTime,
+			arn: strings.Clone(arn), kind: strings.Clone(kind),
+			own: map[string]struct{}{}, first: t, last: t,
 			calls: map[string]*callAgg{}, services: map[string]int64{}, regions: map[string]int64{},
 			ips: map[string]int64{}, agents: map[string]int64{}, vpces: map[string]int64{},
 			keys: map[string]*KeyUsage{}, days: map[int64]struct{}{}, errors: map[string]int64{},
@@ -370,15 +380,19 @@ func (a *Aggregator) principal(r *UsageRow) *usageAgg {
 	return p
 }
 
-func inc(m map[string]int64, k string) {
+func inc(m map[string]int64, k string) { incBy(m, k, 1) }
+
+// incBy adds n to m[k], copying k when it is new; an empty k is not
+// counted.
+func incBy(m map[string]int64, k string, n int64) {
 	if k == "" {
 		return
 	}
 	if _, ok := m[k]; ok {
-		m[k]++
+		m[k] += n
 		return
 	}
-	m[strings.Clone(k)] = 1
+	m[strings.Clone(k)] = n
 }
 
 func (a *Aggregator) add(r *UsageRow) {
@@ -418,25 +432,27 @@ func (a *Aggregator) add(r *UsageRow) {
 	}
 	outcome := OutcomeOf(r.ErrorCode)
 	if outcome == Allowed {
+		// ViaService and NoVPCE are what is left of Calls (usage).
 		o := &p.origins
 		o.Calls++
 		if isIP(r.SourceIP) {
 			inc(p.okIPs, r.SourceIP)
-		} else {
-			o.ViaService++
 		}
-		if r.VPCEndpointID != "" {
-			inc(p.okVPCEs, r.VPCEndpointID)
-		} else {
-			o.NoVPCE++
-		}
+		inc(p.okVPCEs, r.VPCEndpointID)
 		if mfa {
 			o.MFA++
 		}
 	}
-	// The call key holds every field Map looks at, except the error
-	// message of calls that were not denied (it carries request IDs and
-	// would defeat the sharing).
+	c := a.call(p, r, outcome, t)
+	c.calls++
+	c.first, c.last = min(c.first, t), max(c.last, t)
+}
+
+// callKey returns the key of row r's call: every field Map looks at,
+// except the error message of calls that were not denied (it carries
+// request IDs and would defeat the sharing). The bytes are reused by the
+// next call.
+func (a *Aggregator) callKey(r *UsageRow, outcome Outcome) []byte {
 	k := a.key[:0]
 	for _, s := range [...]string{r.EventSource, r.EventName, r.EventType, r.EventCategory, r.AWSRegion,
 		r.RecipientAccount, r.PrincipalAccount, r.UserIdentityARN, r.ErrorCode, r.RequestParameters} {
@@ -452,6 +468,13 @@ func (a *Aggregator) add(r *UsageRow) {
 		k = append(append(append(k, 1), res.AccountID...), 2)
 	}
 	a.key = k
+	return k
+}
+
+// call returns p's entry for row r's call, making it (first seen at t)
+// when it is new.
+func (a *Aggregator) call(p *usageAgg, r *UsageRow, outcome Outcome, t int64) *callAgg {
+	k := a.callKey(r, outcome)
 	c := p.calls[string(k)]
 	if c == nil {
 		c = &callAgg{call: cloneCall(r.Call()), outcome: outcome, first: t, last: t}
@@ -460,8 +483,7 @@ func (a *Aggregator) add(r *UsageRow) {
 		}
 		p.calls[string(bytes.Clone(k))] = c
 	}
-	c.calls++
-	c.first, c.last = min(c.first, t), max(c.last, t)
+	return c
 }
 
 func floorDiv(a, b int64) int64 {
@@ -675,6 +697,15 @@ func (a *Aggregator) usage(p *usageAgg, from, to time.Time) *Usage {
 	u.Origins = p.origins
 	u.Origins.SourceIPs = topCounts(p.okIPs, 0)
 	u.Origins.VPCEndpoints = topCounts(p.okVPCEs, 0)
+	// Successful calls from a non-address are via a service; those with
+	// no endpoint, outside one.
+	u.Origins.ViaService, u.Origins.NoVPCE = u.Origins.Calls, u.Origins.Calls
+	for _, c := range u.Origins.SourceIPs {
+		u.Origins.ViaService -= c.Count
+	}
+	for _, c := range u.Origins.VPCEndpoints {
+		u.Origins.NoVPCE -= c.Count
+	}
 	return u
 }
 

@@ -35,6 +35,17 @@
 #                                             # ingested once into bench/out), then on 20.6 M
 #                                             # (24 GiB) unless SKIP_DOUBLE=1; tens of minutes once
 #   bash bench/compare.sh analyze STORE ARN   # the same on a store of yours
+#   bash bench/compare.sh rollup              # the usage rollup's readers against DuckDB, whole
+#                                             # processes in turns: principals, analyze --principal
+#                                             # for a busy and a quiet principal, analyze --all; on
+#                                             # 10.3 M events of a corpus that repeats itself
+#                                             # (gencorpus -repertoire 256 -ips 32 -busy 0.07),
+#                                             # generated and ingested once into bench/out; then,
+#                                             # unless SKIP_DOUBLE=1, on half the days and on half the
+#                                             # principals (5.1 M events each: the 10.3 M dataset is
+#                                             # each of them doubled). BASELINE=path/to/iamlens adds an
+#                                             # older binary (one without the rollup reads the events)
+#   bash bench/compare.sh rollup STORE BUSY QUIET   # the same on a store of yours
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MB=${MB:-1024}
@@ -64,6 +75,104 @@ install_duckdb() { # the pinned @duckdb/node-api, once, into bench/out/duckdb
     (cd "$out/duckdb" && npm init -y >/dev/null && npm install --no-audit --no-fund @duckdb/node-api@1.5.6-r.1 >/dev/null)
   fi
 }
+
+if [[ "${1:-}" == rollup ]]; then
+  go build -o "$out/iamlens" ./cmd/iamlens
+  RUNS=${RUNS:-5}
+  if [[ $# -lt 4 ]]; then
+    # name:gencorpus flags. 12288 MiB of JSON over 48 days is 10.3 M events.
+    sets=("12288m-real:-mb 12288 -days 48")
+    [[ "${SKIP_DOUBLE:-}" == 1 ]] || sets+=("6144m-real-days:-mb 6144 -days 24" "6144m-real-principals:-mb 6144 -days 48 -principals 300")
+    for set in "${sets[@]}"; do
+      name=${set%%:*} flags=${set#*:}
+      store=$out/store-$name
+      if [[ ! -f $store/.done ]]; then
+        c=$out/corpus-$name
+        if [[ ! -f $c/.done ]]; then
+          rm -rf "$c"
+          # shellcheck disable=SC2086
+          go run ./bench/gencorpus -out "$c" $flags -repertoire 256 -ips 32 -busy 0.07 >&2
+          touch "$c/.done"
+        fi
+        rm -rf "$store"
+        "$out/iamlens" ingest --store "$store" --no-progress --format json "$c" >/dev/null
+        touch "$store/.done"
+      fi
+      bash "$0" rollup "$store" arn:aws:iam::111122223333:role/ci/ci-deploy arn:aws:iam::111122223333:role/app/role-0003
+    done
+    exit 0
+  fi
+  store=$(cd "$2" && pwd) busy=$3 quiet=$4
+  install_duckdb
+  cat > "$out/duckdb/rollup.mjs" <<'JS'
+import { DuckDBInstance } from '@duckdb/node-api';
+const [what, glob, arn] = process.argv.slice(2);
+const db = await DuckDBInstance.create(':memory:', { threads: '2' });
+const conn = await db.connect();
+const from = `read_parquet('${glob}', hive_partitioning=true)`;
+const sql = {
+  // what iamlens principals prints: per principal, events, errors, first and last seen, accounts
+  principals: `SELECT principal_arn, principal_kind, count(*) AS events, count(error_code) AS errors,
+    min(event_time) AS first, max(event_time) AS last, list(DISTINCT recipient_account ORDER BY recipient_account) AS accounts
+    FROM ${from} GROUP BY ALL ORDER BY ALL`,
+  // the per-principal aggregation of bench/compare.sh analyze
+  principal: `SELECT event_source, event_name, error_code IS NULL AS ok, count(*) AS n, min(event_time) AS first,
+    max(event_time) AS last FROM ${from} WHERE principal_arn = '${arn}' GROUP BY ALL ORDER BY ALL`,
+  // the same for every principal
+  all: `SELECT principal_arn, event_source, event_name, error_code IS NULL AS ok, count(*) AS n, min(event_time) AS first,
+    max(event_time) AS last FROM ${from} GROUP BY ALL ORDER BY ALL`,
+  // the rollup read back: each facet's calls add up to the events
+  check: `SELECT facet, count(*) AS rows, sum(calls) AS calls FROM ${from} GROUP BY facet ORDER BY facet`,
+}[what];
+const r = await conn.runAndReadAll(sql);
+if (what === 'check') { for (const row of r.getRows()) console.log(row.map(String).join('\t')); } else { console.log(r.getRows().length); }
+JS
+  events=$("$out/iamlens" principals --store "$store" --format json | grep -o '"events": [0-9]*' | awk '{s+=$2} END {print s}')
+  glob="$store/events/*/*/*.parquet"
+  echo "rollup read back by DuckDB (facet, rows, calls; $events events):"
+  (cd "$out/duckdb" && node rollup.mjs check "$store/rollup/*/*/*.parquet") | sed 's/^/  /'
+  contenders=(
+    "iamlens principals|$out/iamlens principals --store $store --format json"
+    "duckdb principals GROUP BY|node $out/duckdb/rollup.mjs principals $glob"
+    "iamlens analyze --principal busy|$out/iamlens analyze --store $store --principal $busy --format json"
+    "duckdb busy principal GROUP BY|node $out/duckdb/rollup.mjs principal $glob $busy"
+    "iamlens analyze --principal quiet|$out/iamlens analyze --store $store --principal $quiet --format json"
+    "duckdb quiet principal GROUP BY|node $out/duckdb/rollup.mjs principal $glob $quiet"
+    "iamlens analyze --all|$out/iamlens analyze --store $store --all --format json"
+    "duckdb every principal GROUP BY|node $out/duckdb/rollup.mjs all $glob"
+  )
+  if [[ -n "${BASELINE:-}" ]]; then
+    contenders+=(
+      "baseline principals|$BASELINE principals --store $store --format json"
+      "baseline analyze --principal busy|$BASELINE analyze --store $store --principal $busy --format json"
+      "baseline analyze --principal quiet|$BASELINE analyze --store $store --principal $quiet --format json"
+    )
+    [[ "${BASELINE_ALL:-}" == 1 ]] && contenders+=("baseline analyze --all|$BASELINE analyze --store $store --all --format json")
+  fi
+  # The contenders take turns, RUNS rounds of one run each (see the ingest
+  # comparison below); the load average before and after says how busy the
+  # machine was.
+  load0=$(cut -d' ' -f1-3 /proc/loadavg)
+  : > "$out/rollup-rounds.txt"
+  for r in $(seq "$RUNS"); do
+    for i in "${!contenders[@]}"; do
+      cmd=${contenders[$i]#*|}
+      set -f # the globs are DuckDB's
+      # shellcheck disable=SC2086
+      s=$(cd "$out/duckdb" && $TIME -f %e $cmd 2>&1 >/dev/null | tail -1)
+      set +f
+      echo "$i $s" >> "$out/rollup-rounds.txt"
+    done
+  done
+  load1=$(cut -d' ' -f1-3 /proc/loadavg)
+  echo "dataset: $events events ($store; $(nproc) cores, $(go env GOVERSION), $(date -u '+%F %H:%M') UTC); $RUNS rounds, contenders in turns; load average $load0 before, $load1 after"
+  printf '%-38s %8s %8s %8s\n' "" least median most
+  for i in "${!contenders[@]}"; do
+    grep "^$i " "$out/rollup-rounds.txt" | awk '{print $2}' | sort -n |
+      awk -v name="${contenders[$i]%%|*}" '{v[NR] = $1} END {printf "%-38s %7.2fs %7.2fs %7.2fs\n", name, v[1], v[int((NR + 1) / 2)], v[NR]}'
+  done
+  exit 0
+fi
 
 if [[ "${1:-}" == analyze ]]; then
   go build -o "$out/iamlens" ./cmd/iamlens

@@ -206,3 +206,40 @@ func BenchmarkEncodeBatch(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEncodeRollup writes one 32 MiB batch, sorted, as an events
+// file ("events", what BenchmarkEncodeBatch/sorted measures) and as its
+// usage rollup ("rollup": summing the rows by facet and key, and encoding
+// the sums), side by side: the rollup's cost at ingest, per batch. MB/s
+// are of the batch's JSON.
+//
+//	IAMLENS_BENCH_LOGS=$PWD/bench/out/corpus-1024m go test ./ingest -run '^$' -bench EncodeRollup
+func BenchmarkEncodeRollup(b *testing.B) {
+	const size = 32 << 20
+	files := benchLogs(b, size)
+	bld := columns.NewBuilder(memory.NewGoAllocator())
+	sp := cloudtrail.Splitter{Slot: columns.Slot, Fields: columns.NumFields}
+	for bld.DataBytes() < size {
+		decodeAll(b, bld, &sp, files)
+	}
+	rows := make([]int32, bld.Len())
+	for i := range rows {
+		rows[i] = int32(i)
+	}
+	ingest.SortRows(rows, bld)
+	sel := bld.Select(rows)
+	for _, c := range []struct {
+		name   string
+		encode func(io.Writer, store.Rows, store.WriteOptions) error
+	}{{"events", store.EncodeEvents}, {"rollup", store.EncodeRollup}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(bld.DataBytes())
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.encode(io.Discard, sel, store.WriteOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -304,6 +304,9 @@ func (c *committer) publish(ctx context.Context, wb *written) error {
 	mb := store.Batch{ID: wb.id, Time: c.opts.Now().UTC(), Rows: wb.rows, Dups: wb.dups}
 	for _, f := range wb.files {
 		mb.Files = append(mb.Files, strings.TrimPrefix(f.Final, c.st.Root+"/"))
+		if f.Rollup != "" {
+			mb.Files = append(mb.Files, strings.TrimPrefix(f.Rollup, c.st.Root+"/"))
+		}
 	}
 	for _, r := range wb.b.files {
 		rej := 0

@@ -11,8 +11,9 @@
 //	         the records in one pass) → columns.Builder, appending file after file
 //	         until about BatchBytes of JSON; then, for that batch: drop duplicate
 //	         eventIDs (one shared set per partition), sort each partition's rows
-//	         by (principal_arn, event_time), write Parquet under a temporary
-//	         name, unsynced; reset the builder and go on
+//	         by (principal_arn, event_time), write Parquet and the rows'
+//	         usage rollup (store.WriteTemp) under temporary names,
+//	         unsynced; reset the builder and go on
 //	         └─▶ pub ──chan(W)──▶ 1 publisher: sync the batch's files, rename
 //	               them into place, append the batch to the manifest (the
 //	               commit point), one batch at a time
@@ -247,6 +248,15 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 	stats.RecoveredOrphans = removed
 	if err != nil {
 		return stats, err
+	}
+	if !opts.Write.NoRollup {
+		// Each events file gets its usage rollup twin, unless the store's
+		// rollup is of a newer format than this iamlens writes.
+		ok, err := st.PrepareRollup()
+		if err != nil {
+			return stats, err
+		}
+		opts.Write.NoRollup = !ok
 	}
 
 	ctx, cancel := context.WithCancel(ctx)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -447,9 +448,11 @@ func TestInterruptedRunResumes(t *testing.T) {
 	eachEventOnce(t, st2, 2900, "after resume")
 }
 
-// eachEventOnce checks that the store holds want distinct events, each once.
+// eachEventOnce checks that the store holds want distinct events, each once,
+// and that its usage rollup counts each of them once (rollupOnce).
 func eachEventOnce(t *testing.T, st *store.Store, want int, when string) {
 	t.Helper()
+	rollupOnce(t, st)
 	ids := map[string]int{}
 	for _, r := range readAll(t, st) {
 		ids[r.EventID]++
@@ -550,6 +553,7 @@ func TestDuplicateEventIDs(t *testing.T) {
 	if n := len(readAll(t, st)); n != 10 {
 		t.Fatalf("dataset has %d rows, want 10", n)
 	}
+	rollupOnce(t, st)
 }
 
 // TestBusyPartitionNotReread: a partition-day larger than MaxDedupKeys,
@@ -643,9 +647,11 @@ func TestDuplicatesAcrossEvictions(t *testing.T) {
 	}
 }
 
-// storedOnce checks that the store holds want distinct events, each once.
+// storedOnce checks that the store holds want distinct events, each once,
+// and that its usage rollup counts each of them once (rollupOnce).
 func storedOnce(t *testing.T, st *store.Store, want int) {
 	t.Helper()
+	rollupOnce(t, st)
 	seen := map[string]int{}
 	for _, r := range readAll(t, st) {
 		seen[r.EventID]++
@@ -656,6 +662,81 @@ func storedOnce(t *testing.T, st *store.Store, want int) {
 	for id, n := range seen {
 		if n != 1 {
 			t.Errorf("%s stored %d times", id, n)
+		}
+	}
+}
+
+// rollupOnce checks the usage rollup against the committed events: every
+// events file has its rollup twin and no twin is left without one; each
+// facet's calls add up to the events that have its value, each once; and
+// every twin holds exactly the rollup of its events file's rows (it reads
+// the same rows as the twin rebuilt from that file).
+func rollupOnce(t *testing.T, st *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	cov, err := st.Coverage(nil, time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cov.Complete() {
+		t.Fatalf("%d of %d events files have no rollup", cov.Missing, len(cov.Events))
+	}
+	_ = filepath.WalkDir(st.RollupDir(), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && !slices.Contains(cov.Rollup, p) {
+			t.Errorf("rollup file %s of no committed events file", p)
+		}
+		return nil
+	})
+	events := readAll(t, st)
+	want := map[string]int64{columns.FacetCall: int64(len(events)), columns.FacetPrincipal: int64(len(events))}
+	for _, e := range events {
+		for f, v := range map[string]string{columns.FacetSourceIP: e.SourceIP, columns.FacetUserAgent: e.UserAgent,
+			columns.FacetVPCEndpoint: e.VPCE, columns.FacetAccessKey: e.AccessKeyID} {
+			if v != "" {
+				want[f]++
+			}
+		}
+	}
+	read := func() map[string][]string {
+		rows := map[string][]string{}
+		for _, f := range cov.Rollup {
+			_, err := store.ScanRollup(ctx, []string{f}, store.RollupQuery{}, func(rs []columns.RollupRow) error {
+				for _, r := range rs {
+					if len(r.Resources) == 0 {
+						r.Resources = nil // null and empty lists are the same call
+					}
+					rows[f] = append(rows[f], fmt.Sprintf("%+v", r))
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		return rows
+	}
+	written := read()
+	got := map[string]int64{}
+	for _, f := range cov.Rollup {
+		_, _ = store.ScanRollup(ctx, []string{f}, store.RollupQuery{}, func(rs []columns.RollupRow) error {
+			for _, r := range rs {
+				got[r.Facet] += r.Calls
+			}
+			return nil
+		})
+	}
+	for _, f := range columns.Facets {
+		if got[f] != want[f] {
+			t.Errorf("the rollup's %s rows count %d events, the events %d", f, got[f], want[f])
+		}
+	}
+	if err := st.RebuildRollup(ctx, store.WriteOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	rebuilt := read()
+	for _, f := range cov.Rollup {
+		if !slices.Equal(written[f], rebuilt[f]) {
+			t.Errorf("%s: the rollup written at ingest differs from the one rebuilt from its events file", f)
 		}
 	}
 }

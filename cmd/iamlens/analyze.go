@@ -189,9 +189,9 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 		results = append(results, r)
 	}
 	if o.Stats {
-		fmt.Fprintf(o.Stderr, "analyze: %d principal(s), window %s to %s; %d of %d row groups in %d file(s) kept, %d rows decoded; %d distinct calls; IAM paths: %d known, %d principal index(es) read; %s\n",
+		fmt.Fprintf(o.Stderr, "analyze: %d principal(s), window %s to %s; %d of %d row groups in %d file(s) kept, %d rows decoded (%d of the usage rollup in %d file(s)); %d distinct calls; IAM paths: %d known, %d principal index(es) read; %s\n",
 			stats.Principals, stats.From.Format(time.DateOnly), analyzeEnd(stats.To), stats.RowGroupsRead, stats.RowGroups, stats.Files,
-			stats.RowsRead, stats.DistinctCalls, paths.Len(), stats.PathIndexes, time.Since(start).Round(time.Millisecond))
+			stats.RowsRead, stats.RollupRowsRead, stats.RollupFiles, stats.DistinctCalls, paths.Len(), stats.PathIndexes, time.Since(start).Round(time.Millisecond))
 	}
 	writeAnalyzeNotes(o.Stderr, results, gopts)
 	if o.Format == "policy" || o.Format == "terraform" || o.Format == "cloudformation" {
@@ -378,7 +378,7 @@ func readUsages(ctx context.Context, o readOptions) (*usageRead, error) {
 		return actionmap.Result{}
 	})
 	start := time.Now()
-	usages, stats, err := analyzer.Analyze(ctx, st, o.Query, m, analyzer.Options{Paths: paths})
+	usages, stats, err := analyzer.Analyze(ctx, st, o.Query, m, analyzer.Options{Paths: paths, Notice: rollupNotice(o.Stderr)})
 	if <-loaded; catErr != nil {
 		return nil, fmt.Errorf("load the IAM catalogue: %w", catErr)
 	}

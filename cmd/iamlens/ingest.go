@@ -46,6 +46,9 @@ type ingestOptions struct {
 	MaxRetries   int
 	RowGroupRows int64
 	MemoryMB     int64
+	// RebuildRollup builds the usage rollup again from the stored events
+	// instead of ingesting.
+	RebuildRollup bool
 }
 
 // ingestDefaults are the ingest flag defaults, shared with analyze --logs.
@@ -72,7 +75,12 @@ records, records one a line, or one record, gzipped or not.
 
 Ingest is incremental and exactly-once: objects already ingested (same key and
 ETag) are not read again, and an eventID already in the dataset is dropped. An
-interrupted run resumes where it stopped.`,
+interrupted run resumes where it stopped.
+
+Beside the events, ingest writes their usage rollup (docs/rollup.md), which
+principals and analyze --all read. --rebuild-rollup builds it again from the
+events already stored, for a store written by an iamlens older than the
+rollup (the commands that read it also build what is missing, once).`,
 		Example: `  # the bundled sample (no AWS account needed)
   iamlens ingest testdata/sample
 
@@ -88,8 +96,19 @@ interrupted run resumes where it stopped.`,
   iamlens ingest s3://my-trail-bucket/cloudtrail --endpoint-url http://127.0.0.1:9000
 
   # a distant bucket: more GETs in flight, more read ahead
-  iamlens ingest s3://my-trail-bucket --fetch 64 --fetch-mb 128`,
-		Args: cobra.MinimumNArgs(1),
+  iamlens ingest s3://my-trail-bucket --fetch 64 --fetch-mb 128
+
+  # the usage rollup of a store written before it existed
+  iamlens ingest --rebuild-rollup`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if o.RebuildRollup {
+				if len(args) > 0 {
+					return usageErrorf("", "--rebuild-rollup reads the stored events: give no SOURCE")
+				}
+				return nil
+			}
+			return cobra.MinimumNArgs(1)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Sources = args
 			o.Store = g.Store
@@ -113,6 +132,7 @@ interrupted run resumes where it stopped.`,
 	f.Int64Var(&o.MemoryMB, "memory-mb", d.MemoryMB, "soft memory limit for the Go heap, in MiB (0: none; GOMEMLIMIT wins)")
 	f.BoolVar(&o.Strict, "strict", false, "fail (exit 3) on the first bad file or record instead of counting it")
 	f.StringVar(&o.Format, "format", d.Format, "summary format: table or json")
+	f.BoolVar(&o.RebuildRollup, "rebuild-rollup", false, "build the usage rollup again from the stored events (no SOURCE)")
 	completeValues(cmd, "format", "table", "json")
 	completeValues(cmd, "compression", "snappy", "zstd", "none")
 	return cmd
@@ -194,6 +214,9 @@ func runIngest(ctx context.Context, o *ingestOptions) error {
 	if err != nil {
 		return usageErrorf("", "%v", err)
 	}
+	if o.RebuildRollup {
+		return rebuildRollup(ctx, st, o)
+	}
 	opts := ingest.Options{
 		Filter:       filter,
 		Workers:      o.Workers,
@@ -249,6 +272,50 @@ func runIngest(ctx context.Context, o *ingestOptions) error {
 		return &findingsError{msg: "iamlens: --strict: nothing ingested from " + strings.Join(empty, ", ")}
 	}
 	return nil
+}
+
+// rollupSummary is what ingest --rebuild-rollup prints.
+type rollupSummary struct {
+	Store      string  `json:"store"`
+	FilesBuilt int     `json:"rollup_files_built"`
+	EventsRead int64   `json:"events_read"`
+	Seconds    float64 `json:"seconds"`
+}
+
+// rebuildRollup builds st's usage rollup again from its events.
+func rebuildRollup(ctx context.Context, st *store.Store, o *ingestOptions) error {
+	start := time.Now()
+	var last store.BuildProgress
+	var bar *progressbar.ProgressBar
+	if o.Progress {
+		bar = newIngestBar(o.Stderr, "rollup")
+	}
+	err := st.RebuildRollup(ctx, store.WriteOptions{Compression: o.Compression, RowGroupRows: o.RowGroupRows}, func(p store.BuildProgress) {
+		last = p
+		if bar != nil {
+			bar.Describe(fmt.Sprintf("rollup of events file %d/%d · %d events", p.Done, p.Total, p.Rows))
+			_ = bar.Set64(p.Rows)
+		}
+	})
+	if bar != nil {
+		_ = bar.Finish()
+		fmt.Fprintln(o.Stderr)
+	}
+	if err != nil {
+		return fmt.Errorf("rebuild the usage rollup: %w", err)
+	}
+	sum := rollupSummary{Store: st.Root, FilesBuilt: last.Done, EventsRead: last.Rows, Seconds: time.Since(start).Seconds()}
+	if o.Format == "json" {
+		enc := json.NewEncoder(o.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(sum)
+	}
+	tw := tabwriter.NewWriter(o.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "store\t%s\n", sum.Store)
+	fmt.Fprintf(tw, "rollup files built\t%d\n", sum.FilesBuilt)
+	fmt.Fprintf(tw, "events read\t%d\n", sum.EventsRead)
+	fmt.Fprintf(tw, "time\t%.2fs\n", sum.Seconds)
+	return tw.Flush()
 }
 
 // nothingIngested says why a run read no records, or "" when it read some

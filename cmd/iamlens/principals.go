@@ -25,6 +25,7 @@ type principalsOptions struct {
 	Kinds    []string
 	From, To string
 	Stdout   io.Writer
+	Stderr   io.Writer
 }
 
 func newPrincipalsCmd(env *cmdEnv, g *globalOptions) *cobra.Command {
@@ -44,7 +45,7 @@ called into, and whether any call crossed into another account.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Store = g.Store
-			o.Stdout = env.Stdout
+			o.Stdout, o.Stderr = env.Stdout, env.Stderr
 			return runPrincipals(cmd.Context(), o)
 		},
 	}
@@ -81,15 +82,11 @@ func runPrincipals(ctx context.Context, o *principalsOptions) error {
 	if err != nil {
 		return err
 	}
-	l := analyzer.NewPrincipalLister(opts)
-	q := store.Query{Accounts: o.Accounts, From: from, To: to}
-	if _, err := store.Scan(ctx, st, q, func(rows []analyzer.PrincipalRow) error {
-		l.Add(rows)
-		return nil
-	}); err != nil {
+	opts.Notice = rollupNotice(o.Stderr)
+	sums, _, err := analyzer.ListPrincipals(ctx, st, opts)
+	if err != nil {
 		return err
 	}
-	sums := l.Summaries()
 	if err := analyzer.SortPrincipals(sums, o.Sort); err != nil {
 		return err
 	}
@@ -97,6 +94,15 @@ func runPrincipals(ctx context.Context, o *principalsOptions) error {
 		return writePrincipalsJSON(o.Stdout, sums)
 	}
 	return writePrincipalsTable(o.Stdout, sums)
+}
+
+// rollupNotice tells people on w when a command builds the usage rollup
+// before it reads it.
+func rollupNotice(w io.Writer) func(analyzer.RollupNotice) {
+	if w == nil {
+		return nil
+	}
+	return func(n analyzer.RollupNotice) { fmt.Fprintln(w, "iamlens: "+n.String()) }
 }
 
 // openStoreForRead opens an existing store that holds committed events;

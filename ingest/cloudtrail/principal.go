@@ -432,6 +432,34 @@ func roleFromSessionARN(a arn.ARN, raw string) string {
 	return arn.ARN{Partition: a.Partition, Service: "iam", AccountID: a.AccountID, Resource: "role/" + name}.String()
 }
 
+// IsLongTermKey reports whether an access key ID is a long-term key of an
+// IAM user or the root user (AKIA…), as opposed to a temporary one of a
+// session (ASIA…).
+func IsLongTermKey(id string) bool { return strings.HasPrefix(id, "AKIA") }
+
+// WithoutSession returns a caller's ARN without its session name: an
+// assumed-role session ARN (arn:aws:sts::123:assumed-role/Name/session)
+// loses its last part, other ARNs are returned as they are. The usage
+// rollup keys calls on it: one row for a role's calls however many
+// sessions made them (the action mapper reads only the ARN's partition
+// and, for IAM users, the ARN whole).
+func WithoutSession(s string) string {
+	if !strings.Contains(s, ":assumed-role/") {
+		return s
+	}
+	a, err := arn.Parse(s)
+	if err != nil {
+		return s
+	}
+	rest, ok := strings.CutPrefix(a.Resource, "assumed-role/")
+	if !ok {
+		return s
+	}
+	name, _, _ := strings.Cut(rest, "/")
+	a.Resource = "assumed-role/" + name
+	return a.String()
+}
+
 // sessionFromARN returns the last path element of a session
 // (assumed-role/Name/session) or federated-user ARN, "" for any other.
 func sessionFromARN(a arn.ARN) string {

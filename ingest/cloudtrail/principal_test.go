@@ -459,3 +459,19 @@ func TestIsEmptyObject(t *testing.T) {
 		}
 	}
 }
+
+func TestWithoutSession(t *testing.T) {
+	for in, want := range map[string]string{
+		"arn:aws:sts::123456789012:assumed-role/deploy/run-42":    "arn:aws:sts::123456789012:assumed-role/deploy",
+		"arn:aws-cn:sts::123456789012:assumed-role/deploy/i-0abc": "arn:aws-cn:sts::123456789012:assumed-role/deploy",
+		"arn:aws:sts::123456789012:assumed-role/deploy":           "arn:aws:sts::123456789012:assumed-role/deploy",
+		"arn:aws:iam::123456789012:user/alice":                    "arn:aws:iam::123456789012:user/alice",
+		"arn:aws:sts::123456789012:federated-user/bob":            "arn:aws:sts::123456789012:federated-user/bob",
+		"arn:aws:iam::123456789012:role/path/assumed-role/x/y":    "arn:aws:iam::123456789012:role/path/assumed-role/x/y",
+		"": "",
+	} {
+		if got := WithoutSession(in); got != want {
+			t.Errorf("WithoutSession(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

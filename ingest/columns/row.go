@@ -116,6 +116,20 @@ func SelectEvents(events []Event) Selection {
 	return b.Select(idx)
 }
 
+// AppendEvent appends one row from an Event, copying its strings (the
+// builder's rows then read as if decoded from the record: tools, and the
+// rollup built from stored events).
+func (b *Builder) AppendEvent(e Event) { b.appendEvent(e) }
+
+// All selects every row, in order.
+func (b *Builder) All() Selection {
+	idx := make([]int32, b.Len())
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	return b.Select(idx)
+}
+
 func (b *Builder) appendEvent(e Event) {
 	b.str[colEventID].add(e.EventID)
 	b.times = append(b.times, e.EventTime)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -62,10 +63,41 @@ const (
 )
 
 var eventsLayout = sync.OnceValues(func() (*fileLayout, error) {
-	// An empty file from parquet-go's own writer gives the schema elements
-	// exactly as parquet-go (and so every reader of the store) expects.
+	l, err := layoutOf(columns.Event{})
+	if err != nil {
+		return nil, fmt.Errorf("events schema: %w", err)
+	}
+	for i := range l.leaves {
+		lf := &l.leaves[i]
+		path := lf.path
+		lf.col = columns.Index(path[0])
+		if path[0] == columns.Resources {
+			if len(path) != 4 || lf.typ != format.ByteArray || lf.maxRep != 1 {
+				return nil, fmt.Errorf("events schema: unexpected resources leaf %v", path)
+			}
+			lf.resField = path[3]
+		} else if len(path) != 1 || lf.maxRep != 0 || lf.maxDef > 1 {
+			return nil, fmt.Errorf("events schema: unexpected leaf %v", path)
+		}
+	}
+	sch := parquet.SchemaOf(columns.Event{})
+	for _, name := range []string{columns.PrincipalARN, columns.EventTime} {
+		lc, _ := sch.Lookup(name)
+		l.sorting = append(l.sorting, format.SortingColumn{ColumnIdx: int32(lc.ColumnIndex), NullsFirst: true})
+	}
+	return l, nil
+})
+
+// layoutOf is the file layout of model's Go type (a struct with parquet
+// tags): its schema elements and column orders as parquet-go itself writes
+// them (an empty file from parquet-go's writer gives them exactly as
+// parquet-go, and so every reader of the store, expects, and keeps the
+// type's tags their one source), and one leaf per column with its type,
+// levels and encoding. The caller fills in where each leaf's values come
+// from.
+func layoutOf[T any](model T) (*fileLayout, error) {
 	var buf bytes.Buffer
-	pw := parquet.NewGenericWriter[columns.Event](&buf)
+	pw := parquet.NewGenericWriter[T](&buf)
 	if err := pw.Close(); err != nil {
 		return nil, err
 	}
@@ -76,14 +108,14 @@ var eventsLayout = sync.OnceValues(func() (*fileLayout, error) {
 	md := pf.Metadata()
 	l := &fileLayout{schema: md.Schema, orders: md.ColumnOrders}
 	// The Go schema, not the file's, knows each column's encoding.
-	sch := parquet.SchemaOf(columns.Event{})
+	sch := parquet.SchemaOf(model)
 	if got, want := fmt.Sprint(sch.Columns()), fmt.Sprint(pf.Schema().Columns()); got != want {
-		return nil, fmt.Errorf("events schema: leaves %s, the file's %s", got, want)
+		return nil, fmt.Errorf("leaves %s, the file's %s", got, want)
 	}
 	for i, path := range sch.Columns() {
 		lc, ok := sch.Lookup(path...)
 		if !ok || lc.ColumnIndex != i {
-			return nil, fmt.Errorf("events schema: leaf %v not found in order", path)
+			return nil, fmt.Errorf("leaf %v not found in order", path)
 		}
 		lf := leaf{path: path, maxDef: int(lc.MaxDefinitionLevel), maxRep: int(lc.MaxRepetitionLevel)}
 		switch lc.Node.Type().Kind() {
@@ -94,11 +126,13 @@ var eventsLayout = sync.OnceValues(func() (*fileLayout, error) {
 		case parquet.Boolean:
 			lf.typ = format.Boolean
 		default:
-			return nil, fmt.Errorf("events schema: leaf %v has an unhandled type %v", path, lc.Node.Type())
+			return nil, fmt.Errorf("leaf %v has an unhandled type %v", path, lc.Node.Type())
 		}
 		switch enc := lc.Node.Encoding(); {
 		case enc != nil && enc.Encoding() == format.RLEDictionary:
 			lf.dict, lf.enc = true, format.RLEDictionary
+		case enc != nil && enc.Encoding() == format.DeltaBinaryPacked && lf.typ == format.Int64:
+			lf.enc = format.DeltaBinaryPacked
 		case lf.typ == format.ByteArray:
 			// Lengths delta-packed ahead of the bytes: 15% smaller files
 			// than plain's length before each value.
@@ -106,26 +140,13 @@ var eventsLayout = sync.OnceValues(func() (*fileLayout, error) {
 		default:
 			lf.enc = format.Plain
 		}
-		lf.col = columns.Index(path[0])
-		if path[0] == columns.Resources {
-			if len(path) != 4 || lf.typ != format.ByteArray || lf.maxRep != 1 {
-				return nil, fmt.Errorf("events schema: unexpected resources leaf %v", path)
-			}
-			lf.resField = path[3]
-		} else if len(path) != 1 || lf.maxRep != 0 || lf.maxDef > 1 {
-			return nil, fmt.Errorf("events schema: unexpected leaf %v", path)
-		}
 		l.leaves = append(l.leaves, lf)
 	}
 	if len(l.orders) != len(l.leaves) {
-		return nil, fmt.Errorf("events schema: %d column orders for %d leaves", len(l.orders), len(l.leaves))
-	}
-	for _, name := range []string{columns.PrincipalARN, columns.EventTime} {
-		lc, _ := sch.Lookup(name)
-		l.sorting = append(l.sorting, format.SortingColumn{ColumnIdx: int32(lc.ColumnIndex), NullsFirst: true})
+		return nil, fmt.Errorf("%d column orders for %d leaves", len(l.orders), len(l.leaves))
 	}
 	return l, nil
-})
+}
 
 // encodeEvents writes rows as one Parquet file.
 func encodeEvents(w io.Writer, rows columns.Selection, codec compress.Codec, rowGroupRows int64, pageBytes int) error {
@@ -187,6 +208,9 @@ type encoder struct {
 	enc, comp  []byte
 	pending    bytes.Buffer      // a dictionary chunk's data pages until its dictionary is written
 	dict       map[uint64]int32  // a dictionary column's indexes by columns.Strings.Key
+	dictS      map[string]int32  // or by value, for a column whose values have no keys (the rollup's)
+	prevStr    string            // the last value dictS gave an index
+	ints       []int64           // a delta-encoded page's values
 	gathered   columns.GatherBuf // a string column's items in row order
 	dictVals   []string
 	proto      thrift.CompactProtocol
@@ -208,6 +232,12 @@ func (e *encoder) encode(rowGroupRows int64) error {
 			return err
 		}
 	}
+	return e.finish(n, nil)
+}
+
+// finish writes the file's tail after its row groups: the column and
+// offset indexes, and the footer with its key-value metadata kv.
+func (e *encoder) finish(n int64, kv []format.KeyValue) error {
 	for g := range e.rowGroups {
 		for c := range e.rowGroups[g].Columns {
 			cc := &e.rowGroups[g].Columns[c]
@@ -229,12 +259,13 @@ func (e *encoder) encode(rowGroupRows int64) error {
 		}
 	}
 	md := format.FileMetaData{
-		Version:      2,
-		Schema:       e.l.schema,
-		NumRows:      n,
-		RowGroups:    e.rowGroups,
-		CreatedBy:    "iamlens",
-		ColumnOrders: e.l.orders,
+		Version:          2,
+		Schema:           e.l.schema,
+		NumRows:          n,
+		RowGroups:        e.rowGroups,
+		KeyValueMetadata: kv,
+		CreatedBy:        "iamlens",
+		ColumnOrders:     e.l.orders,
 	}
 	_, size, err := e.thrift(&md)
 	if err != nil {
@@ -339,6 +370,23 @@ func (s *chunkState) seeInt(v int64) {
 }
 
 func (e *encoder) chunk(lf *leaf, rows []int32, pi *pageIndex) (format.ColumnChunk, error) {
+	return e.writeChunk(lf, pi, func(s *chunkState) error {
+		switch {
+		case lf.resField != "":
+			return e.resourceValues(s, rows, pi)
+		case lf.typ == format.ByteArray:
+			return e.stringValues(s, rows, pi)
+		case lf.typ == format.Int64:
+			return e.timeValues(s, rows, pi)
+		default:
+			return e.boolValues(s, rows, pi)
+		}
+	})
+}
+
+// writeChunk writes one column chunk whose pages values fills, and returns
+// its metadata.
+func (e *encoder) writeChunk(lf *leaf, pi *pageIndex, values func(*chunkState) error) (format.ColumnChunk, error) {
 	s := &chunkState{lf: lf, start: e.w.off, prevID: -1}
 	e.resetPage(s, 0)
 	if lf.dict {
@@ -346,21 +394,11 @@ func (e *encoder) chunk(lf *leaf, rows []int32, pi *pageIndex) (format.ColumnChu
 			e.dict = map[uint64]int32{}
 		}
 		clear(e.dict)
+		clear(e.dictS)
 		e.dictVals = e.dictVals[:0]
 		e.pending.Reset()
 	}
-	var err error
-	switch {
-	case lf.resField != "":
-		err = e.resourceValues(s, rows, pi)
-	case lf.typ == format.ByteArray:
-		err = e.stringValues(s, rows, pi)
-	case lf.typ == format.Int64:
-		err = e.timeValues(s, rows, pi)
-	default:
-		err = e.boolValues(s, rows, pi)
-	}
-	if err != nil {
+	if err := values(s); err != nil {
 		return format.ColumnChunk{}, err
 	}
 	if s.rows > 0 || s.pages == 0 {
@@ -680,6 +718,16 @@ func (e *encoder) flushPage(s *chunkState, pi *pageIndex) error {
 	switch lf.enc {
 	case format.DeltaLengthByteArray:
 		if e.enc, err = (&delta.LengthByteArrayEncoding{}).EncodeByteArray(e.enc[:0], e.vals, e.offs); err != nil {
+			return err
+		}
+		values = e.enc
+	case format.DeltaBinaryPacked:
+		n := len(e.vals) / 8
+		e.ints = slices.Grow(e.ints[:0], n)[:n]
+		for i := range e.ints {
+			e.ints[i] = int64(binary.LittleEndian.Uint64(e.vals[8*i:]))
+		}
+		if e.enc, err = (&delta.BinaryPackedEncoding{}).EncodeInt64(e.enc[:0], e.ints); err != nil {
 			return err
 		}
 		values = e.enc

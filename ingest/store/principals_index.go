@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -84,42 +83,9 @@ func readIndex(parquetPath string, principals []string) (spans map[int]rowSpan, 
 	if err != nil {
 		return nil, false, err
 	}
-	if !bytes.HasPrefix(data, []byte(indexHeader)) {
-		return nil, false, fmt.Errorf("%s: not a principal index", indexPath(parquetPath))
-	}
-	spans = map[int]rowSpan{}
-	var key []byte
-	for _, p := range principals {
-		key = append(strconv.AppendQuote(append(key[:0], '\n'), p), '\t')
-		rest := data[len(indexHeader)-1:] // from the header's newline
-		for {
-			i := bytes.Index(rest, key)
-			if i < 0 {
-				break
-			}
-			rest = rest[i+len(key):]
-			end := bytes.IndexByte(rest, '\n')
-			if end < 0 {
-				return nil, true, fmt.Errorf("%s: truncated line", indexPath(parquetPath))
-			}
-			f := strings.Split(string(rest[:end]), "\t")
-			if len(f) != 3 {
-				return nil, true, fmt.Errorf("%s: bad line", indexPath(parquetPath))
-			}
-			g, err1 := strconv.Atoi(f[0])
-			lo, err2 := strconv.ParseInt(f[1], 10, 64)
-			n, err3 := strconv.ParseInt(f[2], 10, 64)
-			if err := errors.Join(err1, err2, err3); err != nil {
-				return nil, true, fmt.Errorf("%s: %w", indexPath(parquetPath), err)
-			}
-			s, seen := spans[g]
-			if !seen {
-				s = rowSpan{lo: lo, hi: lo + n}
-			}
-			s.lo, s.hi = min(s.lo, lo), max(s.hi, lo+n)
-			spans[g] = s
-			rest = rest[end:] // keep the newline: the next key starts with it
-		}
+	spans, err = parseIndex(data, principals)
+	if err != nil {
+		return nil, true, fmt.Errorf("%s: %w", indexPath(parquetPath), err)
 	}
 	return spans, true, nil
 }

@@ -94,7 +94,7 @@ func TestPrincipalIndexScan(t *testing.T) {
 			t.Errorf("p%d: %d row groups looked at; the second file should not be opened", tc.principal, ss.RowGroups)
 		}
 	}
-	// An uncommitted batch's index goes with its data file.
+	// An uncommitted batch's index and rollup twin go with its data file.
 	orphan, err := st.WriteTemp(p, "b2", 0, rows, WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -102,11 +102,13 @@ func TestPrincipalIndexScan(t *testing.T) {
 	if err := st.Publish([]PendingFile{orphan}); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := st.Recover(); err != nil || n != 2 {
-		t.Fatalf("recover removed %d files (%v), want the data file and its index", n, err)
+	if n, err := st.Recover(); err != nil || n != 3 {
+		t.Fatalf("recover removed %d files (%v), want the data file, its index and its rollup", n, err)
 	}
-	if _, err := os.Stat(orphan.Index); !os.IsNotExist(err) {
-		t.Fatalf("orphan index still there: %v", err)
+	for _, f := range []string{orphan.Index, orphan.Rollup} {
+		if _, err := os.Stat(f); !os.IsNotExist(err) {
+			t.Fatalf("orphan %s still there: %v", f, err)
+		}
 	}
 	if _, err := os.Stat(pf.Index); err != nil {
 		t.Fatalf("committed index removed: %v", err)

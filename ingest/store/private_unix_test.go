@@ -28,7 +28,7 @@ func TestStoreIsPrivate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{pf.Tmp, pf.IndexTmp} {
+	for _, p := range []string{pf.Tmp, pf.IndexTmp, pf.RollupTmp} {
 		checkMode(t, p, private.FileMode)
 	}
 	if err := st.Publish([]PendingFile{pf}); err != nil {
@@ -38,8 +38,8 @@ func TestStoreIsPrivate(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkTree(t, filepath.Dir(root)) // "new" was created for the store too
-	if n := countFiles(t, root); n != 3 {
-		t.Errorf("%d files in the store, want 3 (data, index, manifest)", n)
+	if n := countFiles(t, root); n != 4 {
+		t.Errorf("%d files in the store, want 4 (data, index, rollup, manifest)", n)
 	}
 
 	// a manifest written 0644 by an older iamlens is narrowed at the next commit

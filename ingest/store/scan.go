@@ -40,11 +40,17 @@ type ScanStats struct {
 // caller needs (parquet-go reads only those), and calls fn with batches of
 // rows. The slice passed to fn is reused: fn must copy what it keeps.
 func Scan[T any](ctx context.Context, s *Store, q Query, fn func(rows []T) error) (ScanStats, error) {
-	var st ScanStats
 	files, err := s.Files(q.Accounts, q.From, q.To)
 	if err != nil {
-		return st, err
+		return ScanStats{}, err
 	}
+	return ScanFiles(ctx, files, q, fn)
+}
+
+// ScanFiles is Scan over the given events files (of Files) instead of
+// those q's accounts and dates select.
+func ScanFiles[T any](ctx context.Context, files []string, q Query, fn func(rows []T) error) (ScanStats, error) {
+	var st ScanStats
 	st.Files = len(files)
 	buf := make([]T, 1024)
 	for _, path := range files {
@@ -62,16 +68,57 @@ func scanFile[T any](ctx context.Context, path string, q Query, buf []T, st *Sca
 	// With principals asked for, the file's principal index says which row
 	// groups and rows hold them, or that none does: then the data file is
 	// not even opened.
-	var spans map[int]rowSpan
-	indexed := false
+	var x EventIndex
 	if len(q.Principals) > 0 {
 		var err error
-		if spans, indexed, err = readIndex(path, q.Principals); err != nil {
+		if x, err = ReadEventIndex(path, q.Principals); err != nil {
 			return err
 		}
-		if indexed && len(spans) == 0 {
-			return nil
-		}
+	}
+	return scanIndexed(ctx, path, x, q, buf, st, fn)
+}
+
+// EventIndex is what an events file's principal index says of some
+// principals: by row group, the span of rows that holds them.
+type EventIndex struct {
+	spans   map[int]rowSpan
+	indexed bool
+}
+
+// ReadEventIndex reads the principal index of the events file at path for
+// principals.
+func ReadEventIndex(path string, principals []string) (EventIndex, error) {
+	spans, indexed, err := readIndex(path, principals)
+	return EventIndex{spans: spans, indexed: indexed}, err
+}
+
+// Indexed is false for a file written before the principal index.
+func (x EventIndex) Indexed() bool { return x.indexed }
+
+// Rows is how many rows the spans hold (the principals' rows, and any
+// between them).
+func (x EventIndex) Rows() int64 {
+	var n int64
+	for _, s := range x.spans {
+		n += s.hi - s.lo
+	}
+	return n
+}
+
+// ScanIndexed is ScanFiles for one events file whose principal index x
+// has already read for q.Principals.
+func ScanIndexed[T any](ctx context.Context, path string, x EventIndex, q Query, fn func(rows []T) error) (ScanStats, error) {
+	st := ScanStats{Files: 1}
+	if err := scanIndexed(ctx, path, x, q, make([]T, 1024), &st, fn); err != nil {
+		return st, fmt.Errorf("read %s: %w", path, err)
+	}
+	return st, nil
+}
+
+func scanIndexed[T any](ctx context.Context, path string, x EventIndex, q Query, buf []T, st *ScanStats, fn func([]T) error) error {
+	spans, indexed := x.spans, x.indexed
+	if indexed && len(spans) == 0 {
+		return nil
 	}
 	f, err := os.Open(path)
 	if err != nil {

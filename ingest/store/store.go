@@ -2,7 +2,9 @@
 // Parquet files plus a commit log that makes ingest exactly-once.
 //
 //	STORE/events/account=<12 digits>/date=YYYY-MM-DD/part-<batch>-<n>.parquet
+//	STORE/rollup/account=<12 digits>/date=YYYY-MM-DD/part-<batch>-<n>.parquet
 //	STORE/_state/manifest.jsonl   one JSON line per committed batch
+//	STORE/_state/rollup.json      the rollup's format version
 //
 // Files are written (WriteTemp) by iamlens's own encoder (encode.go) and
 // read (Scan, EventIDs) with parquet-go; the tests read written files again
@@ -11,8 +13,12 @@
 // reached the manifest (a crash, a Ctrl-C) are removed by Recover, so a
 // re-run neither duplicates nor misses rows.
 //
-// Athena, Spark, DuckDB and Trino read the events folder as it is (hive
-// partitioning on account and date).
+// Each events file has a twin of the same name in the rollup folder: the
+// usage rollup of its rows (rollup.go), written and committed with it, or
+// built later from it (BuildRollup) for files written without one.
+//
+// Athena, Spark, DuckDB and Trino read the events and rollup folders as
+// they are (hive partitioning on account and date).
 package store
 
 import (
@@ -276,37 +282,40 @@ func (s *Store) ObjectCount() int {
 }
 
 // Recover removes temporary files and the files of batches that were never
-// committed, returning how many it removed. Ingest calls it before writing.
+// committed, from the events and the rollup, returning how many it
+// removed. Ingest calls it before writing.
 func (s *Store) Recover() (int, error) {
 	removed := 0
-	err := filepath.WalkDir(s.EventsDir(), func(p string, d fs.DirEntry, err error) error {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			return nil
-		}
-		name := d.Name()
-		orphan := strings.HasSuffix(name, ".tmp")
-		if id, ok := batchOf(strings.TrimSuffix(name, indexSuffix) + ".parquet"); ok && strings.HasSuffix(name, indexSuffix) && !s.committed[id] {
-			orphan = true
-		}
-		if id, ok := batchOf(name); ok && !s.committed[id] {
-			orphan = true
-		}
-		if orphan {
-			if err := os.Remove(p); err != nil {
+	for _, root := range []string{s.EventsDir(), s.RollupDir()} {
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			if err != nil {
 				return err
 			}
-			removed++
+			if d.IsDir() {
+				return nil
+			}
+			name := d.Name()
+			orphan := strings.HasSuffix(name, ".tmp")
+			if id, ok := batchOf(strings.TrimSuffix(name, indexSuffix) + ".parquet"); ok && strings.HasSuffix(name, indexSuffix) && !s.committed[id] {
+				orphan = true
+			}
+			if id, ok := batchOf(name); ok && !s.committed[id] {
+				orphan = true
+			}
+			if orphan {
+				if err := os.Remove(p); err != nil {
+					return err
+				}
+				removed++
+			}
+			return nil
+		})
+		if err != nil {
+			return removed, fmt.Errorf("recover store: %w", err)
 		}
-		return nil
-	})
-	if err != nil {
-		return removed, fmt.Errorf("recover store: %w", err)
 	}
 	return removed, nil
 }
@@ -379,8 +388,13 @@ func (s *Store) Commit(b Batch) error {
 // accounts (all when empty) and the date range [from, to] (open when zero),
 // sorted by path.
 func (s *Store) Files(accounts []string, from, to time.Time) ([]string, error) {
+	return s.filesIn(s.EventsDir(), accounts, from, to)
+}
+
+// filesIn is Files for the table under dir (EventsDir, RollupDir).
+func (s *Store) filesIn(root string, accounts []string, from, to time.Time) ([]string, error) {
 	var out []string
-	acctDirs, err := os.ReadDir(s.EventsDir())
+	acctDirs, err := os.ReadDir(root)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -402,7 +416,7 @@ func (s *Store) Files(accounts []string, from, to time.Time) ([]string, error) {
 		if len(accounts) > 0 && !contains(accounts, acct) {
 			continue
 		}
-		dateDirs, err := os.ReadDir(filepath.Join(s.EventsDir(), ad.Name()))
+		dateDirs, err := os.ReadDir(filepath.Join(root, ad.Name()))
 		if err != nil {
 			return nil, err
 		}
@@ -414,7 +428,7 @@ func (s *Store) Files(accounts []string, from, to time.Time) ([]string, error) {
 			if (fromDay != "" && day < fromDay) || (toDay != "" && day > toDay) {
 				continue
 			}
-			dir := filepath.Join(s.EventsDir(), ad.Name(), dd.Name())
+			dir := filepath.Join(root, ad.Name(), dd.Name())
 			ents, err := os.ReadDir(dir)
 			if err != nil {
 				return nil, err

@@ -31,6 +31,9 @@ type WriteOptions struct {
 	// (default 64 KiB). Small pages keep the bytes a reader decodes to
 	// reach a few rows small; the page index makes them cheap to skip.
 	PageBytes int
+	// NoRollup writes the events without their usage rollup, as iamlens
+	// did before it had one (readers then build it: BuildRollup).
+	NoRollup bool
 }
 
 // Codec is the Parquet compression codec the options name.
@@ -50,11 +53,12 @@ func (o WriteOptions) Codec() (compress.Codec, error) {
 func (o WriteOptions) Validate() error { _, err := o.Codec(); return err }
 
 // PendingFile is a file written under a temporary name, not yet visible,
-// with its principal index.
+// with its principal index and its rollup twin ("" when none).
 type PendingFile struct {
-	Tmp, Final      string
-	IndexTmp, Index string
-	Rows            int64
+	Tmp, Final        string
+	IndexTmp, Index   string
+	RollupTmp, Rollup string
+	Rows              int64
 }
 
 // Rows is one partition's rows, sorted by (principal_arn, event_time), as
@@ -90,7 +94,17 @@ func (s *Store) WriteTemp(p Partition, batch string, seq int, rows Rows, o Write
 		os.Remove(tmp)
 		return PendingFile{}, fmt.Errorf("write %s: %w", idx, err)
 	}
-	return PendingFile{Tmp: tmp, Final: final, IndexTmp: idx + ".tmp", Index: idx, Rows: int64(rows.Len())}, nil
+	pf := PendingFile{Tmp: tmp, Final: final, IndexTmp: idx + ".tmp", Index: idx, Rows: int64(rows.Len())}
+	if !o.NoRollup {
+		pf.Rollup = s.rollupPath(final)
+		pf.RollupTmp = pf.Rollup + ".tmp"
+		if err := s.writeRollup(pf.RollupTmp, rows, o); err != nil {
+			os.Remove(tmp)
+			os.Remove(pf.IndexTmp)
+			return PendingFile{}, err
+		}
+	}
+	return pf, nil
 }
 
 // fileWriters holds writeFile's 1 MiB buffers between files: a new one for
@@ -122,6 +136,13 @@ func writeFile(path string, write func(io.Writer) error) error {
 	return nil
 }
 
+func (o WriteOptions) pageBytes() int {
+	if o.PageBytes <= 0 {
+		return 64 << 10
+	}
+	return o.PageBytes
+}
+
 func (o WriteOptions) rowGroupRows() int64 {
 	if o.RowGroupRows <= 0 {
 		return 16384
@@ -136,11 +157,7 @@ func EncodeEvents(w io.Writer, rows Rows, o WriteOptions) error {
 	if err != nil {
 		return err
 	}
-	page := o.PageBytes
-	if page <= 0 {
-		page = 64 << 10
-	}
-	return encodeEvents(w, rows, codec, o.rowGroupRows(), page)
+	return encodeEvents(w, rows, codec, o.rowGroupRows(), o.pageBytes())
 }
 
 // Publish syncs pending files, renames them into place and syncs their
@@ -148,7 +165,7 @@ func EncodeEvents(w io.Writer, rows Rows, o WriteOptions) error {
 // ingest's workers go on decoding while one goroutine waits on the disk.
 func (s *Store) Publish(files []PendingFile) error {
 	for _, f := range files {
-		for _, p := range []string{f.IndexTmp, f.Tmp} {
+		for _, p := range []string{f.IndexTmp, f.RollupTmp, f.Tmp} {
 			if p == "" {
 				continue
 			}
@@ -163,6 +180,12 @@ func (s *Store) Publish(files []PendingFile) error {
 			if err := os.Rename(f.IndexTmp, f.Index); err != nil {
 				return fmt.Errorf("publish %s: %w", f.Index, err)
 			}
+		}
+		if f.RollupTmp != "" {
+			if err := os.Rename(f.RollupTmp, f.Rollup); err != nil {
+				return fmt.Errorf("publish %s: %w", f.Rollup, err)
+			}
+			dirs[filepath.Dir(f.Rollup)] = true
 		}
 		if err := os.Rename(f.Tmp, f.Final); err != nil {
 			return fmt.Errorf("publish %s: %w", f.Final, err)

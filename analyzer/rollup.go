@@ -1,0 +1,335 @@
+package analyzer
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/iamlens/iamlens/ingest/cloudtrail"
+	"github.com/iamlens/iamlens/ingest/columns"
+	"github.com/iamlens/iamlens/ingest/store"
+)
+
+// This file reads the usage rollup (docs/rollup.md): the table ingest
+// writes beside the events, one file for each events file, summing its
+// events by principal and call, and by principal and source IP, user agent,
+// VPC endpoint and access key. Whole-dataset questions read it instead of
+// the events: its rows are as many as the distinct (day, principal, call)
+// combinations, not the events, and every answer it gives equals the one
+// the events give (TestRollupMatchesEvents).
+//
+// It sums whole days: a window that starts or ends inside a day is read
+// from the events.
+
+// Source says what a reader reads.
+type Source string
+
+const (
+	// SourceAuto reads the rollup where it answers the question (whole
+	// days), building the rollup of events files written without one
+	// first; analyze --principal takes, file by file, whichever of the
+	// events and the rollup holds fewer of the principal's rows.
+	SourceAuto Source = ""
+	// SourceEvents reads the events only.
+	SourceEvents Source = "events"
+	// SourceRollup reads the rollup only (building what is missing), and
+	// fails for a window that is not whole days.
+	SourceRollup Source = "rollup"
+)
+
+// wholeDays reports whether [from, to] is made of whole UTC days (an open
+// end counts): the windows the rollup answers.
+func wholeDays(from, to time.Time) bool {
+	midnight := func(t time.Time) bool { return t.UTC().Truncate(24 * time.Hour).Equal(t) }
+	return (from.IsZero() || midnight(from)) && (to.IsZero() || midnight(to.Add(time.Millisecond)))
+}
+
+// RollupNotice is passed to a reader's Notice when it builds the rollup
+// of events files written without one (by an iamlens older than the
+// rollup, or with it turned off) before it reads it.
+type RollupNotice struct {
+	// Files is the number of events files whose rollup is built; Done is
+	// true once it is built.
+	Files int
+	Done  bool
+	// Elapsed is the time the build took (when Done).
+	Elapsed time.Duration
+	// Err is why the rollup could not be built: the events are read
+	// instead.
+	Err error
+}
+
+// String is the notice for people.
+func (n RollupNotice) String() string {
+	switch {
+	case n.Err != nil:
+		return fmt.Sprintf("could not build the usage rollup (%v); reading the events instead", n.Err)
+	case n.Done:
+		return fmt.Sprintf("built the usage rollup of %d events file(s) in %s", n.Files, n.Elapsed.Round(time.Millisecond))
+	}
+	return fmt.Sprintf("building the usage rollup of %d events file(s) written without one (once; `iamlens ingest --rebuild-rollup` does it ahead of time)", n.Files)
+}
+
+// rollupFiles returns the rollup files that hold the window's events, after
+// building those that are missing; ok is false when the events must be
+// read instead (the rollup could not be built: the notice says why).
+func rollupFiles(ctx context.Context, st *store.Store, accounts []string, from, to time.Time, notice func(RollupNotice)) (files []string, ok bool, err error) {
+	cov, err := st.Coverage(accounts, from, to)
+	if err != nil {
+		return nil, false, err
+	}
+	if !cov.Complete() {
+		n := RollupNotice{Files: cov.Missing}
+		if !cov.Usable {
+			n.Files = len(cov.Events)
+		}
+		if notice != nil {
+			notice(n)
+		}
+		start := time.Now()
+		if err := st.BuildRollup(ctx, cov, store.WriteOptions{}, nil); err != nil {
+			if ctx.Err() != nil {
+				return nil, false, ctx.Err()
+			}
+			if notice != nil {
+				notice(RollupNotice{Files: n.Files, Err: err})
+			}
+			return nil, false, nil
+		}
+		if notice != nil {
+			notice(RollupNotice{Files: n.Files, Done: true, Elapsed: time.Since(start)})
+		}
+		if cov, err = st.Coverage(accounts, from, to); err != nil {
+			return nil, false, err
+		}
+		if !cov.Complete() {
+			return nil, false, nil // written meanwhile by an ingest without a rollup
+		}
+	}
+	for _, f := range cov.Rollup {
+		// With accounts asked for, the events of account=unknown (neither
+		// a recipient nor a principal account) are in none of them.
+		if len(accounts) > 0 && partitionAccount(f) == "unknown" {
+			continue
+		}
+		files = append(files, f)
+	}
+	return files, true, nil
+}
+
+// partitionAccount is the account folder of a dataset file.
+func partitionAccount(path string) string {
+	a, _ := strings.CutPrefix(filepath.Base(filepath.Dir(filepath.Dir(path))), "account=")
+	return a
+}
+
+// scanRollup reads the rollup files (on up to workers goroutines, a file
+// each) and passes their rows to add under a mutex.
+func scanRollup(ctx context.Context, files []string, q store.RollupQuery, workers int, add func([]columns.RollupRow)) (store.ScanStats, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	var mu sync.Mutex
+	var total store.ScanStats
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	for _, f := range files {
+		g.Go(func() error {
+			ss, err := store.ScanRollup(gctx, []string{f}, q, func(rows []columns.RollupRow) error {
+				mu.Lock()
+				add(rows)
+				mu.Unlock()
+				return nil
+			})
+			mu.Lock()
+			total.Files += ss.Files
+			total.RowGroups += ss.RowGroups
+			total.RowGroupsRead += ss.RowGroupsRead
+			total.RowsRead += ss.RowsRead
+			total.CompressedRead += ss.CompressedRead
+			mu.Unlock()
+			return err
+		})
+	}
+	return total, g.Wait()
+}
+
+// AddRollup folds rows of the usage rollup in, as Add folds the events
+// they sum: the result is the same. The rows must come from whole days of
+// the window (rows outside it are dropped whole) and, when accounts are
+// selected, from their partitions only (the facet rows name no account).
+// It copies what it keeps.
+func (a *Aggregator) AddRollup(rows []columns.RollupRow) {
+	for i := range rows {
+		r := &rows[i]
+		if r.LastSeen < a.from || r.FirstSeen > a.to {
+			continue
+		}
+		kept := r.PrincipalARN != "" && (a.keep == nil || a.keep(r.PrincipalARN, r.PrincipalKind))
+		switch r.Facet {
+		case columns.FacetCall:
+			if !a.inAccounts(r.RecipientAccount, r.PrincipalAccount) {
+				continue
+			}
+			if r.EventCategory == "Data" && (kept || a.dataAll || a.keep == nil) {
+				a.seeData(r.EventSource)
+			}
+			if kept {
+				a.addCallRow(r)
+			}
+		case columns.FacetSourceIP, columns.FacetUserAgent, columns.FacetVPCEndpoint, columns.FacetAccessKey:
+			if kept {
+				a.addProfileRow(r)
+			}
+		}
+	}
+}
+
+func (a *Aggregator) addCallRow(r *columns.RollupRow) {
+	p := a.principalOf(r.PrincipalARN, r.PrincipalKind, r.FirstSeen)
+	n := r.Calls
+	p.events += n
+	p.first, p.last = min(p.first, r.FirstSeen), max(p.last, r.LastSeen)
+	if r.PrincipalAccount != "" {
+		if _, ok := p.own[r.PrincipalAccount]; !ok {
+			p.own[strings.Clone(r.PrincipalAccount)] = struct{}{}
+		}
+	}
+	incBy(p.services, r.EventSource, n)
+	incBy(p.regions, r.AWSRegion, n)
+	incBy(p.errors, r.ErrorCode, n)
+	p.days[floorDiv(r.FirstSeen, 86_400_000)] = struct{}{}
+	p.days[floorDiv(r.LastSeen, 86_400_000)] = struct{}{}
+	p.mfa += r.MFACalls
+	outcome := OutcomeOf(r.ErrorCode)
+	if outcome == Allowed {
+		p.origins.Calls += n
+		p.origins.MFA += r.MFACalls
+	}
+	c := a.call(p, a.usageRow(r), outcome, r.FirstSeen)
+	c.calls += n
+	c.first, c.last = min(c.first, r.FirstSeen), max(c.last, r.LastSeen)
+}
+
+// usageRow is the call row r as the events row it stands for (its call's
+// fields), in scratch memory that the next call reuses.
+func (a *Aggregator) usageRow(r *columns.RollupRow) *UsageRow {
+	u := &a.rollupRow
+	*u = UsageRow{PrincipalARN: r.PrincipalARN, PrincipalKind: r.PrincipalKind, EventTime: r.FirstSeen,
+		EventSource: r.EventSource, EventName: r.EventName, EventType: r.EventType, EventCategory: r.EventCategory,
+		AWSRegion: r.AWSRegion, RecipientAccount: r.RecipientAccount, PrincipalAccount: r.PrincipalAccount,
+		UserIdentityARN: r.UserIdentityARN, ErrorCode: r.ErrorCode, ErrorMessage: r.ErrorMessage,
+		RequestParameters: r.RequestParameters, Resources: a.rollupRes[:0]}
+	for _, x := range r.Resources {
+		u.Resources = append(u.Resources, RowResource{ARN: x.ARN, Type: x.Type, AccountID: x.AccountID})
+	}
+	a.rollupRes = u.Resources
+	return u
+}
+
+func (a *Aggregator) addProfileRow(r *columns.RollupRow) {
+	p := a.principalOf(r.PrincipalARN, r.PrincipalKind, r.FirstSeen)
+	n, v := r.Calls, r.Value
+	allowed := r.Outcome == cloudtrail.OutcomeAllowed
+	switch r.Facet {
+	case columns.FacetSourceIP:
+		incBy(p.ips, v, n)
+		if allowed && isIP(v) {
+			incBy(p.okIPs, v, n)
+		}
+	case columns.FacetUserAgent:
+		incBy(p.agents, v, n)
+	case columns.FacetVPCEndpoint:
+		incBy(p.vpces, v, n)
+		if allowed {
+			incBy(p.okVPCEs, v, n)
+		}
+	case columns.FacetAccessKey:
+		if v == "" {
+			return
+		}
+		k := p.keys[v]
+		first, last := msTime(r.FirstSeen), msTime(r.LastSeen)
+		if k == nil {
+			k = &KeyUsage{AccessKeyID: strings.Clone(v), FirstSeen: first, LastSeen: last}
+			p.keys[k.AccessKeyID] = k
+		}
+		k.Calls += n
+		if first.Before(k.FirstSeen) {
+			k.FirstSeen = first
+		}
+		if last.After(k.LastSeen) {
+			k.LastSeen = last
+		}
+	}
+}
+
+// AddRollup counts the principal rows of the usage rollup, as Add counts
+// the events they sum; the other facets' rows are ignored. The rows must
+// come from whole days of the window and, when accounts are selected, from
+// their partitions only.
+func (l *PrincipalLister) AddRollup(rows []columns.RollupRow) {
+	for i := range rows {
+		r := &rows[i]
+		if r.Facet != columns.FacetPrincipal || r.LastSeen < l.from || r.FirstSeen > l.to {
+			continue
+		}
+		if !l.selects(r.PrincipalKind, r.RecipientAccount, r.PrincipalAccount) {
+			continue
+		}
+		a := l.agg(r.PrincipalARN, r.PrincipalKind, r.FirstSeen)
+		a.sum.Events += r.Calls
+		if r.Outcome != cloudtrail.OutcomeAllowed {
+			a.sum.Errors += r.Calls
+		}
+		a.first = min(a.first, r.FirstSeen)
+		a.last = max(a.last, r.LastSeen)
+		if r.PrincipalAccount != "" {
+			addKey(a.own, r.PrincipalAccount)
+		}
+		if r.RecipientAccount != "" {
+			addKey(a.calls, r.RecipientAccount)
+		}
+		if cloudtrail.IsCrossAccount(r.PrincipalAccount, r.RecipientAccount) {
+			a.sum.CrossAccountEvents += r.Calls
+		}
+	}
+}
+
+// ListPrincipals returns the principals that opts select, sorted by ARN
+// then kind, and what it read them from: the rollup's principal rows for a
+// window of whole days (SourceAuto; the rollup of events files written
+// without one is built first), the events' six columns otherwise.
+func ListPrincipals(ctx context.Context, st *store.Store, opts PrincipalOptions) ([]PrincipalSummary, Source, error) {
+	l := NewPrincipalLister(opts)
+	if opts.Source != SourceEvents && wholeDays(opts.From, opts.To) {
+		files, ok, err := rollupFiles(ctx, st, opts.Accounts, opts.From, opts.To, opts.Notice)
+		if err != nil {
+			return nil, "", err
+		}
+		if ok {
+			q := store.RollupQuery{Facets: []string{columns.FacetPrincipal}}
+			if _, err := scanRollup(ctx, files, q, 0, l.AddRollup); err != nil {
+				return nil, "", err
+			}
+			return l.Summaries(), SourceRollup, nil
+		}
+	}
+	if opts.Source == SourceRollup {
+		return nil, "", errNotWholeDays
+	}
+	q := store.Query{Accounts: opts.Accounts, From: opts.From, To: opts.To}
+	if _, err := store.Scan(ctx, st, q, func(rows []PrincipalRow) error {
+		l.Add(rows)
+		return nil
+	}); err != nil {
+		return nil, "", err
+	}
+	return l.Summaries(), SourceEvents, nil
+}

@@ -1,0 +1,353 @@
+package store
+
+import (
+	"hash/maphash"
+	"math/bits"
+
+	"github.com/iamlens/iamlens/ingest/cloudtrail"
+	"github.com/iamlens/iamlens/ingest/columns"
+)
+
+// This file builds the usage rollup of one events file: the rows of a
+// partition (a columns.Selection sorted by principal, as WriteTemp takes
+// them) summed by facet and key (columns.RollupRow says which). A rollup
+// row keeps a representative events row whose strings it writes, its sums,
+// and its first and last time; the encoder (rollup_encode.go) writes the
+// strings straight from the builder's columns.
+//
+// The work is a hash lookup or two a row, within one principal's run of
+// rows at a time (rows are sorted by principal), so the tables stay small:
+// the keys are the builder's interned values (equal values, equal keys) and
+// hashes of the other strings, and a bucket's candidates are compared value
+// by value, so two keys are never merged by a collision.
+
+// Facet numbers, in columns.Facets order: the order of a file's sections.
+const (
+	facetCall = iota
+	facetPrincipal
+	facetSourceIP
+	facetUserAgent
+	facetVPCE
+	facetAccessKey
+	numFacets
+)
+
+// Outcome numbers, for the outcome column.
+const (
+	outcomeAllowed = iota
+	outcomeDenied
+	outcomeFailed
+)
+
+var outcomeNames = [...]string{cloudtrail.OutcomeAllowed, cloudtrail.OutcomeDenied, cloudtrail.OutcomeFailed}
+
+// rollupRow is one row of the rollup being built.
+type rollupRow struct {
+	rep         int32 // the builder row whose strings the row writes
+	next        int32 // the next row in the same hash bucket, or -1
+	facet       uint8
+	outcome     uint8
+	calls, mfa  int64
+	first, last int64
+}
+
+// rollupBuilder sums one partition's rows into rollup rows. It is reused
+// from file to file (rollupBuilders).
+type rollupBuilder struct {
+	seed maphash.Seed
+	rows []rollupRow
+	// order lists the rows of each facet in the order they were made:
+	// principals in the file's order, a principal's rows in the order of
+	// their first event.
+	order [numFacets][]int32
+	heads map[uint64]int32 // one principal's keys: hash → first row of the bucket
+
+	// the builder's columns, indexed by builder row
+	principal, kind, source, name, typ, category, region      columns.Strings
+	recipient, account, errCode, userARN, request, errMessage columns.Strings
+	sourceIP, userAgent, vpce, accessKey                      columns.Strings
+	resARN, resType, resAccount                               columns.Strings
+	sel                                                       columns.Selection
+
+	// the last error code seen and its outcome
+	lastErr     uint64
+	lastOutcome uint8
+	lastErrSet  bool
+	// the last user identity ARN seen, by key: without its session, and
+	// that string's hash
+	lastUser, lastUserHash uint64
+	lastUserARN            string
+	lastUserSet            bool
+}
+
+// build sums sel's rows (sorted by principal) into b.rows and b.order.
+func (b *rollupBuilder) build(sel columns.Selection) {
+	b.rows = b.rows[:0]
+	for f := range b.order {
+		b.order[f] = b.order[f][:0]
+	}
+	if b.heads == nil {
+		b.heads = map[uint64]int32{}
+		b.seed = maphash.MakeSeed()
+	}
+	b.sel = sel
+	col := func(name string) columns.Strings { return sel.Strings(columns.Index(name)) }
+	b.principal, b.kind = col(columns.PrincipalARN), col(columns.PrincipalKind)
+	b.source, b.name, b.typ = col(columns.EventSource), col(columns.EventName), col(columns.EventType)
+	b.category, b.region = col(columns.EventCategory), col(columns.AWSRegion)
+	b.recipient, b.account = col(columns.RecipientAccount), col(columns.PrincipalAccount)
+	b.errCode, b.userARN = col(columns.ErrorCode), col(columns.UserIdentityARN)
+	b.request, b.errMessage = col(columns.RequestParameters), col(columns.ErrorMessage)
+	b.sourceIP, b.userAgent = col(columns.SourceIP), col(columns.UserAgent)
+	b.vpce, b.accessKey = col(columns.VPCEndpointID), col(columns.AccessKeyID)
+	b.resARN = sel.ResourceField(columns.ResourceARN)
+	b.resType = sel.ResourceField(columns.ResourceType)
+	b.resAccount = sel.ResourceField(columns.ResourceAccount)
+	b.lastErrSet, b.lastUserSet = false, false
+
+	idx := sel.Rows()
+	mfaCol := columns.Index(columns.MFAAuthenticated)
+	for a := 0; a < len(idx); {
+		// One principal's run of rows: the principal column is interned,
+		// so equal keys are equal principals.
+		pk := b.principal.Key(idx[a])
+		e := a + 1
+		for e < len(idx) && b.principal.Key(idx[e]) == pk {
+			e++
+		}
+		clear(b.heads)
+		callsFrom := len(b.order[facetCall])
+		for _, r := range idx[a:e] {
+			t := sel.Time(r)
+			out := b.outcome(r)
+			mfa := int64(0)
+			if sel.Bool(mfaCol, r) == 1 {
+				mfa = 1
+			}
+			b.add(facetCall, r, out, b.callHash(r, out), t, mfa)
+			kh := mix(b.kind.Key(r), b.longTermKey(r), 7, 8)
+			if v, ok := b.sourceIP.Value(r); ok {
+				b.add(facetSourceIP, r, out, mix(maphash.String(b.seed, v), kh, facetSourceIP, uint64(out)), t, 0)
+			}
+			if _, ok := b.userAgent.Value(r); ok {
+				b.add(facetUserAgent, r, out, mix(b.userAgent.Key(r), kh, facetUserAgent, uint64(out)), t, 0)
+			}
+			if _, ok := b.vpce.Value(r); ok {
+				b.add(facetVPCE, r, out, mix(b.vpce.Key(r), kh, facetVPCE, uint64(out)), t, 0)
+			}
+			if v, ok := b.accessKey.Value(r); ok {
+				b.add(facetAccessKey, r, out, mix(maphash.String(b.seed, v), b.kind.Key(r), facetAccessKey, b.errCode.Key(r)), t, 0)
+			}
+		}
+		// The principal rows sum the run's call rows by (kind, the
+		// principal's account, the account called, outcome).
+		for _, ci := range b.order[facetCall][callsFrom:] {
+			c := b.rows[ci]
+			r := c.rep
+			h := mix(b.account.Key(r), b.recipient.Key(r), b.kind.Key(r), facetPrincipal<<8|uint64(c.outcome))
+			pi := b.find(facetPrincipal, r, c.outcome, h)
+			if pi < 0 {
+				pi = b.newRow(facetPrincipal, r, c.outcome, h, c.first)
+			}
+			p := &b.rows[pi]
+			p.calls += c.calls
+			p.first, p.last = min(p.first, c.first), max(p.last, c.last)
+		}
+		a = e
+	}
+}
+
+// outcome classifies row r's error code, once for a run of equal codes.
+func (b *rollupBuilder) outcome(r int32) uint8 {
+	k := b.errCode.Key(r)
+	if b.lastErrSet && k == b.lastErr {
+		return b.lastOutcome
+	}
+	code, _ := b.errCode.Value(r)
+	out := uint8(outcomeAllowed)
+	switch cloudtrail.OutcomeOf(code) {
+	case cloudtrail.OutcomeDenied:
+		out = outcomeDenied
+	case cloudtrail.OutcomeFailed:
+		out = outcomeFailed
+	}
+	b.lastErr, b.lastOutcome, b.lastErrSet = k, out, true
+	return out
+}
+
+// add counts row r (at time t) in the row of facet f it shares hash h and
+// key with, making that row when it is the first.
+func (b *rollupBuilder) add(f uint8, r int32, out uint8, h uint64, t, mfa int64) {
+	i := b.find(f, r, out, h)
+	if i < 0 {
+		i = b.newRow(f, r, out, h, t)
+	}
+	row := &b.rows[i]
+	row.calls++
+	row.mfa += mfa
+	row.first, row.last = min(row.first, t), max(row.last, t)
+}
+
+func (b *rollupBuilder) newRow(f uint8, r int32, out uint8, h uint64, t int64) int32 {
+	i := int32(len(b.rows))
+	next, ok := b.heads[h]
+	if !ok {
+		next = -1
+	}
+	b.rows = append(b.rows, rollupRow{rep: r, next: next, facet: f, outcome: out, first: t, last: t})
+	b.heads[h] = i
+	b.order[f] = append(b.order[f], i)
+	return i
+}
+
+// find returns the row of facet f whose key row r shares, or -1.
+func (b *rollupBuilder) find(f uint8, r int32, out uint8, h uint64) int32 {
+	i, ok := b.heads[h]
+	if !ok {
+		return -1
+	}
+	for ; i >= 0; i = b.rows[i].next {
+		row := &b.rows[i]
+		if row.facet == f && row.outcome == out && b.sameKey(f, out, row.rep, r) {
+			return i
+		}
+	}
+	return -1
+}
+
+// sameKey reports whether rows x and y (of one principal and outcome) have
+// the same key in facet f.
+func (b *rollupBuilder) sameKey(f, out uint8, x, y int32) bool {
+	if b.kind.Key(x) != b.kind.Key(y) {
+		return false
+	}
+	switch f {
+	case facetCall:
+		return b.sameCall(out, x, y)
+	case facetPrincipal:
+		return b.account.Key(x) == b.account.Key(y) && b.recipient.Key(x) == b.recipient.Key(y)
+	case facetSourceIP:
+		return sameValue(b.sourceIP, x, y) && b.sameLongTermKey(x, y)
+	case facetUserAgent:
+		return b.userAgent.Key(x) == b.userAgent.Key(y) && b.sameLongTermKey(x, y)
+	case facetVPCE:
+		return b.vpce.Key(x) == b.vpce.Key(y) && b.sameLongTermKey(x, y)
+	case facetAccessKey:
+		return b.errCode.Key(x) == b.errCode.Key(y) && sameValue(b.accessKey, x, y)
+	}
+	return false
+}
+
+// longTermKey hashes row r's access key when it is a long-term one (the
+// profile facets are kept per long-term key), else 0.
+func (b *rollupBuilder) longTermKey(r int32) uint64 {
+	if v, ok := b.accessKey.Value(r); ok && cloudtrail.IsLongTermKey(v) {
+		return maphash.String(b.seed, v)
+	}
+	return 0
+}
+
+// sameLongTermKey reports whether rows x and y used the same long-term
+// access key, or neither used one.
+func (b *rollupBuilder) sameLongTermKey(x, y int32) bool {
+	v, _ := b.accessKey.Value(x)
+	w, _ := b.accessKey.Value(y)
+	lx, ly := cloudtrail.IsLongTermKey(v), cloudtrail.IsLongTermKey(w)
+	return lx == ly && (!lx || v == w)
+}
+
+// sameValue compares item x and y of a column that is not interned (equal
+// keys still mean equal values).
+func sameValue(s columns.Strings, x, y int32) bool {
+	if s.Key(x) == s.Key(y) {
+		return true
+	}
+	v, ok := s.Value(x)
+	w, ok2 := s.Value(y)
+	return ok == ok2 && v == w
+}
+
+// callHash hashes what makes row r's call: every field analyze's
+// aggregator keys a call on (the kind besides), the error message only
+// when the call was denied.
+func (b *rollupBuilder) callHash(r int32, out uint8) uint64 {
+	h := mix(b.kind.Key(r), b.source.Key(r), b.name.Key(r), b.typ.Key(r))
+	h = mix(h, b.category.Key(r), b.region.Key(r), b.recipient.Key(r))
+	h = mix(h, b.account.Key(r), b.errCode.Key(r), uint64(out))
+	_, uh := b.user(r)
+	h = mix(h, uh, 1, 2)
+	if v, ok := b.request.Value(r); ok {
+		h = mix(h, maphash.String(b.seed, v), 3, 4)
+	}
+	if out == outcomeDenied {
+		if v, ok := b.errMessage.Value(r); ok {
+			h = mix(h, maphash.String(b.seed, v), 5, 6)
+		}
+	}
+	if lo, hi, ok := b.sel.Resources(r); ok {
+		for j := lo; j < hi; j++ {
+			v, _ := b.resARN.Value(j)
+			h = mix(h, maphash.String(b.seed, v), b.resType.Key(j), b.resAccount.Key(j))
+		}
+	}
+	return h
+}
+
+// user returns row r's user identity ARN without its session name
+// (cloudtrail.WithoutSession: the rollup keys calls on it) and its hash.
+// The ARN repeats row after row (a principal's sessions share their
+// identity's refs), so the last one is kept by key.
+func (b *rollupBuilder) user(r int32) (string, uint64) {
+	if uk := b.userARN.Key(r); !b.lastUserSet || uk != b.lastUser {
+		v, _ := b.userARN.Value(r)
+		v = cloudtrail.WithoutSession(v)
+		b.lastUser, b.lastUserARN, b.lastUserHash, b.lastUserSet = uk, v, maphash.String(b.seed, v), true
+	}
+	return b.lastUserARN, b.lastUserHash
+}
+
+// sameCall compares the call of rows x and y, of outcome out, field by
+// field (the kinds are already equal).
+func (b *rollupBuilder) sameCall(out uint8, x, y int32) bool {
+	for _, s := range []*columns.Strings{&b.source, &b.name, &b.typ, &b.category, &b.region, &b.recipient, &b.account, &b.errCode} {
+		if s.Key(x) != s.Key(y) {
+			return false
+		}
+	}
+	if !sameValue(b.request, x, y) {
+		return false
+	}
+	if b.userARN.Key(x) != b.userARN.Key(y) {
+		ux, _ := b.user(x) // aliases the builder's memory: stays valid
+		if uy, _ := b.user(y); ux != uy {
+			return false
+		}
+	}
+	if out == outcomeDenied && !sameValue(b.errMessage, x, y) {
+		return false
+	}
+	// A null list and an empty one are the same call: neither names a
+	// resource.
+	xl, xh, _ := b.sel.Resources(x)
+	yl, yh, _ := b.sel.Resources(y)
+	if xh-xl != yh-yl {
+		return false
+	}
+	for i := range xh - xl {
+		if !sameValue(b.resARN, xl+i, yl+i) || b.resType.Key(xl+i) != b.resType.Key(yl+i) ||
+			b.resAccount.Key(xl+i) != b.resAccount.Key(yl+i) {
+			return false
+		}
+	}
+	return true
+}
+
+// mix folds four words into a hash (a multiply-rotate mixer: keys are
+// compared whole on a hit, so it need only spread them).
+func mix(a, b, c, d uint64) uint64 {
+	const m1, m2 = 0x9e3779b97f4a7c15, 0xc2b2ae3d27d4eb4f
+	h := (a ^ bits.RotateLeft64(b*m1, 31)) * m2
+	h = (h ^ bits.RotateLeft64(c*m2, 27)) * m1
+	h = (h ^ bits.RotateLeft64(d*m1, 33)) * m2
+	return h ^ h>>29
+}

@@ -1,0 +1,250 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/iamlens/iamlens/ingest/columns"
+)
+
+// RollupQuery selects what ScanRollup reads of the rollup files it is
+// given. Zero values mean "all".
+type RollupQuery struct {
+	// Facets are the facets to read (columns.Facet*): the others' row
+	// groups are skipped by their statistics.
+	Facets []string
+	// Principals are exact principal ARNs: only their rows are read, found
+	// through each file's principal index.
+	Principals []string
+	// Columns are the columns to read (columns.RollupRow's names; a
+	// resources field counts as "resources"): the others are left empty.
+	Columns []string
+}
+
+// ScanRollup reads the rows of the rollup files that q selects, file after
+// file, and calls fn with batches of them. The rows and their strings are
+// reused: fn must copy what it keeps.
+func ScanRollup(ctx context.Context, files []string, q RollupQuery, fn func(rows []columns.RollupRow) error) (ScanStats, error) {
+	var st ScanStats
+	st.Files = len(files)
+	buf := make([]columns.RollupRow, 1024)
+	for _, path := range files {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		r, err := OpenRollup(path)
+		if err != nil {
+			return st, err
+		}
+		err = r.scan(ctx, q, buf, &st, fn)
+		r.Close()
+		if err != nil {
+			return st, fmt.Errorf("read %s: %w", path, err)
+		}
+	}
+	return st, nil
+}
+
+// RollupFile is one rollup file, open: its footer read once for the
+// questions of a reader that decides by it (Rows) and then reads it (Scan).
+type RollupFile struct {
+	Path string
+	f    *os.File
+	pf   *parquet.File
+}
+
+// OpenRollup opens a rollup file and reads its footer.
+func OpenRollup(path string) (*RollupFile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	pf, err := parquet.OpenFile(f, info.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return &RollupFile{Path: path, f: f, pf: pf}, nil
+}
+
+// Close closes the file.
+func (r *RollupFile) Close() error { return r.f.Close() }
+
+// spans returns, by row group, the rows of the principals (from the
+// footer's principal index).
+func (r *RollupFile) spans(principals []string) (map[int]rowSpan, error) {
+	idx, ok := r.pf.Lookup(rollupIndexKey)
+	if !ok {
+		return nil, fmt.Errorf("read %s: no principal index", r.Path)
+	}
+	spans, err := parseIndex([]byte(idx), principals)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", r.Path, err)
+	}
+	return spans, nil
+}
+
+// Rows is how many rows the principals have in the file.
+func (r *RollupFile) Rows(principals []string) (int64, error) {
+	spans, err := r.spans(principals)
+	var n int64
+	for _, s := range spans {
+		n += s.hi - s.lo
+	}
+	return n, err
+}
+
+// Scan is ScanRollup for this file.
+func (r *RollupFile) Scan(ctx context.Context, q RollupQuery, fn func(rows []columns.RollupRow) error) (ScanStats, error) {
+	st := ScanStats{Files: 1}
+	err := r.scan(ctx, q, make([]columns.RollupRow, 1024), &st, fn)
+	if err != nil {
+		err = fmt.Errorf("read %s: %w", r.Path, err)
+	}
+	return st, err
+}
+
+func (r *RollupFile) scan(ctx context.Context, q RollupQuery, buf []columns.RollupRow, st *ScanStats, fn func([]columns.RollupRow) error) error {
+	pf := r.pf
+	var spans map[int]rowSpan
+	if len(q.Principals) > 0 {
+		var err error
+		if spans, err = r.spans(q.Principals); err != nil {
+			return err
+		}
+		if len(spans) == 0 {
+			return nil
+		}
+	}
+	facetCol := leafIndex(pf, columns.Facet)
+	d, err := newRollupDecoder(pf, q.Columns)
+	if err != nil {
+		return err
+	}
+	for i, rg := range pf.RowGroups() {
+		st.RowGroups++
+		span, inIndex := spans[i]
+		if spans != nil && !inIndex {
+			continue
+		}
+		if len(q.Facets) > 0 && !hasFacet(rg, facetCol, q.Facets) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		st.RowGroupsRead++
+		lo, hi := int64(0), rg.NumRows()
+		if spans != nil {
+			lo, hi = span.lo, min(span.hi, rg.NumRows())
+		}
+		facet := facetOf(rg, facetCol)
+		if err := d.decode(rg, lo, hi, facet); err != nil {
+			return err
+		}
+		for _, c := range d.leaves {
+			if !c.skip {
+				st.CompressedRead += pf.Metadata().RowGroups[i].Columns[c.file].MetaData.TotalCompressedSize
+			}
+		}
+		st.RowsRead += hi - lo
+		for a := 0; a < d.n; a += len(buf) {
+			rows := d.rows(buf, a, min(a+len(buf), d.n))
+			if err := fn(rows); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// facetOf returns the facet number of a row group whose facet column's
+// statistics hold one facet (as the rollup's encoder writes them), or -1.
+func facetOf(rg parquet.RowGroup, col int) int {
+	if col < 0 {
+		return -1
+	}
+	c, ok := rg.ColumnChunks()[col].(*parquet.FileColumnChunk)
+	if !ok {
+		return -1
+	}
+	lo, hi, ok := c.Bounds()
+	if !ok || lo.IsNull() || hi.IsNull() || string(lo.ByteArray()) != string(hi.ByteArray()) {
+		return -1
+	}
+	return slices.Index(columns.Facets, string(lo.ByteArray()))
+}
+
+// hasFacet reports from the facet column's statistics whether a row group
+// can hold rows of one of facets.
+func hasFacet(rg parquet.RowGroup, col int, facets []string) bool {
+	if col < 0 {
+		return true
+	}
+	c, ok := rg.ColumnChunks()[col].(*parquet.FileColumnChunk)
+	if !ok {
+		return true
+	}
+	lo, hi, ok := c.Bounds()
+	if !ok || lo.IsNull() || hi.IsNull() {
+		return true
+	}
+	min, max := string(lo.ByteArray()), string(hi.ByteArray())
+	return slices.ContainsFunc(facets, func(f string) bool { return f >= min && f <= max })
+}
+
+// parseIndex reads a principal index (principals_index.go's format) and
+// returns, by row group, the span of rows that holds the principals.
+func parseIndex(data []byte, principals []string) (map[int]rowSpan, error) {
+	if !bytes.HasPrefix(data, []byte(indexHeader)) {
+		return nil, fmt.Errorf("not a principal index")
+	}
+	spans := map[int]rowSpan{}
+	var key []byte
+	for _, p := range principals {
+		key = append(strconv.AppendQuote(append(key[:0], '\n'), p), '\t')
+		rest := data[len(indexHeader)-1:] // from the header's newline
+		for {
+			i := bytes.Index(rest, key)
+			if i < 0 {
+				break
+			}
+			rest = rest[i+len(key):]
+			end := bytes.IndexByte(rest, '\n')
+			if end < 0 {
+				return nil, fmt.Errorf("principal index: truncated line")
+			}
+			f := strings.Split(string(rest[:end]), "\t")
+			if len(f) != 3 {
+				return nil, fmt.Errorf("principal index: bad line")
+			}
+			g, err1 := strconv.Atoi(f[0])
+			lo, err2 := strconv.ParseInt(f[1], 10, 64)
+			n, err3 := strconv.ParseInt(f[2], 10, 64)
+			if err := errors.Join(err1, err2, err3); err != nil {
+				return nil, fmt.Errorf("principal index: %w", err)
+			}
+			s, seen := spans[g]
+			if !seen {
+				s = rowSpan{lo: lo, hi: lo + n}
+			}
+			s.lo, s.hi = min(s.lo, lo), max(s.hi, lo+n)
+			spans[g] = s
+			rest = rest[end:] // keep the newline: the next key starts with it
+		}
+	}
+	return spans, nil
+}

@@ -1,0 +1,297 @@
+package policygen
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/iamlens/iamlens/analyzer"
+	"github.com/iamlens/iamlens/analyzer/actionmap"
+	"github.com/iamlens/iamlens/analyzer/catalog"
+	"github.com/iamlens/iamlens/ingest"
+	"github.com/iamlens/iamlens/ingest/ingesttest"
+	"github.com/iamlens/iamlens/ingest/source"
+	"github.com/iamlens/iamlens/ingest/store"
+)
+
+// devLogs writes every record of the real logs (ingesttest.CloudTrailDirs:
+// the sample and the third-party CloudTrail inputs, what
+// ../shared/data/cloudtrail/dev holds: gzipped log files, JSON lines,
+// single-event samples, arrays) into CloudTrail log files under a new
+// folder, 200 records a file, and returns it.
+func devLogs(t *testing.T) string {
+	t.Helper()
+	var recs []string
+	addDoc := func(data []byte) {
+		if !gjson.ValidBytes(data) {
+			return
+		}
+		doc := gjson.ParseBytes(data)
+		add := func(r gjson.Result) {
+			if r.IsObject() && json.Valid([]byte(r.Raw)) {
+				recs = append(recs, r.Raw)
+			}
+		}
+		switch {
+		case doc.Get("Records").IsArray():
+			doc.Get("Records").ForEach(func(_, r gjson.Result) bool { add(r); return true })
+		case doc.IsArray():
+			doc.ForEach(func(_, r gjson.Result) bool { add(r); return true })
+		case doc.Get("event").IsObject():
+			add(doc.Get("event"))
+		case doc.Get("eventName").Exists():
+			add(doc)
+		}
+	}
+	for _, root := range ingesttest.CloudTrailDirs(t) {
+		err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			switch {
+			case strings.HasSuffix(p, ".json.gz"): // RealLogs, below
+			case strings.HasSuffix(p, ".jsonl"):
+				f, err := os.Open(p)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				sc := bufio.NewScanner(f)
+				sc.Buffer(make([]byte, 1<<20), 16<<20)
+				for sc.Scan() {
+					addDoc(bytes.Clone(sc.Bytes()))
+				}
+				return sc.Err()
+			case strings.HasSuffix(p, ".json"), strings.HasSuffix(p, ".cloudtrail"):
+				data, err := os.ReadFile(p)
+				if err != nil {
+					return err
+				}
+				addDoc(data)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, data := range ingesttest.RealLogs(t) {
+		addDoc(data)
+	}
+	if len(recs) < 3500 {
+		t.Fatalf("only %d records in the real logs", len(recs))
+	}
+	dir := t.TempDir()
+	for i := 0; i*200 < len(recs); i++ {
+		part := recs[i*200 : min(len(recs), (i+1)*200)]
+		doc := []byte(`{"Records":[` + strings.Join(part, ",") + `]}`)
+		ingesttest.WriteFile(t, dir, ingesttest.Key("111122223333", "us-east-1", "2026/01/01", i), ingesttest.Gzip(t, doc))
+	}
+	return dir
+}
+
+// outputs renders usages as analyze does: the JSON report and the policy.
+func outputs(t *testing.T, cat *catalog.Catalog, us []*analyzer.Usage) string {
+	t.Helper()
+	var rs []*Result
+	for _, u := range us {
+		r, err := Generate(u, cat, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, r)
+	}
+	var report, policy bytes.Buffer
+	if err := WriteReport(&report, rs); err != nil {
+		t.Fatal(err)
+	}
+	if err := WritePolicy(&policy, rs); err != nil {
+		t.Fatal(err)
+	}
+	return report.String() + "\n" + policy.String()
+}
+
+// firstDiff shows where two outputs part.
+func firstDiff(a, b string) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	lo := max(0, i-200)
+	return fmt.Sprintf("at byte %d:\n%s\n---\n%s", i, a[lo:min(len(a), i+200)], b[lo:min(len(b), i+200)])
+}
+
+// checkRollupMatchesEvents analyses every principal of st, one by one and
+// all at once (--all), from the events and from the rollup (and the
+// default, which picks file by file), and requires the same report and
+// policy byte for byte; and the same principals listing.
+func checkRollupMatchesEvents(t *testing.T, st *store.Store, windows []analyzer.Query) {
+	cat, _ := realCatalog(t)
+	ctx := context.Background()
+	// analyze as the command runs it: the mapper learns the IAM paths the
+	// dataset shows, afresh for each run
+	analyze := func(q analyzer.Query, src analyzer.Source) ([]*analyzer.Usage, analyzer.Stats, error) {
+		paths := actionmap.NewPaths()
+		return analyzer.Analyze(ctx, st, q, actionmap.New(cat).WithPaths(paths), analyzer.Options{Source: src, Paths: paths})
+	}
+	checked := 0
+	for _, w := range windows {
+		lo := analyzer.PrincipalOptions{From: w.From, To: w.To}
+		if w.From.IsZero() { // analyze's default window
+			last, err := analyzer.LastDay(st, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lo.From = last.Add(24 * time.Hour).Add(-analyzer.DefaultWindow)
+		}
+		sums, src, err := analyzer.ListPrincipals(ctx, st, withSource(lo, analyzer.SourceEvents))
+		if err != nil || src != analyzer.SourceEvents {
+			t.Fatal(src, err)
+		}
+		rsums, src, err := analyzer.ListPrincipals(ctx, st, withSource(lo, analyzer.SourceRollup))
+		if err != nil || src != analyzer.SourceRollup {
+			t.Fatal(src, err)
+		}
+		a, _ := json.Marshal(sums)
+		b, _ := json.Marshal(rsums)
+		if string(a) != string(b) {
+			t.Errorf("principals from %s: the rollup's listing differs from the events' %s", w.From.Format(time.DateOnly), firstDiff(string(a), string(b)))
+		}
+		for _, s := range sums {
+			if s.ARN == "" {
+				continue
+			}
+			q := w
+			q.Principals = []string{s.ARN}
+			var outs []string
+			for _, src := range []analyzer.Source{analyzer.SourceEvents, analyzer.SourceRollup, analyzer.SourceAuto} {
+				us, stats, err := analyze(q, src)
+				if err != nil {
+					t.Fatalf("%s from %s: %v", s.ARN, src, err)
+				}
+				if src != analyzer.SourceAuto && stats.Source != src {
+					t.Fatalf("%s: asked for %q, read %q", s.ARN, src, stats.Source)
+				}
+				outs = append(outs, outputs(t, cat, us))
+			}
+			for i, src := range []string{"rollup", "default"} {
+				if outs[i+1] != outs[0] {
+					t.Errorf("%s: the output from the %s differs from the events' %s", s.ARN, src, firstDiff(outs[0], outs[i+1]))
+				}
+			}
+			checked++
+		}
+		q := w
+		q.All = true
+		ev, _, err := analyze(q, analyzer.SourceEvents)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ro, stats, err := analyze(q, analyzer.SourceAuto)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stats.Source != analyzer.SourceRollup {
+			t.Errorf("--all read %q, want the rollup", stats.Source)
+		}
+		if a, b := outputs(t, cat, ev), outputs(t, cat, ro); a != b {
+			t.Errorf("--all: the output from the rollup differs from the events' %s", firstDiff(a, b))
+		}
+	}
+	if checked < 10 {
+		t.Fatalf("only %d principals compared", checked)
+	}
+	t.Logf("%d principal analyses compared three ways, and --all", checked)
+}
+
+func withSource(o analyzer.PrincipalOptions, s analyzer.Source) analyzer.PrincipalOptions {
+	o.Source = s
+	return o
+}
+
+// For every principal of the bundled sample (it runs on a fresh clone),
+// the report and policy from the rollup equal those from the events, byte
+// for byte, and so does the principals listing.
+func TestRollupMatchesEventsSample(t *testing.T) {
+	st := ingestDir(t, ingesttest.Sample(t))
+	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	checkRollupMatchesEvents(t, st, []analyzer.Query{
+		{}, // the default window
+		{From: day("2023-07-10"), To: day("2023-07-10").Add(24*time.Hour - time.Millisecond)},
+	})
+}
+
+// The same for every principal of all the real logs (those of
+// ../shared/data/cloudtrail/dev, committed under testdata).
+func TestRollupMatchesEventsRealLogs(t *testing.T) {
+	st := ingestDir(t, devLogs(t))
+	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	checkRollupMatchesEvents(t, st, []analyzer.Query{{From: day("2000-01-01")}, {}})
+}
+
+// A store written without a rollup (by an iamlens older than it) gets one
+// the first time a command that wants it reads it, with a notice before and
+// after; the answers equal the events'; ingest --rebuild-rollup's
+// RebuildRollup builds the same again.
+func TestRollupBuiltForOldStore(t *testing.T) {
+	cat, m := realCatalog(t)
+	ctx := context.Background()
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := source.NewDir(ingesttest.Sample(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ingest.Run(ctx, src, st, ingest.Options{Workers: 2, BatchBytes: 1 << 20, Write: store.WriteOptions{NoRollup: true}}); err != nil {
+		t.Fatal(err)
+	}
+	cov, err := st.Coverage(nil, time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cov.Usable || len(cov.Events) < 2 || cov.Missing != len(cov.Events) {
+		t.Fatalf("a store written without a rollup: %+v", cov)
+	}
+	ev, _, err := analyzer.Analyze(ctx, st, analyzer.Query{All: true}, m, analyzer.Options{Source: analyzer.SourceEvents})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var notices []analyzer.RollupNotice
+	ro, stats, err := analyzer.Analyze(ctx, st, analyzer.Query{All: true}, m, analyzer.Options{Notice: func(n analyzer.RollupNotice) { notices = append(notices, n) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Source != analyzer.SourceRollup || len(notices) != 2 || notices[0].Files != len(cov.Events) || !notices[1].Done {
+		t.Fatalf("read %q with notices %+v", stats.Source, notices)
+	}
+	if a, b := outputs(t, cat, ev), outputs(t, cat, ro); a != b {
+		t.Fatalf("--all from the rollup built for an old store differs from the events' %s", firstDiff(a, b))
+	}
+	// Built once: the next reader finds it complete.
+	notices = nil
+	if _, _, err := analyzer.ListPrincipals(ctx, st, analyzer.PrincipalOptions{Notice: func(n analyzer.RollupNotice) { notices = append(notices, n) }}); err != nil || len(notices) != 0 {
+		t.Fatalf("second reader: %v, notices %+v", err, notices)
+	}
+	if err := st.RebuildRollup(ctx, store.WriteOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	again, _, err := analyzer.Analyze(ctx, st, analyzer.Query{All: true}, m, analyzer.Options{Source: analyzer.SourceRollup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := outputs(t, cat, ev), outputs(t, cat, again); a != b {
+		t.Fatalf("--all after RebuildRollup differs from the events' %s", firstDiff(a, b))
+	}
+	checkRollupMatchesEvents(t, st, []analyzer.Query{{}})
+}
