@@ -2,9 +2,8 @@ package ingest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -26,8 +25,12 @@ type committer struct {
 
 	mu sync.Mutex // guards stats and the progress callback
 
-	seenMu    sync.Mutex // guards seq, seen, seenKeys, tick, evictions, forgotten, rereads
-	seq       int
+	seenMu sync.Mutex // guards seq, seen, seenKeys, tick, evictions, forgotten, rereads, logReads
+	seq    int
+	// logReads counts the times a commit read batches other writers had
+	// committed (and merged their keys into the sets in memory): a set
+	// read from disk before then may lack them.
+	logReads  int64
 	seen      map[store.Partition]*idSet
 	seenKeys  int
 	tick      int64
@@ -53,11 +56,9 @@ type batch struct {
 }
 
 func newCommitter(st *store.Store, opts Options, stats *Stats, start time.Time) *committer {
-	var rnd [3]byte
-	_, _ = rand.Read(rnd[:])
 	return &committer{
 		st: st, opts: opts, stats: stats, start: start,
-		runID: start.UTC().Format("20060102T150405") + "_" + hex.EncodeToString(rnd[:]),
+		runID: store.NewRunID(start),
 		seen:  map[store.Partition]*idSet{}, forgotten: map[store.Partition]bool{},
 	}
 }
@@ -116,7 +117,7 @@ func (c *committer) dedupe(ctx context.Context, b *batch) (string, map[store.Par
 	// Sets of partitions not in memory are read from their committed files
 	// without holding the lock, so the other workers go on meanwhile.
 	c.seenMu.Lock()
-	gen := c.evictions
+	gen, lgen := c.evictions, c.logReads
 	var missing []store.Partition
 	for _, p := range b.parts {
 		if _, ok := c.seen[p]; !ok {
@@ -152,9 +153,11 @@ func (c *committer) dedupe(ctx context.Context, b *batch) (string, map[store.Par
 			// Loaded above, or evicted since: a set read from the files
 			// committed by now holds every key another worker added.
 			keys, ok := loaded[p]
-			if !ok || c.evictions != gen {
+			if !ok || c.evictions != gen || c.logReads != lgen {
 				// An eviction since the read may have dropped keys that were
-				// committed after it: read again, under the lock.
+				// committed after it, and another writer's batch read since
+				// was merged only into the sets then in memory: read again,
+				// under the lock.
 				var err error
 				if keys, err = readIDs(p); err != nil {
 					return "", nil, 0, err
@@ -242,8 +245,13 @@ type written struct {
 	b     *batch
 	id    string
 	files []store.PendingFile
+	parts []store.Partition // of files, one each
 	rows  int64
 	dups  int64
+	// keys are the dedup keys of each partition's rows, for the check
+	// against other writers' batches at commit.
+	keys map[store.Partition][][16]byte
+	seq  int // the batch's next file number
 }
 
 // write is a worker's part of committing one batch: deduplicate, sort each
@@ -272,7 +280,11 @@ func (c *committer) write(ctx context.Context, b *batch) (*written, error) {
 
 	// The batch's hold on its dedup sets lasts until publish has committed
 	// it (or until now, if writing fails).
-	wb := &written{b: &batch{parts: b.parts, files: b.files}, id: batchID, dups: dups}
+	wb := &written{b: &batch{parts: b.parts, files: b.files}, id: batchID, dups: dups, keys: map[store.Partition][][16]byte{}, seq: len(parts)}
+	if err := c.st.Intend(ctx, batchID, parts); err != nil {
+		c.done(b)
+		return nil, err
+	}
 	var keys []uint64
 	for n, p := range parts {
 		idx := byPart[p]
@@ -281,9 +293,15 @@ func (c *committer) write(ctx context.Context, b *batch) (*written, error) {
 		err := ctx.Err()
 		if err == nil {
 			var pf store.PendingFile
-			if pf, err = c.st.WriteTemp(p, batchID, n, bld.Select(idx), c.opts.Write); err == nil {
+			if pf, err = c.st.WriteTemp(ctx, p, batchID, n, bld.Select(idx), c.opts.Write); err == nil {
 				wb.files = append(wb.files, pf)
+				wb.parts = append(wb.parts, p)
 				wb.rows += pf.Rows
+				ks := make([][16]byte, len(idx))
+				for j, i := range idx {
+					ks[j] = b.meta[i].key
+				}
+				wb.keys[p] = ks
 			}
 		}
 		if err != nil {
@@ -301,13 +319,8 @@ func (c *committer) publish(ctx context.Context, wb *written) error {
 	if err := ctx.Err(); err != nil {
 		return err // leave the temp files for Recover
 	}
-	mb := store.Batch{ID: wb.id, Time: c.opts.Now().UTC(), Rows: wb.rows, Dups: wb.dups}
-	for _, f := range wb.files {
-		mb.Files = append(mb.Files, strings.TrimPrefix(f.Final, c.st.Root+"/"))
-		if f.Rollup != "" {
-			mb.Files = append(mb.Files, strings.TrimPrefix(f.Rollup, c.st.Root+"/"))
-		}
-	}
+	mb := store.Batch{ID: wb.id, Time: c.opts.Now().UTC()}
+	c.fill(&mb, wb)
 	for _, r := range wb.b.files {
 		rej := 0
 		for _, n := range r.rejected {
@@ -318,7 +331,9 @@ func (c *committer) publish(ctx context.Context, wb *written) error {
 	c.commitMu.Lock()
 	err := c.st.Publish(wb.files)
 	if err == nil {
-		err = c.st.Commit(mb)
+		err = c.st.CommitCheck(ctx, mb, func(b store.Batch, newer []store.Batch) (store.Batch, error) {
+			return c.resolve(ctx, wb, b, newer)
+		})
 	}
 	c.commitMu.Unlock()
 	if err != nil {
@@ -331,4 +346,98 @@ func (c *committer) publish(ctx context.Context, wb *written) error {
 	c.stats.Batches++
 	c.mu.Unlock()
 	return nil
+}
+
+// fill sets a commit record's files and counts from the written batch.
+func (c *committer) fill(mb *store.Batch, wb *written) {
+	mb.Files, mb.Rows, mb.Dups = nil, wb.rows, wb.dups
+	for _, f := range wb.files {
+		for _, p := range []string{f.Final, f.Rollup} {
+			if r, err := c.st.Rel(p); p != "" && err == nil {
+				mb.Files = append(mb.Files, r)
+			}
+		}
+	}
+}
+
+// resolve checks a batch about to be committed against the batches other
+// writers committed since this one last read the commit log (several
+// ingests, or shards, on one store): their events files' keys are merged
+// into the dedup sets in memory, so that later batches drop them; and
+// where this batch holds some of the same events (the same objects
+// ingested by two runs at once, or an organization trail's copy and an
+// account trail's ingested by two shards), its file for that partition
+// is written again without them. The batch then commits each event the
+// others did not.
+func (c *committer) resolve(ctx context.Context, wb *written, mb store.Batch, newer []store.Batch) (store.Batch, error) {
+	byPart := map[store.Partition][]string{}
+	for _, nb := range newer {
+		for _, f := range nb.Files {
+			if !strings.HasPrefix(f, "events/") {
+				continue
+			}
+			if p, ok := store.PartitionOfFile(f); ok {
+				byPart[p] = append(byPart[p], c.st.FilePath(f))
+			}
+		}
+	}
+	c.seenMu.Lock()
+	c.logReads++
+	c.seenMu.Unlock()
+	for p, files := range byPart {
+		mine := wb.keys[p]
+		c.seenMu.Lock()
+		set := c.seen[p]
+		c.seenMu.Unlock()
+		if len(mine) == 0 && set == nil {
+			continue // read from disk, with these files, if a batch needs it
+		}
+		theirs, err := c.st.EventIDsOf(ctx, files)
+		if err != nil {
+			return mb, fmt.Errorf("read the batches of other writers in %s/%s: %w", p.Account, p.Date, err)
+		}
+		c.seenMu.Lock()
+		if set = c.seen[p]; set != nil {
+			for k := range theirs {
+				if _, ok := set.keys[k]; !ok {
+					set.keys[k] = struct{}{}
+					c.seenKeys++
+				}
+			}
+		}
+		c.seenMu.Unlock()
+		drop := map[[16]byte]struct{}{}
+		for _, k := range mine {
+			if _, ok := theirs[k]; ok {
+				drop[k] = struct{}{}
+			}
+		}
+		if len(drop) == 0 {
+			continue
+		}
+		i := slices.Index(wb.parts, p)
+		npf, ok, err := c.st.RewriteWithout(ctx, wb.files[i], p, wb.id, wb.seq, drop, c.opts.Write)
+		if err != nil {
+			return mb, fmt.Errorf("write %s/%s again without the events another writer stored: %w", p.Account, p.Date, err)
+		}
+		wb.seq++
+		wb.rows -= wb.files[i].Rows
+		wb.dups += int64(len(drop))
+		kept := mine[:0]
+		for _, k := range mine {
+			if _, ok := drop[k]; !ok {
+				kept = append(kept, k)
+			}
+		}
+		wb.keys[p] = kept
+		if ok {
+			wb.files[i] = npf
+			wb.rows += npf.Rows
+		} else {
+			wb.files = slices.Delete(wb.files, i, i+1)
+			wb.parts = slices.Delete(wb.parts, i, i+1)
+		}
+	}
+	c.fill(&mb, wb)
+	return mb, nil
 }
