@@ -30,13 +30,24 @@ type committer struct {
 	// logReads counts the times a commit read batches other writers had
 	// committed (and merged their keys into the sets in memory): a set
 	// read from disk before then may lack them.
-	logReads  int64
-	seen      map[store.Partition]*idSet
-	seenKeys  int
-	tick      int64
-	evictions int64
-	forgotten map[store.Partition]bool // sets evicted; reading one back counts in rereads
-	rereads   int64
+	logReads int64
+	// foreign are other writers' batches (their events files, by
+	// partition) read from the commit log, in order, from the
+	// foreignFrom-th on; foreignSeen of them have their keys merged into
+	// the sets in memory; pending holds, for each batch written and not
+	// yet committed, how many were merged when it was deduplicated (it is
+	// checked against the rest when it commits: resolve).
+	foreign     []map[store.Partition][]string
+	foreignFrom int64
+	foreignSeen int64
+	pending     map[string]int64
+	idCache     map[string]map[[16]byte]struct{}
+	seen        map[store.Partition]*idSet
+	seenKeys    int
+	tick        int64
+	evictions   int64
+	forgotten   map[store.Partition]bool // sets evicted; reading one back counts in rereads
+	rereads     int64
 
 	commitMu sync.Mutex // serialises Publish and Commit
 }
@@ -60,6 +71,7 @@ func newCommitter(st *store.Store, opts Options, stats *Stats, start time.Time) 
 		st: st, opts: opts, stats: stats, start: start,
 		runID: store.NewRunID(start),
 		seen:  map[store.Partition]*idSet{}, forgotten: map[store.Partition]bool{},
+		pending: map[string]int64{}, idCache: map[string]map[[16]byte]struct{}{},
 	}
 }
 
@@ -146,6 +158,7 @@ func (c *committer) dedupe(ctx context.Context, b *batch) (string, map[store.Par
 	c.seq++
 	c.tick++
 	batchID := fmt.Sprintf("%s_%04d", c.runID, c.seq)
+	c.pending[batchID] = c.foreignSeen
 	sets := make([]*idSet, len(b.parts))
 	for i, p := range b.parts {
 		set, ok := c.seen[p]
@@ -283,6 +296,7 @@ func (c *committer) write(ctx context.Context, b *batch) (*written, error) {
 	wb := &written{b: &batch{parts: b.parts, files: b.files}, id: batchID, dups: dups, keys: map[store.Partition][][16]byte{}, seq: len(parts)}
 	if err := c.st.Intend(ctx, batchID, parts); err != nil {
 		c.done(b)
+		c.settled(batchID)
 		return nil, err
 	}
 	var keys []uint64
@@ -306,6 +320,7 @@ func (c *committer) write(ctx context.Context, b *batch) (*written, error) {
 		}
 		if err != nil {
 			c.done(b) // the temp files written so far are left for Recover
+			c.settled(batchID)
 			return nil, err
 		}
 	}
@@ -316,6 +331,7 @@ func (c *committer) write(ctx context.Context, b *batch) (*written, error) {
 // appends the batch to the manifest: from then on its objects are done.
 func (c *committer) publish(ctx context.Context, wb *written) error {
 	defer c.done(wb.b)
+	defer c.settled(wb.id)
 	if err := ctx.Err(); err != nil {
 		return err // leave the temp files for Recover
 	}
@@ -330,6 +346,9 @@ func (c *committer) publish(ctx context.Context, wb *written) error {
 	}
 	c.commitMu.Lock()
 	err := c.st.Publish(wb.files)
+	if commitHook != nil && err == nil {
+		commitHook(wb.id)
+	}
 	if err == nil {
 		err = c.st.CommitCheck(ctx, mb, func(b store.Batch, newer []store.Batch) (store.Batch, error) {
 			return c.resolve(ctx, wb, b, newer)
@@ -361,17 +380,19 @@ func (c *committer) fill(mb *store.Batch, wb *written) {
 }
 
 // resolve checks a batch about to be committed against the batches other
-// writers committed since this one last read the commit log (several
-// ingests, or shards, on one store): their events files' keys are merged
-// into the dedup sets in memory, so that later batches drop them; and
-// where this batch holds some of the same events (the same objects
-// ingested by two runs at once, or an organization trail's copy and an
-// account trail's ingested by two shards), its file for that partition
-// is written again without them. The batch then commits each event the
-// others did not.
+// writers (several ingests, or shards, on one store) committed since it
+// was deduplicated: newer are those the commit just read from the log,
+// and those read at earlier commits since this batch's deduplication are
+// remembered (foreign). Their events files' keys are merged into the
+// dedup sets in memory, so that later batches drop them; and where this
+// batch holds some of the same events (the same objects ingested by two
+// runs at once, or an organization trail's copy and an account trail's by
+// two shards), its file for that partition is written again without them.
+// The batch then commits each event the others did not.
 func (c *committer) resolve(ctx context.Context, wb *written, mb store.Batch, newer []store.Batch) (store.Batch, error) {
-	byPart := map[store.Partition][]string{}
+	c.seenMu.Lock()
 	for _, nb := range newer {
+		byPart := map[store.Partition][]string{}
 		for _, f := range nb.Files {
 			if !strings.HasPrefix(f, "events/") {
 				continue
@@ -380,64 +401,145 @@ func (c *committer) resolve(ctx context.Context, wb *written, mb store.Batch, ne
 				byPart[p] = append(byPart[p], c.st.FilePath(f))
 			}
 		}
+		c.foreign = append(c.foreign, byPart)
 	}
-	c.seenMu.Lock()
-	c.logReads++
+	total := c.foreignFrom + int64(len(c.foreign))
+	window := slices.Clone(c.foreign[c.pending[wb.id]-c.foreignFrom:])
+	fresh := slices.Clone(c.foreign[len(c.foreign)-len(newer):])
+	if len(newer) > 0 {
+		c.logReads++
+	}
 	c.seenMu.Unlock()
-	for p, files := range byPart {
-		mine := wb.keys[p]
-		c.seenMu.Lock()
-		set := c.seen[p]
-		c.seenMu.Unlock()
-		if len(mine) == 0 && set == nil {
-			continue // read from disk, with these files, if a batch needs it
-		}
-		theirs, err := c.st.EventIDsOf(ctx, files)
-		if err != nil {
-			return mb, fmt.Errorf("read the batches of other writers in %s/%s: %w", p.Account, p.Date, err)
-		}
-		c.seenMu.Lock()
-		if set = c.seen[p]; set != nil {
-			for k := range theirs {
-				if _, ok := set.keys[k]; !ok {
-					set.keys[k] = struct{}{}
-					c.seenKeys++
+
+	// The keys of the batches just read go into the sets in memory.
+	for _, byPart := range fresh {
+		for p, files := range byPart {
+			c.seenMu.Lock()
+			inMemory := c.seen[p] != nil
+			c.seenMu.Unlock()
+			if !inMemory {
+				continue // read from disk, with these files, if a batch needs it
+			}
+			theirs, err := c.foreignIDs(ctx, files)
+			if err != nil {
+				return mb, fmt.Errorf("read the batches of other writers in %s/%s: %w", p.Account, p.Date, err)
+			}
+			c.seenMu.Lock()
+			if set := c.seen[p]; set != nil {
+				for k := range theirs {
+					if _, ok := set.keys[k]; !ok {
+						set.keys[k] = struct{}{}
+						c.seenKeys++
+					}
 				}
 			}
+			c.seenMu.Unlock()
 		}
-		c.seenMu.Unlock()
-		drop := map[[16]byte]struct{}{}
-		for _, k := range mine {
-			if _, ok := theirs[k]; ok {
-				drop[k] = struct{}{}
+	}
+	c.seenMu.Lock()
+	c.foreignSeen = max(c.foreignSeen, total)
+	c.seenMu.Unlock()
+
+	// This batch against every batch committed since its deduplication.
+	for _, byPart := range window {
+		for p, files := range byPart {
+			mine := wb.keys[p]
+			if len(mine) == 0 {
+				continue
 			}
-		}
-		if len(drop) == 0 {
-			continue
-		}
-		i := slices.Index(wb.parts, p)
-		npf, ok, err := c.st.RewriteWithout(ctx, wb.files[i], p, wb.id, wb.seq, drop, c.opts.Write)
-		if err != nil {
-			return mb, fmt.Errorf("write %s/%s again without the events another writer stored: %w", p.Account, p.Date, err)
-		}
-		wb.seq++
-		wb.rows -= wb.files[i].Rows
-		wb.dups += int64(len(drop))
-		kept := mine[:0]
-		for _, k := range mine {
-			if _, ok := drop[k]; !ok {
-				kept = append(kept, k)
+			theirs, err := c.foreignIDs(ctx, files)
+			if err != nil {
+				return mb, fmt.Errorf("read the batches of other writers in %s/%s: %w", p.Account, p.Date, err)
 			}
-		}
-		wb.keys[p] = kept
-		if ok {
-			wb.files[i] = npf
-			wb.rows += npf.Rows
-		} else {
-			wb.files = slices.Delete(wb.files, i, i+1)
-			wb.parts = slices.Delete(wb.parts, i, i+1)
+			drop := map[[16]byte]struct{}{}
+			for _, k := range mine {
+				if _, ok := theirs[k]; ok {
+					drop[k] = struct{}{}
+				}
+			}
+			if len(drop) > 0 {
+				if err := c.dropRows(ctx, wb, p, drop); err != nil {
+					return mb, err
+				}
+			}
 		}
 	}
 	c.fill(&mb, wb)
 	return mb, nil
 }
+
+// dropRows writes the batch's file of partition p again without the rows
+// whose keys drop holds (none left: no file).
+func (c *committer) dropRows(ctx context.Context, wb *written, p store.Partition, drop map[[16]byte]struct{}) error {
+	i := slices.Index(wb.parts, p)
+	npf, ok, err := c.st.RewriteWithout(ctx, wb.files[i], p, wb.id, wb.seq, drop, c.opts.Write)
+	if err != nil {
+		return fmt.Errorf("write %s/%s again without the events another writer stored: %w", p.Account, p.Date, err)
+	}
+	wb.seq++
+	wb.rows -= wb.files[i].Rows
+	wb.dups += int64(len(drop))
+	kept := make([][16]byte, 0, len(wb.keys[p]))
+	for _, k := range wb.keys[p] {
+		if _, ok := drop[k]; !ok {
+			kept = append(kept, k)
+		}
+	}
+	wb.keys[p] = kept
+	if ok {
+		wb.files[i] = npf
+		wb.rows += npf.Rows
+	} else {
+		wb.files = slices.Delete(wb.files, i, i+1)
+		wb.parts = slices.Delete(wb.parts, i, i+1)
+	}
+	return nil
+}
+
+// foreignIDs returns the keys of other writers' events files, reading
+// each file once while batches may need it.
+func (c *committer) foreignIDs(ctx context.Context, files []string) (map[[16]byte]struct{}, error) {
+	out := map[[16]byte]struct{}{}
+	for _, f := range files {
+		c.seenMu.Lock()
+		ids, ok := c.idCache[f]
+		c.seenMu.Unlock()
+		if !ok {
+			var err error
+			if ids, err = c.st.EventIDsOf(ctx, []string{f}); err != nil {
+				return nil, err
+			}
+			c.seenMu.Lock()
+			c.idCache[f] = ids
+			c.seenMu.Unlock()
+		}
+		if len(files) == 1 {
+			return ids, nil
+		}
+		for k := range ids {
+			out[k] = struct{}{}
+		}
+	}
+	return out, nil
+}
+
+// settled forgets a batch once committed or abandoned, and the other
+// writers' batches no batch in flight needs to be checked against.
+func (c *committer) settled(batch string) {
+	c.seenMu.Lock()
+	defer c.seenMu.Unlock()
+	delete(c.pending, batch)
+	oldest := c.foreignFrom + int64(len(c.foreign))
+	for _, from := range c.pending {
+		oldest = min(oldest, from)
+	}
+	if n := oldest - c.foreignFrom; n > 0 {
+		c.foreign = slices.Delete(c.foreign, 0, int(n))
+		c.foreignFrom = oldest
+		clear(c.idCache)
+	}
+}
+
+// commitHook, when set (by tests only, through export_test.go), runs after
+// a batch's files are in place and before its commit.
+var commitHook func(batch string)

@@ -448,6 +448,7 @@ func (w *worker) flush(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		w.c.done(wb.b)
+		w.c.settled(wb.id)
 		return ctx.Err() // its temp files are left for Recover
 	}
 }

@@ -254,7 +254,7 @@ func (s *Store) commitLocal(b Batch, check func(Batch, []Batch) (Batch, error)) 
 	for _, nb := range newer {
 		s.apply(nb)
 	}
-	if len(newer) > 0 && check != nil {
+	if check != nil {
 		if b, err = check(b, newer); err != nil {
 			return b, err
 		}
@@ -403,6 +403,7 @@ func (s *Store) fetchRemoteNew(ctx context.Context) ([]Batch, error) {
 // when another writer took that number first, it reads the records
 // committed meanwhile, checks b against them, and tries the next.
 func (s *Store) commitRemote(ctx context.Context, b Batch, check func(Batch, []Batch) (Batch, error)) (Batch, error) {
+	first := true
 	for {
 		newer, err := s.fetchRemoteNew(ctx)
 		if err != nil {
@@ -424,7 +425,8 @@ func (s *Store) commitRemote(ctx context.Context, b Batch, check func(Batch, []B
 			s.apply(nb)
 		}
 		s.pos += int64(len(newer))
-		if len(newer) > 0 && check != nil {
+		if check != nil && (len(newer) > 0 || first) {
+			first = false
 			if b, err = check(b, newer); err != nil {
 				return b, err
 			}
@@ -458,7 +460,11 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 	}
 	s.logMu.Lock()
 	defer s.logMu.Unlock()
-	if s.pos-s.ckpt.seq < checkpointEvery {
+	every := s.CheckpointEvery
+	if every <= 0 {
+		every = checkpointEvery
+	}
+	if s.pos-s.ckpt.seq < every {
 		return nil
 	}
 	s.mu.Lock()

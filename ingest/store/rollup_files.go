@@ -130,14 +130,9 @@ func (s *Store) PrepareRollup() (bool, error) {
 		s.rollupVersion.Store(columns.RollupVersion)
 		return true, nil
 	}
-	tmp := s.rollupStatePath() + ".tmp"
-	if err := private.WriteFile(tmp, append(data, '\n')); err != nil {
-		return false, fmt.Errorf("write rollup state: %w", err)
-	}
-	if err := syncPath(tmp, os.O_RDWR); err != nil {
-		return false, err
-	}
-	if err := os.Rename(tmp, s.rollupStatePath()); err != nil {
+	// Written to a temporary file of its own, synced and renamed into
+	// place: several writers starting on a new store write it at once.
+	if err := private.WriteFile(s.rollupStatePath(), append(data, '\n')); err != nil {
 		return false, fmt.Errorf("write rollup state: %w", err)
 	}
 	return true, syncPath(filepath.Dir(s.rollupStatePath()), os.O_RDONLY)

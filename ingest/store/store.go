@@ -89,6 +89,9 @@ type Store struct {
 	// Now is the clock of recovery and compaction's grace periods
 	// (default time.Now).
 	Now func() time.Time
+	// CheckpointEvery is how many records an object store's checkpoint
+	// may lag its commit log before Checkpoint writes a new one (0: 64).
+	CheckpointEvery int64
 	// StaleAfter is how long an object store's writer may go without a
 	// heartbeat before Recover takes its run for dead, and how old a
 	// folder's stray temporary file must be to be removed (0:
@@ -338,12 +341,12 @@ func (s *Store) Commit(b Batch) error { return s.CommitCheck(context.Background(
 
 // CommitCheck commits b. Before it appends b to the commit log, it reads
 // the batches other writers committed since this store last read the log
-// and, when there are some, calls check with them: check returns the batch
+// and calls check with them (none, possibly): check returns the batch
 // to commit in b's place (b itself when nothing it holds is stored by
 // them; b with files rewritten without the events they hold, when some
 // are), or an error that abandons the commit. On an object store, check
-// may be called more than once, each time with the batches committed since
-// the last call. Only then is the record appended, exactly once whatever
+// may be called again, each time with the batches committed since the last
+// call. Only then is the record appended, exactly once whatever
 // the number of writers: under a lock on the manifest (a folder), or as
 // the next object of the log created only if absent (an object store), so
 // that two writers never both commit on the same view of the store.
