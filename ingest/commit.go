@@ -52,6 +52,8 @@ type committer struct {
 	commitMu sync.Mutex // serialises Publish and Commit
 
 	wm *watermark // how far the listing is committed (cursor.go)
+
+	parts map[store.Partition]bool // written by the run (guarded by mu)
 }
 
 type idSet struct {
@@ -380,6 +382,12 @@ func (c *committer) publish(ctx context.Context, wb *written) error {
 	c.stats.Duplicates += wb.dups
 	c.stats.FilesWritten += len(wb.files)
 	c.stats.Batches++
+	if c.parts == nil {
+		c.parts = map[store.Partition]bool{}
+	}
+	for _, p := range wb.parts {
+		c.parts[p] = true
+	}
 	c.mu.Unlock()
 	return nil
 }

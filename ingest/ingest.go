@@ -41,6 +41,7 @@
 package ingest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -49,6 +50,7 @@ import (
 	"math"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -168,6 +170,8 @@ type Stats struct {
 	ProblemsOmitted  int            `json:"problems_omitted,omitempty"`
 	Seconds          float64        `json:"seconds"`
 	RecordsPerSecond float64        `json:"records_per_second"`
+	// Partitions are those the run wrote files into, sorted.
+	Partitions []store.Partition `json:"-"`
 }
 
 // maxProblems caps how many individual problems the summary lists; the
@@ -408,6 +412,12 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 		err = st.Checkpoint(context.WithoutCancel(ctx))
 	}
 	stats.DedupSetsReread = c.rereads
+	for p := range c.parts {
+		stats.Partitions = append(stats.Partitions, p)
+	}
+	slices.SortFunc(stats.Partitions, func(a, b store.Partition) int {
+		return cmp.Or(cmp.Compare(a.Account, b.Account), cmp.Compare(a.Date, b.Date))
+	})
 	stats.Source = fmt.Sprint(src)
 	elapsed := opts.Now().Sub(start)
 	stats.Seconds = elapsed.Seconds()

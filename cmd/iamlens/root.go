@@ -55,6 +55,7 @@ off and deletes them as a reviewed plan says. It never prints secrets.`,
 	// One line per command; each lives in its own file as newXCmd → xOptions → runX.
 	root.AddCommand(
 		newIngestCmd(env, g),
+		newCompactCmd(env, g),
 		newPrincipalsCmd(env, g),
 		newExplainCmd(env, g),
 		newCatalogCmd(env, g),
