@@ -30,6 +30,17 @@ type OrgTrailOptions struct {
 	FirstAccount int
 }
 
+// AccountID is the ID OrgTrail gives its account n.
+func AccountID(n int) string { return fmt.Sprintf("%012d", 100000000000+n) }
+
+// Start0 is the first day, the default's when Start is zero.
+func (o OrgTrailOptions) Start0() time.Time {
+	if o.Start.IsZero() {
+		return time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	}
+	return o.Start
+}
+
 // SampleAccount is the account of the bundled sample's records, which
 // OrgTrail rewrites.
 const SampleAccount = "123837392027"
@@ -80,16 +91,14 @@ func OrgTrail(recs []string, o OrgTrailOptions, put func(key string, body []byte
 	if o.Org == "" {
 		o.Org = "o-exampleorg1"
 	}
-	if o.Start.IsZero() {
-		o.Start = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	}
+	o.Start = o.Start0()
 	if o.Regions > len(orgRegions) || o.Regions < 1 || o.PerDay < 1 || o.Records < 1 {
 		return fmt.Errorf("org trail: regions 1 to %d, per-day and records at least 1", len(orgRegions))
 	}
 	next := 0
 	var buf bytes.Buffer
 	for a := 0; a < o.Accounts; a++ {
-		acct := fmt.Sprintf("%012d", 100000000000+o.FirstAccount+a)
+		acct := AccountID(o.FirstAccount + a)
 		for r := 0; r < o.Regions; r++ {
 			region := orgRegions[r]
 			for d := 0; d < o.Days; d++ {
