@@ -2,8 +2,8 @@ package ingest_test
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"slices"
 	"sync"
 	"testing"
