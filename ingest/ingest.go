@@ -258,6 +258,9 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 	c.wm = newWatermark(cursorSpace(fmt.Sprint(src), opts.Filter.Shard.String()))
 	if opts.Incremental && opts.Filter.Resume == nil {
 		opts.Filter.Resume = resume(st, c.wm.space)
+		if opts.Filter.Until.IsZero() {
+			opts.Filter.Until = opts.Now().UTC().Add(24 * time.Hour) // and a day of clock skew
+		}
 		if opts.Filter.LateMargin <= 0 {
 			opts.Filter.LateMargin = DefaultLateMargin
 		}

@@ -154,8 +154,28 @@ func TestShardedIngestRequests(t *testing.T) {
 	read = map[string]int{}
 	for i := 0; i < shards; i++ {
 		sh := source.Shard{Index: i, Count: shards}
-		stats := runIngest(t, src, st, ingest.Options{Filter: source.Filter{Shard: sh}, Incremental: true})
+		// The run's day is the new one's: the day folders since each
+		// cursor are named, not listed.
+		now := func() time.Time { return next.Start.Add(20 * time.Hour) }
+		stats := runIngest(t, src, st, ingest.Options{Filter: source.Filter{Shard: sh}, Incremental: true, Now: now})
 		gets, dirLists, keyLists, got := ct.reset()
+		// The organization's accounts, each one's kinds and regions; and
+		// the years, months and days of the region folders the shard has
+		// no cursor in (it had no day of them yet), and only those.
+		walked := int64(0)
+		for a := 0; a < accounts; a++ {
+			owned := false
+			for d := 0; d < days; d++ {
+				owned = owned || sh.Owns(acctID(a), base.Start0().AddDate(0, 0, d).Format("2006/01/02"))
+			}
+			if !owned {
+				walked += 3 * regions
+			}
+		}
+		if discovery := int64(3+2*accounts) + walked; dirLists != discovery {
+			t.Errorf("shard %s: %d LISTs of folders, want %d (the organization's accounts, each one's kinds and regions, %d to walk folders without a cursor)",
+				sh, dirLists, discovery, walked)
+		}
 		for _, k := range got {
 			read[k]++
 			if !strings.Contains(k, next.Start.Format("/2006/01/02/")) {

@@ -178,3 +178,29 @@ func TestResumeListsFromCursor(t *testing.T) {
 		t.Errorf("%d objects outside the resumed region, want %d", n, 40*3)
 	}
 }
+
+// TestResumeNamesRecentDays: with the cursor a day or two before Until,
+// the day folders are named, not listed.
+func TestResumeNamesRecentDays(t *testing.T) {
+	keys := orgKeys(1, 1, 40, 3) // up to 2026-12-08
+	region := "AWSLogs/o-abcdefghij/100000000000/CloudTrail/eu-west-1/"
+	cursor := "2026/12/07/100000000000_CloudTrail_eu-west-1_20261207T0500Z_x2.json.gz"
+	m := &memLister{keys: keys}
+	got := walkKeys(t, m, Filter{Resume: map[string]string{region: cursor}, LateMargin: time.Hour,
+		Until: time.Date(2026, 12, 9, 10, 0, 0, 0, time.UTC)})
+	var dirs, objs []string
+	for _, l := range m.listed {
+		if strings.HasPrefix(l, "dirs "+region) {
+			dirs = append(dirs, l)
+		}
+		if strings.HasPrefix(l, "objects "+region) {
+			objs = append(objs, l)
+		}
+	}
+	if len(dirs) != 0 || len(objs) != 3 { // 12/07 (after 04:00), 12/08, 12/09
+		t.Errorf("listed %v and %v", dirs, objs)
+	}
+	if n := len(got); n != 1+3+1 { // the cursor's object again, 12/08's three, the stray file
+		t.Errorf("%d objects: %v", n, got)
+	}
+}

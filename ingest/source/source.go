@@ -55,7 +55,17 @@ type Filter struct {
 	// LateMargin is how far before a Resume cursor listing starts, for
 	// objects delivered late.
 	LateMargin time.Duration
+	// Until, when set, is the last day a resumed region folder may have
+	// (today): when it is at most resumeNamedDays after the cursor's,
+	// the day folders between are named, not found by listing the
+	// folder's years, months and days.
+	Until time.Time
 }
+
+// resumeNamedDays is the longest span of days a resumed listing names
+// instead of listing the year, month and day folders (three LISTs a
+// region folder): a run every hour or day names one or two.
+const resumeNamedDays = 7
 
 // Skipped counts what a listing passed over on purpose.
 type Skipped struct {
@@ -192,6 +202,10 @@ func discoverAccount(ctx context.Context, l lister, account string, accountDirs 
 						}
 						if startAfter != "" && from.Equal(rf.From) {
 							after[rd+fromDay] = rd + startAfter
+						}
+						if until := f.Until.UTC().Truncate(24 * time.Hour); rf.To.IsZero() && !f.Until.IsZero() &&
+							!until.Before(rf.From) && until.Sub(rf.From) <= resumeNamedDays*24*time.Hour {
+							rf.To = until
 						}
 					}
 				}
