@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -145,4 +147,23 @@ func resume(st *store.Store, space string) map[string]string {
 		}
 	}
 	return out
+}
+
+// commitCursors commits, at the end of a run, the positions no batch's
+// record carried: a record with no files (a run that found nothing new
+// still listed up to there).
+func (c *committer) commitCursors(ctx context.Context) error {
+	d := c.wm.delta()
+	if d == nil {
+		return nil
+	}
+	c.seenMu.Lock()
+	c.seq++
+	id := fmt.Sprintf("%s_%04d", c.runID, c.seq)
+	c.seenMu.Unlock()
+	if err := c.st.CommitCheck(ctx, store.Batch{ID: id, Time: c.opts.Now().UTC(), Cursors: d}, nil); err != nil {
+		return err
+	}
+	c.wm.recorded(d)
+	return nil
 }

@@ -410,6 +410,11 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 	}()
 	err = g.Wait()
 	if err == nil {
+		// Positions that moved with no batch to carry them (a run that
+		// found nothing new listed its folders all the same).
+		err = c.commitCursors(ctx)
+	}
+	if err == nil {
 		// An object store's commit log gets a checkpoint when it has
 		// grown enough since the last.
 		err = st.Checkpoint(context.WithoutCancel(ctx))

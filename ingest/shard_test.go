@@ -196,12 +196,26 @@ func TestShardedIngestRequests(t *testing.T) {
 	}
 	eachEventOnce(t, st, (total+added)*records, "after the incremental runs")
 
-	// Without the cursors (a full listing) nothing is read, but every
-	// day folder is listed.
+	// Unsharded and without the cursors (a full listing), nothing is
+	// read, and each region folder is listed whole by one LIST (it holds
+	// fewer than 1,000 keys), none to find its days.
 	stats := runIngest(t, src, st, ingest.Options{})
-	if _, _, keyLists, got := ct.reset(); len(got) != 0 || stats.ObjectsListed != int64(total+added) || keyLists != int64(accounts*regions*(days+1)) {
-		t.Errorf("full listing: read %d, listed %d of %d objects by %d LISTs", len(got), stats.ObjectsListed, total+added, keyLists)
+	_, dirLists, keyLists, got := ct.reset()
+	if len(got) != 0 || stats.ObjectsListed != int64(total+added) || keyLists != int64(accounts*regions) || dirLists != int64(3+2*accounts) {
+		t.Errorf("full listing: read %d, listed %d of %d objects by %d LISTs of keys and %d of folders", len(got), stats.ObjectsListed, total+added, keyLists, dirLists)
 	}
+	// Unsharded and incremental: the same LISTs, each from its cursor.
+	more := base
+	more.Days, more.Start = 1, next.Start.AddDate(0, 0, 1)
+	added2 := put(more)
+	ct.reset()
+	stats = runIngest(t, src, st, ingest.Options{Incremental: true})
+	gets, dirLists, keyLists, _ := ct.reset()
+	t.Logf("unsharded, incremental: %d listed, %d read by %d GETs; %d LISTs of keys, %d of folders", stats.ObjectsListed, stats.ObjectsRead, gets, keyLists, dirLists)
+	if gets != int64(added2) || keyLists != int64(accounts*regions) || stats.ObjectsListed > int64(added2+accounts*regions) {
+		t.Errorf("unsharded incremental run: %d GETs for %d new objects, %d listed, %d LISTs", gets, added2, stats.ObjectsListed, keyLists)
+	}
+	eachEventOnce(t, st, (total+added+added2)*records, "after the unsharded run")
 }
 
 func acctID(a int) string { return ingesttest.AccountID(a) }

@@ -35,7 +35,7 @@ func orgKeys(accounts, regions, days, n int) []string {
 	return keys
 }
 
-func walkKeys(t *testing.T, m *memLister, f Filter) []string {
+func walkKeys(t *testing.T, m lister, f Filter) []string {
 	t.Helper()
 	var out []string
 	if err := discover(context.Background(), m, "", f, &Skipped{}, func(o Object) error {
@@ -202,5 +202,46 @@ func TestResumeNamesRecentDays(t *testing.T) {
 	}
 	if n := len(got); n != 1+3+1 { // the cursor's object again, 12/08's three, the stray file
 		t.Errorf("%d objects: %v", n, got)
+	}
+}
+
+// rangedLister is memLister with S3's StartAfter: a whole bucket's listing
+// goes region folder by region folder.
+type rangedLister struct{ *memLister }
+
+func (rangedLister) ranged() bool { return true }
+
+// TestRangedListingMatchesDayFolders: listing each region folder from a
+// start key and merging them day by day gives the objects the day-folder
+// listing gives, in the same order, with a LIST a region folder instead
+// of one a day folder (and none to find the days).
+func TestRangedListingMatchesDayFolders(t *testing.T) {
+	keys := orgKeys(3, 3, 12, 2)
+	cursor := "2026/11/05/100000000001_CloudTrail_us-east-1_20261105T0300Z_x1.json.gz"
+	region := "AWSLogs/o-abcdefghij/100000000001/CloudTrail/us-east-1/"
+	for _, f := range []Filter{
+		{},
+		{From: day("2026-11-02"), To: day("2026-11-04")},
+		{From: day("2026-11-06")},
+		{Regions: []string{"eu-west-1"}, Accounts: []string{"100000000002"}},
+		{Resume: map[string]string{region: cursor}, LateMargin: 90 * time.Minute},
+	} {
+		byDay := &memLister{keys: keys}
+		byRegion := rangedLister{&memLister{keys: keys}}
+		want, got := walkKeys(t, byDay, f), walkKeys(t, byRegion, f)
+		if !slices.Equal(got, want) {
+			t.Errorf("%+v: by region folder %d objects, by day folder %d:\n%v\n%v", f, len(got), len(want), got, want)
+		}
+		count := func(m *memLister) (n int) {
+			for _, l := range m.listed {
+				if strings.HasPrefix(l, "objects ") {
+					n++
+				}
+			}
+			return n
+		}
+		if f.From.IsZero() && f.Resume == nil && count(byRegion.memLister) >= count(byDay)/4 {
+			t.Errorf("%+v: %d LISTs by region folder, %d by day folder", f, count(byRegion.memLister), count(byDay))
+		}
 	}
 }

@@ -174,6 +174,17 @@ func discoverAccount(ctx context.Context, l lister, account string, accountDirs 
 	after := map[string]string{}  // day folder → the key to list after (Resume)
 	var other []string            // folders outside the date layout, listed whole at the end
 	var loose []Object            // objects outside any day folder
+	// A whole bucket's listing on S3 lists each region folder's keys,
+	// from where the window or the cursor starts, a page of 1,000 at a
+	// time, instead of finding its day folders (three delimiter LISTs) and
+	// listing each (a LIST for a few hundred keys at most): the region
+	// folders' listings are merged day by day (mergeRegions). A shard's
+	// listing names its own days instead: the region folders hold
+	// Count times more keys than it reads.
+	var ranged []regionSpan
+	if rl, ok := l.(rangeLister); ok && rl.ranged() && f.Shard.Count <= 1 {
+		ranged = []regionSpan{}
+	}
 	for _, ad := range accountDirs {
 		kinds, _, err := l.dirs(ctx, ad)
 		if err != nil {
@@ -191,6 +202,10 @@ func discoverAccount(ctx context.Context, l lister, account string, accountDirs 
 			loose = append(loose, files...)
 			for _, rd := range regions {
 				if len(f.Regions) > 0 && !slices.Contains(f.Regions, lastSegment(rd)) {
+					continue
+				}
+				if ranged != nil {
+					ranged = append(ranged, regionRange(rd, f))
 					continue
 				}
 				rf := f
@@ -213,6 +228,11 @@ func discoverAccount(ctx context.Context, l lister, account string, accountDirs 
 					return err
 				}
 			}
+		}
+	}
+	if ranged != nil {
+		if err := mergeRegions(ctx, l, ranged, emit); err != nil {
+			return err
 		}
 	}
 	order := make([]string, 0, len(days))
