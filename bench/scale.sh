@@ -40,7 +40,10 @@ go build -o "$out/iamlens" ./cmd/iamlens
 go build -o "$out/genorg" ./bench/genorg
 bucket=org-trail-$(date +%s)
 dataset=dataset-$(date +%s)
-"$out/genorg" -bucket "$bucket" -accounts "$ACCOUNTS" -regions "$REGIONS" -days "$DAYS" -per-day "$PER_DAY" -records "$RECORDS"
+# The days end yesterday and the new day is today, as for a trail ingested
+# daily: an incremental run names the day folders since its cursor.
+first=$(date -u -d "today - $DAYS days" +%F)
+"$out/genorg" -bucket "$bucket" -accounts "$ACCOUNTS" -regions "$REGIONS" -days "$DAYS" -start "$first" -per-day "$PER_DAY" -records "$RECORDS"
 "$out/genorg" -bucket "$dataset" -accounts 0 -regions 1 -days 0 2>/dev/null  # creates the dataset's bucket
 objects=$((ACCOUNTS * REGIONS * DAYS * PER_DAY))
 {
@@ -90,7 +93,7 @@ done
 last=${SHARDS##* }
 
 # One more day: the shards' incremental runs list and read only it.
-next=$(date -u -d "2026-11-01 + $DAYS days" +%F)
+next=$(date -u +%F)
 "$out/genorg" -bucket "$bucket" -accounts "$ACCOUNTS" -regions "$REGIONS" -days 1 -start "$next" -per-day "$PER_DAY" -records "$RECORDS"
 echo "# one more day ($next: $((ACCOUNTS * REGIONS * PER_DAY)) objects), incremental runs" | tee -a "$out/results.txt"
 shards "folder-$last-incremental" "$out/store-$last" "$last" | tee -a "$out/results.txt"

@@ -288,6 +288,7 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 		c.opts.Write.NoRollup = opts.Write.NoRollup
 	}
 
+	runCtx := ctx // the errgroup's is cancelled once it is done
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g, ctx := errgroup.WithContext(ctx)
@@ -412,7 +413,7 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 	if err == nil {
 		// Positions that moved with no batch to carry them (a run that
 		// found nothing new listed its folders all the same).
-		err = c.commitCursors(ctx)
+		err = c.commitCursors(runCtx)
 	}
 	if err == nil {
 		// An object store's commit log gets a checkpoint when it has
