@@ -113,3 +113,33 @@ func TestIngestCompacts(t *testing.T) {
 		t.Fatalf("ingest over the threshold: exit %d, %s\n%s", code, stderr, out)
 	}
 }
+
+// TestIngestShards: two shards of the sample, one after the other into one
+// store, ingest it all once between them; bad --shard and --late-margin
+// values are usage errors.
+func TestIngestShards(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "store")
+	var rows int
+	for _, sh := range []string{"0/2", "1/2"} {
+		code, out, stderr := runCLI(t, "ingest", sampleDir, "--store", root, "--shard", sh, "--format", "json")
+		var rep struct {
+			Rows  int    `json:"rows_written"`
+			Shard string `json:"shard"`
+		}
+		if err := json.Unmarshal([]byte(out), &rep); code != 0 || err != nil || rep.Shard != sh {
+			t.Fatalf("shard %s: exit %d, %v, %s\n%s", sh, code, err, stderr, out)
+		}
+		rows += rep.Rows
+	}
+	if rows != 2900 {
+		t.Errorf("the two shards wrote %d rows, want the sample's 2900", rows)
+	}
+	if code, out, _ := runCLI(t, "ingest", sampleDir, "--store", root, "--format", "json"); code != 0 || !strings.Contains(out, `"rows_written": 0`) {
+		t.Errorf("an unsharded run after the shards: exit %d\n%s", code, out)
+	}
+	for _, args := range [][]string{{"--shard", "2/2"}, {"--shard", "1"}, {"--late-margin", "-1h"}, {"--compact-files", "-1"}} {
+		if code, _, stderr := runCLI(t, append([]string{"ingest", sampleDir, "--store", root}, args...)...); code != exitUsage {
+			t.Errorf("ingest %v: exit %d, %s", args, code, stderr)
+		}
+	}
+}
