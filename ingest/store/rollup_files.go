@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -179,7 +180,8 @@ type BuildProgress struct {
 // synced: an interrupted build leaves whole twins and no partial one, and
 // the next build writes the rest. It makes the store's rollup this
 // version's first (PrepareRollup); a store whose rollup is newer is left
-// alone (an error).
+// alone (an error). progress, if not nil, is called after each file, by one
+// goroutine at a time.
 func (s *Store) BuildRollup(ctx context.Context, c RollupCoverage, o WriteOptions, progress func(BuildProgress)) error {
 	ok, err := s.PrepareRollup()
 	if err != nil {
@@ -200,6 +202,7 @@ func (s *Store) BuildRollup(ctx context.Context, c RollupCoverage, o WriteOption
 	}
 	var done atomic.Int64
 	var rows atomic.Int64
+	var report sync.Mutex // progress is called by one goroutine at a time
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for _, e := range todo {
@@ -210,7 +213,9 @@ func (s *Store) BuildRollup(ctx context.Context, c RollupCoverage, o WriteOption
 			}
 			rows.Add(n)
 			if d := done.Add(1); progress != nil {
+				report.Lock()
 				progress(BuildProgress{Done: int(d), Total: len(todo), Rows: rows.Load()})
+				report.Unlock()
 			}
 			return nil
 		})
