@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -65,6 +66,44 @@ func TestS3Unreachable(t *testing.T) {
 		if code != exitError || out != "" || !strings.Contains(stderr, "iamlens: cannot reach S3 at "+ep+": connection refused\nCheck --endpoint-url, and that the server is running.") {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q", args[0], code, out, stderr)
 		}
+	}
+}
+
+// TestS3Silent: an endpoint that takes the connection and never answers
+// fails once its answer is overdue (not after retries), naming the
+// endpoint.
+func TestS3Silent(t *testing.T) {
+	s3Env(t, "AKIAEXAMPLE", "secret")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var conns atomic.Int64
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() { defer c.Close(); _, _ = io.Copy(io.Discard, c) }() // read, never answer
+		}
+	}()
+	old := s3AnswerTimeout
+	s3AnswerTimeout = 300 * time.Millisecond
+	defer func() { s3AnswerTimeout = old }()
+	ep := "http://" + l.Addr().String()
+	start := time.Now()
+	code, out, stderr := runCLI(t, "ingest", "s3://trail-bucket", "--endpoint-url", ep, "--max-retries", "8", "--store", filepath.Join(t.TempDir(), "store"))
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("took %s", took)
+	}
+	if code != exitError || out != "" || !strings.Contains(stderr, "iamlens: cannot reach S3 at "+ep+": no answer within 300ms\nCheck --endpoint-url") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections: the request was retried", n)
 	}
 }
 
