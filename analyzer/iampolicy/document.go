@@ -108,22 +108,34 @@ func Parse(b []byte) (*Document, error) {
 // ErrNotDocument means the JSON is not a policy document.
 var ErrNotDocument = errors.New("not an IAM policy document")
 
+// Unwrap returns the document a JSON value holds: the value itself, or
+// the text of a JSON string holding one, URL-decoded when it is
+// URL-encoded (as IAM's API and get-account-authorization-details print
+// it). Surrounding space is trimmed.
+func Unwrap(b []byte) ([]byte, error) {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] != '"' {
+		return b, nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("policy document: %w", err)
+	}
+	s = strings.TrimSpace(s)
+	if !strings.HasPrefix(s, "{") {
+		if u, err := url.QueryUnescape(s); err == nil {
+			s = strings.TrimSpace(u)
+		}
+	}
+	return []byte(s), nil
+}
+
 // UnmarshalJSON reads a document object, or a string holding one
 // (URL-encoded or not).
 func (d *Document) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return fmt.Errorf("policy document: %w", err)
-		}
-		s = strings.TrimSpace(s)
-		if !strings.HasPrefix(s, "{") {
-			if u, err := url.QueryUnescape(s); err == nil {
-				s = strings.TrimSpace(u)
-			}
-		}
-		b = []byte(s)
+	b, err := Unwrap(b)
+	if err != nil {
+		return err
 	}
 	if len(b) == 0 || b[0] != '{' {
 		return fmt.Errorf("policy document: %w: want a JSON object", ErrNotDocument)
