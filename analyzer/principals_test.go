@@ -131,13 +131,13 @@ func ms(s string) int64 {
 }
 
 var testRows = []PrincipalRow{
-	{"arn:aws:iam::111111111111:user/alice", cloudtrail.KindIAMUser, ms("2024-01-02T10:00:00Z"), "111111111111", "111111111111", ""},
-	{"arn:aws:iam::111111111111:user/alice", cloudtrail.KindIAMUser, ms("2024-01-01T09:00:00Z"), "111111111111", "222222222222", "AccessDenied"},
-	{"arn:aws:iam::111111111111:user/alice", cloudtrail.KindIAMUser, ms("2024-01-03T08:00:00Z"), "111111111111", "111111111111", ""},
-	{"arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef", cloudtrail.KindSSORole, ms("2024-01-05T00:00:00Z"), "111111111111", "111111111111", ""},
-	{"ec2.amazonaws.com", cloudtrail.KindAWSService, ms("2024-01-04T00:00:00Z"), "", "111111111111", ""},
-	{"", cloudtrail.KindUnknown, ms("2024-01-04T00:00:00Z"), "", "", ""},
-	{"", cloudtrail.KindUnknown, ms("2024-01-04T01:00:00Z"), "333333333333", "", ""},
+	{PrincipalARN: "arn:aws:iam::111111111111:user/alice", PrincipalKind: cloudtrail.KindIAMUser, EventTime: ms("2024-01-02T10:00:00Z"), PrincipalAccount: "111111111111", RecipientAccount: "111111111111", ErrorCode: ""},
+	{PrincipalARN: "arn:aws:iam::111111111111:user/alice", PrincipalKind: cloudtrail.KindIAMUser, EventTime: ms("2024-01-01T09:00:00Z"), PrincipalAccount: "111111111111", RecipientAccount: "222222222222", ErrorCode: "AccessDenied"},
+	{PrincipalARN: "arn:aws:iam::111111111111:user/alice", PrincipalKind: cloudtrail.KindIAMUser, EventTime: ms("2024-01-03T08:00:00Z"), PrincipalAccount: "111111111111", RecipientAccount: "111111111111", ErrorCode: ""},
+	{PrincipalARN: "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef", PrincipalKind: cloudtrail.KindSSORole, EventTime: ms("2024-01-05T00:00:00Z"), PrincipalAccount: "111111111111", RecipientAccount: "111111111111", ErrorCode: ""},
+	{PrincipalARN: "ec2.amazonaws.com", PrincipalKind: cloudtrail.KindAWSService, EventTime: ms("2024-01-04T00:00:00Z"), PrincipalAccount: "", RecipientAccount: "111111111111", ErrorCode: ""},
+	{PrincipalARN: "", PrincipalKind: cloudtrail.KindUnknown, EventTime: ms("2024-01-04T00:00:00Z"), PrincipalAccount: "", RecipientAccount: "", ErrorCode: ""},
+	{PrincipalARN: "", PrincipalKind: cloudtrail.KindUnknown, EventTime: ms("2024-01-04T01:00:00Z"), PrincipalAccount: "333333333333", RecipientAccount: "", ErrorCode: ""},
 }
 
 func TestPrincipalListerFilters(t *testing.T) {

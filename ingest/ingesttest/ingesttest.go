@@ -223,7 +223,8 @@ func compact(day string) string {
 // ColumnTagMismatches lists the fields of the struct row whose parquet tag
 // is not the tag that the struct written (columns.Event or
 // columns.Resource) gives the column of that name, less the writer-only
-// "dict". A reading struct whose tags differ from the files' types makes
+// "dict"; the fields of an embedded struct count as the row's. A reading
+// struct whose tags differ from the files' types makes
 // store.Scan convert every row instead of reading the columns as they are.
 func ColumnTagMismatches(row, written any) []string {
 	tags := func(v any) map[string]string {
@@ -241,6 +242,10 @@ func ColumnTagMismatches(row, written any) []string {
 	rt := reflect.TypeOf(row)
 	for i := 0; i < rt.NumField(); i++ {
 		f := rt.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct { // an embedded view: its columns are the row's
+			out = append(out, ColumnTagMismatches(reflect.Zero(f.Type).Interface(), written)...)
+			continue
+		}
 		tag := f.Tag.Get("parquet")
 		name, _, _ := strings.Cut(tag, ",")
 		switch want, ok := files[name]; {

@@ -236,38 +236,13 @@ func (s *Store) RebuildRollup(ctx context.Context, o WriteOptions, progress func
 	return s.BuildRollup(ctx, c, o, progress)
 }
 
-// rollupInput is what the rollup reads of an events file: the columns it
-// sums by, with columns.Event's tags.
-type rollupInput struct {
-	PrincipalARN      string             `parquet:"principal_arn,optional"`
-	PrincipalKind     string             `parquet:"principal_kind,optional"`
-	EventTime         int64              `parquet:"event_time,timestamp(millisecond)"`
-	EventSource       string             `parquet:"event_source,optional"`
-	EventName         string             `parquet:"event_name,optional"`
-	EventType         string             `parquet:"event_type,optional"`
-	EventCategory     string             `parquet:"event_category,optional"`
-	AWSRegion         string             `parquet:"aws_region,optional"`
-	SourceIP          string             `parquet:"source_ip,optional"`
-	UserAgent         string             `parquet:"user_agent,optional"`
-	AccessKeyID       string             `parquet:"access_key_id,optional"`
-	PrincipalAccount  string             `parquet:"principal_account,optional"`
-	RecipientAccount  string             `parquet:"recipient_account,optional"`
-	UserIdentityARN   string             `parquet:"user_identity_arn,optional"`
-	MFAAuthenticated  *bool              `parquet:"mfa_authenticated,optional"`
-	ErrorCode         string             `parquet:"error_code,optional"`
-	ErrorMessage      string             `parquet:"error_message,optional"`
-	VPCEndpointID     string             `parquet:"vpc_endpoint_id,optional"`
-	RequestParameters string             `parquet:"request_parameters,optional"`
-	Resources         []columns.Resource `parquet:"resources,optional,list"`
-}
-
 // buildTwin writes the rollup twin of one events file and returns how many
 // events it read.
 func (s *Store) buildTwin(ctx context.Context, eventsFile string, o WriteOptions) (int64, error) {
 	bld := columns.NewBuilder(memory.DefaultAllocator)
-	buf := make([]rollupInput, 1024)
+	buf := make([]UsageRow, 1024)
 	var st ScanStats
-	err := scanFile(ctx, eventsFile, Query{}, buf, &st, func(rows []rollupInput) error {
+	err := scanFile(ctx, eventsFile, Query{}, buf, &st, func(rows []UsageRow) error {
 		for _, r := range rows {
 			e := columns.Event{PrincipalARN: r.PrincipalARN, PrincipalKind: r.PrincipalKind, EventTime: r.EventTime,
 				EventSource: r.EventSource, EventName: r.EventName, EventType: r.EventType, EventCategory: r.EventCategory,
@@ -275,7 +250,9 @@ func (s *Store) buildTwin(ctx context.Context, eventsFile string, o WriteOptions
 				PrincipalAccount: r.PrincipalAccount, RecipientAccount: r.RecipientAccount, UserIdentityARN: r.UserIdentityARN,
 				MFAAuthenticated: r.MFAAuthenticated, ErrorCode: r.ErrorCode, ErrorMessage: r.ErrorMessage,
 				VPCEndpointID: r.VPCEndpointID, RequestParameters: r.RequestParameters}
-			e.Resources = r.Resources
+			for _, res := range r.Resources {
+				e.Resources = append(e.Resources, columns.Resource{ARN: res.ARN, Type: res.Type, AccountID: res.AccountID})
+			}
 			bld.AppendEvent(e) // copies the strings, which may alias the reader's pages
 		}
 		return nil
