@@ -144,13 +144,12 @@ type SubjectActivity struct {
 	// first.
 	ErrorCodes []Count `json:"error_codes"`
 	// SourceIPs, UserAgents and VPCEndpoints are every value the calls came
-	// with, most frequent first (for a key: a long-term key's only; the
-	// rollup does not keep them per temporary key).
+	// with, most frequent first.
 	SourceIPs    []Count `json:"source_ips"`
 	UserAgents   []Count `json:"user_agents"`
 	VPCEndpoints []Count `json:"vpc_endpoints"`
 	// MFACalls counts the calls made with MFA; Console the console
-	// sign-ins by outcome (principals only).
+	// sign-ins (principals only).
 	MFACalls int64 `json:"mfa_calls,omitempty"`
 	Console  Tally `json:"console"`
 }
@@ -202,7 +201,7 @@ type ActivityReport struct {
 // days + distinct values), not O(events).
 func Activity(ctx context.Context, st *store.Store, q RollupQuery) (*ActivityReport, error) {
 	a := &activityAgg{principals: map[[2]string]*subjectAgg{}, keys: map[string]*subjectAgg{}}
-	facets := []string{columns.FacetCall, columns.FacetSourceIP, columns.FacetUserAgent, columns.FacetVPCEndpoint, columns.FacetAccessKey}
+	facets := []string{columns.FacetCall, columns.FacetOrigin}
 	if _, err := ReadRollup(ctx, st, q, facets, func(rows []columns.RollupRow) error {
 		a.add(rows, q.Accounts)
 		return nil
@@ -252,14 +251,9 @@ func (g *subjectAgg) count(r *columns.RollupRow, outcome, code string) {
 }
 
 func (g *subjectAgg) profile(r *columns.RollupRow) {
-	switch r.Facet {
-	case columns.FacetSourceIP:
-		incBy(g.ips, r.Value, r.Calls)
-	case columns.FacetUserAgent:
-		incBy(g.agents, r.Value, r.Calls)
-	case columns.FacetVPCEndpoint:
-		incBy(g.vpces, r.Value, r.Calls)
-	}
+	incBy(g.ips, r.SourceIP, r.Calls)
+	incBy(g.agents, r.UserAgent, r.Calls)
+	incBy(g.vpces, r.VPCEndpointID, r.Calls)
 }
 
 func (a *activityAgg) add(rows []columns.RollupRow, accounts []string) {
@@ -283,14 +277,7 @@ func (a *activityAgg) add(rows []columns.RollupRow, accounts []string) {
 			if r.EventType == "AwsConsoleSignIn" {
 				p.s.Console.add(r.Calls, r.FirstSeen, r.LastSeen)
 			}
-		case columns.FacetAccessKey:
-			k := a.keys[r.Value]
-			if k == nil {
-				k = newSubject(r.Value, r.PrincipalARN, r.PrincipalKind)
-				a.keys[k.s.ID] = k
-			}
-			k.count(r, r.Outcome, r.ErrorCode)
-		default:
+		case columns.FacetOrigin:
 			a.principal(r).profile(r)
 			if r.AccessKeyID != "" {
 				k := a.keys[r.AccessKeyID]
@@ -298,7 +285,9 @@ func (a *activityAgg) add(rows []columns.RollupRow, accounts []string) {
 					k = newSubject(r.AccessKeyID, r.PrincipalARN, r.PrincipalKind)
 					a.keys[k.s.ID] = k
 				}
+				k.count(r, r.Outcome, r.ErrorCode)
 				k.profile(r)
+				k.s.MFACalls += r.MFACalls
 			}
 		}
 	}

@@ -183,9 +183,9 @@ func (a *Aggregator) AddRollup(rows []columns.RollupRow) {
 			if kept {
 				a.addCallRow(r)
 			}
-		case columns.FacetSourceIP, columns.FacetUserAgent, columns.FacetVPCEndpoint, columns.FacetAccessKey:
+		case columns.FacetOrigin:
 			if kept {
-				a.addProfileRow(r)
+				a.addOriginRow(r)
 			}
 		}
 	}
@@ -233,27 +233,20 @@ func (a *Aggregator) usageRow(r *columns.RollupRow) *UsageRow {
 	return u
 }
 
-func (a *Aggregator) addProfileRow(r *columns.RollupRow) {
+func (a *Aggregator) addOriginRow(r *columns.RollupRow) {
 	p := a.principalOf(r.PrincipalARN, r.PrincipalKind, r.FirstSeen)
-	n, v := r.Calls, r.Value
+	n := r.Calls
 	allowed := r.Outcome == cloudtrail.OutcomeAllowed
-	switch r.Facet {
-	case columns.FacetSourceIP:
-		incBy(p.ips, v, n)
-		if allowed && isIP(v) {
-			incBy(p.okIPs, v, n)
-		}
-	case columns.FacetUserAgent:
-		incBy(p.agents, v, n)
-	case columns.FacetVPCEndpoint:
-		incBy(p.vpces, v, n)
-		if allowed {
-			incBy(p.okVPCEs, v, n)
-		}
-	case columns.FacetAccessKey:
-		if v == "" {
-			return
-		}
+	incBy(p.ips, r.SourceIP, n)
+	if allowed && isIP(r.SourceIP) {
+		incBy(p.okIPs, r.SourceIP, n)
+	}
+	incBy(p.agents, r.UserAgent, n)
+	incBy(p.vpces, r.VPCEndpointID, n)
+	if allowed {
+		incBy(p.okVPCEs, r.VPCEndpointID, n)
+	}
+	if v := r.AccessKeyID; v != "" {
 		k := p.keys[v]
 		first, last := msTime(r.FirstSeen), msTime(r.LastSeen)
 		if k == nil {
