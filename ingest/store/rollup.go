@@ -40,7 +40,7 @@ var outcomeNames = [...]string{cloudtrail.OutcomeAllowed, cloudtrail.OutcomeDeni
 
 // rollupRow is one row of the rollup being built.
 type rollupRow struct {
-	rep     int32 // the builder row whose strings the row writes
+	rep     int32 // the row (a position in the file's order) whose strings the row writes
 	next    int32 // the next row in the same hash bucket, or -1
 	facet   uint8
 	outcome uint8
@@ -76,14 +76,17 @@ type rollupBuilder struct {
 	// principals in the file's order, a principal's rows in the order of
 	// their first event.
 	order [numFacets][]int32
-	heads map[uint64]int32 // one principal's keys: hash → first row of the bucket
+	heads idTable // one principal's keys: hash → first row of the bucket
 	// runs are the principals in the file's order, with their rows in
 	// each facet; own is rowGroups' scratch
 	runs []principalRun
 	own  []int32
-	// reps are the representative builder rows of the row group being
-	// encoded
-	reps []int32
+	// idx are the builder rows in the file's order; bufs, times and mfa
+	// hold the columns gathered in that order
+	idx   []int32
+	bufs  []columns.GatherBuf
+	times []int64
+	mfa   []bool
 
 	// the builder's columns, indexed by builder row
 	principal, kind, source, name, typ, category, region      columns.Strings
@@ -112,15 +115,28 @@ func (b *rollupBuilder) build(sel columns.Selection) {
 	for f := range b.order {
 		b.order[f] = b.order[f][:0]
 	}
-	if b.heads == nil {
-		b.heads, b.userIDs, b.userVals = map[uint64]int32{}, map[uint64]int32{}, map[string]int32{}
+	if b.userIDs == nil {
+		b.userIDs, b.userVals = map[uint64]int32{}, map[string]int32{}
 		b.seed = maphash.MakeSeed()
 	}
 	clear(b.userIDs)
 	clear(b.userVals)
 	b.users = b.users[:0]
 	b.sel = sel
-	col := func(name string) columns.Strings { return sel.Strings(columns.Index(name)) }
+	// The columns in the rows' order (sorted by principal): gathered in a
+	// tight loop each, their items are then read in order, where reading
+	// them through the builder's row numbers waited on memory at every
+	// item. A rollup row's rep is a position in this order.
+	b.idx = sel.Rows()
+	n := 0
+	col := func(name string) columns.Strings {
+		if n == len(b.bufs) {
+			b.bufs = append(b.bufs, columns.GatherBuf{})
+		}
+		c := sel.Strings(columns.Index(name)).Gather(b.idx, &b.bufs[n])
+		n++
+		return c
+	}
 	b.principal, b.kind = col(columns.PrincipalARN), col(columns.PrincipalKind)
 	b.source, b.name, b.typ = col(columns.EventSource), col(columns.EventName), col(columns.EventType)
 	b.category, b.region = col(columns.EventCategory), col(columns.AWSRegion)
@@ -133,28 +149,41 @@ func (b *rollupBuilder) build(sel columns.Selection) {
 	b.resType = sel.ResourceField(columns.ResourceType)
 	b.resAccount = sel.ResourceField(columns.ResourceAccount)
 	b.lastErrSet, b.lastKeySet = false, false
-
-	idx := sel.Rows()
 	mfaCol := columns.Index(columns.MFAAuthenticated)
-	for a := 0; a < len(idx); {
+	b.times, b.mfa = b.times[:0], b.mfa[:0]
+	for _, r := range b.idx {
+		b.times = append(b.times, sel.Time(r))
+		b.mfa = append(b.mfa, sel.Bool(mfaCol, r) == 1)
+	}
+
+	for a := 0; a < len(b.idx); {
 		// One principal's run of rows: the principal column is interned,
 		// so equal keys are equal principals.
-		pk := b.principal.Key(idx[a])
+		pk := b.principal.Key(int32(a))
 		e := a + 1
-		for e < len(idx) && b.principal.Key(idx[e]) == pk {
+		for e < len(b.idx) && b.principal.Key(int32(e)) == pk {
 			e++
 		}
-		clear(b.heads)
+		b.heads.reset()
 		var from [numFacets]int
 		for f := range from {
 			from[f] = len(b.order[f])
 		}
 		callsFrom := from[facetCall]
-		for _, r := range idx[a:e] {
-			t := sel.Time(r)
+		for k := a; k < e; k++ {
+			if k%prefetchEvery == 0 {
+				// The values hashed below lie all over the builder's
+				// memory (in the order of the files): their loads are
+				// started ahead, as plainStrings does.
+				for _, c := range [...]*columns.Strings{&b.request, &b.userARN, &b.sourceIP, &b.accessKey} {
+					c.Prefetch(k+prefetchAhead, k+prefetchAhead+prefetchEvery)
+				}
+			}
+			r := int32(k)
+			t := b.times[k]
 			out := b.outcome(r)
 			mfa := int64(0)
-			if sel.Bool(mfaCol, r) == 1 {
+			if b.mfa[k] {
 				mfa = 1
 			}
 			h, req, user := b.callHash(r, out)
@@ -219,19 +248,19 @@ func (b *rollupBuilder) add(f uint8, r int32, out uint8, h uint64, t, mfa int64,
 
 func (b *rollupBuilder) newRow(f uint8, r int32, out uint8, h uint64, t int64, ha, hb uint64, user int32) int32 {
 	i := int32(len(b.rows))
-	next, ok := b.heads[h]
+	next, ok := b.heads.get(h)
 	if !ok {
 		next = -1
 	}
 	b.rows = append(b.rows, rollupRow{rep: r, next: next, facet: f, outcome: out, first: t, last: t, ha: ha, hb: hb, user: user})
-	b.heads[h] = i
+	b.heads.put(h, i)
 	b.order[f] = append(b.order[f], i)
 	return i
 }
 
 // find returns the row of facet f whose key row r shares, or -1.
 func (b *rollupBuilder) find(f uint8, r int32, out uint8, h uint64) int32 {
-	i, ok := b.heads[h]
+	i, ok := b.heads.get(h)
 	if !ok {
 		return -1
 	}
@@ -308,7 +337,7 @@ func (b *rollupBuilder) callHash(r int32, out uint8) (h, req uint64, user int32)
 			h = mix(h, maphash.String(b.seed, v), 5, 6)
 		}
 	}
-	if lo, hi, ok := b.sel.Resources(r); ok {
+	if lo, hi, ok := b.sel.Resources(b.idx[r]); ok {
 		for j := lo; j < hi; j++ {
 			v, _ := b.resARN.Value(j)
 			h = mix(h, maphash.String(b.seed, v), b.resType.Key(j), b.resAccount.Key(j))
@@ -357,8 +386,8 @@ func (b *rollupBuilder) sameCall(out uint8, x, y int32) bool {
 	}
 	// A null list and an empty one are the same call: neither names a
 	// resource.
-	xl, xh, _ := b.sel.Resources(x)
-	yl, yh, _ := b.sel.Resources(y)
+	xl, xh, _ := b.sel.Resources(b.idx[x])
+	yl, yh, _ := b.sel.Resources(b.idx[y])
 	if xh-xl != yh-yl {
 		return false
 	}

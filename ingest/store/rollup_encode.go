@@ -278,10 +278,7 @@ func (e *encoder) rollupRowGroup(b *rollupBuilder, rows []int32) error {
 	rg := format.RowGroup{NumRows: int64(len(rows)), FileOffset: e.w.off, Ordinal: int16(len(e.rowGroups))}
 	idx := make([]pageIndex, len(e.l.leaves))
 	facet := b.rows[rows[0]].facet
-	b.reps = b.reps[:0]
-	for _, ri := range rows {
-		b.reps = append(b.reps, b.rows[ri].rep)
-	}
+
 	for c := range e.l.leaves {
 		lf := &e.l.leaves[c]
 		pi := &idx[c]
@@ -341,6 +338,24 @@ func (e *encoder) addDict(s *chunkState, v string) {
 	e.ids = append(e.ids, s.prevID)
 }
 
+// addKeyed adds a value of a column the builder interns to a dictionary
+// page by its key (columns.Strings.Key), as addString does with a map.
+func (e *encoder) addKeyed(s *chunkState, v string, key uint64) {
+	if s.prevID < 0 || key != s.prevKey {
+		id, seen := e.rdict.get(key)
+		if !seen {
+			id = int32(len(e.dictVals))
+			e.rdict.put(key, id)
+			e.dictVals = append(e.dictVals, v)
+		}
+		s.prevID, s.prevKey = id, key
+		s.seeStr(v)
+	} else if !s.has {
+		s.seeStr(v)
+	}
+	e.ids = append(e.ids, s.prevID)
+}
+
 // addHashed adds a value to a dictionary page by a hash of it (the
 // builder's, for the values it does not intern): a hit whose value
 // differs (two values, one hash) is looked up by value instead.
@@ -352,11 +367,11 @@ func (e *encoder) addHashed(s *chunkState, v string, h uint64) {
 		e.ids = append(e.ids, s.prevID)
 		return
 	}
-	id, seen := e.dict[h]
+	id, seen := e.rdict.get(h)
 	switch {
 	case !seen:
 		id = int32(len(e.dictVals))
-		e.dict[h] = id
+		e.rdict.put(h, id)
 		e.dictVals = append(e.dictVals, v)
 	case e.dictVals[id] != v:
 		if id, seen = e.dictS[v]; !seen {
@@ -371,7 +386,7 @@ func (e *encoder) addHashed(s *chunkState, v string, h uint64) {
 }
 
 // rollupStrings writes a string column of rows: from the builder column
-// its source names (its items at the rows' representatives, gathered), or
+// its source names, or
 // made (the facet, the outcome, the caller's ARN without its session). A
 // value is looked up in the chunk's dictionary by its Key where the
 // builder interns the column, else by the hash the builder made of it.
@@ -379,11 +394,7 @@ func (e *encoder) rollupStrings(s *chunkState, b *rollupBuilder, rows []int32, p
 	optional := s.lf.maxDef > 0
 	src := s.lf.col
 	col, keyed := b.column(src)
-	switch src {
-	case srcFacet, srcOutcome, srcUser:
-	default:
-		col = col.Gather(b.reps, &e.gathered)
-	}
+	e.rdict.reset()
 	for k, ri := range rows {
 		w := &b.rows[ri]
 		var v string
@@ -399,21 +410,21 @@ func (e *encoder) rollupStrings(s *chunkState, b *rollupBuilder, rows []int32, p
 			v, key, hashed = u.arn, u.hash, true
 			ok = v != ""
 		case srcRequest:
-			v, ok = col.Value(int32(k))
+			v, ok = col.Value(w.rep)
 			key, hashed = w.ha, true
 		case srcIP:
-			v, ok = col.Value(int32(k))
+			v, ok = col.Value(w.rep)
 			key, hashed = w.ha, true
 		case srcKey:
-			v, ok = col.Value(int32(k))
+			v, ok = col.Value(w.rep)
 			key, hashed = w.hb, true
 		case srcMessage:
 			if ok = w.outcome == outcomeDenied; ok {
-				v, ok = col.Value(int32(k))
+				v, ok = col.Value(w.rep)
 			}
 		default:
-			v, ok = col.Value(int32(k))
-			key = col.Key(int32(k))
+			v, ok = col.Value(w.rep)
+			key = col.Key(w.rep)
 		}
 		s.rows++
 		s.values++
@@ -424,7 +435,7 @@ func (e *encoder) rollupStrings(s *chunkState, b *rollupBuilder, rows []int32, p
 		case !ok:
 			s.nulls++
 		case keyed:
-			e.addString(s, v, key)
+			e.addKeyed(s, v, key)
 		case hashed:
 			e.addHashed(s, v, key)
 		default:
@@ -468,10 +479,12 @@ func (e *encoder) rollupInts(s *chunkState, b *rollupBuilder, rows []int32, pi *
 // lists, null in the other rows.
 func (e *encoder) rollupResources(s *chunkState, b *rollupBuilder, rows []int32, pi *pageIndex) error {
 	field := b.sel.ResourceField(s.lf.resField)
+	keyed := field.Interned()
+	e.rdict.reset()
 	maxDef := uint8(s.lf.maxDef)
 	for k, ri := range rows {
 		w := &b.rows[ri]
-		lo, hi, ok := b.sel.Resources(w.rep)
+		lo, hi, ok := b.sel.Resources(b.idx[w.rep])
 		ok = ok && w.facet == facetCall
 		s.rows++
 		switch {
@@ -498,7 +511,11 @@ func (e *encoder) rollupResources(s *chunkState, b *rollupBuilder, rows []int32,
 				continue
 			}
 			e.defs = append(e.defs, maxDef)
-			e.addDict(s, v)
+			if keyed {
+				e.addKeyed(s, v, field.Key(j))
+			} else {
+				e.addDict(s, v)
+			}
 		}
 		if err := e.endRow(s, pi, k, len(rows)); err != nil {
 			return err
