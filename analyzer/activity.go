@@ -144,7 +144,8 @@ type SubjectActivity struct {
 	// first.
 	ErrorCodes []Count `json:"error_codes"`
 	// SourceIPs, UserAgents and VPCEndpoints are every value the calls came
-	// with, most frequent first.
+	// with, most frequent first (for a key: a long-term key's only; the
+	// rollup does not keep them per temporary key).
 	SourceIPs    []Count `json:"source_ips"`
 	UserAgents   []Count `json:"user_agents"`
 	VPCEndpoints []Count `json:"vpc_endpoints"`
@@ -201,7 +202,7 @@ type ActivityReport struct {
 // days + distinct values), not O(events).
 func Activity(ctx context.Context, st *store.Store, q RollupQuery) (*ActivityReport, error) {
 	a := &activityAgg{principals: map[[2]string]*subjectAgg{}, keys: map[string]*subjectAgg{}}
-	facets := []string{columns.FacetCall, columns.FacetOrigin}
+	facets := []string{columns.FacetCall, columns.FacetOrigin, columns.FacetAccessKey}
 	if _, err := ReadRollup(ctx, st, q, facets, func(rows []columns.RollupRow) error {
 		a.add(rows, q.Accounts)
 		return nil
@@ -279,18 +280,24 @@ func (a *activityAgg) add(rows []columns.RollupRow, accounts []string) {
 			}
 		case columns.FacetOrigin:
 			a.principal(r).profile(r)
-			if r.AccessKeyID != "" {
-				k := a.keys[r.AccessKeyID]
-				if k == nil {
-					k = newSubject(r.AccessKeyID, r.PrincipalARN, r.PrincipalKind)
-					a.keys[k.s.ID] = k
-				}
-				k.count(r, r.Outcome, r.ErrorCode)
-				k.profile(r)
-				k.s.MFACalls += r.MFACalls
+			if r.AccessKeyID != "" { // a long-term key
+				a.key(r).profile(r)
 			}
+		case columns.FacetAccessKey:
+			k := a.key(r)
+			k.count(r, r.Outcome, r.ErrorCode)
+			k.s.MFACalls += r.MFACalls
 		}
 	}
+}
+
+func (a *activityAgg) key(r *columns.RollupRow) *subjectAgg {
+	k := a.keys[r.AccessKeyID]
+	if k == nil {
+		k = newSubject(r.AccessKeyID, r.PrincipalARN, r.PrincipalKind)
+		a.keys[k.s.ID] = k
+	}
+	return k
 }
 
 func (a *activityAgg) principal(r *columns.RollupRow) *subjectAgg {

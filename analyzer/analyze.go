@@ -274,7 +274,7 @@ func read(ctx context.Context, st *store.Store, sq store.Query, opts Options, ag
 // columns AddRollup uses (not the principal rows).
 func analyzeRollup(principals []string) store.RollupQuery {
 	return store.RollupQuery{Principals: principals,
-		Facets: []string{columns.FacetCall, columns.FacetOrigin},
+		Facets: []string{columns.FacetCall, columns.FacetOrigin, columns.FacetAccessKey},
 		Columns: []string{columns.Facet, columns.PrincipalARN, columns.PrincipalKind, columns.PrincipalAccount, columns.RecipientAccount,
 			columns.Outcome, columns.ErrorCode, columns.AccessKeyID, columns.SourceIP, columns.UserAgent, columns.VPCEndpointID,
 			columns.EventSource, columns.EventName, columns.EventType,

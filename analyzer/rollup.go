@@ -183,7 +183,7 @@ func (a *Aggregator) AddRollup(rows []columns.RollupRow) {
 			if kept {
 				a.addCallRow(r)
 			}
-		case columns.FacetOrigin:
+		case columns.FacetOrigin, columns.FacetAccessKey:
 			if kept {
 				a.addOriginRow(r)
 			}
@@ -233,33 +233,36 @@ func (a *Aggregator) usageRow(r *columns.RollupRow) *UsageRow {
 	return u
 }
 
+// addOriginRow adds an origin or access_key row.
 func (a *Aggregator) addOriginRow(r *columns.RollupRow) {
 	p := a.principalOf(r.PrincipalARN, r.PrincipalKind, r.FirstSeen)
 	n := r.Calls
-	allowed := r.Outcome == cloudtrail.OutcomeAllowed
-	incBy(p.ips, r.SourceIP, n)
-	if allowed && isIP(r.SourceIP) {
-		incBy(p.okIPs, r.SourceIP, n)
+	if r.Facet == columns.FacetOrigin {
+		allowed := r.Outcome == cloudtrail.OutcomeAllowed
+		incBy(p.ips, r.SourceIP, n)
+		if allowed && isIP(r.SourceIP) {
+			incBy(p.okIPs, r.SourceIP, n)
+		}
+		incBy(p.agents, r.UserAgent, n)
+		incBy(p.vpces, r.VPCEndpointID, n)
+		if allowed {
+			incBy(p.okVPCEs, r.VPCEndpointID, n)
+		}
+		return
 	}
-	incBy(p.agents, r.UserAgent, n)
-	incBy(p.vpces, r.VPCEndpointID, n)
-	if allowed {
-		incBy(p.okVPCEs, r.VPCEndpointID, n)
+	v := r.AccessKeyID
+	k := p.keys[v]
+	first, last := msTime(r.FirstSeen), msTime(r.LastSeen)
+	if k == nil {
+		k = &KeyUsage{AccessKeyID: strings.Clone(v), FirstSeen: first, LastSeen: last}
+		p.keys[k.AccessKeyID] = k
 	}
-	if v := r.AccessKeyID; v != "" {
-		k := p.keys[v]
-		first, last := msTime(r.FirstSeen), msTime(r.LastSeen)
-		if k == nil {
-			k = &KeyUsage{AccessKeyID: strings.Clone(v), FirstSeen: first, LastSeen: last}
-			p.keys[k.AccessKeyID] = k
-		}
-		k.Calls += n
-		if first.Before(k.FirstSeen) {
-			k.FirstSeen = first
-		}
-		if last.After(k.LastSeen) {
-			k.LastSeen = last
-		}
+	k.Calls += n
+	if first.Before(k.FirstSeen) {
+		k.FirstSeen = first
+	}
+	if last.After(k.LastSeen) {
+		k.LastSeen = last
 	}
 }
 

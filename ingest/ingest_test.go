@@ -690,6 +690,11 @@ func rollupOnce(t *testing.T, st *store.Store) {
 	events := readAll(t, st)
 	n := int64(len(events))
 	want := map[string]int64{columns.FacetCall: n, columns.FacetPrincipal: n, columns.FacetOrigin: n}
+	for _, e := range events {
+		if e.AccessKeyID != "" {
+			want[columns.FacetAccessKey]++
+		}
+	}
 	read := func() map[string][]string {
 		rows := map[string][]string{}
 		for _, f := range cov.Rollup {

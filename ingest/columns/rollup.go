@@ -6,11 +6,12 @@ package columns
 // events of one partition file that share a key; which key depends on the
 // row's facet:
 //
-//	call       principal, and every field that says which call it was
-//	           (the fields the action mapper reads): calls, MFA calls
-//	principal  principal, its account and the account called, outcome
-//	origin     principal, access key ID, source IP address, user agent,
-//	           VPC endpoint, error code: calls, MFA calls
+//	call        principal, and every field that says which call it was
+//	            (the fields the action mapper reads)
+//	principal   principal, its account and the account called, outcome
+//	origin      principal, long-term access key, source IP address, user
+//	            agent, VPC endpoint, outcome
+//	access_key  principal, access key ID, error code
 //
 // so that sums over the rows of one facet count every event once, and the
 // rows of different facets must never be added together.
@@ -20,10 +21,11 @@ const (
 	FacetCall      = "call"
 	FacetPrincipal = "principal"
 	FacetOrigin    = "origin"
+	FacetAccessKey = "access_key"
 )
 
 // Facets lists the facets in the order a rollup file holds them.
-var Facets = []string{FacetCall, FacetPrincipal, FacetOrigin}
+var Facets = []string{FacetCall, FacetPrincipal, FacetOrigin, FacetAccessKey}
 
 // Column names of the rollup table that the events table does not have
 // (the others share the events' names and meanings).
@@ -38,9 +40,9 @@ const (
 
 // RollupVersion is the rollup's format: a store whose rollup was written
 // under another version has it rebuilt from its events before it is read.
-// Version 2 merged version 1's source_ip, user_agent, vpc_endpoint and
-// access_key facets into origin, and made the footer's principal index
-// one line per principal.
+// Version 2 merged version 1's source_ip, user_agent and vpc_endpoint
+// facets into origin, and made the footer's principal index one line per
+// principal.
 const RollupVersion = 2
 
 // RollupRow is one row of the usage rollup, in on-disk column order. The
@@ -61,11 +63,14 @@ type RollupRow struct {
 	RecipientAccount string `parquet:"recipient_account,optional,dict"`
 	// Outcome is cloudtrail.OutcomeOf(error code): allowed, denied or failed.
 	Outcome string `parquet:"outcome,dict"`
-	// ErrorCode: call and origin rows.
+	// ErrorCode: call and access_key rows.
 	ErrorCode string `parquet:"error_code,optional,dict"`
-	// AccessKeyID, SourceIP, UserAgent and VPCEndpointID: origin rows
-	// only, as in the events.
-	AccessKeyID   string `parquet:"access_key_id,optional,dict"`
+	// AccessKeyID is, in access_key rows, the key; in origin rows, the
+	// long-term key (AKIA…) the calls were made with, null for temporary
+	// keys (ASIA…, one a session) and calls without one: so origins are
+	// known per principal and per long-term key.
+	AccessKeyID string `parquet:"access_key_id,optional,dict"`
+	// SourceIP, UserAgent and VPCEndpointID: origin rows only.
 	SourceIP      string `parquet:"source_ip,optional,dict"`
 	UserAgent     string `parquet:"user_agent,optional,dict"`
 	VPCEndpointID string `parquet:"vpc_endpoint_id,optional,dict"`
@@ -82,7 +87,7 @@ type RollupRow struct {
 	ErrorMessage      string           `parquet:"error_message,optional,dict"`
 	Resources         []RollupResource `parquet:"resources,optional,list"`
 	// Calls counts the events the row sums; MFACalls those made with MFA
-	// (call and origin rows; 0 in principal rows).
+	// (0 in principal rows).
 	Calls    int64 `parquet:"calls,delta"`
 	MFACalls int64 `parquet:"mfa_calls,delta"`
 	// FirstSeen and LastSeen are the earliest and latest event_time, Unix

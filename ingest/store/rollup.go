@@ -26,6 +26,7 @@ const (
 	facetCall = iota
 	facetPrincipal
 	facetOrigin
+	facetAccessKey
 	numFacets
 )
 
@@ -50,7 +51,8 @@ type rollupRow struct {
 	first, last int64
 	// ha and hb hash the values the builder does not intern, for the
 	// encoder's dictionaries: a call row's request parameters (ha); an
-	// origin row's source IP (ha) and access key (hb)
+	// origin row's source IP (ha) and long-term key (hb); an access key
+	// row's key (hb)
 	ha, hb uint64
 }
 
@@ -99,9 +101,10 @@ type rollupBuilder struct {
 	lastErr     uint64
 	lastOutcome uint8
 	lastErrSet  bool
-	// the last access key seen, by key, and its hash
-	lastKey, lastKeyHash uint64
-	lastKeySet           bool
+	// the last access key seen, by key, its hash, whether it is set and
+	// whether it is a long-term key
+	lastKey, lastKeyHash            uint64
+	lastKeySet, lastKeyOK, lastKeyLT bool
 	// the user identity ARNs seen, by key and by value: without their
 	// sessions (userIDs and userVals hold their index in users)
 	userIDs  map[uint64]int32
@@ -188,8 +191,17 @@ func (b *rollupBuilder) build(sel columns.Selection) {
 			}
 			h, req, user := b.callHash(r, out)
 			b.add(facetCall, r, out, h, t, mfa, req, 0, user)
-			h, ip, key := b.originHash(r)
-			b.add(facetOrigin, r, out, h, t, mfa, ip, key, -1)
+			key, hasKey, longTerm := b.keyHash(r)
+			lt := uint64(0)
+			if longTerm {
+				lt = key
+			}
+			h, ip := b.originHash(r, out, lt)
+			b.add(facetOrigin, r, out, h, t, mfa, ip, lt, -1)
+			if hasKey {
+				h := mix(b.kind.Key(r), key, b.errCode.Key(r), facetAccessKey)
+				b.add(facetAccessKey, r, out, h, t, mfa, 0, key, -1)
+			}
 		}
 		// The principal rows sum the run's call rows by (kind, the
 		// principal's account, the account called, outcome).
@@ -285,26 +297,45 @@ func (b *rollupBuilder) sameKey(f, out uint8, x, y int32) bool {
 	case facetPrincipal:
 		return b.account.Key(x) == b.account.Key(y) && b.recipient.Key(x) == b.recipient.Key(y)
 	case facetOrigin:
-		return b.errCode.Key(x) == b.errCode.Key(y) && b.userAgent.Key(x) == b.userAgent.Key(y) &&
-			b.vpce.Key(x) == b.vpce.Key(y) && sameValue(b.accessKey, x, y) && sameValue(b.sourceIP, x, y)
+		return b.userAgent.Key(x) == b.userAgent.Key(y) && b.vpce.Key(x) == b.vpce.Key(y) &&
+			sameValue(b.sourceIP, x, y) && b.sameLongTermKey(x, y)
+	case facetAccessKey:
+		return b.errCode.Key(x) == b.errCode.Key(y) && sameValue(b.accessKey, x, y)
 	}
 	return false
 }
 
-// originHash hashes row r's origin key (its kind, access key, source IP,
-// user agent, VPC endpoint and error code), and returns the hashes of its
-// source IP and access key besides. The access key repeats row after row
-// (a session's rows share their identity's refs), so its hash is kept by
-// key.
-func (b *rollupBuilder) originHash(r int32) (h, ip, key uint64) {
+// keyHash returns the hash of row r's access key, whether it has one, and
+// whether it is a long-term key (AKIA…: the origin rows are kept per
+// long-term key; a temporary key is one a session). A key repeats row
+// after row (a session's rows share their identity's refs), so the last
+// one is kept by key.
+func (b *rollupBuilder) keyHash(r int32) (h uint64, ok, longTerm bool) {
 	if k := b.accessKey.Key(r); !b.lastKeySet || k != b.lastKey {
-		v, _ := b.accessKey.Value(r)
+		v, ok := b.accessKey.Value(r)
 		b.lastKey, b.lastKeyHash, b.lastKeySet = k, maphash.String(b.seed, v), true
+		b.lastKeyOK, b.lastKeyLT = ok, cloudtrail.IsLongTermKey(v)
 	}
+	return b.lastKeyHash, b.lastKeyOK, b.lastKeyLT
+}
+
+// sameLongTermKey reports whether rows x and y used the same long-term
+// access key, or neither used one.
+func (b *rollupBuilder) sameLongTermKey(x, y int32) bool {
+	v, _ := b.accessKey.Value(x)
+	w, _ := b.accessKey.Value(y)
+	lx, ly := cloudtrail.IsLongTermKey(v), cloudtrail.IsLongTermKey(w)
+	return lx == ly && (!lx || v == w)
+}
+
+// originHash hashes row r's origin key (its kind, long-term key's hash lt,
+// source IP, user agent, VPC endpoint and outcome), and returns the hash
+// of its source IP besides.
+func (b *rollupBuilder) originHash(r int32, out uint8, lt uint64) (h, ip uint64) {
 	v, _ := b.sourceIP.Value(r)
 	ip = maphash.String(b.seed, v)
-	h = mix(b.kind.Key(r), b.lastKeyHash, ip, b.userAgent.Key(r))
-	return mix(h, b.vpce.Key(r), b.errCode.Key(r), facetOrigin), ip, b.lastKeyHash
+	h = mix(b.kind.Key(r), lt, ip, b.userAgent.Key(r))
+	return mix(h, b.vpce.Key(r), uint64(out), facetOrigin), ip
 }
 
 // sameValue compares item x and y of a column that is not interned (equal

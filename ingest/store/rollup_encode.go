@@ -11,6 +11,7 @@ import (
 	"github.com/parquet-go/parquet-go/compress"
 	"github.com/parquet-go/parquet-go/format"
 
+	"github.com/iamlens/iamlens/ingest/cloudtrail"
 	"github.com/iamlens/iamlens/ingest/columns"
 )
 
@@ -266,8 +267,10 @@ func usedBy(src int, f uint8) bool {
 	case srcAccount, srcRecipient:
 		return f == facetCall || f == facetPrincipal
 	case srcErrCode:
-		return f == facetCall || f == facetOrigin
-	case srcKey, srcIP, srcAgent, srcVPCE:
+		return f == facetCall || f == facetAccessKey
+	case srcKey:
+		return f == facetOrigin || f == facetAccessKey
+	case srcIP, srcAgent, srcVPCE:
 		return f == facetOrigin
 	}
 	return f == facetCall
@@ -417,6 +420,7 @@ func (e *encoder) rollupStrings(s *chunkState, b *rollupBuilder, rows []int32, p
 			key, hashed = w.ha, true
 		case srcKey:
 			v, ok = col.Value(w.rep)
+			ok = ok && (w.facet == facetAccessKey || cloudtrail.IsLongTermKey(v))
 			key, hashed = w.hb, true
 		case srcMessage:
 			if ok = w.outcome == outcomeDenied; ok {

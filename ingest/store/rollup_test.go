@@ -135,7 +135,15 @@ func rollupKey(facet string, e columns.Event) string {
 	case columns.FacetPrincipal:
 		return strings.Join([]string{who, e.PrincipalAccount, e.RecipientAccount, out}, "|")
 	case columns.FacetOrigin:
-		return strings.Join([]string{who, e.AccessKeyID, e.SourceIP, e.UserAgent, e.VPCEndpointID, e.ErrorCode, out}, "|")
+		key := "" // the long-term key origins are kept by
+		if strings.HasPrefix(e.AccessKeyID, "AKIA") {
+			key = e.AccessKeyID
+		}
+		return strings.Join([]string{who, key, e.SourceIP, e.UserAgent, e.VPCEndpointID, out}, "|")
+	case columns.FacetAccessKey:
+		if e.AccessKeyID != "" {
+			return strings.Join([]string{who, e.AccessKeyID, e.ErrorCode, out}, "|")
+		}
 	}
 	return ""
 }
@@ -150,16 +158,22 @@ func rowKey(r columns.RollupRow) string {
 	for _, x := range r.Resources {
 		e.Resources = append(e.Resources, columns.Resource{ARN: x.ARN, Type: x.Type, AccountID: x.AccountID})
 	}
-	if r.Facet != columns.FacetOrigin && (r.AccessKeyID != "" || r.SourceIP != "" || r.UserAgent != "" || r.VPCEndpointID != "") {
+	if r.Facet != columns.FacetOrigin && (r.SourceIP != "" || r.UserAgent != "" || r.VPCEndpointID != "") {
 		return "an origin column in a " + r.Facet + " row"
 	}
-	if r.Outcome != cloudtrail.OutcomeOf(r.ErrorCode) && r.Facet != columns.FacetPrincipal {
+	if r.AccessKeyID != "" && r.Facet != columns.FacetOrigin && r.Facet != columns.FacetAccessKey {
+		return "access_key_id in a " + r.Facet + " row"
+	}
+	if r.Facet == columns.FacetOrigin && r.AccessKeyID != "" && !strings.HasPrefix(r.AccessKeyID, "AKIA") {
+		return "a temporary key in an origin row"
+	}
+	if r.ErrorCode != "" && r.Facet != columns.FacetCall && r.Facet != columns.FacetAccessKey {
+		return "error code in a " + r.Facet + " row"
+	}
+	if r.ErrorCode != "" && r.Outcome != cloudtrail.OutcomeOf(r.ErrorCode) {
 		return "an outcome that is not its error code's"
 	}
-	if r.Facet == columns.FacetPrincipal {
-		if r.ErrorCode != "" {
-			return "error code in a principal row"
-		}
+	if r.Facet == columns.FacetPrincipal || r.Facet == columns.FacetOrigin {
 		// The outcome stands for the error codes it sums.
 		e.ErrorCode = map[string]string{cloudtrail.OutcomeAllowed: "", cloudtrail.OutcomeDenied: "AccessDenied", cloudtrail.OutcomeFailed: "X"}[r.Outcome]
 	}
