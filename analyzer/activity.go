@@ -130,7 +130,8 @@ type SubjectActivity struct {
 	// ID is the principal's ARN, or the access key ID.
 	ID string `json:"id"`
 	// Principal and Kind are the principal's (for a key: the one that
-	// used it; "" and the kind for events that name nobody).
+	// made its earliest call, the smaller ARN on a tie; "" and the kind
+	// for events that name nobody).
 	Principal string `json:"principal"`
 	Kind      string `json:"kind"`
 	// Allowed, Denied and Failed are the calls over the window by outcome
@@ -221,6 +222,8 @@ type subjectAgg struct {
 	s                         SubjectActivity
 	days                      map[int64]*DayActivity
 	codes, ips, agents, vpces map[string]int64
+	// at is, for a key, the time of the row whose principal it names.
+	at int64
 }
 
 func newSubject(id, principal, kind string) *subjectAgg {
@@ -291,11 +294,25 @@ func (a *activityAgg) add(rows []columns.RollupRow, accounts []string) {
 	}
 }
 
+// key returns the key's subject. A key names the principal (and kind) of
+// its earliest call, ties broken by the smaller ARN, whatever order the
+// rollup files are read in.
 func (a *activityAgg) key(r *columns.RollupRow) *subjectAgg {
 	k := a.keys[r.AccessKeyID]
 	if k == nil {
 		k = newSubject(r.AccessKeyID, r.PrincipalARN, r.PrincipalKind)
+		k.at = r.FirstSeen
 		a.keys[k.s.ID] = k
+		return k
+	}
+	if r.FirstSeen < k.at || r.FirstSeen == k.at && (r.PrincipalARN < k.s.Principal || r.PrincipalARN == k.s.Principal && r.PrincipalKind < k.s.Kind) {
+		k.at = r.FirstSeen
+		if r.PrincipalARN != k.s.Principal {
+			k.s.Principal = strings.Clone(r.PrincipalARN)
+		}
+		if r.PrincipalKind != k.s.Kind {
+			k.s.Kind = strings.Clone(r.PrincipalKind)
+		}
 	}
 	return k
 }
