@@ -12,6 +12,9 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/iamlens/iamlens/analyzer"
+	"github.com/iamlens/iamlens/analyzer/actionmap"
+	"github.com/iamlens/iamlens/analyzer/catalog"
 	"github.com/iamlens/iamlens/analyzer/review"
 	"github.com/iamlens/iamlens/ingest"
 	"github.com/iamlens/iamlens/ingest/cloudtrail"
@@ -332,4 +335,44 @@ func factsOf(s *review.Subject) string {
 	}
 	f.Codes, f.IPs, f.Agents, f.VPCEs = m(s.ErrorCodes), m(s.SourceIPs), m(s.UserAgents), m(s.VPCEndpoints)
 	return f.String()
+}
+
+// TestUsedMatchesEvents: the actions each principal used in a window, from
+// the rollup (a window of a day or more, its ends inside days) or from the
+// events (a window shorter than a day), equal analyze's from the events.
+func TestUsedMatchesEvents(t *testing.T) {
+	st := ingestDir(t, ingesttest.Sample(t))
+	cat, err := catalog.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := actionmap.New(cat)
+	noon := time.Date(2023, 7, 10, 12, 10, 0, 0, time.UTC)
+	for _, w := range [][2]time.Time{{noon.Add(-24 * time.Hour), noon}, {noon, noon.Add(40 * time.Hour)}, {noon.Add(-10 * time.Minute), noon}} {
+		act, err := (&review.RollupUsage{Store: st}).Activity(context.Background(), review.Query{Mapper: m, From: w[0], To: w[1]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		usages, _, err := analyzer.Analyze(context.Background(), st, analyzer.Query{All: true, From: w[0], To: w[1]}, m, analyzer.Options{Source: analyzer.SourceEvents})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string][]string{}
+		for _, u := range usages {
+			for _, a := range u.Allowed {
+				want[u.Principal] = append(want[u.Principal], a.Action)
+			}
+		}
+		n := 0
+		for p, acts := range want {
+			n += len(acts)
+			if !slices.Equal(act.Used[p], acts) {
+				t.Errorf("window %s..%s, %s: used %v, the events say %v", w[0], w[1], p, act.Used[p], acts)
+			}
+		}
+		if n == 0 {
+			t.Errorf("window %s..%s: no action used", w[0], w[1])
+		}
+		t.Logf("window %s..%s: %d principals, %d actions", w[0].Format(time.RFC3339), w[1].Format(time.RFC3339), len(want), n)
+	}
 }
