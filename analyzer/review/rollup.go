@@ -2,6 +2,7 @@ package review
 
 import (
 	"context"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -216,13 +217,30 @@ type iamCallRow struct {
 // iamCalls reads, day by day, the successful IAM calls of the principals
 // the call facet named, and records the creations and human touches.
 func (u *RollupUsage) iamCalls(ctx context.Context, accounts []string, days map[int64]map[string]bool, act *Activity) error {
+	if len(days) == 0 {
+		return nil
+	}
 	order := make([]int64, 0, len(days))
 	for d := range days {
 		order = append(order, d)
 	}
 	slices.Sort(order)
+	// The events files, listed once, by the day of their partition.
+	all, err := u.Store.Files(accounts, time.UnixMilli(order[0]*dayMS), time.UnixMilli(order[len(order)-1]*dayMS))
+	if err != nil {
+		return err
+	}
+	byDay := map[string][]string{}
+	for _, f := range all {
+		date, _ := strings.CutPrefix(filepath.Base(filepath.Dir(f)), "date=")
+		byDay[date] = append(byDay[date], f)
+	}
 	for _, d := range order {
 		from := time.UnixMilli(d * dayMS).UTC()
+		files := byDay[from.Format(time.DateOnly)]
+		if len(files) == 0 {
+			continue
+		}
 		sq := store.Query{Accounts: accounts, From: from, To: from.Add(24*time.Hour - time.Millisecond)}
 		if !days[d][""] { // an ARN-less caller: no pruning by principal
 			for p := range days[d] {
@@ -231,7 +249,7 @@ func (u *RollupUsage) iamCalls(ctx context.Context, accounts []string, days map[
 			slices.Sort(sq.Principals)
 		}
 		lo, hi := sq.From.UnixMilli(), sq.To.UnixMilli()
-		if _, err := store.Scan(ctx, u.Store, sq, func(rows []iamCallRow) error {
+		if _, err := store.ScanFiles(ctx, files, sq, func(rows []iamCallRow) error {
 			for i := range rows {
 				r := &rows[i]
 				if r.EventTime >= lo && r.EventTime <= hi && r.EventSource == "iam.amazonaws.com" && r.ErrorCode == "" &&
