@@ -271,13 +271,13 @@ func read(ctx context.Context, st *store.Store, sq store.Query, opts Options, ag
 }
 
 // analyzeRollup is what Analyze reads of the rollup: the facets and
-// columns AddRollup uses (not the principal rows, nor the long-term key of
-// the origin rows).
+// columns AddRollup uses (not the principal rows).
 func analyzeRollup(principals []string) store.RollupQuery {
 	return store.RollupQuery{Principals: principals,
-		Facets: []string{columns.FacetCall, columns.FacetSourceIP, columns.FacetUserAgent, columns.FacetVPCEndpoint, columns.FacetAccessKey},
+		Facets: []string{columns.FacetCall, columns.FacetOrigin, columns.FacetAccessKey},
 		Columns: []string{columns.Facet, columns.PrincipalARN, columns.PrincipalKind, columns.PrincipalAccount, columns.RecipientAccount,
-			columns.Outcome, columns.ErrorCode, columns.Value, columns.EventSource, columns.EventName, columns.EventType,
+			columns.Outcome, columns.ErrorCode, columns.AccessKeyID, columns.SourceIP, columns.UserAgent, columns.VPCEndpointID,
+			columns.EventSource, columns.EventName, columns.EventType,
 			columns.EventCategory, columns.AWSRegion, columns.UserIdentityARN, columns.RequestParameters, columns.ErrorMessage,
 			columns.Resources, columns.Calls, columns.MFACalls, columns.FirstSeen, columns.LastSeen}}
 }

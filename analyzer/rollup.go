@@ -183,9 +183,9 @@ func (a *Aggregator) AddRollup(rows []columns.RollupRow) {
 			if kept {
 				a.addCallRow(r)
 			}
-		case columns.FacetSourceIP, columns.FacetUserAgent, columns.FacetVPCEndpoint, columns.FacetAccessKey:
+		case columns.FacetOrigin, columns.FacetAccessKey:
 			if kept {
-				a.addProfileRow(r)
+				a.addOriginRow(r)
 			}
 		}
 	}
@@ -233,40 +233,36 @@ func (a *Aggregator) usageRow(r *columns.RollupRow) *UsageRow {
 	return u
 }
 
-func (a *Aggregator) addProfileRow(r *columns.RollupRow) {
+// addOriginRow adds an origin or access_key row.
+func (a *Aggregator) addOriginRow(r *columns.RollupRow) {
 	p := a.principalOf(r.PrincipalARN, r.PrincipalKind, r.FirstSeen)
-	n, v := r.Calls, r.Value
-	allowed := r.Outcome == cloudtrail.OutcomeAllowed
-	switch r.Facet {
-	case columns.FacetSourceIP:
-		incBy(p.ips, v, n)
-		if allowed && isIP(v) {
-			incBy(p.okIPs, v, n)
+	n := r.Calls
+	if r.Facet == columns.FacetOrigin {
+		allowed := r.Outcome == cloudtrail.OutcomeAllowed
+		incBy(p.ips, r.SourceIP, n)
+		if allowed && isIP(r.SourceIP) {
+			incBy(p.okIPs, r.SourceIP, n)
 		}
-	case columns.FacetUserAgent:
-		incBy(p.agents, v, n)
-	case columns.FacetVPCEndpoint:
-		incBy(p.vpces, v, n)
+		incBy(p.agents, r.UserAgent, n)
+		incBy(p.vpces, r.VPCEndpointID, n)
 		if allowed {
-			incBy(p.okVPCEs, v, n)
+			incBy(p.okVPCEs, r.VPCEndpointID, n)
 		}
-	case columns.FacetAccessKey:
-		if v == "" {
-			return
-		}
-		k := p.keys[v]
-		first, last := msTime(r.FirstSeen), msTime(r.LastSeen)
-		if k == nil {
-			k = &KeyUsage{AccessKeyID: strings.Clone(v), FirstSeen: first, LastSeen: last}
-			p.keys[k.AccessKeyID] = k
-		}
-		k.Calls += n
-		if first.Before(k.FirstSeen) {
-			k.FirstSeen = first
-		}
-		if last.After(k.LastSeen) {
-			k.LastSeen = last
-		}
+		return
+	}
+	v := r.AccessKeyID
+	k := p.keys[v]
+	first, last := msTime(r.FirstSeen), msTime(r.LastSeen)
+	if k == nil {
+		k = &KeyUsage{AccessKeyID: strings.Clone(v), FirstSeen: first, LastSeen: last}
+		p.keys[k.AccessKeyID] = k
+	}
+	k.Calls += n
+	if first.Before(k.FirstSeen) {
+		k.FirstSeen = first
+	}
+	if last.After(k.LastSeen) {
+		k.LastSeen = last
 	}
 }
 

@@ -109,7 +109,7 @@ func parseDays(s string) (time.Duration, error) {
 type loaded struct {
 	Account  *iamstate.Account
 	Activity *review.Activity
-	Usage    *review.DatasetUsage
+	Usage    *review.RollupUsage
 	At       time.Time
 }
 
@@ -167,7 +167,7 @@ func (in *reviewInputs) load(ctx context.Context) (*loaded, error) {
 		accounts = []string{out.Account.ID}
 	}
 	if st, err := openStoreForRead(in.Store); err == nil {
-		out.Usage = &review.DatasetUsage{Store: st}
+		out.Usage = &review.RollupUsage{Store: st, Notice: rollupNotice(in.Stderr)}
 		q := review.Query{Accounts: accounts}
 		if out.Account != nil && out.Account.Read.AuthorizationDetails {
 			// The unused permissions: the window's calls, mapped as

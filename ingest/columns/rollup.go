@@ -6,36 +6,32 @@ package columns
 // events of one partition file that share a key; which key depends on the
 // row's facet:
 //
-//	call          principal, and every field that says which call it was
-//	              (the fields the action mapper reads): calls, MFA calls
-//	principal     principal, its account and the account called, outcome
-//	source_ip     principal, long-term access key, source IP address, outcome
-//	user_agent    principal, long-term access key, user agent, outcome
-//	vpc_endpoint  principal, long-term access key, VPC endpoint, outcome
-//	access_key    principal, access key ID, error code
+//	call        principal, and every field that says which call it was
+//	            (the fields the action mapper reads)
+//	principal   principal, its account and the account called, outcome
+//	origin      principal, long-term access key, source IP address, user
+//	            agent, VPC endpoint, outcome
+//	access_key  principal, access key ID, error code
 //
 // so that sums over the rows of one facet count every event once, and the
 // rows of different facets must never be added together.
 
 // Facets of the rollup, the values of its facet column.
 const (
-	FacetCall        = "call"
-	FacetPrincipal   = "principal"
-	FacetSourceIP    = "source_ip"
-	FacetUserAgent   = "user_agent"
-	FacetVPCEndpoint = "vpc_endpoint"
-	FacetAccessKey   = "access_key"
+	FacetCall      = "call"
+	FacetPrincipal = "principal"
+	FacetOrigin    = "origin"
+	FacetAccessKey = "access_key"
 )
 
 // Facets lists the facets in the order a rollup file holds them.
-var Facets = []string{FacetCall, FacetPrincipal, FacetSourceIP, FacetUserAgent, FacetVPCEndpoint, FacetAccessKey}
+var Facets = []string{FacetCall, FacetPrincipal, FacetOrigin, FacetAccessKey}
 
 // Column names of the rollup table that the events table does not have
 // (the others share the events' names and meanings).
 const (
 	Facet     = "facet"
 	Outcome   = "outcome"
-	Value     = "value"
 	Calls     = "calls"
 	MFACalls  = "mfa_calls"
 	FirstSeen = "first_seen"
@@ -44,7 +40,10 @@ const (
 
 // RollupVersion is the rollup's format: a store whose rollup was written
 // under another version has it rebuilt from its events before it is read.
-const RollupVersion = 1
+// Version 2 merged version 1's source_ip, user_agent and vpc_endpoint
+// facets into origin, and made the footer's principal index one line per
+// principal.
+const RollupVersion = 2
 
 // RollupRow is one row of the usage rollup, in on-disk column order. The
 // partition columns (account, date) live in the folder names, as for the
@@ -66,15 +65,15 @@ type RollupRow struct {
 	Outcome string `parquet:"outcome,dict"`
 	// ErrorCode: call and access_key rows.
 	ErrorCode string `parquet:"error_code,optional,dict"`
-	// Value is the source IP, user agent, VPC endpoint or access key ID of
-	// the facets of those names.
-	Value string `parquet:"value,optional,dict"`
-	// AccessKeyID is, in access_key rows, the key (as in Value); in
-	// source_ip, user_agent and vpc_endpoint rows, the long-term key
-	// (AKIA…) the calls were made with, null for temporary keys (ASIA…,
-	// one a session) and calls without one: so those facets answer per
-	// long-term key as well as per principal.
+	// AccessKeyID is, in access_key rows, the key; in origin rows, the
+	// long-term key (AKIA…) the calls were made with, null for temporary
+	// keys (ASIA…, one a session) and calls without one: so origins are
+	// known per principal and per long-term key.
 	AccessKeyID string `parquet:"access_key_id,optional,dict"`
+	// SourceIP, UserAgent and VPCEndpointID: origin rows only.
+	SourceIP      string `parquet:"source_ip,optional,dict"`
+	UserAgent     string `parquet:"user_agent,optional,dict"`
+	VPCEndpointID string `parquet:"vpc_endpoint_id,optional,dict"`
 	// The call: call rows only. ErrorMessage is kept for denied calls only
 	// (it names the resource refused; other errors' messages carry request
 	// IDs and would make every call a row of its own).
@@ -88,7 +87,7 @@ type RollupRow struct {
 	ErrorMessage      string           `parquet:"error_message,optional,dict"`
 	Resources         []RollupResource `parquet:"resources,optional,list"`
 	// Calls counts the events the row sums; MFACalls those made with MFA
-	// (call rows; 0 in the others).
+	// (0 in principal rows).
 	Calls    int64 `parquet:"calls,delta"`
 	MFACalls int64 `parquet:"mfa_calls,delta"`
 	// FirstSeen and LastSeen are the earliest and latest event_time, Unix

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -90,9 +89,31 @@ func (r *RollupFile) spans(principals []string) (map[int]rowSpan, error) {
 	if !ok {
 		return nil, fmt.Errorf("read %s: no principal index", r.Path)
 	}
-	spans, err := parseIndex([]byte(idx), principals)
+	ranges, err := parseRollupIndex(idx, principals)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", r.Path, err)
+	}
+	spans := map[int]rowSpan{}
+	g, start := 0, int64(0) // a row group and its first row in the file
+	rgs := r.pf.RowGroups()
+	for _, x := range ranges {
+		for g < len(rgs) && start+rgs[g].NumRows() <= x.lo {
+			start += rgs[g].NumRows()
+			g++
+		}
+		for h, at := g, start; h < len(rgs) && at < x.hi; h++ {
+			n := rgs[h].NumRows()
+			lo, hi := max(x.lo, at)-at, min(x.hi, at+n)-at
+			if lo < hi {
+				s, seen := spans[h]
+				if !seen {
+					s = rowSpan{lo: lo, hi: hi}
+				}
+				s.lo, s.hi = min(s.lo, lo), max(s.hi, hi)
+				spans[h] = s
+			}
+			at += n
+		}
 	}
 	return spans, nil
 }
@@ -206,45 +227,63 @@ func hasFacet(rg parquet.RowGroup, col int, facets []string) bool {
 	return slices.ContainsFunc(facets, func(f string) bool { return f >= min && f <= max })
 }
 
-// parseIndex reads a principal index (principals_index.go's format) and
-// returns, by row group, the span of rows that holds the principals.
-func parseIndex(data []byte, principals []string) (map[int]rowSpan, error) {
-	if !bytes.HasPrefix(data, []byte(indexHeader)) {
-		return nil, fmt.Errorf("not a principal index")
+// parseRollupIndex reads a rollup file's principal index (appendIndex's
+// format) and returns the rows of the principals in the file, [lo, hi)
+// ranges of the file's rows, sorted.
+func parseRollupIndex(data string, principals []string) ([]rowSpan, error) {
+	rest, ok := strings.CutPrefix(data, rollupIndexHeader)
+	if !ok {
+		return nil, fmt.Errorf("not a rollup principal index")
 	}
-	spans := map[int]rowSpan{}
-	var key []byte
-	for _, p := range principals {
-		key = append(strconv.AppendQuote(append(key[:0], '\n'), p), '\t')
-		rest := data[len(indexHeader)-1:] // from the header's newline
-		for {
-			i := bytes.Index(rest, key)
-			if i < 0 {
-				break
-			}
-			rest = rest[i+len(key):]
-			end := bytes.IndexByte(rest, '\n')
-			if end < 0 {
-				return nil, fmt.Errorf("principal index: truncated line")
-			}
-			f := strings.Split(string(rest[:end]), "\t")
-			if len(f) != 3 {
-				return nil, fmt.Errorf("principal index: bad line")
-			}
-			g, err1 := strconv.Atoi(f[0])
-			lo, err2 := strconv.ParseInt(f[1], 10, 64)
-			n, err3 := strconv.ParseInt(f[2], 10, 64)
-			if err := errors.Join(err1, err2, err3); err != nil {
-				return nil, fmt.Errorf("principal index: %w", err)
-			}
-			s, seen := spans[g]
-			if !seen {
-				s = rowSpan{lo: lo, hi: lo + n}
-			}
-			s.lo, s.hi = min(s.lo, lo), max(s.hi, lo+n)
-			spans[g] = s
-			rest = rest[end:] // keep the newline: the next key starts with it
+	type line struct {
+		want bool
+		n    [numFacets]int64
+	}
+	var lines []line
+	var total [numFacets]int64
+	prev := ""
+	bad := func(why string) error { return fmt.Errorf("principal index: %s", why) }
+	for rest != "" {
+		end := strings.IndexByte(rest, '\n')
+		if end < 0 {
+			return nil, bad("truncated line")
 		}
+		f := strings.Split(rest[:end], "\t")
+		rest = rest[end+1:]
+		if len(f) != 2+numFacets {
+			return nil, bad("bad line")
+		}
+		var ln line
+		if f[0] != "-" {
+			shared, err := strconv.Atoi(f[0])
+			suffix, err2 := strconv.Unquote(f[1])
+			if err := errors.Join(err, err2); err != nil || shared < 0 || shared > len(prev) {
+				return nil, bad("bad principal")
+			}
+			prev = prev[:shared] + suffix
+			ln.want = slices.Contains(principals, prev)
+		}
+		for k := range ln.n {
+			n, err := strconv.ParseInt(f[2+k], 10, 64)
+			if err != nil || n < 0 {
+				return nil, bad("bad row count")
+			}
+			ln.n[k] = n
+			total[k] += n
+		}
+		lines = append(lines, ln)
 	}
-	return spans, nil
+	var out []rowSpan
+	start := int64(0)
+	for k := range total {
+		at := start
+		for _, ln := range lines {
+			if ln.want && ln.n[k] > 0 {
+				out = append(out, rowSpan{lo: at, hi: at + ln.n[k]})
+			}
+			at += ln.n[k]
+		}
+		start += total[k]
+	}
+	return out, nil
 }
