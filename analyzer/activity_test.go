@@ -80,26 +80,12 @@ func keyStore(t *testing.T) *store.Store {
 	return st
 }
 
-// activityRow is what the reference activity reads of each event.
-type activityRow struct {
-	PrincipalARN     string `parquet:"principal_arn,optional"`
-	PrincipalKind    string `parquet:"principal_kind,optional"`
-	EventTime        int64  `parquet:"event_time,timestamp(millisecond)"`
-	EventType        string `parquet:"event_type,optional"`
-	SourceIP         string `parquet:"source_ip,optional"`
-	UserAgent        string `parquet:"user_agent,optional"`
-	AccessKeyID      string `parquet:"access_key_id,optional"`
-	MFAAuthenticated *bool  `parquet:"mfa_authenticated,optional"`
-	ErrorCode        string `parquet:"error_code,optional"`
-	VPCEndpointID    string `parquet:"vpc_endpoint_id,optional"`
-}
-
 // referenceActivity computes Activity's answer from the events, one by one.
 func referenceActivity(t *testing.T, st *store.Store) *ActivityReport {
 	t.Helper()
 	principals := map[[2]string]*subjectAgg{}
 	keys := map[string]*subjectAgg{}
-	_, err := store.Scan(context.Background(), st, store.Query{}, func(rows []activityRow) error {
+	_, err := store.Scan(context.Background(), st, store.Query{}, func(rows []store.UsageRow) error {
 		for _, e := range rows {
 			r := &struct{ FirstSeen, LastSeen, Calls int64 }{e.EventTime, e.EventTime, 1}
 			out := cloudtrail.OutcomeOf(e.ErrorCode)

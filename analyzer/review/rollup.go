@@ -198,21 +198,8 @@ func namesTarget(event, req string) bool {
 
 // iamCallRow is what iamCall needs of an event: the narrow question the
 // rollup cannot answer (a call's own source IP, user agent, session name
-// and time). Its parquet tags name dataset columns, so store.Scan reads
-// these columns and no others.
-type iamCallRow struct {
-	PrincipalARN      string `parquet:"principal_arn,optional"`
-	PrincipalKind     string `parquet:"principal_kind,optional"`
-	EventTime         int64  `parquet:"event_time,timestamp(millisecond)"` // Unix milliseconds, UTC
-	EventSource       string `parquet:"event_source,optional"`
-	EventName         string `parquet:"event_name,optional"`
-	SourceIP          string `parquet:"source_ip,optional"`
-	UserAgent         string `parquet:"user_agent,optional"`
-	SessionName       string `parquet:"session_name,optional"`
-	MFAAuthenticated  *bool  `parquet:"mfa_authenticated,optional"`
-	ErrorCode         string `parquet:"error_code,optional"`
-	RequestParameters string `parquet:"request_parameters,optional"`
-}
+// and time); store.CallerRow declares the columns it reads.
+type iamCallRow = store.CallerRow
 
 // iamCalls reads, day by day, the successful IAM calls of the principals
 // the call facet named, and records the creations and human touches.
@@ -434,12 +421,7 @@ func (u *RollupUsage) SucceededSince(ctx context.Context, keyID string, since ti
 		if !slices.Contains(straddle, "") {
 			sq.Principals = straddle
 		}
-		type keyRow struct {
-			EventTime   int64  `parquet:"event_time,timestamp(millisecond)"`
-			AccessKeyID string `parquet:"access_key_id,optional"`
-			ErrorCode   string `parquet:"error_code,optional"`
-		}
-		if _, err := store.Scan(ctx, u.Store, sq, func(rows []keyRow) error {
+		if _, err := store.Scan(ctx, u.Store, sq, func(rows []store.UsageRow) error {
 			for i := range rows {
 				r := &rows[i]
 				if r.EventTime > lo && r.AccessKeyID == keyID && r.ErrorCode == "" && (firstMS == 0 || r.EventTime < firstMS) {

@@ -76,3 +76,20 @@ type EvidenceRow struct {
 	AdditionalEventData string `parquet:"additional_event_data,optional"`
 	ResponseElements    string `parquet:"response_elements,optional"`
 }
+
+// CallerRow is one event with who made it and from where: the call's own
+// source IP, user agent, session name and MFA, which the usage rollup does
+// not keep per call (the review's creators and human-looking callers).
+type CallerRow struct {
+	PrincipalARN      string `parquet:"principal_arn,optional"`
+	PrincipalKind     string `parquet:"principal_kind,optional"`
+	EventTime         int64  `parquet:"event_time,timestamp(millisecond)"` // Unix milliseconds, UTC
+	EventSource       string `parquet:"event_source,optional"`
+	EventName         string `parquet:"event_name,optional"`
+	SourceIP          string `parquet:"source_ip,optional"`
+	UserAgent         string `parquet:"user_agent,optional"`
+	SessionName       string `parquet:"session_name,optional"`
+	MFAAuthenticated  *bool  `parquet:"mfa_authenticated,optional"`
+	ErrorCode         string `parquet:"error_code,optional"`
+	RequestParameters string `parquet:"request_parameters,optional"`
+}

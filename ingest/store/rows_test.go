@@ -18,6 +18,7 @@ func TestRowsAreViews(t *testing.T) {
 		{store.PrincipalRow{}, columns.Event{}},
 		{store.EvidenceRow{}, columns.Event{}},
 		{store.ExplainRow{}, columns.Event{}},
+		{store.CallerRow{}, columns.Event{}},
 	} {
 		for _, m := range ingesttest.ColumnTagMismatches(tc.row, tc.written) {
 			t.Error(m)
