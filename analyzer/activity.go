@@ -332,10 +332,10 @@ func (g *subjectAgg) finish() *SubjectActivity {
 		s.Days = append(s.Days, *d)
 	}
 	slices.SortFunc(s.Days, func(x, y DayActivity) int { return x.Date.Compare(y.Date) })
-	s.ErrorCodes = topCounts(g.codes, 0)
-	s.SourceIPs = topCounts(g.ips, 0)
-	s.UserAgents = topCounts(g.agents, 0)
-	s.VPCEndpoints = topCounts(g.vpces, 0)
+	s.ErrorCodes = TopCounts(g.codes, 0)
+	s.SourceIPs = TopCounts(g.ips, 0)
+	s.UserAgents = TopCounts(g.agents, 0)
+	s.VPCEndpoints = TopCounts(g.vpces, 0)
 	return s
 }
 

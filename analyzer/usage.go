@@ -652,12 +652,12 @@ func (a *Aggregator) usage(p *usageAgg, from, to time.Time) *Usage {
 	for _, d := range days {
 		pr.ActiveDays = append(pr.ActiveDays, time.UnixMilli(d*86_400_000).UTC().Format("2006-01-02"))
 	}
-	pr.Services = topCounts(p.services, 0)
-	pr.Regions = topCounts(p.regions, 0)
-	pr.SourceIPs, pr.DistinctSourceIPs = topCounts(p.ips, a.topN), len(p.ips)
-	pr.UserAgents, pr.DistinctUserAgents = topCounts(p.agents, a.topN), len(p.agents)
-	pr.VPCEndpoints = topCounts(p.vpces, 0)
-	pr.ErrorCodes = topCounts(p.errors, 0)
+	pr.Services = TopCounts(p.services, 0)
+	pr.Regions = TopCounts(p.regions, 0)
+	pr.SourceIPs, pr.DistinctSourceIPs = TopCounts(p.ips, a.topN), len(p.ips)
+	pr.UserAgents, pr.DistinctUserAgents = TopCounts(p.agents, a.topN), len(p.agents)
+	pr.VPCEndpoints = TopCounts(p.vpces, 0)
+	pr.ErrorCodes = TopCounts(p.errors, 0)
 	pr.MFAEvents = p.mfa
 	pr.AccessKeys = []KeyUsage{}
 	for _, k := range p.keys {
@@ -668,8 +668,8 @@ func (a *Aggregator) usage(p *usageAgg, from, to time.Time) *Usage {
 		pr.ActiveDays = []string{}
 	}
 	u.Origins = p.origins
-	u.Origins.SourceIPs = topCounts(p.okIPs, 0)
-	u.Origins.VPCEndpoints = topCounts(p.okVPCEs, 0)
+	u.Origins.SourceIPs = TopCounts(p.okIPs, 0)
+	u.Origins.VPCEndpoints = TopCounts(p.okVPCEs, 0)
 	// Successful calls from a non-address are via a service; those with
 	// no endpoint, outside one.
 	u.Origins.ViaService, u.Origins.NoVPCE = u.Origins.Calls, u.Origins.Calls
@@ -700,7 +700,7 @@ func finishActions(m map[string]*actionAgg) []*ActionUsage {
 		}
 		u.Events = sortedSet(ag.events)
 		u.Regions = sortedSet(ag.regions)
-		u.ErrorCodes = topCounts(ag.codes, 0)
+		u.ErrorCodes = TopCounts(ag.codes, 0)
 		if len(u.ErrorCodes) == 0 {
 			u.ErrorCodes = nil
 		}
@@ -729,9 +729,9 @@ func finishCalls(m map[CallCount]int64) []CallCount {
 	return out
 }
 
-// topCounts returns the n most frequent values (all when n <= 0), most
+// TopCounts returns the n most frequent values (all when n <= 0), most
 // frequent first, ties by value.
-func topCounts(m map[string]int64, n int) []Count {
+func TopCounts(m map[string]int64, n int) []Count {
 	out := make([]Count, 0, len(m))
 	for k, v := range m {
 		out = append(out, Count{Value: k, Count: v})

@@ -359,7 +359,7 @@ func mergeSubjects(a, b *Subject, topN int) *Subject {
 		for _, c := range slices.Concat(x, y) {
 			m[c.Value] += c.Count
 		}
-		return topCounts(m, n)
+		return analyzer.TopCounts(m, n)
 	}
 	// a's and b's lists may be cut to topN: the merged top N is exact
 	// for the error codes (never cut) and an approximation otherwise.
@@ -490,21 +490,3 @@ func HumanLooking(kind, userAgent, session string, mfa bool) bool {
 		strings.Contains(ua, "console.aws.amazon.com") || strings.Contains(ua, "signin.amazonaws.com")
 }
 
-// topCounts returns the n most frequent values (all when n <= 0), most
-// frequent first, ties by value.
-func topCounts(m map[string]int64, n int) []Count {
-	out := make([]Count, 0, len(m))
-	for k, v := range m {
-		out = append(out, Count{Value: k, Count: v})
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Count != out[j].Count {
-			return out[i].Count > out[j].Count
-		}
-		return out[i].Value < out[j].Value
-	})
-	if n > 0 && len(out) > n {
-		out = out[:n]
-	}
-	return out
-}

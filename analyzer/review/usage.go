@@ -94,10 +94,7 @@ type Day struct {
 func (d Day) Failures() int64 { return d.Denied + d.Failed }
 
 // Count is a value and how often it was seen.
-type Count struct {
-	Value string `json:"value"`
-	Count int64  `json:"count"`
-}
+type Count = analyzer.Count
 
 // Creation is one successful call that created a user, role or access key.
 type Creation struct {
