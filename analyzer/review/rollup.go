@@ -489,4 +489,3 @@ func HumanLooking(kind, userAgent, session string, mfa bool) bool {
 	return strings.HasPrefix(ua, "mozilla/") || strings.Contains(ua, "console.amazonaws.com") ||
 		strings.Contains(ua, "console.aws.amazon.com") || strings.Contains(ua, "signin.amazonaws.com")
 }
-
