@@ -70,7 +70,7 @@ func ReadRollup(ctx context.Context, st *store.Store, q RollupQuery, facets []st
 		return store.ScanStats{}, fmt.Errorf("the usage rollup could not be built")
 	}
 	var ferr error
-	ss, err := scanRollup(ctx, files, store.RollupQuery{Facets: facets, Principals: q.Principals}, 0, func(rows []columns.RollupRow) {
+	ss, err := scanRollup(ctx, st, files, store.RollupQuery{Facets: facets, Principals: q.Principals}, 0, func(rows []columns.RollupRow) {
 		if ferr == nil {
 			ferr = fn(rows)
 		}

@@ -255,7 +255,7 @@ func read(ctx context.Context, st *store.Store, sq store.Query, opts Options, ag
 			return err
 		}
 		if ok {
-			ss, err := scanRollup(ctx, files, analyzeRollup(sq.Principals), opts.Workers, agg.AddRollup)
+			ss, err := scanRollup(ctx, st, files, analyzeRollup(sq.Principals), opts.Workers, agg.AddRollup)
 			count(ss)
 			stats.Source, stats.RollupFiles, stats.RollupRowsRead = SourceRollup, ss.Files, ss.RowsRead
 			return err
@@ -335,7 +335,7 @@ func readCheaper(ctx context.Context, st *store.Store, sq store.Query, opts Opti
 		}
 	}
 	readEvents := func(ctx context.Context, f string, x store.EventIndex) error {
-		ss, err := store.ScanIndexed(ctx, f, x, sq, func(rows []UsageRow) error {
+		ss, err := store.ScanIndexed(ctx, st, f, x, sq, func(rows []UsageRow) error {
 			mu.Lock()
 			agg.Add(rows)
 			mu.Unlock()
@@ -348,7 +348,7 @@ func readCheaper(ctx context.Context, st *store.Store, sq store.Query, opts Opti
 	// principals' rows than the events file's n; ok is false when it did
 	// not.
 	readTwin := func(ctx context.Context, twin string, n int64) (bool, error) {
-		rf, err := store.OpenRollup(twin)
+		rf, err := st.OpenRollup(ctx, twin)
 		if errors.Is(err, fs.ErrNotExist) {
 			return false, nil // written without one
 		}
@@ -374,7 +374,7 @@ func readCheaper(ctx context.Context, st *store.Store, sq store.Query, opts Opti
 	g.SetLimit(workers)
 	for _, f := range files {
 		g.Go(func() error {
-			x, err := store.ReadEventIndex(f, sq.Principals)
+			x, err := st.ReadEventIndex(gctx, f, sq.Principals)
 			n, indexed := x.Rows(), x.Indexed()
 			if err != nil || (indexed && n == 0) {
 				return err

@@ -131,7 +131,7 @@ func partitionAccount(path string) string {
 
 // scanRollup reads the rollup files (on up to workers goroutines, a file
 // each) and passes their rows to add under a mutex.
-func scanRollup(ctx context.Context, files []string, q store.RollupQuery, workers int, add func([]columns.RollupRow)) (store.ScanStats, error) {
+func scanRollup(ctx context.Context, st *store.Store, files []string, q store.RollupQuery, workers int, add func([]columns.RollupRow)) (store.ScanStats, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -141,7 +141,7 @@ func scanRollup(ctx context.Context, files []string, q store.RollupQuery, worker
 	g.SetLimit(workers)
 	for _, f := range files {
 		g.Go(func() error {
-			ss, err := store.ScanRollup(gctx, []string{f}, q, func(rows []columns.RollupRow) error {
+			ss, err := store.ScanRollup(gctx, st, []string{f}, q, func(rows []columns.RollupRow) error {
 				mu.Lock()
 				add(rows)
 				mu.Unlock()
@@ -311,7 +311,7 @@ func ListPrincipals(ctx context.Context, st *store.Store, opts PrincipalOptions)
 		}
 		if ok {
 			q := store.RollupQuery{Facets: []string{columns.FacetPrincipal}}
-			if _, err := scanRollup(ctx, files, q, 0, l.AddRollup); err != nil {
+			if _, err := scanRollup(ctx, st, files, q, 0, l.AddRollup); err != nil {
 				return nil, "", err
 			}
 			return l.Summaries(), SourceRollup, nil

@@ -352,7 +352,7 @@ func readUsages(ctx context.Context, o readOptions) (*usageRead, error) {
 			return nil, fmt.Errorf("--logs: %w", err)
 		}
 	}
-	st, err := openStoreForRead(o.Store)
+	st, err := openStoreForRead(ctx, o.Store)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/iamlens/iamlens/analyzer"
 	"github.com/iamlens/iamlens/ingest/cloudtrail"
-	"github.com/iamlens/iamlens/ingest/store"
 )
 
 type principalsOptions struct {
@@ -78,7 +76,7 @@ func runPrincipals(ctx context.Context, o *principalsOptions) error {
 	if err := analyzer.SortPrincipals(nil, o.Sort); err != nil {
 		return usageErrorf("", "--sort: %v", err)
 	}
-	st, err := openStoreForRead(o.Store)
+	st, err := openStoreForRead(ctx, o.Store)
 	if err != nil {
 		return err
 	}
@@ -105,26 +103,6 @@ func rollupNotice(w io.Writer) func(analyzer.RollupNotice) {
 	return func(n analyzer.RollupNotice) { fmt.Fprintln(w, "iamlens: "+n.String()) }
 }
 
-// openStoreForRead opens an existing store that holds committed events;
-// otherwise it returns store.ErrEmpty (wrapped) without creating anything.
-// A store path that is a file is a usage error.
-func openStoreForRead(root string) (*store.Store, error) {
-	st, err := store.OpenExisting(root)
-	if err != nil {
-		if errors.Is(err, store.ErrEmpty) {
-			return nil, err
-		}
-		return nil, usageErrorf("", "%v", err)
-	}
-	files, err := st.Files(nil, time.Time{}, time.Time{})
-	if err != nil {
-		return nil, err
-	}
-	if len(files) == 0 {
-		return nil, fmt.Errorf("%s: %w", root, store.ErrEmpty)
-	}
-	return st, nil
-}
 
 // parseRange parses --from and --to; a bare --to day includes that whole day.
 func parseRange(fromS, toS string) (from, to time.Time, err error) {

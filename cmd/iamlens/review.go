@@ -166,7 +166,7 @@ func (in *reviewInputs) load(ctx context.Context) (*loaded, error) {
 	if len(accounts) == 0 && out.Account != nil && out.Account.ID != "" {
 		accounts = []string{out.Account.ID}
 	}
-	if st, err := openStoreForRead(in.Store); err == nil {
+	if st, err := openStoreForRead(ctx, in.Store); err == nil {
 		out.Usage = &review.DatasetUsage{Store: st}
 		q := review.Query{Accounts: accounts}
 		if out.Account != nil && out.Account.Read.AuthorizationDetails {
