@@ -50,6 +50,9 @@ type RollupQuery struct {
 	// Notice, when set, is told when the rollup of events files written
 	// without one is built before it is read.
 	Notice func(RollupNotice)
+	// Reader, when set, reads the rollup in place of the store's files
+	// (an engine such as Athena's).
+	Reader RollupReader
 }
 
 // ReadRollup reads the rollup rows of q's window (and of the facets given;
@@ -61,6 +64,9 @@ type RollupQuery struct {
 func ReadRollup(ctx context.Context, st *store.Store, q RollupQuery, facets []string, fn func([]columns.RollupRow) error) (store.ScanStats, error) {
 	if !wholeDays(q.From, q.To) {
 		return store.ScanStats{}, errNotWholeDays
+	}
+	if q.Reader != nil {
+		return store.ScanStats{}, q.Reader.ReadRollup(ctx, q, facets, fn)
 	}
 	files, ok, err := rollupFiles(ctx, st, q.Accounts, q.From, q.To, q.Notice)
 	if err != nil {

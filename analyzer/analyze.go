@@ -65,6 +65,11 @@ type Options struct {
 	// Notice, when set, is told when Analyze builds the rollup of events
 	// files written without one, before it reads it.
 	Notice func(RollupNotice)
+	// Reader, when set, reads the rollup in place of the store's files
+	// (an engine such as Athena's): the window must be whole days. The
+	// store still answers what is not aggregation (the dataset's days and
+	// accounts, principal names, IAM paths).
+	Reader RollupReader
 	// Paths, when set, is filled before the calls are mapped with the IAM
 	// paths the dataset shows (learnPaths): give the mapper the same set
 	// (actionmap.Mapper.WithPaths), with the account state's paths added
@@ -245,6 +250,9 @@ func read(ctx context.Context, st *store.Store, sq store.Query, opts Options, ag
 		stats.RowGroupsRead += ss.RowGroupsRead
 		stats.RowsRead += ss.RowsRead
 		stats.CompressedRead += ss.CompressedRead
+	}
+	if opts.Reader != nil {
+		return readWith(ctx, opts.Reader, RollupQuery{Accounts: sq.Accounts, From: sq.From, To: sq.To, Principals: sq.Principals}, agg, stats)
 	}
 	if opts.Source != SourceEvents && wholeDays(sq.From, sq.To) {
 		if len(sq.Principals) > 0 && opts.Source == SourceAuto {

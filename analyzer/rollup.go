@@ -304,6 +304,19 @@ func (l *PrincipalLister) AddRollup(rows []columns.RollupRow) {
 // without one is built first), the events' six columns otherwise.
 func ListPrincipals(ctx context.Context, st *store.Store, opts PrincipalOptions) ([]PrincipalSummary, Source, error) {
 	l := NewPrincipalLister(opts)
+	if opts.Reader != nil {
+		if !wholeDays(opts.From, opts.To) {
+			return nil, "", errNotWholeDays
+		}
+		q := RollupQuery{Accounts: opts.Accounts, From: opts.From, To: opts.To}
+		if err := opts.Reader.ReadRollup(ctx, q, []string{columns.FacetPrincipal}, func(rows []columns.RollupRow) error {
+			l.AddRollup(rows)
+			return nil
+		}); err != nil {
+			return nil, "", err
+		}
+		return l.Summaries(), SourceRollup, nil
+	}
 	if opts.Source != SourceEvents && wholeDays(opts.From, opts.To) {
 		files, ok, err := rollupFiles(ctx, st, opts.Accounts, opts.From, opts.To, opts.Notice)
 		if err != nil {

@@ -17,6 +17,7 @@ import (
 
 type principalsOptions struct {
 	Store    string
+	Engine   engineOptions
 	Format   string
 	Sort     string
 	Accounts []string
@@ -48,6 +49,7 @@ called into, and whether any call crossed into another account.`,
 		},
 	}
 	f := cmd.Flags()
+	engineFlags(f, &o.Engine)
 	f.StringSliceVar(&o.Accounts, "account", nil, "only events in these accounts (repeatable, comma-separated)")
 	f.StringSliceVar(&o.Kinds, "kind", nil, "only these kinds: "+strings.Join(cloudtrail.Kinds, ", "))
 	f.StringVar(&o.From, "from", "", "first day, YYYY-MM-DD (or RFC 3339)")
@@ -81,6 +83,9 @@ func runPrincipals(ctx context.Context, o *principalsOptions) error {
 		return err
 	}
 	opts.Notice = rollupNotice(o.Stderr)
+	if opts.Reader, err = o.Engine.reader(ctx, o.Store, st, o.Stderr); err != nil {
+		return err
+	}
 	sums, _, err := analyzer.ListPrincipals(ctx, st, opts)
 	if err != nil {
 		return err
