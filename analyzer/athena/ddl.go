@@ -117,7 +117,7 @@ func WriteDDL(w io.Writer, o DDLOptions) error {
 	fmt.Fprintf(w, "CREATE DATABASE IF NOT EXISTS `%s`;\n", o.Database)
 	for _, tb := range []struct {
 		name, folder, about string
-		row             reflect.Type
+		row                 reflect.Type
 	}{
 		{EventsTable, "events", "one row per CloudTrail event", reflect.TypeFor[columns.Event]()},
 		{RollupTable, "rollup", "the usage rollup: rows of one facet sum to the events; never add rows of different facets", reflect.TypeFor[columns.RollupRow]()},

@@ -108,7 +108,6 @@ func rollupNotice(w io.Writer) func(analyzer.RollupNotice) {
 	return func(n analyzer.RollupNotice) { fmt.Fprintln(w, "iamlens: "+n.String()) }
 }
 
-
 // parseRange parses --from and --to; a bare --to day includes that whole day.
 func parseRange(fromS, toS string) (from, to time.Time, err error) {
 	if from, err = parseDay(fromS); err != nil {
