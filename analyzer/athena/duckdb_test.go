@@ -1,0 +1,266 @@
+package athena
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iamlens/iamlens/analyzer"
+	"github.com/iamlens/iamlens/analyzer/actionmap"
+	"github.com/iamlens/iamlens/analyzer/catalog"
+	"github.com/iamlens/iamlens/ingest"
+	"github.com/iamlens/iamlens/ingest/ingesttest"
+	"github.com/iamlens/iamlens/ingest/source"
+	"github.com/iamlens/iamlens/ingest/store"
+	"github.com/iamlens/iamlens/policygen"
+)
+
+// The SQL the engine sends, run on DuckDB over the Parquet files ingest
+// writes: DuckDB stands in for Athena (both run the common subset the SQL
+// keeps to), and everything else is the engine's own code (the SQL
+// builder, the row decoder) and the local engine's (the aggregation).
+
+// duckDBDir is the folder whose node_modules holds @duckdb/node-api:
+// $IAMLENS_DUCKDB_DIR (scripts/test.sh installs it and sets it), else the
+// folders scripts/test.sh and bench/compare.sh install it into.
+func duckDBDir(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed: the SQL is not run on DuckDB (scripts/test.sh installs what it needs)")
+	}
+	root := ingesttest.RepoRoot(t)
+	for _, d := range []string{os.Getenv("IAMLENS_DUCKDB_DIR"), filepath.Join(root, ".cache", "duckdb"), filepath.Join(root, "bench", "out", "duckdb")} {
+		if d == "" {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(d, "node_modules", "@duckdb", "node-api", "package.json")); err == nil {
+			return d
+		}
+	}
+	t.Skip("@duckdb/node-api is not installed (IAMLENS_DUCKDB_DIR unset, none in .cache/duckdb): the SQL is not run on DuckDB; scripts/test.sh installs it")
+	return ""
+}
+
+// runner reads one SQL query on stdin and prints its rows as a JSON array
+// of arrays of strings and nulls: the values as Athena's GetQueryResults
+// gives them (VarCharValue).
+const runner = `import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+const require = createRequire(process.env.IAMLENS_DUCKDB_DIR + '/');
+const { DuckDBInstance } = require('@duckdb/node-api');
+const db = await DuckDBInstance.create(':memory:', { threads: '2' });
+const conn = await db.connect();
+const r = await conn.runAndReadAll(readFileSync(0, 'utf8'));
+const rows = r.getRowsJson().map(row => row.map(v => v === null ? null : (typeof v === 'string' ? v : JSON.stringify(v))));
+process.stdout.write(JSON.stringify(rows));
+`
+
+// duckQuerier runs queries on DuckDB through node.
+type duckQuerier struct {
+	t      *testing.T
+	dir    string // IAMLENS_DUCKDB_DIR
+	script string
+	sqls   *[]string
+}
+
+func newDuckQuerier(t *testing.T) *duckQuerier {
+	dir := duckDBDir(t)
+	script := filepath.Join(t.TempDir(), "run.mjs")
+	if err := os.WriteFile(script, []byte(runner), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return &duckQuerier{t: t, dir: dir, script: script, sqls: new([]string)}
+}
+
+func (d *duckQuerier) query(ctx context.Context, sql string, page func([][]*string) error) error {
+	*d.sqls = append(*d.sqls, sql)
+	cmd := exec.CommandContext(ctx, "node", d.script)
+	cmd.Env = append(os.Environ(), "IAMLENS_DUCKDB_DIR="+d.dir)
+	cmd.Stdin = strings.NewReader(sql)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("duckdb: %v: %s\nSQL:\n%s", err, stderr.String(), sql)
+	}
+	var rows [][]*string
+	if err := json.Unmarshal(out, &rows); err != nil {
+		return err
+	}
+	// Pages of 1,000 rows, as Athena's.
+	for len(rows) > 0 {
+		n := min(len(rows), 1000)
+		if err := page(rows[:n]); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// duckTable is the one place where the table differs: DuckDB reads the
+// store's rollup folder with its Hive partitions, as text (Athena's
+// partition columns are strings; DuckDB would make the accounts numbers).
+func duckTable(st *store.Store) string {
+	return "read_parquet(" + quote(filepath.ToSlash(st.RollupDir())+"/*/*/*.parquet") +
+		", hive_partitioning = true, hive_types = {'account': VARCHAR, 'date': VARCHAR})"
+}
+
+func ingestDir(t *testing.T, dir string) *store.Store {
+	t.Helper()
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := source.NewDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ingest.Run(context.Background(), src, st, ingest.Options{Workers: 2}); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestSQLOnDuckDBMatchesLocalSample(t *testing.T) {
+	d := newDuckQuerier(t)
+	matchLocal(t, d, ingestDir(t, ingesttest.Sample(t)))
+}
+
+func TestSQLOnDuckDBMatchesLocalDev(t *testing.T) {
+	dev := filepath.Join(ingesttest.RepoRoot(t), "..", "shared", "data", "cloudtrail", "dev")
+	if _, err := os.Stat(dev); err != nil {
+		t.Skip("../shared/data/cloudtrail/dev is absent (it is beside the repository in the project's worktrees only): the sample's test stands")
+	}
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	d := newDuckQuerier(t)
+	matchLocal(t, d, ingestDir(t, dev))
+}
+
+// matchLocal checks that principals, analyze --all, analyze --principal
+// (every principal) and the activity report give the same answers from
+// the engine's SQL as from the local engine.
+func matchLocal(t *testing.T, d *duckQuerier, st *store.Store) {
+	ctx := context.Background()
+	accounts, err := analyzer.Accounts(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &Engine{q: d, from: duckTable(st), accounts: accounts}
+	first, _ := analyzer.FirstDay(st, nil)
+	last, _ := analyzer.LastDay(st, nil)
+
+	// principals: the whole dataset, and a window of its last day.
+	for _, w := range [][2]time.Time{{}, {last, last.Add(24*time.Hour - time.Millisecond)}} {
+		local, src, err := analyzer.ListPrincipals(ctx, st, analyzer.PrincipalOptions{From: w[0], To: w[1]})
+		if err != nil || src != analyzer.SourceRollup {
+			t.Fatalf("local principals: %v, source %q", err, src)
+		}
+		remote, _, err := analyzer.ListPrincipals(ctx, st, analyzer.PrincipalOptions{From: w[0], To: w[1], Reader: e})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(local) == 0 {
+			t.Fatal("no principals: the comparison would prove nothing")
+		}
+		sameJSON(t, fmt.Sprintf("principals %v", w), local, remote)
+	}
+
+	cat, err := catalog.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := actionmap.New(cat)
+	all := analyzer.Query{All: true, From: first}
+	lu, _, err := analyzer.Analyze(ctx, st, all, m, analyzer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ru, stats, err := analyzer.Analyze(ctx, st, all, m, analyzer.Options{Reader: e})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.RollupRowsRead == 0 || len(lu) == 0 {
+		t.Fatalf("analyze --all read %d rows for %d principals", stats.RollupRowsRead, len(lu))
+	}
+	samePolicies(t, "analyze --all", cat, lu, ru)
+
+	for _, u := range lu {
+		q := analyzer.Query{Principals: []string{u.Principal}, From: first}
+		lp, _, err := analyzer.Analyze(ctx, st, q, m, analyzer.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rp, _, err := analyzer.Analyze(ctx, st, q, m, analyzer.Options{Reader: e})
+		if err != nil {
+			t.Fatal(err)
+		}
+		samePolicies(t, "analyze --principal "+u.Principal, cat, lp, rp)
+	}
+
+	la, err := analyzer.Activity(ctx, st, analyzer.RollupQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ra, err := analyzer.Activity(ctx, st, analyzer.RollupQuery{Reader: e})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameJSON(t, "activity", la, ra)
+
+	for _, sql := range *d.sqls {
+		if !strings.Contains(sql, duckTable(st)) || strings.Count(sql, "read_parquet") != 1 {
+			t.Fatalf("the table is not substituted in one place:\n%s", sql)
+		}
+	}
+}
+
+func sameJSON(t *testing.T, what string, want, got any) {
+	t.Helper()
+	w, _ := json.MarshalIndent(want, "", " ")
+	g, _ := json.MarshalIndent(got, "", " ")
+	if !bytes.Equal(w, g) {
+		t.Fatalf("%s: the engine's SQL and the local engine differ\nlocal:  %.2000s\nengine: %.2000s", what, w, g)
+	}
+}
+
+// samePolicies renders both engines' usages as analyze does (the policies
+// and the report with its evidence) and wants the same bytes.
+func samePolicies(t *testing.T, what string, cat *catalog.Catalog, local, remote []*analyzer.Usage) {
+	t.Helper()
+	render := func(us []*analyzer.Usage) (string, string) {
+		var rs []*policygen.Result
+		for _, u := range us {
+			r, err := policygen.Generate(u, cat, policygen.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rs = append(rs, r)
+		}
+		var p, r bytes.Buffer
+		if err := policygen.WritePolicy(&p, rs); err != nil {
+			t.Fatal(err)
+		}
+		if err := policygen.WriteReport(&r, rs); err != nil {
+			t.Fatal(err)
+		}
+		return p.String(), r.String()
+	}
+	lp, lr := render(local)
+	rp, rr := render(remote)
+	if lp != rp {
+		t.Fatalf("%s: policies differ\nlocal:  %.3000s\nengine: %.3000s", what, lp, rp)
+	}
+	if lr != rr {
+		t.Fatalf("%s: reports differ\nlocal:  %.3000s\nengine: %.3000s", what, lr, rr)
+	}
+}
