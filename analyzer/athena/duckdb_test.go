@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/iamlens/iamlens/analyzer"
 	"github.com/iamlens/iamlens/analyzer/actionmap"
+	"github.com/iamlens/iamlens/analyzer/athena/athenatest"
 	"github.com/iamlens/iamlens/analyzer/catalog"
 	"github.com/iamlens/iamlens/ingest"
 	"github.com/iamlens/iamlens/ingest/ingesttest"
@@ -27,72 +27,18 @@ import (
 // keeps to), and everything else is the engine's own code (the SQL
 // builder, the row decoder) and the local engine's (the aggregation).
 
-// duckDBDir is the folder whose node_modules holds @duckdb/node-api:
-// $IAMLENS_DUCKDB_DIR (scripts/test.sh installs it and sets it), else the
-// folders scripts/test.sh and bench/compare.sh install it into.
-func duckDBDir(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node is not installed: the SQL is not run on DuckDB (scripts/test.sh installs what it needs)")
-	}
-	root := ingesttest.RepoRoot(t)
-	for _, d := range []string{os.Getenv("IAMLENS_DUCKDB_DIR"), filepath.Join(root, ".cache", "duckdb"), filepath.Join(root, "bench", "out", "duckdb")} {
-		if d == "" {
-			continue
-		}
-		if _, err := os.Stat(filepath.Join(d, "node_modules", "@duckdb", "node-api", "package.json")); err == nil {
-			return d
-		}
-	}
-	t.Skip("@duckdb/node-api is not installed (IAMLENS_DUCKDB_DIR unset, none in .cache/duckdb): the SQL is not run on DuckDB; scripts/test.sh installs it")
-	return ""
-}
+// duckQuerier runs the engine's queries on DuckDB.
+type duckQuerier struct{ db *athenatest.DuckDB }
 
-// runner reads one SQL query on stdin and prints its rows as a JSON array
-// of arrays of strings and nulls: the values as Athena's GetQueryResults
-// gives them (VarCharValue).
-const runner = `import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
-const require = createRequire(process.env.IAMLENS_DUCKDB_DIR + '/');
-const { DuckDBInstance } = require('@duckdb/node-api');
-const db = await DuckDBInstance.create(':memory:', { threads: '2' });
-const conn = await db.connect();
-const r = await conn.runAndReadAll(readFileSync(0, 'utf8'));
-const rows = r.getRowsJson().map(row => row.map(v => v === null ? null : (typeof v === 'string' ? v : JSON.stringify(v))));
-process.stdout.write(JSON.stringify(rows));
-`
+func newDuckQuerier(t *testing.T) *duckQuerier { return &duckQuerier{athenatest.NewDuckDB(t)} }
 
-// duckQuerier runs queries on DuckDB through node.
-type duckQuerier struct {
-	t      *testing.T
-	dir    string // IAMLENS_DUCKDB_DIR
-	script string
-	sqls   *[]string
-}
-
-func newDuckQuerier(t *testing.T) *duckQuerier {
-	dir := duckDBDir(t)
-	script := filepath.Join(t.TempDir(), "run.mjs")
-	if err := os.WriteFile(script, []byte(runner), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return &duckQuerier{t: t, dir: dir, script: script, sqls: new([]string)}
-}
-
-func (d *duckQuerier) query(ctx context.Context, sql string, page func([][]*string) error) error {
-	*d.sqls = append(*d.sqls, sql)
-	cmd := exec.CommandContext(ctx, "node", d.script)
-	cmd.Env = append(os.Environ(), "IAMLENS_DUCKDB_DIR="+d.dir)
-	cmd.Stdin = strings.NewReader(sql)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+func (d *duckQuerier) query(_ context.Context, sql string, page func([][]*string) error) error {
+	cols, rows, err := d.db.Query(sql)
 	if err != nil {
-		return fmt.Errorf("duckdb: %v: %s\nSQL:\n%s", err, stderr.String(), sql)
+		return fmt.Errorf("%w\nSQL:\n%s", err, sql)
 	}
-	var rows [][]*string
-	if err := json.Unmarshal(out, &rows); err != nil {
-		return err
+	if strings.Join(cols, ",") != strings.Join(resultHeader(), ",") {
+		return fmt.Errorf("columns %v, want %v", cols, resultHeader())
 	}
 	// Pages of 1,000 rows, as Athena's.
 	for len(rows) > 0 {
@@ -106,12 +52,8 @@ func (d *duckQuerier) query(ctx context.Context, sql string, page func([][]*stri
 }
 
 // duckTable is the one place where the table differs: DuckDB reads the
-// store's rollup folder with its Hive partitions, as text (Athena's
-// partition columns are strings; DuckDB would make the accounts numbers).
-func duckTable(st *store.Store) string {
-	return "read_parquet(" + quote(filepath.ToSlash(st.RollupDir())+"/*/*/*.parquet") +
-		", hive_partitioning = true, hive_types = {'account': VARCHAR, 'date': VARCHAR})"
-}
+// store's rollup folder.
+func duckTable(st *store.Store) string { return athenatest.RollupTable(st.RollupDir()) }
 
 func ingestDir(t *testing.T, dir string) *store.Store {
 	t.Helper()
@@ -217,7 +159,7 @@ func matchLocal(t *testing.T, d *duckQuerier, st *store.Store) {
 	}
 	sameJSON(t, "activity", la, ra)
 
-	for _, sql := range *d.sqls {
+	for _, sql := range d.db.Queries() {
 		if !strings.Contains(sql, duckTable(st)) || strings.Count(sql, "read_parquet") != 1 {
 			t.Fatalf("the table is not substituted in one place:\n%s", sql)
 		}

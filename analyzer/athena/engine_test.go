@@ -105,8 +105,12 @@ func (f *fakeAthena) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(out)
 }
 
-func newFakeClient(t *testing.T, f *fakeAthena) *athena.Client {
-	srv := httptest.NewServer(f)
+func newFakeClient(t *testing.T, f *fakeAthena, h ...http.Handler) *athena.Client {
+	var handler http.Handler = f
+	if f == nil {
+		handler = h[0]
+	}
+	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	return athena.New(athena.Options{
 		Region:       "eu-west-1",
