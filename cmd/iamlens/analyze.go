@@ -336,6 +336,9 @@ type usageRead struct {
 // catalogue loading meanwhile. A principal the dataset does not have, and
 // a window without anyone, are usage errors with hints.
 func readUsages(ctx context.Context, o readOptions) (*usageRead, error) {
+	if err := o.Engine.validate(o.Store); err != nil {
+		return nil, err
+	}
 	if os.Getenv("GOGC") == "" {
 		// A short-lived reader: trading heap for fewer collections makes a
 		// one-principal run about 15% faster (bench/compare.sh analyze) for

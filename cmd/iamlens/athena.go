@@ -39,21 +39,35 @@ func engineFlags(f *pflag.FlagSet, o *engineOptions) {
 	f.StringVar(&o.Database, "athena-database", athenaengine.DefaultDatabase, "with --engine athena: the database of `iamlens athena ddl`'s tables")
 }
 
-// reader returns the engine's rollup reader: nil for the local engine.
-func (o *engineOptions) reader(ctx context.Context, storeRoot string, st *store.Store, stderr io.Writer) (analyzer.RollupReader, error) {
+// validate checks the flags before anything is read.
+func (o *engineOptions) validate(storeRoot string) error {
 	switch o.Engine {
 	case engineLocal, "":
-		return nil, nil
+		return nil
 	case engineAthena:
 	default:
-		return nil, usageErrorf("", "--engine must be local or athena, not %q", o.Engine)
+		return usageErrorf("", "--engine must be local or athena, not %q", o.Engine)
 	}
 	if !isRemoteStore(storeRoot) {
-		return nil, usageErrorf("Athena reads the dataset on S3: ingest with --store s3://bucket/prefix, create its tables with 'iamlens athena ddl'.",
+		return usageErrorf("Athena reads the dataset on S3: ingest with --store s3://bucket/prefix, create its tables with 'iamlens athena ddl'.",
 			"--engine athena needs --store s3://bucket/prefix, not %q", storeRoot)
 	}
 	if o.Output != "" && !strings.HasPrefix(o.Output, "s3://") {
-		return nil, usageErrorf("", "--athena-output must be an s3:// location, not %q", o.Output)
+		return usageErrorf("", "--athena-output must be an s3:// location, not %q", o.Output)
+	}
+	if o.Workgroup == "" || o.Database == "" {
+		return usageErrorf("", "--athena-workgroup and --athena-database must not be empty")
+	}
+	return nil
+}
+
+// reader returns the engine's rollup reader: nil for the local engine.
+// The Athena client takes the SDK's default configuration (--profile);
+// $IAMLENS_ATHENA_ENDPOINT_URL, when set, is its endpoint (a VPC endpoint,
+// or a test server).
+func (o *engineOptions) reader(ctx context.Context, storeRoot string, st *store.Store, stderr io.Writer) (analyzer.RollupReader, error) {
+	if err := o.validate(storeRoot); err != nil || o.Engine != engineAthena {
+		return nil, err
 	}
 	accounts, err := analyzer.Accounts(st)
 	if err != nil {

@@ -196,6 +196,9 @@ func runDiff(ctx context.Context, o *diffOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := o.Engine.validate(o.Store); err != nil {
+		return err
+	}
 	src, err := loadDiffSource(ctx, o)
 	if err != nil {
 		return err

@@ -78,6 +78,9 @@ func runPrincipals(ctx context.Context, o *principalsOptions) error {
 	if err := analyzer.SortPrincipals(nil, o.Sort); err != nil {
 		return usageErrorf("", "--sort: %v", err)
 	}
+	if err := o.Engine.validate(o.Store); err != nil {
+		return err
+	}
 	st, err := openStoreForRead(ctx, o.Store)
 	if err != nil {
 		return err
