@@ -16,6 +16,7 @@ import (
 	"github.com/iamlens/iamlens/analyzer/athena/athenatest"
 	"github.com/iamlens/iamlens/analyzer/catalog"
 	"github.com/iamlens/iamlens/ingest"
+	"github.com/iamlens/iamlens/ingest/columns"
 	"github.com/iamlens/iamlens/ingest/ingesttest"
 	"github.com/iamlens/iamlens/ingest/source"
 	"github.com/iamlens/iamlens/ingest/store"
@@ -158,6 +159,13 @@ func matchLocal(t *testing.T, d *duckQuerier, st *store.Store) {
 		t.Fatal(err)
 	}
 	sameJSON(t, "activity", la, ra)
+
+	// Values are quoted as SQL literals: a quote in one is data.
+	n := 0
+	if err := e.ReadRollup(ctx, analyzer.RollupQuery{Principals: []string{"arn:aws:iam::1:user/o'brien", `x\' OR 1=1 --`}}, nil,
+		func(rows []columns.RollupRow) error { n += len(rows); return nil }); err != nil || n != 0 {
+		t.Fatalf("principals with quotes: %d rows, %v", n, err)
+	}
 
 	for _, sql := range d.db.Queries() {
 		if !strings.Contains(sql, duckTable(st)) || strings.Count(sql, "read_parquet") != 1 {

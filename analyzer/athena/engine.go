@@ -8,7 +8,6 @@ package athena
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -249,10 +248,4 @@ func (a *athenaQuerier) wait(ctx context.Context, id string) error {
 		}
 		d = min(2*d, maxPoll)
 	}
-}
-
-// IsQueryError reports whether err is a query Athena ran and that failed.
-func IsQueryError(err error) bool {
-	var qe *QueryError
-	return errors.As(err, &qe)
 }
