@@ -124,7 +124,7 @@ func matchLocal(t *testing.T, d *duckQuerier, st *store.Store) {
 	}
 	m := actionmap.New(cat)
 	all := analyzer.Query{All: true, From: first}
-	lu, _, err := analyzer.Analyze(ctx, st, all, m, analyzer.Options{})
+	lu, lstats, err := analyzer.Analyze(ctx, st, all, m, analyzer.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,6 +136,8 @@ func matchLocal(t *testing.T, d *duckQuerier, st *store.Store) {
 		t.Fatalf("analyze --all read %d rows for %d principals", stats.RollupRowsRead, len(lu))
 	}
 	samePolicies(t, "analyze --all", cat, lu, ru)
+	t.Logf("analyze --all: %d rollup rows in %d files read here; %d rows from the SQL (a day's rows of one key summed)",
+		lstats.RollupRowsRead, lstats.RollupFiles, stats.RollupRowsRead)
 
 	for _, u := range lu {
 		q := analyzer.Query{Principals: []string{u.Principal}, From: first}
