@@ -100,10 +100,18 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// MaxQueryBytes is the longest query string Athena takes
+// (StartQueryExecution's QueryString).
+const MaxQueryBytes = 262_144
+
 // ReadRollup runs RollupSQL for q and facets and passes the rows to fn, a
 // page of results at a time.
 func (e *Engine) ReadRollup(ctx context.Context, q analyzer.RollupQuery, facets []string, fn func([]columns.RollupRow) error) error {
 	sql := RollupSQL(e.from, q, facets, e.accounts)
+	if len(sql) > MaxQueryBytes {
+		return fmt.Errorf("athena: the query names %d principal(s) and %d account(s): %d bytes, more than Athena's %d; name fewer",
+			len(q.Principals), max(len(q.Accounts), len(e.accounts)), len(sql), MaxQueryBytes)
+	}
 	var rows []columns.RollupRow
 	return e.q.query(ctx, sql, func(page [][]*string) error {
 		rows = slices.Grow(rows[:0], len(page))[:len(page)]

@@ -1,6 +1,8 @@
 package athena
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -49,5 +51,17 @@ func TestRollupColumnsFromSchema(t *testing.T) {
 	null[len(null)-1] = nil
 	if err := decodeRow(null, &r); err == nil {
 		t.Error("a null count decoded")
+	}
+}
+
+func TestQueryTooLong(t *testing.T) {
+	var arns []string
+	for i := range 5000 {
+		arns = append(arns, fmt.Sprintf("arn:aws:iam::111122223333:role/service-role/a-rather-long-role-name-%04d", i))
+	}
+	e := &Engine{q: nil, from: `"db"."t"`}
+	err := e.ReadRollup(context.Background(), analyzer.RollupQuery{Principals: arns}, nil, func([]columns.RollupRow) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "5000 principal(s)") || !strings.Contains(err.Error(), "262144") {
+		t.Fatalf("error %v", err)
 	}
 }

@@ -77,6 +77,9 @@ func (o *engineOptions) reader(ctx context.Context, storeRoot string, st *store.
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Region == "" {
+		return nil, usageErrorf("Set AWS_REGION, or give --profile a profile with a region: the workgroup's.", "--engine athena needs an AWS region")
+	}
 	client := athena.NewFromConfig(cfg, func(ao *athena.Options) {
 		if ep := os.Getenv("IAMLENS_ATHENA_ENDPOINT_URL"); ep != "" {
 			ao.BaseEndpoint = &ep

@@ -94,6 +94,10 @@ func TestEngineAthenaEndToEnd(t *testing.T) {
 			t.Errorf("%v: stderr %q does not name the query", args, rerr)
 		}
 	}
+	t.Setenv("AWS_REGION", "")
+	if code, _, stderr := runCLI(t, append([]string{"principals"}, athena...)...); code != exitUsage || !strings.Contains(stderr, "--engine athena needs an AWS region") {
+		t.Errorf("no region: exit %d, %q", code, stderr)
+	}
 	if len(srv.Started) == 0 {
 		t.Fatal("no query reached the server")
 	}
