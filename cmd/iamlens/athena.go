@@ -2,17 +2,20 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/athena"
+	"github.com/aws/smithy-go"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/iamlens/iamlens/analyzer"
 	athenaengine "github.com/iamlens/iamlens/analyzer/athena"
+	"github.com/iamlens/iamlens/ingest/columns"
 	"github.com/iamlens/iamlens/ingest/store"
 )
 
@@ -85,10 +88,35 @@ func (o *engineOptions) reader(ctx context.Context, storeRoot string, st *store.
 			ao.BaseEndpoint = &ep
 		}
 	})
-	return athenaengine.New(client, athenaengine.Options{Workgroup: o.Workgroup, Output: o.Output, Database: o.Database, Accounts: accounts,
+	e := athenaengine.New(client, athenaengine.Options{Workgroup: o.Workgroup, Output: o.Output, Database: o.Database, Accounts: accounts,
 		Queries: func(id string, n int64) {
 			fmt.Fprintf(stderr, "iamlens: athena query %s scanned %d bytes\n", id, n)
-		}}), nil
+		}})
+	return &athenaReader{Engine: e, store: storeRoot, o: o}, nil
+}
+
+// athenaReader says what to do about the errors people meet first.
+type athenaReader struct {
+	*athenaengine.Engine
+	store string
+	o     *engineOptions
+}
+
+func (r *athenaReader) ReadRollup(ctx context.Context, q analyzer.RollupQuery, facets []string, fn func([]columns.RollupRow) error) error {
+	err := r.Engine.ReadRollup(ctx, q, facets, fn)
+	var qe *athenaengine.QueryError
+	var ae smithy.APIError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &qe) && (strings.Contains(qe.Reason, "NOT_FOUND") || strings.Contains(qe.Reason, "does not exist")):
+		return &hintError{err: err, hint: fmt.Sprintf("Create the tables first: iamlens athena ddl --store %s --athena-database %s, and run its statements in Athena.", r.store, r.o.Database)}
+	case errors.As(err, &ae) && (ae.ErrorCode() == "AccessDeniedException" || ae.ErrorCode() == "UnrecognizedClientException"):
+		return &hintError{err: err, hint: "The caller needs athena:StartQueryExecution, GetQueryExecution, GetQueryResults on the workgroup, glue:GetTable on the database, s3:GetObject and s3:ListBucket on the store, and write access to the results location (docs/scale.md)."}
+	case errors.As(err, &ae) && ae.ErrorCode() == "InvalidRequestException":
+		return &hintError{err: err, hint: fmt.Sprintf("Check --athena-workgroup (%s) and --athena-output: the workgroup must exist and have a result location if --athena-output is not given.", r.o.Workgroup)}
+	}
+	return err
 }
 
 func newAthenaCmd(env *cmdEnv, g *globalOptions) *cobra.Command {

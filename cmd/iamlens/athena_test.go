@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,9 +14,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/athena"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/iamlens/iamlens/analyzer"
+	athenaengine "github.com/iamlens/iamlens/analyzer/athena"
 	"github.com/iamlens/iamlens/analyzer/athena/athenatest"
+	"github.com/iamlens/iamlens/ingest/columns"
 )
 
 func TestEngineFlags(t *testing.T) {
@@ -78,7 +85,7 @@ func TestEngineAthenaEndToEnd(t *testing.T) {
 
 	srv := athenatest.NewServer(t, db, map[string]string{`"iamlens"."usage_rollup"`: athenatest.RollupTable(filepath.Join(local, "rollup"))})
 	t.Setenv("IAMLENS_ATHENA_ENDPOINT_URL", srv.URL)
-	athena := []string{"--store", remote, "--store-endpoint-url", ep, "--engine", "athena", "--athena-workgroup", "wg",
+	athenaArgs := []string{"--store", remote, "--store-endpoint-url", ep, "--engine", "athena", "--athena-workgroup", "wg",
 		"--athena-output", "s3://results/iamlens/"}
 	for _, args := range [][]string{
 		{"principals", "--format", "json"},
@@ -86,7 +93,7 @@ func TestEngineAthenaEndToEnd(t *testing.T) {
 		{"analyze", "--principal", "benjamin", "--from", "2023-07-01", "--format", "policy"},
 	} {
 		lc, lout, lerr := runCLI(t, append(args, "--store", local)...)
-		rc, rout, rerr := runCLI(t, append(args, athena...)...)
+		rc, rout, rerr := runCLI(t, append(args, athenaArgs...)...)
 		if lc != 0 || rc != 0 || lout == "" || lout != rout {
 			t.Errorf("%v: local exit %d %s, athena exit %d %s\nlocal:\n%.1500s\nathena:\n%.1500s", args, lc, lerr, rc, rerr, lout, rout)
 		}
@@ -94,8 +101,12 @@ func TestEngineAthenaEndToEnd(t *testing.T) {
 			t.Errorf("%v: stderr %q does not name the query", args, rerr)
 		}
 	}
+	code, _, stderr = runCLI(t, append([]string{"principals"}, append(athenaArgs, "--athena-database", "nosuchdb")...)...)
+	if code != exitError || !strings.Contains(stderr, "failed") || !strings.Contains(stderr, "Create the tables first: iamlens athena ddl --store "+remote+" --athena-database nosuchdb") {
+		t.Errorf("no table: exit %d, %q", code, stderr)
+	}
 	t.Setenv("AWS_REGION", "")
-	if code, _, stderr := runCLI(t, append([]string{"principals"}, athena...)...); code != exitUsage || !strings.Contains(stderr, "--engine athena needs an AWS region") {
+	if code, _, stderr := runCLI(t, append([]string{"principals"}, athenaArgs...)...); code != exitUsage || !strings.Contains(stderr, "--engine athena needs an AWS region") {
 		t.Errorf("no region: exit %d, %q", code, stderr)
 	}
 	if len(srv.Started) == 0 {
@@ -105,5 +116,31 @@ func TestEngineAthenaEndToEnd(t *testing.T) {
 	if s["WorkGroup"] != "wg" || s["ResultConfiguration"].(map[string]any)["OutputLocation"] != "s3://results/iamlens/" ||
 		s["QueryExecutionContext"].(map[string]any)["Database"] != "iamlens" {
 		t.Errorf("StartQueryExecution %v", s)
+	}
+}
+
+// TestAthenaErrorHints: what Athena answers to a caller without the
+// permissions, or about a workgroup that does not exist, comes with what
+// to do (the answers in Athena's JSON protocol).
+func TestAthenaErrorHints(t *testing.T) {
+	for _, tc := range []struct{ typ, msg, hint string }{
+		{"AccessDeniedException", "User: arn:aws:iam::111122223333:user/x is not authorized to perform: athena:StartQueryExecution", "The caller needs athena:StartQueryExecution"},
+		{"InvalidRequestException", "WorkGroup wg is not found.", "Check --athena-workgroup (wg)"},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, `{"__type":%q,"Message":%q}`, tc.typ, tc.msg)
+		}))
+		client := athena.New(athena.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), HTTPClient: srv.Client(),
+			Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")})
+		o := &engineOptions{Engine: engineAthena, Workgroup: "wg", Database: "iamlens"}
+		r := &athenaReader{Engine: athenaengine.New(client, athenaengine.Options{Workgroup: "wg"}), store: "s3://b/p", o: o}
+		err := r.ReadRollup(context.Background(), analyzer.RollupQuery{}, nil, func([]columns.RollupRow) error { return nil })
+		var he *hintError
+		if !errors.As(err, &he) || !strings.Contains(he.hint, tc.hint) || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: error %v, hint %+v", tc.typ, err, he)
+		}
+		srv.Close()
 	}
 }
