@@ -50,6 +50,9 @@ type RollupQuery struct {
 	// Notice, when set, is told when the rollup of events files written
 	// without one is built before it is read.
 	Notice func(RollupNotice)
+	// Reader, when set, reads the rollup in place of the store's files
+	// (an engine such as Athena's).
+	Reader RollupReader
 }
 
 // ReadRollup reads the rollup rows of q's window (and of the facets given;
@@ -62,6 +65,9 @@ func ReadRollup(ctx context.Context, st *store.Store, q RollupQuery, facets []st
 	if !wholeDays(q.From, q.To) {
 		return store.ScanStats{}, errNotWholeDays
 	}
+	if q.Reader != nil {
+		return store.ScanStats{}, q.Reader.ReadRollup(ctx, q, facets, fn)
+	}
 	files, ok, err := rollupFiles(ctx, st, q.Accounts, q.From, q.To, q.Notice)
 	if err != nil {
 		return store.ScanStats{}, err
@@ -70,7 +76,7 @@ func ReadRollup(ctx context.Context, st *store.Store, q RollupQuery, facets []st
 		return store.ScanStats{}, fmt.Errorf("the usage rollup could not be built")
 	}
 	var ferr error
-	ss, err := scanRollup(ctx, files, store.RollupQuery{Facets: facets, Principals: q.Principals}, 0, func(rows []columns.RollupRow) {
+	ss, err := scanRollup(ctx, st, files, store.RollupQuery{Facets: facets, Principals: q.Principals}, 0, func(rows []columns.RollupRow) {
 		if ferr == nil {
 			ferr = fn(rows)
 		}

@@ -65,6 +65,11 @@ type Options struct {
 	// Notice, when set, is told when Analyze builds the rollup of events
 	// files written without one, before it reads it.
 	Notice func(RollupNotice)
+	// Reader, when set, reads the rollup in place of the store's files
+	// (an engine such as Athena's): the window must be whole days. The
+	// store still answers what is not aggregation (the dataset's days and
+	// accounts, principal names, IAM paths).
+	Reader RollupReader
 	// Paths, when set, is filled before the calls are mapped with the IAM
 	// paths the dataset shows (learnPaths): give the mapper the same set
 	// (actionmap.Mapper.WithPaths), with the account state's paths added
@@ -246,6 +251,9 @@ func read(ctx context.Context, st *store.Store, sq store.Query, opts Options, ag
 		stats.RowsRead += ss.RowsRead
 		stats.CompressedRead += ss.CompressedRead
 	}
+	if opts.Reader != nil {
+		return readWith(ctx, opts.Reader, RollupQuery{Accounts: sq.Accounts, From: sq.From, To: sq.To, Principals: sq.Principals}, agg, stats)
+	}
 	if opts.Source != SourceEvents && wholeDays(sq.From, sq.To) {
 		if len(sq.Principals) > 0 && opts.Source == SourceAuto {
 			return readCheaper(ctx, st, sq, opts, agg, stats)
@@ -255,7 +263,7 @@ func read(ctx context.Context, st *store.Store, sq store.Query, opts Options, ag
 			return err
 		}
 		if ok {
-			ss, err := scanRollup(ctx, files, analyzeRollup(sq.Principals), opts.Workers, agg.AddRollup)
+			ss, err := scanRollup(ctx, st, files, analyzeRollup(sq.Principals), opts.Workers, agg.AddRollup)
 			count(ss)
 			stats.Source, stats.RollupFiles, stats.RollupRowsRead = SourceRollup, ss.Files, ss.RowsRead
 			return err
@@ -335,7 +343,7 @@ func readCheaper(ctx context.Context, st *store.Store, sq store.Query, opts Opti
 		}
 	}
 	readEvents := func(ctx context.Context, f string, x store.EventIndex) error {
-		ss, err := store.ScanIndexed(ctx, f, x, sq, func(rows []UsageRow) error {
+		ss, err := store.ScanIndexed(ctx, st, f, x, sq, func(rows []UsageRow) error {
 			mu.Lock()
 			agg.Add(rows)
 			mu.Unlock()
@@ -348,7 +356,7 @@ func readCheaper(ctx context.Context, st *store.Store, sq store.Query, opts Opti
 	// principals' rows than the events file's n; ok is false when it did
 	// not.
 	readTwin := func(ctx context.Context, twin string, n int64) (bool, error) {
-		rf, err := store.OpenRollup(twin)
+		rf, err := st.OpenRollup(ctx, twin)
 		if errors.Is(err, fs.ErrNotExist) {
 			return false, nil // written without one
 		}
@@ -374,7 +382,7 @@ func readCheaper(ctx context.Context, st *store.Store, sq store.Query, opts Opti
 	g.SetLimit(workers)
 	for _, f := range files {
 		g.Go(func() error {
-			x, err := store.ReadEventIndex(f, sq.Principals)
+			x, err := st.ReadEventIndex(gctx, f, sq.Principals)
 			n, indexed := x.Rows(), x.Indexed()
 			if err != nil || (indexed && n == 0) {
 				return err

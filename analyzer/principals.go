@@ -56,6 +56,10 @@ type PrincipalOptions struct {
 	// Notice, when set, is told when ListPrincipals builds the rollup of
 	// events files written without one, before it reads it.
 	Notice func(RollupNotice)
+	// Reader, when set, reads the rollup's principal rows in place of the
+	// store's files (an engine such as Athena's): the window must be
+	// whole days.
+	Reader RollupReader
 }
 
 // Validate reports an unknown kind.

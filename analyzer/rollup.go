@@ -131,7 +131,7 @@ func partitionAccount(path string) string {
 
 // scanRollup reads the rollup files (on up to workers goroutines, a file
 // each) and passes their rows to add under a mutex.
-func scanRollup(ctx context.Context, files []string, q store.RollupQuery, workers int, add func([]columns.RollupRow)) (store.ScanStats, error) {
+func scanRollup(ctx context.Context, st *store.Store, files []string, q store.RollupQuery, workers int, add func([]columns.RollupRow)) (store.ScanStats, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -141,7 +141,7 @@ func scanRollup(ctx context.Context, files []string, q store.RollupQuery, worker
 	g.SetLimit(workers)
 	for _, f := range files {
 		g.Go(func() error {
-			ss, err := store.ScanRollup(gctx, []string{f}, q, func(rows []columns.RollupRow) error {
+			ss, err := store.ScanRollup(gctx, st, []string{f}, q, func(rows []columns.RollupRow) error {
 				mu.Lock()
 				add(rows)
 				mu.Unlock()
@@ -304,6 +304,19 @@ func (l *PrincipalLister) AddRollup(rows []columns.RollupRow) {
 // without one is built first), the events' six columns otherwise.
 func ListPrincipals(ctx context.Context, st *store.Store, opts PrincipalOptions) ([]PrincipalSummary, Source, error) {
 	l := NewPrincipalLister(opts)
+	if opts.Reader != nil {
+		if !wholeDays(opts.From, opts.To) {
+			return nil, "", errNotWholeDays
+		}
+		q := RollupQuery{Accounts: opts.Accounts, From: opts.From, To: opts.To}
+		if err := opts.Reader.ReadRollup(ctx, q, []string{columns.FacetPrincipal}, func(rows []columns.RollupRow) error {
+			l.AddRollup(rows)
+			return nil
+		}); err != nil {
+			return nil, "", err
+		}
+		return l.Summaries(), SourceRollup, nil
+	}
 	if opts.Source != SourceEvents && wholeDays(opts.From, opts.To) {
 		files, ok, err := rollupFiles(ctx, st, opts.Accounts, opts.From, opts.To, opts.Notice)
 		if err != nil {
@@ -311,7 +324,7 @@ func ListPrincipals(ctx context.Context, st *store.Store, opts PrincipalOptions)
 		}
 		if ok {
 			q := store.RollupQuery{Facets: []string{columns.FacetPrincipal}}
-			if _, err := scanRollup(ctx, files, q, 0, l.AddRollup); err != nil {
+			if _, err := scanRollup(ctx, st, files, q, 0, l.AddRollup); err != nil {
 				return nil, "", err
 			}
 			return l.Summaries(), SourceRollup, nil

@@ -2,9 +2,8 @@ package ingest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -26,14 +25,29 @@ type committer struct {
 
 	mu sync.Mutex // guards stats and the progress callback
 
-	seenMu    sync.Mutex // guards seq, seen, seenKeys, tick, evictions, forgotten, rereads
-	seq       int
-	seen      map[store.Partition]*idSet
-	seenKeys  int
-	tick      int64
-	evictions int64
-	forgotten map[store.Partition]bool // sets evicted; reading one back counts in rereads
-	rereads   int64
+	seenMu sync.Mutex // guards seq, seen, seenKeys, tick, evictions, forgotten, rereads, logReads
+	seq    int
+	// logReads counts the times a commit read batches other writers had
+	// committed (and merged their keys into the sets in memory): a set
+	// read from disk before then may lack them.
+	logReads int64
+	// foreign are other writers' batches (their events files, by
+	// partition) read from the commit log, in order, from the
+	// foreignFrom-th on; foreignSeen of them have their keys merged into
+	// the sets in memory; pending holds, for each batch written and not
+	// yet committed, how many were merged when it was deduplicated (it is
+	// checked against the rest when it commits: resolve).
+	foreign     []map[store.Partition][]string
+	foreignFrom int64
+	foreignSeen int64
+	pending     map[string]int64
+	idCache     map[string]map[[16]byte]struct{}
+	seen        map[store.Partition]*idSet
+	seenKeys    int
+	tick        int64
+	evictions   int64
+	forgotten   map[store.Partition]bool // sets evicted; reading one back counts in rereads
+	rereads     int64
 
 	commitMu sync.Mutex // serialises Publish and Commit
 }
@@ -53,12 +67,11 @@ type batch struct {
 }
 
 func newCommitter(st *store.Store, opts Options, stats *Stats, start time.Time) *committer {
-	var rnd [3]byte
-	_, _ = rand.Read(rnd[:])
 	return &committer{
 		st: st, opts: opts, stats: stats, start: start,
-		runID: start.UTC().Format("20060102T150405") + "_" + hex.EncodeToString(rnd[:]),
+		runID: store.NewRunID(start),
 		seen:  map[store.Partition]*idSet{}, forgotten: map[store.Partition]bool{},
+		pending: map[string]int64{}, idCache: map[string]map[[16]byte]struct{}{},
 	}
 }
 
@@ -116,7 +129,7 @@ func (c *committer) dedupe(ctx context.Context, b *batch) (string, map[store.Par
 	// Sets of partitions not in memory are read from their committed files
 	// without holding the lock, so the other workers go on meanwhile.
 	c.seenMu.Lock()
-	gen := c.evictions
+	gen, lgen := c.evictions, c.logReads
 	var missing []store.Partition
 	for _, p := range b.parts {
 		if _, ok := c.seen[p]; !ok {
@@ -145,6 +158,7 @@ func (c *committer) dedupe(ctx context.Context, b *batch) (string, map[store.Par
 	c.seq++
 	c.tick++
 	batchID := fmt.Sprintf("%s_%04d", c.runID, c.seq)
+	c.pending[batchID] = c.foreignSeen
 	sets := make([]*idSet, len(b.parts))
 	for i, p := range b.parts {
 		set, ok := c.seen[p]
@@ -152,9 +166,11 @@ func (c *committer) dedupe(ctx context.Context, b *batch) (string, map[store.Par
 			// Loaded above, or evicted since: a set read from the files
 			// committed by now holds every key another worker added.
 			keys, ok := loaded[p]
-			if !ok || c.evictions != gen {
+			if !ok || c.evictions != gen || c.logReads != lgen {
 				// An eviction since the read may have dropped keys that were
-				// committed after it: read again, under the lock.
+				// committed after it, and another writer's batch read since
+				// was merged only into the sets then in memory: read again,
+				// under the lock.
 				var err error
 				if keys, err = readIDs(p); err != nil {
 					return "", nil, 0, err
@@ -242,8 +258,13 @@ type written struct {
 	b     *batch
 	id    string
 	files []store.PendingFile
+	parts []store.Partition // of files, one each
 	rows  int64
 	dups  int64
+	// keys are the dedup keys of each partition's rows, for the check
+	// against other writers' batches at commit.
+	keys map[store.Partition][][16]byte
+	seq  int // the batch's next file number
 }
 
 // write is a worker's part of committing one batch: deduplicate, sort each
@@ -272,7 +293,12 @@ func (c *committer) write(ctx context.Context, b *batch) (*written, error) {
 
 	// The batch's hold on its dedup sets lasts until publish has committed
 	// it (or until now, if writing fails).
-	wb := &written{b: &batch{parts: b.parts, files: b.files}, id: batchID, dups: dups}
+	wb := &written{b: &batch{parts: b.parts, files: b.files}, id: batchID, dups: dups, keys: map[store.Partition][][16]byte{}, seq: len(parts)}
+	if err := c.st.Intend(ctx, batchID, parts); err != nil {
+		c.done(b)
+		c.settled(batchID)
+		return nil, err
+	}
 	var keys []uint64
 	for n, p := range parts {
 		idx := byPart[p]
@@ -281,13 +307,20 @@ func (c *committer) write(ctx context.Context, b *batch) (*written, error) {
 		err := ctx.Err()
 		if err == nil {
 			var pf store.PendingFile
-			if pf, err = c.st.WriteTemp(p, batchID, n, bld.Select(idx), c.opts.Write); err == nil {
+			if pf, err = c.st.WriteTemp(ctx, p, batchID, n, bld.Select(idx), c.opts.Write); err == nil {
 				wb.files = append(wb.files, pf)
+				wb.parts = append(wb.parts, p)
 				wb.rows += pf.Rows
+				ks := make([][16]byte, len(idx))
+				for j, i := range idx {
+					ks[j] = b.meta[i].key
+				}
+				wb.keys[p] = ks
 			}
 		}
 		if err != nil {
 			c.done(b) // the temp files written so far are left for Recover
+			c.settled(batchID)
 			return nil, err
 		}
 	}
@@ -298,16 +331,12 @@ func (c *committer) write(ctx context.Context, b *batch) (*written, error) {
 // appends the batch to the manifest: from then on its objects are done.
 func (c *committer) publish(ctx context.Context, wb *written) error {
 	defer c.done(wb.b)
+	defer c.settled(wb.id)
 	if err := ctx.Err(); err != nil {
 		return err // leave the temp files for Recover
 	}
-	mb := store.Batch{ID: wb.id, Time: c.opts.Now().UTC(), Rows: wb.rows, Dups: wb.dups}
-	for _, f := range wb.files {
-		mb.Files = append(mb.Files, strings.TrimPrefix(f.Final, c.st.Root+"/"))
-		if f.Rollup != "" {
-			mb.Files = append(mb.Files, strings.TrimPrefix(f.Rollup, c.st.Root+"/"))
-		}
-	}
+	mb := store.Batch{ID: wb.id, Time: c.opts.Now().UTC()}
+	c.fill(&mb, wb)
 	for _, r := range wb.b.files {
 		rej := 0
 		for _, n := range r.rejected {
@@ -317,8 +346,13 @@ func (c *committer) publish(ctx context.Context, wb *written) error {
 	}
 	c.commitMu.Lock()
 	err := c.st.Publish(wb.files)
+	if commitHook != nil && err == nil {
+		commitHook(wb.id)
+	}
 	if err == nil {
-		err = c.st.Commit(mb)
+		err = c.st.CommitCheck(ctx, mb, func(b store.Batch, newer []store.Batch) (store.Batch, error) {
+			return c.resolve(ctx, wb, b, newer)
+		})
 	}
 	c.commitMu.Unlock()
 	if err != nil {
@@ -332,3 +366,180 @@ func (c *committer) publish(ctx context.Context, wb *written) error {
 	c.mu.Unlock()
 	return nil
 }
+
+// fill sets a commit record's files and counts from the written batch.
+func (c *committer) fill(mb *store.Batch, wb *written) {
+	mb.Files, mb.Rows, mb.Dups = nil, wb.rows, wb.dups
+	for _, f := range wb.files {
+		for _, p := range []string{f.Final, f.Rollup} {
+			if r, err := c.st.Rel(p); p != "" && err == nil {
+				mb.Files = append(mb.Files, r)
+			}
+		}
+	}
+}
+
+// resolve checks a batch about to be committed against the batches other
+// writers (several ingests, or shards, on one store) committed since it
+// was deduplicated: newer are those the commit just read from the log,
+// and those read at earlier commits since this batch's deduplication are
+// remembered (foreign). Their events files' keys are merged into the
+// dedup sets in memory, so that later batches drop them; and where this
+// batch holds some of the same events (the same objects ingested by two
+// runs at once, or an organization trail's copy and an account trail's by
+// two shards), its file for that partition is written again without them.
+// The batch then commits each event the others did not.
+func (c *committer) resolve(ctx context.Context, wb *written, mb store.Batch, newer []store.Batch) (store.Batch, error) {
+	c.seenMu.Lock()
+	for _, nb := range newer {
+		byPart := map[store.Partition][]string{}
+		for _, f := range nb.Files {
+			if !strings.HasPrefix(f, "events/") {
+				continue
+			}
+			if p, ok := store.PartitionOfFile(f); ok {
+				byPart[p] = append(byPart[p], c.st.FilePath(f))
+			}
+		}
+		c.foreign = append(c.foreign, byPart)
+	}
+	total := c.foreignFrom + int64(len(c.foreign))
+	window := slices.Clone(c.foreign[c.pending[wb.id]-c.foreignFrom:])
+	fresh := slices.Clone(c.foreign[len(c.foreign)-len(newer):])
+	if len(newer) > 0 {
+		c.logReads++
+	}
+	c.seenMu.Unlock()
+
+	// The keys of the batches just read go into the sets in memory.
+	for _, byPart := range fresh {
+		for p, files := range byPart {
+			c.seenMu.Lock()
+			inMemory := c.seen[p] != nil
+			c.seenMu.Unlock()
+			if !inMemory {
+				continue // read from disk, with these files, if a batch needs it
+			}
+			theirs, err := c.foreignIDs(ctx, files)
+			if err != nil {
+				return mb, fmt.Errorf("read the batches of other writers in %s/%s: %w", p.Account, p.Date, err)
+			}
+			c.seenMu.Lock()
+			if set := c.seen[p]; set != nil {
+				for k := range theirs {
+					if _, ok := set.keys[k]; !ok {
+						set.keys[k] = struct{}{}
+						c.seenKeys++
+					}
+				}
+			}
+			c.seenMu.Unlock()
+		}
+	}
+	c.seenMu.Lock()
+	c.foreignSeen = max(c.foreignSeen, total)
+	c.seenMu.Unlock()
+
+	// This batch against every batch committed since its deduplication.
+	for _, byPart := range window {
+		for p, files := range byPart {
+			mine := wb.keys[p]
+			if len(mine) == 0 {
+				continue
+			}
+			theirs, err := c.foreignIDs(ctx, files)
+			if err != nil {
+				return mb, fmt.Errorf("read the batches of other writers in %s/%s: %w", p.Account, p.Date, err)
+			}
+			drop := map[[16]byte]struct{}{}
+			for _, k := range mine {
+				if _, ok := theirs[k]; ok {
+					drop[k] = struct{}{}
+				}
+			}
+			if len(drop) > 0 {
+				if err := c.dropRows(ctx, wb, p, drop); err != nil {
+					return mb, err
+				}
+			}
+		}
+	}
+	c.fill(&mb, wb)
+	return mb, nil
+}
+
+// dropRows writes the batch's file of partition p again without the rows
+// whose keys drop holds (none left: no file).
+func (c *committer) dropRows(ctx context.Context, wb *written, p store.Partition, drop map[[16]byte]struct{}) error {
+	i := slices.Index(wb.parts, p)
+	npf, ok, err := c.st.RewriteWithout(ctx, wb.files[i], p, wb.id, wb.seq, drop, c.opts.Write)
+	if err != nil {
+		return fmt.Errorf("write %s/%s again without the events another writer stored: %w", p.Account, p.Date, err)
+	}
+	wb.seq++
+	wb.rows -= wb.files[i].Rows
+	wb.dups += int64(len(drop))
+	kept := make([][16]byte, 0, len(wb.keys[p]))
+	for _, k := range wb.keys[p] {
+		if _, ok := drop[k]; !ok {
+			kept = append(kept, k)
+		}
+	}
+	wb.keys[p] = kept
+	if ok {
+		wb.files[i] = npf
+		wb.rows += npf.Rows
+	} else {
+		wb.files = slices.Delete(wb.files, i, i+1)
+		wb.parts = slices.Delete(wb.parts, i, i+1)
+	}
+	return nil
+}
+
+// foreignIDs returns the keys of other writers' events files, reading
+// each file once while batches may need it.
+func (c *committer) foreignIDs(ctx context.Context, files []string) (map[[16]byte]struct{}, error) {
+	out := map[[16]byte]struct{}{}
+	for _, f := range files {
+		c.seenMu.Lock()
+		ids, ok := c.idCache[f]
+		c.seenMu.Unlock()
+		if !ok {
+			var err error
+			if ids, err = c.st.EventIDsOf(ctx, []string{f}); err != nil {
+				return nil, err
+			}
+			c.seenMu.Lock()
+			c.idCache[f] = ids
+			c.seenMu.Unlock()
+		}
+		if len(files) == 1 {
+			return ids, nil
+		}
+		for k := range ids {
+			out[k] = struct{}{}
+		}
+	}
+	return out, nil
+}
+
+// settled forgets a batch once committed or abandoned, and the other
+// writers' batches no batch in flight needs to be checked against.
+func (c *committer) settled(batch string) {
+	c.seenMu.Lock()
+	defer c.seenMu.Unlock()
+	delete(c.pending, batch)
+	oldest := c.foreignFrom + int64(len(c.foreign))
+	for _, from := range c.pending {
+		oldest = min(oldest, from)
+	}
+	if n := oldest - c.foreignFrom; n > 0 {
+		c.foreign = slices.Delete(c.foreign, 0, int(n))
+		c.foreignFrom = oldest
+		clear(c.idCache)
+	}
+}
+
+// commitHook, when set (by tests only, through export_test.go), runs after
+// a batch's files are in place and before its commit.
+var commitHook func(batch string)

@@ -16,3 +16,10 @@ func SetDecodeHook(t testing.TB, f func(uri, stage string, record int)) {
 	decodeHook = f
 	t.Cleanup(func() { decodeHook = nil })
 }
+
+// SetCommitHook runs f after each batch's files are in place and before
+// its commit, until the test ends.
+func SetCommitHook(t testing.TB, f func(batch string)) {
+	commitHook = f
+	t.Cleanup(func() { commitHook = nil })
+}

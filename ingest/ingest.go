@@ -244,7 +244,15 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 	if err := st.LoadObjects(); err != nil {
 		return stats, err
 	}
-	removed, err := st.Recover()
+	c := newCommitter(st, opts, &stats, start)
+	// Registered, the run's files are left alone by other writers'
+	// recovery while it runs (one store, several ingests or shards).
+	endRun, err := st.BeginRun(ctx, c.runID)
+	if err != nil {
+		return stats, err
+	}
+	defer endRun()
+	removed, err := st.Recover(ctx)
 	stats.RecoveredOrphans = removed
 	if err != nil {
 		return stats, err
@@ -257,12 +265,12 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 			return stats, err
 		}
 		opts.Write.NoRollup = !ok
+		c.opts.Write.NoRollup = opts.Write.NoRollup
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g, ctx := errgroup.WithContext(ctx)
-	c := newCommitter(st, opts, &stats, start)
 	// Every object to read goes to the fetchers (jobs) and, in listing
 	// order, to the workers (queue), who wait for its bytes. Order is
 	// kept so that a partition's files are decoded together, as listed.
@@ -377,6 +385,11 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 		close(pub)
 	}()
 	err = g.Wait()
+	if err == nil {
+		// An object store's commit log gets a checkpoint when it has
+		// grown enough since the last.
+		err = st.Checkpoint(context.WithoutCancel(ctx))
+	}
 	stats.DedupSetsReread = c.rereads
 	stats.Source = fmt.Sprint(src)
 	elapsed := opts.Now().Sub(start)
@@ -435,6 +448,7 @@ func (w *worker) flush(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		w.c.done(wb.b)
+		w.c.settled(wb.id)
 		return ctx.Err() // its temp files are left for Recover
 	}
 }

@@ -681,7 +681,7 @@ func rollupOnce(t *testing.T, st *store.Store) {
 	read := func() map[string][]string {
 		rows := map[string][]string{}
 		for _, f := range cov.Rollup {
-			_, err := store.ScanRollup(ctx, []string{f}, store.RollupQuery{}, func(rs []columns.RollupRow) error {
+			_, err := store.ScanRollup(ctx, st, []string{f}, store.RollupQuery{}, func(rs []columns.RollupRow) error {
 				for _, r := range rs {
 					if len(r.Resources) == 0 {
 						r.Resources = nil // null and empty lists are the same call
@@ -699,7 +699,7 @@ func rollupOnce(t *testing.T, st *store.Store) {
 	written := read()
 	got := map[string]int64{}
 	for _, f := range cov.Rollup {
-		_, _ = store.ScanRollup(ctx, []string{f}, store.RollupQuery{}, func(rs []columns.RollupRow) error {
+		_, _ = store.ScanRollup(ctx, st, []string{f}, store.RollupQuery{}, func(rs []columns.RollupRow) error {
 			for _, r := range rs {
 				got[r.Facet] += r.Calls
 			}

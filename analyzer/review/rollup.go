@@ -43,6 +43,10 @@ type RollupUsage struct {
 	TopN int
 	// Notice, when set, is told when the rollup is built before it is read.
 	Notice func(analyzer.RollupNotice)
+	// Reader, when set, reads the rollup in place of the store's files
+	// (an engine such as Athena's); the IAM calls' single events are still
+	// read from the store.
+	Reader analyzer.RollupReader
 }
 
 // Activity implements Usage.
@@ -51,7 +55,7 @@ func (u *RollupUsage) Activity(ctx context.Context, q Query) (*Activity, error) 
 	if topN <= 0 {
 		topN = 10
 	}
-	rq := analyzer.RollupQuery{Accounts: q.Accounts, Notice: u.Notice}
+	rq := analyzer.RollupQuery{Accounts: q.Accounts, Notice: u.Notice, Reader: u.Reader}
 	rep, err := analyzer.Activity(ctx, u.Store, rq)
 	if err != nil {
 		return nil, err
@@ -236,7 +240,7 @@ func (u *RollupUsage) iamCalls(ctx context.Context, accounts []string, days map[
 			slices.Sort(sq.Principals)
 		}
 		lo, hi := sq.From.UnixMilli(), sq.To.UnixMilli()
-		if _, err := store.ScanFiles(ctx, files, sq, func(rows []iamCallRow) error {
+		if _, err := store.ScanFiles(ctx, u.Store, files, sq, func(rows []iamCallRow) error {
 			for i := range rows {
 				r := &rows[i]
 				if r.EventTime >= lo && r.EventTime <= hi && r.EventSource == "iam.amazonaws.com" && r.ErrorCode == "" &&
@@ -392,7 +396,7 @@ func (u *RollupUsage) SucceededSince(ctx context.Context, keyID string, since ti
 	day := time.UnixMilli(floorDiv(lo, dayMS) * dayMS).UTC()
 	var firstMS, lastMS int64
 	var straddle []string // principals of rows that began before since
-	_, err = analyzer.ReadRollup(ctx, u.Store, analyzer.RollupQuery{From: day, Notice: u.Notice},
+	_, err = analyzer.ReadRollup(ctx, u.Store, analyzer.RollupQuery{From: day, Notice: u.Notice, Reader: u.Reader},
 		[]string{columns.FacetPrincipal, columns.FacetAccessKey}, func(rows []columns.RollupRow) error {
 			for i := range rows {
 				r := &rows[i]

@@ -23,6 +23,7 @@ import (
 
 type analyzeOptions struct {
 	Store           string
+	Engine          engineOptions
 	Principals      []string
 	All             bool
 	Accounts        []string
@@ -113,6 +114,7 @@ not be added, a split) is said on stderr in every format.`,
 		},
 	}
 	f := cmd.Flags()
+	engineFlags(f, &o.Engine)
 	addS3Flags(f, &in)
 	f.StringSliceVar(&o.Principals, "principal", nil, "principal ARN, user or role name, or glob (repeatable, comma-separated)")
 	f.BoolVar(&o.All, "all", false, "every user and role in the window")
@@ -175,7 +177,7 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 		analyzer.StatePaths(iamstate.Build(in), paths)
 	}
 	q := analyzer.Query{Principals: o.Principals, All: o.All, Accounts: o.Accounts, From: from, To: to}
-	rd, err := readUsages(ctx, readOptions{Store: o.Store, Ingest: o.Ingest, Query: q, Paths: paths, FromFlag: o.From, Stderr: o.Stderr})
+	rd, err := readUsages(ctx, readOptions{Store: o.Store, Engine: o.Engine, Ingest: o.Ingest, Query: q, Paths: paths, FromFlag: o.From, Stderr: o.Stderr})
 	if err != nil {
 		return err
 	}
@@ -306,6 +308,8 @@ func calls(as []*analyzer.ActionUsage) int {
 // readOptions say what readUsages reads.
 type readOptions struct {
 	Store string
+	// Engine is where the aggregation runs.
+	Engine engineOptions
 	// Ingest, when set, ingests --logs into Store first.
 	Ingest *ingestOptions
 	Query  analyzer.Query
@@ -332,6 +336,9 @@ type usageRead struct {
 // catalogue loading meanwhile. A principal the dataset does not have, and
 // a window without anyone, are usage errors with hints.
 func readUsages(ctx context.Context, o readOptions) (*usageRead, error) {
+	if err := o.Engine.validate(o.Store); err != nil {
+		return nil, err
+	}
 	if os.Getenv("GOGC") == "" {
 		// A short-lived reader: trading heap for fewer collections makes a
 		// one-principal run about 15% faster (bench/compare.sh analyze) for
@@ -352,7 +359,7 @@ func readUsages(ctx context.Context, o readOptions) (*usageRead, error) {
 			return nil, fmt.Errorf("--logs: %w", err)
 		}
 	}
-	st, err := openStoreForRead(o.Store)
+	st, err := openStoreForRead(ctx, o.Store)
 	if err != nil {
 		return nil, err
 	}
@@ -378,7 +385,11 @@ func readUsages(ctx context.Context, o readOptions) (*usageRead, error) {
 		return actionmap.Result{}
 	})
 	start := time.Now()
-	usages, stats, err := analyzer.Analyze(ctx, st, o.Query, m, analyzer.Options{Paths: paths, Notice: rollupNotice(o.Stderr)})
+	reader, err := o.Engine.reader(ctx, o.Store, st, o.Stderr)
+	if err != nil {
+		return nil, err
+	}
+	usages, stats, err := analyzer.Analyze(ctx, st, o.Query, m, analyzer.Options{Paths: paths, Notice: rollupNotice(o.Stderr), Reader: reader})
 	if <-loaded; catErr != nil {
 		return nil, fmt.Errorf("load the IAM catalogue: %w", catErr)
 	}

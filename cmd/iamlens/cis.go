@@ -17,7 +17,6 @@ import (
 
 	"github.com/iamlens/iamlens/analyzer/cis"
 	"github.com/iamlens/iamlens/analyzer/cis/collect"
-	"github.com/iamlens/iamlens/ingest/store"
 )
 
 type cisOptions struct {
@@ -350,10 +349,10 @@ func validFormat(f string) bool {
 // absent or empty dataset is a note, not an error.
 func cisEvidence(ctx context.Context, dir, account string) (map[string]*cis.EventEvidence, string, error) {
 	unavailable := "CloudTrail evidence not available: no events in the dataset at " + dir + " (run 'iamlens ingest' first, or pass --no-evidence)"
-	if _, err := os.Stat(filepath.Join(dir, "events")); errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(dir, "events")); !isRemoteStore(dir) && errors.Is(err, os.ErrNotExist) {
 		return nil, unavailable, nil
 	}
-	st, err := store.OpenExisting(dir)
+	st, err := openStore(ctx, dir, false)
 	if err != nil {
 		return nil, "", err
 	}

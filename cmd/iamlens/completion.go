@@ -61,6 +61,9 @@ func storeOf(c *cobra.Command) *store.Store {
 	if err != nil {
 		return nil
 	}
+	if isRemoteStore(dir) {
+		return nil // completion does not wait on the network
+	}
 	st, err := store.OpenExisting(dir)
 	if err != nil {
 		return nil

@@ -119,7 +119,7 @@ func runExplain(ctx context.Context, o *explainOptions) error {
 	opts := explain.Options{Mapper: m, MaxFileBytes: o.MaxFileMB << 20, Stdin: o.Stdin}
 	var stats explain.Stats
 	if len(o.Inputs) == 0 {
-		st, oerr := openStoreForRead(o.Store)
+		st, oerr := openStoreForRead(ctx, o.Store)
 		if oerr != nil {
 			return oerr
 		}

@@ -211,8 +211,11 @@ func runIngest(ctx context.Context, o *ingestOptions) error {
 	if !filter.From.IsZero() && !filter.To.IsZero() && filter.To.Before(filter.From) {
 		return usageErrorf("", "--to %s is before --from %s", o.To, o.From)
 	}
-	st, err := store.Open(o.Store)
+	st, err := openStore(ctx, o.Store, true)
 	if err != nil {
+		if isRemoteStore(o.Store) {
+			return err
+		}
 		return usageErrorf("", "%v", err)
 	}
 	if o.RebuildRollup {

@@ -248,7 +248,7 @@ func runKeysApply(ctx context.Context, o *keysApplyOptions) error {
 		so.Retryer = retryer()
 	})
 	opts := apply.Options{Now: now, Stage: o.Stage, Yes: o.Yes, Out: o.Stdout}
-	if st, err := openStoreForRead(o.Store); err == nil {
+	if st, err := openStoreForRead(ctx, o.Store); err == nil {
 		opts.Success = &review.RollupUsage{Store: st, Notice: rollupNotice(o.Stderr)}
 	} else if !errors.Is(err, store.ErrEmpty) {
 		return err

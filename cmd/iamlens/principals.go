@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -16,12 +15,12 @@ import (
 
 	"github.com/iamlens/iamlens/analyzer"
 	"github.com/iamlens/iamlens/ingest/cloudtrail"
-	"github.com/iamlens/iamlens/ingest/store"
 	"github.com/iamlens/iamlens/policygen"
 )
 
 type principalsOptions struct {
 	Store    string
+	Engine   engineOptions
 	Format   string
 	Sort     string
 	Accounts []string
@@ -55,6 +54,7 @@ called into, and whether any call crossed into another account.`,
 		},
 	}
 	f := cmd.Flags()
+	engineFlags(f, &o.Engine)
 	f.StringSliceVar(&o.Accounts, "account", nil, "only events in these accounts (repeatable, comma-separated)")
 	f.StringSliceVar(&o.Kinds, "kind", nil, "only these kinds: "+strings.Join(cloudtrail.Kinds, ", "))
 	f.StringVar(&o.From, "from", "", "first day, YYYY-MM-DD (or RFC 3339)")
@@ -83,11 +83,17 @@ func runPrincipals(ctx context.Context, o *principalsOptions) error {
 	if err := analyzer.SortPrincipals(nil, o.Sort); err != nil {
 		return usageErrorf("", "--sort: %v", err)
 	}
-	st, err := openStoreForRead(o.Store)
+	if err := o.Engine.validate(o.Store); err != nil {
+		return err
+	}
+	st, err := openStoreForRead(ctx, o.Store)
 	if err != nil {
 		return err
 	}
 	opts.Notice = rollupNotice(o.Stderr)
+	if opts.Reader, err = o.Engine.reader(ctx, o.Store, st, o.Stderr); err != nil {
+		return err
+	}
 	sums, _, err := analyzer.ListPrincipals(ctx, st, opts)
 	if err != nil {
 		return err
@@ -108,27 +114,6 @@ func rollupNotice(w io.Writer) func(analyzer.RollupNotice) {
 		return nil
 	}
 	return func(n analyzer.RollupNotice) { fmt.Fprintln(w, "iamlens: "+n.String()) }
-}
-
-// openStoreForRead opens an existing store that holds committed events;
-// otherwise it returns store.ErrEmpty (wrapped) without creating anything.
-// A store path that is a file is a usage error.
-func openStoreForRead(root string) (*store.Store, error) {
-	st, err := store.OpenExisting(root)
-	if err != nil {
-		if errors.Is(err, store.ErrEmpty) {
-			return nil, err
-		}
-		return nil, usageErrorf("", "%v", err)
-	}
-	files, err := st.Files(nil, time.Time{}, time.Time{})
-	if err != nil {
-		return nil, err
-	}
-	if len(files) == 0 {
-		return nil, fmt.Errorf("%s: %w", root, store.ErrEmpty)
-	}
-	return st, nil
 }
 
 // parseRange parses --from and --to; a bare --to day includes that whole day.

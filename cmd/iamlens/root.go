@@ -12,9 +12,10 @@ import (
 
 // globalOptions are the persistent flags every command sees.
 type globalOptions struct {
-	Store      string
-	Profile    string
-	NoProgress bool
+	Store         string
+	StoreEndpoint string
+	Profile       string
+	NoProgress    bool
 }
 
 func newRootCmd(env *cmdEnv) *cobra.Command {
@@ -33,6 +34,8 @@ off and deletes them as a reviewed plan says. It never prints secrets.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRun: func(cmd *cobra.Command, args []string) {
+			// A store on S3 is opened with the global flags.
+			cmd.SetContext(withStoreConfig(cmd.Context(), storeConfig{Profile: g.Profile, Endpoint: g.StoreEndpoint}))
 			// Old spellings still work, and say the new one (on stderr:
 			// stdout may be a report).
 			if f := cmd.Flags().Lookup("regions"); f != nil && f.Changed {
@@ -44,7 +47,8 @@ off and deletes them as a reviewed plan says. It never prints secrets.`,
 		return &usageError{err: err, hint: fmt.Sprintf("Run '%s --help' for usage.", c.CommandPath())}
 	})
 	pf := root.PersistentFlags()
-	pf.StringVar(&g.Store, "store", store.DefaultDir(), "dataset folder (env IAMLENS_STORE)")
+	pf.StringVar(&g.Store, "store", store.DefaultDir(), "the dataset: a folder, or s3://bucket/prefix (env IAMLENS_STORE)")
+	pf.StringVar(&g.StoreEndpoint, "store-endpoint-url", "", "S3-compatible endpoint of an s3:// --store, e.g. http://127.0.0.1:9000 (env IAMLENS_STORE_ENDPOINT_URL)")
 	pf.StringVar(&g.Profile, "profile", "", "AWS shared-config profile")
 	pf.BoolVar(&g.NoProgress, "no-progress", false, "never draw a progress bar")
 
@@ -61,6 +65,7 @@ off and deletes them as a reviewed plan says. It never prints secrets.`,
 		newReviewCmd(env, g),
 		newKeysCmd(env, g),
 		newDiffCmd(env, g),
+		newAthenaCmd(env, g),
 		newVersionCmd(env, g),
 	)
 	return root

@@ -2,11 +2,11 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"strconv"
 	"strings"
 )
@@ -76,8 +76,8 @@ type rowSpan struct{ lo, hi int64 }
 // readIndex returns, by row group, the span of rows that holds the given
 // principals in the data file at parquetPath: empty when the file has none
 // of them. ok is false when the file has no index.
-func readIndex(parquetPath string, principals []string) (spans map[int]rowSpan, ok bool, err error) {
-	data, err := os.ReadFile(indexPath(parquetPath))
+func (s *Store) readIndex(ctx context.Context, parquetPath string, principals []string) (spans map[int]rowSpan, ok bool, err error) {
+	data, err := s.readSmall(ctx, indexPath(parquetPath))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}

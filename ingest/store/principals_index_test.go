@@ -39,11 +39,11 @@ func TestPrincipalIndexScan(t *testing.T) {
 	}
 	p := Partition{Account: "111122223333", Date: "2026-01-02"}
 	rows := rowsOf([]int{3, 9, 1, 5}) // 19 rows in row groups of 4
-	pf, err := st.WriteTemp(p, "b1", 0, rows, WriteOptions{RowGroupRows: 4})
+	pf, err := st.WriteTemp(context.Background(), p, "b1", 0, rows, WriteOptions{RowGroupRows: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := st.WriteTemp(p, "b1", 1, rowsOf([]int{2}), WriteOptions{RowGroupRows: 4})
+	other, err := st.WriteTemp(context.Background(), p, "b1", 1, rowsOf([]int{2}), WriteOptions{RowGroupRows: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestPrincipalIndexScan(t *testing.T) {
 		t.Fatal(err)
 	}
 	arn := func(i int) string { return fmt.Sprintf("arn:aws:iam::111122223333:role/p%d \"q\"", i) }
-	spans, ok, err := readIndex(pf.Final, []string{arn(1)})
+	spans, ok, err := st.readIndex(context.Background(), pf.Final, []string{arn(1)})
 	if err != nil || !ok {
 		t.Fatal(ok, err)
 	}
@@ -95,14 +95,14 @@ func TestPrincipalIndexScan(t *testing.T) {
 		}
 	}
 	// An uncommitted batch's index and rollup twin go with its data file.
-	orphan, err := st.WriteTemp(p, "b2", 0, rows, WriteOptions{})
+	orphan, err := st.WriteTemp(context.Background(), p, "b2", 0, rows, WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Publish([]PendingFile{orphan}); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := st.Recover(); err != nil || n != 3 {
+	if n, err := st.Recover(context.Background()); err != nil || n != 3 {
 		t.Fatalf("recover removed %d files (%v), want the data file, its index and its rollup", n, err)
 	}
 	for _, f := range []string{orphan.Index, orphan.Rollup} {
@@ -123,7 +123,7 @@ func TestWriteManyRowGroups(t *testing.T) {
 		t.Fatal(err)
 	}
 	events := eventsOf([]int{2500, 3000}) // 5,501 rows
-	pf, err := st.WriteTemp(Partition{Account: "111122223333", Date: "2026-01-02"}, "b1", 0, columns.SelectEvents(events), WriteOptions{RowGroupRows: 1000, PageBytes: 4096})
+	pf, err := st.WriteTemp(context.Background(), Partition{Account: "111122223333", Date: "2026-01-02"}, "b1", 0, columns.SelectEvents(events), WriteOptions{RowGroupRows: 1000, PageBytes: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestWriteManyRowGroups(t *testing.T) {
 		t.Fatal(err)
 	}
 	// p1 is rows 2501-5500: the last 499 of row group 2, all of 3-4, and 500 of 5.
-	spans, ok, err := readIndex(strings.TrimSuffix(pf.Tmp, ".tmp"), []string{events[2501].PrincipalARN})
+	spans, ok, err := st.readIndex(context.Background(), strings.TrimSuffix(pf.Tmp, ".tmp"), []string{events[2501].PrincipalARN})
 	if err != nil || !ok {
 		t.Fatal(ok, err)
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"slices"
 	"strconv"
 )
@@ -30,9 +29,9 @@ func IndexedPrincipals(ctx context.Context, s *Store, q Query) (principals []str
 			return nil, files, err
 		}
 		files++
-		data, err := os.ReadFile(indexPath(path))
+		data, err := s.readSmall(ctx, indexPath(path))
 		if errors.Is(err, fs.ErrNotExist) {
-			if err := principalsOfFile(path, q, set); err != nil {
+			if err := principalsOfFile(ctx, s, path, q, set); err != nil {
 				return nil, files, fmt.Errorf("read %s: %w", path, err)
 			}
 			continue

@@ -18,11 +18,11 @@ func TestIndexedPrincipals(t *testing.T) {
 	}
 	day1 := Partition{Account: "111122223333", Date: "2026-01-02"}
 	day2 := Partition{Account: "111122223333", Date: "2026-01-03"}
-	a, err := st.WriteTemp(day1, "b1", 0, rowsOf([]int{3, 9, 1}), WriteOptions{RowGroupRows: 4})
+	a, err := st.WriteTemp(context.Background(), day1, "b1", 0, rowsOf([]int{3, 9, 1}), WriteOptions{RowGroupRows: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := st.WriteTemp(day2, "b1", 1, rowsOf([]int{2, 0, 0, 4}), WriteOptions{RowGroupRows: 4})
+	b, err := st.WriteTemp(context.Background(), day2, "b1", 1, rowsOf([]int{2, 0, 0, 4}), WriteOptions{RowGroupRows: 4})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@
 package store
 
 import (
+	"context"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -24,7 +25,7 @@ func TestStoreIsPrivate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pf, err := st.WriteTemp(Partition{Account: "111122223333", Date: "2026-01-02"}, "b1", 0, rowsOf([]int{2, 3}), WriteOptions{})
+	pf, err := st.WriteTemp(context.Background(), Partition{Account: "111122223333", Date: "2026-01-02"}, "b1", 0, rowsOf([]int{2, 3}), WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ import (
 )
 
 // RollupDir is the folder of the usage rollup's partitions.
-func (s *Store) RollupDir() string { return filepath.Join(s.Root, "rollup") }
+func (s *Store) RollupDir() string { return s.path("rollup") }
 
 // RollupTwin is the path of an events file's rollup twin (which may not
 // exist: Coverage says which do).
@@ -33,34 +33,42 @@ func (s *Store) RollupTwin(eventsFile string) string { return s.rollupPath(event
 // rollupPath is the rollup twin of an events file: the same partition and
 // name under RollupDir.
 func (s *Store) rollupPath(eventsFile string) string {
-	rel, err := filepath.Rel(s.EventsDir(), eventsFile)
-	if err != nil || strings.HasPrefix(rel, "..") {
+	rel, err := s.rel(eventsFile)
+	after, ok := strings.CutPrefix(rel, "events/")
+	if err != nil || !ok {
 		panic("store: " + eventsFile + " is not an events file of " + s.Root)
 	}
-	return filepath.Join(s.RollupDir(), rel)
+	return s.path("rollup/" + after)
 }
 
-// writeRollup writes the rollup of rows (one partition's, sorted) to path.
-func (s *Store) writeRollup(path string, rows Rows, o WriteOptions) error {
+// writeRollup writes the rollup of rows (one partition's, sorted) to path:
+// a file of a folder (unsynced), or an object written whole.
+func (s *Store) writeRollup(ctx context.Context, path string, rows Rows, o WriteOptions) error {
 	codec, err := o.Codec()
 	if err != nil {
-		return err
-	}
-	if err := private.MkdirAll(filepath.Dir(path)); err != nil {
 		return err
 	}
 	b := rollupBuilders.Get().(*rollupBuilder)
 	defer rollupBuilders.Put(b)
 	b.build(rows)
-	if err := writeFile(path, func(w io.Writer) error {
-		return encodeRollup(w, b, codec, o.rowGroupRows(), o.pageBytes())
-	}); err != nil {
+	encode := func(w io.Writer) error { return encodeRollup(w, b, codec, o.rowGroupRows(), o.pageBytes()) }
+	if s.remote != nil {
+		rel, err := s.rel(path)
+		if err != nil {
+			return err
+		}
+		return s.putObject(ctx, rel, encode)
+	}
+	if err := private.MkdirAll(filepath.Dir(path)); err != nil {
+		return err
+	}
+	if err := writeFile(path, encode); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }
 
-func (s *Store) rollupStatePath() string { return filepath.Join(s.Root, "_state", "rollup.json") }
+func (s *Store) rollupStatePath() string { return s.path("_state/rollup.json") }
 
 // rollupState is _state/rollup.json.
 type rollupState struct {
@@ -70,7 +78,10 @@ type rollupState struct {
 // RollupVersion is the format version of the store's rollup: 0 when the
 // store has none.
 func (s *Store) RollupVersion() (int, error) {
-	data, err := os.ReadFile(s.rollupStatePath())
+	if v := s.rollupVersion.Load(); v > 0 {
+		return int(v), nil // an object store's, read once
+	}
+	data, err := s.readSmall(context.Background(), s.rollupStatePath())
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
 	}
@@ -80,6 +91,9 @@ func (s *Store) RollupVersion() (int, error) {
 	var st rollupState
 	if err := json.Unmarshal(data, &st); err != nil {
 		return 0, fmt.Errorf("%s: %w", s.rollupStatePath(), err)
+	}
+	if s.remote != nil {
+		s.rollupVersion.Store(int64(st.Version))
 	}
 	return st.Version, nil
 }
@@ -100,18 +114,26 @@ func (s *Store) PrepareRollup() (bool, error) {
 	case v > columns.RollupVersion:
 		return false, nil
 	}
-	if err := os.RemoveAll(s.RollupDir()); err != nil {
-		return false, fmt.Errorf("remove the old rollup: %w", err)
+	// A rollup of an older version goes. (None is there when there is no
+	// state yet: a new store, on which several writers may be starting at
+	// once, or one whose rollup RebuildRollup removed.)
+	if v > 0 {
+		if err := s.removeRollup(context.Background()); err != nil {
+			return false, err
+		}
 	}
 	data, _ := json.Marshal(rollupState{Version: columns.RollupVersion})
-	tmp := s.rollupStatePath() + ".tmp"
-	if err := private.WriteFile(tmp, append(data, '\n')); err != nil {
-		return false, fmt.Errorf("write rollup state: %w", err)
+	if s.remote != nil {
+		_, err := s.remote.Put(context.Background(), "_state/rollup.json", append(data, '\n'), PutCondition{IfAbsent: v == 0})
+		if err != nil && !errors.Is(err, ErrPrecondition) {
+			return false, fmt.Errorf("write rollup state: %w", err)
+		}
+		s.rollupVersion.Store(columns.RollupVersion)
+		return true, nil
 	}
-	if err := syncPath(tmp, os.O_RDWR); err != nil {
-		return false, err
-	}
-	if err := os.Rename(tmp, s.rollupStatePath()); err != nil {
+	// Written to a temporary file of its own, synced and renamed into
+	// place: several writers starting on a new store write it at once.
+	if err := private.WriteFile(s.rollupStatePath(), append(data, '\n')); err != nil {
 		return false, fmt.Errorf("write rollup state: %w", err)
 	}
 	return true, syncPath(filepath.Dir(s.rollupStatePath()), os.O_RDONLY)
@@ -148,7 +170,7 @@ func (s *Store) Coverage(accounts []string, from, to time.Time) (RollupCoverage,
 	}
 	have := map[string]bool{}
 	if c.Usable {
-		twins, err := s.filesIn(s.RollupDir(), accounts, from, to)
+		twins, err := s.filesIn("rollup", accounts, from, to)
 		if err != nil {
 			return c, err
 		}
@@ -226,7 +248,15 @@ func (s *Store) BuildRollup(ctx context.Context, c RollupCoverage, o WriteOption
 // RebuildRollup removes the store's rollup and builds it again from every
 // committed events file.
 func (s *Store) RebuildRollup(ctx context.Context, o WriteOptions, progress func(BuildProgress)) error {
-	if err := os.Remove(s.rollupStatePath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if s.remote != nil {
+		if err := s.remote.Delete(ctx, "_state/rollup.json"); err != nil {
+			return err
+		}
+		s.rollupVersion.Store(0)
+	} else if err := os.Remove(s.rollupStatePath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := s.removeRollup(ctx); err != nil {
 		return err
 	}
 	c, err := s.Coverage(nil, time.Time{}, time.Time{})
@@ -242,7 +272,7 @@ func (s *Store) buildTwin(ctx context.Context, eventsFile string, o WriteOptions
 	bld := columns.NewBuilder(memory.DefaultAllocator)
 	buf := make([]UsageRow, 1024)
 	var st ScanStats
-	err := scanFile(ctx, eventsFile, Query{}, buf, &st, func(rows []UsageRow) error {
+	err := scanFile(ctx, s, eventsFile, Query{}, buf, &st, func(rows []UsageRow) error {
 		for _, r := range rows {
 			e := columns.Event{PrincipalARN: r.PrincipalARN, PrincipalKind: r.PrincipalKind, EventTime: r.EventTime,
 				EventSource: r.EventSource, EventName: r.EventName, EventType: r.EventType, EventCategory: r.EventCategory,
@@ -261,11 +291,20 @@ func (s *Store) buildTwin(ctx context.Context, eventsFile string, o WriteOptions
 		return 0, fmt.Errorf("read %s: %w", eventsFile, err)
 	}
 	final := s.rollupPath(eventsFile)
+	if s.remote != nil {
+		// Written whole under its name: of two processes building the
+		// same twin, the second finds it there (the same bytes).
+		err := s.writeRollup(ctx, final, bld.All(), o)
+		if errors.Is(err, ErrPrecondition) {
+			err = nil
+		}
+		return int64(bld.Len()), err
+	}
 	// A name of its own, so that two processes building the same twin do
 	// not write into one file; the last rename wins, and both wrote the
 	// same bytes.
 	tmp := final + "." + strconv.Itoa(os.Getpid()) + "." + strconv.FormatInt(time.Now().UnixNano(), 36) + ".tmp"
-	if err := s.writeRollup(tmp, bld.All(), o); err != nil {
+	if err := s.writeRollup(ctx, tmp, bld.All(), o); err != nil {
 		return 0, err
 	}
 	if err := syncPath(tmp, os.O_RDWR); err != nil {
@@ -277,4 +316,28 @@ func (s *Store) buildTwin(ctx context.Context, eventsFile string, o WriteOptions
 		return 0, err
 	}
 	return int64(bld.Len()), syncPath(filepath.Dir(final), os.O_RDONLY)
+}
+
+// removeRollup removes the rollup's files.
+func (s *Store) removeRollup(ctx context.Context) error {
+	if s.remote == nil {
+		if err := os.RemoveAll(s.RollupDir()); err != nil {
+			return fmt.Errorf("remove the old rollup: %w", err)
+		}
+		return nil
+	}
+	var old []string
+	if err := s.remote.List(ctx, "rollup/", "", "", func(e Entry) error {
+		old = append(old, e.Name)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("remove the old rollup: %w", err)
+	}
+	for _, n := range old {
+		if err := s.remote.Delete(ctx, n); err != nil {
+			return fmt.Errorf("remove the old rollup: %w", err)
+		}
+	}
+	s.forgetListings()
+	return nil
 }

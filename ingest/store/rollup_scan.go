@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,10 +28,11 @@ type RollupQuery struct {
 	Columns []string
 }
 
-// ScanRollup reads the rows of the rollup files that q selects, file after
-// file, and calls fn with batches of them. The rows and their strings are
+// ScanRollup reads the rows of the rollup files of s that q selects, file
+// after file, and calls fn with batches of them (s nil: local files of no
+// store). The rows and their strings are
 // reused: fn must copy what it keeps.
-func ScanRollup(ctx context.Context, files []string, q RollupQuery, fn func(rows []columns.RollupRow) error) (ScanStats, error) {
+func ScanRollup(ctx context.Context, s *Store, files []string, q RollupQuery, fn func(rows []columns.RollupRow) error) (ScanStats, error) {
 	var st ScanStats
 	st.Files = len(files)
 	buf := make([]columns.RollupRow, 1024)
@@ -39,7 +40,7 @@ func ScanRollup(ctx context.Context, files []string, q RollupQuery, fn func(rows
 		if err := ctx.Err(); err != nil {
 			return st, err
 		}
-		r, err := OpenRollup(path)
+		r, err := s.OpenRollup(ctx, path)
 		if err != nil {
 			return st, err
 		}
@@ -56,22 +57,23 @@ func ScanRollup(ctx context.Context, files []string, q RollupQuery, fn func(rows
 // questions of a reader that decides by it (Rows) and then reads it (Scan).
 type RollupFile struct {
 	Path string
-	f    *os.File
+	f    storeFile
 	pf   *parquet.File
 }
 
-// OpenRollup opens a rollup file and reads its footer.
-func OpenRollup(path string) (*RollupFile, error) {
-	f, err := os.Open(path)
+// OpenRollup opens a rollup file of the store and reads its footer. A
+// missing file is fs.ErrNotExist.
+func (s *Store) OpenRollup(ctx context.Context, path string) (*RollupFile, error) {
+	if s != nil && s.remote != nil {
+		if rel, err := s.rel(path); err == nil && !s.mayExist(rel) {
+			return nil, fs.ErrNotExist
+		}
+	}
+	f, err := s.open(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	info, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	pf, err := parquet.OpenFile(f, info.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	pf, err := parquet.OpenFile(f, f.Size(), openOptions(f)...)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("read %s: %w", path, err)
@@ -173,6 +175,9 @@ func (r *RollupFile) scan(ctx context.Context, q RollupQuery, buf []columns.Roll
 			lo, hi = span.lo, min(span.hi, rg.NumRows())
 		}
 		facet := facetOf(rg, facetCol)
+		if err := prefetchRows(r.f, pf, i, d.fileColumns(), lo, hi); err != nil {
+			return err
+		}
 		if err := d.decode(rg, lo, hi, facet); err != nil {
 			return err
 		}
@@ -286,4 +291,14 @@ func parseRollupIndex(data string, principals []string) ([]rowSpan, error) {
 		start += total[k]
 	}
 	return out, nil
+}
+
+// fileColumns are the file's columns the decoder reads (some of which a
+// row group's facet may leave out).
+func (d *rollupDecoder) fileColumns() []int {
+	cols := make([]int, len(d.leaves))
+	for i, l := range d.leaves {
+		cols[i] = l.file
+	}
+	return cols
 }

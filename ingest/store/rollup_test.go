@@ -304,7 +304,7 @@ func TestScanRollupMatchesParquetGo(t *testing.T) {
 		want := readRollup(t, buf.Bytes())
 		scan := func(q store.RollupQuery) []columns.RollupRow {
 			var got []columns.RollupRow
-			_, err := store.ScanRollup(context.Background(), []string{path}, q, func(rs []columns.RollupRow) error {
+			_, err := store.ScanRollup(context.Background(), nil, []string{path}, q, func(rs []columns.RollupRow) error {
 				for _, r := range rs {
 					r.Resources = slices.Clone(r.Resources)
 					got = append(got, r)

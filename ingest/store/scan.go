@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"time"
 
@@ -44,12 +43,12 @@ func Scan[T any](ctx context.Context, s *Store, q Query, fn func(rows []T) error
 	if err != nil {
 		return ScanStats{}, err
 	}
-	return ScanFiles(ctx, files, q, fn)
+	return ScanFiles(ctx, s, files, q, fn)
 }
 
 // ScanFiles is Scan over the given events files (of Files) instead of
 // those q's accounts and dates select.
-func ScanFiles[T any](ctx context.Context, files []string, q Query, fn func(rows []T) error) (ScanStats, error) {
+func ScanFiles[T any](ctx context.Context, s *Store, files []string, q Query, fn func(rows []T) error) (ScanStats, error) {
 	var st ScanStats
 	st.Files = len(files)
 	buf := make([]T, 1024)
@@ -57,25 +56,25 @@ func ScanFiles[T any](ctx context.Context, files []string, q Query, fn func(rows
 		if err := ctx.Err(); err != nil {
 			return st, err
 		}
-		if err := scanFile(ctx, path, q, buf, &st, fn); err != nil {
+		if err := scanFile(ctx, s, path, q, buf, &st, fn); err != nil {
 			return st, fmt.Errorf("read %s: %w", path, err)
 		}
 	}
 	return st, nil
 }
 
-func scanFile[T any](ctx context.Context, path string, q Query, buf []T, st *ScanStats, fn func([]T) error) error {
+func scanFile[T any](ctx context.Context, s *Store, path string, q Query, buf []T, st *ScanStats, fn func([]T) error) error {
 	// With principals asked for, the file's principal index says which row
 	// groups and rows hold them, or that none does: then the data file is
 	// not even opened.
 	var x EventIndex
 	if len(q.Principals) > 0 {
 		var err error
-		if x, err = ReadEventIndex(path, q.Principals); err != nil {
+		if x, err = s.ReadEventIndex(ctx, path, q.Principals); err != nil {
 			return err
 		}
 	}
-	return scanIndexed(ctx, path, x, q, buf, st, fn)
+	return scanIndexed(ctx, s, path, x, q, buf, st, fn)
 }
 
 // EventIndex is what an events file's principal index says of some
@@ -87,8 +86,8 @@ type EventIndex struct {
 
 // ReadEventIndex reads the principal index of the events file at path for
 // principals.
-func ReadEventIndex(path string, principals []string) (EventIndex, error) {
-	spans, indexed, err := readIndex(path, principals)
+func (s *Store) ReadEventIndex(ctx context.Context, path string, principals []string) (EventIndex, error) {
+	spans, indexed, err := s.readIndex(ctx, path, principals)
 	return EventIndex{spans: spans, indexed: indexed}, err
 }
 
@@ -107,29 +106,25 @@ func (x EventIndex) Rows() int64 {
 
 // ScanIndexed is ScanFiles for one events file whose principal index x
 // has already read for q.Principals.
-func ScanIndexed[T any](ctx context.Context, path string, x EventIndex, q Query, fn func(rows []T) error) (ScanStats, error) {
+func ScanIndexed[T any](ctx context.Context, s *Store, path string, x EventIndex, q Query, fn func(rows []T) error) (ScanStats, error) {
 	st := ScanStats{Files: 1}
-	if err := scanIndexed(ctx, path, x, q, make([]T, 1024), &st, fn); err != nil {
+	if err := scanIndexed(ctx, s, path, x, q, make([]T, 1024), &st, fn); err != nil {
 		return st, fmt.Errorf("read %s: %w", path, err)
 	}
 	return st, nil
 }
 
-func scanIndexed[T any](ctx context.Context, path string, x EventIndex, q Query, buf []T, st *ScanStats, fn func([]T) error) error {
+func scanIndexed[T any](ctx context.Context, s *Store, path string, x EventIndex, q Query, buf []T, st *ScanStats, fn func([]T) error) error {
 	spans, indexed := x.spans, x.indexed
 	if indexed && len(spans) == 0 {
 		return nil
 	}
-	f, err := os.Open(path)
+	f, err := s.open(ctx, path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	pf, err := parquet.OpenFile(f, info.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	pf, err := parquet.OpenFile(f, f.Size(), openOptions(f)...)
 	if err != nil {
 		return err
 	}
@@ -158,12 +153,18 @@ func scanIndexed[T any](ctx context.Context, path string, x EventIndex, q Query,
 		if indexed {
 			lo, hi = span.lo, min(span.hi, rg.NumRows())
 		} else if len(q.Principals) > 0 && principalCol >= 0 {
+			if err := prefetchChunks(f, pf, []int{i}, []int{principalCol}); err != nil {
+				return err
+			}
 			if lo, hi, err = principalSpan(rg, principalCol, q.Principals); err != nil {
 				return err
 			}
 			if lo >= hi {
 				continue
 			}
+		}
+		if err := prefetchRows(f, pf, i, proj.cols, lo, hi); err != nil {
+			return err
 		}
 		if lo > 0 {
 			// Load the offset indexes of the columns read, so the seek
@@ -342,7 +343,7 @@ func PrincipalARNs(ctx context.Context, s *Store, q Query) ([]string, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if err := principalsOfFile(path, q, set); err != nil {
+		if err := principalsOfFile(ctx, s, path, q, set); err != nil {
 			return nil, fmt.Errorf("read %s: %w", path, err)
 		}
 	}
@@ -354,17 +355,13 @@ func PrincipalARNs(ctx context.Context, s *Store, q Query) ([]string, error) {
 	return out, nil
 }
 
-func principalsOfFile(path string, q Query, set map[string]struct{}) error {
-	f, err := os.Open(path)
+func principalsOfFile(ctx context.Context, s *Store, path string, q Query, set map[string]struct{}) error {
+	f, err := s.open(ctx, path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	pf, err := parquet.OpenFile(f, info.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	pf, err := parquet.OpenFile(f, f.Size(), openOptions(f)...)
 	if err != nil {
 		return err
 	}
@@ -373,6 +370,15 @@ func principalsOfFile(path string, q Query, set map[string]struct{}) error {
 		return nil
 	}
 	timeCol := leafIndex(pf, columns.EventTime)
+	var kept []int
+	for i, rg := range pf.RowGroups() {
+		if keepRowGroup(rg, -1, timeCol, q) {
+			kept = append(kept, i)
+		}
+	}
+	if err := prefetchChunks(f, pf, kept, []int{principalCol}); err != nil {
+		return err
+	}
 	add := func(v parquet.Value) {
 		if v.IsNull() {
 			return

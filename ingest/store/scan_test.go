@@ -74,7 +74,7 @@ func TestScanProjectionMatchesConversion(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := store.Partition{Account: "111122223333", Date: "2026-01-02"}
-	pf, err := st.WriteTemp(p, "b1", 0, columns.SelectEvents(rows), store.WriteOptions{RowGroupRows: 300, PageBytes: 2048})
+	pf, err := st.WriteTemp(context.Background(), p, "b1", 0, columns.SelectEvents(rows), store.WriteOptions{RowGroupRows: 300, PageBytes: 2048})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,39 +1,46 @@
-// Package store is the on-disk events dataset: a Hive-partitioned folder of
-// Parquet files plus a commit log that makes ingest exactly-once.
+// Package store is the events dataset: a Hive-partitioned tree of Parquet
+// files plus a commit log that makes ingest exactly-once, in a local folder
+// or on an object store (S3, through a Backend).
 //
 //	STORE/events/account=<12 digits>/date=YYYY-MM-DD/part-<batch>-<n>.parquet
 //	STORE/rollup/account=<12 digits>/date=YYYY-MM-DD/part-<batch>-<n>.parquet
-//	STORE/_state/manifest.jsonl   one JSON line per committed batch
+//	STORE/_state/manifest.jsonl   one JSON line per committed batch (a folder)
+//	STORE/_state/log/<seq>.json   one object per committed batch (an object store)
 //	STORE/_state/rollup.json      the rollup's format version
 //
 // Files are written (WriteTemp) by iamlens's own encoder (encode.go) and
 // read (Scan, EventIDs) with parquet-go; the tests read written files again
-// with Arrow's pqarrow. A batch is committed by appending its line to the
-// manifest after its files have been renamed into place; files of a batch that never
-// reached the manifest (a crash, a Ctrl-C) are removed by Recover, so a
-// re-run neither duplicates nor misses rows.
+// with Arrow's pqarrow. A batch is committed by appending its record to the
+// commit log after its files are in place (commitlog.go); readers see only
+// the files of committed batches, so a crash before the commit leaves
+// nothing visible, and the next run reads those objects again. Several
+// writers may share a store: each commit first reads what the others
+// committed since, and the caller's check (CommitCheck) drops what they
+// already stored.
 //
 // Each events file has a twin of the same name in the rollup folder: the
 // usage rollup of its rows (rollup.go), written and committed with it, or
 // built later from it (BuildRollup) for files written without one.
+// Compaction (compact.go) rewrites a partition's files into fewer, with a
+// commit that replaces them.
 //
 // Athena, Spark, DuckDB and Trino read the events and rollup folders as
-// they are (hive partitioning on account and date).
+// they are (hive partitioning on account and date); on S3, Athena reads
+// them through the symlink manifests of the committed files (athena.go).
 package store
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/iamlens/iamlens/ingest/private"
@@ -54,15 +61,42 @@ func DefaultDir() string {
 // ErrEmpty is returned by readers when the store holds no committed data.
 var ErrEmpty = errors.New("the store holds no events: run `iamlens ingest` first")
 
-// Store is one dataset folder.
+// Store is one dataset: a local folder, or a prefix of an object store.
 type Store struct {
+	// Root is the folder, or the object store's URI (s3://bucket/prefix).
 	Root string
 
+	remote Backend // nil: the folder Root
+
 	mu        sync.Mutex
-	committed map[string]bool // batch IDs in the manifest
+	committed map[string]bool      // batch IDs in the commit log
+	replaced  map[string]time.Time // files a committed compaction replaced, and when
 	objects   map[objectID]struct{}
+	cursors   map[string]string // see Cursors
+	objLoaded bool
 	objOnce   sync.Once
 	objErr    error
+
+	logMu sync.Mutex // serialises reading the log's tail and committing
+	pos   int64      // how much of the log has been read: a byte offset (folder) or a sequence number (object store)
+	ckpt  checkpointHead
+
+	listMu sync.Mutex
+	lists  map[string]*listing // an object store's listings, by account folder (files.go)
+
+	io            ioCounters
+	rollupVersion atomic.Int64 // an object store's, once read
+	// Now is the clock of recovery and compaction's grace periods
+	// (default time.Now).
+	Now func() time.Time
+	// CheckpointEvery is how many records an object store's checkpoint
+	// may lag its commit log before Checkpoint writes a new one (0: 64).
+	CheckpointEvery int64
+	// StaleAfter is how long an object store's writer may go without a
+	// heartbeat before Recover takes its run for dead, and how old a
+	// folder's stray temporary file must be to be removed (0:
+	// DefaultStaleAfter).
+	StaleAfter time.Duration
 }
 
 // ObjectRecord is what the manifest remembers of one ingested object.
@@ -75,17 +109,26 @@ type ObjectRecord struct {
 	Rejected int `json:"rejected,omitempty"`
 }
 
-// Batch is one manifest line: the unit of commit.
+// Batch is one record of the commit log: the unit of commit.
 type Batch struct {
-	ID      string         `json:"batch"`
-	Time    time.Time      `json:"time"`
-	Files   []string       `json:"files"`
-	Rows    int64          `json:"rows"`
-	Dups    int64          `json:"duplicates"`
-	Objects []ObjectRecord `json:"objects"`
+	ID string `json:"batch"`
+	// Replaces names the files a compaction rewrote into Files: from the
+	// commit on, readers see Files instead of them.
+	Replaces []string       `json:"replaces,omitempty"`
+	Time     time.Time      `json:"time"`
+	Files    []string       `json:"files"`
+	Rows     int64          `json:"rows"`
+	Dups     int64          `json:"duplicates"`
+	Objects  []ObjectRecord `json:"objects"`
 }
 
-// Open opens (creating if needed) the store at root and reads its manifest.
+func newStore(root string, remote Backend) *Store {
+	return &Store{Root: root, remote: remote, committed: map[string]bool{}, replaced: map[string]time.Time{},
+		objects: map[objectID]struct{}{}, cursors: map[string]string{}, Now: time.Now}
+}
+
+// Open opens (creating if needed) the store in the folder root and reads
+// its commit log, repairing a record torn by a crash.
 func Open(root string) (*Store, error) {
 	if err := notAFile(root); err != nil {
 		return nil, err
@@ -93,8 +136,11 @@ func Open(root string) (*Store, error) {
 	if err := private.MkdirAll(filepath.Join(root, "_state")); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := &Store{Root: root, committed: map[string]bool{}, objects: map[objectID]struct{}{}}
-	if err := s.readManifest(); err != nil {
+	s := newStore(root, nil)
+	if err := s.readLocalLog(); err != nil {
+		return nil, err
+	}
+	if err := s.repairLocalLog(); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -111,12 +157,26 @@ func OpenExisting(root string) (*Store, error) {
 	if _, err := os.Stat(root); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", root, ErrEmpty)
 	}
-	s := &Store{Root: root, committed: map[string]bool{}, objects: map[objectID]struct{}{}}
-	if err := s.readManifest(); err != nil {
+	s := newStore(root, nil)
+	if err := s.readLocalLog(); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
+
+// OpenRemote opens the store that b holds (an empty prefix is an empty
+// store, ready for ingest) and reads its commit log: the last checkpoint,
+// then the records committed after it.
+func OpenRemote(ctx context.Context, b Backend) (*Store, error) {
+	s := newStore(strings.TrimSuffix(b.URI(), "/"), b)
+	if err := s.readRemoteLog(ctx); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", s.Root, err)
+	}
+	return s, nil
+}
+
+// Remote reports whether the store is on an object store.
+func (s *Store) Remote() bool { return s.remote != nil }
 
 // notAFile refuses a store path that names a file.
 func notAFile(root string) error {
@@ -126,82 +186,39 @@ func notAFile(root string) error {
 	return nil
 }
 
+// path is the path (a folder's) or URI (an object store's) of the file
+// whose slash-separated name below the root is rel.
+func (s *Store) path(rel string) string {
+	if s.remote != nil {
+		return s.Root + "/" + rel
+	}
+	return filepath.Join(s.Root, filepath.FromSlash(rel))
+}
+
+// Rel is the slash-separated name below the store's root of a file's path
+// (as the commit log names it).
+func (s *Store) Rel(p string) (string, error) { return s.rel(p) }
+
+// rel is the slash-separated name below the root of a path that path made.
+func (s *Store) rel(p string) (string, error) {
+	if s.remote != nil {
+		r, ok := strings.CutPrefix(p, s.Root+"/")
+		if !ok {
+			return "", fmt.Errorf("%s is not a file of the store %s", p, s.Root)
+		}
+		return r, nil
+	}
+	r, err := filepath.Rel(s.Root, p)
+	if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("%s is not a file of the store %s", p, s.Root)
+	}
+	return filepath.ToSlash(r), nil
+}
+
 func (s *Store) manifestPath() string { return filepath.Join(s.Root, "_state", "manifest.jsonl") }
 
 // EventsDir is the folder holding the partitions.
-func (s *Store) EventsDir() string { return filepath.Join(s.Root, "events") }
-
-// readManifest learns the committed batch IDs. It streams the manifest and
-// reads only each line's leading "batch" field (Commit writes it first), so
-// opening a store for reading stays cheap in time and memory however many
-// objects were ingested; the object list is read on first use by
-// LoadObjects.
-func (s *Store) readManifest() error {
-	f, err := os.Open(s.manifestPath())
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("read manifest: %w", err)
-	}
-	defer f.Close()
-	r := bufio.NewReaderSize(f, 64<<10)
-	var off int64 // where the current line starts
-	var full []byte
-	for line := 1; ; line++ {
-		head, err := r.ReadSlice('\n')
-		n := int64(len(head))
-		id, ok := leadingBatchID(head)
-		full = append(full[:0], head...)
-		for errors.Is(err, bufio.ErrBufferFull) {
-			var more []byte
-			more, err = r.ReadSlice('\n')
-			n += int64(len(more))
-			if !ok {
-				full = append(full, more...)
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			if n > 0 {
-				// A crash mid-append left a torn last line: that batch was
-				// never committed (Recover removes its files). Cut it, so
-				// the next append starts on a line of its own.
-				if err := os.Truncate(s.manifestPath(), off); err != nil {
-					return fmt.Errorf("repair manifest: %w", err)
-				}
-			}
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read manifest: %w", err)
-		}
-		off += n
-		if len(bytes.TrimSpace(full)) == 0 {
-			continue
-		}
-		if !ok {
-			var b Batch
-			if err := json.Unmarshal(full, &b); err != nil {
-				return fmt.Errorf("manifest %s line %d: %w", s.manifestPath(), line, err)
-			}
-			id = b.ID
-		}
-		s.committed[id] = true
-	}
-}
-
-// leadingBatchID reads the ID of a line that starts {"batch":"ID",.
-func leadingBatchID(l []byte) (string, bool) {
-	rest, ok := bytes.CutPrefix(l, []byte(`{"batch":"`))
-	if !ok {
-		return "", false
-	}
-	i := bytes.IndexByte(rest, '"')
-	if i < 0 || bytes.IndexByte(rest[:i], '\\') >= 0 {
-		return "", false
-	}
-	return string(rest[:i]), true
-}
+func (s *Store) EventsDir() string { return s.path("events") }
 
 // objectID identifies an ingested object version: the first 16 bytes of
 // SHA-256 over its key and ETag. The set of them is all ingest keeps of the
@@ -211,52 +228,24 @@ type objectID [16]byte
 
 func idOf(key, etag string) objectID { return sum16(key + "\x00" + etag) }
 
-// LoadObjects reads the manifest's object list (once), streaming it line by
-// line. Ingest calls it before asking Done; read-only commands never need it.
+// LoadObjects reads the commit log's object lists (once). Ingest calls it
+// before asking Done; read-only commands never need it. An object store's
+// are read with its log at Open.
 func (s *Store) LoadObjects() error {
-	s.objOnce.Do(func() {
-		f, err := os.Open(s.manifestPath())
-		if errors.Is(err, fs.ErrNotExist) {
-			return
-		}
-		if err != nil {
-			s.objErr = fmt.Errorf("read manifest: %w", err)
-			return
-		}
-		defer f.Close()
-		objects := map[objectID]struct{}{}
-		r := bufio.NewReaderSize(f, 64<<10)
-		for {
-			l, err := r.ReadBytes('\n')
-			if errors.Is(err, io.EOF) {
-				break // a torn last line (no newline) was never committed
-			}
-			if err != nil {
-				s.objErr = fmt.Errorf("read manifest: %w", err)
-				return
-			}
-			if len(bytes.TrimSpace(l)) == 0 {
-				continue
-			}
-			var b struct {
-				Objects []struct{ Key, ETag string }
-			}
-			if err := json.Unmarshal(l, &b); err != nil {
-				s.objErr = fmt.Errorf("manifest %s: %w", s.manifestPath(), err)
-				return
-			}
-			for _, o := range b.Objects {
-				objects[idOf(o.Key, o.ETag)] = struct{}{}
-			}
-		}
-		s.mu.Lock()
-		for id := range s.objects { // committed by this process before the load
-			objects[id] = struct{}{}
-		}
-		s.objects = objects
-		s.mu.Unlock()
-	})
+	if s.remote != nil {
+		return nil
+	}
+	s.objOnce.Do(func() { s.objErr = s.loadLocalObjects() })
 	return s.objErr
+}
+
+// addObjects records a committed batch's objects as done, and moves the
+// cursors of their folders (s.mu held).
+func (s *Store) addObjects(objs []ObjectRecord) {
+	for _, o := range objs {
+		s.objects[idOf(o.Key, o.ETag)] = struct{}{}
+		s.advanceCursor(o.Key)
+	}
 }
 
 // Done reports whether the object with key and etag is already ingested.
@@ -281,45 +270,6 @@ func (s *Store) ObjectCount() int {
 	return len(s.objects)
 }
 
-// Recover removes temporary files and the files of batches that were never
-// committed, from the events and the rollup, returning how many it
-// removed. Ingest calls it before writing.
-func (s *Store) Recover() (int, error) {
-	removed := 0
-	for _, root := range []string{s.EventsDir(), s.RollupDir()} {
-		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			if d.IsDir() {
-				return nil
-			}
-			name := d.Name()
-			orphan := strings.HasSuffix(name, ".tmp")
-			if id, ok := batchOf(strings.TrimSuffix(name, indexSuffix) + ".parquet"); ok && strings.HasSuffix(name, indexSuffix) && !s.committed[id] {
-				orphan = true
-			}
-			if id, ok := batchOf(name); ok && !s.committed[id] {
-				orphan = true
-			}
-			if orphan {
-				if err := os.Remove(p); err != nil {
-					return err
-				}
-				removed++
-			}
-			return nil
-		})
-		if err != nil {
-			return removed, fmt.Errorf("recover store: %w", err)
-		}
-	}
-	return removed, nil
-}
-
 // batchOf extracts the batch ID from "part-<batch>-<n>.parquet".
 func batchOf(name string) (string, bool) {
 	if !strings.HasPrefix(name, "part-") || !strings.HasSuffix(name, ".parquet") {
@@ -333,6 +283,15 @@ func batchOf(name string) (string, bool) {
 	return mid[:i], true
 }
 
+// runOf is the run that wrote a batch: its ID without the batch's number
+// ("20261104T101500_a1b2c3" of "20261104T101500_a1b2c3_0007").
+func runOf(batch string) string {
+	if i := strings.LastIndexByte(batch, '_'); i > 0 {
+		return batch[:i]
+	}
+	return ""
+}
+
 // Partition is one account/date folder.
 type Partition struct {
 	Account string
@@ -340,9 +299,10 @@ type Partition struct {
 }
 
 // Dir is the partition's folder below the store.
-func (p Partition) Dir(s *Store) string {
-	return filepath.Join(s.EventsDir(), "account="+p.Account, "date="+p.Date)
-}
+func (p Partition) Dir(s *Store) string { return s.path(p.rel()) }
+
+// rel is the partition's folder's name below the root.
+func (p Partition) rel() string { return "events/account=" + p.Account + "/date=" + p.Date }
 
 // PartitionOf returns the partition a row with this account and time goes to.
 // Rows without an account go to account=unknown.
@@ -353,54 +313,93 @@ func PartitionOf(account string, t time.Time) Partition {
 	return Partition{Account: account, Date: t.UTC().Format("2006-01-02")}
 }
 
-// Commit makes a batch durable: its files (already renamed into place by
-// the caller) become visible to readers once the manifest line is synced.
-func (s *Store) Commit(b Batch) error {
-	line, err := json.Marshal(b)
+// partitionOfRel returns the partition of a file's name below the root
+// (events/… or rollup/…).
+func partitionOfRel(rel string) (Partition, bool) {
+	parts := strings.Split(rel, "/")
+	if len(parts) != 4 {
+		return Partition{}, false
+	}
+	a, ok1 := strings.CutPrefix(parts[1], "account=")
+	d, ok2 := strings.CutPrefix(parts[2], "date=")
+	return Partition{Account: a, Date: d}, ok1 && ok2
+}
+
+// PartitionOfFile returns the partition of a file of the store (Files).
+func PartitionOfFile(p string) (Partition, bool) {
+	dir, _ := path.Split(filepath.ToSlash(p))
+	dir = strings.TrimSuffix(dir, "/")
+	date, ok1 := strings.CutPrefix(path.Base(dir), "date=")
+	acct, ok2 := strings.CutPrefix(path.Base(path.Dir(dir)), "account=")
+	return Partition{Account: acct, Date: date}, ok1 && ok2
+}
+
+// Commit makes a batch durable: its files (already in place, see Publish)
+// become visible to readers once its record is in the commit log. It is
+// CommitCheck without a check: for a single writer.
+func (s *Store) Commit(b Batch) error { return s.CommitCheck(context.Background(), b, nil) }
+
+// CommitCheck commits b. Before it appends b to the commit log, it reads
+// the batches other writers committed since this store last read the log
+// and calls check with them (none, possibly): check returns the batch
+// to commit in b's place (b itself when nothing it holds is stored by
+// them; b with files rewritten without the events they hold, when some
+// are), or an error that abandons the commit. On an object store, check
+// may be called again, each time with the batches committed since the last
+// call. Only then is the record appended, exactly once whatever
+// the number of writers: under a lock on the manifest (a folder), or as
+// the next object of the log created only if absent (an object store), so
+// that two writers never both commit on the same view of the store.
+func (s *Store) CommitCheck(ctx context.Context, b Batch, check func(b Batch, newer []Batch) (Batch, error)) error {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	var err error
+	if s.remote != nil {
+		b, err = s.commitRemote(ctx, b, check)
+	} else {
+		b, err = s.commitLocal(b, check)
+	}
 	if err != nil {
-		return err
-	}
-	f, err := private.OpenAppend(s.manifestPath())
-	if err != nil {
 		return fmt.Errorf("commit batch %s: %w", b.ID, err)
 	}
-	if _, err := f.Write(append(line, '\n')); err != nil {
-		f.Close()
-		return fmt.Errorf("commit batch %s: %w", b.ID, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("commit batch %s: %w", b.ID, err)
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.committed[b.ID] = true
-	for _, o := range b.Objects {
-		s.objects[idOf(o.Key, o.ETag)] = struct{}{}
-	}
-	s.mu.Unlock()
+	s.apply(b)
 	return nil
+}
+
+// apply records a committed batch in the store's view.
+func (s *Store) apply(b Batch) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.committed[b.ID] = true
+	for _, f := range b.Replaces {
+		s.replaced[f] = b.Time
+	}
+	if s.objLoaded || s.remote != nil {
+		s.addObjects(b.Objects)
+	} else {
+		for _, o := range b.Objects { // merged into the list when it loads
+			s.objects[idOf(o.Key, o.ETag)] = struct{}{}
+		}
+	}
+	if s.remote != nil {
+		for _, f := range b.Files {
+			s.listed(f, -1)
+			if strings.HasPrefix(f, "events/") {
+				s.listed(strings.TrimSuffix(f, ".parquet")+indexSuffix, -1)
+			}
+		}
+	}
 }
 
 // Files lists the committed Parquet files of the partitions that match
 // accounts (all when empty) and the date range [from, to] (open when zero),
 // sorted by path.
 func (s *Store) Files(accounts []string, from, to time.Time) ([]string, error) {
-	return s.filesIn(s.EventsDir(), accounts, from, to)
+	return s.filesIn("events", accounts, from, to)
 }
 
-// filesIn is Files for the table under dir (EventsDir, RollupDir).
-func (s *Store) filesIn(root string, accounts []string, from, to time.Time) ([]string, error) {
-	var out []string
-	acctDirs, err := os.ReadDir(root)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
+// filesIn is Files for the table (events, rollup).
+func (s *Store) filesIn(table string, accounts []string, from, to time.Time) ([]string, error) {
 	fromDay, toDay := "", ""
 	if !from.IsZero() {
 		fromDay = from.UTC().Format("2006-01-02")
@@ -408,6 +407,49 @@ func (s *Store) filesIn(root string, accounts []string, from, to time.Time) ([]s
 	if !to.IsZero() {
 		toDay = to.UTC().Format("2006-01-02")
 	}
+	var rels []string
+	var err error
+	if s.remote != nil {
+		rels, err = s.remoteFiles(context.Background(), table, accounts, fromDay, toDay)
+	} else {
+		rels, err = s.localFiles(table, accounts, fromDay, toDay)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(rels))
+	for _, r := range rels {
+		if id, ok := batchOf(path.Base(r)); ok && s.visible(id, r) {
+			out = append(out, s.path(r))
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// visible reports whether the file rel of batch id is in the store's view:
+// committed, and not replaced by a compaction.
+func (s *Store) visible(id, rel string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.committed[id] {
+		return false
+	}
+	_, gone := s.replaced[rel]
+	return !gone
+}
+
+// localFiles lists the Parquet files of a folder's table.
+func (s *Store) localFiles(table string, accounts []string, fromDay, toDay string) ([]string, error) {
+	root := filepath.Join(s.Root, table)
+	acctDirs, err := os.ReadDir(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
 	for _, ad := range acctDirs {
 		acct, ok := strings.CutPrefix(ad.Name(), "account=")
 		if !ok || !ad.IsDir() {
@@ -428,19 +470,17 @@ func (s *Store) filesIn(root string, accounts []string, from, to time.Time) ([]s
 			if (fromDay != "" && day < fromDay) || (toDay != "" && day > toDay) {
 				continue
 			}
-			dir := filepath.Join(root, ad.Name(), dd.Name())
-			ents, err := os.ReadDir(dir)
+			ents, err := os.ReadDir(filepath.Join(root, ad.Name(), dd.Name()))
 			if err != nil {
 				return nil, err
 			}
 			for _, e := range ents {
-				if id, ok := batchOf(e.Name()); ok && s.isCommitted(id) {
-					out = append(out, filepath.Join(dir, e.Name()))
+				if strings.HasSuffix(e.Name(), ".parquet") {
+					out = append(out, table+"/"+ad.Name()+"/"+dd.Name()+"/"+e.Name())
 				}
 			}
 		}
 	}
-	sort.Strings(out)
 	return out, nil
 }
 
@@ -457,4 +497,19 @@ func contains(xs []string, x string) bool {
 		}
 	}
 	return false
+}
+
+// IOStats counts what a store's readers read: files opened, read requests
+// (a local file's ReadAt calls; an object store's GETs) and bytes.
+type IOStats struct {
+	Files    int64 `json:"files_opened"`
+	Requests int64 `json:"read_requests"`
+	Bytes    int64 `json:"bytes_read"`
+}
+
+type ioCounters struct{ files, requests, bytes atomic.Int64 }
+
+// IOStats returns what the store's readers have read so far.
+func (s *Store) IOStats() IOStats {
+	return IOStats{Files: s.io.files.Load(), Requests: s.io.requests.Load(), Bytes: s.io.bytes.Load()}
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"io"
@@ -67,24 +68,31 @@ type PendingFile struct {
 type Rows = columns.Selection
 
 // WriteTemp writes rows, which the caller has sorted by (principal_arn,
-// event_time), into partition p as part-<batch>-<seq>.parquet.tmp, with its
-// principal index. Nothing is synced (Publish syncs) and nothing is visible
-// to readers until Publish and Commit.
+// event_time), into partition p as part-<batch>-<seq>.parquet, with its
+// principal index and its rollup twin. In a folder they are written under
+// temporary names (.tmp) and nothing is synced (Publish syncs and renames
+// them); on an object store each is written whole under its name (which
+// no other batch uses). Either way nothing is visible to readers until
+// Commit.
 //
 // The writer is iamlens's own encoder (encode.go): it reads the builder's
 // columns directly and writes the schema, encodings and page index that
 // parquet-go's writer wrote for columns.Event, about three times faster
 // (README, Performance).
-func (s *Store) WriteTemp(p Partition, batch string, seq int, rows Rows, o WriteOptions) (PendingFile, error) {
+func (s *Store) WriteTemp(ctx context.Context, p Partition, batch string, seq int, rows Rows, o WriteOptions) (PendingFile, error) {
 	if err := o.Validate(); err != nil {
 		return PendingFile{}, err
 	}
 	rg := o.rowGroupRows()
+	name := fmt.Sprintf("part-%s-%04d.parquet", batch, seq)
+	if s.remote != nil {
+		return s.putTemp(ctx, p, name, rows, o)
+	}
 	dir := p.Dir(s)
 	if err := private.MkdirAll(dir); err != nil {
 		return PendingFile{}, err
 	}
-	final := filepath.Join(dir, fmt.Sprintf("part-%s-%04d.parquet", batch, seq))
+	final := filepath.Join(dir, name)
 	tmp := final + ".tmp"
 	if err := writeFile(tmp, func(w io.Writer) error { return EncodeEvents(w, rows, o) }); err != nil {
 		return PendingFile{}, fmt.Errorf("write %s: %w", final, err)
@@ -98,9 +106,30 @@ func (s *Store) WriteTemp(p Partition, batch string, seq int, rows Rows, o Write
 	if !o.NoRollup {
 		pf.Rollup = s.rollupPath(final)
 		pf.RollupTmp = pf.Rollup + ".tmp"
-		if err := s.writeRollup(pf.RollupTmp, rows, o); err != nil {
+		if err := s.writeRollup(ctx, pf.RollupTmp, rows, o); err != nil {
 			os.Remove(tmp)
 			os.Remove(pf.IndexTmp)
+			return PendingFile{}, err
+		}
+	}
+	return pf, nil
+}
+
+// putTemp is WriteTemp on an object store: the events file, its index and
+// its twin are each written whole, only if absent.
+func (s *Store) putTemp(ctx context.Context, p Partition, name string, rows Rows, o WriteOptions) (PendingFile, error) {
+	rel := p.rel() + "/" + name
+	if err := s.putObject(ctx, rel, func(w io.Writer) error { return EncodeEvents(w, rows, o) }); err != nil {
+		return PendingFile{}, err
+	}
+	idx := indexPath(rel)
+	if err := s.putObject(ctx, idx, func(w io.Writer) error { return writeIndex(w, rows, o.rowGroupRows()) }); err != nil {
+		return PendingFile{}, err
+	}
+	pf := PendingFile{Final: s.path(rel), Index: s.path(idx), Rows: int64(rows.Len())}
+	if !o.NoRollup {
+		pf.Rollup = s.rollupPath(pf.Final)
+		if err := s.writeRollup(ctx, pf.Rollup, rows, o); err != nil {
 			return PendingFile{}, err
 		}
 	}
@@ -164,6 +193,9 @@ func EncodeEvents(w io.Writer, rows Rows, o WriteOptions) error {
 // folders. The syncs are left to Publish, not done by WriteTemp, so that
 // ingest's workers go on decoding while one goroutine waits on the disk.
 func (s *Store) Publish(files []PendingFile) error {
+	if s.remote != nil {
+		return nil // written in place
+	}
 	for _, f := range files {
 		for _, p := range []string{f.IndexTmp, f.RollupTmp, f.Tmp} {
 			if p == "" {
