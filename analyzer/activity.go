@@ -384,7 +384,7 @@ func ScanCalls(ctx context.Context, st *store.Store, q RollupQuery, m Mapper, fn
 			outcome := OutcomeOf(r.ErrorCode)
 			key := string(agg.callKey(u, outcome))
 			res, ok := mapped[key]
-			c := u.Call()
+			c := CallOf(u)
 			if outcome != Denied {
 				c.ErrorMessage = ""
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/iamlens/iamlens/analyzer/actionmap"
 	"github.com/iamlens/iamlens/ingest/cloudtrail"
+	"github.com/iamlens/iamlens/ingest/store"
 )
 
 // Mapper turns one call into the IAM actions it exercised
@@ -27,44 +28,16 @@ type MapperFunc func(c *actionmap.Call) actionmap.Result
 // Map calls f.
 func (f MapperFunc) Map(c *actionmap.Call) actionmap.Result { return f(c) }
 
-// UsageRow is one event as Analyze needs it. Its parquet tags name dataset
-// columns, so store.Scan[UsageRow] reads these columns and no others (the
-// response elements, additional event data and the rest stay on disk).
-// The tags match the columns' types and optionality in the files exactly
-// (columns.Event): a mismatch would make parquet-go convert every row.
-type UsageRow struct {
-	PrincipalARN      string        `parquet:"principal_arn,optional"`
-	PrincipalKind     string        `parquet:"principal_kind,optional"`
-	EventTime         int64         `parquet:"event_time,timestamp(millisecond)"` // Unix milliseconds, UTC
-	EventSource       string        `parquet:"event_source,optional"`
-	EventName         string        `parquet:"event_name,optional"`
-	EventType         string        `parquet:"event_type,optional"`
-	EventCategory     string        `parquet:"event_category,optional"`
-	AWSRegion         string        `parquet:"aws_region,optional"`
-	SourceIP          string        `parquet:"source_ip,optional"`
-	UserAgent         string        `parquet:"user_agent,optional"`
-	AccessKeyID       string        `parquet:"access_key_id,optional"`
-	PrincipalAccount  string        `parquet:"principal_account,optional"`
-	RecipientAccount  string        `parquet:"recipient_account,optional"`
-	UserIdentityARN   string        `parquet:"user_identity_arn,optional"`
-	MFAAuthenticated  *bool         `parquet:"mfa_authenticated,optional"`
-	ErrorCode         string        `parquet:"error_code,optional"`
-	ErrorMessage      string        `parquet:"error_message,optional"`
-	VPCEndpointID     string        `parquet:"vpc_endpoint_id,optional"`
-	RequestParameters string        `parquet:"request_parameters,optional"`
-	Resources         []RowResource `parquet:"resources,optional,list"`
-}
+// UsageRow is one event as Analyze needs it (store.UsageRow: the store
+// declares the columns it reads).
+type UsageRow = store.UsageRow
 
 // RowResource is one element of the resources column.
-type RowResource struct {
-	ARN       string `parquet:"arn,optional"`
-	Type      string `parquet:"type,optional"`
-	AccountID string `parquet:"account_id,optional"`
-}
+type RowResource = store.RowResource
 
-// Call builds the actionmap.Call of a stored row; it equals
+// CallOf builds the actionmap.Call of a stored row; it equals
 // actionmap.CallFromRecord of the record the row came from.
-func (r *UsageRow) Call() actionmap.Call {
+func CallOf(r *UsageRow) actionmap.Call {
 	c := actionmap.Call{
 		EventSource:       r.EventSource,
 		EventName:         r.EventName,
@@ -481,7 +454,7 @@ func (a *Aggregator) call(p *usageAgg, r *UsageRow, outcome Outcome, t int64) *c
 	k := a.callKey(r, outcome)
 	c := p.calls[string(k)]
 	if c == nil {
-		c = &callAgg{call: cloneCall(r.Call()), outcome: outcome, first: t, last: t}
+		c = &callAgg{call: cloneCall(CallOf(r)), outcome: outcome, first: t, last: t}
 		if outcome != Denied {
 			c.call.ErrorMessage = ""
 		}

@@ -614,9 +614,9 @@ func clip(s string, n, width, floor int) string {
 // width.
 const maxResourceLines = 5
 
-// clipMiddle shortens s to n characters by cutting out its middle, so an
+// ClipMiddle shortens s to n characters by cutting out its middle, so an
 // ARN keeps its service and the end of its name.
-func clipMiddle(s string, n int) string {
+func ClipMiddle(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {
 		return s
@@ -696,7 +696,7 @@ func writeEvidenceFit(w io.Writer, r *Result, width int) error {
 			}
 			for j, l := range lines {
 				if !strings.HasPrefix(l, "…") {
-					l = clipMiddle(l, max(resW, minCell))
+					l = ClipMiddle(l, max(resW, minCell))
 				}
 				if j == 0 {
 					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", sid, a.Action, a.Calls, shortDay(a.FirstSeen), shortDay(a.LastSeen), l)

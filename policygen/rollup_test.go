@@ -1,18 +1,13 @@
 package policygen
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/tidwall/gjson"
 
 	"github.com/iamlens/iamlens/analyzer"
 	"github.com/iamlens/iamlens/analyzer/actionmap"
@@ -23,7 +18,7 @@ import (
 	"github.com/iamlens/iamlens/ingest/store"
 )
 
-// devLogs writes every record of the real logs (ingesttest.CloudTrailDirs:
+// devLogs writes every record of the real logs (ingesttest.DevRecords:
 // the sample and the third-party CloudTrail inputs, what
 // ../shared/data/cloudtrail/dev holds: gzipped log files, JSON lines,
 // single-event samples, arrays) into CloudTrail log files under a new
@@ -31,61 +26,8 @@ import (
 func devLogs(t *testing.T) string {
 	t.Helper()
 	var recs []string
-	addDoc := func(data []byte) {
-		if !gjson.ValidBytes(data) {
-			return
-		}
-		doc := gjson.ParseBytes(data)
-		add := func(r gjson.Result) {
-			if r.IsObject() && json.Valid([]byte(r.Raw)) {
-				recs = append(recs, r.Raw)
-			}
-		}
-		switch {
-		case doc.Get("Records").IsArray():
-			doc.Get("Records").ForEach(func(_, r gjson.Result) bool { add(r); return true })
-		case doc.IsArray():
-			doc.ForEach(func(_, r gjson.Result) bool { add(r); return true })
-		case doc.Get("event").IsObject():
-			add(doc.Get("event"))
-		case doc.Get("eventName").Exists():
-			add(doc)
-		}
-	}
-	for _, root := range ingesttest.CloudTrailDirs(t) {
-		err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			switch {
-			case strings.HasSuffix(p, ".json.gz"): // RealLogs, below
-			case strings.HasSuffix(p, ".jsonl"):
-				f, err := os.Open(p)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				sc := bufio.NewScanner(f)
-				sc.Buffer(make([]byte, 1<<20), 16<<20)
-				for sc.Scan() {
-					addDoc(bytes.Clone(sc.Bytes()))
-				}
-				return sc.Err()
-			case strings.HasSuffix(p, ".json"), strings.HasSuffix(p, ".cloudtrail"):
-				data, err := os.ReadFile(p)
-				if err != nil {
-					return err
-				}
-				addDoc(data)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, data := range ingesttest.RealLogs(t) {
-		addDoc(data)
+	for _, d := range ingesttest.DevRecords(t) {
+		recs = append(recs, d.Rec.Raw)
 	}
 	if len(recs) < 3500 {
 		t.Fatalf("only %d records in the real logs", len(recs))

@@ -352,14 +352,7 @@ func TestDiffLive(t *testing.T) {
 	needCatalog(t)
 	fake := awsfake.New(t, false)
 	dir := t.TempDir()
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	awsEnv(t, "AKIDEXAMPLE", "secret")
 
 	const alice = "arn:aws:iam::111122223333:user/alice"
 	var recs []ingesttest.Record

@@ -11,7 +11,8 @@ import (
 )
 
 // Event is one record of the events table as Go code reads and writes it:
-// the same columns, in the same order, as Schema. Its tags choose each
+// the one declaration of its columns (Schema is derived from it). Its tags
+// name each column, its type and nullability, and choose each
 // column's encoding: dictionary for the columns whose values repeat
 // (sources, names, regions, principals, accounts), plain for unique IDs and
 // long JSON texts, so that reading a few rows of a principal decodes a few
