@@ -263,7 +263,13 @@ func read(ctx context.Context, st *store.Store, sq store.Query, opts Options, ag
 			return err
 		}
 		if ok {
-			ss, err := scanRollup(ctx, st, files, analyzeRollup(sq.Principals), opts.Workers, agg.AddRollup)
+			workers := opts.Workers
+			if workers <= 0 {
+				workers = runtime.GOMAXPROCS(0)
+			}
+			shards := agg.shards(workers)
+			ss, err := scanRollupShards(ctx, st, files, analyzeRollup(sq.Principals), workers, shards)
+			agg.absorb(shards)
 			count(ss)
 			stats.Source, stats.RollupFiles, stats.RollupRowsRead = SourceRollup, ss.Files, ss.RowsRead
 			return err

@@ -2,8 +2,11 @@ package analyzer
 
 import (
 	"bytes"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/iamlens/iamlens/analyzer/actionmap"
@@ -13,7 +16,8 @@ import (
 
 // Mapper turns one call into the IAM actions it exercised
 // (*actionmap.Mapper). It is declared here, where it is consumed, so that
-// tests can use a func-typed fake.
+// tests can use a func-typed fake. Aggregator.Usages calls it from several
+// goroutines at once: it must be safe for concurrent use.
 type Mapper interface {
 	Map(c *actionmap.Call) actionmap.Result
 }
@@ -513,11 +517,25 @@ func (a *Aggregator) DistinctCalls() int {
 
 // Usages maps every distinct call and returns one Usage per principal,
 // sorted by ARN. from and to are the window reported in each Usage.
+//
+// The principals are mapped on every core (the Mapper must be safe for
+// concurrent use, as actionmap.Mapper is).
 func (a *Aggregator) Usages(from, to time.Time) []*Usage {
-	out := make([]*Usage, 0, len(a.by))
+	ps := make([]*usageAgg, 0, len(a.by))
 	for _, p := range a.by {
-		out = append(out, a.usage(p, from, to))
+		ps = append(ps, p)
 	}
+	out := make([]*Usage, len(ps))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(len(ps)/8, 1)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(ps); i = int(next.Add(1) - 1) {
+				out[i] = a.usage(ps[i], from, to)
+			}
+		})
+	}
+	wg.Wait()
 	sort.Slice(out, func(i, j int) bool { return out[i].Principal < out[j].Principal })
 	return out
 }

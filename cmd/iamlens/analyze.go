@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/iamlens/iamlens/analyzer"
 	"github.com/iamlens/iamlens/analyzer/actionmap"
@@ -182,13 +184,9 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 		return err
 	}
 	usages, stats, cat, start := rd.Usages, rd.Stats, rd.Catalog, rd.Start
-	results := make([]*policygen.Result, 0, len(usages))
-	for _, u := range usages {
-		r, err := policygen.Generate(u, cat, gopts)
-		if err != nil {
-			return err
-		}
-		results = append(results, r)
+	results, err := generateAll(usages, cat, gopts)
+	if err != nil {
+		return err
 	}
 	if o.Stats {
 		fmt.Fprintf(o.Stderr, "analyze: %d principal(s), window %s to %s; %d of %d row groups in %d file(s) kept, %d rows decoded (%d of the usage rollup in %d file(s)); %d distinct calls; IAM paths: %d known, %d principal index(es) read; %s\n",
@@ -223,6 +221,20 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 	default:
 		return policygen.WritePolicy(o.Stdout, results)
 	}
+}
+
+// generateAll builds each usage's policy, on every core for --all.
+func generateAll(usages []*analyzer.Usage, cat *catalog.Catalog, gopts policygen.Options) ([]*policygen.Result, error) {
+	results := make([]*policygen.Result, len(usages))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, u := range usages {
+		g.Go(func() (err error) {
+			results[i], err = policygen.Generate(u, cat, gopts)
+			return err
+		})
+	}
+	return results, g.Wait()
 }
 
 func analyzeEnd(t time.Time) string {

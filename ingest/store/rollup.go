@@ -103,7 +103,7 @@ type rollupBuilder struct {
 	lastErrSet  bool
 	// the last access key seen, by key, its hash, whether it is set and
 	// whether it is a long-term key
-	lastKey, lastKeyHash            uint64
+	lastKey, lastKeyHash             uint64
 	lastKeySet, lastKeyOK, lastKeyLT bool
 	// the user identity ARNs seen, by key and by value: without their
 	// sessions (userIDs and userVals hold their index in users)

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"slices"
@@ -59,6 +58,9 @@ type RollupFile struct {
 	Path string
 	f    storeFile
 	pf   *parquet.File
+	// the last spans asked for (Rows, then Scan, ask for the same)
+	spanOf []string
+	span   map[int]rowSpan
 }
 
 // OpenRollup opens a rollup file of the store and reads its footer. A
@@ -87,6 +89,9 @@ func (r *RollupFile) Close() error { return r.f.Close() }
 // spans returns, by row group, the rows of the principals (from the
 // footer's principal index).
 func (r *RollupFile) spans(principals []string) (map[int]rowSpan, error) {
+	if r.span != nil && slices.Equal(r.spanOf, principals) {
+		return r.span, nil
+	}
 	idx, ok := r.pf.Lookup(rollupIndexKey)
 	if !ok {
 		return nil, fmt.Errorf("read %s: no principal index", r.Path)
@@ -117,6 +122,7 @@ func (r *RollupFile) spans(principals []string) (map[int]rowSpan, error) {
 			at += n
 		}
 	}
+	r.spanOf, r.span = slices.Clone(principals), spans
 	return spans, nil
 }
 
@@ -240,55 +246,83 @@ func parseRollupIndex(data string, principals []string) ([]rowSpan, error) {
 	if !ok {
 		return nil, fmt.Errorf("not a rollup principal index")
 	}
-	type line struct {
-		want bool
-		n    [numFacets]int64
-	}
-	var lines []line
-	var total [numFacets]int64
-	prev := ""
 	bad := func(why string) error { return fmt.Errorf("principal index: %s", why) }
+	// One pass over the lines, without allocating for each: the ARNs are
+	// rebuilt in prev, and only the wanted lines' rows are kept, with the
+	// rows of every line before them in each facet (at).
+	type want struct{ at, n [numFacets]int64 }
+	var wanted []want
+	var at [numFacets]int64
+	prev := make([]byte, 0, 128)
 	for rest != "" {
 		end := strings.IndexByte(rest, '\n')
 		if end < 0 {
 			return nil, bad("truncated line")
 		}
-		f := strings.Split(rest[:end], "\t")
+		ln := rest[:end]
 		rest = rest[end+1:]
-		if len(f) != 2+numFacets {
+		tab := strings.IndexByte(ln, '\t')
+		if tab < 0 {
 			return nil, bad("bad line")
 		}
-		var ln line
-		if f[0] != "-" {
-			shared, err := strconv.Atoi(f[0])
-			suffix, err2 := strconv.Unquote(f[1])
-			if err := errors.Join(err, err2); err != nil || shared < 0 || shared > len(prev) {
+		first, ln := ln[:tab], ln[tab+1:]
+		// the quoted rest of the ARN: up to the first tab after its
+		// closing quote (an ARN's own tabs are quoted as \t)
+		tab = strings.IndexByte(ln, '\t')
+		if tab < 0 {
+			return nil, bad("bad line")
+		}
+		quoted, ln := ln[:tab], ln[tab+1:]
+		isWanted := false
+		if first != "-" {
+			shared, ok := atoi(first)
+			if !ok || shared > len(prev) || len(quoted) < 2 || quoted[0] != '"' || quoted[len(quoted)-1] != '"' {
 				return nil, bad("bad principal")
 			}
-			prev = prev[:shared] + suffix
-			ln.want = slices.Contains(principals, prev)
+			prev = prev[:shared]
+			if suffix := quoted[1 : len(quoted)-1]; !strings.ContainsAny(suffix, "\\\"") {
+				prev = append(prev, suffix...)
+			} else {
+				u, err := strconv.Unquote(quoted)
+				if err != nil {
+					return nil, bad("bad principal")
+				}
+				prev = append(prev, u...)
+			}
+			isWanted = slices.Contains(principals, string(prev))
 		}
-		for k := range ln.n {
-			n, err := strconv.ParseInt(f[2+k], 10, 64)
-			if err != nil || n < 0 {
+		var n [numFacets]int64
+		for k := range n {
+			f := ln
+			if k < numFacets-1 {
+				tab := strings.IndexByte(ln, '\t')
+				if tab < 0 {
+					return nil, bad("bad line")
+				}
+				f, ln = ln[:tab], ln[tab+1:]
+			}
+			v, ok := atoi(f)
+			if !ok {
 				return nil, bad("bad row count")
 			}
-			ln.n[k] = n
-			total[k] += n
+			n[k] = int64(v)
 		}
-		lines = append(lines, ln)
+		if isWanted {
+			wanted = append(wanted, want{at: at, n: n})
+		}
+		for k := range at {
+			at[k] += n[k]
+		}
 	}
 	var out []rowSpan
 	start := int64(0)
-	for k := range total {
-		at := start
-		for _, ln := range lines {
-			if ln.want && ln.n[k] > 0 {
-				out = append(out, rowSpan{lo: at, hi: at + ln.n[k]})
+	for k := range at {
+		for _, w := range wanted {
+			if w.n[k] > 0 {
+				out = append(out, rowSpan{lo: start + w.at[k], hi: start + w.at[k] + w.n[k]})
 			}
-			at += ln.n[k]
 		}
-		start += total[k]
+		start += at[k]
 	}
 	return out, nil
 }
@@ -301,4 +335,20 @@ func (d *rollupDecoder) fileColumns() []int {
 		cols[i] = l.file
 	}
 	return cols
+}
+
+// atoi parses a non-negative decimal number of up to 18 digits.
+func atoi(s string) (int, bool) {
+	if s == "" || len(s) > 18 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }
