@@ -50,6 +50,9 @@ type RollupQuery struct {
 	// Notice, when set, is told when the rollup of events files written
 	// without one is built before it is read.
 	Notice func(RollupNotice)
+	// Reader, when set, reads the rollup in place of the store's files
+	// (an engine such as Athena's).
+	Reader RollupReader
 }
 
 // ReadRollup reads the rollup rows of q's window (and of the facets given;
@@ -61,6 +64,9 @@ type RollupQuery struct {
 func ReadRollup(ctx context.Context, st *store.Store, q RollupQuery, facets []string, fn func([]columns.RollupRow) error) (store.ScanStats, error) {
 	if !wholeDays(q.From, q.To) {
 		return store.ScanStats{}, errNotWholeDays
+	}
+	if q.Reader != nil {
+		return store.ScanStats{}, q.Reader.ReadRollup(ctx, q, facets, fn)
 	}
 	files, ok, err := rollupFiles(ctx, st, q.Accounts, q.From, q.To, q.Notice)
 	if err != nil {
@@ -130,7 +136,8 @@ type SubjectActivity struct {
 	// ID is the principal's ARN, or the access key ID.
 	ID string `json:"id"`
 	// Principal and Kind are the principal's (for a key: the one that
-	// used it; "" and the kind for events that name nobody).
+	// made its earliest call, the smaller ARN on a tie; "" and the kind
+	// for events that name nobody).
 	Principal string `json:"principal"`
 	Kind      string `json:"kind"`
 	// Allowed, Denied and Failed are the calls over the window by outcome
@@ -150,7 +157,7 @@ type SubjectActivity struct {
 	UserAgents   []Count `json:"user_agents"`
 	VPCEndpoints []Count `json:"vpc_endpoints"`
 	// MFACalls counts the calls made with MFA; Console the console
-	// sign-ins by outcome (principals only).
+	// sign-ins (principals only).
 	MFACalls int64 `json:"mfa_calls,omitempty"`
 	Console  Tally `json:"console"`
 }
@@ -202,7 +209,7 @@ type ActivityReport struct {
 // days + distinct values), not O(events).
 func Activity(ctx context.Context, st *store.Store, q RollupQuery) (*ActivityReport, error) {
 	a := &activityAgg{principals: map[[2]string]*subjectAgg{}, keys: map[string]*subjectAgg{}}
-	facets := []string{columns.FacetCall, columns.FacetSourceIP, columns.FacetUserAgent, columns.FacetVPCEndpoint, columns.FacetAccessKey}
+	facets := []string{columns.FacetCall, columns.FacetOrigin, columns.FacetAccessKey}
 	if _, err := ReadRollup(ctx, st, q, facets, func(rows []columns.RollupRow) error {
 		a.add(rows, q.Accounts)
 		return nil
@@ -221,6 +228,8 @@ type subjectAgg struct {
 	s                         SubjectActivity
 	days                      map[int64]*DayActivity
 	codes, ips, agents, vpces map[string]int64
+	// at is, for a key, the time of the row whose principal it names.
+	at int64
 }
 
 func newSubject(id, principal, kind string) *subjectAgg {
@@ -252,14 +261,9 @@ func (g *subjectAgg) count(r *columns.RollupRow, outcome, code string) {
 }
 
 func (g *subjectAgg) profile(r *columns.RollupRow) {
-	switch r.Facet {
-	case columns.FacetSourceIP:
-		incBy(g.ips, r.Value, r.Calls)
-	case columns.FacetUserAgent:
-		incBy(g.agents, r.Value, r.Calls)
-	case columns.FacetVPCEndpoint:
-		incBy(g.vpces, r.Value, r.Calls)
-	}
+	incBy(g.ips, r.SourceIP, r.Calls)
+	incBy(g.agents, r.UserAgent, r.Calls)
+	incBy(g.vpces, r.VPCEndpointID, r.Calls)
 }
 
 func (a *activityAgg) add(rows []columns.RollupRow, accounts []string) {
@@ -283,25 +287,40 @@ func (a *activityAgg) add(rows []columns.RollupRow, accounts []string) {
 			if r.EventType == "AwsConsoleSignIn" {
 				p.s.Console.add(r.Calls, r.FirstSeen, r.LastSeen)
 			}
-		case columns.FacetAccessKey:
-			k := a.keys[r.Value]
-			if k == nil {
-				k = newSubject(r.Value, r.PrincipalARN, r.PrincipalKind)
-				a.keys[k.s.ID] = k
-			}
-			k.count(r, r.Outcome, r.ErrorCode)
-		default:
+		case columns.FacetOrigin:
 			a.principal(r).profile(r)
-			if r.AccessKeyID != "" {
-				k := a.keys[r.AccessKeyID]
-				if k == nil {
-					k = newSubject(r.AccessKeyID, r.PrincipalARN, r.PrincipalKind)
-					a.keys[k.s.ID] = k
-				}
-				k.profile(r)
+			if r.AccessKeyID != "" { // a long-term key
+				a.key(r).profile(r)
 			}
+		case columns.FacetAccessKey:
+			k := a.key(r)
+			k.count(r, r.Outcome, r.ErrorCode)
+			k.s.MFACalls += r.MFACalls
 		}
 	}
+}
+
+// key returns the key's subject. A key names the principal (and kind) of
+// its earliest call, ties broken by the smaller ARN, whatever order the
+// rollup files are read in.
+func (a *activityAgg) key(r *columns.RollupRow) *subjectAgg {
+	k := a.keys[r.AccessKeyID]
+	if k == nil {
+		k = newSubject(r.AccessKeyID, r.PrincipalARN, r.PrincipalKind)
+		k.at = r.FirstSeen
+		a.keys[k.s.ID] = k
+		return k
+	}
+	if r.FirstSeen < k.at || r.FirstSeen == k.at && (r.PrincipalARN < k.s.Principal || r.PrincipalARN == k.s.Principal && r.PrincipalKind < k.s.Kind) {
+		k.at = r.FirstSeen
+		if r.PrincipalARN != k.s.Principal {
+			k.s.Principal = strings.Clone(r.PrincipalARN)
+		}
+		if r.PrincipalKind != k.s.Kind {
+			k.s.Kind = strings.Clone(r.PrincipalKind)
+		}
+	}
+	return k
 }
 
 func (a *activityAgg) principal(r *columns.RollupRow) *subjectAgg {
@@ -319,10 +338,10 @@ func (g *subjectAgg) finish() *SubjectActivity {
 		s.Days = append(s.Days, *d)
 	}
 	slices.SortFunc(s.Days, func(x, y DayActivity) int { return x.Date.Compare(y.Date) })
-	s.ErrorCodes = topCounts(g.codes, 0)
-	s.SourceIPs = topCounts(g.ips, 0)
-	s.UserAgents = topCounts(g.agents, 0)
-	s.VPCEndpoints = topCounts(g.vpces, 0)
+	s.ErrorCodes = TopCounts(g.codes, 0)
+	s.SourceIPs = TopCounts(g.ips, 0)
+	s.UserAgents = TopCounts(g.agents, 0)
+	s.VPCEndpoints = TopCounts(g.vpces, 0)
 	return s
 }
 
@@ -388,7 +407,7 @@ func ScanCalls(ctx context.Context, st *store.Store, q RollupQuery, m Mapper, fn
 			outcome := OutcomeOf(r.ErrorCode)
 			key := string(agg.callKey(u, outcome))
 			res, ok := mapped[key]
-			c := u.Call()
+			c := CallOf(u)
 			if outcome != Denied {
 				c.ErrorMessage = ""
 			}

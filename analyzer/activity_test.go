@@ -80,26 +80,12 @@ func keyStore(t *testing.T) *store.Store {
 	return st
 }
 
-// activityRow is what the reference activity reads of each event.
-type activityRow struct {
-	PrincipalARN     string `parquet:"principal_arn,optional"`
-	PrincipalKind    string `parquet:"principal_kind,optional"`
-	EventTime        int64  `parquet:"event_time,timestamp(millisecond)"`
-	EventType        string `parquet:"event_type,optional"`
-	SourceIP         string `parquet:"source_ip,optional"`
-	UserAgent        string `parquet:"user_agent,optional"`
-	AccessKeyID      string `parquet:"access_key_id,optional"`
-	MFAAuthenticated *bool  `parquet:"mfa_authenticated,optional"`
-	ErrorCode        string `parquet:"error_code,optional"`
-	VPCEndpointID    string `parquet:"vpc_endpoint_id,optional"`
-}
-
 // referenceActivity computes Activity's answer from the events, one by one.
 func referenceActivity(t *testing.T, st *store.Store) *ActivityReport {
 	t.Helper()
 	principals := map[[2]string]*subjectAgg{}
 	keys := map[string]*subjectAgg{}
-	_, err := store.Scan(context.Background(), st, store.Query{}, func(rows []activityRow) error {
+	_, err := store.Scan(context.Background(), st, store.Query{}, func(rows []store.UsageRow) error {
 		for _, e := range rows {
 			r := &struct{ FirstSeen, LastSeen, Calls int64 }{e.EventTime, e.EventTime, 1}
 			out := cloudtrail.OutcomeOf(e.ErrorCode)
@@ -134,10 +120,10 @@ func referenceActivity(t *testing.T, st *store.Store) *ActivityReport {
 					incBy(s.agents, e.UserAgent, 1)
 					incBy(s.vpces, e.VPCEndpointID, 1)
 				}
+				if e.MFAAuthenticated != nil && *e.MFAAuthenticated {
+					s.s.MFACalls++
+				}
 				if i == 0 {
-					if e.MFAAuthenticated != nil && *e.MFAAuthenticated {
-						s.s.MFACalls++
-					}
 					if e.EventType == "AwsConsoleSignIn" {
 						s.s.Console.add(1, e.EventTime, e.EventTime)
 					}
@@ -182,8 +168,11 @@ func TestActivity(t *testing.T) {
 	if k2 := byID["AKIAUSER2SECOND"]; k2 == nil || k2.Principal != "arn:aws:iam::111122223333:user/user2" || len(k2.SourceIPs) == 0 {
 		t.Fatalf("user2's second key: %+v", k2)
 	}
-	if s := byID["ASIASESSION0104"]; s == nil || len(s.SourceIPs) != 0 || s.Kind != cloudtrail.KindRole {
+	if s := byID["ASIASESSION0104"]; s == nil || len(s.SourceIPs) != 0 || s.Kind != cloudtrail.KindRole || s.MFACalls != 1 {
 		t.Fatalf("a session key: %+v (temporary keys keep no origins)", s)
+	}
+	if s := byID["ASIASESSION0107"]; s == nil || s.MFACalls != 0 {
+		t.Fatalf("a session key without MFA: %+v", s)
 	}
 	sessions := 0
 	for id := range byID {
@@ -353,5 +342,39 @@ func TestWholeDays(t *testing.T) {
 	}
 	if _, _, err := ListPrincipals(ctx, st, PrincipalOptions{From: d.Add(time.Hour), Source: SourceRollup}); err == nil {
 		t.Error("the rollup answered a window inside a day")
+	}
+}
+
+// A key seen with two principals (a key's user renamed, or events of
+// different trails) names the principal of its earliest call, the smaller
+// ARN on a tie, whatever order the rollup files are read in.
+func TestActivityKeyPrincipal(t *testing.T) {
+	dir := t.TempDir()
+	for i, c := range []struct{ day, when, user string }{
+		{"2026/11/02", "2026-11-02T09:00:00Z", "alice"},
+		{"2026/11/01", "2026-11-01T10:00:00Z", "zed"},
+		{"2026/11/01", "2026-11-01T10:00:00Z", "bob"},
+		{"2026/11/03", "2026-11-03T08:00:00Z", "aaron"},
+	} {
+		r := ingesttest.NewRecord(fmt.Sprintf("00000000-0000-4000-8000-%012d", i), c.when, c.user, "s3.amazonaws.com", "ListBuckets")
+		r["userIdentity"].(map[string]any)["accessKeyId"] = "AKIASHARED"
+		ingesttest.WriteFile(t, dir, ingesttest.Key("111122223333", "us-east-1", c.day, i), ingesttest.Gzip(t, ingesttest.LogJSON(t, r)))
+	}
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, _ := source.NewDir(dir)
+	if _, err := ingest.Run(context.Background(), src, st, ingest.Options{Workers: 2, BatchBytes: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 { // files are read concurrently
+		got, err := Activity(context.Background(), st, RollupQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Keys) != 1 || got.Keys[0].Principal != "arn:aws:iam::111122223333:user/bob" || got.Keys[0].Calls() != 4 {
+			t.Fatalf("keys %+v", got.Keys[0])
+		}
 	}
 }

@@ -65,6 +65,11 @@ type Options struct {
 	// Notice, when set, is told when Analyze builds the rollup of events
 	// files written without one, before it reads it.
 	Notice func(RollupNotice)
+	// Reader, when set, reads the rollup in place of the store's files
+	// (an engine such as Athena's): the window must be whole days. The
+	// store still answers what is not aggregation (the dataset's days and
+	// accounts, principal names, IAM paths).
+	Reader RollupReader
 	// Paths, when set, is filled before the calls are mapped with the IAM
 	// paths the dataset shows (learnPaths): give the mapper the same set
 	// (actionmap.Mapper.WithPaths), with the account state's paths added
@@ -246,6 +251,9 @@ func read(ctx context.Context, st *store.Store, sq store.Query, opts Options, ag
 		stats.RowsRead += ss.RowsRead
 		stats.CompressedRead += ss.CompressedRead
 	}
+	if opts.Reader != nil {
+		return readWith(ctx, opts.Reader, RollupQuery{Accounts: sq.Accounts, From: sq.From, To: sq.To, Principals: sq.Principals}, agg, stats)
+	}
 	if opts.Source != SourceEvents && wholeDays(sq.From, sq.To) {
 		if len(sq.Principals) > 0 && opts.Source == SourceAuto {
 			return readCheaper(ctx, st, sq, opts, agg, stats)
@@ -255,7 +263,13 @@ func read(ctx context.Context, st *store.Store, sq store.Query, opts Options, ag
 			return err
 		}
 		if ok {
-			ss, err := scanRollup(ctx, st, files, analyzeRollup(sq.Principals), opts.Workers, agg.AddRollup)
+			workers := opts.Workers
+			if workers <= 0 {
+				workers = runtime.GOMAXPROCS(0)
+			}
+			shards := agg.shards(workers)
+			ss, err := scanRollupShards(ctx, st, files, analyzeRollup(sq.Principals), workers, shards)
+			agg.absorb(shards)
 			count(ss)
 			stats.Source, stats.RollupFiles, stats.RollupRowsRead = SourceRollup, ss.Files, ss.RowsRead
 			return err
@@ -271,13 +285,13 @@ func read(ctx context.Context, st *store.Store, sq store.Query, opts Options, ag
 }
 
 // analyzeRollup is what Analyze reads of the rollup: the facets and
-// columns AddRollup uses (not the principal rows, nor the long-term key of
-// the origin rows).
+// columns AddRollup uses (not the principal rows).
 func analyzeRollup(principals []string) store.RollupQuery {
 	return store.RollupQuery{Principals: principals,
-		Facets: []string{columns.FacetCall, columns.FacetSourceIP, columns.FacetUserAgent, columns.FacetVPCEndpoint, columns.FacetAccessKey},
+		Facets: []string{columns.FacetCall, columns.FacetOrigin, columns.FacetAccessKey},
 		Columns: []string{columns.Facet, columns.PrincipalARN, columns.PrincipalKind, columns.PrincipalAccount, columns.RecipientAccount,
-			columns.Outcome, columns.ErrorCode, columns.Value, columns.EventSource, columns.EventName, columns.EventType,
+			columns.Outcome, columns.ErrorCode, columns.AccessKeyID, columns.SourceIP, columns.UserAgent, columns.VPCEndpointID,
+			columns.EventSource, columns.EventName, columns.EventType,
 			columns.EventCategory, columns.AWSRegion, columns.UserIdentityARN, columns.RequestParameters, columns.ErrorMessage,
 			columns.Resources, columns.Calls, columns.MFACalls, columns.FirstSeen, columns.LastSeen}}
 }

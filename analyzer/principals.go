@@ -8,20 +8,12 @@ import (
 	"time"
 
 	"github.com/iamlens/iamlens/ingest/cloudtrail"
+	"github.com/iamlens/iamlens/ingest/store"
 )
 
-// PrincipalRow is one event as the principal listing needs it. Its parquet
-// tags name dataset columns (package columns), so store.Scan[PrincipalRow]
-// reads these six columns and nothing else; they match the columns' types
-// and optionality exactly, so parquet-go converts nothing.
-type PrincipalRow struct {
-	PrincipalARN     string `parquet:"principal_arn,optional"`
-	PrincipalKind    string `parquet:"principal_kind,optional"`
-	EventTime        int64  `parquet:"event_time,timestamp(millisecond)"` // Unix milliseconds, UTC
-	PrincipalAccount string `parquet:"principal_account,optional"`
-	RecipientAccount string `parquet:"recipient_account,optional"`
-	ErrorCode        string `parquet:"error_code,optional"`
-}
+// PrincipalRow is one event as the principal listing needs it
+// (store.PrincipalRow: six columns and nothing else).
+type PrincipalRow = store.PrincipalRow
 
 // PrincipalSummary is what the dataset says of one principal.
 type PrincipalSummary struct {
@@ -64,6 +56,10 @@ type PrincipalOptions struct {
 	// Notice, when set, is told when ListPrincipals builds the rollup of
 	// events files written without one, before it reads it.
 	Notice func(RollupNotice)
+	// Reader, when set, reads the rollup's principal rows in place of the
+	// store's files (an engine such as Athena's): the window must be
+	// whole days.
+	Reader RollupReader
 }
 
 // Validate reports an unknown kind.

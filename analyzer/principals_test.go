@@ -1,10 +1,8 @@
 package analyzer
 
 import (
-	"compress/gzip"
+	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -19,10 +17,6 @@ import (
 // through the lister and compares the IAM-user and role counts with counts
 // made independently with encoding/json from the raw userIdentity blocks.
 func TestPrincipalListerInvictus(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(ingesttest.Sample(t), "AWSLogs", "*", "CloudTrail", "*", "*", "*", "*", "*.json.gz"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no invictus files: %v", err)
-	}
 	type counts struct {
 		events, errors int64
 		first, last    time.Time
@@ -30,20 +24,13 @@ func TestPrincipalListerInvictus(t *testing.T) {
 	want := map[string]*counts{}
 	l := NewPrincipalLister(PrincipalOptions{})
 	total := 0
-	for _, path := range files {
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+	files := 0
+	ingesttest.LogFiles(t, ingesttest.Sample(t), func(path string, data []byte) {
+		files++
 		var log struct{ Records []json.RawMessage }
-		if err := json.NewDecoder(zr).Decode(&log); err != nil {
-			t.Fatal(err)
+		if err := json.NewDecoder(bytes.NewReader(data)).Decode(&log); err != nil {
+			t.Fatalf("%s: %v", path, err)
 		}
-		f.Close()
 		for _, raw := range log.Records {
 			total++
 			var r struct {
@@ -99,6 +86,9 @@ func TestPrincipalListerInvictus(t *testing.T) {
 				PrincipalAccount: p.Account, RecipientAccount: r.Recipient, ErrorCode: r.ErrorCode,
 			}})
 		}
+	})
+	if files == 0 {
+		t.Fatal("no invictus files")
 	}
 	got := l.Summaries()
 	var sum int64
@@ -141,13 +131,13 @@ func ms(s string) int64 {
 }
 
 var testRows = []PrincipalRow{
-	{"arn:aws:iam::111111111111:user/alice", cloudtrail.KindIAMUser, ms("2024-01-02T10:00:00Z"), "111111111111", "111111111111", ""},
-	{"arn:aws:iam::111111111111:user/alice", cloudtrail.KindIAMUser, ms("2024-01-01T09:00:00Z"), "111111111111", "222222222222", "AccessDenied"},
-	{"arn:aws:iam::111111111111:user/alice", cloudtrail.KindIAMUser, ms("2024-01-03T08:00:00Z"), "111111111111", "111111111111", ""},
-	{"arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef", cloudtrail.KindSSORole, ms("2024-01-05T00:00:00Z"), "111111111111", "111111111111", ""},
-	{"ec2.amazonaws.com", cloudtrail.KindAWSService, ms("2024-01-04T00:00:00Z"), "", "111111111111", ""},
-	{"", cloudtrail.KindUnknown, ms("2024-01-04T00:00:00Z"), "", "", ""},
-	{"", cloudtrail.KindUnknown, ms("2024-01-04T01:00:00Z"), "333333333333", "", ""},
+	{PrincipalARN: "arn:aws:iam::111111111111:user/alice", PrincipalKind: cloudtrail.KindIAMUser, EventTime: ms("2024-01-02T10:00:00Z"), PrincipalAccount: "111111111111", RecipientAccount: "111111111111", ErrorCode: ""},
+	{PrincipalARN: "arn:aws:iam::111111111111:user/alice", PrincipalKind: cloudtrail.KindIAMUser, EventTime: ms("2024-01-01T09:00:00Z"), PrincipalAccount: "111111111111", RecipientAccount: "222222222222", ErrorCode: "AccessDenied"},
+	{PrincipalARN: "arn:aws:iam::111111111111:user/alice", PrincipalKind: cloudtrail.KindIAMUser, EventTime: ms("2024-01-03T08:00:00Z"), PrincipalAccount: "111111111111", RecipientAccount: "111111111111", ErrorCode: ""},
+	{PrincipalARN: "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef", PrincipalKind: cloudtrail.KindSSORole, EventTime: ms("2024-01-05T00:00:00Z"), PrincipalAccount: "111111111111", RecipientAccount: "111111111111", ErrorCode: ""},
+	{PrincipalARN: "ec2.amazonaws.com", PrincipalKind: cloudtrail.KindAWSService, EventTime: ms("2024-01-04T00:00:00Z"), PrincipalAccount: "", RecipientAccount: "111111111111", ErrorCode: ""},
+	{PrincipalARN: "", PrincipalKind: cloudtrail.KindUnknown, EventTime: ms("2024-01-04T00:00:00Z"), PrincipalAccount: "", RecipientAccount: "", ErrorCode: ""},
+	{PrincipalARN: "", PrincipalKind: cloudtrail.KindUnknown, EventTime: ms("2024-01-04T01:00:00Z"), PrincipalAccount: "333333333333", RecipientAccount: "", ErrorCode: ""},
 }
 
 func TestPrincipalListerFilters(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -160,6 +161,112 @@ func scanRollup(ctx context.Context, st *store.Store, files []string, q store.Ro
 	return total, g.Wait()
 }
 
+// scanRollupShards reads the rollup files as scanRollup does and folds
+// their rows into shards, aggregators that keep disjoint principals
+// (Aggregator.shards): a worker that has decoded a batch adds it to every
+// shard in turn, taking first the shards no other worker holds, so that
+// on n cores n batches are summed at once where one aggregator would sum
+// one.
+func scanRollupShards(ctx context.Context, st *store.Store, files []string, q store.RollupQuery, workers int, shards []*Aggregator) (store.ScanStats, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	locks := make([]sync.Mutex, len(shards))
+	var mu sync.Mutex
+	var total store.ScanStats
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	for _, f := range files {
+		g.Go(func() error {
+			pending := make([]bool, len(shards))
+			ss, err := store.ScanRollup(gctx, st, []string{f}, q, func(rows []columns.RollupRow) error {
+				left := len(shards)
+				for i := range pending {
+					pending[i] = true
+				}
+				for left > 0 {
+					took := false
+					for i, s := range shards {
+						if pending[i] && locks[i].TryLock() {
+							s.AddRollup(rows)
+							locks[i].Unlock()
+							pending[i], took = false, true
+							left--
+						}
+					}
+					if !took { // every shard left is busy: wait for the first
+						i := slices.Index(pending, true)
+						locks[i].Lock()
+						shards[i].AddRollup(rows)
+						locks[i].Unlock()
+						pending[i] = false
+						left--
+					}
+				}
+				return nil
+			})
+			mu.Lock()
+			total.Files += ss.Files
+			total.RowGroups += ss.RowGroups
+			total.RowGroupsRead += ss.RowGroupsRead
+			total.RowsRead += ss.RowsRead
+			total.CompressedRead += ss.CompressedRead
+			mu.Unlock()
+			return err
+		})
+	}
+	return total, g.Wait()
+}
+
+// shards returns n empty aggregators set up as a, each keeping those of
+// a's principals whose ARN hashes to it. A principal's rows all go to one
+// shard, so once every row is in, absorbing the shards gives a what it
+// would have summed alone.
+func (a *Aggregator) shards(n int) []*Aggregator {
+	out := make([]*Aggregator, n)
+	for i := range out {
+		s := &Aggregator{m: a.m, accounts: a.accounts, from: a.from, to: a.to, topN: a.topN,
+			by: map[string]*usageAgg{}, dataSeen: map[string]bool{}, dataAll: a.dataAll || a.keep == nil}
+		// Rows come sorted by principal: the last answer is kept (its
+		// strings copied, as the rows' may be reused).
+		keep, shard := a.keep, uint64(i)
+		var lastARN, lastKind string
+		var lastOK, seen bool
+		s.keep = func(arn, kind string) bool {
+			if seen && arn == lastARN && kind == lastKind {
+				return lastOK
+			}
+			ok := shardOf(arn, n) == shard && (keep == nil || keep(arn, kind))
+			lastARN, lastKind, lastOK, seen = strings.Clone(arn), strings.Clone(kind), ok, true
+			return ok
+		}
+		out[i] = s
+	}
+	return out
+}
+
+// shardOf is the shard of n that holds principal arn (FNV-1a).
+func shardOf(arn string, n int) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(arn); i++ {
+		h ^= uint64(arn[i])
+		h *= 1099511628211
+	}
+	return h % uint64(n)
+}
+
+// absorb moves the shards' principals and data sources into a.
+func (a *Aggregator) absorb(shards []*Aggregator) {
+	for _, s := range shards {
+		for k, p := range s.by {
+			a.by[k] = p
+		}
+		for k := range s.dataSeen {
+			a.dataSeen[k] = true
+		}
+	}
+}
+
 // AddRollup folds rows of the usage rollup in, as Add folds the events
 // they sum: the result is the same. The rows must come from whole days of
 // the window (rows outside it are dropped whole) and, when accounts are
@@ -183,9 +290,9 @@ func (a *Aggregator) AddRollup(rows []columns.RollupRow) {
 			if kept {
 				a.addCallRow(r)
 			}
-		case columns.FacetSourceIP, columns.FacetUserAgent, columns.FacetVPCEndpoint, columns.FacetAccessKey:
+		case columns.FacetOrigin, columns.FacetAccessKey:
 			if kept {
-				a.addProfileRow(r)
+				a.addOriginRow(r)
 			}
 		}
 	}
@@ -233,40 +340,36 @@ func (a *Aggregator) usageRow(r *columns.RollupRow) *UsageRow {
 	return u
 }
 
-func (a *Aggregator) addProfileRow(r *columns.RollupRow) {
+// addOriginRow adds an origin or access_key row.
+func (a *Aggregator) addOriginRow(r *columns.RollupRow) {
 	p := a.principalOf(r.PrincipalARN, r.PrincipalKind, r.FirstSeen)
-	n, v := r.Calls, r.Value
-	allowed := r.Outcome == cloudtrail.OutcomeAllowed
-	switch r.Facet {
-	case columns.FacetSourceIP:
-		incBy(p.ips, v, n)
-		if allowed && isIP(v) {
-			incBy(p.okIPs, v, n)
+	n := r.Calls
+	if r.Facet == columns.FacetOrigin {
+		allowed := r.Outcome == cloudtrail.OutcomeAllowed
+		incBy(p.ips, r.SourceIP, n)
+		if allowed && isIP(r.SourceIP) {
+			incBy(p.okIPs, r.SourceIP, n)
 		}
-	case columns.FacetUserAgent:
-		incBy(p.agents, v, n)
-	case columns.FacetVPCEndpoint:
-		incBy(p.vpces, v, n)
+		incBy(p.agents, r.UserAgent, n)
+		incBy(p.vpces, r.VPCEndpointID, n)
 		if allowed {
-			incBy(p.okVPCEs, v, n)
+			incBy(p.okVPCEs, r.VPCEndpointID, n)
 		}
-	case columns.FacetAccessKey:
-		if v == "" {
-			return
-		}
-		k := p.keys[v]
-		first, last := msTime(r.FirstSeen), msTime(r.LastSeen)
-		if k == nil {
-			k = &KeyUsage{AccessKeyID: strings.Clone(v), FirstSeen: first, LastSeen: last}
-			p.keys[k.AccessKeyID] = k
-		}
-		k.Calls += n
-		if first.Before(k.FirstSeen) {
-			k.FirstSeen = first
-		}
-		if last.After(k.LastSeen) {
-			k.LastSeen = last
-		}
+		return
+	}
+	v := r.AccessKeyID
+	k := p.keys[v]
+	first, last := msTime(r.FirstSeen), msTime(r.LastSeen)
+	if k == nil {
+		k = &KeyUsage{AccessKeyID: strings.Clone(v), FirstSeen: first, LastSeen: last}
+		p.keys[k.AccessKeyID] = k
+	}
+	k.Calls += n
+	if first.Before(k.FirstSeen) {
+		k.FirstSeen = first
+	}
+	if last.After(k.LastSeen) {
+		k.LastSeen = last
 	}
 }
 
@@ -308,6 +411,19 @@ func (l *PrincipalLister) AddRollup(rows []columns.RollupRow) {
 // without one is built first), the events' six columns otherwise.
 func ListPrincipals(ctx context.Context, st *store.Store, opts PrincipalOptions) ([]PrincipalSummary, Source, error) {
 	l := NewPrincipalLister(opts)
+	if opts.Reader != nil {
+		if !wholeDays(opts.From, opts.To) {
+			return nil, "", errNotWholeDays
+		}
+		q := RollupQuery{Accounts: opts.Accounts, From: opts.From, To: opts.To}
+		if err := opts.Reader.ReadRollup(ctx, q, []string{columns.FacetPrincipal}, func(rows []columns.RollupRow) error {
+			l.AddRollup(rows)
+			return nil
+		}); err != nil {
+			return nil, "", err
+		}
+		return l.Summaries(), SourceRollup, nil
+	}
 	if opts.Source != SourceEvents && wholeDays(opts.From, opts.To) {
 		files, ok, err := rollupFiles(ctx, st, opts.Accounts, opts.From, opts.To, opts.Notice)
 		if err != nil {

@@ -2,17 +2,22 @@ package analyzer
 
 import (
 	"bytes"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/iamlens/iamlens/analyzer/actionmap"
 	"github.com/iamlens/iamlens/ingest/cloudtrail"
+	"github.com/iamlens/iamlens/ingest/store"
 )
 
 // Mapper turns one call into the IAM actions it exercised
 // (*actionmap.Mapper). It is declared here, where it is consumed, so that
-// tests can use a func-typed fake.
+// tests can use a func-typed fake. Aggregator.Usages calls it from several
+// goroutines at once: it must be safe for concurrent use.
 type Mapper interface {
 	Map(c *actionmap.Call) actionmap.Result
 }
@@ -23,44 +28,16 @@ type MapperFunc func(c *actionmap.Call) actionmap.Result
 // Map calls f.
 func (f MapperFunc) Map(c *actionmap.Call) actionmap.Result { return f(c) }
 
-// UsageRow is one event as Analyze needs it. Its parquet tags name dataset
-// columns, so store.Scan[UsageRow] reads these columns and no others (the
-// response elements, additional event data and the rest stay on disk).
-// The tags match the columns' types and optionality in the files exactly
-// (columns.Event): a mismatch would make parquet-go convert every row.
-type UsageRow struct {
-	PrincipalARN      string        `parquet:"principal_arn,optional"`
-	PrincipalKind     string        `parquet:"principal_kind,optional"`
-	EventTime         int64         `parquet:"event_time,timestamp(millisecond)"` // Unix milliseconds, UTC
-	EventSource       string        `parquet:"event_source,optional"`
-	EventName         string        `parquet:"event_name,optional"`
-	EventType         string        `parquet:"event_type,optional"`
-	EventCategory     string        `parquet:"event_category,optional"`
-	AWSRegion         string        `parquet:"aws_region,optional"`
-	SourceIP          string        `parquet:"source_ip,optional"`
-	UserAgent         string        `parquet:"user_agent,optional"`
-	AccessKeyID       string        `parquet:"access_key_id,optional"`
-	PrincipalAccount  string        `parquet:"principal_account,optional"`
-	RecipientAccount  string        `parquet:"recipient_account,optional"`
-	UserIdentityARN   string        `parquet:"user_identity_arn,optional"`
-	MFAAuthenticated  *bool         `parquet:"mfa_authenticated,optional"`
-	ErrorCode         string        `parquet:"error_code,optional"`
-	ErrorMessage      string        `parquet:"error_message,optional"`
-	VPCEndpointID     string        `parquet:"vpc_endpoint_id,optional"`
-	RequestParameters string        `parquet:"request_parameters,optional"`
-	Resources         []RowResource `parquet:"resources,optional,list"`
-}
+// UsageRow is one event as Analyze needs it (store.UsageRow: the store
+// declares the columns it reads).
+type UsageRow = store.UsageRow
 
 // RowResource is one element of the resources column.
-type RowResource struct {
-	ARN       string `parquet:"arn,optional"`
-	Type      string `parquet:"type,optional"`
-	AccountID string `parquet:"account_id,optional"`
-}
+type RowResource = store.RowResource
 
-// Call builds the actionmap.Call of a stored row; it equals
+// CallOf builds the actionmap.Call of a stored row; it equals
 // actionmap.CallFromRecord of the record the row came from.
-func (r *UsageRow) Call() actionmap.Call {
+func CallOf(r *UsageRow) actionmap.Call {
 	c := actionmap.Call{
 		EventSource:       r.EventSource,
 		EventName:         r.EventName,
@@ -477,7 +454,7 @@ func (a *Aggregator) call(p *usageAgg, r *UsageRow, outcome Outcome, t int64) *c
 	k := a.callKey(r, outcome)
 	c := p.calls[string(k)]
 	if c == nil {
-		c = &callAgg{call: cloneCall(r.Call()), outcome: outcome, first: t, last: t}
+		c = &callAgg{call: cloneCall(CallOf(r)), outcome: outcome, first: t, last: t}
 		if outcome != Denied {
 			c.call.ErrorMessage = ""
 		}
@@ -540,11 +517,25 @@ func (a *Aggregator) DistinctCalls() int {
 
 // Usages maps every distinct call and returns one Usage per principal,
 // sorted by ARN. from and to are the window reported in each Usage.
+//
+// The principals are mapped on every core (the Mapper must be safe for
+// concurrent use, as actionmap.Mapper is).
 func (a *Aggregator) Usages(from, to time.Time) []*Usage {
-	out := make([]*Usage, 0, len(a.by))
+	ps := make([]*usageAgg, 0, len(a.by))
 	for _, p := range a.by {
-		out = append(out, a.usage(p, from, to))
+		ps = append(ps, p)
 	}
+	out := make([]*Usage, len(ps))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(len(ps)/8, 1)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(ps); i = int(next.Add(1) - 1) {
+				out[i] = a.usage(ps[i], from, to)
+			}
+		})
+	}
+	wg.Wait()
 	sort.Slice(out, func(i, j int) bool { return out[i].Principal < out[j].Principal })
 	return out
 }
@@ -679,12 +670,12 @@ func (a *Aggregator) usage(p *usageAgg, from, to time.Time) *Usage {
 	for _, d := range days {
 		pr.ActiveDays = append(pr.ActiveDays, time.UnixMilli(d*86_400_000).UTC().Format("2006-01-02"))
 	}
-	pr.Services = topCounts(p.services, 0)
-	pr.Regions = topCounts(p.regions, 0)
-	pr.SourceIPs, pr.DistinctSourceIPs = topCounts(p.ips, a.topN), len(p.ips)
-	pr.UserAgents, pr.DistinctUserAgents = topCounts(p.agents, a.topN), len(p.agents)
-	pr.VPCEndpoints = topCounts(p.vpces, 0)
-	pr.ErrorCodes = topCounts(p.errors, 0)
+	pr.Services = TopCounts(p.services, 0)
+	pr.Regions = TopCounts(p.regions, 0)
+	pr.SourceIPs, pr.DistinctSourceIPs = TopCounts(p.ips, a.topN), len(p.ips)
+	pr.UserAgents, pr.DistinctUserAgents = TopCounts(p.agents, a.topN), len(p.agents)
+	pr.VPCEndpoints = TopCounts(p.vpces, 0)
+	pr.ErrorCodes = TopCounts(p.errors, 0)
 	pr.MFAEvents = p.mfa
 	pr.AccessKeys = []KeyUsage{}
 	for _, k := range p.keys {
@@ -695,8 +686,8 @@ func (a *Aggregator) usage(p *usageAgg, from, to time.Time) *Usage {
 		pr.ActiveDays = []string{}
 	}
 	u.Origins = p.origins
-	u.Origins.SourceIPs = topCounts(p.okIPs, 0)
-	u.Origins.VPCEndpoints = topCounts(p.okVPCEs, 0)
+	u.Origins.SourceIPs = TopCounts(p.okIPs, 0)
+	u.Origins.VPCEndpoints = TopCounts(p.okVPCEs, 0)
 	// Successful calls from a non-address are via a service; those with
 	// no endpoint, outside one.
 	u.Origins.ViaService, u.Origins.NoVPCE = u.Origins.Calls, u.Origins.Calls
@@ -727,7 +718,7 @@ func finishActions(m map[string]*actionAgg) []*ActionUsage {
 		}
 		u.Events = sortedSet(ag.events)
 		u.Regions = sortedSet(ag.regions)
-		u.ErrorCodes = topCounts(ag.codes, 0)
+		u.ErrorCodes = TopCounts(ag.codes, 0)
 		if len(u.ErrorCodes) == 0 {
 			u.ErrorCodes = nil
 		}
@@ -756,9 +747,9 @@ func finishCalls(m map[CallCount]int64) []CallCount {
 	return out
 }
 
-// topCounts returns the n most frequent values (all when n <= 0), most
+// TopCounts returns the n most frequent values (all when n <= 0), most
 // frequent first, ties by value.
-func topCounts(m map[string]int64, n int) []Count {
+func TopCounts(m map[string]int64, n int) []Count {
 	out := make([]Count, 0, len(m))
 	for k, v := range m {
 		out = append(out, Count{Value: k, Count: v})

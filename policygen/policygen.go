@@ -844,6 +844,19 @@ func Chars(d *Document) int {
 	return n
 }
 
+// charsOf is what statement s adds to the characters of a document
+// (Chars), not counting the comma before it; for s nil, the characters of
+// a document without statements. A document's statements are encoded one
+// by one, as array elements: Chars of a document of n statements is
+// charsOf(nil) + the charsOf of each + n-1 (TestCharsAddUp).
+func charsOf(s *Statement) int {
+	empty := Chars(&Document{Version: PolicyVersion, Statement: []Statement{}})
+	if s == nil {
+		return empty
+	}
+	return Chars(&Document{Version: PolicyVersion, Statement: []Statement{*s}}) - empty
+}
+
 func marshal(v any, indent bool) ([]byte, error) {
 	var b strings.Builder
 	enc := json.NewEncoder(&b)
@@ -866,12 +879,12 @@ func (r *Result) size(stmts []Statement, ev []*StatementEvidence, u *analyzer.Us
 		r.SizeNote = NothingToGrant
 		return
 	}
-	if Chars(doc) <= opts.MaxPolicyChars {
+	before := Chars(doc)
+	if before <= opts.MaxPolicyChars {
 		r.finish([]*Document{doc}, [][]*StatementEvidence{ev})
 		r.SizeNote = "fits in one managed policy"
 		return
 	}
-	before := Chars(doc)
 	if opts.Size == SizeCompact && opts.Resources != ResourcesService {
 		o := opts
 		o.Resources = ResourcesService
@@ -909,13 +922,23 @@ func (r *Result) size(stmts []Statement, ev []*StatementEvidence, u *analyzer.Us
 	var evs [][]*StatementEvidence
 	cur := &Document{Version: PolicyVersion}
 	var curEv []*StatementEvidence
+	// A document's characters add up (charsOf): each piece is measured
+	// once, not the document again with each piece added.
+	base := charsOf(nil)
+	n := base
 	for i, s := range pieces {
+		c := charsOf(&s)
 		cur.Statement = append(cur.Statement, s)
-		if Chars(cur) > opts.MaxPolicyChars && len(cur.Statement) > 1 {
+		if len(cur.Statement) > 1 {
+			n++ // the comma
+		}
+		n += c
+		if n > opts.MaxPolicyChars && len(cur.Statement) > 1 {
 			cur.Statement = cur.Statement[:len(cur.Statement)-1]
 			docs, evs = append(docs, cur), append(evs, curEv)
 			cur = &Document{Version: PolicyVersion, Statement: []Statement{s}}
 			curEv = nil
+			n = base + c
 		}
 		curEv = append(curEv, pev[i])
 	}

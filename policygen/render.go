@@ -1,8 +1,11 @@
 package policygen
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
+	"runtime"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/iamlens/iamlens/analyzer"
 )
@@ -41,11 +45,54 @@ func writeJSON(w io.Writer, v any) error {
 // WriteReport writes the results with all their evidence as JSON, always
 // an array of results (one per principal, in the order given), those with
 // nothing to grant included.
+//
+// It writes the same bytes as one indented encoding of the array, but
+// encodes the results a batch at a time, on every core, and writes each
+// batch as it is done: the report of analyze --all is hundreds of MB, which
+// one encoding holds twice in memory (compact, then indented) and makes on
+// one core.
 func WriteReport(w io.Writer, rs []*Result) error {
-	if rs == nil {
-		rs = []*Result{}
+	if len(rs) == 0 {
+		_, err := io.WriteString(w, "[]\n")
+		return err
 	}
-	return writeJSON(w, rs)
+	workers := runtime.GOMAXPROCS(0)
+	batch := make([][]byte, min(len(rs), 16*workers))
+	if _, err := io.WriteString(w, "[\n  "); err != nil {
+		return err
+	}
+	for start := 0; start < len(rs); start += len(batch) {
+		part := rs[start:min(start+len(batch), len(rs))]
+		var g errgroup.Group
+		g.SetLimit(workers)
+		for i, r := range part {
+			g.Go(func() error {
+				var b bytes.Buffer
+				b.Grow(len(batch[i]))
+				enc := json.NewEncoder(&b)
+				enc.SetEscapeHTML(false)
+				enc.SetIndent("  ", "  ")
+				if err := enc.Encode(r); err != nil {
+					return err
+				}
+				batch[i] = bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		for i, b := range batch[:len(part)] {
+			sep := ",\n  "
+			if start+i == len(rs)-1 {
+				sep = "\n]\n"
+			}
+			if _, err := w.Write(append(b, sep...)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Identifier turns a principal ARN into a Terraform or CloudFormation name:
@@ -567,9 +614,9 @@ func clip(s string, n, width, floor int) string {
 // width.
 const maxResourceLines = 5
 
-// clipMiddle shortens s to n characters by cutting out its middle, so an
+// ClipMiddle shortens s to n characters by cutting out its middle, so an
 // ARN keeps its service and the end of its name.
-func clipMiddle(s string, n int) string {
+func ClipMiddle(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {
 		return s
@@ -649,7 +696,7 @@ func writeEvidenceFit(w io.Writer, r *Result, width int) error {
 			}
 			for j, l := range lines {
 				if !strings.HasPrefix(l, "…") {
-					l = clipMiddle(l, max(resW, minCell))
+					l = ClipMiddle(l, max(resW, minCell))
 				}
 				if j == 0 {
 					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", sid, a.Action, a.Calls, shortDay(a.FirstSeen), shortDay(a.LastSeen), l)

@@ -1,18 +1,13 @@
 package policygen
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/tidwall/gjson"
 
 	"github.com/iamlens/iamlens/analyzer"
 	"github.com/iamlens/iamlens/analyzer/actionmap"
@@ -23,7 +18,7 @@ import (
 	"github.com/iamlens/iamlens/ingest/store"
 )
 
-// devLogs writes every record of the real logs (ingesttest.CloudTrailDirs:
+// devLogs writes every record of the real logs (ingesttest.DevRecords:
 // the sample and the third-party CloudTrail inputs, what
 // ../shared/data/cloudtrail/dev holds: gzipped log files, JSON lines,
 // single-event samples, arrays) into CloudTrail log files under a new
@@ -31,61 +26,8 @@ import (
 func devLogs(t *testing.T) string {
 	t.Helper()
 	var recs []string
-	addDoc := func(data []byte) {
-		if !gjson.ValidBytes(data) {
-			return
-		}
-		doc := gjson.ParseBytes(data)
-		add := func(r gjson.Result) {
-			if r.IsObject() && json.Valid([]byte(r.Raw)) {
-				recs = append(recs, r.Raw)
-			}
-		}
-		switch {
-		case doc.Get("Records").IsArray():
-			doc.Get("Records").ForEach(func(_, r gjson.Result) bool { add(r); return true })
-		case doc.IsArray():
-			doc.ForEach(func(_, r gjson.Result) bool { add(r); return true })
-		case doc.Get("event").IsObject():
-			add(doc.Get("event"))
-		case doc.Get("eventName").Exists():
-			add(doc)
-		}
-	}
-	for _, root := range ingesttest.CloudTrailDirs(t) {
-		err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			switch {
-			case strings.HasSuffix(p, ".json.gz"): // RealLogs, below
-			case strings.HasSuffix(p, ".jsonl"):
-				f, err := os.Open(p)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				sc := bufio.NewScanner(f)
-				sc.Buffer(make([]byte, 1<<20), 16<<20)
-				for sc.Scan() {
-					addDoc(bytes.Clone(sc.Bytes()))
-				}
-				return sc.Err()
-			case strings.HasSuffix(p, ".json"), strings.HasSuffix(p, ".cloudtrail"):
-				data, err := os.ReadFile(p)
-				if err != nil {
-					return err
-				}
-				addDoc(data)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, data := range ingesttest.RealLogs(t) {
-		addDoc(data)
+	for _, d := range ingesttest.DevRecords(t) {
+		recs = append(recs, d.Rec.Raw)
 	}
 	if len(recs) < 3500 {
 		t.Fatalf("only %d records in the real logs", len(recs))
@@ -114,6 +56,11 @@ func outputs(t *testing.T, cat *catalog.Catalog, us []*analyzer.Usage) string {
 	if err := WriteReport(&report, rs); err != nil {
 		t.Fatal(err)
 	}
+	// WriteReport encodes batches of results on every core: the bytes are
+	// those of one indented encoding of the array.
+	if whole, err := marshal(rs, true); err != nil || string(whole) != report.String() {
+		t.Fatalf("WriteReport differs from one encoding of its results (%v) %s", err, firstDiff(string(whole), report.String()))
+	}
 	if err := WritePolicy(&policy, rs); err != nil {
 		t.Fatal(err)
 	}
@@ -139,9 +86,13 @@ func checkRollupMatchesEvents(t *testing.T, st *store.Store, windows []analyzer.
 	ctx := context.Background()
 	// analyze as the command runs it: the mapper learns the IAM paths the
 	// dataset shows, afresh for each run
-	analyze := func(q analyzer.Query, src analyzer.Source) ([]*analyzer.Usage, analyzer.Stats, error) {
+	analyze := func(q analyzer.Query, src analyzer.Source, workers ...int) ([]*analyzer.Usage, analyzer.Stats, error) {
 		paths := actionmap.NewPaths()
-		return analyzer.Analyze(ctx, st, q, actionmap.New(cat).WithPaths(paths), analyzer.Options{Source: src, Paths: paths})
+		opts := analyzer.Options{Source: src, Paths: paths}
+		if len(workers) > 0 {
+			opts.Workers = workers[0]
+		}
+		return analyzer.Analyze(ctx, st, q, actionmap.New(cat).WithPaths(paths), opts)
 	}
 	checked := 0
 	for _, w := range windows {
@@ -205,6 +156,17 @@ func checkRollupMatchesEvents(t *testing.T, st *store.Store, windows []analyzer.
 		}
 		if a, b := outputs(t, cat, ev), outputs(t, cat, ro); a != b {
 			t.Errorf("--all: the output from the rollup differs from the events' %s", firstDiff(a, b))
+		}
+		// --all sums the rollup in one aggregator a worker (principals
+		// split by a hash of their ARN): any number gives the same output.
+		for _, workers := range []int{1, 3, 7} {
+			sh, stats, err := analyze(q, analyzer.SourceAuto, workers)
+			if err != nil || stats.Source != analyzer.SourceRollup {
+				t.Fatal(stats.Source, err)
+			}
+			if a, b := outputs(t, cat, ev), outputs(t, cat, sh); a != b {
+				t.Errorf("--all on %d workers: the output from the rollup differs from the events' %s", workers, firstDiff(a, b))
+			}
 		}
 	}
 	if checked < 10 {

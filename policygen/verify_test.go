@@ -64,7 +64,7 @@ func sampleCorpus(t *testing.T) verifyCorpus {
 	return verifyCorpus{name: "sample", st: ingestDir(t, dir), recs: recs}
 }
 
-// devCorpus is every record of the shared real logs (cloudtrail/dev),
+// devCorpus is every record of the real logs (ingesttest.DevRecords),
 // written out as delivered log files and ingested. Records are made
 // ingestible without changing what they say of the call: each gets a
 // unique eventID (rule-test samples reuse "1"), and a record whose time is

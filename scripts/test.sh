@@ -39,6 +39,24 @@ if [[ "${SKIP_MINIO:-}" != 1 ]]; then
   stamp "MinIO ready at $IAMLENS_MINIO_ENDPOINT"
 fi
 
+# DuckDB (its Node API, pinned: the one DuckDB client installable here) runs
+# the Athena engine's SQL over the Parquet files ingest writes
+# (analyzer/athena); installed once into .cache/duckdb (git-ignored). Without
+# node the tests that need it skip and say so.
+DUCKDB_VERSION=1.5.6-r.1
+if command -v npm >/dev/null 2>&1; then
+  if [[ "$(cat "$root/.cache/duckdb/version" 2>/dev/null)" != "$DUCKDB_VERSION" ]]; then
+    stamp "installing @duckdb/node-api $DUCKDB_VERSION into .cache/duckdb"
+    mkdir -p "$root/.cache/duckdb"
+    (cd "$root/.cache/duckdb" && { [[ -f package.json ]] || npm init -y >/dev/null; } &&
+      npm install --no-audit --no-fund "@duckdb/node-api@$DUCKDB_VERSION" >/dev/null) &&
+      echo "$DUCKDB_VERSION" > "$root/.cache/duckdb/version"
+  fi
+  export IAMLENS_DUCKDB_DIR=$root/.cache/duckdb
+else
+  stamp "npm not found: the Athena engine's SQL is not run on DuckDB (those tests skip)"
+fi
+
 stamp "go vet"
 go vet ./...
 

@@ -1,10 +1,6 @@
 package actionmap
 
 import (
-	"compress/gzip"
-	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -13,47 +9,34 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/iamlens/iamlens/analyzer/catalog"
+	"github.com/iamlens/iamlens/ingest/ingesttest"
 )
 
 // sampleEvents returns the records of the bundled sample (testdata/sample)
-// by eventID.
-var sampleEvents = sync.OnceValues(func() (map[string]gjson.Result, error) {
-	out := map[string]gjson.Result{}
-	root := filepath.Join("..", "..", "testdata", "sample")
-	err := filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
-		if err != nil || info.IsDir() || !strings.HasSuffix(p, ".json.gz") {
-			return err
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			return err
-		}
-		b, err := io.ReadAll(zr)
-		if err != nil {
-			return err
-		}
-		gjson.GetBytes(b, "Records").ForEach(func(_, r gjson.Result) bool {
+// by eventID, read once.
+func sampleEvents(t testing.TB) map[string]gjson.Result {
+	t.Helper()
+	sample.Lock()
+	defer sample.Unlock()
+	if sample.recs == nil {
+		out := map[string]gjson.Result{}
+		ingesttest.LogRecords(t, ingesttest.Sample(t), func(_ string, r gjson.Result) {
 			out[r.Get("eventID").Str] = r
-			return true
 		})
-		return nil
-	})
-	return out, err
-})
+		sample.recs = out
+	}
+	return sample.recs
+}
+
+var sample struct {
+	sync.Mutex
+	recs map[string]gjson.Result
+}
 
 // sampleCall is the call of one record of the sample, by eventID.
 func sampleCall(t *testing.T, id string) Call {
 	t.Helper()
-	recs, err := sampleEvents()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, ok := recs[id]
+	r, ok := sampleEvents(t)[id]
 	if !ok {
 		t.Fatalf("no event %s in testdata/sample", id)
 	}

@@ -2,10 +2,8 @@ package actionmap
 
 import (
 	"bytes"
-	"compress/gzip"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/iamlens/iamlens/ingest/ingesttest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/actionmap")
@@ -26,7 +26,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // and review the diff.
 func TestGoldenSample(t *testing.T) {
 	m, _ := mapper(t)
-	root := filepath.Join("..", "..", "testdata", "sample")
+	root := ingesttest.Sample(t)
 	type line struct {
 		status  Status
 		reason  string
@@ -37,32 +37,9 @@ func TestGoldenSample(t *testing.T) {
 	lines := map[string]*line{}
 	n := 0
 	var recs []gjson.Result
-	err := filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
-		if err != nil || info.IsDir() || !strings.HasSuffix(p, ".json.gz") {
-			return err
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			return err
-		}
-		b, err := io.ReadAll(zr)
-		if err != nil {
-			return err
-		}
-		gjson.GetBytes(b, "Records").ForEach(func(_, rec gjson.Result) bool {
-			recs = append(recs, rec)
-			return true
-		})
-		return nil
+	ingesttest.LogRecords(t, root, func(_ string, rec gjson.Result) {
+		recs = append(recs, rec)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The paths iamlens analyze learns: the callers' ARNs (users, and the
 	// issuers of role sessions), and every IAM ARN in the calls.
 	paths := NewPaths()

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/iamlens/iamlens/ingest/ingesttest"
 )
 
 // TestPrincipalKinds maps one real record of each principal kind (and of
@@ -13,7 +15,7 @@ import (
 // real logs (ingesttest.CloudTrailDirs), and checks the actions and resources.
 func TestPrincipalKinds(t *testing.T) {
 	m, _ := mapper(t)
-	recs := devRecords(t)
+	recs := ingesttest.DevRecords(t)
 	tests := []struct {
 		kind, eventType, source, name, code string // selects the first matching record
 		status                              Status
@@ -46,7 +48,7 @@ func TestPrincipalKinds(t *testing.T) {
 		t.Run(strings.Join([]string{tt.kind, tt.eventType, tt.name, tt.code}, "/"), func(t *testing.T) {
 			var rec gjson.Result
 			for _, dr := range recs {
-				r := dr.rec
+				r := dr.Rec
 				if r.Get("userIdentity.type").Str == tt.kind && r.Get("eventType").Str == tt.eventType &&
 					r.Get("eventSource").Str == tt.source && r.Get("eventName").Str == tt.name && r.Get("errorCode").Str == tt.code {
 					rec = r

@@ -1,95 +1,15 @@
 package actionmap
 
 import (
-	"bufio"
-	"compress/gzip"
-	"encoding/json"
-	"io"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
 
-	"github.com/tidwall/gjson"
-
 	"github.com/iamlens/iamlens/analyzer/catalog"
 	"github.com/iamlens/iamlens/ingest/ingesttest"
 )
-
-type devRecord struct {
-	where string
-	rec   gjson.Result
-}
-
-// devRecords returns every record of the real logs (ingesttest.CloudTrailDirs).
-func devRecords(t testing.TB) []devRecord {
-	var out []devRecord
-	addDoc := func(where string, data []byte) {
-		doc := gjson.ParseBytes(data)
-		switch {
-		case doc.Get("Records").IsArray():
-			doc.Get("Records").ForEach(func(_, r gjson.Result) bool { out = append(out, devRecord{where, r}); return true })
-		case doc.IsArray():
-			doc.ForEach(func(_, r gjson.Result) bool { out = append(out, devRecord{where, r}); return true })
-		case doc.Get("event").IsObject():
-			out = append(out, devRecord{where, doc.Get("event")})
-		case doc.Get("eventName").Exists():
-			out = append(out, devRecord{where, doc})
-		}
-	}
-	for _, root := range ingesttest.CloudTrailDirs(t) {
-		err := filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
-			if err != nil || info.IsDir() {
-				return err
-			}
-			rel, _ := filepath.Rel(root, p)
-			switch {
-			case strings.HasSuffix(p, ".json.gz"):
-				f, err := os.Open(p)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				zr, err := gzip.NewReader(f)
-				if err != nil {
-					return err
-				}
-				b, err := io.ReadAll(zr)
-				if err != nil {
-					return err
-				}
-				addDoc(rel, b)
-			case strings.HasSuffix(p, ".jsonl"):
-				f, err := os.Open(p)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				sc := bufio.NewScanner(f)
-				sc.Buffer(make([]byte, 1<<20), 16<<20)
-				for sc.Scan() {
-					addDoc(rel, append([]byte(nil), sc.Bytes()...))
-				}
-			case strings.HasSuffix(p, ".json") || strings.HasSuffix(p, ".cloudtrail"):
-				b, err := os.ReadFile(p)
-				if err != nil {
-					return err
-				}
-				if json.Valid(b) {
-					addDoc(rel, b)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
-}
 
 // deniedAction finds the action a denial message names. The variants in the
 // real logs: "... is not authorized to perform: s3:ListBucket on resource:
@@ -122,11 +42,11 @@ type oracleResult struct {
 
 func runOracle(t testing.TB, m *Mapper, cat *catalog.Catalog) oracleResult {
 	var o oracleResult
-	for _, dr := range devRecords(t) {
-		if !IsDenied(dr.rec.Get("errorCode").Str) {
+	for _, dr := range ingesttest.DevRecords(t) {
+		if !IsDenied(dr.Rec.Get("errorCode").Str) {
 			continue
 		}
-		msg := dr.rec.Get("errorMessage").Str
+		msg := dr.Rec.Get("errorMessage").Str
 		mm := deniedAction.FindStringSubmatch(msg)
 		if mm == nil {
 			o.noAction++
@@ -138,7 +58,7 @@ func runOracle(t testing.TB, m *Mapper, cat *catalog.Catalog) oracleResult {
 			continue
 		}
 		o.total++
-		c := CallFromRecord(dr.rec)
+		c := CallFromRecord(dr.Rec)
 		res := m.Map(&c)
 		var got []string
 		var mine *Action
@@ -149,7 +69,7 @@ func runOracle(t testing.TB, m *Mapper, cat *catalog.Catalog) oracleResult {
 			}
 		}
 		if mine == nil {
-			o.disagreements = append(o.disagreements, dr.where+" "+c.EventSource+" "+c.EventName+": AWS checked "+mm[1]+
+			o.disagreements = append(o.disagreements, dr.Where+" "+c.EventSource+" "+c.EventName+": AWS checked "+mm[1]+
 				", iamlens says "+strings.Join(got, ",")+" "+res.Reason)
 			continue
 		}
@@ -163,7 +83,7 @@ func runOracle(t testing.TB, m *Mapper, cat *catalog.Catalog) oracleResult {
 		if slices.Contains(mine.Resources, rm[1]) {
 			o.fromMessage++
 		} else {
-			o.notFromMessage = append(o.notFromMessage, dr.where+" "+mine.Name+": AWS checked "+rm[1]+", iamlens kept "+strings.Join(mine.Resources, ","))
+			o.notFromMessage = append(o.notFromMessage, dr.Where+" "+mine.Name+": AWS checked "+rm[1]+", iamlens kept "+strings.Join(mine.Resources, ","))
 		}
 		// To test the builders, map the call again without the message.
 		c.ErrorMessage = ""
@@ -174,14 +94,14 @@ func runOracle(t testing.TB, m *Mapper, cat *catalog.Catalog) oracleResult {
 			}
 		}
 		if again == nil || len(again.Resources) == 0 {
-			o.resNotDerived = append(o.resNotDerived, dr.where+" "+mine.Name+": AWS checked "+rm[1])
+			o.resNotDerived = append(o.resNotDerived, dr.Where+" "+mine.Name+": AWS checked "+rm[1])
 			continue
 		}
 		o.resources++
 		if slices.ContainsFunc(again.Resources, func(p string) bool { return arnCovers(p, rm[1]) }) {
 			o.resAgree++
 		} else {
-			o.resDisagreements = append(o.resDisagreements, dr.where+" "+mine.Name+": AWS checked "+rm[1]+", iamlens derived "+strings.Join(again.Resources, ","))
+			o.resDisagreements = append(o.resDisagreements, dr.Where+" "+mine.Name+": AWS checked "+rm[1]+", iamlens derived "+strings.Join(again.Resources, ","))
 		}
 	}
 	sort.Strings(o.disagreements)
@@ -263,18 +183,18 @@ func TestEveryEmittedActionExists(t *testing.T) {
 	m := New(cat)
 	tally := NewTally()
 	n := 0
-	for _, dr := range devRecords(t) {
-		c := CallFromRecord(dr.rec)
+	for _, dr := range ingesttest.DevRecords(t) {
+		c := CallFromRecord(dr.Rec)
 		res := m.Map(&c)
 		tally.Add(&c, res)
 		n++
 		for _, a := range res.Actions {
 			if _, ok := cat.Action(a.Name); !ok {
-				t.Errorf("%s: emitted %s, which is not in the catalogue", dr.where, a.Name)
+				t.Errorf("%s: emitted %s, which is not in the catalogue", dr.Where, a.Name)
 			}
 			for _, arn := range a.Resources {
 				if !cat.MatchesResource(a.Name, arn) {
-					t.Errorf("%s: %s on %s does not fit the action's resource types", dr.where, a.Name, arn)
+					t.Errorf("%s: %s on %s does not fit the action's resource types", dr.Where, a.Name, arn)
 				}
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/iamlens/iamlens/ingest/cloudtrail"
+	"github.com/iamlens/iamlens/ingest/ingesttest"
 )
 
 // The usage rollup keys calls on the caller's ARN without its session name
@@ -14,10 +15,10 @@ import (
 // from a role session or is made to look like one.
 func TestMapIgnoresSessionName(t *testing.T) {
 	m, _ := mapper(t)
-	recs := devRecords(t)
+	recs := ingesttest.DevRecords(t)
 	sessions := 0
 	for _, r := range recs {
-		c := CallFromRecord(r.rec)
+		c := CallFromRecord(r.Rec)
 		variants := []string{c.UserIdentityARN}
 		if strings.Contains(c.UserIdentityARN, ":assumed-role/") {
 			sessions++
@@ -33,7 +34,7 @@ func TestMapIgnoresSessionName(t *testing.T) {
 			with.UserIdentityARN = arn
 			without.UserIdentityARN = cloudtrail.WithoutSession(arn)
 			if a, b := m.Map(&with), m.Map(&without); !reflect.DeepEqual(a, b) {
-				t.Fatalf("%s %s:%s maps differently without the session of %s:\n%+v\n%+v", r.where, c.EventSource, c.EventName, arn, a, b)
+				t.Fatalf("%s %s:%s maps differently without the session of %s:\n%+v\n%+v", r.Where, c.EventSource, c.EventName, arn, a, b)
 			}
 		}
 	}

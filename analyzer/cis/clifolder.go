@@ -336,27 +336,28 @@ func regionTopics(rs *Region) []string {
 
 // WriteCLIFolder writes a snapshot as the folder the CLI script makes (the
 // inverse of ReadCLIFolder), for tests and for handing a snapshot to tools
-// that read AWS CLI outputs.
+// that read AWS CLI outputs. Folders are 0700 and files 0600: they hold
+// the account's IAM details.
 func WriteCLIFolder(dir string, s *Snapshot) error {
 	put := func(sub, service, op, param string, v any) error {
 		if v == nil || isNilPtr(v) {
 			return nil
 		}
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
 			return err
 		}
 		b, err := json.MarshalIndent(v, "", "    ")
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(filepath.Join(dir, sub, cliFile(service, op, param)), append(b, '\n'), 0o644)
+		return os.WriteFile(filepath.Join(dir, sub, cliFile(service, op, param)), append(b, '\n'), 0o600)
 	}
 	var errs []error
 	add := func(err error) { errs = append(errs, err) }
 	g := "global"
 	arn := fmt.Sprintf("arn:%s:iam::%s:user/iamlens", orPlaceholder(s.Partition, "aws"), s.AccountID)
 	add(put(g, "sts", "get-caller-identity", "", map[string]string{"Account": s.AccountID, "Arn": arn, "UserId": "AIDAIAMLENS"}))
-	add(os.WriteFile(filepath.Join(dir, g, CollectedAtFile), []byte(s.CollectedAt.UTC().Format(time.RFC3339)+"\n"), 0o644))
+	add(os.WriteFile(filepath.Join(dir, g, CollectedAtFile), []byte(s.CollectedAt.UTC().Format(time.RFC3339)+"\n"), 0o600))
 	add(put(g, "ec2", "describe-regions", "", s.DescribeRegions))
 	if s.AccountName != "" {
 		add(put(g, "iam", "list-account-aliases", "", map[string][]string{"AccountAliases": {s.AccountName}}))
@@ -389,7 +390,7 @@ func WriteCLIFolder(dir string, s *Snapshot) error {
 		if rs == nil {
 			continue
 		}
-		add(os.MkdirAll(filepath.Join(dir, r), 0o755))
+		add(os.MkdirAll(filepath.Join(dir, r), 0o700))
 		add(put(r, "cloudtrail", "describe-trails", "", rs.DescribeTrails))
 		for a, v := range rs.TrailStatus {
 			add(put(r, "cloudtrail", "get-trail-status", a, v))
@@ -426,13 +427,13 @@ func WriteCLIFolder(dir string, s *Snapshot) error {
 		sub := orPlaceholder(e.Region, "global")
 		svc := map[string]string{"s3": "s3api", "config": "configservice", "access-analyzer": "accessanalyzer"}[e.Service]
 		svc = orPlaceholder(svc, e.Service)
-		add(os.MkdirAll(filepath.Join(dir, sub), 0o755))
+		add(os.MkdirAll(filepath.Join(dir, sub), 0o700))
 		name := strings.TrimSuffix(cliFile(svc, cliOp(e.Operation), e.Resource), ".json") + ".error"
 		code, msg, ok := strings.Cut(e.Message, ": ")
 		if !ok {
 			code, msg = "Error", e.Message
 		}
-		add(os.WriteFile(filepath.Join(dir, sub, name), []byte(fmt.Sprintf("\nAn error occurred (%s) when calling the %s operation: %s\n", code, e.Operation, msg)), 0o644))
+		add(os.WriteFile(filepath.Join(dir, sub, name), []byte(fmt.Sprintf("\nAn error occurred (%s) when calling the %s operation: %s\n", code, e.Operation, msg)), 0o600))
 	}
 	return errors.Join(errs...)
 }

@@ -8,26 +8,9 @@ import (
 	"github.com/iamlens/iamlens/ingest/store"
 )
 
-// EventRow holds the dataset columns the monitoring evidence reads; the
-// parquet tags name columns of package columns, so store.Scan reads only
-// these; they match the columns' types and optionality exactly, so
-// parquet-go converts nothing.
-type EventRow struct {
-	EventTime           int64  `parquet:"event_time,timestamp(millisecond)"`
-	EventName           string `parquet:"event_name,optional"`
-	EventSource         string `parquet:"event_source,optional"`
-	EventType           string `parquet:"event_type,optional"`
-	ErrorCode           string `parquet:"error_code,optional"`
-	ErrorMessage        string `parquet:"error_message,optional"`
-	SourceIP            string `parquet:"source_ip,optional"`
-	IdentityType        string `parquet:"identity_type,optional"`
-	InvokedBy           string `parquet:"invoked_by,optional"`
-	PrincipalARN        string `parquet:"principal_arn,optional"`
-	UserIdentityARN     string `parquet:"user_identity_arn,optional"`
-	RecipientAccount    string `parquet:"recipient_account,optional"`
-	AdditionalEventData string `parquet:"additional_event_data,optional"`
-	ResponseElements    string `parquet:"response_elements,optional"`
-}
+// EventRow is one event as the monitoring evidence reads it
+// (store.EvidenceRow: the store declares the columns it reads).
+type EventRow = store.EvidenceRow
 
 // EventEvidence is what the dataset shows for one monitoring control: how
 // many matching events, when, and by whom.

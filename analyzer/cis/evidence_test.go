@@ -1,7 +1,7 @@
 package cis
 
 import (
-	"compress/gzip"
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -157,19 +157,7 @@ func TestEvidenceInvictusSample(t *testing.T) {
 	}
 	want := map[string]int64{"monitor-root-usage": 0, "monitor-unauthorized-api-calls": 0, "monitor-iam-policy-changes": 0}
 	var total int64
-	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-		if err != nil || !strings.HasSuffix(p, ".json.gz") {
-			return err
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			return err
-		}
+	ingesttest.LogFiles(t, dir, func(p string, data []byte) {
 		var doc struct {
 			Records []struct {
 				EventSource, EventName, ErrorCode, ErrorMessage, EventType, SourceIPAddress string
@@ -177,8 +165,8 @@ func TestEvidenceInvictusSample(t *testing.T) {
 				AdditionalEventData                                                         struct{ MFAUsed string }
 			}
 		}
-		if err := json.NewDecoder(zr).Decode(&doc); err != nil {
-			return err
+		if err := json.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
+			t.Fatalf("%s: %v", p, err)
 		}
 		for _, r := range doc.Records {
 			total++
@@ -192,11 +180,7 @@ func TestEvidenceInvictusSample(t *testing.T) {
 				want["monitor-iam-policy-changes"]++
 			}
 		}
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ev, stats, err := CollectEvidence(context.Background(), ingestDir(t, dir), EvidenceQuery{})
 	if err != nil {
 		t.Fatal(err)

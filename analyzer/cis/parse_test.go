@@ -7,9 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/iamlens/iamlens/ingest/columns"
-	"github.com/iamlens/iamlens/ingest/ingesttest"
 )
 
 func TestParseBenchmark(t *testing.T) {
@@ -61,16 +58,6 @@ func TestTimeForms(t *testing.T) {
 	b, _ := json.Marshal(Time{Time: want})
 	if string(b) != `"2016-01-28T23:02:24Z"` {
 		t.Errorf("marshal %s", b)
-	}
-}
-
-// TestEventRowColumns guards the parquet tags against renamed columns, and
-// against a type or optionality that differs from the file's (which would
-// make parquet-go convert every row instead of reading the columns as they
-// are).
-func TestEventRowColumns(t *testing.T) {
-	for _, m := range ingesttest.ColumnTagMismatches(EventRow{}, columns.Event{}) {
-		t.Error(m)
 	}
 }
 

@@ -233,7 +233,7 @@ func Dataset(ctx context.Context, st *store.Store, f Filter, o Options, emit fun
 				continue
 			}
 			stats.Explained++
-			call := r.Call()
+			call := analyzer.CallOf(&r.UsageRow)
 			p := cloudtrail.Principal{ARN: r.PrincipalARN, Kind: r.PrincipalKind, Account: r.PrincipalAccount, InvokedBy: r.InvokedBy}
 			if p.Kind == cloudtrail.KindWebIdentity || p.Kind == cloudtrail.KindSAML {
 				p.TargetRole = gjson.Get(call.RequestParameters, "roleArn").Str
@@ -264,11 +264,7 @@ func Dataset(ctx context.Context, st *store.Store, f Filter, o Options, emit fun
 // row is one event as Dataset reads it: the columns analyze reads (among
 // them every one actionmap.Call needs), plus the event's ID and the service
 // that acted for the principal.
-type row struct {
-	analyzer.UsageRow
-	EventID   string `parquet:"event_id"`
-	InvokedBy string `parquet:"invoked_by,optional"`
-}
+type row = store.ExplainRow
 
 // emitError carries an error of the caller's emit through the walk.
 type emitError struct{ err error }

@@ -2,11 +2,9 @@ package explain_test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -173,38 +171,22 @@ func sampleStore(t *testing.T) *store.Store {
 func sampleIDsOf(t *testing.T, prefix string) []string {
 	t.Helper()
 	var out []string
-	err := filepath.Walk(ingesttest.Sample(t), func(p string, info os.FileInfo, err error) error {
-		if err != nil || !strings.HasSuffix(p, ".json.gz") {
-			return err
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			return err
-		}
+	ingesttest.LogFiles(t, ingesttest.Sample(t), func(p string, data []byte) {
 		var log struct {
 			Records []struct {
 				EventID      string `json:"eventID"`
 				UserIdentity struct{ Type, UserName string }
 			}
 		}
-		if err := json.NewDecoder(zr).Decode(&log); err != nil {
-			return err
+		if err := json.NewDecoder(bytes.NewReader(data)).Decode(&log); err != nil {
+			t.Fatalf("%s: %v", p, err)
 		}
 		for _, r := range log.Records {
 			if r.UserIdentity.Type == "IAMUser" && strings.HasPrefix(r.UserIdentity.UserName, prefix) {
 				out = append(out, r.EventID)
 			}
 		}
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	sort.Strings(out)
 	return out
 }

@@ -108,22 +108,34 @@ func Parse(b []byte) (*Document, error) {
 // ErrNotDocument means the JSON is not a policy document.
 var ErrNotDocument = errors.New("not an IAM policy document")
 
+// Unwrap returns the document a JSON value holds: the value itself, or
+// the text of a JSON string holding one, URL-decoded when it is
+// URL-encoded (as IAM's API and get-account-authorization-details print
+// it). Surrounding space is trimmed.
+func Unwrap(b []byte) ([]byte, error) {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] != '"' {
+		return b, nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("policy document: %w", err)
+	}
+	s = strings.TrimSpace(s)
+	if !strings.HasPrefix(s, "{") {
+		if u, err := url.QueryUnescape(s); err == nil {
+			s = strings.TrimSpace(u)
+		}
+	}
+	return []byte(s), nil
+}
+
 // UnmarshalJSON reads a document object, or a string holding one
 // (URL-encoded or not).
 func (d *Document) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return fmt.Errorf("policy document: %w", err)
-		}
-		s = strings.TrimSpace(s)
-		if !strings.HasPrefix(s, "{") {
-			if u, err := url.QueryUnescape(s); err == nil {
-				s = strings.TrimSpace(u)
-			}
-		}
-		b = []byte(s)
+	b, err := Unwrap(b)
+	if err != nil {
+		return err
 	}
 	if len(b) == 0 || b[0] != '{' {
 		return fmt.Errorf("policy document: %w: want a JSON object", ErrNotDocument)
@@ -166,34 +178,43 @@ func (d *Document) UnmarshalJSON(b []byte) error {
 // MarshalJSON writes Version, Id and Statement in that order; Statement is
 // always a list.
 func (d Document) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteByte('{')
-	n := 0
-	field := func(name string, v any) error {
-		if n > 0 {
-			buf.WriteByte(',')
-		}
-		n++
-		buf.WriteString(strconv.Quote(name))
-		buf.WriteByte(':')
-		return encode(&buf, v)
-	}
-	if d.Version != "" {
-		if err := field("Version", d.Version); err != nil {
-			return nil, err
-		}
-	}
-	if d.ID != "" {
-		if err := field("Id", d.ID); err != nil {
-			return nil, err
-		}
-	}
 	st := d.Statement
 	if st == nil {
 		st = []Statement{}
 	}
-	if err := field("Statement", st); err != nil {
-		return nil, err
+	return marshalObject([]member{
+		{"Version", d.Version, d.Version == ""},
+		{"Id", d.ID, d.ID == ""},
+		{"Statement", st, false},
+	})
+}
+
+// member is one name and value of a JSON object marshalObject writes, left
+// out when skip is set.
+type member struct {
+	name string
+	v    any
+	skip bool
+}
+
+// marshalObject writes a JSON object of members in the order given.
+func marshalObject(members []member) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	n := 0
+	for _, m := range members {
+		if m.skip {
+			continue
+		}
+		if n > 0 {
+			buf.WriteByte(',')
+		}
+		n++
+		buf.WriteString(strconv.Quote(m.name))
+		buf.WriteByte(':')
+		if err := encode(&buf, m.v); err != nil {
+			return nil, err
+		}
 	}
 	buf.WriteByte('}')
 	return buf.Bytes(), nil
@@ -272,24 +293,7 @@ func (s *Statement) UnmarshalJSON(b []byte) error {
 // Effect, Principal, NotPrincipal, Action, NotAction, Resource, NotResource,
 // Condition. Absent (nil) elements are left out.
 func (s Statement) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteByte('{')
-	n := 0
-	field := func(name string, v any) error {
-		if n > 0 {
-			buf.WriteByte(',')
-		}
-		n++
-		buf.WriteString(strconv.Quote(name))
-		buf.WriteByte(':')
-		return encode(&buf, v)
-	}
-	type elem struct {
-		name string
-		v    any
-		skip bool
-	}
-	for _, e := range []elem{
+	return marshalObject([]member{
 		{"Sid", s.Sid, s.Sid == ""},
 		{"Effect", s.Effect, false},
 		{"Principal", s.Principal, s.Principal == nil},
@@ -299,16 +303,7 @@ func (s Statement) MarshalJSON() ([]byte, error) {
 		{"Resource", s.Resource, s.Resource == nil},
 		{"NotResource", s.NotResource, s.NotResource == nil},
 		{"Condition", s.Condition, len(s.Condition) == 0},
-	} {
-		if e.skip {
-			continue
-		}
-		if err := field(e.name, e.v); err != nil {
-			return nil, err
-		}
-	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
+	})
 }
 
 // UnmarshalJSON reads one string or a list of strings.
@@ -363,24 +358,15 @@ func (p *Principal) MarshalJSON() ([]byte, error) {
 	if p.Wildcard {
 		return []byte(`"*"`), nil
 	}
-	var buf bytes.Buffer
-	buf.WriteByte('{')
-	for i, t := range sortedKeys(p.Types) {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		buf.WriteString(strconv.Quote(t))
-		buf.WriteByte(':')
+	var members []member
+	for _, t := range sortedKeys(p.Types) {
 		vals := p.Types[t]
 		if vals == nil {
 			vals = Values{}
 		}
-		if err := encode(&buf, vals); err != nil {
-			return nil, err
-		}
+		members = append(members, member{t, vals, false})
 	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
+	return marshalObject(members)
 }
 
 func parsePrincipal(b []byte) (*Principal, error) {

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
-	"strings"
 
 	"github.com/iamlens/iamlens/analyzer/iampolicy"
 )
@@ -173,18 +171,9 @@ func (p *PolicyText) UnmarshalJSON(b []byte) error {
 		*p = nil
 		return nil
 	}
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return fmt.Errorf("policy document: %w", err)
-		}
-		s = strings.TrimSpace(s)
-		if !strings.HasPrefix(s, "{") {
-			if u, err := url.QueryUnescape(s); err == nil {
-				s = strings.TrimSpace(u)
-			}
-		}
-		b = []byte(s)
+	b, err := iampolicy.Unwrap(b)
+	if err != nil {
+		return err
 	}
 	if len(b) == 0 || b[0] != '{' || !json.Valid(b) {
 		return fmt.Errorf("%w: %.60s", ErrNotPolicyText, b)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iamlens/iamlens/analyzer"
 	"github.com/iamlens/iamlens/analyzer/iamstate"
 )
 
@@ -103,7 +104,7 @@ func networks(ips []Count) []Count {
 		}
 		m[p.String()] += c.Count
 	}
-	return topCounts(m, 0)
+	return analyzer.TopCounts(m, 0)
 }
 
 // toolMarks map a lower-cased user-agent fragment to the tool it names; the

@@ -14,8 +14,6 @@ import (
 	"github.com/iamlens/iamlens/analyzer/iamstate"
 	"github.com/iamlens/iamlens/analyzer/review"
 	"github.com/iamlens/iamlens/analyzer/review/reviewtest"
-	"github.com/iamlens/iamlens/ingest/columns"
-	"github.com/iamlens/iamlens/ingest/ingesttest"
 )
 
 const day = 24 * time.Hour
@@ -32,7 +30,7 @@ func generated(t *testing.T) (*review.Activity, *iamstate.Account) {
 	t.Helper()
 	genOnce.Do(func() {
 		st, _ := reviewtest.Store(t)
-		genActivity, genErr = (&review.DatasetUsage{Store: st}).Activity(context.Background(), reviewtest.Query(t))
+		genActivity, genErr = (&review.RollupUsage{Store: st}).Activity(context.Background(), reviewtest.Query(t))
 	})
 	if genErr != nil {
 		t.Fatal(genErr)
@@ -267,26 +265,6 @@ func TestLogsOnly(t *testing.T) {
 	}
 }
 
-// TestDeniedCallsAreUse: a key whose only recent calls were denied is not
-// unused (IAM's last-used date counts them), it is failing-only.
-func TestDeniedCallsAreUse(t *testing.T) {
-	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	agg := review.NewActivityAggregator(nil, 0)
-	agg.Add([]review.ActivityRow{
-		{PrincipalARN: "arn:aws:iam::1:user/u", PrincipalKind: "iam-user", AccessKeyID: "AKIAU", EventTime: at.Add(-200 * day).UnixMilli()},
-		{PrincipalARN: "arn:aws:iam::1:user/u", PrincipalKind: "iam-user", AccessKeyID: "AKIAU", EventTime: at.Add(-5 * day).UnixMilli(), ErrorCode: "AccessDenied"},
-	})
-	act := agg.Activity()
-	k := act.Keys["AKIAU"]
-	if !k.Last.Equal(at.Add(-5*day)) || !k.LastOK.Equal(at.Add(-200*day)) || k.Denied != 1 {
-		t.Fatalf("key activity %+v", k)
-	}
-	rep := runReview(t, at, act, nil)
-	if got := kindsOf(rep, "AKIAU"); !slices.Equal(got, []string{review.FailingOnlyKey}) {
-		t.Errorf("findings %v", got)
-	}
-}
-
 func TestHumanLooking(t *testing.T) {
 	for _, c := range []struct {
 		kind, agent, session string
@@ -302,14 +280,6 @@ func TestHumanLooking(t *testing.T) {
 		if got := review.HumanLooking(c.kind, c.agent, c.session, c.mfa); got != c.want {
 			t.Errorf("HumanLooking(%q, %q, %q, %v) = %v", c.kind, c.agent, c.session, c.mfa, got)
 		}
-	}
-}
-
-// TestActivityRowTags keeps ActivityRow's tags equal to the files' types,
-// so store.Scan reads the columns without converting rows.
-func TestActivityRowTags(t *testing.T) {
-	if bad := ingesttest.ColumnTagMismatches(review.ActivityRow{}, columns.Event{}); len(bad) > 0 {
-		t.Error(strings.Join(bad, "\n"))
 	}
 }
 
@@ -336,7 +306,7 @@ func BenchmarkActivity(b *testing.B) {
 	q := reviewtest.Query(b)
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := (&review.DatasetUsage{Store: st}).Activity(context.Background(), q); err != nil {
+		if _, err := (&review.RollupUsage{Store: st}).Activity(context.Background(), q); err != nil {
 			b.Fatal(err)
 		}
 	}

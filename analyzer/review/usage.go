@@ -9,8 +9,7 @@ import (
 
 // Usage is what the review needs of the dataset: for each access key and
 // principal, its activity over the whole dataset. It is declared here, where
-// it is consumed; DatasetUsage implements it over the events, and a rollup
-// written at ingest may implement it later without the review changing.
+// it is consumed; RollupUsage implements it over the dataset's usage rollup.
 type Usage interface {
 	// Activity reads the dataset once and returns the activity of every
 	// principal and long-term access key of q.Accounts (all when empty),
@@ -73,7 +72,8 @@ type Subject struct {
 	SourceIPs    []Count // top N
 	UserAgents   []Count // top N
 	VPCEndpoints []Count // top N
-	// MFA counts calls made with MFA; Console counts console sign-ins.
+	// MFA counts calls made with MFA; Console counts a principal's
+	// successful console sign-ins (ConsoleLogin; 0 for a key).
 	MFA, Console int64
 	// LastConsole is the last console sign-in (zero when none).
 	LastConsole time.Time
@@ -94,10 +94,7 @@ type Day struct {
 func (d Day) Failures() int64 { return d.Denied + d.Failed }
 
 // Count is a value and how often it was seen.
-type Count struct {
-	Value string `json:"value"`
-	Count int64  `json:"count"`
-}
+type Count = analyzer.Count
 
 // Creation is one successful call that created a user, role or access key.
 type Creation struct {

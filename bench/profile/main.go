@@ -28,6 +28,7 @@ func main() {
 	traceOut := flag.String("trace", "", "execution trace output (optional)")
 	heapOut := flag.String("heap", "", "heap profile output (optional), taken -heap-after into the run: what the last GC before it found live")
 	heapAfter := flag.Duration("heap-after", 3*time.Second, "when to take the heap profile")
+	noRollup := flag.Bool("no-rollup", false, "write the events without their usage rollup (the rollup's cost is the difference)")
 	flag.Parse()
 	dir, err := source.NewDir(*src)
 	if err != nil {
@@ -71,7 +72,7 @@ func main() {
 			}
 		})
 	}
-	stats, err := ingest.Run(context.Background(), dir, st, ingest.Options{Write: store.WriteOptions{Compression: *codec}, BatchBytes: *batchMB << 20})
+	stats, err := ingest.Run(context.Background(), dir, st, ingest.Options{Write: store.WriteOptions{Compression: *codec, NoRollup: *noRollup}, BatchBytes: *batchMB << 20})
 	pprof.StopCPUProfile()
 	if *traceOut != "" {
 		trace.Stop()

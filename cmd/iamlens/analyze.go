@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/iamlens/iamlens/analyzer"
 	"github.com/iamlens/iamlens/analyzer/actionmap"
@@ -23,6 +25,7 @@ import (
 
 type analyzeOptions struct {
 	Store           string
+	Engine          engineOptions
 	Principals      []string
 	All             bool
 	Accounts        []string
@@ -113,6 +116,7 @@ not be added, a split) is said on stderr in every format.`,
 		},
 	}
 	f := cmd.Flags()
+	engineFlags(f, &o.Engine)
 	addS3Flags(f, &in)
 	f.StringSliceVar(&o.Principals, "principal", nil, "principal ARN, user or role name, or glob (repeatable, comma-separated)")
 	f.BoolVar(&o.All, "all", false, "every user and role in the window")
@@ -175,18 +179,14 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 		analyzer.StatePaths(iamstate.Build(in), paths)
 	}
 	q := analyzer.Query{Principals: o.Principals, All: o.All, Accounts: o.Accounts, From: from, To: to}
-	rd, err := readUsages(ctx, readOptions{Store: o.Store, Ingest: o.Ingest, Query: q, Paths: paths, FromFlag: o.From, Stderr: o.Stderr})
+	rd, err := readUsages(ctx, readOptions{Store: o.Store, Engine: o.Engine, Ingest: o.Ingest, Query: q, Paths: paths, FromFlag: o.From, Stderr: o.Stderr})
 	if err != nil {
 		return err
 	}
 	usages, stats, cat, start := rd.Usages, rd.Stats, rd.Catalog, rd.Start
-	results := make([]*policygen.Result, 0, len(usages))
-	for _, u := range usages {
-		r, err := policygen.Generate(u, cat, gopts)
-		if err != nil {
-			return err
-		}
-		results = append(results, r)
+	results, err := generateAll(usages, cat, gopts)
+	if err != nil {
+		return err
 	}
 	if o.Stats {
 		fmt.Fprintf(o.Stderr, "analyze: %d principal(s), window %s to %s; %d of %d row groups in %d file(s) kept, %d rows decoded (%d of the usage rollup in %d file(s)); %d distinct calls; IAM paths: %d known, %d principal index(es) read; %s\n",
@@ -221,6 +221,20 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 	default:
 		return policygen.WritePolicy(o.Stdout, results)
 	}
+}
+
+// generateAll builds each usage's policy, on every core for --all.
+func generateAll(usages []*analyzer.Usage, cat *catalog.Catalog, gopts policygen.Options) ([]*policygen.Result, error) {
+	results := make([]*policygen.Result, len(usages))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, u := range usages {
+		g.Go(func() (err error) {
+			results[i], err = policygen.Generate(u, cat, gopts)
+			return err
+		})
+	}
+	return results, g.Wait()
 }
 
 func analyzeEnd(t time.Time) string {
@@ -306,6 +320,8 @@ func calls(as []*analyzer.ActionUsage) int {
 // readOptions say what readUsages reads.
 type readOptions struct {
 	Store string
+	// Engine is where the aggregation runs.
+	Engine engineOptions
 	// Ingest, when set, ingests --logs into Store first.
 	Ingest *ingestOptions
 	Query  analyzer.Query
@@ -332,6 +348,9 @@ type usageRead struct {
 // catalogue loading meanwhile. A principal the dataset does not have, and
 // a window without anyone, are usage errors with hints.
 func readUsages(ctx context.Context, o readOptions) (*usageRead, error) {
+	if err := o.Engine.validate(o.Store); err != nil {
+		return nil, err
+	}
 	if os.Getenv("GOGC") == "" {
 		// A short-lived reader: trading heap for fewer collections makes a
 		// one-principal run about 15% faster (bench/compare.sh analyze) for
@@ -378,7 +397,11 @@ func readUsages(ctx context.Context, o readOptions) (*usageRead, error) {
 		return actionmap.Result{}
 	})
 	start := time.Now()
-	usages, stats, err := analyzer.Analyze(ctx, st, o.Query, m, analyzer.Options{Paths: paths, Notice: rollupNotice(o.Stderr)})
+	reader, err := o.Engine.reader(ctx, o.Store, st, o.Stderr)
+	if err != nil {
+		return nil, err
+	}
+	usages, stats, err := analyzer.Analyze(ctx, st, o.Query, m, analyzer.Options{Paths: paths, Notice: rollupNotice(o.Stderr), Reader: reader})
 	if <-loaded; catErr != nil {
 		return nil, fmt.Errorf("load the IAM catalogue: %w", catErr)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -19,15 +18,7 @@ var cisNow = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 // runCISCLI runs iamlens like run does, with the clock fixed at cisNow.
 func runCISCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	env := &cmdEnv{Stdout: &out, Stderr: &errb, Now: func() time.Time { return cisNow }}
-	root := newRootCmd(env)
-	root.SetArgs(args)
-	root.SetOut(&out)
-	root.SetErr(&errb)
-	ctx := context.Background()
-	err := root.ExecuteContext(ctx)
-	return exitCode(err, ctx, &errb), out.String(), errb.String()
+	return runAt(t, cisNow, args...)
 }
 
 func cisFixture(name string) string {
@@ -193,14 +184,7 @@ func TestCollectPrintPolicy(t *testing.T) {
 func TestCollectThenCISLive(t *testing.T) {
 	fake := awsfake.New(t, false)
 	dir := t.TempDir()
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	awsEnv(t, "AKIDEXAMPLE", "secret")
 
 	snap := filepath.Join(dir, "snapshot.json")
 	code, out, errs := runCISCLI(t, "collect", "--endpoint-url", fake.URL(), "--region", "us-east-1,"+awsfake.BadRegion, "--out", snap)
@@ -305,15 +289,7 @@ func TestCISRound2Flags(t *testing.T) {
 // the suspended one skipped, the one without the role reported.
 func TestCISOrganization(t *testing.T) {
 	fake := awsfake.New(t, false)
-	dir := t.TempDir()
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	awsEnv(t, "AKIDEXAMPLE", "secret")
 	code, out, errs := runCISCLI(t, "cis", "--endpoint-url", fake.URL(), "--regions", "us-east-1", "--role-name", "audit", "--no-evidence", "--format", "json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)

@@ -26,6 +26,7 @@ import (
 
 type diffOptions struct {
 	Store         string
+	Engine        engineOptions
 	Principals    []string
 	All           bool
 	Accounts      []string
@@ -105,6 +106,7 @@ work as in 'iamlens analyze'. --fail-on exits 3 when a principal has unused gran
 		},
 	}
 	f := cmd.Flags()
+	engineFlags(f, &o.Engine)
 	f.StringSliceVar(&o.Principals, "principal", nil, "principal ARN, user or role name, or glob (repeatable, comma-separated)")
 	f.BoolVar(&o.All, "all", false, "every principal of both the source and the dataset")
 	f.StringSliceVar(&o.Accounts, "account", nil, "only calls into these accounts")
@@ -194,12 +196,15 @@ func runDiff(ctx context.Context, o *diffOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := o.Engine.validate(o.Store); err != nil {
+		return err
+	}
 	src, err := loadDiffSource(ctx, o)
 	if err != nil {
 		return err
 	}
 	q := analyzer.Query{Principals: o.Principals, All: o.All, Accounts: o.Accounts, From: from, To: to}
-	rd, err := readUsages(ctx, readOptions{Store: o.Store, Ingest: o.Ingest, Query: q, Paths: src.paths, FromFlag: o.From, Stderr: o.Stderr})
+	rd, err := readUsages(ctx, readOptions{Store: o.Store, Engine: o.Engine, Ingest: o.Ingest, Query: q, Paths: src.paths, FromFlag: o.From, Stderr: o.Stderr})
 	if err != nil {
 		return err
 	}

@@ -352,14 +352,7 @@ func TestDiffLive(t *testing.T) {
 	needCatalog(t)
 	fake := awsfake.New(t, false)
 	dir := t.TempDir()
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	awsEnv(t, "AKIDEXAMPLE", "secret")
 
 	const alice = "arn:aws:iam::111122223333:user/alice"
 	var recs []ingesttest.Record
@@ -533,4 +526,59 @@ func TestDiffPlanFixtures(t *testing.T) {
 			t.Errorf("%s: compared %d, source only %q", c.plan, len(rep.Principals), rep.SourceOnly)
 		}
 	}
+}
+
+// TestDiffAllReadsRollup: diff --all reads every principal's usage from the
+// usage rollup, not the events: with every events file of the store
+// overwritten by zeros, its report is the same, and --from with a time of
+// day (which the rollup's whole days cannot answer) then fails on the
+// events.
+func TestDiffAllReadsRollup(t *testing.T) {
+	needCatalog(t)
+	st := sampleStore(t)
+	args := func(store string, more ...string) []string {
+		return append([]string{"diff", "--store", store, "--all", "--gaad", sampleGAAD, "--format", "json"}, more...)
+	}
+	code, want, stderr := runCLI(t, args(st)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if n := len(diffReport(t, want).Principals); n < 3 {
+		t.Fatalf("only %d principals compared", n)
+	}
+	zeroed := 0
+	err := filepath.WalkDir(filepath.Join(st, "events"), func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".parquet") {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		zeroed++
+		return os.WriteFile(p, make([]byte, fi.Size()), 0o600)
+	})
+	if err != nil || zeroed == 0 {
+		t.Fatalf("zeroed %d events files: %v", zeroed, err)
+	}
+	code, got, stderr := runCLI(t, args(st)...)
+	if code != 0 {
+		t.Fatalf("without the events: exit %d: %s", code, stderr)
+	}
+	if got != want {
+		t.Errorf("without the events the report differs %s", firstLineDiff(want, got))
+	}
+	if code, _, stderr := runCLI(t, args(st, "--from", "2023-07-10T12:00:00Z")...); code == 0 || !strings.Contains(stderr, "/events/") {
+		t.Errorf("a window inside a day: exit %d, %s; want a failure reading the zeroed events", code, stderr)
+	}
+}
+
+func firstLineDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range min(len(al), len(bl)) {
+		if al[i] != bl[i] {
+			return fmt.Sprintf("at line %d:\n%s\n%s", i+1, al[i], bl[i])
+		}
+	}
+	return fmt.Sprintf("in length: %d and %d lines", len(al), len(bl))
 }

@@ -89,9 +89,10 @@ ETag) are not read again, and an eventID already in the dataset is dropped. An
 interrupted run resumes where it stopped.
 
 Beside the events, ingest writes their usage rollup (docs/rollup.md), which
-principals and analyze --all read. --rebuild-rollup builds it again from the
-events already stored, for a store written by an iamlens older than the
-rollup (the commands that read it also build what is missing, once).`,
+principals, analyze --all, diff --all, review and keys read. --rebuild-rollup
+builds it again from the events already stored, for a store written by an
+iamlens older than the rollup (the commands that read it also build what is
+missing, once).`,
 		Example: `  # the bundled sample (no AWS account needed)
   iamlens ingest testdata/sample
 

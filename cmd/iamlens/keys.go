@@ -249,7 +249,7 @@ func runKeysApply(ctx context.Context, o *keysApplyOptions) error {
 	})
 	opts := apply.Options{Now: now, Stage: o.Stage, Yes: o.Yes, Out: o.Stdout}
 	if st, err := openStoreForRead(ctx, o.Store); err == nil {
-		opts.Success = &review.DatasetUsage{Store: st}
+		opts.Success = &review.RollupUsage{Store: st, Notice: rollupNotice(o.Stderr)}
 	} else if !errors.Is(err, store.ErrEmpty) {
 		return err
 	}

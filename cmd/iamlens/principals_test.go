@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // update rewrites the golden files of this package's tests:
@@ -203,6 +204,47 @@ func TestPrincipalsErrors(t *testing.T) {
 	} {
 		if code, _, stderr := runCLI(t, args...); code != exitUsage {
 			t.Errorf("%q: exit %d, want %d (%s)", args, code, exitUsage, stderr)
+		}
+	}
+}
+
+// TestPrincipalsTableFitsTheTerminal: at a terminal narrower than the full
+// table, every line fits (days, a count of accounts, principals cut in the
+// middle), and without a terminal nothing is cut.
+func TestPrincipalsTableFitsTheTerminal(t *testing.T) {
+	dir := sampleStore(t)
+	run := func(width int) []string {
+		t.Helper()
+		var out, errb bytes.Buffer
+		o := &principalsOptions{Store: dir, Format: "table", Sort: "arn", Stdout: &out, Stderr: &errb, Width: width}
+		if err := runPrincipals(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	}
+	full := run(0)
+	widest := 0
+	for _, l := range full {
+		widest = max(widest, utf8.RuneCountInString(l))
+	}
+	if widest <= 100 || !strings.Contains(strings.Join(full, "\n"), "T") {
+		t.Fatalf("the full table is %d wide: pick a narrower terminal for this test", widest)
+	}
+	for _, width := range []int{widest, 120, 112} {
+		lines := run(width)
+		if len(lines) != len(full) {
+			t.Fatalf("width %d: %d lines, want %d", width, len(lines), len(full))
+		}
+		for _, l := range lines {
+			if n := utf8.RuneCountInString(l); n > width {
+				t.Errorf("width %d: a line of %d: %q", width, n, l)
+			}
+		}
+		if width == widest && strings.Join(lines, "\n") != strings.Join(full, "\n") {
+			t.Errorf("a table that fits was changed")
+		}
+		if width == 112 && !strings.Contains(strings.Join(lines, "\n"), "…") {
+			t.Errorf("width 112: no principal cut:\n%s", strings.Join(lines, "\n"))
 		}
 	}
 }

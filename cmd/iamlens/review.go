@@ -41,6 +41,7 @@ type reviewInputs struct {
 	Accounts         []string
 	At               string
 	Rules            review.Rules
+	Engine           engineOptions
 	Ingest           *ingestOptions
 	Now              func() time.Time
 	Stderr           io.Writer
@@ -49,6 +50,7 @@ type reviewInputs struct {
 // addReviewFlags registers the shared flags.
 func addReviewFlags(f *pflag.FlagSet, in *reviewInputs) {
 	in.Rules = review.DefaultRules()
+	engineFlags(f, &in.Engine)
 	f.StringSliceVar(&in.Logs, "logs", nil, "ingest these folders or s3:// prefixes into --store first")
 	f.StringVar(&in.Snapshot, "snapshot", "", "the account's IAM state: a snapshot from 'iamlens collect'")
 	f.StringVar(&in.CredentialReport, "credential-report", "", "the account's credential report (CSV, or the JSON of aws iam get-credential-report)")
@@ -109,13 +111,16 @@ func parseDays(s string) (time.Duration, error) {
 type loaded struct {
 	Account  *iamstate.Account
 	Activity *review.Activity
-	Usage    *review.DatasetUsage
+	Usage    *review.RollupUsage
 	At       time.Time
 }
 
 func (in *reviewInputs) load(ctx context.Context) (*loaded, error) {
 	if err := in.Rules.Validate(); err != nil {
 		return nil, usageErrorf("", "%v", err)
+	}
+	if err := in.Engine.validate(in.Store); err != nil {
+		return nil, err
 	}
 	files := iamstate.Files{Snapshot: in.Snapshot, GAAD: in.GAAD, CredentialReport: in.CredentialReport}
 	hasFiles := files != (iamstate.Files{})
@@ -167,7 +172,11 @@ func (in *reviewInputs) load(ctx context.Context) (*loaded, error) {
 		accounts = []string{out.Account.ID}
 	}
 	if st, err := openStoreForRead(ctx, in.Store); err == nil {
-		out.Usage = &review.DatasetUsage{Store: st}
+		reader, err := in.Engine.reader(ctx, in.Store, st, in.Stderr)
+		if err != nil {
+			return nil, err
+		}
+		out.Usage = &review.RollupUsage{Store: st, Notice: rollupNotice(in.Stderr), Reader: reader}
 		q := review.Query{Accounts: accounts}
 		if out.Account != nil && out.Account.Read.AuthorizationDetails {
 			// The unused permissions: the window's calls, mapped as

@@ -77,6 +77,7 @@ off and deletes them as a reviewed plan says. It never prints secrets.`,
 		newReviewCmd(env, g),
 		newKeysCmd(env, g),
 		newDiffCmd(env, g),
+		newAthenaCmd(env, g),
 		newVersionCmd(env, g),
 	)
 	return root

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -21,8 +22,9 @@ import (
 	"github.com/iamlens/iamlens/ingest"
 )
 
-// s3Env gives the SDK static credentials and nothing else to look at.
-func s3Env(t *testing.T, key, secret string) {
+// awsEnv gives the SDK static credentials and nothing else to look at
+// (no profile, shared files or instance metadata).
+func awsEnv(t *testing.T, key, secret string) {
 	t.Helper()
 	home := t.TempDir()
 	t.Setenv("HOME", home)
@@ -32,6 +34,7 @@ func s3Env(t *testing.T, key, secret string) {
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_ACCESS_KEY_ID", key)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
+	t.Setenv("AWS_SESSION_TOKEN", "")
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 }
 
@@ -51,7 +54,7 @@ func closedPort(t *testing.T) string {
 // once (no retries), naming the endpoint and what to check; so does
 // analyze --logs, which takes the same flags.
 func TestS3Unreachable(t *testing.T) {
-	s3Env(t, "AKIAEXAMPLE", "secret")
+	awsEnv(t, "AKIAEXAMPLE", "secret")
 	ep := "http://" + closedPort(t)
 	for _, args := range [][]string{
 		{"ingest", "s3://trail-bucket", "--endpoint-url", ep, "--max-retries", "8"},
@@ -68,10 +71,48 @@ func TestS3Unreachable(t *testing.T) {
 	}
 }
 
+// TestS3Silent: an endpoint that takes the connection and never answers
+// fails once its answer is overdue (not after retries), naming the
+// endpoint.
+func TestS3Silent(t *testing.T) {
+	awsEnv(t, "AKIAEXAMPLE", "secret")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var conns atomic.Int64
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() { defer c.Close(); _, _ = io.Copy(io.Discard, c) }() // read, never answer
+		}
+	}()
+	old := s3AnswerTimeout
+	s3AnswerTimeout = 300 * time.Millisecond
+	defer func() { s3AnswerTimeout = old }()
+	ep := "http://" + l.Addr().String()
+	start := time.Now()
+	code, out, stderr := runCLI(t, "ingest", "s3://trail-bucket", "--endpoint-url", ep, "--max-retries", "8", "--store", filepath.Join(t.TempDir(), "store"))
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("took %s", took)
+	}
+	if code != exitError || out != "" || !strings.Contains(stderr, "iamlens: cannot reach S3 at "+ep+": no answer within 300ms\nCheck --endpoint-url") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections: the request was retried", n)
+	}
+}
+
 // TestS3RetriesCounted: the retries the SDK makes on 503 are counted for
 // the progress line (an httptest server answering S3's wire format).
 func TestS3RetriesCounted(t *testing.T) {
-	s3Env(t, "AKIAEXAMPLE", "secret")
+	awsEnv(t, "AKIAEXAMPLE", "secret")
 	var calls atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if calls.Add(1) <= 2 {
@@ -108,7 +149,7 @@ func TestS3MinIO(t *testing.T) {
 		t.Skip("IAMLENS_MINIO_ENDPOINT not set: run scripts/test.sh for the real S3 server")
 	}
 	key, secret := os.Getenv("IAMLENS_MINIO_ACCESS_KEY"), os.Getenv("IAMLENS_MINIO_SECRET_KEY")
-	s3Env(t, key, secret)
+	awsEnv(t, key, secret)
 	ctx := context.Background()
 	client := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(ep), UsePathStyle: true,
 		Credentials: credentials.NewStaticCredentialsProvider(key, secret, "")})
@@ -150,7 +191,7 @@ func TestS3MinIO(t *testing.T) {
 		{"no profile", []string{"s3://" + bucket, "--profile", "nosuchprofile"}, func() {}, `no AWS profile "nosuchprofile"`, exitUsage},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s3Env(t, key, secret)
+			awsEnv(t, key, secret)
 			tc.env()
 			code, _, stderr := runCLI(t, append([]string{"ingest", "--store", filepath.Join(t.TempDir(), "s"), "--endpoint-url", ep}, tc.args...)...)
 			if code != tc.status || !strings.Contains(stderr, tc.want) {

@@ -21,9 +21,14 @@ import (
 	"github.com/aws/smithy-go/middleware"
 )
 
-// s3DialTimeout bounds opening a connection: an endpoint that does not
-// answer fails in seconds, not after minutes of retries.
-const s3DialTimeout = 5 * time.Second
+// s3DialTimeout bounds opening a connection, and s3AnswerTimeout the wait
+// for a response's headers once a request is sent: an endpoint that does
+// not answer fails in seconds, not after minutes of retries (variables so
+// that tests can shorten them).
+var (
+	s3DialTimeout   = 5 * time.Second
+	s3AnswerTimeout = 30 * time.Second
+)
 
 // s3Client is an S3 client and the count of its retried requests, for the
 // progress line.
@@ -96,7 +101,10 @@ func newS3Client(ctx context.Context, profile, region, endpoint string, maxAttem
 		// and all.
 		config.WithHTTPClient(awshttp.NewBuildableClient().
 			WithDialerOptions(func(d *net.Dialer) { d.Timeout = s3DialTimeout }).
-			WithTransportOptions(func(t *http.Transport) { t.MaxIdleConnsPerHost = 64 })),
+			WithTransportOptions(func(t *http.Transport) {
+				t.MaxIdleConnsPerHost = 64
+				t.ResponseHeaderTimeout = s3AnswerTimeout
+			})),
 	}
 	if profile != "" {
 		lo = append(lo, config.WithSharedConfigProfile(profile))
@@ -149,11 +157,13 @@ func (noRetryUnreachable) IsErrorRetryable(err error) aws.Ternary {
 	return aws.UnknownTernary
 }
 
-// unreachable says why a connection could not be opened ("connection
-// refused", "timed out", "no such host"), or "".
+// unreachable says why a connection could not be opened or a request got
+// no answer ("connection refused", "no answer within 5s", "no such
+// host"), or "".
 func unreachable(err error) string {
 	var dns *net.DNSError
 	var op *net.OpError
+	var ne net.Error
 	switch {
 	case errors.As(err, &dns) && dns.IsNotFound:
 		return "no such host"
@@ -166,6 +176,8 @@ func unreachable(err error) string {
 		default:
 			return op.Err.Error()
 		}
+	case errors.As(err, &ne) && ne.Timeout() && strings.Contains(err.Error(), "awaiting response headers"):
+		return fmt.Sprintf("no answer within %s", s3AnswerTimeout)
 	}
 	return ""
 }

@@ -27,7 +27,7 @@ func minioStore(t *testing.T) (uri, endpoint string) {
 	t.Helper()
 	client := s3storetest.Client(t)
 	ep, key, secret := s3storetest.Env()
-	s3Env(t, key, secret)
+	awsEnv(t, key, secret)
 	return "s3://" + s3storetest.Bucket(t, client) + "/dataset", ep
 }
 

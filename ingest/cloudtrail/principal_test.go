@@ -2,10 +2,10 @@ package cloudtrail
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -347,32 +347,21 @@ func TestIsCrossAccount(t *testing.T) {
 // assumed-role sessions never keep an sts ARN, and the principal of a record
 // with both an ARN and invokedBy is not the service.
 func TestResolveInvictusEveryRecord(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(ingesttest.Sample(t), "AWSLogs", "*", "CloudTrail", "*", "*", "*", "*", "*.json.gz"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no invictus files: %v", err)
-	}
 	type ui struct {
 		Type      string `json:"type"`
 		ARN       string `json:"arn"`
 		InvokedBy string `json:"invokedBy"`
 	}
 	records, named := 0, 0
-	for _, path := range files {
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+	files := 0
+	ingesttest.LogFiles(t, ingesttest.Sample(t), func(path string, data []byte) {
+		files++
 		var log struct {
 			Records []json.RawMessage `json:"Records"`
 		}
-		if err := json.NewDecoder(zr).Decode(&log); err != nil {
-			t.Fatal(err)
+		if err := json.NewDecoder(bytes.NewReader(data)).Decode(&log); err != nil {
+			t.Fatalf("%s: %v", path, err)
 		}
-		f.Close()
 		for _, raw := range log.Records {
 			var r struct {
 				EventID      string `json:"eventID"`
@@ -403,6 +392,9 @@ func TestResolveInvictusEveryRecord(t *testing.T) {
 				t.Errorf("%s: a service acting for %s was taken as the principal", r.EventID, u.ARN)
 			}
 		}
+	})
+	if files == 0 {
+		t.Fatal("no invictus files")
 	}
 	if records != 2900 {
 		t.Errorf("read %d records, the data README says 2,900", records)

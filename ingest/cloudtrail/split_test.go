@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io/fs"
 	"maps"
 	"math/rand"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -53,30 +51,20 @@ func realLogsUnder(t testing.TB) map[string][]byte {
 	return out
 }
 
-// logsUnder reads the log files below root, decompressed, by path.
+// logsUnder reads the log files below root (Classify), decompressed by
+// the package's Reader, by path.
 func logsUnder(t testing.TB, root string) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}
 	var rd Reader
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || Classify(p) != KindLog {
-			return err
-		}
-		f, err := os.Open(p)
+	isLog := func(p string) bool { return Classify(p) == KindLog }
+	ingesttest.Files(t, root, isLog, func(p string, raw []byte) {
+		data, err := rd.Read(bytes.NewReader(raw))
 		if err != nil {
-			return err
-		}
-		defer f.Close()
-		data, err := rd.Read(f)
-		if err != nil {
-			return err
+			t.Fatalf("%s: %v", p, err)
 		}
 		out[p] = bytes.Clone(data)
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return out
 }
 

@@ -8,61 +8,16 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/iamlens/iamlens/ingest/store/schema"
 )
 
-// Event is one record of the events table as Go code reads and writes it:
-// the same columns, in the same order, as Schema. Its tags choose each
-// column's encoding: dictionary for the columns whose values repeat
-// (sources, names, regions, principals, accounts), plain for unique IDs and
-// long JSON texts, so that reading a few rows of a principal decodes a few
-// small pages rather than a whole row group's dictionary. Optional strings
-// are null when empty (the builder stores empty values as null).
-//
-// Events built by Builder.Events alias the builder's memory: use them before
-// the builder is reset. Readers use its tags to name the columns they read;
-// the store's encoder takes each column's encoding from them.
-type Event struct {
-	EventID             string     `parquet:"event_id"`
-	EventTime           int64      `parquet:"event_time,timestamp(millisecond)"`
-	EventVersion        string     `parquet:"event_version,optional,dict"`
-	EventSource         string     `parquet:"event_source,optional,dict"`
-	EventName           string     `parquet:"event_name,optional,dict"`
-	AWSRegion           string     `parquet:"aws_region,optional,dict"`
-	SourceIP            string     `parquet:"source_ip,optional"`
-	UserAgent           string     `parquet:"user_agent,optional,dict"`
-	IdentityType        string     `parquet:"identity_type,optional,dict"`
-	PrincipalARN        string     `parquet:"principal_arn,optional,dict"`
-	PrincipalKind       string     `parquet:"principal_kind,optional,dict"`
-	UserIdentityARN     string     `parquet:"user_identity_arn,optional"`
-	PrincipalID         string     `parquet:"principal_id,optional"`
-	SessionName         string     `parquet:"session_name,optional"`
-	AccessKeyID         string     `parquet:"access_key_id,optional"`
-	PrincipalAccount    string     `parquet:"principal_account,optional,dict"`
-	RecipientAccount    string     `parquet:"recipient_account,optional,dict"`
-	InvokedBy           string     `parquet:"invoked_by,optional,dict"`
-	MFAAuthenticated    *bool      `parquet:"mfa_authenticated,optional"`
-	ErrorCode           string     `parquet:"error_code,optional,dict"`
-	ErrorMessage        string     `parquet:"error_message,optional"`
-	ReadOnly            *bool      `parquet:"read_only,optional"`
-	EventType           string     `parquet:"event_type,optional,dict"`
-	EventCategory       string     `parquet:"event_category,optional,dict"`
-	ManagementEvent     *bool      `parquet:"management_event,optional"`
-	VPCEndpointID       string     `parquet:"vpc_endpoint_id,optional,dict"`
-	RequestParameters   string     `parquet:"request_parameters,optional"`
-	ResponseElements    string     `parquet:"response_elements,optional"`
-	AdditionalEventData string     `parquet:"additional_event_data,optional"`
-	Resources           []Resource `parquet:"resources,optional,list"`
-	SharedEventID       string     `parquet:"shared_event_id,optional"`
-	TLSVersion          string     `parquet:"tls_version,optional,dict"`
-	SourceObject        string     `parquet:"source_object,optional,dict"`
-}
-
-// Resource is one element of Event.Resources.
-type Resource struct {
-	ARN       string `parquet:"arn,optional"`
-	Type      string `parquet:"type,optional,dict"`
-	AccountID string `parquet:"account_id,optional,dict"`
-}
+// Event is one record of the events table (schema.Event, its one
+// declaration); Resource one element of its resources list.
+type (
+	Event    = schema.Event
+	Resource = schema.Resource
+)
 
 var boolValues = [2]bool{false, true}
 

@@ -8,6 +8,10 @@
 package columns
 
 import (
+	"reflect"
+	"slices"
+	"strings"
+
 	"github.com/apache/arrow/go/v15/arrow"
 )
 
@@ -57,62 +61,44 @@ const (
 )
 
 // ResourceStruct is the Arrow type of one element of the resources column.
-var ResourceStruct = arrow.StructOf(
-	arrow.Field{Name: ResourceARN, Type: arrow.BinaryTypes.String, Nullable: true},
-	arrow.Field{Name: ResourceType, Type: arrow.BinaryTypes.String, Nullable: true},
-	arrow.Field{Name: ResourceAccount, Type: arrow.BinaryTypes.String, Nullable: true},
-)
+var ResourceStruct = structOf(reflect.TypeFor[Resource]())
 
-// TimeUnit is the resolution of event_time. CloudTrail reports whole seconds;
+// TimeType is the Arrow type of event_time. CloudTrail reports whole seconds;
 // milliseconds leave room for sources that report more.
 var TimeType = &arrow.TimestampType{Unit: arrow.Millisecond, TimeZone: "UTC"}
 
-func str(name string) arrow.Field {
-	return arrow.Field{Name: name, Type: arrow.BinaryTypes.String, Nullable: true}
-}
-
-func boolean(name string) arrow.Field {
-	return arrow.Field{Name: name, Type: arrow.FixedWidthTypes.Boolean, Nullable: true}
-}
-
 // Schema is the Arrow schema of the events table, in on-disk column order.
 // Partition columns (account, date) live in the Hive-style directory names,
-// not in the files.
-var Schema = arrow.NewSchema([]arrow.Field{
-	{Name: EventID, Type: arrow.BinaryTypes.String},
-	{Name: EventTime, Type: TimeType},
-	str(EventVersion),
-	str(EventSource),
-	str(EventName),
-	str(AWSRegion),
-	str(SourceIP),
-	str(UserAgent),
-	str(IdentityType),
-	str(PrincipalARN),
-	str(PrincipalKind),
-	str(UserIdentityARN),
-	str(PrincipalID),
-	str(SessionName),
-	str(AccessKeyID),
-	str(PrincipalAccount),
-	str(RecipientAccount),
-	str(InvokedBy),
-	boolean(MFAAuthenticated),
-	str(ErrorCode),
-	str(ErrorMessage),
-	boolean(ReadOnly),
-	str(EventType),
-	str(EventCategory),
-	boolean(ManagementEvent),
-	str(VPCEndpointID),
-	str(RequestParameters),
-	str(ResponseElements),
-	str(AdditionalEventData),
-	{Name: Resources, Type: arrow.ListOf(ResourceStruct), Nullable: true},
-	str(SharedEventID),
-	str(TLSVersion),
-	str(SourceObject),
-}, nil)
+// not in the files. It is derived from Event's parquet tags, the one
+// declaration of the table's columns, their types and nullability.
+var Schema = arrow.NewSchema(fieldsOf(reflect.TypeFor[Event]()), nil)
+
+// fieldsOf maps a row struct's tagged fields onto Arrow fields: a string is
+// a string (nullable when its tag says optional), an int64 timestamp is
+// TimeType, a *bool a nullable boolean, a slice of structs a list of them.
+func fieldsOf(t reflect.Type) []arrow.Field {
+	var out []arrow.Field
+	for f := range t.Fields() {
+		opts := strings.Split(f.Tag.Get("parquet"), ",")
+		field := arrow.Field{Name: opts[0], Nullable: slices.Contains(opts[1:], "optional")}
+		switch {
+		case f.Type.Kind() == reflect.String:
+			field.Type = arrow.BinaryTypes.String
+		case f.Type.Kind() == reflect.Int64 && slices.Contains(opts[1:], "timestamp(millisecond)"):
+			field.Type = TimeType
+		case f.Type == reflect.TypeFor[*bool]():
+			field.Type = arrow.FixedWidthTypes.Boolean
+		case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct:
+			field.Type = arrow.ListOf(structOf(f.Type.Elem()))
+		default:
+			panic("columns: no Arrow type for " + f.Name + " " + f.Type.String())
+		}
+		out = append(out, field)
+	}
+	return out
+}
+
+func structOf(t reflect.Type) *arrow.StructType { return arrow.StructOf(fieldsOf(t)...) }
 
 // Index returns the position of the named column in Schema, or panics: a
 // wrong column name is a programming error, caught by the first test.

@@ -7,9 +7,7 @@ import (
 	"errors"
 	"hash/crc32"
 	"io"
-	"io/fs"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,21 +30,13 @@ func realLogs(t testing.TB) []realLog {
 	t.Helper()
 	var logs []realLog
 	for _, root := range ingesttest.CloudTrailDirs(t) {
-		err := filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
-			if err != nil || !strings.HasSuffix(p, ".json.gz") {
-				return err
-			}
-			raw, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
+		ingesttest.GzipFiles(t, root, func(p string, raw []byte) {
 			data, err := stdDecode(raw)
+			if err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
 			logs = append(logs, realLog{p, raw, data})
-			return err
 		})
-		if err != nil {
-			t.Fatalf("%s: %v", root, err)
-		}
 	}
 	if len(logs) < 56 {
 		t.Fatalf("%d real log files under %v", len(logs), ingesttest.CloudTrailDirs(t))

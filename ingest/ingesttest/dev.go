@@ -3,10 +3,7 @@ package ingesttest
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,14 +33,14 @@ func itoa(n int) string {
 	return string(b)
 }
 
-// DevRecords returns every record of the real logs under the shared data's
-// cloudtrail/dev, whatever its form: delivered log files (.json.gz with a
-// Records array), JSON arrays, single-event files, rule-test lines
-// ({"event": ...}) and one-record-per-line exports. Files that are not
-// JSON (some upstream samples are not) are skipped.
+// DevRecords returns every record of the real logs (CloudTrailDirs, the
+// committed copy of the shared data's cloudtrail/dev, named as there),
+// whatever its form: delivered log files (.json.gz with a Records array),
+// JSON arrays, single-event files, rule-test lines ({"event": ...}) and
+// one-record-per-line exports. Files that are not JSON (some upstream
+// samples are not) are skipped.
 func DevRecords(t testing.TB) []DevRecord {
 	t.Helper()
-	root := filepath.Join(SharedData(t), "cloudtrail", "dev")
 	var out []DevRecord
 	addDoc := func(where string, doc gjson.Result) {
 		add := func(r gjson.Result) {
@@ -78,58 +75,42 @@ func DevRecords(t testing.TB) []DevRecord {
 			}
 		}
 	}
-	err := filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
-		if err != nil || info.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		rel = filepath.ToSlash(rel)
-		switch {
-		case strings.HasSuffix(p, ".json.gz"):
-			f, err := os.Open(p)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			zr, err := gzip.NewReader(f)
-			if err != nil {
-				return nil
-			}
-			b, err := io.ReadAll(zr)
-			if err != nil {
-				return nil
-			}
-			if strings.Contains(rel, "trailscraper-fixtures") {
-				return nil // the same records as the .json beside it
-			}
-			addDoc(rel, gjson.ParseBytes(b))
-		case strings.HasSuffix(p, ".jsonl"):
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			lines(rel, b)
-		case strings.HasSuffix(p, ".json") || strings.HasSuffix(p, ".cloudtrail"):
-			if strings.HasSuffix(p, "STATS.json") || strings.Contains(rel, "/smoke/policy-") {
-				return nil
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			if json.Valid(b) {
-				addDoc(rel, gjson.ParseBytes(b))
-			} else {
-				lines(rel, b)
+	kept := func(p string) bool {
+		for _, ext := range []string{".json.gz", ".jsonl", ".json", ".cloudtrail"} {
+			if strings.HasSuffix(p, ext) {
+				return true
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+		return false
+	}
+	sample := Sample(t)
+	for _, root := range CloudTrailDirs(t) {
+		Files(t, root, kept, func(p string, raw []byte) {
+			rel, _ := filepath.Rel(root, p)
+			rel = filepath.ToSlash(rel)
+			if root == sample {
+				rel = "invictus-ir-aws_dataset/" + rel // its name under cloudtrail/dev
+			}
+			switch {
+			case strings.HasSuffix(p, ".json.gz"):
+				if strings.Contains(rel, "trailscraper-fixtures") {
+					return // the same records as the .json beside it
+				}
+				if b, err := gunzip(raw); err == nil {
+					addDoc(rel, gjson.ParseBytes(b))
+				}
+			case strings.HasSuffix(p, ".jsonl"):
+				lines(rel, raw)
+			case strings.HasSuffix(p, "STATS.json") || strings.Contains(rel, "/smoke/policy-"):
+			case json.Valid(raw):
+				addDoc(rel, gjson.ParseBytes(raw))
+			default:
+				lines(rel, raw)
+			}
+		})
 	}
 	if len(out) < 3000 {
-		t.Fatalf("only %d records under %s", len(out), root)
+		t.Fatalf("only %d records under %v", len(out), CloudTrailDirs(t))
 	}
 	return out
 }

@@ -112,26 +112,11 @@ func RealLogs(t testing.TB) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}
 	for _, root := range CloudTrailDirs(t) {
-		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json.gz") {
-				return err
-			}
-			raw, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			zr, err := gzip.NewReader(bytes.NewReader(raw))
-			if err != nil {
-				return nil
-			}
-			if data, err := io.ReadAll(zr); err == nil {
+		GzipFiles(t, root, func(p string, raw []byte) {
+			if data, err := gunzip(raw); err == nil {
 				out[p] = data
 			}
-			return nil
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
 	}
 	if len(out) < 56 {
 		t.Fatalf("only %d real log files under %v", len(out), CloudTrailDirs(t))
@@ -238,7 +223,8 @@ func compact(day string) string {
 // ColumnTagMismatches lists the fields of the struct row whose parquet tag
 // is not the tag that the struct written (columns.Event or
 // columns.Resource) gives the column of that name, less the writer-only
-// "dict". A reading struct whose tags differ from the files' types makes
+// "dict"; the fields of an embedded struct count as the row's. A reading
+// struct whose tags differ from the files' types makes
 // store.Scan convert every row instead of reading the columns as they are.
 func ColumnTagMismatches(row, written any) []string {
 	tags := func(v any) map[string]string {
@@ -256,6 +242,10 @@ func ColumnTagMismatches(row, written any) []string {
 	rt := reflect.TypeOf(row)
 	for i := 0; i < rt.NumField(); i++ {
 		f := rt.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct { // an embedded view: its columns are the row's
+			out = append(out, ColumnTagMismatches(reflect.Zero(f.Type).Interface(), written)...)
+			continue
+		}
 		tag := f.Tag.Get("parquet")
 		name, _, _ := strings.Cut(tag, ",")
 		switch want, ok := files[name]; {
@@ -310,13 +300,14 @@ var DuplicateKeysFirst = struct {
 	ResourceARN:       "arn:aws:s3:::first-bucket/a.txt", ResourceType: "AWS::S3::Object", TLSVersion: "TLSv1.3",
 }
 
-// LogFiles calls fn with the path and the decompressed bytes of every
-// gzipped log file (*.json.gz) below root, in lexical order: the one walk
-// over a folder of real logs that the tests share. A root under
-// ../shared that is absent skips the test, naming the path (a fresh clone
-// has none); any other absent root, or a file that does not read or
-// gunzip, fails it.
-func LogFiles(t testing.TB, root string, fn func(path string, data []byte)) {
+// Files calls fn with the path and the bytes, as stored, of every file
+// below root whose path keep accepts, in lexical order: the one walk over
+// a folder of real logs that the tests share (GzipFiles, LogFiles,
+// LogRecords, RealLogs and DevRecords are built on it). raw is the
+// caller's to keep. A root under ../shared that is absent skips the test,
+// naming the path (a fresh clone has none); any other absent root, or a
+// file that does not read, fails it.
+func Files(t testing.TB, root string, keep func(path string) bool, fn func(path string, raw []byte)) {
 	t.Helper()
 	if _, err := os.Stat(root); err != nil {
 		if strings.Contains(filepath.ToSlash(root), "/shared/") {
@@ -325,27 +316,49 @@ func LogFiles(t testing.TB, root string, fn func(path string, data []byte)) {
 		t.Fatalf("test data: %v", err)
 	}
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json.gz") {
+		if err != nil || d.IsDir() || !keep(p) {
 			return err
 		}
 		raw, err := os.ReadFile(p)
 		if err != nil {
 			return err
 		}
-		zr, err := gzip.NewReader(bytes.NewReader(raw))
-		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
-		}
-		data, err := io.ReadAll(zr)
-		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
-		}
-		fn(p, data)
+		fn(p, raw)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// GzipFiles calls fn with the path and the bytes, as stored, of every
+// gzipped log file (*.json.gz) below root, in lexical order (Files).
+func GzipFiles(t testing.TB, root string, fn func(path string, raw []byte)) {
+	t.Helper()
+	Files(t, root, func(p string) bool { return strings.HasSuffix(p, ".json.gz") }, fn)
+}
+
+// gunzip decompresses one gzipped file whole, every member.
+func gunzip(raw []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
+}
+
+// LogFiles calls fn with the path and the decompressed bytes of every
+// gzipped log file (*.json.gz) below root, in lexical order (GzipFiles).
+// A file that does not gunzip fails the test.
+func LogFiles(t testing.TB, root string, fn func(path string, data []byte)) {
+	t.Helper()
+	GzipFiles(t, root, func(p string, raw []byte) {
+		data, err := gunzip(raw)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		fn(p, data)
+	})
 }
 
 // LogRecords calls fn with every record of every log file below root

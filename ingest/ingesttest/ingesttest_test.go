@@ -1,6 +1,7 @@
 package ingesttest
 
 import (
+	"bytes"
 	"path/filepath"
 	"testing"
 
@@ -8,8 +9,18 @@ import (
 )
 
 // TestLogRecords: the walk reads the sample's 55 files and 2,900 records
-// (testdata/sample/SOURCE.txt).
+// (testdata/sample/SOURCE.txt); GzipFiles hands out the files as stored.
 func TestLogRecords(t *testing.T) {
+	raw := 0
+	GzipFiles(t, Sample(t), func(p string, b []byte) {
+		if !bytes.HasPrefix(b, []byte{0x1f, 0x8b}) {
+			t.Errorf("%s: not gzip as stored", p)
+		}
+		raw++
+	})
+	if raw != 55 {
+		t.Errorf("GzipFiles: %d files, want 55", raw)
+	}
 	files, recs := 0, 0
 	LogFiles(t, Sample(t), func(string, []byte) { files++ })
 	LogRecords(t, Sample(t), func(_ string, r gjson.Result) {

@@ -209,6 +209,7 @@ type encoder struct {
 	pending    bytes.Buffer      // a dictionary chunk's data pages until its dictionary is written
 	dict       map[uint64]int32  // a dictionary column's indexes by columns.Strings.Key
 	dictS      map[string]int32  // or by value, for a column whose values have no keys (the rollup's)
+	rdict      idTable           // the rollup's dictionary indexes by key or hash
 	prevStr    string            // the last value dictS gave an index
 	ints       []int64           // a delta-encoded page's values
 	gathered   columns.GatherBuf // a string column's items in row order

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -88,4 +89,47 @@ func (s *Store) readIndex(ctx context.Context, parquetPath string, principals []
 		return nil, true, fmt.Errorf("%s: %w", indexPath(parquetPath), err)
 	}
 	return spans, true, nil
+}
+
+// parseIndex reads a principal index (principals_index.go's format) and
+// returns, by row group, the span of rows that holds the principals.
+func parseIndex(data []byte, principals []string) (map[int]rowSpan, error) {
+	if !bytes.HasPrefix(data, []byte(indexHeader)) {
+		return nil, fmt.Errorf("not a principal index")
+	}
+	spans := map[int]rowSpan{}
+	var key []byte
+	for _, p := range principals {
+		key = append(strconv.AppendQuote(append(key[:0], '\n'), p), '\t')
+		rest := data[len(indexHeader)-1:] // from the header's newline
+		for {
+			i := bytes.Index(rest, key)
+			if i < 0 {
+				break
+			}
+			rest = rest[i+len(key):]
+			end := bytes.IndexByte(rest, '\n')
+			if end < 0 {
+				return nil, fmt.Errorf("principal index: truncated line")
+			}
+			f := strings.Split(string(rest[:end]), "\t")
+			if len(f) != 3 {
+				return nil, fmt.Errorf("principal index: bad line")
+			}
+			g, err1 := strconv.Atoi(f[0])
+			lo, err2 := strconv.ParseInt(f[1], 10, 64)
+			n, err3 := strconv.ParseInt(f[2], 10, 64)
+			if err := errors.Join(err1, err2, err3); err != nil {
+				return nil, fmt.Errorf("principal index: %w", err)
+			}
+			s, seen := spans[g]
+			if !seen {
+				s = rowSpan{lo: lo, hi: lo + n}
+			}
+			s.lo, s.hi = min(s.lo, lo), max(s.hi, lo+n)
+			spans[g] = s
+			rest = rest[end:] // keep the newline: the next key starts with it
+		}
+	}
+	return spans, nil
 }

@@ -95,9 +95,9 @@ func (d *rollupDecoder) decode(rg parquet.RowGroup, lo, hi int64, facet int) err
 	d.facet = facet
 	for i := range d.leaves {
 		dl := &d.leaves[i]
-		// Known from the statistics, or null, or (mfa_calls outside the
-		// call rows) zero: not read.
-		dl.skip = facet >= 0 && (!usedBy(dl.src, uint8(facet)) || dl.src == srcFacet || dl.src == srcMFA && facet != facetCall)
+		// Known from the statistics, or null, or (mfa_calls of the
+		// principal rows) zero: not read.
+		dl.skip = facet >= 0 && (!usedBy(dl.src, uint8(facet)) || dl.src == srcFacet || dl.src == srcMFA && facet == facetPrincipal)
 		if dl.skip {
 			continue
 		}
@@ -381,10 +381,14 @@ func stringField(src int) uintptr {
 		p = &r.Outcome
 	case srcErrCode:
 		p = &r.ErrorCode
-	case srcValue:
-		p = &r.Value
 	case srcKey:
 		p = &r.AccessKeyID
+	case srcIP:
+		p = &r.SourceIP
+	case srcAgent:
+		p = &r.UserAgent
+	case srcVPCE:
+		p = &r.VPCEndpointID
 	case srcSource:
 		p = &r.EventSource
 	case srcName:

@@ -35,8 +35,10 @@ const (
 	srcRecipient
 	srcOutcome
 	srcErrCode
-	srcValue
 	srcKey
+	srcIP
+	srcAgent
+	srcVPCE
 	srcSource
 	srcName
 	srcType
@@ -55,7 +57,8 @@ const (
 var rollupSources = map[string]int{
 	columns.Facet: srcFacet, columns.PrincipalARN: srcPrincipal, columns.PrincipalKind: srcKind,
 	columns.PrincipalAccount: srcAccount, columns.RecipientAccount: srcRecipient, columns.Outcome: srcOutcome,
-	columns.ErrorCode: srcErrCode, columns.Value: srcValue, columns.AccessKeyID: srcKey, columns.EventSource: srcSource, columns.EventName: srcName,
+	columns.ErrorCode: srcErrCode, columns.AccessKeyID: srcKey, columns.SourceIP: srcIP, columns.UserAgent: srcAgent,
+	columns.VPCEndpointID: srcVPCE, columns.EventSource: srcSource, columns.EventName: srcName,
 	columns.EventType: srcType, columns.EventCategory: srcCategory, columns.AWSRegion: srcRegion,
 	columns.UserIdentityARN: srcUser, columns.RequestParameters: srcRequest, columns.ErrorMessage: srcMessage,
 	columns.Resources: srcResources, columns.Calls: srcCalls, columns.MFACalls: srcMFA, columns.FirstSeen: srcFirst,
@@ -84,87 +87,49 @@ var rollupLayout = sync.OnceValues(func() (*fileLayout, error) {
 	return l, nil
 })
 
-// str returns leaf lf's value in rollup row w, and whether it is set.
-func (b *rollupBuilder) str(lf *leaf, w *rollupRow) (string, bool) {
-	r := w.rep
-	f := w.facet
-	switch lf.col {
-	case srcFacet:
-		return columns.Facets[f], true
+// column is the builder column that source src reads, and whether the
+// builder interns it (its Keys then identify values).
+func (b *rollupBuilder) column(src int) (columns.Strings, bool) {
+	var c columns.Strings
+	switch src {
 	case srcPrincipal:
-		return b.principal.Value(r)
+		c = b.principal
 	case srcKind:
-		return b.kind.Value(r)
-	case srcOutcome:
-		return outcomeNames[w.outcome], true
+		c = b.kind
 	case srcAccount:
-		if f == facetCall || f == facetPrincipal {
-			return b.account.Value(r)
-		}
+		c = b.account
 	case srcRecipient:
-		if f == facetCall || f == facetPrincipal {
-			return b.recipient.Value(r)
-		}
+		c = b.recipient
 	case srcErrCode:
-		if f == facetCall || f == facetAccessKey {
-			return b.errCode.Value(r)
-		}
-	case srcValue:
-		switch f {
-		case facetSourceIP:
-			return b.sourceIP.Value(r)
-		case facetUserAgent:
-			return b.userAgent.Value(r)
-		case facetVPCE:
-			return b.vpce.Value(r)
-		case facetAccessKey:
-			return b.accessKey.Value(r)
-		}
+		c = b.errCode
 	case srcKey:
-		if v, ok := b.accessKey.Value(r); ok && (f == facetAccessKey || f != facetCall && f != facetPrincipal && cloudtrail.IsLongTermKey(v)) {
-			return v, true
-		}
-		return "", false
-	}
-	if f != facetCall {
-		return "", false
-	}
-	switch lf.col {
+		c = b.accessKey
+	case srcIP:
+		c = b.sourceIP
+	case srcAgent:
+		c = b.userAgent
+	case srcVPCE:
+		c = b.vpce
 	case srcSource:
-		return b.source.Value(r)
+		c = b.source
 	case srcName:
-		return b.name.Value(r)
+		c = b.name
 	case srcType:
-		return b.typ.Value(r)
+		c = b.typ
 	case srcCategory:
-		return b.category.Value(r)
+		c = b.category
 	case srcRegion:
-		return b.region.Value(r)
+		c = b.region
 	case srcUser:
-		v, ok := b.userARN.Value(r)
-		return cloudtrail.WithoutSession(v), ok
+		c = b.userARN
 	case srcRequest:
-		return b.request.Value(r)
+		c = b.request
 	case srcMessage:
-		if w.outcome == outcomeDenied {
-			return b.errMessage.Value(r)
-		}
+		c = b.errMessage
+	default:
+		return columns.Strings{}, false
 	}
-	return "", false
-}
-
-func (b *rollupBuilder) int(lf *leaf, w *rollupRow) int64 {
-	switch lf.col {
-	case srcCalls:
-		return w.calls
-	case srcMFA:
-		return w.mfa
-	case srcFirst:
-		return w.first
-	case srcLast:
-		return w.last
-	}
-	panic("rollup encoder: no source for " + lf.path[0])
+	return c, c.Interned()
 }
 
 // EncodeRollup is encodeRollup for tools and tests: the rollup of rows,
@@ -184,6 +149,16 @@ func EncodeRollup(w io.Writer, rows Rows, o WriteOptions) error {
 // slices grow to a partition's size once).
 var rollupBuilders = sync.Pool{New: func() any { return new(rollupBuilder) }}
 
+// A principal with ownGroupRows rows or more in a facet of a file has row
+// groups of its own there (the maxOwnGroups largest such, a facet): a
+// reader of that principal then decodes the dictionaries of its own values
+// only, not the whole file's. The other principals' rows are packed into
+// row groups of up to rowGroupRows.
+const (
+	ownGroupRows = 64
+	maxOwnGroups = 8
+)
+
 // encodeRollup writes b's rows as one Parquet file.
 func encodeRollup(w io.Writer, b *rollupBuilder, codec compress.Codec, rowGroupRows int64, pageBytes int) error {
 	l, err := rollupLayout()
@@ -194,44 +169,91 @@ func encodeRollup(w io.Writer, b *rollupBuilder, codec compress.Codec, rowGroupR
 	if _, err := e.w.Write([]byte("PAR1")); err != nil {
 		return err
 	}
-	var index []byte
 	n := int64(0)
 	for f := range b.order {
-		rows := b.order[f]
-		for lo := 0; lo < len(rows); lo += int(rowGroupRows) {
-			hi := min(lo+int(rowGroupRows), len(rows))
-			index = b.appendIndex(index, rows[lo:hi], len(e.rowGroups))
-			if err := e.rollupRowGroup(b, rows[lo:hi]); err != nil {
+		for _, rows := range b.rowGroups(uint8(f), int(rowGroupRows)) {
+			if err := e.rollupRowGroup(b, rows); err != nil {
 				return err
 			}
-			n += int64(hi - lo)
+			n += int64(len(rows))
 		}
 	}
-	kv := []format.KeyValue{{Key: rollupIndexKey, Value: indexHeader + string(index)}}
+	kv := []format.KeyValue{{Key: rollupIndexKey, Value: string(b.appendIndex(nil))}}
 	return e.finish(n, kv)
 }
 
-// appendIndex adds the principal index lines of row group g, which holds
-// rows (sorted by principal).
-func (b *rollupBuilder) appendIndex(line []byte, rows []int32, g int) []byte {
-	for a := 0; a < len(rows); {
-		arn, ok := b.principal.Value(b.rows[rows[a]].rep)
-		k := b.principal.Key(b.rows[rows[a]].rep)
-		e := a + 1
-		for e < len(rows) && b.principal.Key(b.rows[rows[e]].rep) == k {
-			e++
+// rowGroups cuts facet f's rows into row groups (ownGroupRows).
+func (b *rollupBuilder) rowGroups(f uint8, rowGroupRows int) [][]int32 {
+	rows := b.order[f]
+	own := b.own[:0]
+	for i, r := range b.runs {
+		if r.n[f] >= ownGroupRows {
+			own = append(own, int32(i))
 		}
+	}
+	if len(own) > maxOwnGroups {
+		slices.SortStableFunc(own, func(x, y int32) int { return int(b.runs[y].n[f] - b.runs[x].n[f]) })
+		own = own[:maxOwnGroups]
+		slices.Sort(own)
+	}
+	b.own = own
+	var out [][]int32
+	pack := func(rows []int32) {
+		for lo := 0; lo < len(rows); lo += rowGroupRows {
+			out = append(out, rows[lo:min(lo+rowGroupRows, len(rows))])
+		}
+	}
+	at, from := 0, 0 // rows before run i; the pack's first row
+	k := 0
+	for i, r := range b.runs {
+		if k < len(own) && own[k] == int32(i) {
+			k++
+			pack(rows[from:at])
+			pack(rows[at : at+int(r.n[f])])
+			from = at + int(r.n[f])
+		}
+		at += int(r.n[f])
+	}
+	pack(rows[from:at])
+	return out
+}
+
+// The principal index of a rollup file (its footer's rollupIndexKey): a
+// header line, then one line per principal in the order of the rows, with
+// its rows in each facet (columns.Facets order), whose facets' rows lie
+// in that order, principal after principal:
+//
+//	iamlens-rollup-principals v2
+//	<bytes shared with the previous ARN>\t"<the rest, Go-quoted>"\t<call rows>\t<principal rows>\t<origin rows>
+//
+// The rows of events that name no principal are a line whose first field
+// is "-". A principal's rows in facet f start after every row of the
+// facets before f and the rows in f of the lines before its own.
+const rollupIndexHeader = "iamlens-rollup-principals v2\n"
+
+// appendIndex appends the file's principal index to line.
+func (b *rollupBuilder) appendIndex(line []byte) []byte {
+	line = append(line, rollupIndexHeader...)
+	prev := ""
+	for _, r := range b.runs {
+		arn, ok := b.principal.Value(b.rows[r.first].rep)
 		if ok {
-			line = strconv.AppendQuote(line, arn)
+			n := 0
+			for n < len(arn) && n < len(prev) && arn[n] == prev[n] {
+				n++
+			}
+			line = strconv.AppendInt(line, int64(n), 10)
 			line = append(line, '\t')
-			line = strconv.AppendInt(line, int64(g), 10)
-			line = append(line, '\t')
-			line = strconv.AppendInt(line, int64(a), 10)
-			line = append(line, '\t')
-			line = strconv.AppendInt(line, int64(e-a), 10)
-			line = append(line, '\n')
+			line = strconv.AppendQuote(line, arn[n:])
+			prev = arn
+		} else {
+			line = append(line, "-\t\"\""...)
 		}
-		a = e
+		for _, c := range r.n {
+			line = append(line, '\t')
+			line = strconv.AppendInt(line, int64(c), 10)
+		}
+		line = append(line, '\n')
 	}
 	return line
 }
@@ -246,8 +268,10 @@ func usedBy(src int, f uint8) bool {
 		return f == facetCall || f == facetPrincipal
 	case srcErrCode:
 		return f == facetCall || f == facetAccessKey
-	case srcValue, srcKey:
-		return f != facetCall && f != facetPrincipal
+	case srcKey:
+		return f == facetOrigin || f == facetAccessKey
+	case srcIP, srcAgent, srcVPCE:
+		return f == facetOrigin
 	}
 	return f == facetCall
 }
@@ -257,6 +281,7 @@ func (e *encoder) rollupRowGroup(b *rollupBuilder, rows []int32) error {
 	rg := format.RowGroup{NumRows: int64(len(rows)), FileOffset: e.w.off, Ordinal: int16(len(e.rowGroups))}
 	idx := make([]pageIndex, len(e.l.leaves))
 	facet := b.rows[rows[0]].facet
+
 	for c := range e.l.leaves {
 		lf := &e.l.leaves[c]
 		pi := &idx[c]
@@ -316,18 +341,108 @@ func (e *encoder) addDict(s *chunkState, v string) {
 	e.ids = append(e.ids, s.prevID)
 }
 
+// addKeyed adds a value of a column the builder interns to a dictionary
+// page by its key (columns.Strings.Key), as addString does with a map.
+func (e *encoder) addKeyed(s *chunkState, v string, key uint64) {
+	if s.prevID < 0 || key != s.prevKey {
+		id, seen := e.rdict.get(key)
+		if !seen {
+			id = int32(len(e.dictVals))
+			e.rdict.put(key, id)
+			e.dictVals = append(e.dictVals, v)
+		}
+		s.prevID, s.prevKey = id, key
+		s.seeStr(v)
+	} else if !s.has {
+		s.seeStr(v)
+	}
+	e.ids = append(e.ids, s.prevID)
+}
+
+// addHashed adds a value to a dictionary page by a hash of it (the
+// builder's, for the values it does not intern): a hit whose value
+// differs (two values, one hash) is looked up by value instead.
+func (e *encoder) addHashed(s *chunkState, v string, h uint64) {
+	if s.prevID >= 0 && h == s.prevKey && v == e.prevStr {
+		if !s.has {
+			s.seeStr(v)
+		}
+		e.ids = append(e.ids, s.prevID)
+		return
+	}
+	id, seen := e.rdict.get(h)
+	switch {
+	case !seen:
+		id = int32(len(e.dictVals))
+		e.rdict.put(h, id)
+		e.dictVals = append(e.dictVals, v)
+	case e.dictVals[id] != v:
+		if id, seen = e.dictS[v]; !seen {
+			id = int32(len(e.dictVals))
+			e.dictS[v] = id
+			e.dictVals = append(e.dictVals, v)
+		}
+	}
+	s.prevID, s.prevKey, e.prevStr = id, h, v
+	s.seeStr(v)
+	e.ids = append(e.ids, id)
+}
+
+// rollupStrings writes a string column of rows: from the builder column
+// its source names, or
+// made (the facet, the outcome, the caller's ARN without its session). A
+// value is looked up in the chunk's dictionary by its Key where the
+// builder interns the column, else by the hash the builder made of it.
 func (e *encoder) rollupStrings(s *chunkState, b *rollupBuilder, rows []int32, pi *pageIndex) error {
 	optional := s.lf.maxDef > 0
+	src := s.lf.col
+	col, keyed := b.column(src)
+	e.rdict.reset()
 	for k, ri := range rows {
-		v, ok := b.str(s.lf, &b.rows[ri])
+		w := &b.rows[ri]
+		var v string
+		var key uint64
+		ok, hashed := true, false
+		switch src {
+		case srcFacet:
+			v, key, keyed = columns.Facets[w.facet], uint64(w.facet), true
+		case srcOutcome:
+			v, key, keyed = outcomeNames[w.outcome], uint64(w.outcome), true
+		case srcUser:
+			u := &b.users[w.user]
+			v, key, hashed = u.arn, u.hash, true
+			ok = v != ""
+		case srcRequest:
+			v, ok = col.Value(w.rep)
+			key, hashed = w.ha, true
+		case srcIP:
+			v, ok = col.Value(w.rep)
+			key, hashed = w.ha, true
+		case srcKey:
+			v, ok = col.Value(w.rep)
+			ok = ok && (w.facet == facetAccessKey || cloudtrail.IsLongTermKey(v))
+			key, hashed = w.hb, true
+		case srcMessage:
+			if ok = w.outcome == outcomeDenied; ok {
+				v, ok = col.Value(w.rep)
+			}
+		default:
+			v, ok = col.Value(w.rep)
+			key = col.Key(w.rep)
+		}
 		s.rows++
 		s.values++
 		if optional {
 			e.defs = append(e.defs, b2u8(ok))
 		}
-		if !ok {
+		switch {
+		case !ok:
 			s.nulls++
-		} else {
+		case keyed:
+			e.addKeyed(s, v, key)
+		case hashed:
+			e.addHashed(s, v, key)
+		default:
 			e.addDict(s, v)
 		}
 		if err := e.endRow(s, pi, k, len(rows)); err != nil {
@@ -339,7 +454,20 @@ func (e *encoder) rollupStrings(s *chunkState, b *rollupBuilder, rows []int32, p
 
 func (e *encoder) rollupInts(s *chunkState, b *rollupBuilder, rows []int32, pi *pageIndex) error {
 	for k, ri := range rows {
-		v := b.int(s.lf, &b.rows[ri])
+		w := &b.rows[ri]
+		var v int64
+		switch s.lf.col {
+		case srcCalls:
+			v = w.calls
+		case srcMFA:
+			v = w.mfa
+		case srcFirst:
+			v = w.first
+		case srcLast:
+			v = w.last
+		default:
+			panic("rollup encoder: no source for " + s.lf.path[0])
+		}
 		e.vals = binary.LittleEndian.AppendUint64(e.vals, uint64(v))
 		s.seeInt(v)
 		s.rows++
@@ -355,10 +483,12 @@ func (e *encoder) rollupInts(s *chunkState, b *rollupBuilder, rows []int32, pi *
 // lists, null in the other rows.
 func (e *encoder) rollupResources(s *chunkState, b *rollupBuilder, rows []int32, pi *pageIndex) error {
 	field := b.sel.ResourceField(s.lf.resField)
+	keyed := field.Interned()
+	e.rdict.reset()
 	maxDef := uint8(s.lf.maxDef)
 	for k, ri := range rows {
 		w := &b.rows[ri]
-		lo, hi, ok := b.sel.Resources(w.rep)
+		lo, hi, ok := b.sel.Resources(b.idx[w.rep])
 		ok = ok && w.facet == facetCall
 		s.rows++
 		switch {
@@ -385,7 +515,11 @@ func (e *encoder) rollupResources(s *chunkState, b *rollupBuilder, rows []int32,
 				continue
 			}
 			e.defs = append(e.defs, maxDef)
-			e.addDict(s, v)
+			if keyed {
+				e.addKeyed(s, v, field.Key(j))
+			} else {
+				e.addDict(s, v)
+			}
 		}
 		if err := e.endRow(s, pi, k, len(rows)); err != nil {
 			return err

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -201,7 +202,8 @@ type BuildProgress struct {
 // synced: an interrupted build leaves whole twins and no partial one, and
 // the next build writes the rest. It makes the store's rollup this
 // version's first (PrepareRollup); a store whose rollup is newer is left
-// alone (an error).
+// alone (an error). progress, if not nil, is called after each file, by one
+// goroutine at a time.
 func (s *Store) BuildRollup(ctx context.Context, c RollupCoverage, o WriteOptions, progress func(BuildProgress)) error {
 	ok, err := s.PrepareRollup()
 	if err != nil {
@@ -222,6 +224,7 @@ func (s *Store) BuildRollup(ctx context.Context, c RollupCoverage, o WriteOption
 	}
 	var done atomic.Int64
 	var rows atomic.Int64
+	var report sync.Mutex // progress is called by one goroutine at a time
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for _, e := range todo {
@@ -232,7 +235,9 @@ func (s *Store) BuildRollup(ctx context.Context, c RollupCoverage, o WriteOption
 			}
 			rows.Add(n)
 			if d := done.Add(1); progress != nil {
+				report.Lock()
 				progress(BuildProgress{Done: int(d), Total: len(todo), Rows: rows.Load()})
+				report.Unlock()
 			}
 			return nil
 		})
@@ -261,38 +266,13 @@ func (s *Store) RebuildRollup(ctx context.Context, o WriteOptions, progress func
 	return s.BuildRollup(ctx, c, o, progress)
 }
 
-// rollupInput is what the rollup reads of an events file: the columns it
-// sums by, with columns.Event's tags.
-type rollupInput struct {
-	PrincipalARN      string             `parquet:"principal_arn,optional"`
-	PrincipalKind     string             `parquet:"principal_kind,optional"`
-	EventTime         int64              `parquet:"event_time,timestamp(millisecond)"`
-	EventSource       string             `parquet:"event_source,optional"`
-	EventName         string             `parquet:"event_name,optional"`
-	EventType         string             `parquet:"event_type,optional"`
-	EventCategory     string             `parquet:"event_category,optional"`
-	AWSRegion         string             `parquet:"aws_region,optional"`
-	SourceIP          string             `parquet:"source_ip,optional"`
-	UserAgent         string             `parquet:"user_agent,optional"`
-	AccessKeyID       string             `parquet:"access_key_id,optional"`
-	PrincipalAccount  string             `parquet:"principal_account,optional"`
-	RecipientAccount  string             `parquet:"recipient_account,optional"`
-	UserIdentityARN   string             `parquet:"user_identity_arn,optional"`
-	MFAAuthenticated  *bool              `parquet:"mfa_authenticated,optional"`
-	ErrorCode         string             `parquet:"error_code,optional"`
-	ErrorMessage      string             `parquet:"error_message,optional"`
-	VPCEndpointID     string             `parquet:"vpc_endpoint_id,optional"`
-	RequestParameters string             `parquet:"request_parameters,optional"`
-	Resources         []columns.Resource `parquet:"resources,optional,list"`
-}
-
 // buildTwin writes the rollup twin of one events file and returns how many
 // events it read.
 func (s *Store) buildTwin(ctx context.Context, eventsFile string, o WriteOptions) (int64, error) {
 	bld := columns.NewBuilder(memory.DefaultAllocator)
-	buf := make([]rollupInput, 1024)
+	buf := make([]UsageRow, 1024)
 	var st ScanStats
-	err := scanFile(ctx, s, eventsFile, Query{}, buf, &st, func(rows []rollupInput) error {
+	err := scanFile(ctx, s, eventsFile, Query{}, buf, &st, func(rows []UsageRow) error {
 		for _, r := range rows {
 			e := columns.Event{PrincipalARN: r.PrincipalARN, PrincipalKind: r.PrincipalKind, EventTime: r.EventTime,
 				EventSource: r.EventSource, EventName: r.EventName, EventType: r.EventType, EventCategory: r.EventCategory,
@@ -300,7 +280,9 @@ func (s *Store) buildTwin(ctx context.Context, eventsFile string, o WriteOptions
 				PrincipalAccount: r.PrincipalAccount, RecipientAccount: r.RecipientAccount, UserIdentityARN: r.UserIdentityARN,
 				MFAAuthenticated: r.MFAAuthenticated, ErrorCode: r.ErrorCode, ErrorMessage: r.ErrorMessage,
 				VPCEndpointID: r.VPCEndpointID, RequestParameters: r.RequestParameters}
-			e.Resources = r.Resources
+			for _, res := range r.Resources {
+				e.Resources = append(e.Resources, columns.Resource{ARN: res.ARN, Type: res.Type, AccountID: res.AccountID})
+			}
 			bld.AppendEvent(e) // copies the strings, which may alias the reader's pages
 		}
 		return nil

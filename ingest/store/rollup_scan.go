@@ -1,9 +1,7 @@
 package store
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"slices"
@@ -60,6 +58,9 @@ type RollupFile struct {
 	Path string
 	f    storeFile
 	pf   *parquet.File
+	// the last spans asked for (Rows, then Scan, ask for the same)
+	spanOf []string
+	span   map[int]rowSpan
 }
 
 // OpenRollup opens a rollup file of the store and reads its footer. A
@@ -88,14 +89,40 @@ func (r *RollupFile) Close() error { return r.f.Close() }
 // spans returns, by row group, the rows of the principals (from the
 // footer's principal index).
 func (r *RollupFile) spans(principals []string) (map[int]rowSpan, error) {
+	if r.span != nil && slices.Equal(r.spanOf, principals) {
+		return r.span, nil
+	}
 	idx, ok := r.pf.Lookup(rollupIndexKey)
 	if !ok {
 		return nil, fmt.Errorf("read %s: no principal index", r.Path)
 	}
-	spans, err := parseIndex([]byte(idx), principals)
+	ranges, err := parseRollupIndex(idx, principals)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", r.Path, err)
 	}
+	spans := map[int]rowSpan{}
+	g, start := 0, int64(0) // a row group and its first row in the file
+	rgs := r.pf.RowGroups()
+	for _, x := range ranges {
+		for g < len(rgs) && start+rgs[g].NumRows() <= x.lo {
+			start += rgs[g].NumRows()
+			g++
+		}
+		for h, at := g, start; h < len(rgs) && at < x.hi; h++ {
+			n := rgs[h].NumRows()
+			lo, hi := max(x.lo, at)-at, min(x.hi, at+n)-at
+			if lo < hi {
+				s, seen := spans[h]
+				if !seen {
+					s = rowSpan{lo: lo, hi: hi}
+				}
+				s.lo, s.hi = min(s.lo, lo), max(s.hi, hi)
+				spans[h] = s
+			}
+			at += n
+		}
+	}
+	r.spanOf, r.span = slices.Clone(principals), spans
 	return spans, nil
 }
 
@@ -211,47 +238,93 @@ func hasFacet(rg parquet.RowGroup, col int, facets []string) bool {
 	return slices.ContainsFunc(facets, func(f string) bool { return f >= min && f <= max })
 }
 
-// parseIndex reads a principal index (principals_index.go's format) and
-// returns, by row group, the span of rows that holds the principals.
-func parseIndex(data []byte, principals []string) (map[int]rowSpan, error) {
-	if !bytes.HasPrefix(data, []byte(indexHeader)) {
-		return nil, fmt.Errorf("not a principal index")
+// parseRollupIndex reads a rollup file's principal index (appendIndex's
+// format) and returns the rows of the principals in the file, [lo, hi)
+// ranges of the file's rows, sorted.
+func parseRollupIndex(data string, principals []string) ([]rowSpan, error) {
+	rest, ok := strings.CutPrefix(data, rollupIndexHeader)
+	if !ok {
+		return nil, fmt.Errorf("not a rollup principal index")
 	}
-	spans := map[int]rowSpan{}
-	var key []byte
-	for _, p := range principals {
-		key = append(strconv.AppendQuote(append(key[:0], '\n'), p), '\t')
-		rest := data[len(indexHeader)-1:] // from the header's newline
-		for {
-			i := bytes.Index(rest, key)
-			if i < 0 {
-				break
+	bad := func(why string) error { return fmt.Errorf("principal index: %s", why) }
+	// One pass over the lines, without allocating for each: the ARNs are
+	// rebuilt in prev, and only the wanted lines' rows are kept, with the
+	// rows of every line before them in each facet (at).
+	type want struct{ at, n [numFacets]int64 }
+	var wanted []want
+	var at [numFacets]int64
+	prev := make([]byte, 0, 128)
+	for rest != "" {
+		end := strings.IndexByte(rest, '\n')
+		if end < 0 {
+			return nil, bad("truncated line")
+		}
+		ln := rest[:end]
+		rest = rest[end+1:]
+		tab := strings.IndexByte(ln, '\t')
+		if tab < 0 {
+			return nil, bad("bad line")
+		}
+		first, ln := ln[:tab], ln[tab+1:]
+		// the quoted rest of the ARN: up to the first tab after its
+		// closing quote (an ARN's own tabs are quoted as \t)
+		tab = strings.IndexByte(ln, '\t')
+		if tab < 0 {
+			return nil, bad("bad line")
+		}
+		quoted, ln := ln[:tab], ln[tab+1:]
+		isWanted := false
+		if first != "-" {
+			shared, ok := atoi(first)
+			if !ok || shared > len(prev) || len(quoted) < 2 || quoted[0] != '"' || quoted[len(quoted)-1] != '"' {
+				return nil, bad("bad principal")
 			}
-			rest = rest[i+len(key):]
-			end := bytes.IndexByte(rest, '\n')
-			if end < 0 {
-				return nil, fmt.Errorf("principal index: truncated line")
+			prev = prev[:shared]
+			if suffix := quoted[1 : len(quoted)-1]; !strings.ContainsAny(suffix, "\\\"") {
+				prev = append(prev, suffix...)
+			} else {
+				u, err := strconv.Unquote(quoted)
+				if err != nil {
+					return nil, bad("bad principal")
+				}
+				prev = append(prev, u...)
 			}
-			f := strings.Split(string(rest[:end]), "\t")
-			if len(f) != 3 {
-				return nil, fmt.Errorf("principal index: bad line")
+			isWanted = slices.Contains(principals, string(prev))
+		}
+		var n [numFacets]int64
+		for k := range n {
+			f := ln
+			if k < numFacets-1 {
+				tab := strings.IndexByte(ln, '\t')
+				if tab < 0 {
+					return nil, bad("bad line")
+				}
+				f, ln = ln[:tab], ln[tab+1:]
 			}
-			g, err1 := strconv.Atoi(f[0])
-			lo, err2 := strconv.ParseInt(f[1], 10, 64)
-			n, err3 := strconv.ParseInt(f[2], 10, 64)
-			if err := errors.Join(err1, err2, err3); err != nil {
-				return nil, fmt.Errorf("principal index: %w", err)
+			v, ok := atoi(f)
+			if !ok {
+				return nil, bad("bad row count")
 			}
-			s, seen := spans[g]
-			if !seen {
-				s = rowSpan{lo: lo, hi: lo + n}
-			}
-			s.lo, s.hi = min(s.lo, lo), max(s.hi, lo+n)
-			spans[g] = s
-			rest = rest[end:] // keep the newline: the next key starts with it
+			n[k] = int64(v)
+		}
+		if isWanted {
+			wanted = append(wanted, want{at: at, n: n})
+		}
+		for k := range at {
+			at[k] += n[k]
 		}
 	}
-	return spans, nil
+	var out []rowSpan
+	start := int64(0)
+	for k := range at {
+		for _, w := range wanted {
+			if w.n[k] > 0 {
+				out = append(out, rowSpan{lo: start + w.at[k], hi: start + w.at[k] + w.n[k]})
+			}
+		}
+		start += at[k]
+	}
+	return out, nil
 }
 
 // fileColumns are the file's columns the decoder reads (some of which a
@@ -262,4 +335,20 @@ func (d *rollupDecoder) fileColumns() []int {
 		cols[i] = l.file
 	}
 	return cols
+}
+
+// atoi parses a non-negative decimal number of up to 18 digits.
+func atoi(s string) (int, bool) {
+	if s == "" || len(s) > 18 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }

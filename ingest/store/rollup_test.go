@@ -104,9 +104,10 @@ func rollupEdges() []columns.Event {
 			e.PrincipalARN, e.PrincipalKind, e.UserIdentityARN, e.AccessKeyID = "", cloudtrail.KindAWSService, "", ""
 			e.SourceIP = "s3.amazonaws.com"
 		}
-		if i%6 == 0 { // two sessions of a role: one call row
+		if i%6 == 0 { // two sessions of a role: one call row, an origin row each
 			e.PrincipalARN, e.PrincipalKind = "arn:aws:iam::111122223333:role/edge", cloudtrail.KindRole
 			e.UserIdentityARN = fmt.Sprintf("arn:aws:sts::111122223333:assumed-role/edge/session-%d", i)
+			e.AccessKeyID = fmt.Sprintf("ASIAEDGE%d", i)
 		}
 		out = append(out, e)
 	}
@@ -118,10 +119,6 @@ func rollupEdges() []columns.Event {
 func rollupKey(facet string, e columns.Event) string {
 	out := cloudtrail.OutcomeOf(e.ErrorCode)
 	who := e.PrincipalARN + "|" + e.PrincipalKind
-	key := "" // the long-term key the profile facets are kept by
-	if strings.HasPrefix(e.AccessKeyID, "AKIA") {
-		key = e.AccessKeyID
-	}
 	switch facet {
 	case columns.FacetCall:
 		msg := ""
@@ -137,21 +134,15 @@ func rollupKey(facet string, e columns.Event) string {
 			strings.Join(res, ","), out}, "|")
 	case columns.FacetPrincipal:
 		return strings.Join([]string{who, e.PrincipalAccount, e.RecipientAccount, out}, "|")
-	case columns.FacetSourceIP:
-		if e.SourceIP != "" {
-			return who + "|" + key + "|" + e.SourceIP + "|" + out
+	case columns.FacetOrigin:
+		key := "" // the long-term key origins are kept by
+		if strings.HasPrefix(e.AccessKeyID, "AKIA") {
+			key = e.AccessKeyID
 		}
-	case columns.FacetUserAgent:
-		if e.UserAgent != "" {
-			return who + "|" + key + "|" + e.UserAgent + "|" + out
-		}
-	case columns.FacetVPCEndpoint:
-		if e.VPCEndpointID != "" {
-			return who + "|" + key + "|" + e.VPCEndpointID + "|" + out
-		}
+		return strings.Join([]string{who, key, e.SourceIP, e.UserAgent, e.VPCEndpointID, out}, "|")
 	case columns.FacetAccessKey:
 		if e.AccessKeyID != "" {
-			return who + "|" + e.AccessKeyID + "|" + e.ErrorCode + "|" + out
+			return strings.Join([]string{who, e.AccessKeyID, e.ErrorCode, out}, "|")
 		}
 	}
 	return ""
@@ -162,39 +153,29 @@ func rowKey(r columns.RollupRow) string {
 	e := columns.Event{PrincipalARN: r.PrincipalARN, PrincipalKind: r.PrincipalKind, PrincipalAccount: r.PrincipalAccount,
 		RecipientAccount: r.RecipientAccount, ErrorCode: r.ErrorCode, EventSource: r.EventSource, EventName: r.EventName,
 		EventType: r.EventType, EventCategory: r.EventCategory, AWSRegion: r.AWSRegion, UserIdentityARN: r.UserIdentityARN,
-		RequestParameters: r.RequestParameters, ErrorMessage: r.ErrorMessage}
+		RequestParameters: r.RequestParameters, ErrorMessage: r.ErrorMessage, AccessKeyID: r.AccessKeyID,
+		SourceIP: r.SourceIP, UserAgent: r.UserAgent, VPCEndpointID: r.VPCEndpointID}
 	for _, x := range r.Resources {
 		e.Resources = append(e.Resources, columns.Resource{ARN: x.ARN, Type: x.Type, AccountID: x.AccountID})
 	}
-	e.AccessKeyID = r.AccessKeyID
-	switch r.Facet {
-	case columns.FacetSourceIP:
-		e.SourceIP = r.Value
-	case columns.FacetUserAgent:
-		e.UserAgent = r.Value
-	case columns.FacetVPCEndpoint:
-		e.VPCEndpointID = r.Value
-	case columns.FacetAccessKey:
-		if r.AccessKeyID != r.Value {
-			return "access_key row whose access_key_id is not its value"
-		}
-	default:
-		if r.AccessKeyID != "" {
-			return "access_key_id in a " + r.Facet + " row"
-		}
+	if r.Facet != columns.FacetOrigin && (r.SourceIP != "" || r.UserAgent != "" || r.VPCEndpointID != "") {
+		return "an origin column in a " + r.Facet + " row"
 	}
-	if r.Facet != columns.FacetAccessKey && r.AccessKeyID != "" && !strings.HasPrefix(r.AccessKeyID, "AKIA") {
-		return "a temporary key in a " + r.Facet + " row"
+	if r.AccessKeyID != "" && r.Facet != columns.FacetOrigin && r.Facet != columns.FacetAccessKey {
+		return "access_key_id in a " + r.Facet + " row"
 	}
-	if r.Facet != columns.FacetAccessKey && r.Facet != columns.FacetCall && r.ErrorCode != "" {
+	if r.Facet == columns.FacetOrigin && r.AccessKeyID != "" && !strings.HasPrefix(r.AccessKeyID, "AKIA") {
+		return "a temporary key in an origin row"
+	}
+	if r.ErrorCode != "" && r.Facet != columns.FacetCall && r.Facet != columns.FacetAccessKey {
 		return "error code in a " + r.Facet + " row"
 	}
-	if r.Facet != columns.FacetCall {
-		// Other facets have no error code column (but for access keys): the
-		// outcome stands for it.
-		if r.Facet != columns.FacetAccessKey {
-			e.ErrorCode = map[string]string{cloudtrail.OutcomeAllowed: "", cloudtrail.OutcomeDenied: "AccessDenied", cloudtrail.OutcomeFailed: "X"}[r.Outcome]
-		}
+	if r.ErrorCode != "" && r.Outcome != cloudtrail.OutcomeOf(r.ErrorCode) {
+		return "an outcome that is not its error code's"
+	}
+	if r.Facet == columns.FacetPrincipal || r.Facet == columns.FacetOrigin {
+		// The outcome stands for the error codes it sums.
+		e.ErrorCode = map[string]string{cloudtrail.OutcomeAllowed: "", cloudtrail.OutcomeDenied: "AccessDenied", cloudtrail.OutcomeFailed: "X"}[r.Outcome]
 	}
 	return rollupKey(r.Facet, e)
 }
@@ -238,7 +219,7 @@ func TestRollupSumsEvents(t *testing.T) {
 			for _, e := range events {
 				if k := rollupKey(facet, e); k != "" {
 					mfa := int64(0)
-					if facet == columns.FacetCall && e.MFAAuthenticated != nil && *e.MFAAuthenticated {
+					if facet != columns.FacetPrincipal && e.MFAAuthenticated != nil && *e.MFAAuthenticated {
 						mfa = 1
 					}
 					s := want[k]
@@ -352,7 +333,29 @@ func TestScanRollupMatchesParquetGo(t *testing.T) {
 		}
 		same("all", scan(store.RollupQuery{}), want)
 
-		for _, p := range []string{"arn:aws:iam::123837392027:user/bert-jan", "arn:aws:iam::111122223333:role/edge"} {
+		// Every principal, and two at once: the index finds their rows
+		// whether they share row groups with others or have their own
+		// (ownGroupRows).
+		var arns []string
+		for _, r := range want {
+			if r.PrincipalARN != "" && !slices.Contains(arns, r.PrincipalARN) {
+				arns = append(arns, r.PrincipalARN)
+			}
+		}
+		if len(arns) < 20 || !slices.Contains(arns, "arn:aws:iam::111122223333:role/edge") {
+			t.Fatalf("principals %v", arns)
+		}
+		two := []string{"arn:aws:iam::123837392027:user/bert-jan", "arn:aws:iam::111122223333:role/edge"}
+		var both []columns.RollupRow
+		for _, r := range want {
+			if slices.Contains(two, r.PrincipalARN) {
+				both = append(both, r)
+			}
+		}
+		got := scan(store.RollupQuery{Principals: two})
+		got = slices.DeleteFunc(got, func(r columns.RollupRow) bool { return !slices.Contains(two, r.PrincipalARN) })
+		same("two principals", got, both)
+		for _, p := range arns {
 			var mine []columns.RollupRow
 			for _, r := range want {
 				if r.PrincipalARN == p {
@@ -396,7 +399,7 @@ func TestRollupReadByArrow(t *testing.T) {
 		t.Fatalf("Arrow reads %d rows, parquet-go %d", tbl.NumRows(), len(want))
 	}
 	names := []string{"facet", "principal_arn", "principal_kind", "principal_account", "recipient_account", "outcome",
-		"error_code", "value", "access_key_id", "event_source", "event_name", "event_type", "event_category", "aws_region",
+		"error_code", "access_key_id", "source_ip", "user_agent", "vpc_endpoint_id", "event_source", "event_name", "event_type", "event_category", "aws_region",
 		"user_identity_arn", "request_parameters", "error_message", "resources", "calls", "mfa_calls", "first_seen", "last_seen"}
 	if int(tbl.NumCols()) != len(names) {
 		t.Fatalf("%d columns, want %d", tbl.NumCols(), len(names))

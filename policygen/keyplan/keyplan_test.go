@@ -35,7 +35,7 @@ func generatedReview(t *testing.T) *review.Report {
 	t.Helper()
 	once.Do(func() {
 		st, _ := reviewtest.Store(t)
-		act, err := (&review.DatasetUsage{Store: st}).Activity(context.Background(), reviewtest.Query(t))
+		act, err := (&review.RollupUsage{Store: st}).Activity(context.Background(), reviewtest.Query(t))
 		if err != nil {
 			genErr = err
 			return

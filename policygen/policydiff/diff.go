@@ -249,6 +249,22 @@ type NotObservable struct {
 	Needed bool `json:"needed,omitempty"`
 }
 
+// Standing says in words whether the policies grant n and calls needed it
+// ("granted under a condition, needed by calls seen").
+func (n NotObservable) Standing() string {
+	what := "granted"
+	switch {
+	case !n.Granted:
+		what = "not granted"
+	case n.Conditional:
+		what = "granted under a condition"
+	}
+	if n.Needed {
+		what += ", needed by calls seen"
+	}
+	return what
+}
+
 // ResourceLevel is a set of actions granted on wildcards and used on a
 // few resources.
 type ResourceLevel struct {

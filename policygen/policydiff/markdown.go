@@ -226,16 +226,7 @@ func principalMarkdown(p *Principal, compact bool) string {
 				fmt.Fprintf(&t, "- and %d more\n", len(p.NotObservable)-mdRows)
 				break
 			}
-			what := "granted"
-			switch {
-			case !n.Granted:
-				what = "not granted"
-			case n.Conditional:
-				what = "granted under a condition"
-			}
-			if n.Needed {
-				what += ", needed by calls seen"
-			}
+			what := n.Standing()
 			res := ""
 			if n.Resource != "" {
 				res = " on " + code(n.Resource)

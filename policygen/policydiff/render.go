@@ -262,16 +262,7 @@ func writeTable(w io.Writer, p *Principal) error {
 	if len(p.NotObservable) > 0 {
 		fmt.Fprintf(w, "\nNot observable in CloudTrail (never suggested for removal):\n")
 		for _, n := range p.NotObservable {
-			what := "granted"
-			switch {
-			case !n.Granted:
-				what = "not granted"
-			case n.Conditional:
-				what = "granted under a condition"
-			}
-			if n.Needed {
-				what += ", needed by calls seen"
-			}
+			what := n.Standing()
 			res := ""
 			if n.Resource != "" {
 				res = " on " + n.Resource
