@@ -601,9 +601,19 @@ func Resolve(ctx context.Context, st *store.Store, q Query) (arns []string, byPa
 	return arns, byPattern, nil
 }
 
-// knownPrincipals lists the principals of the row groups q selects.
+// knownPrincipals lists the principals of the row groups q selects. On an
+// object store it reads the files' principal indexes (a few KiB each)
+// instead of their principal_arn chunks (a request or more each, for
+// every file of the window): a file that straddles the window then gives
+// all its principals, and a name that resolves to one without events in
+// the window is reported as not found all the same (Analyze checks).
 func knownPrincipals(ctx context.Context, st *store.Store, q Query) ([]string, error) {
-	return store.PrincipalARNs(ctx, st, store.Query{Accounts: q.Accounts, From: q.From, To: q.To})
+	sq := store.Query{Accounts: q.Accounts, From: q.From, To: q.To}
+	if st.Remote() {
+		ps, _, err := store.IndexedPrincipals(ctx, st, sq)
+		return ps, err
+	}
+	return store.PrincipalARNs(ctx, st, sq)
 }
 
 // matchPrincipal reports whether the user's pattern names arn: the ARN

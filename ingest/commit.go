@@ -50,6 +50,10 @@ type committer struct {
 	rereads     int64
 
 	commitMu sync.Mutex // serialises Publish and Commit
+
+	wm *watermark // how far the listing is committed (cursor.go)
+
+	parts map[store.Partition]bool // written by the run (guarded by mu)
 }
 
 type idSet struct {
@@ -350,9 +354,24 @@ func (c *committer) publish(ctx context.Context, wb *written) error {
 		commitHook(wb.id)
 	}
 	if err == nil {
+		var cursors map[string]string
 		err = c.st.CommitCheck(ctx, mb, func(b store.Batch, newer []store.Batch) (store.Batch, error) {
-			return c.resolve(ctx, wb, b, newer)
+			b, err := c.resolve(ctx, wb, b, newer)
+			if err == nil && c.wm != nil {
+				keys := make([]string, len(wb.b.files))
+				seqs := make([]int64, len(wb.b.files))
+				for i, r := range wb.b.files {
+					keys[i], seqs[i] = r.obj.Key, r.seq
+				}
+				c.wm.settle(keys, seqs)
+				cursors = c.wm.delta()
+				b.Cursors = cursors
+			}
+			return b, err
 		})
+		if err == nil && c.wm != nil {
+			c.wm.recorded(cursors)
+		}
 	}
 	c.commitMu.Unlock()
 	if err != nil {
@@ -363,6 +382,12 @@ func (c *committer) publish(ctx context.Context, wb *written) error {
 	c.stats.Duplicates += wb.dups
 	c.stats.FilesWritten += len(wb.files)
 	c.stats.Batches++
+	if c.parts == nil {
+		c.parts = map[store.Partition]bool{}
+	}
+	for _, p := range wb.parts {
+		c.parts[p] = true
+	}
 	c.mu.Unlock()
 	return nil
 }

@@ -41,6 +41,7 @@
 package ingest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -49,6 +50,7 @@ import (
 	"math"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -109,6 +111,11 @@ type Options struct {
 	// the last Workers batches used are kept even beyond it, so a busy
 	// partition-day is never read back batch after batch.
 	MaxDedupKeys int
+	// Incremental lists each region folder of CloudTrail's layout from
+	// where the store's cursors say earlier runs over the same source and
+	// shard got (less Filter.LateMargin, DefaultLateMargin when zero),
+	// instead of whole (cursor.go).
+	Incremental bool
 	// Progress, when set, is called after each file, never concurrently.
 	Progress func(Progress)
 	// Now is the clock (default time.Now).
@@ -163,6 +170,8 @@ type Stats struct {
 	ProblemsOmitted  int            `json:"problems_omitted,omitempty"`
 	Seconds          float64        `json:"seconds"`
 	RecordsPerSecond float64        `json:"records_per_second"`
+	// Partitions are those the run wrote files into, sorted.
+	Partitions []store.Partition `json:"-"`
 }
 
 // maxProblems caps how many individual problems the summary lists; the
@@ -193,6 +202,7 @@ func (s *Stats) problem(p Problem) {
 // worker's builder (rows of them), or it was bad.
 type fileResult struct {
 	obj      source.Object
+	seq      int64 // the listing's number (watermark)
 	json     int64 // decompressed bytes
 	rows     int   // rows appended to the builder
 	rejected map[string]int
@@ -245,6 +255,16 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 		return stats, err
 	}
 	c := newCommitter(st, opts, &stats, start)
+	c.wm = newWatermark(cursorSpace(fmt.Sprint(src), opts.Filter.Shard.String()))
+	if opts.Incremental && opts.Filter.Resume == nil {
+		opts.Filter.Resume = resume(st, c.wm.space)
+		if opts.Filter.Until.IsZero() {
+			opts.Filter.Until = opts.Now().UTC().Add(24 * time.Hour) // and a day of clock skew
+		}
+		if opts.Filter.LateMargin <= 0 {
+			opts.Filter.LateMargin = DefaultLateMargin
+		}
+	}
 	// Registered, the run's files are left alone by other writers'
 	// recovery while it runs (one store, several ingests or shards).
 	endRun, err := st.BeginRun(ctx, c.runID)
@@ -268,6 +288,7 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 		c.opts.Write.NoRollup = opts.Write.NoRollup
 	}
 
+	runCtx := ctx // the errgroup's is cancelled once it is done
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g, ctx := errgroup.WithContext(ctx)
@@ -289,23 +310,26 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 			c.mu.Lock()
 			stats.ObjectsListed++
 			c.mu.Unlock()
+			seq := c.wm.listed(o.Key)
 			if k := cloudtrail.Classify(o.Key); k != cloudtrail.KindLog && !o.Named {
 				c.mu.Lock()
 				stats.skipByName(src.URI(o.Key), k.String())
 				c.mu.Unlock()
+				c.wm.settle([]string{o.Key}, []int64{seq})
 				return nil
 			}
 			if st.Done(o.Key, o.ETag) {
 				c.mu.Lock()
 				stats.ObjectsAlreadyIn++
 				c.mu.Unlock()
+				c.wm.settle([]string{o.Key}, []int64{seq})
 				return nil
 			}
 			held := min(max(o.Size, 1), opts.FetchBytes)
 			if err := budget.Acquire(ctx, held); err != nil {
 				return err
 			}
-			f := &fetched{obj: o, done: make(chan struct{}), release: func() { budget.Release(held) }}
+			f := &fetched{obj: o, seq: seq, done: make(chan struct{}), release: func() { budget.Release(held) }}
 			for _, ch := range []chan *fetched{queue, jobs} {
 				select {
 				case ch <- f:
@@ -359,6 +383,7 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 					return err
 				}
 				res := w.process(f)
+				res.seq = f.seq
 				f.free()
 				if err := c.account(res); err != nil {
 					return err
@@ -386,11 +411,22 @@ func Run(ctx context.Context, src Source, st *store.Store, opts Options) (Stats,
 	}()
 	err = g.Wait()
 	if err == nil {
+		// Positions that moved with no batch to carry them (a run that
+		// found nothing new listed its folders all the same).
+		err = c.commitCursors(runCtx)
+	}
+	if err == nil {
 		// An object store's commit log gets a checkpoint when it has
 		// grown enough since the last.
 		err = st.Checkpoint(context.WithoutCancel(ctx))
 	}
 	stats.DedupSetsReread = c.rereads
+	for p := range c.parts {
+		stats.Partitions = append(stats.Partitions, p)
+	}
+	slices.SortFunc(stats.Partitions, func(a, b store.Partition) int {
+		return cmp.Or(cmp.Compare(a.Account, b.Account), cmp.Compare(a.Date, b.Date))
+	})
 	stats.Source = fmt.Sprint(src)
 	elapsed := opts.Now().Sub(start)
 	stats.Seconds = elapsed.Seconds()
@@ -483,6 +519,7 @@ func (w *worker) partition(account string, t time.Time) int32 {
 // could not be read; done closes when it is either.
 type fetched struct {
 	obj     source.Object
+	seq     int64
 	done    chan struct{}
 	raw     []byte
 	buf     *[]byte // raw's pooled buffer

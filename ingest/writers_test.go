@@ -108,7 +108,6 @@ func TestStoreOnS3(t *testing.T) {
 // log, drops their events from its own and rewrites its files.
 func TestRacingIngests(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
-		dir, _ := source.NewDir(ingesttest.Invictus(t))
 		a, c := b.open(t), b.open(t)
 		var wg sync.WaitGroup
 		stats := make([]ingest.Stats, 2)
@@ -117,6 +116,7 @@ func TestRacingIngests(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				dir, _ := source.NewDir(ingesttest.Invictus(t)) // each process its own
 				stats[i], errs[i] = ingest.Run(context.Background(), dir, st, ingest.Options{BatchBytes: 1, Workers: 2})
 			}()
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/iamlens/iamlens/ingest"
 	"github.com/iamlens/iamlens/ingest/source"
 	"github.com/iamlens/iamlens/ingest/store"
+	"github.com/iamlens/iamlens/ingest/store/s3store"
 )
 
 type ingestOptions struct {
@@ -49,11 +50,21 @@ type ingestOptions struct {
 	// RebuildRollup builds the usage rollup again from the stored events
 	// instead of ingesting.
 	RebuildRollup bool
+	// Shard is INDEX/COUNT: this worker's share of the bucket.
+	Shard string
+	// LateMargin: an incremental listing starts this long before where
+	// the last run got; FullListing lists everything instead.
+	LateMargin  time.Duration
+	FullListing bool
+	// CompactFiles compacts, after the run, the partitions it wrote that
+	// hold more than this many files (0: never).
+	CompactFiles int
 }
 
 // ingestDefaults are the ingest flag defaults, shared with analyze --logs.
 func ingestDefaults() ingestOptions {
-	return ingestOptions{Compression: "snappy", RowGroupRows: 16384, MaxFileMB: 256, MaxRetries: 8, MemoryMB: 1024, Format: "table", Fetchers: 16, FetchMB: 64}
+	return ingestOptions{Compression: "snappy", RowGroupRows: 16384, MaxFileMB: 256, MaxRetries: 8, MemoryMB: 1024, Format: "table", Fetchers: 16, FetchMB: 64,
+		LateMargin: ingest.DefaultLateMargin, CompactFiles: 64}
 }
 
 func newIngestCmd(env *cmdEnv, g *globalOptions) *cobra.Command {
@@ -99,6 +110,9 @@ missing, once).`,
   # a distant bucket: more GETs in flight, more read ahead
   iamlens ingest s3://my-trail-bucket --fetch 64 --fetch-mb 128
 
+  # worker 3 of 16 on an organization trail, the dataset on S3 (docs/scale.md)
+  iamlens ingest s3://org-trail --shard 3/16 --store s3://my-dataset/iamlens
+
   # the usage rollup of a store written before it existed
   iamlens ingest --rebuild-rollup`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -134,6 +148,10 @@ missing, once).`,
 	f.BoolVar(&o.Strict, "strict", false, "fail (exit 3) on the first bad file or record instead of counting it")
 	f.StringVar(&o.Format, "format", d.Format, "summary format: table or json")
 	f.BoolVar(&o.RebuildRollup, "rebuild-rollup", false, "build the usage rollup again from the stored events (no SOURCE)")
+	f.StringVar(&o.Shard, "shard", "", "INDEX/COUNT, e.g. 3/16: this worker's share of the bucket's (account, day) folders (INDEX from 0)")
+	f.DurationVar(&o.LateMargin, "late-margin", d.LateMargin, "an S3 source is listed from this long before where the last run got, for late deliveries")
+	f.BoolVar(&o.FullListing, "full-listing", false, "list an S3 source whole, not from where the last run got (objects added to old days)")
+	f.IntVar(&o.CompactFiles, "compact-files", d.CompactFiles, "after the run, compact the partitions it wrote that hold more than this many files (0: never)")
 	completeValues(cmd, "format", "table", "json")
 	completeValues(cmd, "compression", "snappy", "zstd", "none")
 	return cmd
@@ -178,6 +196,7 @@ func (o *ingestOptions) validate() error {
 		{"max-file-mb", o.MaxFileMB, 1, ""},
 		{"row-group-rows", o.RowGroupRows, 1, ""},
 		{"memory-mb", o.MemoryMB, 0, " (0: no limit)"},
+		{"compact-files", int64(o.CompactFiles), 0, " (0: never)"},
 	} {
 		if c.v < c.min {
 			return usageErrorf("", "--%s must be at least %d%s, not %d", c.flag, c.min, c.note, c.v)
@@ -200,8 +219,16 @@ func runIngest(ctx context.Context, o *ingestOptions) error {
 		// working set it makes the GC thrash (measured: 2x slower at 448).
 		debug.SetMemoryLimit(o.MemoryMB << 20)
 	}
-	filter := source.Filter{Accounts: o.Accounts, Regions: o.Regions}
+	filter := source.Filter{Accounts: o.Accounts, Regions: o.Regions, LateMargin: o.LateMargin}
 	var err error
+	if o.Shard != "" {
+		if filter.Shard, err = source.ParseShard(o.Shard); err != nil {
+			return usageErrorf("", "--shard: %v", err)
+		}
+	}
+	if o.LateMargin < 0 {
+		return usageErrorf("", "--late-margin must not be negative, not %s", o.LateMargin)
+	}
 	if filter.From, err = parseDay(o.From); err != nil {
 		return usageErrorf("", "--from: %v", err)
 	}
@@ -234,12 +261,17 @@ func runIngest(ctx context.Context, o *ingestOptions) error {
 	if err := opts.Write.Validate(); err != nil {
 		return usageErrorf("", "--compression: %v", err)
 	}
-	var all []ingest.Stats
+	var all []ingestReport
 	for _, s := range o.Sources {
-		src, retries, err := openSource(ctx, s, o)
+		src, client, err := openSource(ctx, s, o)
 		if err != nil {
 			return err
 		}
+		retries := func() int64 { return 0 }
+		if client != nil {
+			retries = client.retries.Load
+		}
+		opts.Incremental = client != nil && !o.FullListing
 		var bar *progressbar.ProgressBar
 		if o.Progress {
 			bar = newIngestBar(o.Stderr, s)
@@ -250,7 +282,21 @@ func runIngest(ctx context.Context, o *ingestOptions) error {
 			_ = bar.Finish()
 			fmt.Fprintln(o.Stderr)
 		}
-		all = append(all, stats)
+		rep := ingestReport{Stats: stats, Shard: filter.Shard.String()}
+		if client != nil {
+			c := client.requests.snapshot()
+			rep.SourceRequests = &c
+		}
+		if err == nil && o.CompactFiles > 0 && stats.Batches > 0 {
+			cs, cerr := st.Compact(ctx, store.CompactOptions{Partitions: stats.Partitions, MinFiles: o.CompactFiles + 1, Write: opts.Write})
+			if cerr != nil {
+				err = fmt.Errorf("compact: %w", cerr)
+			} else if cs.Partitions > 0 {
+				rep.Compacted = &cs
+			}
+		}
+		rep.StoreRequests = storeRequests(ctx)
+		all = append(all, rep)
 		if err != nil {
 			if errors.Is(err, ingest.ErrStrict) {
 				_ = writeIngestSummary(o.Stdout, o.Format, all)
@@ -267,7 +313,7 @@ func runIngest(ctx context.Context, o *ingestOptions) error {
 	}
 	var empty []string
 	for _, s := range all {
-		if msg := nothingIngested(s); msg != "" {
+		if msg := nothingIngested(s.Stats); msg != "" {
 			fmt.Fprintf(o.Stderr, "iamlens: %s\n", msg)
 			empty = append(empty, s.Source)
 		}
@@ -341,8 +387,8 @@ func nothingIngested(s ingest.Stats) string {
 
 // openSource builds a Dir or an S3 source from a command-line argument;
 // retries counts an S3 source's retried requests (always 0 for a folder).
-func openSource(ctx context.Context, arg string, o *ingestOptions) (src ingest.Source, retries func() int64, err error) {
-	none := func() int64 { return 0 }
+func openSource(ctx context.Context, arg string, o *ingestOptions) (src ingest.Source, client *s3Client, err error) {
+	var none *s3Client
 	if !strings.HasPrefix(arg, "s3://") {
 		d, err := source.NewDir(arg)
 		if err != nil {
@@ -354,11 +400,11 @@ func openSource(ctx context.Context, arg string, o *ingestOptions) (src ingest.S
 	if err != nil {
 		return nil, none, usageErrorf("", "%v", err)
 	}
-	client, err := newS3Client(ctx, o.Profile, o.S3Region, o.EndpointURL, o.MaxRetries)
+	client, err = newS3Client(ctx, o.Profile, o.S3Region, o.EndpointURL, o.MaxRetries)
 	if err != nil {
 		return nil, none, err
 	}
-	return source.NewS3(client, bucket, prefix), client.retries.Load, nil
+	return source.NewS3(client, bucket, prefix), client, nil
 }
 
 // parseDay accepts YYYY-MM-DD or RFC 3339.
@@ -407,7 +453,17 @@ func ingestProgressLine(p ingest.Progress, retries int64) string {
 	return line
 }
 
-func writeIngestSummary(w io.Writer, format string, all []ingest.Stats) error {
+// ingestReport is what ingest prints of one source: the run's statistics,
+// and the requests it made of S3.
+type ingestReport struct {
+	ingest.Stats
+	Shard          string              `json:"shard,omitempty"`
+	SourceRequests *RequestCounts      `json:"source_requests,omitempty"`
+	StoreRequests  *s3store.Stats      `json:"store_requests,omitempty"`
+	Compacted      *store.CompactStats `json:"compacted,omitempty"`
+}
+
+func writeIngestSummary(w io.Writer, format string, all []ingestReport) error {
 	if format == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -432,6 +488,18 @@ func writeIngestSummary(w io.Writer, format string, all []ingest.Stats) error {
 		}
 		if s.RecoveredOrphans > 0 {
 			fmt.Fprintf(tw, "uncommitted files removed\t%d (from an interrupted run)\n", s.RecoveredOrphans)
+		}
+		if s.Shard != "" {
+			fmt.Fprintf(tw, "shard\t%s\n", s.Shard)
+		}
+		if r := s.SourceRequests; r != nil {
+			fmt.Fprintf(tw, "source requests\t%d LIST, %d GET\n", r.List, r.Get)
+		}
+		if r := s.StoreRequests; r != nil {
+			fmt.Fprintf(tw, "store requests\t%d LIST, %d GET, %d PUT, %d DELETE\n", r.Lists, r.Gets, r.Puts, r.Deletes)
+		}
+		if c := s.Compacted; c != nil {
+			fmt.Fprintf(tw, "compacted\t%s: %d files into %d\n", plural(c.Partitions, "partition"), c.FilesBefore, c.FilesAfter)
 		}
 		fmt.Fprintf(tw, "time\t%.2fs (%.0f records/s)\n", s.Seconds, s.RecordsPerSecond)
 		for _, k := range sortedKeys(s.SkippedObjects) {

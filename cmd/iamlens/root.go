@@ -16,6 +16,9 @@ type globalOptions struct {
 	StoreEndpoint string
 	Profile       string
 	NoProgress    bool
+	// StoreStats prints, on stderr, the requests made of an S3 store
+	// (hidden: for bench/scale.sh).
+	StoreStats bool
 }
 
 func newRootCmd(env *cmdEnv) *cobra.Command {
@@ -42,6 +45,12 @@ off and deletes them as a reviewed plan says. It never prints secrets.`,
 				fmt.Fprintln(env.Stderr, "iamlens: --regions is now spelled --region (the old spelling still works)")
 			}
 		},
+		PersistentPostRun: func(cmd *cobra.Command, args []string) {
+			if r := storeRequests(cmd.Context()); g.StoreStats && r != nil {
+				fmt.Fprintf(env.Stderr, "iamlens: store requests: %d LIST, %d GET, %d PUT, %d DELETE; %d bytes read\n",
+					r.Lists, r.Gets, r.Puts, r.Deletes, r.BytesRead)
+			}
+		},
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{err: err, hint: fmt.Sprintf("Run '%s --help' for usage.", c.CommandPath())}
@@ -51,10 +60,13 @@ off and deletes them as a reviewed plan says. It never prints secrets.`,
 	pf.StringVar(&g.StoreEndpoint, "store-endpoint-url", "", "S3-compatible endpoint of an s3:// --store, e.g. http://127.0.0.1:9000 (env IAMLENS_STORE_ENDPOINT_URL)")
 	pf.StringVar(&g.Profile, "profile", "", "AWS shared-config profile")
 	pf.BoolVar(&g.NoProgress, "no-progress", false, "never draw a progress bar")
+	pf.BoolVar(&g.StoreStats, "store-stats", false, "print the requests made of an S3 store on stderr")
+	_ = pf.MarkHidden("store-stats")
 
 	// One line per command; each lives in its own file as newXCmd → xOptions → runX.
 	root.AddCommand(
 		newIngestCmd(env, g),
+		newCompactCmd(env, g),
 		newPrincipalsCmd(env, g),
 		newExplainCmd(env, g),
 		newCatalogCmd(env, g),

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // s3DialTimeout bounds opening a connection, and s3AnswerTimeout the wait
@@ -34,6 +35,45 @@ var (
 type s3Client struct {
 	*s3.Client
 	retries *atomic.Int64
+	// requests counts the requests sent (each attempt), by kind.
+	requests *requestCounts
+}
+
+// requestCounts are an S3 client's requests by kind, each attempt counted
+// (as S3 bills them).
+type requestCounts struct{ list, get, put, other atomic.Int64 }
+
+// RequestCounts is what the ingest summary says of them.
+type RequestCounts struct {
+	List  int64 `json:"list"`
+	Get   int64 `json:"get"`
+	Put   int64 `json:"put,omitempty"`
+	Other int64 `json:"other,omitempty"`
+}
+
+func (c *requestCounts) snapshot() RequestCounts {
+	return RequestCounts{List: c.list.Load(), Get: c.get.Load(), Put: c.put.Load(), Other: c.other.Load()}
+}
+
+// countRequests is a finalize middleware placed after the retryer: it
+// sees every attempt.
+func countRequests(c *requestCounts) func(*middleware.Stack) error {
+	return func(st *middleware.Stack) error {
+		return st.Finalize.Add(middleware.FinalizeMiddlewareFunc("iamlensCountRequests",
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				switch op := middleware.GetOperationName(ctx); {
+				case strings.HasPrefix(op, "List"):
+					c.list.Add(1)
+				case op == "GetObject" || op == "HeadObject":
+					c.get.Add(1)
+				case op == "PutObject" || op == "CopyObject":
+					c.put.Add(1)
+				default:
+					c.other.Add(1)
+				}
+				return next.HandleFinalize(ctx, in)
+			}), middleware.After)
+	}
 }
 
 // newS3Client loads the SDK's default credential chain (env, shared config
@@ -83,13 +123,15 @@ func newS3Client(ctx context.Context, profile, region, endpoint string, maxAttem
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
+	counts := &requestCounts{}
 	return &s3Client{Client: s3.NewFromConfig(cfg, func(so *s3.Options) {
+		so.APIOptions = append(so.APIOptions, countRequests(counts))
 		so.DisableLogOutputChecksumValidationSkipped = true
 		if endpoint != "" {
 			so.BaseEndpoint = aws.String(endpoint)
 			so.UsePathStyle = true
 		}
-	}), retries: retries}, nil
+	}), retries: retries, requests: counts}, nil
 }
 
 // countingRetryer counts the retries it allows.

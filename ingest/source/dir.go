@@ -91,7 +91,7 @@ func (l dirLister) dirs(ctx context.Context, prefix string) ([]string, []Object,
 	return out, files, nil
 }
 
-func (l dirLister) objects(ctx context.Context, prefix string, fn func(Object) error) error {
+func (l dirLister) objects(ctx context.Context, prefix, startAfter string, fn func(Object) error) error {
 	start := filepath.Join(l.root, filepath.FromSlash(prefix))
 	if _, err := os.Stat(start); os.IsNotExist(err) {
 		return nil
@@ -118,7 +118,11 @@ func (l dirLister) objects(ctx context.Context, prefix string, fn func(Object) e
 		if err != nil {
 			return err
 		}
-		return fn(fileObject(filepath.ToSlash(rel), st))
+		o := fileObject(filepath.ToSlash(rel), st)
+		if startAfter != "" && o.Key <= startAfter {
+			return nil
+		}
+		return fn(o)
 	})
 }
 

@@ -112,10 +112,12 @@ func (l s3Lister) dirs(ctx context.Context, prefix string) ([]string, []Object, 
 	return out, files, nil
 }
 
-func (l s3Lister) objects(ctx context.Context, prefix string, fn func(Object) error) error {
-	p := s3.NewListObjectsV2Paginator(l.s.client, &s3.ListObjectsV2Input{
-		Bucket: aws.String(l.s.bucket), Prefix: aws.String(prefix),
-	})
+func (l s3Lister) objects(ctx context.Context, prefix, startAfter string, fn func(Object) error) error {
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(l.s.bucket), Prefix: aws.String(prefix)}
+	if startAfter != "" {
+		in.StartAfter = aws.String(startAfter)
+	}
+	p := s3.NewListObjectsV2Paginator(l.s.client, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {

@@ -43,7 +43,29 @@ type Filter struct {
 	Regions  []string
 	// From and To select delivery-date folders, inclusive, by UTC date.
 	From, To time.Time
+	// Shard, when its Count is over 1, keeps this worker's share of the
+	// (account, day) folders.
+	Shard Shard
+	// Resume makes a listing incremental: for a region folder
+	// ("…/CloudTrail/<region>/", as the source names it) it holds the
+	// "YYYY/MM/DD/<file>" of the last object ingested from it, and the
+	// folder is listed from LateMargin before that (day folders by name,
+	// then StartAfter) instead of whole.
+	Resume map[string]string
+	// LateMargin is how far before a Resume cursor listing starts, for
+	// objects delivered late.
+	LateMargin time.Duration
+	// Until, when set, is the last day a resumed region folder may have
+	// (today): when it is at most resumeNamedDays after the cursor's,
+	// the day folders between are named, not found by listing the
+	// folder's years, months and days.
+	Until time.Time
 }
+
+// resumeNamedDays is the longest span of days a resumed listing names
+// instead of listing the year, month and day folders (three LISTs a
+// region folder): a run every hour or day names one or two.
+const resumeNamedDays = 7
 
 // Skipped counts what a listing passed over on purpose.
 type Skipped struct {
@@ -57,8 +79,9 @@ type lister interface {
 	// dirs returns the immediate sub-folders of prefix, each ending in "/",
 	// sorted, and the objects directly in prefix.
 	dirs(ctx context.Context, prefix string) ([]string, []Object, error)
-	// objects calls fn for every object below prefix, in key order.
-	objects(ctx context.Context, prefix string, fn func(Object) error) error
+	// objects calls fn for every object below prefix whose key sorts
+	// after startAfter (all when ""), in key order.
+	objects(ctx context.Context, prefix, startAfter string, fn func(Object) error) error
 }
 
 var (
@@ -96,7 +119,12 @@ func discover(ctx context.Context, l lister, root string, f Filter, sk *Skipped,
 		return err
 	}
 	if !ok {
-		return l.objects(ctx, root, emit)
+		return l.objects(ctx, root, "", func(o Object) error {
+			if !f.Shard.Owns("", o.Key) {
+				return nil
+			}
+			return emit(o)
+		})
 	}
 	top, _, err := l.dirs(ctx, base)
 	if err != nil {
@@ -133,7 +161,7 @@ func discover(ctx context.Context, l lister, root string, f Filter, sk *Skipped,
 	}
 	slices.Sort(accounts)
 	for _, acct := range accounts {
-		if err := discoverAccount(ctx, l, byAccount[acct], f, sk, emit); err != nil {
+		if err := discoverAccount(ctx, l, acct, byAccount[acct], f, sk, emit); err != nil {
 			return err
 		}
 	}
@@ -141,10 +169,22 @@ func discover(ctx context.Context, l lister, root string, f Filter, sk *Skipped,
 }
 
 // discoverAccount lists one account's log folders day by day.
-func discoverAccount(ctx context.Context, l lister, accountDirs []string, f Filter, sk *Skipped, emit func(Object) error) error {
+func discoverAccount(ctx context.Context, l lister, account string, accountDirs []string, f Filter, sk *Skipped, emit func(Object) error) error {
 	days := map[string][]string{} // YYYY/MM/DD → day folders of every region
+	after := map[string]string{}  // day folder → the key to list after (Resume)
 	var other []string            // folders outside the date layout, listed whole at the end
 	var loose []Object            // objects outside any day folder
+	// A whole bucket's listing on S3 lists each region folder's keys,
+	// from where the window or the cursor starts, a page of 1,000 at a
+	// time, instead of finding its day folders (three delimiter LISTs) and
+	// listing each (a LIST for a few hundred keys at most): the region
+	// folders' listings are merged day by day (mergeRegions). A shard's
+	// listing names its own days instead: the region folders hold
+	// Count times more keys than it reads.
+	var ranged []regionSpan
+	if rl, ok := l.(rangeLister); ok && rl.ranged() && f.Shard.Count <= 1 {
+		ranged = []regionSpan{}
+	}
 	for _, ad := range accountDirs {
 		kinds, _, err := l.dirs(ctx, ad)
 		if err != nil {
@@ -164,15 +204,42 @@ func discoverAccount(ctx context.Context, l lister, accountDirs []string, f Filt
 				if len(f.Regions) > 0 && !slices.Contains(f.Regions, lastSegment(rd)) {
 					continue
 				}
-				if err := regionDays(ctx, l, rd, f, days, &other, &loose); err != nil {
+				if ranged != nil {
+					ranged = append(ranged, regionRange(rd, f))
+					continue
+				}
+				rf := f
+				if c, ok := f.Resume[rd]; ok {
+					if fromDay, startAfter, ok := resumeFrom(c, f.LateMargin); ok {
+						from, _ := time.Parse("2006/01/02/", fromDay)
+						if from.After(rf.From) {
+							rf.From = from
+						}
+						if startAfter != "" && from.Equal(rf.From) {
+							after[rd+fromDay] = rd + startAfter
+						}
+						if until := f.Until.UTC().Truncate(24 * time.Hour); rf.To.IsZero() && !f.Until.IsZero() &&
+							!until.Before(rf.From) && until.Sub(rf.From) <= resumeNamedDays*24*time.Hour {
+							rf.To = until
+						}
+					}
+				}
+				if err := regionDays(ctx, l, rd, rf, days, &other, &loose); err != nil {
 					return err
 				}
 			}
 		}
 	}
+	if ranged != nil {
+		if err := mergeRegions(ctx, l, ranged, emit); err != nil {
+			return err
+		}
+	}
 	order := make([]string, 0, len(days))
 	for d := range days {
-		order = append(order, d)
+		if f.Shard.Owns(account, d) {
+			order = append(order, d)
+		}
 	}
 	slices.Sort(order)
 	var folders []string // day by day, then the folders outside the layout
@@ -180,12 +247,22 @@ func discoverAccount(ctx context.Context, l lister, accountDirs []string, f Filt
 		slices.Sort(days[d])
 		folders = append(folders, days[d]...)
 	}
-	for _, p := range append(folders, other...) {
-		if err := l.objects(ctx, p, emit); err != nil {
+	// Folders and objects outside the date layout go to the shard of
+	// their name.
+	for _, o := range other {
+		if f.Shard.Owns(account, o) {
+			folders = append(folders, o)
+		}
+	}
+	for _, p := range folders {
+		if err := l.objects(ctx, p, after[p], emit); err != nil {
 			return err
 		}
 	}
 	for _, o := range loose {
+		if !f.Shard.Owns(account, o.Key) {
+			continue
+		}
 		if err := emit(o); err != nil {
 			return err
 		}
@@ -227,6 +304,11 @@ func regionDays(ctx context.Context, l lister, region string, f Filter, days map
 				continue
 			}
 			if level < 2 {
+				// A year or month wholly outside the window is not listed.
+				d := strings.TrimPrefix(s, region)
+				if (fromDay != "" && d < fromDay[:len(d)]) || (toDay != "" && d > toDay[:len(d)]) {
+					continue
+				}
 				if err := walk(s, level+1); err != nil {
 					return err
 				}

@@ -47,10 +47,14 @@ func (m *memLister) dirs(_ context.Context, prefix string) ([]string, []Object, 
 	return out, files, nil
 }
 
-func (m *memLister) objects(_ context.Context, prefix string, fn func(Object) error) error {
-	m.listed = append(m.listed, "objects "+prefix)
+func (m *memLister) objects(_ context.Context, prefix, startAfter string, fn func(Object) error) error {
+	if startAfter != "" {
+		m.listed = append(m.listed, "objects "+prefix+" after "+startAfter)
+	} else {
+		m.listed = append(m.listed, "objects "+prefix)
+	}
 	for _, k := range m.keys {
-		if strings.HasPrefix(k, prefix) {
+		if strings.HasPrefix(k, prefix) && k > startAfter {
 			if err := fn(Object{Key: k}); err != nil {
 				return err
 			}

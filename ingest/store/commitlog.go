@@ -196,14 +196,15 @@ func (s *Store) loadLocalObjects() error {
 	_, _, err := readLocalLines(s.manifestPath(), 0, always, func(_, l []byte) error {
 		var b struct {
 			Objects []struct{ Key, ETag string }
+			Cursors map[string]string
 		}
 		if err := json.Unmarshal(l, &b); err != nil {
 			return err
 		}
 		for _, o := range b.Objects {
 			objects[idOf(o.Key, o.ETag)] = struct{}{}
-			advance(cursors, o.Key)
 		}
+		mergeCursors(cursors, b.Cursors)
 		return nil
 	})
 	if err != nil {
@@ -514,9 +515,11 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 
 // --- cursors: where an incremental listing starts ---
 
-// Cursors returns, for each folder of CloudTrail's layout that ingested
-// objects came from (…/CloudTrail/<region>/), the greatest
-// "YYYY/MM/DD/<file>" below it that is ingested. An incremental listing
+// Cursors returns the positions writers' listings reached, as their
+// commit records carry them (Batch.Cursors): for each of a writer's
+// region folders of CloudTrail's layout (…/CloudTrail/<region>/, named
+// after the writer's source and shard), the "YYYY/MM/DD/<file>" below
+// which everything it listed is ingested. An incremental listing
 // (source.Filter.Resume) starts there, less a margin for late deliveries,
 // instead of listing the folder's whole history.
 func (s *Store) Cursors() map[string]string {
@@ -530,14 +533,12 @@ func (s *Store) Cursors() map[string]string {
 	return out
 }
 
-// advanceCursor moves the cursor of key's folder to key (s.mu held).
-func (s *Store) advanceCursor(key string) { advance(s.cursors, key) }
-
-// advance moves the cursor of key's region folder in cursors to key when
-// key comes later.
-func advance(cursors map[string]string, key string) {
-	if folder, rest, ok := CursorOf(key); ok && rest > cursors[folder] {
-		cursors[folder] = rest
+// mergeCursors moves positions in dst forward to those of src.
+func mergeCursors(dst, src map[string]string) {
+	for k, v := range src {
+		if v > dst[k] {
+			dst[k] = v
+		}
 	}
 }
 

@@ -120,6 +120,9 @@ type Batch struct {
 	Rows     int64          `json:"rows"`
 	Dups     int64          `json:"duplicates"`
 	Objects  []ObjectRecord `json:"objects"`
+	// Cursors are how far the writer's listing got, by region folder (see
+	// Cursors): positions that only move forward.
+	Cursors map[string]string `json:"cursors,omitempty"`
 }
 
 func newStore(root string, remote Backend) *Store {
@@ -244,7 +247,6 @@ func (s *Store) LoadObjects() error {
 func (s *Store) addObjects(objs []ObjectRecord) {
 	for _, o := range objs {
 		s.objects[idOf(o.Key, o.ETag)] = struct{}{}
-		s.advanceCursor(o.Key)
 	}
 }
 
@@ -374,6 +376,7 @@ func (s *Store) apply(b Batch) {
 	for _, f := range b.Replaces {
 		s.replaced[f] = b.Time
 	}
+	mergeCursors(s.cursors, b.Cursors)
 	if s.objLoaded || s.remote != nil {
 		s.addObjects(b.Objects)
 	} else {

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/iamlens/iamlens/analyzer/catalog"
+	"github.com/iamlens/iamlens/analyzer/iampolicy"
+)
+
+// TestScaleWorkerPolicy: the worker policy the scale-out recipe ships is
+// a valid policy of actions that exist, and grants what a shard does:
+// list and read the trail, list, read, write and delete in the dataset.
+func TestScaleWorkerPolicy(t *testing.T) {
+	data, err := os.ReadFile("../../examples/scale/worker-policy.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := iampolicy.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalog.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	granted := map[string]bool{}
+	for _, st := range doc.Statement {
+		if st.Effect != "Allow" || len(st.NotAction) > 0 || len(st.Resource) == 0 {
+			t.Errorf("statement %s: only Allow, Action and Resource", st.Sid)
+		}
+		for _, a := range st.Action {
+			if _, ok := cat.Action(a); !ok {
+				t.Errorf("statement %s: %s is no IAM action", st.Sid, a)
+			}
+			for _, r := range st.Resource {
+				granted[a+" "+strings.SplitN(r, "/", 2)[0]] = true
+			}
+		}
+	}
+	for _, want := range []string{
+		"s3:ListBucket arn:aws:s3:::ORG-TRAIL-BUCKET", "s3:GetObject arn:aws:s3:::ORG-TRAIL-BUCKET",
+		"s3:ListBucket arn:aws:s3:::DATASET-BUCKET", "s3:GetObject arn:aws:s3:::DATASET-BUCKET",
+		"s3:PutObject arn:aws:s3:::DATASET-BUCKET", "s3:DeleteObject arn:aws:s3:::DATASET-BUCKET",
+	} {
+		if !granted[want] {
+			t.Errorf("the worker policy does not grant %s", want)
+		}
+	}
+	if granted["s3:PutObject arn:aws:s3:::ORG-TRAIL-BUCKET"] || granted["s3:DeleteObject arn:aws:s3:::ORG-TRAIL-BUCKET"] {
+		t.Error("the worker policy lets a worker write the trail")
+	}
+}
