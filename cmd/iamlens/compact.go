@@ -98,7 +98,7 @@ func runCompact(ctx context.Context, o *compactOptions) error {
 		st.Now = o.Now
 	}
 	stats, err := st.Compact(ctx, store.CompactOptions{Accounts: o.Accounts, From: from, To: to,
-		MinFiles: o.MinFiles, TargetRows: o.TargetRows, Grace: o.Grace})
+		MinFiles: o.MinFiles, TargetRows: o.TargetRows, Grace: storeGrace(o.Grace)})
 	if err != nil {
 		return fmt.Errorf("compact %s: %w", o.Store, err)
 	}
@@ -133,4 +133,13 @@ type compactSummary struct {
 	Store string `json:"store"`
 	store.CompactStats
 	Requests *s3store.Stats `json:"store_requests,omitempty"`
+}
+
+// storeGrace is --grace as store.CompactOptions takes it: 0s removes the
+// replaced files at once (the store's zero means its default).
+func storeGrace(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

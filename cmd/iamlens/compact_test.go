@@ -67,6 +67,19 @@ func TestCompactKeepsAnswers(t *testing.T) {
 			t.Errorf("%s: the answer changed after compaction", k)
 		}
 	}
+	// The replaced files (55 events files and their rollup twins) stay for
+	// --grace; --grace 0s removes them now.
+	code, out, stderr = runCLI(t, "compact", "--store", root)
+	if code != 0 || !strings.Contains(out, "replaced files removed  0 (110 kept for --grace)") {
+		t.Errorf("compact again: exit %d, %s\n%s", code, stderr, out)
+	}
+	code, out, stderr = runCLI(t, "compact", "--store", root, "--grace", "0s")
+	if code != 0 || !strings.Contains(out, "replaced files removed  110 (0 kept for --grace)") {
+		t.Errorf("compact --grace 0s: exit %d, %s\n%s", code, stderr, out)
+	}
+	if again := answers(); again["--all"] != before["--all"] || again["principals"] != before["principals"] {
+		t.Error("the answers changed after the replaced files were removed")
+	}
 	// Bad flags are usage errors.
 	for _, args := range [][]string{{"--min-files", "1"}, {"--format", "yaml"}, {"--target-rows", "0"}} {
 		if code, _, _ := runCLI(t, append([]string{"compact", "--store", root}, args...)...); code != exitUsage {

@@ -56,7 +56,7 @@ type CompactOptions struct {
 	// Write tunes the files written.
 	Write WriteOptions
 	// Grace is how long replaced files stay before a compaction removes
-	// them (default one hour).
+	// them (zero: one hour; negative: none, they go at once).
 	Grace time.Duration
 	// Progress, when set, is called after each partition.
 	Progress func(CompactProgress)
@@ -102,7 +102,10 @@ func (o CompactOptions) targetRows() int64 {
 }
 
 func (o CompactOptions) grace() time.Duration {
-	if o.Grace <= 0 {
+	switch {
+	case o.Grace < 0:
+		return 0
+	case o.Grace == 0:
 		return time.Hour
 	}
 	return o.Grace
