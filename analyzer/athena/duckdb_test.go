@@ -18,7 +18,7 @@ import (
 	"github.com/iamlens/iamlens/ingest"
 	"github.com/iamlens/iamlens/ingest/columns"
 	"github.com/iamlens/iamlens/ingest/ingesttest"
-	"github.com/iamlens/iamlens/ingest/source"
+	"github.com/iamlens/iamlens/ingest/ingesttest/dataset"
 	"github.com/iamlens/iamlens/ingest/store"
 	"github.com/iamlens/iamlens/policygen"
 )
@@ -58,17 +58,7 @@ func duckTable(st *store.Store) string { return athenatest.RollupTable(st.Rollup
 
 func ingestDir(t *testing.T, dir string) *store.Store {
 	t.Helper()
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := source.NewDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ingest.Run(context.Background(), src, st, ingest.Options{Workers: 2}); err != nil {
-		t.Fatal(err)
-	}
+	st, _ := dataset.Ingest(t, dir, ingest.Options{Workers: 2})
 	return st
 }
 

@@ -12,27 +12,13 @@ import (
 
 	"github.com/iamlens/iamlens/ingest"
 	"github.com/iamlens/iamlens/ingest/ingesttest"
-	"github.com/iamlens/iamlens/ingest/source"
+	"github.com/iamlens/iamlens/ingest/ingesttest/dataset"
 	"github.com/iamlens/iamlens/ingest/store"
 )
 
 func ingestDir(t *testing.T, dir string) *store.Store {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := source.NewDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stats, err := ingest.Run(context.Background(), src, st, ingest.Options{Workers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if stats.Records == 0 {
-		t.Fatalf("nothing ingested: %+v", stats)
-	}
+	st, _ := dataset.Ingest(t, dir, ingest.Options{Workers: 1})
 	return st
 }
 

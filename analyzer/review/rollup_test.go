@@ -19,23 +19,13 @@ import (
 	"github.com/iamlens/iamlens/ingest"
 	"github.com/iamlens/iamlens/ingest/cloudtrail"
 	"github.com/iamlens/iamlens/ingest/ingesttest"
-	"github.com/iamlens/iamlens/ingest/source"
+	"github.com/iamlens/iamlens/ingest/ingesttest/dataset"
 	"github.com/iamlens/iamlens/ingest/store"
 )
 
 func ingestDir(t *testing.T, dir string) *store.Store {
 	t.Helper()
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := source.NewDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ingest.Run(context.Background(), src, st, ingest.Options{Workers: 2}); err != nil {
-		t.Fatal(err)
-	}
+	st, _ := dataset.Ingest(t, dir, ingest.Options{Workers: 2})
 	return st
 }
 
