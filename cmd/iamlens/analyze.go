@@ -154,6 +154,9 @@ func runAnalyze(ctx context.Context, o *analyzeOptions) error {
 	if o.All == (len(o.Principals) > 0) {
 		return usageErrorf("Run 'iamlens principals' to see who is in the dataset.", "give --principal or --all (not both)")
 	}
+	if !o.All {
+		lightGC()
+	}
 	gopts := policygen.Options{Resources: o.Resources, ConditionRegion: o.ConditionRegion,
 		ConditionSource: o.ConditionSource, ConditionMFA: o.ConditionMFA, Size: o.Size, MaxResources: o.MaxResources,
 		ExcludeFailed: o.ExcludeFailed}

@@ -86,6 +86,7 @@ func runPrincipals(ctx context.Context, o *principalsOptions) error {
 	if err := o.Engine.validate(o.Store); err != nil {
 		return err
 	}
+	lightGC()
 	st, err := openStoreForRead(ctx, o.Store)
 	if err != nil {
 		return err
