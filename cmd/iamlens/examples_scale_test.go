@@ -52,3 +52,44 @@ func TestScaleWorkerPolicy(t *testing.T) {
 		t.Error("the worker policy lets a worker write the trail")
 	}
 }
+
+// TestAthenaReaderPolicy: the policy for --engine athena is valid, of real
+// actions, and grants the query calls, the tables and reading the dataset,
+// never writing it.
+func TestAthenaReaderPolicy(t *testing.T) {
+	data, err := os.ReadFile("../../examples/scale/athena-reader-policy.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := iampolicy.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalog.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	granted := map[string]bool{}
+	for _, st := range doc.Statement {
+		for _, a := range st.Action {
+			if _, ok := cat.Action(a); !ok {
+				t.Errorf("statement %s: %s is no IAM action", st.Sid, a)
+			}
+			for _, r := range st.Resource {
+				granted[a+" "+strings.SplitN(r, "/", 2)[0]] = true
+			}
+		}
+	}
+	for _, want := range []string{
+		"athena:StartQueryExecution arn:aws:athena:REGION:ACCOUNT-ID:workgroup", "athena:GetQueryResults arn:aws:athena:REGION:ACCOUNT-ID:workgroup",
+		"glue:GetTable arn:aws:glue:REGION:ACCOUNT-ID:table", "s3:GetObject arn:aws:s3:::DATASET-BUCKET",
+		"s3:PutObject arn:aws:s3:::ATHENA-RESULTS-BUCKET",
+	} {
+		if !granted[want] {
+			t.Errorf("the Athena policy does not grant %s", want)
+		}
+	}
+	if granted["s3:PutObject arn:aws:s3:::DATASET-BUCKET"] || granted["s3:DeleteObject arn:aws:s3:::DATASET-BUCKET"] {
+		t.Error("the Athena policy lets a reader write the dataset")
+	}
+}
