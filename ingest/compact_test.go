@@ -101,7 +101,7 @@ func TestCompactRacingIngest(t *testing.T) {
 		}
 		more := t.TempDir()
 		n := 0
-		first := 23837392027 // AccountID(first) is the sample's account
+		first := int64(23837392027) // AccountID(first) is the sample's account
 		err = ingesttest.OrgTrail(recs, ingesttest.OrgTrailOptions{Accounts: 1, FirstAccount: first, Regions: 1, Days: 1,
 			Start: time.Date(2023, 7, 10, 0, 0, 0, 0, time.UTC), PerDay: 30, Records: 20}, func(key string, body []byte) error {
 			n += 20

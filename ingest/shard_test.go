@@ -218,4 +218,4 @@ func TestShardedIngestRequests(t *testing.T) {
 	eachEventOnce(t, st, (total+added+added2)*records, "after the unsharded run")
 }
 
-func acctID(a int) string { return ingesttest.AccountID(a) }
+func acctID(a int) string { return ingesttest.AccountID(int64(a)) }

@@ -36,7 +36,7 @@ func main() {
 	bucket := flag.String("bucket", "", "S3 bucket to write into (created if missing)")
 	out := flag.String("out", "", "folder to write into instead")
 	accounts := flag.Int("accounts", 200, "accounts")
-	first := flag.Int("first-account", 0, "number of the first account (IDs are 100000000000+n)")
+	first := flag.Int64("first-account", 0, "number of the first account (IDs are 100000000000+n)")
 	regions := flag.Int("regions", 4, "regions (at most 8)")
 	days := flag.Int("days", 7, "days")
 	start := flag.String("start", "2026-11-01", "first day")

@@ -27,11 +27,11 @@ type OrgTrailOptions struct {
 	PerDay, Records int
 	// FirstAccount is the number of the first account (account IDs are
 	// 100000000000 + n).
-	FirstAccount int
+	FirstAccount int64
 }
 
 // AccountID is the ID OrgTrail gives its account n.
-func AccountID(n int) string { return fmt.Sprintf("%012d", 100000000000+n) }
+func AccountID(n int64) string { return fmt.Sprintf("%012d", 100000000000+n) }
 
 // Start0 is the first day, the default's when Start is zero.
 func (o OrgTrailOptions) Start0() time.Time {
@@ -98,7 +98,7 @@ func OrgTrail(recs []string, o OrgTrailOptions, put func(key string, body []byte
 	next := 0
 	var buf bytes.Buffer
 	for a := 0; a < o.Accounts; a++ {
-		acct := AccountID(o.FirstAccount + a)
+		acct := AccountID(o.FirstAccount + int64(a))
 		for r := 0; r < o.Regions; r++ {
 			region := orgRegions[r]
 			for d := 0; d < o.Days; d++ {

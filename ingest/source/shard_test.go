@@ -15,7 +15,7 @@ func orgKeys(accounts, regions, days, n int) []string {
 	var keys []string
 	regionNames := []string{"eu-west-1", "us-east-1", "us-west-2", "ap-south-1"}
 	for a := 0; a < accounts; a++ {
-		acct := fmt.Sprintf("%012d", 100000000000+a)
+		acct := fmt.Sprintf("%012d", 100000000000+int64(a))
 		base := "AWSLogs/o-abcdefghij/" + acct + "/"
 		keys = append(keys, base+"CloudTrail-Digest/us-east-1/2026/11/01/digest.json.gz")
 		for r := 0; r < regions; r++ {
