@@ -70,7 +70,7 @@ func TestSQLOnDuckDBMatchesLocalSample(t *testing.T) {
 func TestSQLOnDuckDBMatchesLocalDev(t *testing.T) {
 	dev := filepath.Join(ingesttest.RepoRoot(t), "..", "shared", "data", "cloudtrail", "dev")
 	if _, err := os.Stat(dev); err != nil {
-		t.Skip("../shared/data/cloudtrail/dev is absent (it is beside the repository in the project's worktrees only): the sample's test stands")
+		t.Skip("needs ../shared/data/cloudtrail/dev (absent; it is beside the repository in the project's worktrees only): the sample's test stands")
 	}
 	if testing.Short() {
 		t.Skip("-short")

@@ -72,7 +72,7 @@ func TestParseAnyWrappers(t *testing.T) {
 func TestParseManagedPolicies(t *testing.T) {
 	b, err := os.ReadFile("../../../shared/data/reference/aws-managed-policies/managed-policies.json")
 	if err != nil {
-		t.Skipf("../shared/data is absent (%v); the embedded copy is tested in package managed", err)
+		t.Skipf("needs ../shared/data (absent: %v); the embedded copy is tested in package managed", err)
 	}
 	var f struct {
 		Policies []struct {
@@ -115,7 +115,7 @@ func TestParseManagedPolicies(t *testing.T) {
 func TestParseGAAD(t *testing.T) {
 	files, _ := filepath.Glob("../../../shared/data/aws-outputs/gaad/*.json")
 	if len(files) == 0 {
-		t.Skip("../shared/data/aws-outputs/gaad is absent")
+		t.Skip("needs ../shared/data/aws-outputs/gaad (absent)")
 	}
 	type inline struct {
 		PolicyName     string          `json:"PolicyName"`

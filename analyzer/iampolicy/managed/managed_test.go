@@ -88,7 +88,7 @@ func TestNotFound(t *testing.T) {
 func TestMatchesSource(t *testing.T) {
 	b, err := os.ReadFile("../../../../shared/data/reference/aws-managed-policies/managed-policies.json")
 	if err != nil {
-		t.Skipf("../shared/data is absent (%v): the embedded copy is checked on its own", err)
+		t.Skipf("needs ../shared/data (absent: %v): the embedded copy is checked on its own", err)
 	}
 	var src struct {
 		Policies []struct {
