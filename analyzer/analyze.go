@@ -241,16 +241,19 @@ func Analyze(ctx context.Context, st *store.Store, q Query, m Mapper, opts Optio
 	return usages, stats, nil
 }
 
+// addScan counts a scan's reads into s.
+func (s *Stats) addScan(ss store.ScanStats) {
+	s.Files += ss.Files
+	s.RowGroups += ss.RowGroups
+	s.RowGroupsRead += ss.RowGroupsRead
+	s.RowsRead += ss.RowsRead
+	s.CompressedRead += ss.CompressedRead
+}
+
 // read feeds agg what sq selects, from the rollup or the events as
 // opts.Source says, and counts what it read in stats.
 func read(ctx context.Context, st *store.Store, sq store.Query, opts Options, agg *Aggregator, stats *Stats) error {
-	count := func(ss store.ScanStats) {
-		stats.Files += ss.Files
-		stats.RowGroups += ss.RowGroups
-		stats.RowGroupsRead += ss.RowGroupsRead
-		stats.RowsRead += ss.RowsRead
-		stats.CompressedRead += ss.CompressedRead
-	}
+	count := stats.addScan
 	if opts.Reader != nil {
 		return readWith(ctx, opts.Reader, RollupQuery{Accounts: sq.Accounts, From: sq.From, To: sq.To, Principals: sq.Principals}, agg, stats)
 	}
@@ -338,11 +341,7 @@ func readCheaper(ctx context.Context, st *store.Store, sq store.Query, opts Opti
 	count := func(ss store.ScanStats, rollup bool) {
 		mu.Lock()
 		defer mu.Unlock()
-		stats.Files += ss.Files
-		stats.RowGroups += ss.RowGroups
-		stats.RowGroupsRead += ss.RowGroupsRead
-		stats.RowsRead += ss.RowsRead
-		stats.CompressedRead += ss.CompressedRead
+		stats.addScan(ss)
 		if rollup {
 			stats.RollupFiles += ss.Files
 			stats.RollupRowsRead += ss.RowsRead
@@ -519,11 +518,7 @@ func scanDays(ctx context.Context, st *store.Store, sq store.Query, workers int,
 				return nil
 			})
 			mu.Lock()
-			total.Files += ss.Files
-			total.RowGroups += ss.RowGroups
-			total.RowGroupsRead += ss.RowGroupsRead
-			total.RowsRead += ss.RowsRead
-			total.CompressedRead += ss.CompressedRead
+			total.Add(ss)
 			mu.Unlock()
 			return err
 		})

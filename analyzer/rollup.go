@@ -149,11 +149,7 @@ func scanRollup(ctx context.Context, st *store.Store, files []string, q store.Ro
 				return nil
 			})
 			mu.Lock()
-			total.Files += ss.Files
-			total.RowGroups += ss.RowGroups
-			total.RowGroupsRead += ss.RowGroupsRead
-			total.RowsRead += ss.RowsRead
-			total.CompressedRead += ss.CompressedRead
+			total.Add(ss)
 			mu.Unlock()
 			return err
 		})
@@ -206,11 +202,7 @@ func scanRollupShards(ctx context.Context, st *store.Store, files []string, q st
 				return nil
 			})
 			mu.Lock()
-			total.Files += ss.Files
-			total.RowGroups += ss.RowGroups
-			total.RowGroupsRead += ss.RowGroupsRead
-			total.RowsRead += ss.RowsRead
-			total.CompressedRead += ss.CompressedRead
+			total.Add(ss)
 			mu.Unlock()
 			return err
 		})

@@ -34,6 +34,15 @@ type ScanStats struct {
 	CompressedRead int64
 }
 
+// Add counts o's reads into s.
+func (s *ScanStats) Add(o ScanStats) {
+	s.Files += o.Files
+	s.RowGroups += o.RowGroups
+	s.RowGroupsRead += o.RowGroupsRead
+	s.RowsRead += o.RowsRead
+	s.CompressedRead += o.CompressedRead
+}
+
 // Scan reads the committed rows that q selects into values of T, a struct
 // whose fields carry `parquet:"column_name"` tags for just the columns the
 // caller needs (parquet-go reads only those), and calls fn with batches of
