@@ -135,8 +135,11 @@ func TestAggregator(t *testing.T) {
 	if fmt.Sprint(p.ActiveDays) != "[2026-11-01 2026-11-02]" {
 		t.Errorf("active days %v", p.ActiveDays)
 	}
-	if len(p.AccessKeys) != 2 || p.AccessKeys[0].AccessKeyID != "AKIA1" || p.AccessKeys[0].Calls != 7 || p.AccessKeys[1].Calls != 1 {
-		t.Errorf("keys %+v", p.AccessKeys)
+	if len(p.AccessKeys) != 1 || p.AccessKeys[0].AccessKeyID != "AKIA1" || p.AccessKeys[0].Calls != 7 {
+		t.Errorf("long-term keys %+v", p.AccessKeys)
+	}
+	if s := p.SessionKeys; s.Keys != 1 || s.Calls != 1 || s.FirstSeen.UnixMilli() != rows[1].EventTime || !s.LastSeen.Equal(s.FirstSeen) {
+		t.Errorf("session keys %+v", s)
 	}
 	if p.Services[0] != (Count{"s3.amazonaws.com", 4}) || p.MFAEvents != 1 || p.DistinctSourceIPs != 2 {
 		t.Errorf("profile %+v", p)

@@ -349,20 +349,7 @@ func (a *Aggregator) addOriginRow(r *columns.RollupRow) {
 		}
 		return
 	}
-	v := r.AccessKeyID
-	k := p.keys[v]
-	first, last := msTime(r.FirstSeen), msTime(r.LastSeen)
-	if k == nil {
-		k = &KeyUsage{AccessKeyID: strings.Clone(v), FirstSeen: first, LastSeen: last}
-		p.keys[k.AccessKeyID] = k
-	}
-	k.Calls += n
-	if first.Before(k.FirstSeen) {
-		k.FirstSeen = first
-	}
-	if last.After(k.LastSeen) {
-		k.LastSeen = last
-	}
+	p.addKey(r.AccessKeyID, n, r.FirstSeen, r.LastSeen)
 }
 
 // AddRollup counts the principal rows of the usage rollup, as Add counts

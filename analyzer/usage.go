@@ -179,20 +179,32 @@ type KeyUsage struct {
 	LastSeen    time.Time `json:"last_seen"`
 }
 
+// SessionKeys sums the temporary keys (ASIA…) a principal's calls were
+// signed with: one a session, so a role that runs hourly has thousands;
+// listed one by one they would be most of a report and say little that
+// the count does not. `explain` shows a session's calls.
+type SessionKeys struct {
+	Keys      int64     `json:"keys"`
+	Calls     int64     `json:"calls"`
+	FirstSeen time.Time `json:"first_seen,omitzero"`
+	LastSeen  time.Time `json:"last_seen,omitzero"`
+}
+
 // Profile describes the principal beyond its permissions: how people find
 // who owns an old IAM user.
 type Profile struct {
-	Services           []Count    `json:"services"` // event source → events
-	Regions            []Count    `json:"regions"`
-	SourceIPs          []Count    `json:"source_ips"` // top N
-	DistinctSourceIPs  int        `json:"distinct_source_ips"`
-	UserAgents         []Count    `json:"user_agents"` // top N
-	DistinctUserAgents int        `json:"distinct_user_agents"`
-	VPCEndpoints       []Count    `json:"vpc_endpoints"`
-	AccessKeys         []KeyUsage `json:"access_keys"`
-	ActiveDays         []string   `json:"active_days"` // YYYY-MM-DD, UTC
-	ErrorCodes         []Count    `json:"error_codes"`
-	MFAEvents          int64      `json:"mfa_events"`
+	Services           []Count     `json:"services"` // event source → events
+	Regions            []Count     `json:"regions"`
+	SourceIPs          []Count     `json:"source_ips"` // top N
+	DistinctSourceIPs  int         `json:"distinct_source_ips"`
+	UserAgents         []Count     `json:"user_agents"` // top N
+	DistinctUserAgents int         `json:"distinct_user_agents"`
+	VPCEndpoints       []Count     `json:"vpc_endpoints"`
+	AccessKeys         []KeyUsage  `json:"access_keys"` // long-term keys (AKIA…)
+	SessionKeys        SessionKeys `json:"session_keys"`
+	ActiveDays         []string    `json:"active_days"` // YYYY-MM-DD, UTC
+	ErrorCodes         []Count     `json:"error_codes"`
+	MFAEvents          int64       `json:"mfa_events"`
 }
 
 // Origins describe the successful calls' origins, from which policygen
@@ -251,7 +263,9 @@ type usageAgg struct {
 	ips         map[string]int64
 	agents      map[string]int64
 	vpces       map[string]int64
-	keys        map[string]*KeyUsage
+	keys        map[string]*KeyUsage // long-term keys
+	sessions    map[string]struct{}  // temporary keys
+	session     SessionKeys
 	days        map[int64]struct{}
 	errors      map[string]int64
 	mfa         int64
@@ -349,7 +363,7 @@ func (a *Aggregator) principalOf(arn, kind string, t int64) *usageAgg {
 			own: map[string]struct{}{}, first: t, last: t,
 			calls: map[string]*callAgg{}, services: map[string]int64{}, regions: map[string]int64{},
 			ips: map[string]int64{}, agents: map[string]int64{}, vpces: map[string]int64{},
-			keys: map[string]*KeyUsage{}, days: map[int64]struct{}{}, errors: map[string]int64{},
+			keys: map[string]*KeyUsage{}, sessions: map[string]struct{}{}, days: map[int64]struct{}{}, errors: map[string]int64{},
 			okIPs: map[string]int64{}, okVPCEs: map[string]int64{},
 		}
 		a.by[p.arn] = p
@@ -394,18 +408,7 @@ func (a *Aggregator) add(r *UsageRow) {
 		p.mfa++
 	}
 	if r.AccessKeyID != "" {
-		k := p.keys[r.AccessKeyID]
-		if k == nil {
-			k = &KeyUsage{AccessKeyID: strings.Clone(r.AccessKeyID)}
-			k.FirstSeen, k.LastSeen = time.UnixMilli(t).UTC(), time.UnixMilli(t).UTC()
-			p.keys[k.AccessKeyID] = k
-		}
-		k.Calls++
-		if tt := time.UnixMilli(t).UTC(); tt.Before(k.FirstSeen) {
-			k.FirstSeen = tt
-		} else if tt.After(k.LastSeen) {
-			k.LastSeen = tt
-		}
+		p.addKey(r.AccessKeyID, 1, t, t)
 	}
 	outcome := OutcomeOf(r.ErrorCode)
 	if outcome == Allowed {
@@ -461,6 +464,40 @@ func (a *Aggregator) call(p *usageAgg, r *UsageRow, outcome Outcome, t int64) *c
 		p.calls[string(bytes.Clone(k))] = c
 	}
 	return c
+}
+
+// addKey counts calls signed with access key id between first and last
+// (Unix milliseconds): a long-term key by itself, a temporary one (ASIA…)
+// in the principal's session keys.
+func (p *usageAgg) addKey(id string, calls, first, last int64) {
+	if strings.HasPrefix(id, "ASIA") {
+		if _, ok := p.sessions[id]; !ok {
+			p.sessions[strings.Clone(id)] = struct{}{}
+		}
+		s := &p.session
+		f, l := msTime(first), msTime(last)
+		if s.Calls == 0 || f.Before(s.FirstSeen) {
+			s.FirstSeen = f
+		}
+		if s.Calls == 0 || l.After(s.LastSeen) {
+			s.LastSeen = l
+		}
+		s.Calls += calls
+		return
+	}
+	k := p.keys[id]
+	f, l := msTime(first), msTime(last)
+	if k == nil {
+		k = &KeyUsage{AccessKeyID: strings.Clone(id), FirstSeen: f, LastSeen: l}
+		p.keys[k.AccessKeyID] = k
+	}
+	k.Calls += calls
+	if f.Before(k.FirstSeen) {
+		k.FirstSeen = f
+	}
+	if l.After(k.LastSeen) {
+		k.LastSeen = l
+	}
 }
 
 func floorDiv(a, b int64) int64 {
@@ -681,6 +718,8 @@ func (a *Aggregator) usage(p *usageAgg, from, to time.Time) *Usage {
 	for _, k := range p.keys {
 		pr.AccessKeys = append(pr.AccessKeys, *k)
 	}
+	pr.SessionKeys = p.session
+	pr.SessionKeys.Keys = int64(len(p.sessions))
 	sort.Slice(pr.AccessKeys, func(i, j int) bool { return pr.AccessKeys[i].AccessKeyID < pr.AccessKeys[j].AccessKeyID })
 	if pr.ActiveDays == nil {
 		pr.ActiveDays = []string{}

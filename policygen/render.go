@@ -417,18 +417,12 @@ func writeTable(w io.Writer, r *Result, width int) error {
 		row("VPC endpoints", "%s", counts(p.VPCEndpoints, 5))
 	}
 	// Long-term keys (AKIA…) one by one: they name who owns a user;
-	// session keys (ASIA…) as one line (the JSON report lists them all).
-	var sessKeys, sessCalls int64
+	// session keys (ASIA…) as one line.
 	for _, k := range p.AccessKeys {
-		if strings.HasPrefix(k.AccessKeyID, "ASIA") {
-			sessKeys++
-			sessCalls += k.Calls
-			continue
-		}
 		row("access key", "%s: %s, %s to %s", k.AccessKeyID, count(int(k.Calls), "call"), day(k.FirstSeen), day(k.LastSeen))
 	}
-	if sessKeys > 0 {
-		row("session keys", "%s, %s", count(int(sessKeys), "temporary (ASIA…) key"), count(int(sessCalls), "call"))
+	if s := p.SessionKeys; s.Keys > 0 {
+		row("session keys", "%s, %s, %s to %s", count(int(s.Keys), "temporary (ASIA…) key"), count(int(s.Calls), "call"), day(s.FirstSeen), day(s.LastSeen))
 	}
 	if p.MFAEvents > 0 {
 		row("MFA", "%d of %d events", p.MFAEvents, u.Events)
