@@ -88,13 +88,10 @@ type Stats struct {
 	To         time.Time `json:"to"`
 	// ResolveScan is true when names or globs needed a pass over the
 	// principal_arn column to find the ARNs.
-	ResolveScan    bool  `json:"resolve_scan"`
-	Files          int   `json:"files"`
-	RowGroups      int   `json:"row_groups"`
-	RowGroupsRead  int   `json:"row_groups_read"`
-	RowsRead       int64 `json:"rows_read"`
-	CompressedRead int64 `json:"compressed_bytes_read"`
-	DistinctCalls  int   `json:"distinct_calls"`
+	ResolveScan bool `json:"resolve_scan"`
+	// ScanStats is what was read (files, row groups, rows, bytes).
+	store.ScanStats
+	DistinctCalls int `json:"distinct_calls"`
 	// Source is what was read: SourceEvents, SourceRollup, or "mixed"
 	// (a principal's rows, from the one or the other file by file).
 	Source Source `json:"source"`
@@ -241,19 +238,10 @@ func Analyze(ctx context.Context, st *store.Store, q Query, m Mapper, opts Optio
 	return usages, stats, nil
 }
 
-// addScan counts a scan's reads into s.
-func (s *Stats) addScan(ss store.ScanStats) {
-	s.Files += ss.Files
-	s.RowGroups += ss.RowGroups
-	s.RowGroupsRead += ss.RowGroupsRead
-	s.RowsRead += ss.RowsRead
-	s.CompressedRead += ss.CompressedRead
-}
-
 // read feeds agg what sq selects, from the rollup or the events as
 // opts.Source says, and counts what it read in stats.
 func read(ctx context.Context, st *store.Store, sq store.Query, opts Options, agg *Aggregator, stats *Stats) error {
-	count := stats.addScan
+	count := stats.ScanStats.Add
 	if opts.Reader != nil {
 		return readWith(ctx, opts.Reader, RollupQuery{Accounts: sq.Accounts, From: sq.From, To: sq.To, Principals: sq.Principals}, agg, stats)
 	}
@@ -341,7 +329,7 @@ func readCheaper(ctx context.Context, st *store.Store, sq store.Query, opts Opti
 	count := func(ss store.ScanStats, rollup bool) {
 		mu.Lock()
 		defer mu.Unlock()
-		stats.addScan(ss)
+		stats.ScanStats.Add(ss)
 		if rollup {
 			stats.RollupFiles += ss.Files
 			stats.RollupRowsRead += ss.RowsRead

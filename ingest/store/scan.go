@@ -27,11 +27,11 @@ type Query struct {
 
 // ScanStats says how much of the dataset a Scan touched.
 type ScanStats struct {
-	Files          int
-	RowGroups      int
-	RowGroupsRead  int
-	RowsRead       int64
-	CompressedRead int64
+	Files          int   `json:"files"`
+	RowGroups      int   `json:"row_groups"`
+	RowGroupsRead  int   `json:"row_groups_read"`
+	RowsRead       int64 `json:"rows_read"`
+	CompressedRead int64 `json:"compressed_bytes_read"`
 }
 
 // Add counts o's reads into s.
