@@ -265,7 +265,7 @@ type usageAgg struct {
 	vpces       map[string]int64
 	keys        map[string]*KeyUsage // long-term keys
 	sessions    map[string]struct{}  // temporary keys
-	session     SessionKeys
+	session     Tally                // their calls
 	days        map[int64]struct{}
 	errors      map[string]int64
 	mfa         int64
@@ -474,15 +474,7 @@ func (p *usageAgg) addKey(id string, calls, first, last int64) {
 		if _, ok := p.sessions[id]; !ok {
 			p.sessions[strings.Clone(id)] = struct{}{}
 		}
-		s := &p.session
-		f, l := msTime(first), msTime(last)
-		if s.Calls == 0 || f.Before(s.FirstSeen) {
-			s.FirstSeen = f
-		}
-		if s.Calls == 0 || l.After(s.LastSeen) {
-			s.LastSeen = l
-		}
-		s.Calls += calls
+		p.session.add(calls, first, last)
 		return
 	}
 	k := p.keys[id]
@@ -718,8 +710,7 @@ func (a *Aggregator) usage(p *usageAgg, from, to time.Time) *Usage {
 	for _, k := range p.keys {
 		pr.AccessKeys = append(pr.AccessKeys, *k)
 	}
-	pr.SessionKeys = p.session
-	pr.SessionKeys.Keys = int64(len(p.sessions))
+	pr.SessionKeys = SessionKeys{Keys: int64(len(p.sessions)), Calls: p.session.Calls, FirstSeen: p.session.First, LastSeen: p.session.Last}
 	sort.Slice(pr.AccessKeys, func(i, j int) bool { return pr.AccessKeys[i].AccessKeyID < pr.AccessKeys[j].AccessKeyID })
 	if pr.ActiveDays == nil {
 		pr.ActiveDays = []string{}
