@@ -2,13 +2,14 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/parquet-go/parquet-go"
+	"sync"
 
 	"github.com/iamlens/iamlens/ingest/columns"
 )
@@ -57,7 +58,7 @@ func ScanRollup(ctx context.Context, s *Store, files []string, q RollupQuery, fn
 type RollupFile struct {
 	Path string
 	f    storeFile
-	pf   *parquet.File
+	meta *rollupMeta
 	// the last spans asked for (Rows, then Scan, ask for the same)
 	spanOf []string
 	span   map[int]rowSpan
@@ -75,12 +76,12 @@ func (s *Store) OpenRollup(ctx context.Context, path string) (*RollupFile, error
 	if err != nil {
 		return nil, err
 	}
-	pf, err := parquet.OpenFile(f, f.Size(), openOptions(f)...)
+	m, err := readRollupMeta(f, f.Size())
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	return &RollupFile{Path: path, f: f, pf: pf}, nil
+	return &RollupFile{Path: path, f: f, meta: m}, nil
 }
 
 // Close closes the file.
@@ -92,7 +93,7 @@ func (r *RollupFile) spans(principals []string) (map[int]rowSpan, error) {
 	if r.span != nil && slices.Equal(r.spanOf, principals) {
 		return r.span, nil
 	}
-	idx, ok := r.pf.Lookup(rollupIndexKey)
+	idx, ok := r.meta.index, r.meta.hasIndex
 	if !ok {
 		return nil, fmt.Errorf("read %s: no principal index", r.Path)
 	}
@@ -102,14 +103,14 @@ func (r *RollupFile) spans(principals []string) (map[int]rowSpan, error) {
 	}
 	spans := map[int]rowSpan{}
 	g, start := 0, int64(0) // a row group and its first row in the file
-	rgs := r.pf.RowGroups()
+	rgs := r.meta.rowGroups
 	for _, x := range ranges {
-		for g < len(rgs) && start+rgs[g].NumRows() <= x.lo {
-			start += rgs[g].NumRows()
+		for g < len(rgs) && start+rgs[g].numRows <= x.lo {
+			start += rgs[g].numRows
 			g++
 		}
 		for h, at := g, start; h < len(rgs) && at < x.hi; h++ {
-			n := rgs[h].NumRows()
+			n := rgs[h].numRows
 			lo, hi := max(x.lo, at)-at, min(x.hi, at+n)-at
 			if lo < hi {
 				s, seen := spans[h]
@@ -136,18 +137,32 @@ func (r *RollupFile) Rows(principals []string) (int64, error) {
 	return n, err
 }
 
+// rowBufs holds the row batches of Scan: a batch is half a megabyte, and a
+// reader of one principal scans hundreds of files for a few hundred rows
+// each.
+var rowBufs = sync.Pool{New: func() any { b := make([]columns.RollupRow, 1024); return &b }}
+
 // Scan is ScanRollup for this file.
 func (r *RollupFile) Scan(ctx context.Context, q RollupQuery, fn func(rows []columns.RollupRow) error) (ScanStats, error) {
 	st := ScanStats{Files: 1}
-	err := r.scan(ctx, q, make([]columns.RollupRow, 1024), &st, fn)
+	buf := rowBufs.Get().(*[]columns.RollupRow)
+	defer rowBufs.Put(buf)
+	err := r.scan(ctx, q, *buf, &st, fn)
 	if err != nil {
 		err = fmt.Errorf("read %s: %w", r.Path, err)
 	}
 	return st, err
 }
 
-func (r *RollupFile) scan(ctx context.Context, q RollupQuery, buf []columns.RollupRow, st *ScanStats, fn func([]columns.RollupRow) error) error {
-	pf := r.pf
+func (r *RollupFile) scan(ctx context.Context, q RollupQuery, buf []columns.RollupRow, st *ScanStats, fn func([]columns.RollupRow) error) (err error) {
+	defer func() {
+		// A file the decoder cannot make sense of is an error naming it,
+		// never a crash.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("undecodable rollup file: %v", p)
+		}
+	}()
+	m := r.meta
 	var spans map[int]rowSpan
 	if len(q.Principals) > 0 {
 		var err error
@@ -158,12 +173,14 @@ func (r *RollupFile) scan(ctx context.Context, q RollupQuery, buf []columns.Roll
 			return nil
 		}
 	}
-	facetCol := leafIndex(pf, columns.Facet)
-	d, err := newRollupDecoder(pf, q.Columns)
+	facetCol := slices.IndexFunc(m.leaves, func(p []string) bool { return len(p) == 1 && p[0] == columns.Facet })
+	d, err := newRollupDecoder(m, q.Columns)
 	if err != nil {
 		return err
 	}
-	for i, rg := range pf.RowGroups() {
+	var rd chunkReader
+	for i := range m.rowGroups {
+		rg := &m.rowGroups[i]
 		st.RowGroups++
 		span, inIndex := spans[i]
 		if spans != nil && !inIndex {
@@ -176,20 +193,24 @@ func (r *RollupFile) scan(ctx context.Context, q RollupQuery, buf []columns.Roll
 			return err
 		}
 		st.RowGroupsRead++
-		lo, hi := int64(0), rg.NumRows()
+		lo, hi := int64(0), rg.numRows
 		if spans != nil {
-			lo, hi = span.lo, min(span.hi, rg.NumRows())
+			lo, hi = span.lo, min(span.hi, rg.numRows)
 		}
-		facet := facetOf(rg, facetCol)
-		if err := prefetchRows(r.f, pf, i, d.fileColumns(), lo, hi); err != nil {
+		if lo >= hi {
+			continue
+		}
+		d.setFacet(facetOf(rg, facetCol))
+		chunks, err := rd.read(r.f, rg, d, lo, hi)
+		if err != nil {
 			return err
 		}
-		if err := d.decode(rg, lo, hi, facet); err != nil {
+		if err := d.decode(chunks, lo, hi); err != nil {
 			return err
 		}
 		for _, c := range d.leaves {
 			if !c.skip {
-				st.CompressedRead += pf.Metadata().RowGroups[i].Columns[c.file].MetaData.TotalCompressedSize
+				st.CompressedRead += rg.cols[c.file].compressed
 			}
 		}
 		st.RowsRead += hi - lo
@@ -203,38 +224,197 @@ func (r *RollupFile) scan(ctx context.Context, q RollupQuery, buf []columns.Roll
 	return nil
 }
 
+// chunkReader reads the bytes of the column chunks a row group's decoding
+// needs, in as few reads as their places allow.
+type chunkReader struct {
+	chunks []chunkBytes
+	bufs   [][]byte
+}
+
+// read returns, by file column, the bytes of the chunks of rg that d reads
+// (the others zero) for rows [lo, hi): whole chunks when the rows are the
+// whole row group or a chunk has no offset index, else each chunk's
+// dictionary page and the data pages that hold the rows.
+func (cr *chunkReader) read(f storeFile, rg *rgMeta, d *rollupDecoder, lo, hi int64) ([]chunkBytes, error) {
+	cr.chunks = slices.Grow(cr.chunks[:0], len(rg.cols))[:len(rg.cols)]
+	clear(cr.chunks)
+	whole := lo <= 0 && hi >= rg.numRows
+	var locs map[int][]pageLocation
+	if !whole {
+		// The offset indexes first, in one go: they lie together in the
+		// page index, before the footer.
+		var idx []ByteRange
+		for _, dl := range d.leaves {
+			if cm := &rg.cols[dl.file]; !dl.skip && cm.oiLen > 0 {
+				idx = append(idx, ByteRange{cm.oiOff, cm.oiLen})
+			}
+		}
+		got, err := readRanges(f, idx, &cr.bufs, 0)
+		if err != nil {
+			return nil, err
+		}
+		locs = map[int][]pageLocation{}
+		for _, dl := range d.leaves {
+			if cm := &rg.cols[dl.file]; !dl.skip && cm.oiLen > 0 {
+				b, err := bytesAt(got, cm.oiOff, cm.oiLen)
+				if err != nil {
+					return nil, err
+				}
+				if locs[dl.file], err = parseOffsetIndex(b); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	// What to read of each chunk: a dictionary range (Len 0: none) and a
+	// pages range.
+	type plan struct {
+		dict, pages ByteRange
+		first       int64
+	}
+	plans := make([]plan, len(rg.cols))
+	var ranges []ByteRange
+	for _, dl := range d.leaves {
+		cm := &rg.cols[dl.file]
+		if dl.skip {
+			continue
+		}
+		p := plan{pages: ByteRange{cm.start, cm.compressed}}
+		if ls := locs[dl.file]; len(ls) > 0 {
+			first, last := -1, -1
+			for i, l := range ls {
+				end := rg.numRows
+				if i+1 < len(ls) {
+					end = ls[i+1].firstRow
+				}
+				if l.firstRow < hi && end > lo {
+					if first < 0 {
+						first = i
+					}
+					last = i
+				}
+			}
+			if first >= 0 && ls[first].offset >= cm.start && ls[last].offset+ls[last].size <= cm.start+cm.compressed {
+				if cm.start < cm.dataOff {
+					p.dict = ByteRange{cm.start, cm.dataOff - cm.start}
+				}
+				p.pages = ByteRange{ls[first].offset, ls[last].offset + ls[last].size - ls[first].offset}
+				p.first = ls[first].firstRow
+			}
+		}
+		plans[dl.file] = p
+		ranges = append(ranges, p.pages)
+		if p.dict.Len > 0 {
+			ranges = append(ranges, p.dict)
+		}
+	}
+	got, err := readRanges(f, ranges, &cr.bufs, 1)
+	if err != nil {
+		return nil, err
+	}
+	for _, dl := range d.leaves {
+		if dl.skip {
+			continue
+		}
+		p := plans[dl.file]
+		cb := chunkBytes{cm: &rg.cols[dl.file], firstRow: p.first}
+		if cb.pages, err = bytesAt(got, p.pages.Off, p.pages.Len); err != nil {
+			return nil, err
+		}
+		if p.dict.Len > 0 {
+			if cb.dict, err = bytesAt(got, p.dict.Off, p.dict.Len); err != nil {
+				return nil, err
+			}
+		}
+		cr.chunks[dl.file] = cb
+	}
+	return cr.chunks, nil
+}
+
+// fetched is bytes read from a file, from offset off.
+type fetched struct {
+	off  int64
+	data []byte
+}
+
+// readRanges reads ranges of f, coalesced (within readSlack of each other
+// by one read), into the buffers of slot k of bufs (reused from one call
+// to the next: what a previous call returned is overwritten).
+func readRanges(f storeFile, ranges []ByteRange, bufs *[][]byte, k int) ([]fetched, error) {
+	if len(ranges) == 0 {
+		return nil, nil
+	}
+	for _, r := range ranges {
+		if r.Off < 0 || r.Len < 0 || r.Off+r.Len > f.Size() {
+			return nil, fmt.Errorf("a column chunk at %d+%d outside the file's %d bytes", r.Off, r.Len, f.Size())
+		}
+	}
+	rs := Coalesce(slices.Clone(ranges), readSlack)
+	if err := prefetch(f, rs); err != nil {
+		return nil, err
+	}
+	var total int64
+	for _, r := range rs {
+		total += r.Len
+	}
+	for len(*bufs) <= k {
+		*bufs = append(*bufs, nil)
+	}
+	buf := (*bufs)[k]
+	if int64(cap(buf)) < total {
+		buf = make([]byte, total)
+		(*bufs)[k] = buf
+	}
+	buf = buf[:total]
+	out := make([]fetched, 0, len(rs))
+	for _, r := range rs {
+		b := buf[:r.Len:r.Len]
+		buf = buf[r.Len:]
+		if n, err := f.ReadAt(b, r.Off); n < len(b) {
+			if err == nil || errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+		out = append(out, fetched{off: r.Off, data: b})
+	}
+	return out, nil
+}
+
+// bytesAt is [off, off+n) of what readRanges read.
+func bytesAt(got []fetched, off, n int64) ([]byte, error) {
+	for _, g := range got {
+		if off >= g.off && off+n <= g.off+int64(len(g.data)) {
+			return g.data[off-g.off : off-g.off+n], nil
+		}
+	}
+	return nil, fmt.Errorf("bytes %d+%d not read", off, n)
+}
+
 // facetOf returns the facet number of a row group whose facet column's
 // statistics hold one facet (as the rollup's encoder writes them), or -1.
-func facetOf(rg parquet.RowGroup, col int) int {
+func facetOf(rg *rgMeta, col int) int {
 	if col < 0 {
 		return -1
 	}
-	c, ok := rg.ColumnChunks()[col].(*parquet.FileColumnChunk)
-	if !ok {
+	c := &rg.cols[col]
+	if !c.hasMin || !c.hasMax || string(c.min) != string(c.max) {
 		return -1
 	}
-	lo, hi, ok := c.Bounds()
-	if !ok || lo.IsNull() || hi.IsNull() || string(lo.ByteArray()) != string(hi.ByteArray()) {
-		return -1
-	}
-	return slices.Index(columns.Facets, string(lo.ByteArray()))
+	return slices.Index(columns.Facets, string(c.min))
 }
 
 // hasFacet reports from the facet column's statistics whether a row group
 // can hold rows of one of facets.
-func hasFacet(rg parquet.RowGroup, col int, facets []string) bool {
+func hasFacet(rg *rgMeta, col int, facets []string) bool {
 	if col < 0 {
 		return true
 	}
-	c, ok := rg.ColumnChunks()[col].(*parquet.FileColumnChunk)
-	if !ok {
+	c := &rg.cols[col]
+	if !c.hasMin || !c.hasMax {
 		return true
 	}
-	lo, hi, ok := c.Bounds()
-	if !ok || lo.IsNull() || hi.IsNull() {
-		return true
-	}
-	min, max := string(lo.ByteArray()), string(hi.ByteArray())
+	min, max := string(c.min), string(c.max)
 	return slices.ContainsFunc(facets, func(f string) bool { return f >= min && f <= max })
 }
 
@@ -325,16 +505,6 @@ func parseRollupIndex(data string, principals []string) ([]rowSpan, error) {
 		start += at[k]
 	}
 	return out, nil
-}
-
-// fileColumns are the file's columns the decoder reads (some of which a
-// row group's facet may leave out).
-func (d *rollupDecoder) fileColumns() []int {
-	cols := make([]int, len(d.leaves))
-	for i, l := range d.leaves {
-		cols[i] = l.file
-	}
-	return cols
 }
 
 // atoi parses a non-negative decimal number of up to 18 digits.
