@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/parquet-go/parquet-go/format"
 )
@@ -205,13 +206,23 @@ type chunkMeta struct {
 	dataOffSet, dictOK bool
 }
 
+// footerBufs are the buffers footers are read into: a reader of one
+// principal opens hundreds of files.
+var footerBufs = sync.Pool{New: func() any { b := make([]byte, footerRead); return &b }}
+
+// footerRead is how much of a file's end is read at first: its footer,
+// whole in all but files of thousands of row groups.
+const footerRead = 64 << 10
+
 // readRollupMeta reads the footer of a rollup file of size bytes.
 func readRollupMeta(f io.ReaderAt, size int64) (*rollupMeta, error) {
 	if size < 12 {
 		return nil, errors.New("not a parquet file: too small")
 	}
-	tail := min(size, 64<<10)
-	buf := make([]byte, tail)
+	pooled := footerBufs.Get().(*[]byte)
+	defer footerBufs.Put(pooled)
+	tail := min(size, footerRead)
+	buf := (*pooled)[:tail]
 	if _, err := f.ReadAt(buf, size-tail); err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
 	}
@@ -235,7 +246,34 @@ func readRollupMeta(f io.ReaderAt, size int64) (*rollupMeta, error) {
 	if err != nil {
 		return nil, fmt.Errorf("footer: %w", err)
 	}
+	m.detach()
 	return m, nil
+}
+
+// detach copies the statistics' bounds, which alias the footer's bytes,
+// into one buffer of m's own.
+func (m *rollupMeta) detach() {
+	n := 0
+	for _, rg := range m.rowGroups {
+		for _, c := range rg.cols {
+			n += len(c.min) + len(c.max)
+		}
+	}
+	arena := make([]byte, 0, n)
+	take := func(b []byte) []byte {
+		if b == nil {
+			return nil
+		}
+		at := len(arena)
+		arena = append(arena, b...)
+		return arena[at:len(arena):len(arena)]
+	}
+	for _, rg := range m.rowGroups {
+		for i := range rg.cols {
+			c := &rg.cols[i]
+			c.min, c.max = take(c.min), take(c.max)
+		}
+	}
 }
 
 // parseRollupMeta parses a FileMetaData.

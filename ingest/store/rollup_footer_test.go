@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -108,5 +109,71 @@ func FuzzRollupFooter(f *testing.F) {
 		if err := store.ParseRollupThrift(b); err != nil && !errors.Is(err, store.ErrThrift) && err.Error() == "" {
 			t.Fatal("an error without a message")
 		}
+	})
+}
+
+// BenchmarkScanRollup reads 50 copies of a rollup file — the sample's
+// rows and a busy principal's 600 calls, which get row groups of their
+// own — whole and for the busy principal with the rollup reader, and whole
+// with parquet-go's generic row reader, for comparison.
+func BenchmarkScanRollup(b *testing.B) {
+	extra := rollupEdges()
+	busy := extra[0]
+	busy.PrincipalARN, busy.UserIdentityARN = "arn:aws:iam::111122223333:role/busy", "arn:aws:iam::111122223333:role/busy"
+	for i := range 600 {
+		e := busy
+		e.EventID = fmt.Sprintf("busy-%d", i)
+		e.RequestParameters = fmt.Sprintf(`{"bucketName":"b","key":"k%d"}`, i%200)
+		e.EventName = []string{"GetObject", "PutObject", "HeadObject"}[i%3]
+		extra = append(extra, e)
+	}
+	rows, _ := sampleRows(b, extra...)
+	var buf bytes.Buffer
+	if err := store.EncodeRollup(&buf, rows, store.WriteOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	dir := b.TempDir()
+	var files []string
+	for i := range 50 {
+		p := filepath.Join(dir, fmt.Sprintf("part-x-%04d.parquet", i))
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			b.Fatal(err)
+		}
+		files = append(files, p)
+	}
+	n := len(readRollup(b, data))
+	scan := func(b *testing.B, q store.RollupQuery) {
+		b.ReportAllocs()
+		for b.Loop() {
+			got := 0
+			if _, err := store.ScanRollup(context.Background(), nil, files, q, func(rs []columns.RollupRow) error {
+				got += len(rs)
+				return nil
+			}); err != nil {
+				b.Fatal(err)
+			}
+			if got == 0 {
+				b.Fatal("no rows")
+			}
+		}
+	}
+	b.Run("all", func(b *testing.B) {
+		scan(b, store.RollupQuery{})
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n*len(files)), "ns/row")
+	})
+	b.Run("principal", func(b *testing.B) {
+		scan(b, store.RollupQuery{Principals: []string{"arn:aws:iam::111122223333:role/edge"}})
+	})
+	b.Run("parquet-go", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			for range files {
+				if got := readRollup(b, data); len(got) != n {
+					b.Fatalf("%d rows", len(got))
+				}
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n*len(files)), "ns/row")
 	})
 }

@@ -178,7 +178,8 @@ func (r *RollupFile) scan(ctx context.Context, q RollupQuery, buf []columns.Roll
 	if err != nil {
 		return err
 	}
-	var rd chunkReader
+	rd := chunkReaders.Get().(*chunkReader)
+	defer chunkReaders.Put(rd)
 	for i := range m.rowGroups {
 		rg := &m.rowGroups[i]
 		st.RowGroups++
@@ -223,6 +224,9 @@ func (r *RollupFile) scan(ctx context.Context, q RollupQuery, buf []columns.Roll
 	}
 	return nil
 }
+
+// chunkReaders keep their buffers from one file to the next.
+var chunkReaders = sync.Pool{New: func() any { return new(chunkReader) }}
 
 // chunkReader reads the bytes of the column chunks a row group's decoding
 // needs, in as few reads as their places allow.
