@@ -300,9 +300,6 @@ func (a *Aggregator) addCallRow(r *columns.RollupRow) {
 			p.own[strings.Clone(r.PrincipalAccount)] = struct{}{}
 		}
 	}
-	incBy(p.services, r.EventSource, n)
-	incBy(p.regions, r.AWSRegion, n)
-	incBy(p.errors, r.ErrorCode, n)
 	p.days[floorDiv(r.FirstSeen, 86_400_000)] = struct{}{}
 	p.days[floorDiv(r.LastSeen, 86_400_000)] = struct{}{}
 	p.mfa += r.MFACalls

@@ -257,21 +257,21 @@ type usageAgg struct {
 	own         map[string]struct{}
 	events      int64
 	first, last int64
-	calls       map[string]*callAgg
-	services    map[string]int64
-	regions     map[string]int64
-	ips         map[string]int64
-	agents      map[string]int64
-	vpces       map[string]int64
-	keys        map[string]*KeyUsage // long-term keys
-	sessions    map[string]struct{}  // temporary keys
-	session     Tally                // their calls
-	days        map[int64]struct{}
-	errors      map[string]int64
-	mfa         int64
-	origins     Origins
-	okIPs       map[string]int64
-	okVPCEs     map[string]int64
+	// calls by call key; the profile's services, regions and error codes
+	// are summed from them (every event is in one call, whose key holds
+	// all three)
+	calls    map[string]*callAgg
+	ips      map[string]int64
+	agents   map[string]int64
+	vpces    map[string]int64
+	keys     map[string]*KeyUsage // long-term keys
+	sessions map[string]struct{}  // temporary keys
+	session  Tally                // their calls
+	days     map[int64]struct{}
+	mfa      int64
+	origins  Origins
+	okIPs    map[string]int64
+	okVPCEs  map[string]int64
 }
 
 // callAgg is one distinct call (everything Map looks at), with its count.
@@ -361,9 +361,9 @@ func (a *Aggregator) principalOf(arn, kind string, t int64) *usageAgg {
 		p = &usageAgg{
 			arn: strings.Clone(arn), kind: strings.Clone(kind),
 			own: map[string]struct{}{}, first: t, last: t,
-			calls: map[string]*callAgg{}, services: map[string]int64{}, regions: map[string]int64{},
-			ips: map[string]int64{}, agents: map[string]int64{}, vpces: map[string]int64{},
-			keys: map[string]*KeyUsage{}, sessions: map[string]struct{}{}, days: map[int64]struct{}{}, errors: map[string]int64{},
+			calls: map[string]*callAgg{},
+			ips:   map[string]int64{}, agents: map[string]int64{}, vpces: map[string]int64{},
+			keys: map[string]*KeyUsage{}, sessions: map[string]struct{}{}, days: map[int64]struct{}{},
 			okIPs: map[string]int64{}, okVPCEs: map[string]int64{},
 		}
 		a.by[p.arn] = p
@@ -396,12 +396,9 @@ func (a *Aggregator) add(r *UsageRow) {
 			p.own[strings.Clone(r.PrincipalAccount)] = struct{}{}
 		}
 	}
-	inc(p.services, r.EventSource)
-	inc(p.regions, r.AWSRegion)
 	inc(p.ips, r.SourceIP)
 	inc(p.agents, r.UserAgent)
 	inc(p.vpces, r.VPCEndpointID)
-	inc(p.errors, r.ErrorCode)
 	p.days[floorDiv(t, 86_400_000)] = struct{}{}
 	mfa := r.MFAAuthenticated != nil && *r.MFAAuthenticated
 	if mfa {
@@ -590,7 +587,11 @@ func (a *Aggregator) usage(p *usageAgg, from, to time.Time) *Usage {
 	byOutcome := map[Outcome]map[string]*actionAgg{Allowed: {}, Denied: {}, Failed: {}}
 	noPerm, notAPI, unmapped := map[CallCount]int64{}, map[CallCount]int64{}, map[CallCount]int64{}
 	hidden := map[NotObservable]struct{}{}
+	services, regions, errCodes := map[string]int64{}, map[string]int64{}, map[string]int64{}
 	for _, c := range p.calls {
+		incBy(services, c.call.EventSource, c.calls)
+		incBy(regions, c.call.AWSRegion, c.calls)
+		incBy(errCodes, c.call.ErrorCode, c.calls)
 		res := a.m.Map(&c.call)
 		cc := CallCount{EventSource: c.call.EventSource, EventName: c.call.EventName, Reason: res.Reason}
 		switch res.Status {
@@ -668,7 +669,7 @@ func (a *Aggregator) usage(p *usageAgg, from, to time.Time) *Usage {
 		granted[strings.ToLower(au.Action)] = true
 	}
 	for src, acts := range dataSources {
-		if p.services[src] == 0 || a.dataSeen[src] {
+		if services[src] == 0 || a.dataSeen[src] {
 			continue
 		}
 		for _, act := range acts {
@@ -699,12 +700,12 @@ func (a *Aggregator) usage(p *usageAgg, from, to time.Time) *Usage {
 	for _, d := range days {
 		pr.ActiveDays = append(pr.ActiveDays, time.UnixMilli(d*86_400_000).UTC().Format("2006-01-02"))
 	}
-	pr.Services = TopCounts(p.services, 0)
-	pr.Regions = TopCounts(p.regions, 0)
+	pr.Services = TopCounts(services, 0)
+	pr.Regions = TopCounts(regions, 0)
 	pr.SourceIPs, pr.DistinctSourceIPs = TopCounts(p.ips, a.topN), len(p.ips)
 	pr.UserAgents, pr.DistinctUserAgents = TopCounts(p.agents, a.topN), len(p.agents)
 	pr.VPCEndpoints = TopCounts(p.vpces, 0)
-	pr.ErrorCodes = TopCounts(p.errors, 0)
+	pr.ErrorCodes = TopCounts(errCodes, 0)
 	pr.MFAEvents = p.mfa
 	pr.AccessKeys = []KeyUsage{}
 	for _, k := range p.keys {
