@@ -255,24 +255,11 @@ func (d *rollupDecoder) dataPage(dl *decLeaf, codec interface {
 		d.page, vals = out, out
 	}
 	var err error
-	d.reps, d.defs = d.reps[:0], d.defs[:0]
-	if lf.maxRep > 0 {
-		if d.reps, err = (&rle.Encoding{BitWidth: bits.Len(uint(lf.maxRep))}).DecodeLevels(d.reps, reps); err != nil {
-			return err
-		}
-		if int64(len(d.reps)) < h.numValues {
-			return errors.New("data page: fewer repetition levels than values")
-		}
-		d.reps = d.reps[:h.numValues]
+	if d.reps, err = pageLevels(d.reps, reps, lf.maxRep, h.numValues); err != nil {
+		return fmt.Errorf("repetition levels: %w", err)
 	}
-	if lf.maxDef > 0 {
-		if d.defs, err = (&rle.Encoding{BitWidth: bits.Len(uint(lf.maxDef))}).DecodeLevels(d.defs, defs); err != nil {
-			return err
-		}
-		if int64(len(d.defs)) < h.numValues {
-			return errors.New("data page: fewer definition levels than values")
-		}
-		d.defs = d.defs[:h.numValues]
+	if d.defs, err = pageLevels(d.defs, defs, lf.maxDef, h.numValues); err != nil {
+		return fmt.Errorf("definition levels: %w", err)
 	}
 	present := h.numValues - h.numNulls
 	switch lf.enc {
@@ -336,6 +323,22 @@ func (d *rollupDecoder) dataPage(dl *decLeaf, codec interface {
 		k++
 	}
 	return nil
+}
+
+// pageLevels decodes a data page's n levels of at most max (none when max
+// is 0) into dst.
+func pageLevels(dst []uint8, src []byte, max int, n int64) ([]uint8, error) {
+	if max == 0 {
+		return dst[:0], nil
+	}
+	dst, err := (&rle.Encoding{BitWidth: bits.Len(uint(max))}).DecodeLevels(dst[:0], src)
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(dst)) < n {
+		return nil, errors.New("fewer than the page's values")
+	}
+	return dst[:n], nil
 }
 
 // listPage takes rows [skip, skip+take) of a resources field's page from

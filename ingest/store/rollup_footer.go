@@ -194,16 +194,16 @@ type rgMeta struct {
 // chunkMeta is a column chunk's metadata: where its pages are, its
 // offset index, and its statistics' bounds.
 type chunkMeta struct {
-	codec              format.CompressionCodec
-	numValues          int64
-	compressed         int64
-	dataOff, dictOff   int64
-	oiOff              int64
-	oiLen              int64
-	min, max           []byte
-	hasMin, hasMax     bool
-	start              int64 // the chunk's first byte: its dictionary page, or its first data page
-	dataOffSet, dictOK bool
+	codec            format.CompressionCodec
+	numValues        int64
+	compressed       int64
+	dataOff, dictOff int64
+	hasData, hasDict bool // whether the footer gave dataOff and dictOff
+	oiOff            int64
+	oiLen            int64
+	min, max         []byte
+	hasMin, hasMax   bool
+	start            int64 // the chunk's first byte: its dictionary page, or its first data page
 }
 
 // footerBufs are the buffers footers are read into: a reader of one
@@ -410,9 +410,9 @@ func (c *compactReader) columnChunk() chunkMeta {
 				case id == 7 && t == ctI64:
 					cm.compressed = c.int()
 				case id == 9 && t == ctI64:
-					cm.dataOff, cm.dataOffSet = c.int(), true
+					cm.dataOff, cm.hasData = c.int(), true
 				case id == 11 && t == ctI64:
-					cm.dictOff, cm.dictOK = c.int(), true
+					cm.dictOff, cm.hasDict = c.int(), true
 				case id == 12 && t == ctStruct: // Statistics
 					c.fields(func(id int16, t byte) {
 						switch {
@@ -437,10 +437,10 @@ func (c *compactReader) columnChunk() chunkMeta {
 		}
 	})
 	cm.start = cm.dataOff
-	if cm.dictOK && cm.dictOff > 0 && cm.dictOff < cm.start {
+	if cm.hasDict && cm.dictOff > 0 && cm.dictOff < cm.start {
 		cm.start = cm.dictOff
 	}
-	if !cm.dataOffSet || cm.start < 4 || cm.compressed < 0 {
+	if !cm.hasData || cm.start < 4 || cm.compressed < 0 {
 		c.fail("column chunk without its pages' offsets")
 	}
 	return cm
