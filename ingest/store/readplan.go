@@ -69,20 +69,7 @@ func prefetchRows(f storeFile, pf *parquet.File, rg int, cols []int, lo, hi int6
 		if start < m.DataPageOffset { // the dictionary page
 			ranges = append(ranges, ByteRange{start, min(m.DataPageOffset+readSlack, end) - start})
 		}
-		first, last := -1, -1
-		for i := range oi.NumPages() {
-			pageLo := oi.FirstRowIndex(i)
-			pageHi := md.NumRows
-			if i+1 < oi.NumPages() {
-				pageHi = oi.FirstRowIndex(i + 1)
-			}
-			if pageLo < hi && pageHi > lo {
-				if first < 0 {
-					first = i
-				}
-				last = i
-			}
-		}
+		first, last := pagesHolding(oi, md.NumRows, lo, hi)
 		if first < 0 {
 			continue
 		}
@@ -91,6 +78,26 @@ func prefetchRows(f storeFile, pf *parquet.File, rg int, cols []int, lo, hi int6
 		ranges = append(ranges, ByteRange{from, to - from})
 	}
 	return prefetch(f, ranges)
+}
+
+// pagesHolding returns the first and last page of oi, the offset index of
+// a chunk of a row group of numRows rows, that hold rows [lo, hi); -1, -1
+// when none does.
+func pagesHolding(oi parquet.OffsetIndex, numRows, lo, hi int64) (first, last int) {
+	first, last = -1, -1
+	for i := range oi.NumPages() {
+		end := numRows
+		if i+1 < oi.NumPages() {
+			end = oi.FirstRowIndex(i + 1)
+		}
+		if oi.FirstRowIndex(i) < hi && end > lo {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	return first, last
 }
 
 // prefetchChunks fetches whole column chunks cols of the row groups rgs.

@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress"
 	"github.com/parquet-go/parquet-go/encoding/delta"
 	"github.com/parquet-go/parquet-go/encoding/rle"
 	"github.com/parquet-go/parquet-go/format"
@@ -206,9 +207,7 @@ func (d *rollupDecoder) decodeChunk(dl *decLeaf, cb *chunkBytes, lo, hi int64) e
 }
 
 // dictionary decodes a dictionary page of PLAIN byte arrays into dl.
-func (dl *decLeaf) dictionary(codec interface {
-	Decode(dst, src []byte) ([]byte, error)
-}, h pageHeader, body []byte) error {
+func (dl *decLeaf) dictionary(codec compress.Codec, h pageHeader, body []byte) error {
 	data, err := codec.Decode(make([]byte, h.uncompressed), body)
 	if err != nil {
 		return fmt.Errorf("dictionary page: %w", err)
@@ -235,9 +234,7 @@ func (dl *decLeaf) dictionary(codec interface {
 }
 
 // dataPage decodes rows [skip, skip+take) of a data page v2 into dl.
-func (d *rollupDecoder) dataPage(dl *decLeaf, codec interface {
-	Decode(dst, src []byte) ([]byte, error)
-}, h pageHeader, body []byte, skip, take int64) error {
+func (d *rollupDecoder) dataPage(dl *decLeaf, codec compress.Codec, h pageHeader, body []byte, skip, take int64) error {
 	lf := dl.lf
 	if h.encoding != lf.enc {
 		return fmt.Errorf("values encoded %v, not %v", h.encoding, lf.enc)

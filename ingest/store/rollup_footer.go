@@ -521,10 +521,18 @@ type pageLocation struct {
 	offset, size, firstRow int64
 }
 
+// offsetIndex is a column chunk's offset index (a parquet.OffsetIndex).
+type offsetIndex []pageLocation
+
+func (x offsetIndex) NumPages() int                  { return len(x) }
+func (x offsetIndex) Offset(i int) int64             { return x[i].offset }
+func (x offsetIndex) CompressedPageSize(i int) int64 { return x[i].size }
+func (x offsetIndex) FirstRowIndex(i int) int64      { return x[i].firstRow }
+
 // parseOffsetIndex parses an OffsetIndex.
-func parseOffsetIndex(b []byte) ([]pageLocation, error) {
+func parseOffsetIndex(b []byte) (offsetIndex, error) {
 	c := &compactReader{b: b}
-	var out []pageLocation
+	var out offsetIndex
 	c.fields(func(id int16, t byte) {
 		if id != 1 || t != ctList {
 			c.skip(t)

@@ -243,7 +243,7 @@ func (cr *chunkReader) read(f storeFile, rg *rgMeta, d *rollupDecoder, lo, hi in
 	cr.chunks = slices.Grow(cr.chunks[:0], len(rg.cols))[:len(rg.cols)]
 	clear(cr.chunks)
 	whole := lo <= 0 && hi >= rg.numRows
-	var locs map[int][]pageLocation
+	var locs map[int]offsetIndex
 	if !whole {
 		// The offset indexes first, in one go: they lie together in the
 		// page index, before the footer.
@@ -257,7 +257,7 @@ func (cr *chunkReader) read(f storeFile, rg *rgMeta, d *rollupDecoder, lo, hi in
 		if err != nil {
 			return nil, err
 		}
-		locs = map[int][]pageLocation{}
+		locs = map[int]offsetIndex{}
 		for _, dl := range d.leaves {
 			if cm := &rg.cols[dl.file]; !dl.skip && cm.oiLen > 0 {
 				b, err := bytesAt(got, cm.oiOff, cm.oiLen)
@@ -285,19 +285,7 @@ func (cr *chunkReader) read(f storeFile, rg *rgMeta, d *rollupDecoder, lo, hi in
 		}
 		p := plan{pages: ByteRange{cm.start, cm.compressed}}
 		if ls := locs[dl.file]; len(ls) > 0 {
-			first, last := -1, -1
-			for i, l := range ls {
-				end := rg.numRows
-				if i+1 < len(ls) {
-					end = ls[i+1].firstRow
-				}
-				if l.firstRow < hi && end > lo {
-					if first < 0 {
-						first = i
-					}
-					last = i
-				}
-			}
+			first, last := pagesHolding(ls, rg.numRows, lo, hi)
 			if first >= 0 && ls[first].offset >= cm.start && ls[last].offset+ls[last].size <= cm.start+cm.compressed {
 				if cm.start < cm.dataOff {
 					p.dict = ByteRange{cm.start, cm.dataOff - cm.start}
