@@ -228,6 +228,28 @@ func (s *Store) Recover(ctx context.Context) (int, error) {
 			return removed, fmt.Errorf("recover store: %w", err)
 		}
 	}
+	// A monthly rollup file being written (part-….parquet.<pid>.tmp):
+	// another process's, unless it is old. The monthly files themselves
+	// belong to no batch.
+	err = filepath.WalkDir(filepath.Join(s.Root, MonthlyRollupTable), func(p string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil || d.IsDir() || !strings.HasSuffix(d.Name(), ".tmp") {
+			return err
+		}
+		if info, err := d.Info(); err != nil || !info.ModTime().Before(old) {
+			return nil
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		removed++
+		return nil
+	})
+	if err != nil {
+		return removed, fmt.Errorf("recover store: %w", err)
+	}
 	return removed, nil
 }
 

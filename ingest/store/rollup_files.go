@@ -318,20 +318,25 @@ func (s *Store) buildTwin(ctx context.Context, eventsFile string, o WriteOptions
 	return int64(bld.Len()), syncPath(filepath.Dir(final), os.O_RDONLY)
 }
 
-// removeRollup removes the rollup's files.
+// removeRollup removes the rollup's files: the twins and the monthly
+// files that sum them.
 func (s *Store) removeRollup(ctx context.Context) error {
 	if s.remote == nil {
-		if err := os.RemoveAll(s.RollupDir()); err != nil {
-			return fmt.Errorf("remove the old rollup: %w", err)
+		for _, dir := range []string{s.RollupDir(), s.path(MonthlyRollupTable)} {
+			if err := os.RemoveAll(dir); err != nil {
+				return fmt.Errorf("remove the old rollup: %w", err)
+			}
 		}
 		return nil
 	}
 	var old []string
-	if err := s.remote.List(ctx, "rollup/", "", "", func(e Entry) error {
-		old = append(old, e.Name)
-		return nil
-	}); err != nil {
-		return fmt.Errorf("remove the old rollup: %w", err)
+	for _, prefix := range []string{"rollup/", MonthlyRollupTable + "/"} {
+		if err := s.remote.List(ctx, prefix, "", "", func(e Entry) error {
+			old = append(old, e.Name)
+			return nil
+		}); err != nil {
+			return fmt.Errorf("remove the old rollup: %w", err)
+		}
 	}
 	for _, n := range old {
 		if err := s.remote.Delete(ctx, n); err != nil {

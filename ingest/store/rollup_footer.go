@@ -184,6 +184,8 @@ type rollupMeta struct {
 	rowGroups []rgMeta
 	index     string // the principal index (rollupIndexKey)
 	hasIndex  bool
+	covers    string // a monthly file's twins (rollupCoversKey)
+	hasCovers bool
 }
 
 type rgMeta struct {
@@ -325,8 +327,11 @@ func parseRollupMeta(b []byte) (*rollupMeta, error) {
 						c.skip(t)
 					}
 				})
-				if string(k) == rollupIndexKey && hasV {
+				switch {
+				case string(k) == rollupIndexKey && hasV:
 					m.index, m.hasIndex = string(v), true
+				case string(k) == rollupCoversKey && hasV:
+					m.covers, m.hasCovers = string(v), true
 				}
 			}
 		default:

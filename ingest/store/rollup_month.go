@@ -1,0 +1,619 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/iamlens/iamlens/ingest/columns"
+	"github.com/iamlens/iamlens/ingest/private"
+)
+
+// This file writes and finds the monthly rollup (docs/rollup.md, "The
+// monthly rollup"): the twins of one account's month summed into one file,
+// whose rows are as many as the month's distinct (principal, call), not as
+// the twins' rows, which repeat a principal's calls in every file of every
+// day. Questions that do not ask per day (analyze --all, diff --all, the
+// principal listing) read a month's file in place of its twins.
+//
+// A monthly file names, in its footer, the twins it sums (covers). It
+// stands for exactly them: a reader whose twins of that month include all
+// of them reads the file and the twins it does not cover (new batches since);
+// any other reader reads the twins. A file whose twins are no longer all
+// there (a compaction replaced them) is stale and never read; the next
+// merge writes the month again from its twins. So the monthly rollup never
+// changes an answer, only its cost.
+
+// MonthlyRollupTable is the folder of the monthly rollup, beside events/
+// and rollup/ (a table of its own for other engines: its rows repeat the
+// twins').
+const MonthlyRollupTable = "rollup_month"
+
+// rollupCoversKey is the footer key of the twins a monthly file sums.
+const (
+	rollupCoversKey    = "iamlens.covers"
+	rollupCoversHeader = "iamlens-rollup-covers v1\n"
+)
+
+// monthKey is one account's month.
+type monthKey struct{ account, month string }
+
+// monthOf is the (account, month) of a twin's path, from its folders.
+func monthOf(p string) (monthKey, bool) {
+	dir := filepath.ToSlash(p)
+	date := path.Base(path.Dir(dir))
+	acct := path.Base(path.Dir(path.Dir(dir)))
+	d, ok1 := strings.CutPrefix(date, "date=")
+	a, ok2 := strings.CutPrefix(acct, "account=")
+	if !ok1 || !ok2 || len(d) < 7 {
+		return monthKey{}, false
+	}
+	return monthKey{a, d[:7]}, true
+}
+
+// MergeOptions says which months MergeRollup writes.
+type MergeOptions struct {
+	// Accounts limits the merge to these accounts (none: all).
+	Accounts []string
+	// MinNew is how many of a month's twins must be outside its monthly
+	// file for the month to be written again (default 1).
+	MinNew int
+	// IfPresent merges only a store that already has a monthly rollup
+	// (ingest keeps one current; iamlens compact starts it).
+	IfPresent bool
+	// Write is how the files are encoded (compression).
+	Write WriteOptions
+	// Now names the files (default time.Now).
+	Now func() time.Time
+	// Progress, if not nil, is called after each month, by one goroutine
+	// at a time.
+	Progress func(MergeProgress)
+}
+
+// MergeProgress is reported after each month MergeRollup writes.
+type MergeProgress struct {
+	Done, Total int
+}
+
+// MergeStats is what MergeRollup did.
+type MergeStats struct {
+	// Months are the months written; Twins the twins they read (a month
+	// written again reads its old file and its new twins only).
+	Months int `json:"months"`
+	Twins  int `json:"twins_read"`
+	// RowsRead and RowsWritten count rollup rows.
+	RowsRead    int64 `json:"rows_read"`
+	RowsWritten int64 `json:"rows_written"`
+	// Removed counts the monthly files replaced.
+	Removed int `json:"files_replaced"`
+}
+
+// MonthlyFile is one monthly rollup file and the twins it sums.
+type MonthlyFile struct {
+	Path   string
+	Covers []string // the twins' paths, sorted
+}
+
+// MonthlyPlan returns what a reader of the given twins (the complete
+// rollup of its window, as Coverage lists it) reads instead: for each
+// account's month, the newest monthly file whose twins are all among
+// them, and the twins it does not cover; the twins of every other month.
+// The files are sorted; the answer summed from them is the same.
+func (s *Store) MonthlyPlan(ctx context.Context, twins []string) ([]string, error) {
+	mfs, err := s.MonthlyFor(ctx, twins)
+	if err != nil {
+		return nil, err
+	}
+	covered := map[string]bool{}
+	var out []string
+	for _, mf := range mfs {
+		out = append(out, mf.Path)
+		for _, c := range mf.Covers {
+			covered[c] = true
+		}
+	}
+	for _, t := range twins {
+		if !covered[t] {
+			out = append(out, t)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// MonthlyFor returns, for each account's month of twins, the newest
+// monthly file whose twins are all among them (none for a month without
+// one): the files that may be read in place of the twins they cover.
+func (s *Store) MonthlyFor(ctx context.Context, twins []string) ([]MonthlyFile, error) {
+	byMonth := map[monthKey][]string{}
+	for _, t := range twins {
+		if k, ok := monthOf(t); ok {
+			byMonth[k] = append(byMonth[k], t)
+		}
+	}
+	if len(byMonth) == 0 {
+		return nil, nil
+	}
+	monthly, err := s.monthlyFiles(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	var out []MonthlyFile
+	for k, ts := range byMonth {
+		if len(monthly[k]) == 0 {
+			continue
+		}
+		mf, err := s.usableMonthly(ctx, monthly[k], ts)
+		if err != nil {
+			return nil, err
+		}
+		if mf != nil {
+			out = append(out, *mf)
+		}
+	}
+	slices.SortFunc(out, func(a, b MonthlyFile) int { return strings.Compare(a.Path, b.Path) })
+	return out, nil
+}
+
+// usableMonthly is the newest of a month's files whose twins are all in
+// twins (nil when none is).
+func (s *Store) usableMonthly(ctx context.Context, files []string, twins []string) (*MonthlyFile, error) {
+	have := make(map[string]bool, len(twins))
+	for _, t := range twins {
+		have[t] = true
+	}
+	for i := len(files) - 1; i >= 0; i-- {
+		mf, err := s.readCovers(ctx, files[i])
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // replaced meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		ok := len(mf.Covers) > 0
+		for _, c := range mf.Covers {
+			if !have[c] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return mf, nil
+		}
+	}
+	return nil, nil
+}
+
+// readCovers reads a monthly file's list of twins.
+func (s *Store) readCovers(ctx context.Context, p string) (*MonthlyFile, error) {
+	r, err := s.OpenRollup(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	if !r.meta.hasCovers {
+		return nil, fmt.Errorf("read %s: not a monthly rollup file (no %s)", p, rollupCoversKey)
+	}
+	covers, err := parseCovers(r.meta.covers)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", p, err)
+	}
+	mf := &MonthlyFile{Path: p}
+	for _, c := range covers {
+		mf.Covers = append(mf.Covers, s.path(c))
+	}
+	slices.Sort(mf.Covers)
+	return mf, nil
+}
+
+// parseCovers parses the covers metadata: a header line, then one twin
+// (its name below the store's root) a line.
+func parseCovers(v string) ([]string, error) {
+	rest, ok := strings.CutPrefix(v, rollupCoversHeader)
+	if !ok {
+		return nil, fmt.Errorf("bad %s header", rollupCoversKey)
+	}
+	var out []string
+	for line := range strings.Lines(rest) {
+		line = strings.TrimSuffix(line, "\n")
+		if !strings.HasPrefix(line, "rollup/") || strings.Contains(line, "..") {
+			return nil, fmt.Errorf("bad %s line %q", rollupCoversKey, line)
+		}
+		out = append(out, line)
+	}
+	return out, nil
+}
+
+// monthlyFiles lists the monthly rollup's files by month, each month's
+// sorted by name (so by the time they were written).
+func (s *Store) monthlyFiles(ctx context.Context, accounts []string) (map[monthKey][]string, error) {
+	out := map[monthKey][]string{}
+	add := func(rel string) {
+		parts := strings.Split(rel, "/")
+		if len(parts) != 4 || !strings.HasSuffix(rel, ".parquet") {
+			return
+		}
+		a, ok1 := strings.CutPrefix(parts[1], "account=")
+		m, ok2 := strings.CutPrefix(parts[2], "month=")
+		if !ok1 || !ok2 || (len(accounts) > 0 && !slices.Contains(accounts, a)) {
+			return
+		}
+		k := monthKey{a, m}
+		out[k] = append(out[k], s.path(rel))
+	}
+	if s.remote != nil {
+		err := s.remote.List(ctx, MonthlyRollupTable+"/", "", "", func(e Entry) error {
+			add(e.Name)
+			s.listed(e.Name, e.Size)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list %s/%s/: %w", s.Root, MonthlyRollupTable, err)
+		}
+	} else {
+		root := filepath.Join(s.Root, MonthlyRollupTable)
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) && p == root {
+					return filepath.SkipDir
+				}
+				return err
+			}
+			if !d.IsDir() {
+				if rel, err := s.rel(p); err == nil {
+					add(rel)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", root, err)
+		}
+	}
+	for k := range out {
+		slices.Sort(out[k])
+	}
+	return out, nil
+}
+
+// MergeRollup writes the monthly rollup of every account's month of the
+// store (o.Accounts') whose twins are not all in its monthly file: from
+// the month's file and its new twins when the file is usable, from all its
+// twins otherwise. The rollup must be complete (Coverage): build it first.
+// Each file is written under a temporary name and renamed once synced (an
+// object store's under a name of its own); the month's older files are
+// then removed. Months are written in parallel.
+func (s *Store) MergeRollup(ctx context.Context, o MergeOptions) (MergeStats, error) {
+	var st MergeStats
+	monthly, err := s.monthlyFiles(ctx, o.Accounts)
+	if err != nil || (o.IfPresent && len(monthly) == 0) {
+		return st, err
+	}
+	cov, err := s.Coverage(o.Accounts, time.Time{}, time.Time{})
+	if err != nil {
+		return st, err
+	}
+	if !cov.Complete() {
+		return st, fmt.Errorf("the rollup lacks %d twin(s): build it first", max(cov.Missing, 1))
+	}
+	byMonth := map[monthKey][]string{}
+	for _, t := range cov.Rollup {
+		if k, ok := monthOf(t); ok {
+			byMonth[k] = append(byMonth[k], t)
+		}
+	}
+	type job struct {
+		k     monthKey
+		base  *MonthlyFile
+		twins []string // all the month's twins
+		todo  []string // those base does not cover
+	}
+	var jobs []job
+	minNew := max(o.MinNew, 1)
+	for k, ts := range byMonth {
+		base, err := s.usableMonthly(ctx, monthly[k], ts)
+		if err != nil {
+			return st, err
+		}
+		j := job{k: k, base: base, twins: ts, todo: ts}
+		if base != nil {
+			j.todo = nil
+			for _, t := range ts {
+				if _, ok := slices.BinarySearch(base.Covers, t); !ok {
+					j.todo = append(j.todo, t)
+				}
+			}
+		}
+		if len(j.todo) >= minNew || (base == nil && len(j.todo) > 0) {
+			jobs = append(jobs, j)
+		}
+	}
+	slices.SortFunc(jobs, func(a, b job) int {
+		return cmp.Or(cmp.Compare(a.k.account, b.k.account), cmp.Compare(a.k.month, b.k.month))
+	})
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for _, j := range jobs {
+		g.Go(func() error {
+			read := j.todo
+			if j.base != nil {
+				read = append([]string{j.base.Path}, j.todo...)
+			}
+			m := newMonthMerger()
+			qs, err := ScanRollup(gctx, s, read, RollupQuery{}, func(rows []columns.RollupRow) error {
+				for i := range rows {
+					m.add(&rows[i])
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			rel := MonthlyRollupTable + "/account=" + j.k.account + "/month=" + j.k.month + "/part-" + NewRunID(now()) + ".parquet"
+			covers := make([]string, 0, len(j.twins))
+			for _, t := range j.twins {
+				r, err := s.rel(t)
+				if err != nil {
+					return err
+				}
+				covers = append(covers, r)
+			}
+			slices.Sort(covers)
+			rows := m.sorted()
+			if err := s.writeMonthly(gctx, rel, rows, covers, o.Write); err != nil {
+				return err
+			}
+			removed := 0
+			for _, old := range monthly[j.k] {
+				if err := s.removeFile(gctx, old); err == nil {
+					removed++
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			st.Months++
+			st.Twins += len(j.todo)
+			st.RowsRead += qs.RowsRead
+			st.RowsWritten += int64(len(rows))
+			st.Removed += removed
+			if o.Progress != nil {
+				o.Progress(MergeProgress{Done: st.Months, Total: len(jobs)})
+			}
+			return nil
+		})
+	}
+	return st, g.Wait()
+}
+
+// removeFile removes a file of the store (a missing one is not an error).
+func (s *Store) removeFile(ctx context.Context, p string) error {
+	if s.remote != nil {
+		rel, err := s.rel(p)
+		if err != nil {
+			return err
+		}
+		err = s.remote.Delete(ctx, rel)
+		s.forgetListings()
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// writeMonthly writes rows (sorted by monthMerger.sorted) as the monthly
+// file rel, with its principal index and the twins it covers.
+func (s *Store) writeMonthly(ctx context.Context, rel string, rows []columns.RollupRow, covers []string, o WriteOptions) error {
+	codec, err := o.Codec()
+	if err != nil {
+		return err
+	}
+	cov := []byte(rollupCoversHeader)
+	for _, c := range covers {
+		cov = append(cov, c...)
+		cov = append(cov, '\n')
+	}
+	encode := func(w io.Writer) error {
+		pw := parquet.NewGenericWriter[columns.RollupRow](w,
+			parquet.Compression(codec),
+			parquet.DataPageVersion(2),
+			parquet.PageBufferSize(o.pageBytes()),
+			parquet.MaxRowsPerRowGroup(1<<40),
+			parquet.KeyValueMetadata(rollupIndexKey, string(appendMonthlyIndex(nil, rows))),
+			parquet.KeyValueMetadata(rollupCoversKey, string(cov)),
+		)
+		groupRows := int(o.rowGroupRows())
+		for lo := 0; lo < len(rows); {
+			hi := lo + 1
+			for hi < len(rows) && hi-lo < groupRows && rows[hi].Facet == rows[lo].Facet {
+				hi++
+			}
+			if _, err := pw.Write(rows[lo:hi]); err != nil {
+				return err
+			}
+			if err := pw.Flush(); err != nil {
+				return err
+			}
+			lo = hi
+		}
+		return pw.Close()
+	}
+	if s.remote != nil {
+		return s.putObject(ctx, rel, encode)
+	}
+	final := s.path(rel)
+	if err := private.MkdirAll(filepath.Dir(final)); err != nil {
+		return err
+	}
+	tmp := final + "." + strconv.Itoa(os.Getpid()) + ".tmp"
+	if err := writeFile(tmp, encode); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", final, err)
+	}
+	if err := syncPath(tmp, os.O_RDWR); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return syncPath(filepath.Dir(final), os.O_RDONLY)
+}
+
+// appendMonthlyIndex appends the principal index of rows (sorted by facet
+// then principal) in the twins' format (appendIndex).
+func appendMonthlyIndex(line []byte, rows []columns.RollupRow) []byte {
+	type run struct {
+		arn string
+		n   [numFacets]int32
+	}
+	var runs []run
+	at := map[string]int{}
+	facet := map[string]int{columns.FacetCall: facetCall, columns.FacetPrincipal: facetPrincipal,
+		columns.FacetOrigin: facetOrigin, columns.FacetAccessKey: facetAccessKey}
+	for i := range rows {
+		r := &rows[i]
+		j, ok := at[r.PrincipalARN]
+		if !ok {
+			j = len(runs)
+			at[r.PrincipalARN] = j
+			runs = append(runs, run{arn: r.PrincipalARN})
+		}
+		runs[j].n[facet[r.Facet]]++
+	}
+	// Every facet's rows are sorted by ARN ("" first): so are the lines.
+	slices.SortFunc(runs, func(a, b run) int { return strings.Compare(a.arn, b.arn) })
+	line = append(line, rollupIndexHeader...)
+	prev := ""
+	for _, r := range runs {
+		if r.arn != "" {
+			n := 0
+			for n < len(r.arn) && n < len(prev) && r.arn[n] == prev[n] {
+				n++
+			}
+			line = strconv.AppendInt(line, int64(n), 10)
+			line = append(line, '\t')
+			line = strconv.AppendQuote(line, r.arn[n:])
+			prev = r.arn
+		} else {
+			line = append(line, "-\t\"\""...)
+		}
+		for _, c := range r.n {
+			line = append(line, '\t')
+			line = strconv.AppendInt(line, int64(c), 10)
+		}
+		line = append(line, '\n')
+	}
+	return line
+}
+
+// monthMerger sums rollup rows that share a facet and key. Principal rows
+// keep their day (the day a principal was active is a fact its readers
+// use); the other facets' rows are summed over the month.
+type monthMerger struct {
+	at   map[string]int32
+	rows []columns.RollupRow
+	keys []string
+	key  []byte
+}
+
+func newMonthMerger() *monthMerger { return &monthMerger{at: map[string]int32{}} }
+
+func (m *monthMerger) add(r *columns.RollupRow) {
+	k := m.key[:0]
+	for _, v := range [...]string{r.Facet, r.PrincipalARN, r.PrincipalKind, r.PrincipalAccount, r.RecipientAccount,
+		r.Outcome, r.ErrorCode, r.AccessKeyID, r.SourceIP, r.UserAgent, r.VPCEndpointID, r.EventSource, r.EventName,
+		r.EventType, r.EventCategory, r.AWSRegion, r.UserIdentityARN, r.RequestParameters, r.ErrorMessage} {
+		k = binary.AppendUvarint(k, uint64(len(v)))
+		k = append(k, v...)
+	}
+	if r.Resources == nil {
+		k = append(k, 0)
+	} else {
+		k = binary.AppendUvarint(k, uint64(len(r.Resources))+1)
+		for _, x := range r.Resources {
+			for _, v := range [...]string{x.ARN, x.Type, x.AccountID} {
+				k = binary.AppendUvarint(k, uint64(len(v)))
+				k = append(k, v...)
+			}
+		}
+	}
+	if r.Facet == columns.FacetPrincipal {
+		k = binary.AppendVarint(k, floorDay(r.FirstSeen))
+	}
+	m.key = k
+	if i, ok := m.at[string(k)]; ok {
+		x := &m.rows[i]
+		x.Calls += r.Calls
+		x.MFACalls += r.MFACalls
+		x.FirstSeen, x.LastSeen = min(x.FirstSeen, r.FirstSeen), max(x.LastSeen, r.LastSeen)
+		return
+	}
+	ks := string(k)
+	m.at[ks] = int32(len(m.rows))
+	m.keys = append(m.keys, ks)
+	c := *r
+	for _, p := range []*string{&c.Facet, &c.PrincipalARN, &c.PrincipalKind, &c.PrincipalAccount, &c.RecipientAccount,
+		&c.Outcome, &c.ErrorCode, &c.AccessKeyID, &c.SourceIP, &c.UserAgent, &c.VPCEndpointID, &c.EventSource,
+		&c.EventName, &c.EventType, &c.EventCategory, &c.AWSRegion, &c.UserIdentityARN, &c.RequestParameters, &c.ErrorMessage} {
+		*p = strings.Clone(*p)
+	}
+	if r.Resources != nil {
+		c.Resources = make([]columns.RollupResource, len(r.Resources))
+		for i, x := range r.Resources {
+			c.Resources[i] = columns.RollupResource{ARN: strings.Clone(x.ARN), Type: strings.Clone(x.Type), AccountID: strings.Clone(x.AccountID)}
+		}
+	}
+	m.rows = append(m.rows, c)
+}
+
+// sorted returns the rows in a file's order: by facet (columns.Facets),
+// principal, then key.
+func (m *monthMerger) sorted() []columns.RollupRow {
+	order := make([]int32, len(m.rows))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	rank := func(f string) int { return slices.Index(columns.Facets, f) }
+	slices.SortFunc(order, func(a, b int32) int {
+		x, y := &m.rows[a], &m.rows[b]
+		return cmp.Or(cmp.Compare(rank(x.Facet), rank(y.Facet)), strings.Compare(x.PrincipalARN, y.PrincipalARN),
+			strings.Compare(m.keys[a], m.keys[b]))
+	})
+	out := make([]columns.RollupRow, len(order))
+	for i, j := range order {
+		out[i] = m.rows[j]
+	}
+	return out
+}
+
+func floorDay(ms int64) int64 {
+	d := ms / 86_400_000
+	if ms%86_400_000 != 0 && ms < 0 {
+		d--
+	}
+	return d
+}

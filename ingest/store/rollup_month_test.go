@@ -1,0 +1,213 @@
+package store_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iamlens/iamlens/ingest"
+	"github.com/iamlens/iamlens/ingest/columns"
+	"github.com/iamlens/iamlens/ingest/ingesttest"
+	"github.com/iamlens/iamlens/ingest/ingesttest/dataset"
+	"github.com/iamlens/iamlens/ingest/store"
+)
+
+// monthlyKey is a rollup row's key in the monthly rollup: its month, its
+// facet's key, and for principal rows its day.
+func monthlyKey(month string, r columns.RollupRow) string {
+	k := month + "|" + rowKey(r)
+	if r.Facet == columns.FacetPrincipal {
+		k += "|" + time.UnixMilli(r.FirstSeen).UTC().Format(time.DateOnly)
+	}
+	return k
+}
+
+// scanSums sums the rows of files by monthlyKey, the month taken from
+// month(file).
+func scanSums(t *testing.T, st *store.Store, files []string, month func(string) string) map[string]sums {
+	t.Helper()
+	out := map[string]sums{}
+	for _, f := range files {
+		if _, err := store.ScanRollup(context.Background(), st, []string{f}, store.RollupQuery{}, func(rows []columns.RollupRow) error {
+			for _, r := range rows {
+				s := out[monthlyKey(month(f), r)]
+				s.add(sums{r.Calls, r.MFACalls, r.FirstSeen, r.LastSeen})
+				out[monthlyKey(month(f), r)] = s
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+func partOf(f, key string) string {
+	for _, d := range strings.Split(filepath.ToSlash(f), "/") {
+		if v, ok := strings.CutPrefix(d, key+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// A monthly file holds, for its account's month, exactly the sums of the
+// twins it covers grouped by the facets' keys (principal rows by day as
+// well): one row a key, none lost, none made up; its rows are sorted by
+// facet and principal, its principal index counts each principal's rows,
+// and parquet-go and Arrow read it as iamlens's reader does.
+func TestMergeRollupSumsTwins(t *testing.T) {
+	ctx := context.Background()
+	st, _ := dataset.Ingest(t, ingesttest.Sample(t), ingest.Options{Workers: 2, BatchBytes: 64 << 10})
+	cov, err := st.Coverage(nil, time.Time{}, time.Time{})
+	if err != nil || !cov.Complete() {
+		t.Fatal(cov, err)
+	}
+	ms, err := st.MergeRollup(ctx, store.MergeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ms.Months == 0 || ms.Twins != len(cov.Rollup) || ms.RowsWritten >= ms.RowsRead {
+		t.Fatalf("merge %+v of %d twins", ms, len(cov.Rollup))
+	}
+	monthly, err := st.MonthlyFor(ctx, cov.Rollup)
+	if err != nil || len(monthly) != ms.Months {
+		t.Fatalf("%d monthly files usable, %d written (%v)", len(monthly), ms.Months, err)
+	}
+	want := scanSums(t, st, cov.Rollup, func(f string) string { return partOf(f, "account") + "/" + partOf(f, "date")[:7] })
+	var paths []string
+	covered := 0
+	for _, mf := range monthly {
+		paths = append(paths, mf.Path)
+		covered += len(mf.Covers)
+	}
+	if covered != len(cov.Rollup) {
+		t.Fatalf("the monthly files cover %d twins of %d", covered, len(cov.Rollup))
+	}
+	month := func(f string) string { return partOf(f, "account") + "/" + partOf(f, "month") }
+	got := scanSums(t, st, paths, month)
+	if len(got) != len(want) {
+		t.Errorf("%d keys in the monthly files, %d in the twins", len(got), len(want))
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s: monthly %+v, twins %+v", k, got[k], w)
+		}
+	}
+	rows := 0
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pg := readRollup(t, data)
+		rows += len(pg)
+		seen := map[string]bool{}
+		for i, r := range pg {
+			k := monthlyKey(month(p), r)
+			if seen[k] {
+				t.Fatalf("%s: two rows of %s", p, k)
+			}
+			seen[k] = true
+			if i > 0 {
+				a, b := pg[i-1], r
+				if fa, fb := slices.Index(columns.Facets, a.Facet), slices.Index(columns.Facets, b.Facet); fa > fb || (fa == fb && a.PrincipalARN > b.PrincipalARN) {
+					t.Fatalf("%s: row %d (%s %s) after (%s %s)", p, i, b.Facet, b.PrincipalARN, a.Facet, a.PrincipalARN)
+				}
+			}
+		}
+		// The principal index finds each principal's rows.
+		per := map[string]int64{}
+		for _, r := range pg {
+			per[r.PrincipalARN]++
+		}
+		rf, err := st.OpenRollup(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for arn, n := range per {
+			if arn == "" {
+				continue
+			}
+			if got, err := rf.Rows([]string{arn}); err != nil || got != n {
+				t.Errorf("%s: the index gives %s %d rows, the file has %d (%v)", p, arn, got, n, err)
+			}
+		}
+		rf.Close()
+		checkArrowReads(t, data)
+	}
+	if int64(rows) != ms.RowsWritten {
+		t.Fatalf("parquet-go reads %d rows, the merge wrote %d", rows, ms.RowsWritten)
+	}
+}
+
+// The monthly rollup goes with the twins: RebuildRollup removes it (it
+// sums twins that are written again), a damaged monthly file is an error
+// naming it, and Recover removes the temporary files of a merge that died.
+func TestMonthlyRollupLifecycle(t *testing.T) {
+	ctx := context.Background()
+	st, _ := dataset.Ingest(t, ingesttest.Sample(t), ingest.Options{Workers: 2, BatchBytes: 64 << 10})
+	if _, err := st.MergeRollup(ctx, store.MergeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cov, err := st.Coverage(nil, time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	monthly, err := st.MonthlyFor(ctx, cov.Rollup)
+	if err != nil || len(monthly) == 0 {
+		t.Fatal(len(monthly), err)
+	}
+
+	// Damaged: cut short.
+	p := monthly[0].Path
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, data[:len(data)/2], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.MonthlyPlan(ctx, cov.Rollup); err == nil || !strings.Contains(err.Error(), filepath.Base(p)) {
+		t.Fatalf("a damaged monthly file: %v", err)
+	}
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// A merge that died leaves a temporary file; Recover removes it once
+	// old, and keeps a fresh one (another process's).
+	dir := filepath.Dir(p)
+	oldTmp, newTmp := filepath.Join(dir, "part-x.parquet.1.tmp"), filepath.Join(dir, "part-y.parquet.2.tmp")
+	for _, f := range []string{oldTmp, newTmp} {
+		if err := os.WriteFile(f, []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chtimes(oldTmp, time.Now().Add(-48*time.Hour), time.Now().Add(-48*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Recover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(oldTmp); !os.IsNotExist(err) {
+		t.Errorf("an old temporary monthly file survived Recover: %v", err)
+	}
+	if _, err := os.Stat(newTmp); err != nil {
+		t.Errorf("a fresh temporary monthly file was removed: %v", err)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Errorf("Recover removed a monthly file: %v", err)
+	}
+
+	if err := st.RebuildRollup(ctx, store.WriteOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(st.Root, store.MonthlyRollupTable)); !os.IsNotExist(err) {
+		t.Fatalf("the monthly rollup survived RebuildRollup: %v", err)
+	}
+}
