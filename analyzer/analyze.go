@@ -254,6 +254,9 @@ func read(ctx context.Context, st *store.Store, sq store.Query, opts Options, ag
 			return err
 		}
 		if ok {
+			if files, err = st.MonthlyPlan(ctx, files); err != nil {
+				return err
+			}
 			workers := opts.Workers
 			if workers <= 0 {
 				workers = runtime.GOMAXPROCS(0)
@@ -276,10 +279,10 @@ func read(ctx context.Context, st *store.Store, sq store.Query, opts Options, ag
 }
 
 // analyzeRollup is what Analyze reads of the rollup: the facets and
-// columns AddRollup uses (not the principal rows).
+// columns AddRollup uses.
 func analyzeRollup(principals []string) store.RollupQuery {
 	return store.RollupQuery{Principals: principals,
-		Facets: []string{columns.FacetCall, columns.FacetOrigin, columns.FacetAccessKey},
+		Facets: readerFacets,
 		Columns: []string{columns.Facet, columns.PrincipalARN, columns.PrincipalKind, columns.PrincipalAccount, columns.RecipientAccount,
 			columns.Outcome, columns.ErrorCode, columns.AccessKeyID, columns.SourceIP, columns.UserAgent, columns.VPCEndpointID,
 			columns.EventSource, columns.EventName, columns.EventType,
@@ -370,10 +373,46 @@ func readCheaper(ctx context.Context, st *store.Store, sq store.Query, opts Opti
 		count(ss, true)
 		return true, err
 	}
+	// A month's monthly file, when there is one for the window's twins,
+	// holds the principals' rows of all the twins it covers: read in
+	// their place, one file instead of one a batch.
+	var covered map[string]bool
+	var monthly []store.MonthlyFile
+	if usable {
+		cov, err := st.Coverage(sq.Accounts, sq.From, sq.To)
+		if err != nil {
+			return err
+		}
+		if monthly, err = st.MonthlyFor(ctx, slices.DeleteFunc(cov.Rollup, func(t string) bool { return t == "" })); err != nil {
+			return err
+		}
+		covered = map[string]bool{}
+		for _, mf := range monthly {
+			for _, c := range mf.Covers {
+				covered[c] = true
+			}
+		}
+	}
 	var fromEvents, fromRollup atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers)
+	for _, mf := range monthly {
+		g.Go(func() error {
+			ss, err := store.ScanRollup(gctx, st, []string{mf.Path}, analyzeRollup(sq.Principals), func(rows []columns.RollupRow) error {
+				mu.Lock()
+				agg.AddRollup(rows)
+				mu.Unlock()
+				return nil
+			})
+			count(ss, true)
+			fromRollup.Add(1)
+			return err
+		})
+	}
 	for _, f := range files {
+		if covered[st.RollupTwin(f)] {
+			continue
+		}
 		g.Go(func() error {
 			x, err := st.ReadEventIndex(gctx, f, sq.Principals)
 			n, indexed := x.Rows(), x.Indexed()

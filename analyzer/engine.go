@@ -20,9 +20,9 @@ type RollupReader interface {
 	ReadRollup(ctx context.Context, q RollupQuery, facets []string, fn func([]columns.RollupRow) error) error
 }
 
-// readerFacets are the facets Analyze reads (AddRollup uses the other
-// three; the principal rows are the listing's).
-var readerFacets = []string{columns.FacetCall, columns.FacetOrigin, columns.FacetAccessKey}
+// readerFacets are the facets Analyze reads: all four (the principal
+// rows give the days a principal was active).
+var readerFacets = []string{columns.FacetCall, columns.FacetPrincipal, columns.FacetOrigin, columns.FacetAccessKey}
 
 // readWith feeds agg from an engine: the rollup's rows of sq's window.
 func readWith(ctx context.Context, r RollupReader, q RollupQuery, agg *Aggregator, stats *Stats) error {

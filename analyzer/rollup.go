@@ -282,6 +282,14 @@ func (a *Aggregator) AddRollup(rows []columns.RollupRow) {
 			if kept {
 				a.addCallRow(r)
 			}
+		case columns.FacetPrincipal:
+			// The days a principal was active: a monthly file's call rows
+			// sum a month, its principal rows keep their day.
+			if kept && a.inAccounts(r.RecipientAccount, r.PrincipalAccount) {
+				p := a.principalOf(r.PrincipalARN, r.PrincipalKind, r.FirstSeen)
+				p.days[floorDiv(r.FirstSeen, 86_400_000)] = struct{}{}
+				p.days[floorDiv(r.LastSeen, 86_400_000)] = struct{}{}
+			}
 		case columns.FacetOrigin, columns.FacetAccessKey:
 			if kept {
 				a.addOriginRow(r)
@@ -406,6 +414,9 @@ func ListPrincipals(ctx context.Context, st *store.Store, opts PrincipalOptions)
 			return nil, "", err
 		}
 		if ok {
+			if files, err = st.MonthlyPlan(ctx, files); err != nil {
+				return nil, "", err
+			}
 			q := store.RollupQuery{Facets: []string{columns.FacetPrincipal}}
 			if _, err := scanRollup(ctx, st, files, q, 0, l.AddRollup); err != nil {
 				return nil, "", err

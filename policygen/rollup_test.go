@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -256,4 +258,138 @@ func TestRollupBuiltForOldStore(t *testing.T) {
 		t.Fatalf("--all after RebuildRollup differs from the events' %s", firstDiff(a, b))
 	}
 	checkRollupMatchesEvents(t, st, []analyzer.Query{{}})
+}
+
+// The monthly rollup (store.MergeRollup) changes what is read, never the
+// answer: the real logs ingested in two runs, the months merged after the
+// first, read again after the second (the monthly files and the new twins
+// they do not cover), merged again (from the monthly files and the new
+// twins only), and after a compaction replaced the twins (the monthly files
+// then stale, and never read, until merged again): every analysis, --all
+// and the principals listing equal the events', byte for byte, each time.
+func TestMonthlyRollupMatchesEvents(t *testing.T) {
+	ctx := context.Background()
+	logs := devLogs(t)
+	entries, err := os.ReadDir(filepath.Join(logs, "AWSLogs/111122223333/CloudTrail/us-east-1/2026/01/01"))
+	if err != nil || len(entries) < 4 {
+		t.Fatalf("the real logs' files: %v (%d)", err, len(entries))
+	}
+	// The second run's logs: every third file, moved aside.
+	later := t.TempDir()
+	for i, e := range entries {
+		if i%3 != 2 {
+			continue
+		}
+		rel := filepath.Join("AWSLogs/111122223333/CloudTrail/us-east-1/2026/01/01", e.Name())
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(later, rel)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(filepath.Join(logs, rel), filepath.Join(later, rel)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := ingestDir(t, logs)
+	windows := []analyzer.Query{{From: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)}, {}}
+	twins := func() []string {
+		cov, err := st.Coverage(nil, time.Time{}, time.Time{})
+		if err != nil || !cov.Complete() {
+			t.Fatalf("coverage: %+v, %v", cov, err)
+		}
+		return cov.Rollup
+	}
+	// allReads is how many rollup files --all over all time reads.
+	allReads := func() int {
+		cat, _ := realCatalog(t)
+		_, stats, err := analyzer.Analyze(ctx, st, analyzer.Query{All: true, From: windows[0].From}, actionmap.New(cat), analyzer.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return stats.RollupFiles
+	}
+	merge := func() store.MergeStats {
+		ms, err := st.MergeRollup(ctx, store.MergeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ms
+	}
+
+	first := merge()
+	n := len(twins())
+	if first.Months == 0 || first.Twins != n || first.RowsWritten >= first.RowsRead || first.Removed != 0 {
+		t.Fatalf("first merge: %+v of %d twins", first, n)
+	}
+	if got := allReads(); got != first.Months {
+		t.Fatalf("--all read %d rollup files after the merge, want the %d monthly files", got, first.Months)
+	}
+	checkRollupMatchesEvents(t, st, windows)
+	if again := merge(); again.Months != 0 {
+		t.Fatalf("a merge with nothing new wrote %+v", again)
+	}
+
+	// The second run: new twins beside the monthly files.
+	src, err := source.NewDir(later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ingest.Run(ctx, src, st, ingest.Options{Workers: 2}); err != nil {
+		t.Fatal(err)
+	}
+	added := len(twins()) - n
+	plan, err := st.MonthlyPlan(ctx, twins())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if added == 0 || len(plan) != first.Months+added {
+		t.Fatalf("after a second run of %d twins the plan reads %d files (%d monthly)", added, len(plan), first.Months)
+	}
+	checkRollupMatchesEvents(t, st, windows)
+	second := merge()
+	if second.Twins != added || second.Removed == 0 {
+		t.Fatalf("second merge: %+v, want the %d new twins read", second, added)
+	}
+	if got, months := allReads(), monthsOf(t, st); got != months {
+		t.Fatalf("--all read %d rollup files after the second merge, want %d monthly files", got, months)
+	}
+	checkRollupMatchesEvents(t, st, windows)
+
+	// A compaction replaces the twins of the days it compacts: the monthly
+	// files of their months are stale, and only those months' twins read.
+	if _, err := st.Compact(ctx, store.CompactOptions{MinFiles: 2, Grace: -1}); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := st.MonthlyFor(ctx, twins())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := monthsOf(t, st) - len(fresh)
+	covered := 0
+	for _, mf := range fresh {
+		covered += len(mf.Covers)
+	}
+	if stale == 0 {
+		t.Fatal("no monthly file made stale by the compaction")
+	}
+	if got, want := allReads(), len(fresh)+len(twins())-covered; got != want {
+		t.Fatalf("--all read %d rollup files after a compaction, want %d (%d monthly files still whole)", got, want, len(fresh))
+	}
+	checkRollupMatchesEvents(t, st, windows)
+	third := merge()
+	if third.Months != stale || third.Twins != len(twins())-covered {
+		t.Fatalf("merge after a compaction: %+v, want the %d stale months written from their twins", third, stale)
+	}
+	if got, months := allReads(), monthsOf(t, st); got != months {
+		t.Fatalf("--all read %d rollup files after the last merge, want %d monthly files", got, months)
+	}
+	checkRollupMatchesEvents(t, st, windows)
+}
+
+// monthsOf counts the (account, month) partitions of st's monthly rollup.
+func monthsOf(t *testing.T, st *store.Store) int {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join(st.Root, store.MonthlyRollupTable, "account=*", "month=*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(dirs)
 }
