@@ -21,6 +21,7 @@ type compactOptions struct {
 	MinFiles   int
 	TargetRows int64
 	Grace      time.Duration
+	NoMonthly  bool
 	Format     string
 	Now        func() time.Time
 	Stdout     io.Writer
@@ -67,6 +68,7 @@ before the commit may still be reading them).`,
 	f.IntVar(&o.MinFiles, "min-files", 2, "compact a partition holding at least this many events files")
 	f.Int64Var(&o.TargetRows, "target-rows", 1<<18, "most rows of a file written")
 	f.DurationVar(&o.Grace, "grace", time.Hour, "remove files replaced by a compaction this long ago")
+	f.BoolVar(&o.NoMonthly, "no-monthly", false, "do not write the monthly rollup")
 	f.StringVar(&o.Format, "format", "table", "output format: table or json")
 	completeValues(cmd, "format", "table", "json")
 	completeAccounts(cmd)
@@ -102,7 +104,22 @@ func runCompact(ctx context.Context, o *compactOptions) error {
 	if err != nil {
 		return fmt.Errorf("compact %s: %w", o.Store, err)
 	}
-	sum := compactSummary{Store: st.Root, CompactStats: stats, Requests: storeRequests(ctx)}
+	sum := compactSummary{Store: st.Root, CompactStats: stats}
+	if !o.NoMonthly {
+		cov, err := st.Coverage(o.Accounts, time.Time{}, time.Time{})
+		if err != nil {
+			return fmt.Errorf("compact %s: %w", o.Store, err)
+		}
+		if cov.Complete() {
+			start := time.Now()
+			ms, err := st.MergeRollup(ctx, store.MergeOptions{Accounts: o.Accounts, Now: o.Now})
+			if err != nil {
+				return fmt.Errorf("compact %s: the monthly rollup: %w", o.Store, err)
+			}
+			sum.Monthly = &monthlySummary{MergeStats: ms, Seconds: time.Since(start).Seconds()}
+		}
+	}
+	sum.Requests = storeRequests(ctx)
 	if o.Format == "json" {
 		enc := json.NewEncoder(o.Stdout)
 		enc.SetIndent("", "  ")
@@ -118,6 +135,14 @@ func runCompact(ctx context.Context, o *compactOptions) error {
 		fmt.Fprintf(tw, "left to another writer\t%s\n", plural(stats.Conflicts, "partition"))
 	}
 	fmt.Fprintf(tw, "replaced files removed\t%d (%d kept for --grace)\n", stats.ReplacedRemoved, stats.ReplacedRetained)
+	switch m := sum.Monthly; {
+	case m == nil:
+	case m.Months == 0:
+		fmt.Fprintf(tw, "monthly rollup\tup to date\n")
+	default:
+		fmt.Fprintf(tw, "monthly rollup\t%s written from %s, %d → %d rows (%.2fs)\n", plural(m.Months, "month"),
+			plural(m.Twins, "twin"), m.RowsRead, m.RowsWritten, m.Seconds)
+	}
 	if stats.OrphansRemoved > 0 {
 		fmt.Fprintf(tw, "uncommitted files removed\t%d\n", stats.OrphansRemoved)
 	}
@@ -132,7 +157,14 @@ func runCompact(ctx context.Context, o *compactOptions) error {
 type compactSummary struct {
 	Store string `json:"store"`
 	store.CompactStats
-	Requests *s3store.Stats `json:"store_requests,omitempty"`
+	Monthly  *monthlySummary `json:"monthly_rollup,omitempty"`
+	Requests *s3store.Stats  `json:"store_requests,omitempty"`
+}
+
+// monthlySummary is what compact says of the monthly rollup it wrote.
+type monthlySummary struct {
+	store.MergeStats
+	Seconds float64 `json:"seconds"`
 }
 
 // storeGrace is --grace as store.CompactOptions takes it: 0s removes the

@@ -58,7 +58,8 @@ func TestCompactKeepsAnswers(t *testing.T) {
 		t.Fatalf("only %d answers", len(before))
 	}
 	code, out, stderr := runCLI(t, "compact", "--store", root)
-	if code != 0 || !strings.Contains(out, "events files            55 → 1") {
+	if code != 0 || !strings.Contains(out, "events files            55 → 1") ||
+		!strings.Contains(out, "monthly rollup          1 month written from 1 twin") {
 		t.Fatalf("compact: exit %d, %s\n%s", code, stderr, out)
 	}
 	after := answers()
@@ -70,7 +71,8 @@ func TestCompactKeepsAnswers(t *testing.T) {
 	// The replaced files (55 events files and their rollup twins) stay for
 	// --grace; --grace 0s removes them now.
 	code, out, stderr = runCLI(t, "compact", "--store", root)
-	if code != 0 || !strings.Contains(out, "replaced files removed  0 (110 kept for --grace)") {
+	if code != 0 || !strings.Contains(out, "replaced files removed  0 (110 kept for --grace)") ||
+		!strings.Contains(out, "monthly rollup          up to date") {
 		t.Errorf("compact again: exit %d, %s\n%s", code, stderr, out)
 	}
 	code, out, stderr = runCLI(t, "compact", "--store", root, "--grace", "0s")

@@ -295,6 +295,17 @@ func runIngest(ctx context.Context, o *ingestOptions) error {
 				rep.Compacted = &cs
 			}
 		}
+		if err == nil && stats.Batches > 0 {
+			// A store with a monthly rollup (iamlens compact writes it)
+			// has it kept current: the months of the new twins, and those
+			// whose twins a compaction replaced, written again.
+			ms, merr := st.MergeRollup(ctx, store.MergeOptions{IfPresent: true, Write: opts.Write, Now: o.Now})
+			if merr != nil {
+				err = fmt.Errorf("the monthly rollup: %w", merr)
+			} else if ms.Months > 0 {
+				rep.Monthly = &ms
+			}
+		}
 		rep.StoreRequests = storeRequests(ctx)
 		all = append(all, rep)
 		if err != nil {
@@ -326,10 +337,11 @@ func runIngest(ctx context.Context, o *ingestOptions) error {
 
 // rollupSummary is what ingest --rebuild-rollup prints.
 type rollupSummary struct {
-	Store      string  `json:"store"`
-	FilesBuilt int     `json:"rollup_files_built"`
-	EventsRead int64   `json:"events_read"`
-	Seconds    float64 `json:"seconds"`
+	Store        string  `json:"store"`
+	FilesBuilt   int     `json:"rollup_files_built"`
+	EventsRead   int64   `json:"events_read"`
+	MonthlyFiles int     `json:"monthly_files_written"`
+	Seconds      float64 `json:"seconds"`
 }
 
 // rebuildRollup builds st's usage rollup again from its events.
@@ -354,7 +366,11 @@ func rebuildRollup(ctx context.Context, st *store.Store, o *ingestOptions) error
 	if err != nil {
 		return fmt.Errorf("rebuild the usage rollup: %w", err)
 	}
-	sum := rollupSummary{Store: st.Root, FilesBuilt: last.Done, EventsRead: last.Rows, Seconds: time.Since(start).Seconds()}
+	ms, err := st.MergeRollup(ctx, store.MergeOptions{Write: store.WriteOptions{Compression: o.Compression}, Now: o.Now})
+	if err != nil {
+		return fmt.Errorf("rebuild the monthly rollup: %w", err)
+	}
+	sum := rollupSummary{Store: st.Root, FilesBuilt: last.Done, EventsRead: last.Rows, MonthlyFiles: ms.Months, Seconds: time.Since(start).Seconds()}
 	if o.Format == "json" {
 		enc := json.NewEncoder(o.Stdout)
 		enc.SetIndent("", "  ")
@@ -364,6 +380,7 @@ func rebuildRollup(ctx context.Context, st *store.Store, o *ingestOptions) error
 	fmt.Fprintf(tw, "store\t%s\n", sum.Store)
 	fmt.Fprintf(tw, "rollup files built\t%d\n", sum.FilesBuilt)
 	fmt.Fprintf(tw, "events read\t%d\n", sum.EventsRead)
+	fmt.Fprintf(tw, "monthly rollup files\t%d\n", sum.MonthlyFiles)
 	fmt.Fprintf(tw, "time\t%.2fs\n", sum.Seconds)
 	return tw.Flush()
 }
@@ -461,6 +478,7 @@ type ingestReport struct {
 	SourceRequests *RequestCounts      `json:"source_requests,omitempty"`
 	StoreRequests  *s3store.Stats      `json:"store_requests,omitempty"`
 	Compacted      *store.CompactStats `json:"compacted,omitempty"`
+	Monthly        *store.MergeStats   `json:"monthly_rollup,omitempty"`
 }
 
 func writeIngestSummary(w io.Writer, format string, all []ingestReport) error {
@@ -500,6 +518,9 @@ func writeIngestSummary(w io.Writer, format string, all []ingestReport) error {
 		}
 		if c := s.Compacted; c != nil {
 			fmt.Fprintf(tw, "compacted\t%s: %d files into %d\n", plural(c.Partitions, "partition"), c.FilesBefore, c.FilesAfter)
+		}
+		if m := s.Monthly; m != nil {
+			fmt.Fprintf(tw, "monthly rollup\t%s written from %s\n", plural(m.Months, "month"), plural(m.Twins, "twin"))
 		}
 		fmt.Fprintf(tw, "time\t%.2fs (%.0f records/s)\n", s.Seconds, s.RecordsPerSecond)
 		for _, k := range sortedKeys(s.SkippedObjects) {

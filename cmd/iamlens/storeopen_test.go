@@ -79,11 +79,23 @@ func TestStoreOnS3Commands(t *testing.T) {
 	// Compaction on S3, then the same answers.
 	_, wantAll, _ := runCLI(t, "analyze", "--all", "--format", "json", "--store", uri, "--store-endpoint-url", ep)
 	code, out, stderr := runCLI(t, "compact", "--store", uri, "--store-endpoint-url", ep, "--format", "json")
-	if code != 0 || !strings.Contains(out, `"partitions_compacted": 1`) || !strings.Contains(out, `"store_requests"`) {
+	if code != 0 || !strings.Contains(out, `"partitions_compacted": 1`) || !strings.Contains(out, `"store_requests"`) ||
+		!strings.Contains(out, `"monthly_rollup"`) || strings.Contains(out, `"months": 0`) {
 		t.Fatalf("compact: exit %d, %s\n%s", code, stderr, out)
 	}
 	if _, got, _ := runCLI(t, "analyze", "--all", "--format", "json", "--store", uri, "--store-endpoint-url", ep); got != wantAll {
 		t.Error("analyze --all differs after compaction on S3")
+	}
+	// Read from the monthly rollup the compaction wrote: the same answers.
+	for _, args := range [][]string{{"principals", "--format", "json"}, {"analyze", "--principal", "benjamin", "--format", "json"}} {
+		_, want, _ := runCLI(t, append(args, "--store", local)...)
+		if _, got, _ := runCLI(t, append(args, "--store", uri, "--store-endpoint-url", ep)...); strings.ReplaceAll(got, uri, "STORE") != strings.ReplaceAll(want, local, "STORE") {
+			t.Errorf("%v differs on S3 after its compaction", args)
+		}
+	}
+	code, out, stderr = runCLI(t, "compact", "--store", uri, "--store-endpoint-url", ep)
+	if code != 0 || !strings.Contains(out, "monthly rollup          up to date") {
+		t.Errorf("compact again: exit %d, %s\n%s", code, stderr, out)
 	}
 	// An unreachable store endpoint is an error that says so.
 	code, _, stderr = runCLI(t, "principals", "--store", uri, "--store-endpoint-url", "http://"+closedPort(t))
