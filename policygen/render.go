@@ -68,14 +68,13 @@ func WriteReport(w io.Writer, rs []*Result) error {
 		for i, r := range part {
 			g.Go(func() error {
 				var b bytes.Buffer
-				b.Grow(len(batch[i]))
 				enc := json.NewEncoder(&b)
 				enc.SetEscapeHTML(false)
-				enc.SetIndent("  ", "  ")
 				if err := enc.Encode(r); err != nil {
 					return err
 				}
-				batch[i] = bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+				compact := bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+				batch[i] = appendIndented(make([]byte, 0, len(compact)*2), compact, "  ", "  ")
 				return nil
 			})
 		}
