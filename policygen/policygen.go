@@ -19,6 +19,7 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -834,15 +835,21 @@ func sortedKeys(m map[string]bool) []string {
 // Chars is the size of a policy as IAM counts it: characters of its JSON
 // without white space.
 func Chars(d *Document) int {
-	b, _ := marshal(d, false)
+	buf := charsBufs.Get().(*[]byte)
+	defer charsBufs.Put(buf)
+	*buf = d.AppendJSON((*buf)[:0])
 	n := 0
-	for _, c := range string(b) {
+	for _, c := range string(*buf) {
 		if !unicode.IsSpace(c) {
 			n++
 		}
 	}
 	return n
 }
+
+// charsBufs are Chars' buffers: a policy is measured every time a
+// statement is added to it.
+var charsBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // charsOf is what statement s adds to the characters of a document
 // (Chars), not counting the comma before it; for s nil, the characters of

@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
-	"strconv"
 	"strings"
 )
 
@@ -177,60 +176,7 @@ func (d *Document) UnmarshalJSON(b []byte) error {
 
 // MarshalJSON writes Version, Id and Statement in that order; Statement is
 // always a list.
-func (d Document) MarshalJSON() ([]byte, error) {
-	st := d.Statement
-	if st == nil {
-		st = []Statement{}
-	}
-	return marshalObject([]member{
-		{"Version", d.Version, d.Version == ""},
-		{"Id", d.ID, d.ID == ""},
-		{"Statement", st, false},
-	})
-}
-
-// member is one name and value of a JSON object marshalObject writes, left
-// out when skip is set.
-type member struct {
-	name string
-	v    any
-	skip bool
-}
-
-// marshalObject writes a JSON object of members in the order given.
-func marshalObject(members []member) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteByte('{')
-	n := 0
-	for _, m := range members {
-		if m.skip {
-			continue
-		}
-		if n > 0 {
-			buf.WriteByte(',')
-		}
-		n++
-		buf.WriteString(strconv.Quote(m.name))
-		buf.WriteByte(':')
-		if err := encode(&buf, m.v); err != nil {
-			return nil, err
-		}
-	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
-}
-
-// encode writes v as JSON without HTML escaping (ARNs and conditions keep
-// their & < >).
-func encode(buf *bytes.Buffer, v any) error {
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return err
-	}
-	buf.Truncate(buf.Len() - 1) // Encode's newline
-	return nil
-}
+func (d Document) MarshalJSON() ([]byte, error) { return d.AppendJSON(nil), nil }
 
 type rawStatement struct {
 	Sid          *string         `json:"Sid"`
@@ -292,19 +238,7 @@ func (s *Statement) UnmarshalJSON(b []byte) error {
 // MarshalJSON writes the statement's elements in a fixed order: Sid,
 // Effect, Principal, NotPrincipal, Action, NotAction, Resource, NotResource,
 // Condition. Absent (nil) elements are left out.
-func (s Statement) MarshalJSON() ([]byte, error) {
-	return marshalObject([]member{
-		{"Sid", s.Sid, s.Sid == ""},
-		{"Effect", s.Effect, false},
-		{"Principal", s.Principal, s.Principal == nil},
-		{"NotPrincipal", s.NotPrincipal, s.NotPrincipal == nil},
-		{"Action", s.Action, s.Action == nil},
-		{"NotAction", s.NotAction, s.NotAction == nil},
-		{"Resource", s.Resource, s.Resource == nil},
-		{"NotResource", s.NotResource, s.NotResource == nil},
-		{"Condition", s.Condition, len(s.Condition) == 0},
-	})
-}
+func (s Statement) MarshalJSON() ([]byte, error) { return s.appendJSON(nil), nil }
 
 // UnmarshalJSON reads one string or a list of strings.
 func (v *Values) UnmarshalJSON(b []byte) error {
@@ -317,16 +251,7 @@ func (v *Values) UnmarshalJSON(b []byte) error {
 }
 
 // MarshalJSON always writes a list ([] for an empty, non-nil Values).
-func (v Values) MarshalJSON() ([]byte, error) {
-	if v == nil {
-		return []byte("null"), nil
-	}
-	var buf bytes.Buffer
-	if err := encode(&buf, []string(v)); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
+func (v Values) MarshalJSON() ([]byte, error) { return v.appendJSON(nil), nil }
 
 func parseValues(b []byte) (Values, error) {
 	b = bytes.TrimSpace(b)
@@ -354,20 +279,7 @@ func parseValues(b []byte) (Values, error) {
 
 // MarshalJSON writes "*" for a wildcard principal and an object of lists
 // (types in sorted order) otherwise.
-func (p *Principal) MarshalJSON() ([]byte, error) {
-	if p.Wildcard {
-		return []byte(`"*"`), nil
-	}
-	var members []member
-	for _, t := range sortedKeys(p.Types) {
-		vals := p.Types[t]
-		if vals == nil {
-			vals = Values{}
-		}
-		members = append(members, member{t, vals, false})
-	}
-	return marshalObject(members)
-}
+func (p *Principal) MarshalJSON() ([]byte, error) { return p.appendJSON(nil), nil }
 
 func parsePrincipal(b []byte) (*Principal, error) {
 	b = bytes.TrimSpace(b)
@@ -398,24 +310,7 @@ func parsePrincipal(b []byte) (*Principal, error) {
 
 // MarshalJSON writes {"Operator": {"Key": [values]}} with operators and keys
 // in sorted order.
-func (cs Conditions) MarshalJSON() ([]byte, error) {
-	m := map[string]map[string][]string{}
-	for _, c := range cs {
-		if m[c.Operator] == nil {
-			m[c.Operator] = map[string][]string{}
-		}
-		vals := c.Values
-		if vals == nil {
-			vals = []string{}
-		}
-		m[c.Operator][c.Key] = append(m[c.Operator][c.Key], vals...)
-	}
-	var buf bytes.Buffer
-	if err := encode(&buf, m); err != nil { // encoding/json sorts map keys
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
+func (cs Conditions) MarshalJSON() ([]byte, error) { return cs.appendJSON(nil), nil }
 
 // UnmarshalJSON reads a Condition block.
 func (cs *Conditions) UnmarshalJSON(b []byte) error {
