@@ -136,14 +136,8 @@ func typeOf(svc *catalog.Service, a *catalog.Action, arn string) string {
 		if rt == nil || !rt.Matches(probe) {
 			continue
 		}
-		for _, f := range rt.ARNFormats {
-			n := 0
-			for _, p := range catalog.FormatParts(f) {
-				n += len(p.Literal)
-			}
-			if n > bestLen {
-				best, bestLen = r.Type, n
-			}
+		if n := rt.LiteralLen(); n > bestLen {
+			best, bestLen = r.Type, n
 		}
 	}
 	return best

@@ -37,7 +37,46 @@ type ResourceType struct {
 	ARNFormats []string // e.g. "arn:${Partition}:s3:::${BucketName}/${ObjectName}"
 
 	once     sync.Once
-	matchers []*regexp.Regexp
+	matchers []formatMatcher
+	literal  int // the most literal characters of a format (LiteralLen)
+}
+
+// formatMatcher is one ARN format, compiled: its expression, and its
+// literal parts, which an ARN must hold in order for the expression to
+// match (most ARNs a mapper tries against a type are told apart by them
+// alone, without running the expression).
+type formatMatcher struct {
+	re       *regexp.Regexp
+	literals []string
+	prefix   bool // the format starts with literals[0]
+	suffix   bool // the format ends with its last literal
+}
+
+// possible reports whether arn holds m's literals in order, the first at
+// its start and the last at its end when the format has them there: what
+// the anchored expression needs before anything else.
+func (m *formatMatcher) possible(arn string) bool {
+	at := 0
+	for i, l := range m.literals {
+		switch {
+		case i == 0 && m.prefix:
+			if !strings.HasPrefix(arn, l) {
+				return false
+			}
+			at = len(l)
+		case i == len(m.literals)-1 && m.suffix:
+			if len(arn)-len(l) < at || !strings.HasSuffix(arn, l) {
+				return false
+			}
+		default:
+			j := strings.Index(arn[at:], l)
+			if j < 0 {
+				return false
+			}
+			at += j + len(l)
+		}
+	}
+	return true
 }
 
 // Action is one IAM action.
@@ -66,6 +105,7 @@ type Catalog struct {
 	version  string
 	services map[string]*Service
 	actions  map[string]*Action // key: lower-case "service:action"
+	exact    map[string]*Action // key: "service:Action" as the catalogue spells it
 }
 
 var (
@@ -87,7 +127,7 @@ func Parse(gz []byte) (*Catalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
 	}
-	c := &Catalog{services: map[string]*Service{}, actions: make(map[string]*Action, 24000)}
+	c := &Catalog{services: map[string]*Service{}, actions: make(map[string]*Action, 24000), exact: make(map[string]*Action, 24000)}
 	sc := bufio.NewScanner(zr)
 	sc.Buffer(make([]byte, 256<<10), 4<<20)
 	var svc *Service
@@ -124,6 +164,7 @@ func Parse(gz []byte) (*Catalog, error) {
 			}
 			svc.Actions = append(svc.Actions, a)
 			c.actions[strings.ToLower(a.FullName())] = a
+			c.exact[a.FullName()] = a
 		default:
 			return nil, fmt.Errorf("catalog line %d: unknown record %q", line, text[:1])
 		}
@@ -149,6 +190,9 @@ func (c *Catalog) Version() string { return c.version }
 
 // Action looks up "service:Action", case-insensitively.
 func (c *Catalog) Action(full string) (*Action, bool) {
+	if a, ok := c.exact[full]; ok { // most names come spelt as the catalogue spells them
+		return a, true
+	}
 	a, ok := c.actions[strings.ToLower(full)]
 	return a, ok
 }
@@ -244,19 +288,45 @@ var wildcardProbe = strings.NewReplacer("*", "x", "?", "x")
 
 // Matches reports whether arn fits one of the type's ARN formats.
 func (rt *ResourceType) Matches(arn string) bool {
-	rt.once.Do(func() {
-		for _, f := range rt.ARNFormats {
-			if re, err := regexp.Compile(formatPattern(f)); err == nil {
-				rt.matchers = append(rt.matchers, re)
-			}
-		}
-	})
-	for _, re := range rt.matchers {
-		if re.MatchString(arn) {
+	rt.compile()
+	for i := range rt.matchers {
+		if m := &rt.matchers[i]; m.possible(arn) && m.re.MatchString(arn) {
 			return true
 		}
 	}
 	return false
+}
+
+// LiteralLen is the most literal characters (outside its variables) of
+// one of the type's formats: how much a format says, to choose among the
+// types an ARN fits.
+func (rt *ResourceType) LiteralLen() int {
+	rt.compile()
+	return rt.literal
+}
+
+func (rt *ResourceType) compile() {
+	rt.once.Do(func() {
+		rt.literal = -1
+		for _, f := range rt.ARNFormats {
+			parts := FormatParts(f)
+			n := 0
+			m := formatMatcher{prefix: len(parts) > 0 && parts[0].Var == "", suffix: len(parts) > 1 && parts[len(parts)-1].Var == ""}
+			for _, p := range parts {
+				if p.Var == "" {
+					n += len(p.Literal)
+					m.literals = append(m.literals, p.Literal)
+				}
+			}
+			rt.literal = max(rt.literal, n)
+			re, err := regexp.Compile(formatPattern(f))
+			if err != nil {
+				continue
+			}
+			m.re = re
+			rt.matchers = append(rt.matchers, m)
+		}
+	})
 }
 
 var varRe = regexp.MustCompile(`\$\{[^}]+\}`)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -178,4 +179,60 @@ func TestSuggest(t *testing.T) {
 	if got := c.Suggest("nosuchservicexyz"); len(got) != 0 {
 		t.Errorf("Suggest(nosuchservicexyz) = %q", got)
 	}
+}
+
+// The literal check before a format's expression (formatMatcher.possible)
+// never turns a match away: for every format of the catalogue and ARNs
+// made from every format of the same service (filled with names with and
+// without slashes and colons, empty, wildcards), the type matches exactly
+// when one of its expressions does.
+func TestMatchesNeedsItsLiterals(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fills := []string{"x", "a/b", "a:b", "", "*", "arn:aws:s3:::b", "us-east-1", "123456789012"}
+	checked, matched := 0, 0
+	for _, name := range c.Services() {
+		svc, _ := c.Service(name)
+		var arns []string
+		for _, rt := range svc.ResourceTypes {
+			for _, f := range rt.ARNFormats {
+				for _, fill := range fills {
+					arn := varRe.ReplaceAllStringFunc(f, func(v string) string {
+						if v == "${Partition}" {
+							return "aws"
+						}
+						return fill
+					})
+					arns = append(arns, arn, arn+"/x", "x"+arn, strings.TrimSuffix(arn, fill))
+				}
+			}
+		}
+		for _, rt := range svc.ResourceTypes {
+			var res []*regexp.Regexp
+			for _, f := range rt.ARNFormats {
+				if re, err := regexp.Compile(formatPattern(f)); err == nil {
+					res = append(res, re)
+				}
+			}
+			for _, arn := range arns {
+				want := false
+				for _, re := range res {
+					want = want || re.MatchString(arn)
+				}
+				if got := rt.Matches(arn); got != want {
+					t.Fatalf("%s %s: Matches(%q) = %v, its expressions %v", name, rt.Name, arn, got, want)
+				}
+				checked++
+				if want {
+					matched++
+				}
+			}
+		}
+	}
+	if checked < 100000 || matched < 1000 {
+		t.Fatalf("only %d ARNs checked, %d matching", checked, matched)
+	}
+	t.Logf("%d ARNs checked against their service's types, %d matching", checked, matched)
 }
