@@ -2,6 +2,10 @@ package analyzer
 
 import (
 	"context"
+	"maps"
+	"runtime"
+	"slices"
+	"sync"
 
 	"github.com/iamlens/iamlens/analyzer/actionmap"
 	"github.com/iamlens/iamlens/analyzer/iamstate"
@@ -22,12 +26,28 @@ import (
 // entity whose path the calls did not show (actionmap.Paths.Missing): a
 // principal that never names users or roles by name costs nothing more.
 func learnPaths(ctx context.Context, st *store.Store, sq store.Query, agg *Aggregator, paths *actionmap.Paths, stats *Stats) error {
-	for _, p := range agg.by {
-		paths.Learn(p.arn)
-		for _, c := range p.calls {
-			learnCall(&c.call, paths)
-		}
+	// On every core: what paths learns does not depend on the order it
+	// learns it in (a name seen under two paths is unknown either way).
+	aggs := slices.Collect(maps.Values(agg.by))
+	workers := min(runtime.GOMAXPROCS(0), len(aggs))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(aggs); i += workers {
+				p := aggs[i]
+				paths.Learn(p.arn)
+				last := ""
+				for _, c := range p.calls {
+					if c.call.UserIdentityARN != last { // a principal's calls share one or a few
+						last = c.call.UserIdentityARN
+						paths.Learn(last)
+					}
+					learnCall(&c.call, paths)
+				}
+			}
+		})
 	}
+	wg.Wait()
 	if !agg.anyCall(paths.Missing) {
 		return nil
 	}
@@ -44,7 +64,6 @@ func learnPaths(ctx context.Context, st *store.Store, sq store.Query, agg *Aggre
 
 // learnCall learns the IAM ARNs one call holds.
 func learnCall(c *actionmap.Call, paths *actionmap.Paths) {
-	paths.Learn(c.UserIdentityARN)
 	for _, r := range c.Resources {
 		paths.Learn(r.ARN)
 	}

@@ -64,6 +64,9 @@ func SplitIAM(s string) (partition, account, kind, path, name string, ok bool) {
 // Learn records the path of an IAM entity's ARN and reports whether s was
 // one. A name seen under two paths is recorded as unknown.
 func (p *Paths) Learn(s string) bool {
+	if !strings.Contains(s, ":iam:") { // what SplitIAM parses, at a glance
+		return false
+	}
 	part, acct, kind, path, name, ok := SplitIAM(s)
 	if !ok {
 		return false
