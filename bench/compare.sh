@@ -45,7 +45,8 @@
 #                                             # principals (5.1 M events each: the 10.3 M dataset is
 #                                             # each of them doubled). BASELINE=path/to/iamlens adds an
 #                                             # older binary (one without the rollup reads the events)
-#   bash bench/compare.sh rollup STORE BUSY QUIET   # the same on a store of yours
+#   bash bench/compare.sh rollup STORE BUSY QUIET   # the same on a store of yours (after
+#                                             # `iamlens compact --store STORE`: with its monthly rollup)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MB=${MB:-1024}
@@ -131,6 +132,11 @@ JS
   glob="$store/events/*/*/*.parquet"
   echo "rollup read back by DuckDB (facet, rows, calls; $events events):"
   (cd "$out/duckdb" && node rollup.mjs check "$store/rollup/*/*/*.parquet") | sed 's/^/  /'
+  if compgen -G "$store/rollup_month/*/*/*.parquet" >/dev/null; then
+    # iamlens compact's monthly rollup: the same calls in fewer rows
+    echo "monthly rollup read back by DuckDB (facet, rows, calls):"
+    (cd "$out/duckdb" && node rollup.mjs check "$store/rollup_month/*/*/*.parquet") | sed 's/^/  /'
+  fi
   contenders=(
     "iamlens principals|$out/iamlens principals --store $store --format json"
     "duckdb principals GROUP BY|node $out/duckdb/rollup.mjs principals $glob"

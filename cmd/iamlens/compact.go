@@ -47,7 +47,13 @@ files (64 by default) at the end of its run, so this command is for a store
 written otherwise, or for other thresholds. It may run while ingests write:
 a partition another writer compacted first is left to it. Replaced files are
 removed by a later compaction once --grace has passed (readers that listed them
-before the commit may still be reading them).`,
+before the commit may still be reading them).
+
+It then writes the monthly rollup: each account's month of usage rollup files
+summed into one (STORE/rollup_month/), which analyze --all, diff --all,
+principals and analyze --principal read instead of the month's many files, with
+the same answers (--no-monthly leaves it). Once a store has it, ingest keeps it
+current.`,
 		Example: `  iamlens ingest testdata/sample --store /tmp/sample-store
   iamlens compact --store /tmp/sample-store
   iamlens compact --store /tmp/sample-store --min-files 2 --format json
