@@ -186,7 +186,9 @@ func (s *Store) Recover(ctx context.Context) (int, error) {
 	}
 	removed := 0
 	old := s.Now().Add(-s.staleAfter())
-	for _, table := range []string{"events", "rollup"} {
+	// The monthly rollup's files belong to no batch: only a merge's
+	// temporary files (part-….parquet.<pid>.tmp) are its orphans.
+	for _, table := range []string{"events", "rollup", MonthlyRollupTable} {
 		err := filepath.WalkDir(filepath.Join(s.Root, table), func(p string, d fs.DirEntry, err error) error {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil
@@ -204,14 +206,16 @@ func (s *Store) Recover(ctx context.Context) (int, error) {
 			if !ok {
 				id, ok = batchOf(base)
 			}
+			ok = ok && table != MonthlyRollupTable
 			var orphan bool
 			switch {
 			case ok && s.isCommitted(id) && !tmp:
 			case ok:
 				orphan = !l.alive(runOf(id))
 			case tmp:
-				// A rollup twin being built (part-…parquet.<pid>.<n>.tmp):
-				// another process's, unless it is old.
+				// A rollup twin being built (part-…parquet.<pid>.<n>.tmp)
+				// or a monthly file being written: another process's,
+				// unless it is old.
 				info, err := d.Info()
 				orphan = err == nil && info.ModTime().Before(old)
 			}
@@ -227,28 +231,6 @@ func (s *Store) Recover(ctx context.Context) (int, error) {
 		if err != nil {
 			return removed, fmt.Errorf("recover store: %w", err)
 		}
-	}
-	// A monthly rollup file being written (part-….parquet.<pid>.tmp):
-	// another process's, unless it is old. The monthly files themselves
-	// belong to no batch.
-	err = filepath.WalkDir(filepath.Join(s.Root, MonthlyRollupTable), func(p string, d fs.DirEntry, err error) error {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		if err != nil || d.IsDir() || !strings.HasSuffix(d.Name(), ".tmp") {
-			return err
-		}
-		if info, err := d.Info(); err != nil || !info.ModTime().Before(old) {
-			return nil
-		}
-		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-		removed++
-		return nil
-	})
-	if err != nil {
-		return removed, fmt.Errorf("recover store: %w", err)
 	}
 	return removed, nil
 }

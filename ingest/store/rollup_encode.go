@@ -236,26 +236,33 @@ func (b *rollupBuilder) appendIndex(line []byte) []byte {
 	line = append(line, rollupIndexHeader...)
 	prev := ""
 	for _, r := range b.runs {
-		arn, ok := b.principal.Value(b.rows[r.first].rep)
-		if ok {
-			n := 0
-			for n < len(arn) && n < len(prev) && arn[n] == prev[n] {
-				n++
-			}
-			line = strconv.AppendInt(line, int64(n), 10)
-			line = append(line, '\t')
-			line = strconv.AppendQuote(line, arn[n:])
-			prev = arn
-		} else {
-			line = append(line, "-\t\"\""...)
-		}
-		for _, c := range r.n {
-			line = append(line, '\t')
-			line = strconv.AppendInt(line, int64(c), 10)
-		}
-		line = append(line, '\n')
+		arn, _ := b.principal.Value(b.rows[r.first].rep)
+		line = appendIndexLine(line, &prev, arn, r.n)
 	}
 	return line
+}
+
+// appendIndexLine appends one principal's line of a principal index: the
+// bytes its ARN shares with the line before's (prev), the rest quoted, its
+// rows in each facet ("-" for the rows of no principal, arn "").
+func appendIndexLine(line []byte, prev *string, arn string, rows [numFacets]int32) []byte {
+	if arn != "" {
+		n := 0
+		for n < len(arn) && n < len(*prev) && arn[n] == (*prev)[n] {
+			n++
+		}
+		line = strconv.AppendInt(line, int64(n), 10)
+		line = append(line, '\t')
+		line = strconv.AppendQuote(line, arn[n:])
+		*prev = arn
+	} else {
+		line = append(line, "-\t\"\""...)
+	}
+	for _, c := range rows {
+		line = append(line, '\t')
+		line = strconv.AppendInt(line, int64(c), 10)
+	}
+	return append(line, '\n')
 }
 
 // usedBy reports whether facet f's rows have values in the leaves that

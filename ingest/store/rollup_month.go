@@ -509,23 +509,7 @@ func appendMonthlyIndex(line []byte, rows []columns.RollupRow) []byte {
 	line = append(line, rollupIndexHeader...)
 	prev := ""
 	for _, r := range runs {
-		if r.arn != "" {
-			n := 0
-			for n < len(r.arn) && n < len(prev) && r.arn[n] == prev[n] {
-				n++
-			}
-			line = strconv.AppendInt(line, int64(n), 10)
-			line = append(line, '\t')
-			line = strconv.AppendQuote(line, r.arn[n:])
-			prev = r.arn
-		} else {
-			line = append(line, "-\t\"\""...)
-		}
-		for _, c := range r.n {
-			line = append(line, '\t')
-			line = strconv.AppendInt(line, int64(c), 10)
-		}
-		line = append(line, '\n')
+		line = appendIndexLine(line, &prev, r.arn, r.n)
 	}
 	return line
 }
