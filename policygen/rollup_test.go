@@ -306,12 +306,19 @@ func TestMonthlyRollupMatchesEvents(t *testing.T) {
 		}
 		return stats.RollupFiles
 	}
-	merge := func() store.MergeStats {
-		ms, err := st.MergeRollup(ctx, store.MergeOptions{})
+	merge := func(o ...store.MergeOptions) store.MergeStats {
+		ms, err := st.MergeRollup(ctx, append(o, store.MergeOptions{})[0])
 		if err != nil {
 			t.Fatal(err)
 		}
 		return ms
+	}
+	files := func() int {
+		fs, err := filepath.Glob(filepath.Join(st.Root, store.MonthlyRollupTable, "*", "*", "*.parquet"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(fs)
 	}
 
 	first := merge()
@@ -344,14 +351,25 @@ func TestMonthlyRollupMatchesEvents(t *testing.T) {
 		t.Fatalf("after a second run of %d twins the plan reads %d files (%d monthly)", added, len(plan), first.Months)
 	}
 	checkRollupMatchesEvents(t, st, windows)
+	before := files()
 	second := merge()
-	if second.Twins != added || second.Removed == 0 {
-		t.Fatalf("second merge: %+v, want the %d new twins read", second, added)
+	if second.Twins != added || second.Months == 0 || second.Removed != 0 {
+		t.Fatalf("second merge: %+v, want the %d new twins read and the replaced files kept", second, added)
+	}
+	// The files it replaced stay for the grace period; readers take the
+	// newest of each month.
+	replaced := files() - monthsOf(t, st)
+	if files() != before+second.Months || replaced == 0 {
+		t.Fatalf("%d monthly files after the second merge wrote %d to %d: none replaced kept", files(), second.Months, before)
 	}
 	if got, months := allReads(), monthsOf(t, st); got != months {
 		t.Fatalf("--all read %d rollup files after the second merge, want %d monthly files", got, months)
 	}
 	checkRollupMatchesEvents(t, st, windows)
+	past := merge(store.MergeOptions{Now: func() time.Time { return time.Now().Add(2 * time.Hour) }})
+	if past.Months != 0 || past.Removed != replaced || files() != monthsOf(t, st) {
+		t.Fatalf("a merge past the grace period: %+v, %d files left of %d months", past, files(), monthsOf(t, st))
+	}
 
 	// A compaction replaces the twins of the days it compacts: the monthly
 	// files of their months are stale, and only those months' twins read.

@@ -118,7 +118,7 @@ func runCompact(ctx context.Context, o *compactOptions) error {
 		}
 		if cov.Complete() {
 			start := time.Now()
-			ms, err := st.MergeRollup(ctx, store.MergeOptions{Accounts: o.Accounts, Now: o.Now})
+			ms, err := st.MergeRollup(ctx, store.MergeOptions{Accounts: o.Accounts, Now: o.Now, Grace: storeGrace(o.Grace)})
 			if err != nil {
 				return fmt.Errorf("compact %s: the monthly rollup: %w", o.Store, err)
 			}
@@ -148,6 +148,9 @@ func runCompact(ctx context.Context, o *compactOptions) error {
 	default:
 		fmt.Fprintf(tw, "monthly rollup\t%s written from %s, %d → %d rows (%.2fs)\n", plural(m.Months, "month"),
 			plural(m.Twins, "twin"), m.RowsRead, m.RowsWritten, m.Seconds)
+	}
+	if m := sum.Monthly; m != nil && m.Removed > 0 {
+		fmt.Fprintf(tw, "replaced monthly files removed\t%d\n", m.Removed)
 	}
 	if stats.OrphansRemoved > 0 {
 		fmt.Fprintf(tw, "uncommitted files removed\t%d\n", stats.OrphansRemoved)

@@ -79,6 +79,10 @@ type MergeOptions struct {
 	IfPresent bool
 	// Write is how the files are encoded (compression).
 	Write WriteOptions
+	// Grace is how long a monthly file stays once a newer one of its
+	// month is written (a reader that chose it may still be reading it):
+	// 0 means an hour, a negative value removes it at once.
+	Grace time.Duration
 	// Now names the files (default time.Now).
 	Now func() time.Time
 	// Progress, if not nil, is called after each month, by one goroutine
@@ -100,8 +104,9 @@ type MergeStats struct {
 	// RowsRead and RowsWritten count rollup rows.
 	RowsRead    int64 `json:"rows_read"`
 	RowsWritten int64 `json:"rows_written"`
-	// Removed counts the monthly files replaced.
-	Removed int `json:"files_replaced"`
+	// Removed counts the monthly files removed: those a newer file of
+	// their month replaced more than Grace ago.
+	Removed int `json:"files_removed"`
 }
 
 // MonthlyFile is one monthly rollup file and the twins it sums.
@@ -384,26 +389,57 @@ func (s *Store) MergeRollup(ctx context.Context, o MergeOptions) (MergeStats, er
 			if err := s.writeMonthly(gctx, rel, rows, covers, o.Write); err != nil {
 				return err
 			}
-			removed := 0
-			for _, old := range monthly[j.k] {
-				if err := s.removeFile(gctx, old); err == nil {
-					removed++
-				}
-			}
 			mu.Lock()
 			defer mu.Unlock()
+			monthly[j.k] = append(monthly[j.k], s.path(rel))
 			st.Months++
 			st.Twins += len(j.todo)
 			st.RowsRead += qs.RowsRead
 			st.RowsWritten += int64(len(rows))
-			st.Removed += removed
 			if o.Progress != nil {
 				o.Progress(MergeProgress{Done: st.Months, Total: len(jobs)})
 			}
 			return nil
 		})
 	}
-	return st, g.Wait()
+	if err := g.Wait(); err != nil {
+		return st, err
+	}
+	// A month's files, oldest first: each was replaced when the next was
+	// written (its run's time); it goes once that is Grace ago.
+	grace := o.Grace
+	switch {
+	case grace == 0:
+		grace = time.Hour
+	case grace < 0:
+		grace = 0
+	}
+	for _, files := range monthly {
+		slices.Sort(files)
+		for i := 0; i+1 < len(files); i++ {
+			replaced, ok := runTime(files[i+1])
+			if !ok || now().Sub(replaced) < grace {
+				continue
+			}
+			// One that cannot be removed (open elsewhere, on Windows)
+			// is left to the next merge: readers take the newest.
+			if s.removeFile(ctx, files[i]) == nil {
+				st.Removed++
+			}
+		}
+	}
+	return st, nil
+}
+
+// runTime is when the run that wrote a monthly file started, from its name
+// (part-<run>.parquet, NewRunID).
+func runTime(p string) (time.Time, bool) {
+	run, ok := strings.CutPrefix(path.Base(filepath.ToSlash(p)), "part-")
+	if !ok || len(run) < 15 {
+		return time.Time{}, false
+	}
+	t, err := time.Parse("20060102T150405", run[:15])
+	return t, err == nil
 }
 
 // removeFile removes a file of the store (a missing one is not an error).
