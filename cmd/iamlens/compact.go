@@ -152,6 +152,9 @@ func runCompact(ctx context.Context, o *compactOptions) error {
 	if m := sum.Monthly; m != nil && m.Removed > 0 {
 		fmt.Fprintf(tw, "replaced monthly files removed\t%d\n", m.Removed)
 	}
+	if m := sum.Monthly; m != nil && m.Damaged > 0 {
+		fmt.Fprintf(tw, "damaged monthly files\t%d (their months written again from the rollup files)\n", m.Damaged)
+	}
 	if stats.OrphansRemoved > 0 {
 		fmt.Fprintf(tw, "uncommitted files removed\t%d\n", stats.OrphansRemoved)
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/iamlens/iamlens/ingest/ingesttest"
 )
@@ -68,6 +69,63 @@ func TestRollupCLI(t *testing.T) {
 	code, out, errs = runCLI(t, "ingest", "--store", st, "--no-progress", logs)
 	if code != 0 || !strings.Contains(out, "monthly rollup") || !strings.Contains(out, "1 month written from 2 twins") {
 		t.Fatalf("ingest into a store with a monthly rollup: exit %d, %s\n%s", code, errs, out)
+	}
+	// A damaged monthly file: readers say which and how to mend it; the
+	// next ingest writes its month again from the rollup files.
+	damaged, err := filepath.Glob(filepath.Join(st, "rollup_month", "*", "month=2026-11", "*.parquet"))
+	if err != nil || len(damaged) != 1 {
+		t.Fatalf("the monthly file: %v %v", damaged, err)
+	}
+	if err := os.WriteFile(damaged[0], []byte("PAR1 not a parquet file PAR1"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs = runCLI(t, "principals", "--store", st)
+	if code == 0 || !strings.Contains(errs, filepath.Base(damaged[0])) || !strings.Contains(errs, "iamlens compact writes the month again") {
+		t.Fatalf("principals beside a damaged monthly file: exit %d, %s", code, errs)
+	}
+	more := func(day int) string {
+		dir := t.TempDir()
+		if err := ingesttest.OrgTrail(recs, ingesttest.OrgTrailOptions{Accounts: 1, Regions: 1, Days: 1, PerDay: 1, Records: 50,
+			Start: time.Date(2026, 11, day, 0, 0, 0, 0, time.UTC)},
+			func(key string, body []byte) error {
+				ingesttest.WriteFile(t, dir, key, body)
+				return nil
+			}); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	code, out, errs = runCLI(t, "ingest", "--store", st, "--no-progress", more(20))
+	if code != 0 || !strings.Contains(out, "1 month written from 3 twins") {
+		t.Fatalf("ingest beside a damaged monthly file: exit %d, %s\n%s", code, errs, out)
+	}
+	if code, _, errs = runCLI(t, "principals", "--store", st); code != 0 {
+		t.Fatalf("principals after the month was written again: exit %d, %s", code, errs)
+	}
+	// A month that cannot be written again (here: one of its rollup files
+	// damaged, ...) is said, and the run, whose events are committed,
+	// succeeds.
+	twins, err := filepath.Glob(filepath.Join(st, "rollup", "*", "date=2026-11-20", "*.parquet"))
+	if err != nil || len(twins) == 0 {
+		t.Fatalf("the rollup files of 2026-11-20: %v %v", twins, err)
+	}
+	if err := os.WriteFile(twins[0], []byte("PAR1 not a parquet file PAR1"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// and the month's monthly files too, so that it is written from all
+	// its rollup files
+	months, err := filepath.Glob(filepath.Join(st, "rollup_month", "*", "month=2026-11", "*.parquet"))
+	if err != nil || len(months) == 0 {
+		t.Fatalf("the monthly files: %v %v", months, err)
+	}
+	for _, f := range months {
+		if err := os.WriteFile(f, []byte("PAR1 not a parquet file PAR1"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errs = runCLI(t, "ingest", "--store", st, "--no-progress", more(21))
+	if code != 0 || !strings.Contains(errs, "the monthly rollup was not brought up to date") || !strings.Contains(errs, filepath.Base(twins[0])) {
+		t.Fatalf("ingest when a month cannot be written: exit %d, %s\n%s", code, errs, out)
 	}
 	if code, _, errs := runCLI(t, "ingest", "--store", st, "--rebuild-rollup", sampleDir); code != 2 || !strings.Contains(errs, "give no SOURCE") {
 		t.Errorf("--rebuild-rollup with a SOURCE: exit %d, %s", code, errs)

@@ -107,6 +107,9 @@ type MergeStats struct {
 	// Removed counts the monthly files removed: those a newer file of
 	// their month replaced more than Grace ago.
 	Removed int `json:"files_removed"`
+	// Damaged counts the monthly files that could not be read: their
+	// months were written again from the twins.
+	Damaged int `json:"damaged_files_replaced"`
 }
 
 // MonthlyFile is one monthly rollup file and the twins it sums.
@@ -164,9 +167,9 @@ func (s *Store) MonthlyFor(ctx context.Context, twins []string) ([]MonthlyFile, 
 		if len(monthly[k]) == 0 {
 			continue
 		}
-		mf, err := s.usableMonthly(ctx, monthly[k], ts)
+		mf, err := s.usableMonthly(ctx, monthly[k], ts, nil)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w (iamlens compact writes the month again)", err)
 		}
 		if mf != nil {
 			out = append(out, *mf)
@@ -177,19 +180,28 @@ func (s *Store) MonthlyFor(ctx context.Context, twins []string) ([]MonthlyFile, 
 }
 
 // usableMonthly is the newest of a month's files whose twins are all in
-// twins (nil when none is).
-func (s *Store) usableMonthly(ctx context.Context, files []string, twins []string) (*MonthlyFile, error) {
+// twins (nil when none is): any such file gives the same sums, the newest
+// covers the most. A file that cannot be read is passed over (and counted
+// in damaged, when set); without damaged, it is an error when no other
+// file is usable, so that a damaged file is never passed over in silence
+// when it would have been read.
+func (s *Store) usableMonthly(ctx context.Context, files []string, twins []string, damaged *int) (*MonthlyFile, error) {
 	have := make(map[string]bool, len(twins))
 	for _, t := range twins {
 		have[t] = true
 	}
+	var bad error
 	for i := len(files) - 1; i >= 0; i-- {
 		mf, err := s.readCovers(ctx, files[i])
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // replaced meanwhile
 		}
 		if err != nil {
-			return nil, err
+			if damaged != nil {
+				*damaged++
+			}
+			bad = cmp.Or(bad, err)
+			continue
 		}
 		ok := len(mf.Covers) > 0
 		for _, c := range mf.Covers {
@@ -201,6 +213,9 @@ func (s *Store) usableMonthly(ctx context.Context, files []string, twins []strin
 		if ok {
 			return mf, nil
 		}
+	}
+	if damaged == nil {
+		return nil, bad
 	}
 	return nil, nil
 }
@@ -302,8 +317,9 @@ func (s *Store) monthlyFiles(ctx context.Context, accounts []string) (map[monthK
 // the month's file and its new twins when the file is usable, from all its
 // twins otherwise. The rollup must be complete (Coverage): build it first.
 // Each file is written under a temporary name and renamed once synced (an
-// object store's under a name of its own); the month's older files are
-// then removed. Months are written in parallel.
+// object store's under a name of its own); a month's older files are
+// removed once o.Grace has passed since a newer one replaced them. Months
+// are written in parallel.
 func (s *Store) MergeRollup(ctx context.Context, o MergeOptions) (MergeStats, error) {
 	var st MergeStats
 	monthly, err := s.monthlyFiles(ctx, o.Accounts)
@@ -315,6 +331,9 @@ func (s *Store) MergeRollup(ctx context.Context, o MergeOptions) (MergeStats, er
 		return st, err
 	}
 	if !cov.Complete() {
+		if o.IfPresent {
+			return st, nil // the readers build the missing twins first
+		}
 		return st, fmt.Errorf("the rollup lacks %d twin(s): build it first", max(cov.Missing, 1))
 	}
 	byMonth := map[monthKey][]string{}
@@ -332,10 +351,14 @@ func (s *Store) MergeRollup(ctx context.Context, o MergeOptions) (MergeStats, er
 	var jobs []job
 	minNew := max(o.MinNew, 1)
 	for k, ts := range byMonth {
-		base, err := s.usableMonthly(ctx, monthly[k], ts)
+		// A damaged file is passed over: the month is written again
+		// from its twins, and readers take the newer file.
+		damaged := 0
+		base, err := s.usableMonthly(ctx, monthly[k], ts, &damaged)
 		if err != nil {
 			return st, err
 		}
+		st.Damaged += damaged
 		j := job{k: k, base: base, twins: ts, todo: ts}
 		if base != nil {
 			j.todo = nil
@@ -345,7 +368,7 @@ func (s *Store) MergeRollup(ctx context.Context, o MergeOptions) (MergeStats, er
 				}
 			}
 		}
-		if len(j.todo) >= minNew || (base == nil && len(j.todo) > 0) {
+		if len(j.todo) >= minNew || (base == nil && len(j.todo) > 0) || damaged > 0 {
 			jobs = append(jobs, j)
 		}
 	}
@@ -375,7 +398,7 @@ func (s *Store) MergeRollup(ctx context.Context, o MergeOptions) (MergeStats, er
 			if err != nil {
 				return err
 			}
-			rel := MonthlyRollupTable + "/account=" + j.k.account + "/month=" + j.k.month + "/part-" + NewRunID(now()) + ".parquet"
+			rel := MonthlyRollupTable + "/account=" + j.k.account + "/month=" + j.k.month + "/part-" + monthlyName(now()) + ".parquet"
 			covers := make([]string, 0, len(j.twins))
 			for _, t := range j.twins {
 				r, err := s.rel(t)
@@ -431,8 +454,16 @@ func (s *Store) MergeRollup(ctx context.Context, o MergeOptions) (MergeStats, er
 	return st, nil
 }
 
-// runTime is when the run that wrote a monthly file started, from its name
-// (part-<run>.parquet, NewRunID).
+// monthlyName names a monthly file written at t: its time to the
+// nanosecond, so that a month's files sort in the order they were written,
+// and random bits (NewRunID's).
+func monthlyName(t time.Time) string {
+	id := NewRunID(t)
+	return t.UTC().Format("20060102T150405.000000000") + id[strings.IndexByte(id, '_'):]
+}
+
+// runTime is when a monthly file was written, from its name
+// (part-<monthlyName>.parquet), to the second.
 func runTime(p string) (time.Time, bool) {
 	run, ok := strings.CutPrefix(path.Base(filepath.ToSlash(p)), "part-")
 	if !ok || len(run) < 15 {

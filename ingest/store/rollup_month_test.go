@@ -146,8 +146,9 @@ func TestMergeRollupSumsTwins(t *testing.T) {
 }
 
 // The monthly rollup goes with the twins: RebuildRollup removes it (it
-// sums twins that are written again), a damaged monthly file is an error
-// naming it, and Recover removes the temporary files of a merge that died.
+// sums twins that are written again); a damaged monthly file is an error
+// naming it for readers, and a merge writes its month again; Recover
+// removes the temporary files of a merge that died.
 func TestMonthlyRollupLifecycle(t *testing.T) {
 	ctx := context.Background()
 	st, _ := dataset.Ingest(t, ingesttest.Sample(t), ingest.Options{Workers: 2, BatchBytes: 64 << 10})
@@ -174,6 +175,21 @@ func TestMonthlyRollupLifecycle(t *testing.T) {
 	}
 	if _, err := st.MonthlyPlan(ctx, cov.Rollup); err == nil || !strings.Contains(err.Error(), filepath.Base(p)) {
 		t.Fatalf("a damaged monthly file: %v", err)
+	}
+	// A merge passes it over and writes its month again; readers take the
+	// newer file, and a merge past the grace period removes the damaged one.
+	ms, err := st.MergeRollup(ctx, store.MergeOptions{Now: func() time.Time { return time.Now().Add(time.Second) }})
+	if err != nil || ms.Damaged != 1 || ms.Months != 1 {
+		t.Fatalf("merge beside a damaged file: %+v, %v", ms, err)
+	}
+	if _, err := st.MonthlyPlan(ctx, cov.Rollup); err != nil {
+		t.Fatalf("read after the damaged month was written again: %v", err)
+	}
+	if ms, err := st.MergeRollup(ctx, store.MergeOptions{Now: func() time.Time { return time.Now().Add(2 * time.Hour) }}); err != nil || ms.Removed != 1 {
+		t.Fatalf("merge past the grace period: %+v, %v", ms, err)
+	}
+	if _, err := os.Stat(p); !os.IsNotExist(err) {
+		t.Fatalf("the damaged file is still there: %v", err)
 	}
 	if err := os.WriteFile(p, data, 0o600); err != nil {
 		t.Fatal(err)

@@ -4,7 +4,7 @@
 //
 //	STORE/events/account=<12 digits>/date=YYYY-MM-DD/part-<batch>-<n>.parquet
 //	STORE/rollup/account=<12 digits>/date=YYYY-MM-DD/part-<batch>-<n>.parquet
-//	STORE/rollup_month/account=<12 digits>/month=YYYY-MM/part-<run>.parquet
+//	STORE/rollup_month/account=<12 digits>/month=YYYY-MM/part-<time>_<n>.parquet
 //	STORE/_state/manifest.jsonl   one JSON line per committed batch (a folder)
 //	STORE/_state/log/<seq>.json   one object per committed batch (an object store)
 //	STORE/_state/rollup.json      the rollup's format version
