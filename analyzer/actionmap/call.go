@@ -1,9 +1,13 @@
 package actionmap
 
 import (
+	"encoding/binary"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/tidwall/gjson"
+
+	"github.com/iamlens/iamlens/ingest/cloudtrail"
 )
 
 // CallFromRecord builds the Call of one raw CloudTrail record (an element of
@@ -80,4 +84,38 @@ func firstOf(r gjson.Result, keys ...string) string {
 		}
 	}
 	return ""
+}
+
+// mapKey appends to b what Map's answer depends on (TestMapKey): every
+// field of the call but the caller's ARN, of which Map reads only the
+// partition, and the ARN itself in the IAM calls that act on their
+// caller (selfUserCalls) when it is a user's. Two calls with the same key
+// map alike, given the same paths.
+func (c *Call) mapKey(b []byte) []byte {
+	partition, self := cloudtrail.RegionPartition(c.AWSRegion), ""
+	if a, err := arn.Parse(c.UserIdentityARN); err == nil {
+		if a.Partition != "" {
+			partition = a.Partition
+		}
+		if a.Service == "iam" && strings.HasPrefix(a.Resource, "user/") &&
+			ServicePrefix(c.EventSource) == "iam" && selfUserCalls[BaseName(c.EventName)] {
+			self = c.UserIdentityARN
+		}
+	}
+	for _, s := range [...]string{c.EventSource, c.EventName, c.EventType, c.EventCategory, c.AWSRegion,
+		c.RecipientAccount, c.PrincipalAccount, c.RequestParameters, c.ErrorCode, c.ErrorMessage, partition, self} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	if c.Resources == nil {
+		return append(b, 0)
+	}
+	b = binary.AppendUvarint(b, uint64(len(c.Resources))+1)
+	for _, r := range c.Resources {
+		for _, s := range [...]string{r.ARN, r.Type, r.AccountID} {
+			b = binary.AppendUvarint(b, uint64(len(s)))
+			b = append(b, s...)
+		}
+	}
+	return b
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/tidwall/gjson"
 
@@ -15,10 +16,20 @@ import (
 type Mapper struct {
 	cat   *catalog.Catalog
 	paths *Paths
+	// memo holds the answers given so far, by the call's key (mapKey)
+	// and the paths' version: a principal's calls that another principal
+	// made alike are mapped once.
+	memo *sync.Map
+}
+
+// memoEntry is an answer, and the version of the paths it read.
+type memoEntry struct {
+	paths uint64
+	res   Result
 }
 
 // New returns a Mapper over the catalogue.
-func New(cat *catalog.Catalog) *Mapper { return &Mapper{cat: cat} }
+func New(cat *catalog.Catalog) *Mapper { return &Mapper{cat: cat, memo: new(sync.Map)} }
 
 // ServicePrefix returns the IAM service prefix of an eventSource.
 func ServicePrefix(eventSource string) string {
@@ -97,6 +108,22 @@ func IsDenied(errorCode string) bool {
 
 // Map maps one call.
 func (m *Mapper) Map(c *Call) Result {
+	if m.memo == nil {
+		return m.mapCall(c)
+	}
+	var key [1024]byte
+	k := c.mapKey(key[:0])
+	v := m.paths.version()
+	if e, ok := m.memo.Load(string(k)); ok && e.(*memoEntry).paths == v {
+		return e.(*memoEntry).res
+	}
+	res := m.mapCall(c)
+	m.memo.Store(string(k), &memoEntry{paths: v, res: res})
+	return res
+}
+
+// mapCall is Map without the memo.
+func (m *Mapper) mapCall(c *Call) Result {
 	if why, ok := notAPISources[c.EventSource]; ok {
 		return Result{Status: NotAPICall, Reason: why}
 	}

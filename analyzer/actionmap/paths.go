@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/tidwall/gjson"
@@ -22,7 +23,10 @@ import (
 // mapping; it is safe for concurrent use.
 type Paths struct {
 	mu sync.RWMutex
-	by map[pathKey]string // the path, "/" or "/a/b/"; "" when two differ
+	// changes counts what was learnt that changed an answer of Path:
+	// the version a mapper's memo holds its answers for
+	changes atomic.Uint64
+	by      map[pathKey]string // the path, "/" or "/a/b/"; "" when two differ
 	// fixed holds the entities the account state names: what the logs
 	// show of them (an older path) changes nothing
 	fixed map[pathKey]bool
@@ -188,19 +192,29 @@ func (p *Paths) add(partition, account, kind, name, path string, fix bool) {
 	k := pathKey{partition, account, kind, name}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	old, seen := p.by[k]
 	switch {
 	case p.fixed[k] && !fix:
 		return
 	case fix && !p.fixed[k]:
 		p.fixed[k] = true
 		p.by[k] = path
-		return
-	}
-	if old, seen := p.by[k]; seen && old != path {
+	case seen && old != path:
 		p.by[k] = ""
-		return
+	default:
+		p.by[k] = path
 	}
-	p.by[k] = path
+	if now := p.by[k]; !seen || now != old {
+		p.changes.Add(1)
+	}
+}
+
+// version changes whenever what p knows does (nil: no paths, 0).
+func (p *Paths) version() uint64 {
+	if p == nil {
+		return 0
+	}
+	return p.changes.Load()
 }
 
 // Path returns the path of the entity; ok is false when it is unknown (or
@@ -245,9 +259,7 @@ func (p *Paths) ARNs() []string {
 // WithPaths returns a mapper that looks IAM paths up in p. The mapper reads
 // p while it maps: fill p first.
 func (m *Mapper) WithPaths(p *Paths) *Mapper {
-	c := *m
-	c.paths = p
-	return &c
+	return &Mapper{cat: m.cat, paths: p, memo: new(sync.Map)}
 }
 
 // iamARN writes the resource of an IAM entity a request names by name:
