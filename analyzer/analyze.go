@@ -261,7 +261,9 @@ func read(ctx context.Context, st *store.Store, sq store.Query, opts Options, ag
 			if workers <= 0 {
 				workers = runtime.GOMAXPROCS(0)
 			}
-			shards := agg.shards(workers)
+			// More shards than workers: two workers seldom want the
+			// same one at once.
+			shards := agg.shards(4 * workers)
 			ss, err := scanRollupShards(ctx, st, files, analyzeRollup(sq.Principals), workers, shards)
 			agg.absorb(shards)
 			count(ss)

@@ -159,10 +159,10 @@ func scanRollup(ctx context.Context, st *store.Store, files []string, q store.Ro
 
 // scanRollupShards reads the rollup files as scanRollup does and folds
 // their rows into shards, aggregators that keep disjoint principals
-// (Aggregator.shards): a worker that has decoded a batch adds it to every
-// shard in turn, taking first the shards no other worker holds, so that
-// on n cores n batches are summed at once where one aggregator would sum
-// one.
+// (Aggregator.shards): a worker that has decoded a batch gives each run of
+// one principal's rows to that principal's shard, taking first the shards
+// no other worker holds, so that on n cores n batches are summed at once
+// where one aggregator would sum one.
 func scanRollupShards(ctx context.Context, st *store.Store, files []string, q store.RollupQuery, workers int, shards []*Aggregator) (store.ScanStats, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -174,29 +174,50 @@ func scanRollupShards(ctx context.Context, st *store.Store, files []string, q st
 	g.SetLimit(workers)
 	for _, f := range files {
 		g.Go(func() error {
+			// A batch's rows come in runs of one principal (they are
+			// sorted by principal): each run goes to its shard only.
+			runs := make([][][2]int, len(shards))
 			pending := make([]bool, len(shards))
 			ss, err := store.ScanRollup(gctx, st, []string{f}, q, func(rows []columns.RollupRow) error {
-				left := len(shards)
+				for i := range runs {
+					runs[i] = runs[i][:0]
+				}
+				for lo := 0; lo < len(rows); {
+					hi := lo + 1
+					for hi < len(rows) && rows[hi].PrincipalARN == rows[lo].PrincipalARN {
+						hi++
+					}
+					i := shardOf(rows[lo].PrincipalARN, len(shards))
+					runs[i] = append(runs[i], [2]int{lo, hi})
+					lo = hi
+				}
+				left := 0
 				for i := range pending {
-					pending[i] = true
+					pending[i] = len(runs[i]) > 0
+					if pending[i] {
+						left++
+					}
+				}
+				add := func(i int) {
+					for _, r := range runs[i] {
+						shards[i].AddRollup(rows[r[0]:r[1]])
+					}
+					locks[i].Unlock()
+					pending[i] = false
+					left--
 				}
 				for left > 0 {
 					took := false
-					for i, s := range shards {
+					for i := range shards {
 						if pending[i] && locks[i].TryLock() {
-							s.AddRollup(rows)
-							locks[i].Unlock()
-							pending[i], took = false, true
-							left--
+							add(i)
+							took = true
 						}
 					}
 					if !took { // every shard left is busy: wait for the first
 						i := slices.Index(pending, true)
 						locks[i].Lock()
-						shards[i].AddRollup(rows)
-						locks[i].Unlock()
-						pending[i] = false
-						left--
+						add(i)
 					}
 				}
 				return nil
