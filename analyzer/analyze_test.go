@@ -431,3 +431,24 @@ func TestPrincipalARNs(t *testing.T) {
 		}
 	}
 }
+
+// Two calls are one only when every field is equal: a zero byte, which
+// JSON carries as \u0000, moved from one field to the next makes another
+// call.
+func TestCallKeyKeepsFieldsApart(t *testing.T) {
+	a := NewAggregator(MapperFunc(func(*actionmap.Call) actionmap.Result { return actionmap.Result{} }), nil, nil, time.Time{}, time.Time{}, 0)
+	rows := []UsageRow{
+		{EventSource: "s3.amazonaws.com", EventName: "GetObject\x00", EventType: "AwsApiCall"},
+		{EventSource: "s3.amazonaws.com", EventName: "GetObject", EventType: "\x00AwsApiCall"},
+		{EventSource: "s3.amazonaws.com", EventName: "GetObject", EventType: "AwsApiCall", Resources: []RowResource{{ARN: "a\x00b", Type: "c"}}},
+		{EventSource: "s3.amazonaws.com", EventName: "GetObject", EventType: "AwsApiCall", Resources: []RowResource{{ARN: "a", Type: "b\x00c"}}},
+	}
+	seen := map[string]int{}
+	for i := range rows {
+		k := string(a.callKey(&rows[i], Allowed))
+		if j, ok := seen[k]; ok {
+			t.Fatalf("rows %d and %d have one key: %q", j, i, k)
+		}
+		seen[k] = i
+	}
+}

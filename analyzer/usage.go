@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"bytes"
+	"encoding/binary"
 	"runtime"
 	"sort"
 	"strings"
@@ -430,19 +431,23 @@ func (a *Aggregator) add(r *UsageRow) {
 // request IDs and would defeat the sharing). The bytes are reused by the
 // next call.
 func (a *Aggregator) callKey(r *UsageRow, outcome Outcome) []byte {
+	// Each value after its length: JSON can carry any byte in a string
+	// (\u0000), so no separator would keep two calls' keys apart.
 	k := a.key[:0]
 	for _, s := range [...]string{r.EventSource, r.EventName, r.EventType, r.EventCategory, r.AWSRegion,
 		r.RecipientAccount, r.PrincipalAccount, r.UserIdentityARN, r.ErrorCode, r.RequestParameters} {
+		k = binary.AppendUvarint(k, uint64(len(s)))
 		k = append(k, s...)
-		k = append(k, 0)
 	}
 	if outcome == Denied {
+		k = binary.AppendUvarint(k, uint64(len(r.ErrorMessage)))
 		k = append(k, r.ErrorMessage...)
-		k = append(k, 0)
 	}
 	for _, res := range r.Resources {
-		k = append(append(append(k, res.ARN...), 1), res.Type...)
-		k = append(append(append(k, 1), res.AccountID...), 2)
+		for _, s := range [...]string{res.ARN, res.Type, res.AccountID} {
+			k = binary.AppendUvarint(k, uint64(len(s)))
+			k = append(k, s...)
+		}
 	}
 	a.key = k
 	return k
