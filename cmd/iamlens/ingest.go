@@ -92,7 +92,9 @@ Beside the events, ingest writes their usage rollup (docs/rollup.md), which
 principals, analyze --all, diff --all, review and keys read. --rebuild-rollup
 builds it again from the events already stored, for a store written by an
 iamlens older than the rollup (the commands that read it also build what is
-missing, once).`,
+missing, once). On a store that has a monthly rollup (iamlens compact writes
+it), ingest writes again the months its run added to; after a backfill, run
+iamlens compact once.`,
 		Example: `  # the bundled sample (no AWS account needed)
   iamlens ingest testdata/sample
 
