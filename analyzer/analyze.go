@@ -317,15 +317,11 @@ const sourceMixed Source = "mixed"
 // from the events. The rows of the one and the other add up to the same
 // usage (TestRollupMatchesEvents).
 func readCheaper(ctx context.Context, st *store.Store, sq store.Query, opts Options, agg *Aggregator, stats *Stats) error {
-	files, err := st.Files(sq.Accounts, sq.From, sq.To)
+	cov, err := st.Coverage(sq.Accounts, sq.From, sq.To)
 	if err != nil {
 		return err
 	}
-	v, err := st.RollupVersion()
-	if err != nil {
-		return err
-	}
-	usable := v == columns.RollupVersion
+	files, usable := cov.Events, cov.Usable
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -381,10 +377,6 @@ func readCheaper(ctx context.Context, st *store.Store, sq store.Query, opts Opti
 	var covered map[string]bool
 	var monthly []store.MonthlyFile
 	if usable {
-		cov, err := st.Coverage(sq.Accounts, sq.From, sq.To)
-		if err != nil {
-			return err
-		}
 		if monthly, err = st.MonthlyFor(ctx, slices.DeleteFunc(cov.Rollup, func(t string) bool { return t == "" })); err != nil {
 			return err
 		}
