@@ -108,9 +108,6 @@ func IsDenied(errorCode string) bool {
 
 // Map maps one call.
 func (m *Mapper) Map(c *Call) Result {
-	if m.memo == nil {
-		return m.mapCall(c)
-	}
 	var key [1024]byte
 	k := c.mapKey(key[:0])
 	v := m.paths.version()

@@ -67,6 +67,11 @@ func monthOf(p string) (monthKey, bool) {
 	return monthKey{a, d[:7]}, true
 }
 
+// ErrRollupIncomplete is MergeRollup's error for a store whose rollup
+// lacks twins (written without one, or of another version): a monthly file
+// sums twins, so they are built first (BuildRollup).
+var ErrRollupIncomplete = errors.New("the usage rollup is incomplete")
+
 // MergeOptions says which months MergeRollup writes.
 type MergeOptions struct {
 	// Accounts limits the merge to these accounts (none: all).
@@ -334,7 +339,7 @@ func (s *Store) MergeRollup(ctx context.Context, o MergeOptions) (MergeStats, er
 		if o.IfPresent {
 			return st, nil // the readers build the missing twins first
 		}
-		return st, fmt.Errorf("the rollup lacks %d twin(s): build it first", max(cov.Missing, 1))
+		return st, fmt.Errorf("%w: %d events file(s) without one", ErrRollupIncomplete, max(cov.Missing, 1))
 	}
 	byMonth := map[monthKey][]string{}
 	for _, t := range cov.Rollup {
