@@ -59,6 +59,9 @@ current.`,
   iamlens compact --store /tmp/sample-store
   iamlens compact --store /tmp/sample-store --min-files 2 --format json
 
+  # the events only, without the monthly rollup
+  iamlens compact --store /tmp/sample-store --no-monthly
+
   # template: one account's November on S3
   iamlens compact --store s3://my-dataset/iamlens --account 123456789012 --from 2026-11-01 --to 2026-11-30`,
 		Args: cobra.NoArgs,
