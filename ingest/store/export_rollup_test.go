@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"slices"
 
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/iamlens/iamlens/ingest/columns"
 )
 
 // ErrThrift is errThrift, for the tests.
@@ -102,4 +105,24 @@ func ParseRollupThrift(b []byte) error {
 	parseOffsetIndex(b)
 	_, err := parseRollupMeta(b)
 	return err
+}
+
+// EncodeMonthly writes rows (sorted as a monthly file's) as the monthly
+// rollup's writer does, without a principal index.
+func EncodeMonthly(w io.Writer, rows []columns.RollupRow, o WriteOptions) error {
+	mw := &monthlyWriter{pw: parquet.NewGenericWriter[columns.RollupRow](w, parquet.MaxRowsPerRowGroup(1<<40)), groupRows: o.rowGroupRows()}
+	for lo := 0; lo < len(rows); {
+		hi := lo + 1
+		for hi < len(rows) && rows[hi].Facet == rows[lo].Facet {
+			hi++
+		}
+		if err := mw.write(rows[lo:hi]); err != nil {
+			return err
+		}
+		if err := mw.endFacet(); err != nil {
+			return err
+		}
+		lo = hi
+	}
+	return mw.pw.Close()
 }

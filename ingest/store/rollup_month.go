@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -90,6 +91,10 @@ type MergeOptions struct {
 	Grace time.Duration
 	// Now names the files (default time.Now).
 	Now func() time.Time
+	// ChunkRows is how many twin rows a month's merge sums at a time
+	// (default 262,144): its memory follows it, not the month's rows. A
+	// principal's rows of one facet are summed together however many.
+	ChunkRows int64
 	// Progress, if not nil, is called after each month, by one goroutine
 	// at a time.
 	Progress func(MergeProgress)
@@ -393,16 +398,6 @@ func (s *Store) MergeRollup(ctx context.Context, o MergeOptions) (MergeStats, er
 			if j.base != nil {
 				read = append([]string{j.base.Path}, j.todo...)
 			}
-			m := newMonthMerger()
-			qs, err := ScanRollup(gctx, s, read, RollupQuery{}, func(rows []columns.RollupRow) error {
-				for i := range rows {
-					m.add(&rows[i])
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
 			rel := MonthlyRollupTable + "/account=" + j.k.account + "/month=" + j.k.month + "/part-" + monthlyName(now()) + ".parquet"
 			covers := make([]string, 0, len(j.twins))
 			for _, t := range j.twins {
@@ -413,8 +408,13 @@ func (s *Store) MergeRollup(ctx context.Context, o MergeOptions) (MergeStats, er
 				covers = append(covers, r)
 			}
 			slices.Sort(covers)
-			rows := m.sorted()
-			if err := s.writeMonthly(gctx, rel, rows, covers, o.Write); err != nil {
+			var ms monthStats
+			err := s.writeMonthly(gctx, rel, func(w io.Writer) error {
+				var err error
+				ms, err = s.mergeMonth(gctx, w, read, covers, o)
+				return err
+			})
+			if err != nil {
 				return err
 			}
 			mu.Lock()
@@ -422,8 +422,8 @@ func (s *Store) MergeRollup(ctx context.Context, o MergeOptions) (MergeStats, er
 			monthly[j.k] = append(monthly[j.k], s.path(rel))
 			st.Months++
 			st.Twins += len(j.todo)
-			st.RowsRead += qs.RowsRead
-			st.RowsWritten += int64(len(rows))
+			st.RowsRead += ms.read
+			st.RowsWritten += ms.written
 			if o.Progress != nil {
 				o.Progress(MergeProgress{Done: st.Months, Total: len(jobs)})
 			}
@@ -495,43 +495,8 @@ func (s *Store) removeFile(ctx context.Context, p string) error {
 	return nil
 }
 
-// writeMonthly writes rows (sorted by monthMerger.sorted) as the monthly
-// file rel, with its principal index and the twins it covers.
-func (s *Store) writeMonthly(ctx context.Context, rel string, rows []columns.RollupRow, covers []string, o WriteOptions) error {
-	codec, err := o.Codec()
-	if err != nil {
-		return err
-	}
-	cov := []byte(rollupCoversHeader)
-	for _, c := range covers {
-		cov = append(cov, c...)
-		cov = append(cov, '\n')
-	}
-	encode := func(w io.Writer) error {
-		pw := parquet.NewGenericWriter[columns.RollupRow](w,
-			parquet.Compression(codec),
-			parquet.DataPageVersion(2),
-			parquet.PageBufferSize(o.pageBytes()),
-			parquet.MaxRowsPerRowGroup(1<<40),
-			parquet.KeyValueMetadata(rollupIndexKey, string(appendMonthlyIndex(nil, rows))),
-			parquet.KeyValueMetadata(rollupCoversKey, string(cov)),
-		)
-		groupRows := int(o.rowGroupRows())
-		for lo := 0; lo < len(rows); {
-			hi := lo + 1
-			for hi < len(rows) && hi-lo < groupRows && rows[hi].Facet == rows[lo].Facet {
-				hi++
-			}
-			if _, err := pw.Write(rows[lo:hi]); err != nil {
-				return err
-			}
-			if err := pw.Flush(); err != nil {
-				return err
-			}
-			lo = hi
-		}
-		return pw.Close()
-	}
+// writeMonthly writes the monthly file rel, which encode writes.
+func (s *Store) writeMonthly(ctx context.Context, rel string, encode func(w io.Writer) error) error {
 	if s.remote != nil {
 		return s.putObject(ctx, rel, encode)
 	}
@@ -555,35 +520,183 @@ func (s *Store) writeMonthly(ctx context.Context, rel string, rows []columns.Rol
 	return syncPath(filepath.Dir(final), os.O_RDONLY)
 }
 
-// appendMonthlyIndex appends the principal index of rows (sorted by facet
-// then principal) in the twins' format (appendIndex).
-func appendMonthlyIndex(line []byte, rows []columns.RollupRow) []byte {
-	type run struct {
-		arn string
-		n   [numFacets]int32
+// monthStats counts a month's merge.
+type monthStats struct{ read, written int64 }
+
+// mergeMonth sums the rollup files read (a month's twins, and its old
+// monthly file) into one monthly file written to w, with its principal
+// index and the twins it covers. It sums a chunk of the rows at a time
+// (o.ChunkRows), in the file's order: each facet's principals in ranges,
+// their rows found in every file through its principal index, so that its
+// memory follows a chunk, not the month.
+func (s *Store) mergeMonth(ctx context.Context, w io.Writer, read, covers []string, o MergeOptions) (monthStats, error) {
+	var ms monthStats
+	codec, err := o.Write.Codec()
+	if err != nil {
+		return ms, err
 	}
-	var runs []run
-	at := map[string]int{}
-	facet := map[string]int{columns.FacetCall: facetCall, columns.FacetPrincipal: facetPrincipal,
-		columns.FacetOrigin: facetOrigin, columns.FacetAccessKey: facetAccessKey}
-	for i := range rows {
-		r := &rows[i]
-		j, ok := at[r.PrincipalARN]
-		if !ok {
-			j = len(runs)
-			at[r.PrincipalARN] = j
-			runs = append(runs, run{arn: r.PrincipalARN})
+	// The files' footers, and each principal's rows in each facet.
+	metas := make([]*rollupMeta, len(read))
+	in := map[string]*[numFacets]int64{}
+	for i, p := range read {
+		r, err := s.OpenRollup(ctx, p)
+		if err != nil {
+			return ms, err
 		}
-		runs[j].n[facet[r.Facet]]++
+		r.Close()
+		if !r.meta.hasIndex {
+			return ms, fmt.Errorf("read %s: no principal index", p)
+		}
+		err = walkRollupIndex(r.meta.index, func(arn []byte, n *[numFacets]int64) {
+			t := in[string(arn)]
+			if t == nil {
+				t = new([numFacets]int64)
+				in[string(arn)] = t
+			}
+			for k := range t {
+				t[k] += n[k]
+			}
+		})
+		if err != nil {
+			return ms, fmt.Errorf("read %s: %w", p, err)
+		}
+		metas[i] = r.meta
 	}
-	// Every facet's rows are sorted by ARN ("" first): so are the lines.
-	slices.SortFunc(runs, func(a, b run) int { return strings.Compare(a.arn, b.arn) })
-	line = append(line, rollupIndexHeader...)
+	arns := slices.Sorted(maps.Keys(in)) // "" (no principal) first, as in the files
+
+	cov := []byte(rollupCoversHeader)
+	for _, c := range covers {
+		cov = append(cov, c...)
+		cov = append(cov, '\n')
+	}
+	pw := parquet.NewGenericWriter[columns.RollupRow](w,
+		parquet.Compression(codec),
+		parquet.DataPageVersion(2),
+		parquet.PageBufferSize(o.Write.pageBytes()),
+		parquet.MaxRowsPerRowGroup(1<<40),
+		parquet.KeyValueMetadata(rollupIndexKey, ""), // set once written
+		parquet.KeyValueMetadata(rollupCoversKey, string(cov)),
+	)
+	mw := &monthlyWriter{pw: pw, groupRows: o.Write.rowGroupRows()}
+	out := map[string]*[numFacets]int32{} // each principal's rows written
+	chunkRows := o.ChunkRows
+	if chunkRows <= 0 {
+		chunkRows = 1 << 18
+	}
+	buf := rowBufs.Get().(*[]columns.RollupRow)
+	defer rowBufs.Put(buf)
+	var st ScanStats
+	for k, facet := range columns.Facets {
+		for i := 0; i < len(arns); {
+			// arns[i:j]: as many principals as chunkRows rows of the
+			// facet allow, one at least.
+			j, n := i+1, in[arns[i]][k]
+			for j < len(arns) && n+in[arns[j]][k] <= chunkRows {
+				n += in[arns[j]][k]
+				j++
+			}
+			lo, hi := arns[i], arns[j-1]
+			i = j
+			if n == 0 {
+				continue
+			}
+			m := newMonthMerger()
+			want := func(arn []byte) bool { return string(arn) >= lo && string(arn) <= hi }
+			for f, meta := range metas {
+				ranges, err := indexSpans(meta.index, want)
+				if err != nil {
+					return ms, fmt.Errorf("read %s: %w", read[f], err)
+				}
+				if len(ranges) == 0 {
+					continue
+				}
+				sf, err := s.open(ctx, read[f])
+				if err != nil {
+					return ms, err
+				}
+				r := &RollupFile{Path: read[f], f: sf, meta: meta}
+				err = r.scanGroups(ctx, RollupQuery{Facets: []string{facet}}, meta.groupSpans(ranges), *buf, &st, func(rows []columns.RollupRow) error {
+					for x := range rows {
+						m.add(&rows[x])
+					}
+					return nil
+				})
+				r.Close()
+				if err != nil {
+					return ms, fmt.Errorf("read %s: %w", read[f], err)
+				}
+			}
+			rows := m.sorted()
+			for x := range rows {
+				c := out[rows[x].PrincipalARN]
+				if c == nil {
+					c = new([numFacets]int32)
+					out[rows[x].PrincipalARN] = c
+				}
+				c[k]++
+			}
+			if err := mw.write(rows); err != nil {
+				return ms, err
+			}
+		}
+		if err := mw.endFacet(); err != nil {
+			return ms, err
+		}
+	}
+	ms.written = mw.written
+	ms.read = st.RowsRead
+	idx := []byte(rollupIndexHeader)
 	prev := ""
-	for _, r := range runs {
-		line = appendIndexLine(line, &prev, r.arn, r.n)
+	for _, arn := range slices.Sorted(maps.Keys(out)) {
+		idx = appendIndexLine(idx, &prev, arn, *out[arn])
 	}
-	return line
+	pw.SetKeyValueMetadata(rollupIndexKey, string(idx))
+	return ms, pw.Close()
+}
+
+// monthlyWriter writes a monthly file's rows, a facet's after another's, in
+// row groups of groupRows rows (a facet's last one shorter).
+type monthlyWriter struct {
+	pw                 *parquet.GenericWriter[columns.RollupRow]
+	groupRows, inGroup int64
+	written            int64
+	batch              []parquet.Row
+}
+
+// write writes rows of the facet being written. The rows go to parquet-go
+// as values (Schema.Deconstruct), not as structs (GenericWriter.Write),
+// whose batch path (v0.32) stores some empty strings of optional columns as
+// values instead of nulls (TestMonthlyEmptyIsNull).
+func (w *monthlyWriter) write(rows []columns.RollupRow) error {
+	sch := w.pw.Schema()
+	for len(rows) > 0 {
+		take := min(int64(len(rows)), w.groupRows-w.inGroup, 1024)
+		w.batch = slices.Grow(w.batch[:0], int(take))[:take]
+		for i := range w.batch {
+			w.batch[i] = sch.Deconstruct(w.batch[i][:0], &rows[i])
+		}
+		if _, err := w.pw.WriteRows(w.batch); err != nil {
+			return err
+		}
+		w.written += take
+		rows, w.inGroup = rows[take:], w.inGroup+take
+		if w.inGroup == w.groupRows {
+			if err := w.pw.Flush(); err != nil {
+				return err
+			}
+			w.inGroup = 0
+		}
+	}
+	return nil
+}
+
+// endFacet ends the facet's last row group.
+func (w *monthlyWriter) endFacet() error {
+	if w.inGroup == 0 {
+		return nil
+	}
+	w.inGroup = 0
+	return w.pw.Flush()
 }
 
 // monthMerger sums rollup rows that share a facet and key. Principal rows

@@ -101,9 +101,17 @@ func (r *RollupFile) spans(principals []string) (map[int]rowSpan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", r.Path, err)
 	}
+	spans := r.meta.groupSpans(ranges)
+	r.spanOf, r.span = slices.Clone(principals), spans
+	return spans, nil
+}
+
+// groupSpans returns, by row group, the rows of ranges (sorted rows of
+// the file) that it holds.
+func (m *rollupMeta) groupSpans(ranges []rowSpan) map[int]rowSpan {
 	spans := map[int]rowSpan{}
 	g, start := 0, int64(0) // a row group and its first row in the file
-	rgs := r.meta.rowGroups
+	rgs := m.rowGroups
 	for _, x := range ranges {
 		for g < len(rgs) && start+rgs[g].numRows <= x.lo {
 			start += rgs[g].numRows
@@ -123,8 +131,7 @@ func (r *RollupFile) spans(principals []string) (map[int]rowSpan, error) {
 			at += n
 		}
 	}
-	r.spanOf, r.span = slices.Clone(principals), spans
-	return spans, nil
+	return spans
 }
 
 // Rows is how many rows the principals have in the file.
@@ -154,15 +161,7 @@ func (r *RollupFile) Scan(ctx context.Context, q RollupQuery, fn func(rows []col
 	return st, err
 }
 
-func (r *RollupFile) scan(ctx context.Context, q RollupQuery, buf []columns.RollupRow, st *ScanStats, fn func([]columns.RollupRow) error) (err error) {
-	defer func() {
-		// A file the decoder cannot make sense of is an error naming it,
-		// never a crash.
-		if p := recover(); p != nil {
-			err = fmt.Errorf("undecodable rollup file: %v", p)
-		}
-	}()
-	m := r.meta
+func (r *RollupFile) scan(ctx context.Context, q RollupQuery, buf []columns.RollupRow, st *ScanStats, fn func([]columns.RollupRow) error) error {
 	var spans map[int]rowSpan
 	if len(q.Principals) > 0 {
 		var err error
@@ -173,6 +172,20 @@ func (r *RollupFile) scan(ctx context.Context, q RollupQuery, buf []columns.Roll
 			return nil
 		}
 	}
+	return r.scanGroups(ctx, q, spans, buf, st, fn)
+}
+
+// scanGroups reads the rows of q's facets and columns in the row groups of
+// spans, those rows of each (spans nil: every row group, whole).
+func (r *RollupFile) scanGroups(ctx context.Context, q RollupQuery, spans map[int]rowSpan, buf []columns.RollupRow, st *ScanStats, fn func([]columns.RollupRow) error) (err error) {
+	defer func() {
+		// A file the decoder cannot make sense of is an error naming it,
+		// never a crash.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("undecodable rollup file: %v", p)
+		}
+	}()
+	m := r.meta
 	facetCol := slices.IndexFunc(m.leaves, func(p []string) bool { return len(p) == 1 && p[0] == columns.Facet })
 	d, err := newRollupDecoder(m, q.Columns)
 	if err != nil {
@@ -414,82 +427,35 @@ func hasFacet(rg *rgMeta, col int, facets []string) bool {
 // format) and returns the rows of the principals in the file, [lo, hi)
 // ranges of the file's rows, sorted.
 func parseRollupIndex(data string, principals []string) ([]rowSpan, error) {
-	rest, ok := strings.CutPrefix(data, rollupIndexHeader)
-	if !ok {
-		return nil, fmt.Errorf("not a rollup principal index")
-	}
-	bad := func(why string) error { return fmt.Errorf("principal index: %s", why) }
-	// One pass over the lines, without allocating for each: the ARNs are
-	// rebuilt in prev, and only the wanted lines' rows are kept, with the
-	// rows of every line before them in each facet (at).
-	type want struct{ at, n [numFacets]int64 }
-	var wanted []want
+	return indexSpans(data, func(arn []byte) bool {
+		return len(arn) > 0 && slices.Contains(principals, string(arn))
+	})
+}
+
+// indexSpans returns the rows of the principals of a rollup file's
+// principal index that want accepts (the rows of no principal are arn ""),
+// [lo, hi) ranges of the file's rows, sorted.
+func indexSpans(data string, want func(arn []byte) bool) ([]rowSpan, error) {
+	// Only the wanted lines' rows are kept, with the rows of every line
+	// before them in each facet (at).
+	type wanted struct{ at, n [numFacets]int64 }
+	var ws []wanted
 	var at [numFacets]int64
-	prev := make([]byte, 0, 128)
-	for rest != "" {
-		end := strings.IndexByte(rest, '\n')
-		if end < 0 {
-			return nil, bad("truncated line")
-		}
-		ln := rest[:end]
-		rest = rest[end+1:]
-		tab := strings.IndexByte(ln, '\t')
-		if tab < 0 {
-			return nil, bad("bad line")
-		}
-		first, ln := ln[:tab], ln[tab+1:]
-		// the quoted rest of the ARN: up to the first tab after its
-		// closing quote (an ARN's own tabs are quoted as \t)
-		tab = strings.IndexByte(ln, '\t')
-		if tab < 0 {
-			return nil, bad("bad line")
-		}
-		quoted, ln := ln[:tab], ln[tab+1:]
-		isWanted := false
-		if first != "-" {
-			shared, ok := atoi(first)
-			if !ok || shared > len(prev) || len(quoted) < 2 || quoted[0] != '"' || quoted[len(quoted)-1] != '"' {
-				return nil, bad("bad principal")
-			}
-			prev = prev[:shared]
-			if suffix := quoted[1 : len(quoted)-1]; !strings.ContainsAny(suffix, "\\\"") {
-				prev = append(prev, suffix...)
-			} else {
-				u, err := strconv.Unquote(quoted)
-				if err != nil {
-					return nil, bad("bad principal")
-				}
-				prev = append(prev, u...)
-			}
-			isWanted = slices.Contains(principals, string(prev))
-		}
-		var n [numFacets]int64
-		for k := range n {
-			f := ln
-			if k < numFacets-1 {
-				tab := strings.IndexByte(ln, '\t')
-				if tab < 0 {
-					return nil, bad("bad line")
-				}
-				f, ln = ln[:tab], ln[tab+1:]
-			}
-			v, ok := atoi(f)
-			if !ok {
-				return nil, bad("bad row count")
-			}
-			n[k] = int64(v)
-		}
-		if isWanted {
-			wanted = append(wanted, want{at: at, n: n})
+	err := walkRollupIndex(data, func(arn []byte, n *[numFacets]int64) {
+		if want(arn) {
+			ws = append(ws, wanted{at: at, n: *n})
 		}
 		for k := range at {
 			at[k] += n[k]
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	var out []rowSpan
 	start := int64(0)
 	for k := range at {
-		for _, w := range wanted {
+		for _, w := range ws {
 			if w.n[k] > 0 {
 				out = append(out, rowSpan{lo: start + w.at[k], hi: start + w.at[k] + w.n[k]})
 			}
@@ -497,6 +463,76 @@ func parseRollupIndex(data string, principals []string) ([]rowSpan, error) {
 		start += at[k]
 	}
 	return out, nil
+}
+
+// walkRollupIndex calls fn with each line of a rollup file's principal
+// index, in order: the principal's ARN ("" for the rows of no principal;
+// the bytes are reused) and its rows in each facet.
+func walkRollupIndex(data string, fn func(arn []byte, rows *[numFacets]int64)) error {
+	rest, ok := strings.CutPrefix(data, rollupIndexHeader)
+	if !ok {
+		return fmt.Errorf("not a rollup principal index")
+	}
+	bad := func(why string) error { return fmt.Errorf("principal index: %s", why) }
+	// One pass over the lines, without allocating for each: the ARNs are
+	// rebuilt in prev.
+	prev := make([]byte, 0, 128)
+	for rest != "" {
+		end := strings.IndexByte(rest, '\n')
+		if end < 0 {
+			return bad("truncated line")
+		}
+		ln := rest[:end]
+		rest = rest[end+1:]
+		tab := strings.IndexByte(ln, '\t')
+		if tab < 0 {
+			return bad("bad line")
+		}
+		first, ln := ln[:tab], ln[tab+1:]
+		// the quoted rest of the ARN: up to the first tab after its
+		// closing quote (an ARN's own tabs are quoted as \t)
+		tab = strings.IndexByte(ln, '\t')
+		if tab < 0 {
+			return bad("bad line")
+		}
+		quoted, ln := ln[:tab], ln[tab+1:]
+		arn := prev[:0]
+		if first != "-" {
+			shared, ok := atoi(first)
+			if !ok || shared > len(prev) || len(quoted) < 2 || quoted[0] != '"' || quoted[len(quoted)-1] != '"' {
+				return bad("bad principal")
+			}
+			prev = prev[:shared]
+			if suffix := quoted[1 : len(quoted)-1]; !strings.ContainsAny(suffix, "\\\"") {
+				prev = append(prev, suffix...)
+			} else {
+				u, err := strconv.Unquote(quoted)
+				if err != nil {
+					return bad("bad principal")
+				}
+				prev = append(prev, u...)
+			}
+			arn = prev
+		}
+		var n [numFacets]int64
+		for k := range n {
+			f := ln
+			if k < numFacets-1 {
+				tab := strings.IndexByte(ln, '\t')
+				if tab < 0 {
+					return bad("bad line")
+				}
+				f, ln = ln[:tab], ln[tab+1:]
+			}
+			v, ok := atoi(f)
+			if !ok {
+				return bad("bad row count")
+			}
+			n[k] = int64(v)
+		}
+		fn(arn, &n)
+	}
+	return nil
 }
 
 // atoi parses a non-negative decimal number of up to 18 digits.
