@@ -93,8 +93,9 @@ principals, analyze --all, diff --all, review and keys read. --rebuild-rollup
 builds it again from the events already stored, for a store written by an
 iamlens older than the rollup (the commands that read it also build what is
 missing, once). On a store that has a monthly rollup (iamlens compact writes
-it), ingest writes again the months its run added to; after a backfill, run
-iamlens compact once.`,
+it), ingest writes again the months its run added to, once a month's new
+rollup files are an eighth of its monthly file (readers read the newer ones
+beside it); after a backfill, run iamlens compact once.`,
 		Example: `  # the bundled sample (no AWS account needed)
   iamlens ingest testdata/sample
 
@@ -303,11 +304,13 @@ func runIngest(ctx context.Context, o *ingestOptions) error {
 			// whose twins a compaction replaced, written again.
 			// The events are committed: a monthly rollup left behind
 			// costs readers time, not answers (they read the twins).
-			ms, merr := st.MergeRollup(ctx, store.MergeOptions{IfPresent: true, Write: opts.Write, Now: o.Now})
+			// A month is written again once its new twins are an eighth
+			// of its file, not at every run of a frequent schedule.
+			ms, merr := st.MergeRollup(ctx, store.MergeOptions{IfPresent: true, MinNewShare: 1.0 / 8, Write: opts.Write, Now: o.Now})
 			switch {
 			case merr != nil && ctx.Err() == nil:
 				fmt.Fprintf(o.Stderr, "iamlens: the monthly rollup was not brought up to date (%v); `iamlens compact` writes it\n", merr)
-			case merr == nil && ms.Months > 0:
+			case merr == nil && (ms.Months > 0 || ms.Deferred > 0):
 				rep.Monthly = &ms
 			}
 		}
@@ -525,7 +528,14 @@ func writeIngestSummary(w io.Writer, format string, all []ingestReport) error {
 			fmt.Fprintf(tw, "compacted\t%s: %d files into %d\n", plural(c.Partitions, "partition"), c.FilesBefore, c.FilesAfter)
 		}
 		if m := s.Monthly; m != nil {
-			fmt.Fprintf(tw, "monthly rollup\t%s written from %s\n", plural(m.Months, "month"), plural(m.Twins, "twin"))
+			var parts []string
+			if m.Months > 0 {
+				parts = append(parts, plural(m.Months, "month")+" written from "+plural(m.Twins, "twin"))
+			}
+			if m.Deferred > 0 {
+				parts = append(parts, plural(m.Deferred, "month")+" left for a later run (new twins under an eighth of the month's file)")
+			}
+			fmt.Fprintf(tw, "monthly rollup\t%s\n", strings.Join(parts, "; "))
 		}
 		fmt.Fprintf(tw, "time\t%.2fs (%.0f records/s)\n", s.Seconds, s.RecordsPerSecond)
 		for _, k := range sortedKeys(s.SkippedObjects) {

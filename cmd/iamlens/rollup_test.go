@@ -131,3 +131,97 @@ func TestRollupCLI(t *testing.T) {
 		t.Errorf("--rebuild-rollup with a SOURCE: exit %d, %s", code, errs)
 	}
 }
+
+// Ingest, which may run every few minutes, writes a month of the monthly
+// rollup again only once its new rollup files are an eighth of the month's
+// file: a small run leaves it for later and says so, readers read the new
+// files beside the month's file with the same answers, and compact writes
+// it.
+func TestIngestDefersMonthlyRollup(t *testing.T) {
+	recs, err := ingesttest.LoadSampleRecords(sampleDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := func(day, regions, perDay, records int) string {
+		dir := t.TempDir()
+		if err := ingesttest.OrgTrail(recs, ingesttest.OrgTrailOptions{Accounts: 1, Regions: regions, Days: 1, PerDay: perDay, Records: records,
+			Start: time.Date(2026, 11, day, 0, 0, 0, 0, time.UTC)},
+			func(key string, body []byte) error {
+				ingesttest.WriteFile(t, dir, key, body)
+				return nil
+			}); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	st := filepath.Join(t.TempDir(), "store")
+	if code, _, errs := runCLI(t, "ingest", "--store", st, "--no-progress", logs(1, 8, 2, 800)); code != 0 {
+		t.Fatalf("ingest: exit %d, %s", code, errs)
+	}
+	if code, out, errs := runCLI(t, "compact", "--store", st); code != 0 || !strings.Contains(out, "1 month written") {
+		t.Fatalf("compact: exit %d, %s\n%s", code, errs, out)
+	}
+	monthFiles := func() []string {
+		fs, err := filepath.Glob(filepath.Join(st, "rollup_month", "*", "month=2026-11", "*.parquet"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fs
+	}
+	first := monthFiles()
+	if len(first) != 1 {
+		t.Fatalf("monthly files after compact: %v", first)
+	}
+
+	// A small run: its one new rollup file is under an eighth.
+	code, out, errs := runCLI(t, "ingest", "--store", st, "--no-progress", logs(2, 1, 1, 5))
+	if code != 0 || !strings.Contains(out, "1 month left for a later run") || strings.Contains(out, "written from") {
+		t.Fatalf("a small ingest into a store with a monthly rollup: exit %d, %s\n%s", code, errs, out)
+	}
+	if got := monthFiles(); strings.Join(got, " ") != strings.Join(first, " ") {
+		t.Fatalf("the month was written again: %v", got)
+	}
+	// Readers read the new file beside the month's: the answers of the
+	// twins alone.
+	answers := func() string {
+		var b strings.Builder
+		for _, args := range [][]string{{"principals", "--format", "json"}, {"analyze", "--all", "--format", "json"}} {
+			code, out, errs := runCLI(t, append(args, "--store", st)...)
+			if code != 0 {
+				t.Fatalf("%v: exit %d, %s", args, code, errs)
+			}
+			b.WriteString(out)
+		}
+		return b.String()
+	}
+	beside := answers()
+	if !strings.Contains(beside, "2026-11-02") {
+		t.Fatalf("the small run's events are not in the answers")
+	}
+	aside := filepath.Join(st, "rollup_month.aside")
+	if err := os.Rename(filepath.Join(st, "rollup_month"), aside); err != nil {
+		t.Fatal(err)
+	}
+	if twins := answers(); twins != beside {
+		t.Errorf("the answers from the month's file and the new twin differ from the twins'")
+	}
+	if err := os.Rename(aside, filepath.Join(st, "rollup_month")); err != nil {
+		t.Fatal(err)
+	}
+
+	// A second small run: the two new files are over an eighth together.
+	code, out, errs = runCLI(t, "ingest", "--store", st, "--no-progress", "--format", "json", logs(3, 1, 1, 5))
+	var rep struct {
+		Monthly *struct {
+			Months   int `json:"months"`
+			Twins    int `json:"twins_read"`
+			Deferred int `json:"months_deferred"`
+		} `json:"monthly_rollup"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep.Monthly == nil || rep.Monthly.Months != 1 || rep.Monthly.Twins != 2 || rep.Monthly.Deferred != 0 {
+		t.Fatalf("a second small ingest: exit %d, %s\n%s", code, errs, out)
+	}
+	if got := monthFiles(); len(got) != 2 {
+		t.Fatalf("monthly files after the month was written again: %v", got)
+	}
+}

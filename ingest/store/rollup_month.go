@@ -80,6 +80,13 @@ type MergeOptions struct {
 	// MinNew is how many of a month's twins must be outside its monthly
 	// file for the month to be written again (default 1).
 	MinNew int
+	// MinNewShare, if above 0, leaves a month whose monthly file is whole
+	// for later until its twins outside the file are at least this share
+	// of the file's size (bytes): each merge rewrites the month, and a
+	// reader reads those twins beside the file, with the same answers.
+	// Ingest, which may run every few minutes, sets it; iamlens compact
+	// writes every month.
+	MinNewShare float64
 	// IfPresent merges only a store that already has a monthly rollup
 	// (ingest keeps one current; iamlens compact starts it).
 	IfPresent bool
@@ -120,6 +127,9 @@ type MergeStats struct {
 	// Damaged counts the monthly files that could not be read: their
 	// months were written again from the twins.
 	Damaged int `json:"damaged_files_replaced"`
+	// Deferred counts the months with twins outside their monthly file
+	// left for a later merge (MinNewShare).
+	Deferred int `json:"months_deferred,omitempty"`
 }
 
 // MonthlyFile is one monthly rollup file and the twins it sums.
@@ -378,7 +388,13 @@ func (s *Store) MergeRollup(ctx context.Context, o MergeOptions) (MergeStats, er
 				}
 			}
 		}
-		if len(j.todo) >= minNew || (base == nil && len(j.todo) > 0) || damaged > 0 {
+		switch {
+		case base == nil && len(j.todo) > 0, damaged > 0:
+			jobs = append(jobs, j)
+		case len(j.todo) < minNew:
+		case o.MinNewShare > 0 && s.smallShare(j.todo, base.Path, o.MinNewShare):
+			st.Deferred++
+		default:
 			jobs = append(jobs, j)
 		}
 	}
@@ -457,6 +473,41 @@ func (s *Store) MergeRollup(ctx context.Context, o MergeOptions) (MergeStats, er
 		}
 	}
 	return st, nil
+}
+
+// smallShare reports whether the files todo are together smaller than
+// share of the file base (false when a size is unknown).
+func (s *Store) smallShare(todo []string, base string, share float64) bool {
+	of := s.fileSize(base)
+	if of < 0 {
+		return false
+	}
+	var n int64
+	for _, t := range todo {
+		size := s.fileSize(t)
+		if size < 0 {
+			return false
+		}
+		n += size
+	}
+	return float64(n) < share*float64(of)
+}
+
+// fileSize is the size of a file of the store, from its folder's listing
+// on an object store, else from the file system (-1: unknown).
+func (s *Store) fileSize(p string) int64 {
+	if s.remote != nil {
+		rel, err := s.rel(p)
+		if err != nil {
+			return -1
+		}
+		return s.listedSize(rel)
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return -1
+	}
+	return fi.Size()
 }
 
 // monthlyName names a monthly file written at t: its time to the
