@@ -668,7 +668,11 @@ func (s *Store) mergeMonth(ctx context.Context, w io.Writer, read, covers []stri
 				r := &RollupFile{Path: read[f], f: sf, meta: meta}
 				err = r.scanGroups(ctx, RollupQuery{Facets: []string{facet}}, meta.groupSpans(ranges), *buf, &st, func(rows []columns.RollupRow) error {
 					for x := range rows {
-						m.add(&rows[x])
+						// (a row group of several facets, which iamlens
+						// never writes, would be read for each)
+						if rows[x].Facet == facet {
+							m.add(&rows[x])
+						}
 					}
 					return nil
 				})
