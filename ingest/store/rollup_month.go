@@ -178,7 +178,7 @@ func (s *Store) MonthlyFor(ctx context.Context, twins []string) ([]MonthlyFile, 
 	if len(byMonth) == 0 {
 		return nil, nil
 	}
-	monthly, err := s.monthlyFiles(ctx, nil)
+	monthly, err := s.monthlyFiles(ctx, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -281,10 +281,11 @@ func parseCovers(v string) ([]string, error) {
 }
 
 // monthlyFiles lists the monthly rollup's files by month, each month's
-// sorted by name (so by the time they were written).
-func (s *Store) monthlyFiles(ctx context.Context, accounts []string) (map[monthKey][]string, error) {
+// sorted by name (so by the time they were written), and, sizes not nil,
+// records their sizes in it (-1: unknown).
+func (s *Store) monthlyFiles(ctx context.Context, accounts []string, sizes map[string]int64) (map[monthKey][]string, error) {
 	out := map[monthKey][]string{}
-	add := func(rel string) {
+	add := func(rel string, size int64) {
 		parts := strings.Split(rel, "/")
 		if len(parts) != 4 || !strings.HasSuffix(rel, ".parquet") {
 			return
@@ -296,10 +297,13 @@ func (s *Store) monthlyFiles(ctx context.Context, accounts []string) (map[monthK
 		}
 		k := monthKey{a, m}
 		out[k] = append(out[k], s.path(rel))
+		if sizes != nil {
+			sizes[s.path(rel)] = size
+		}
 	}
 	if s.remote != nil {
 		err := s.remote.List(ctx, MonthlyRollupTable+"/", "", "", func(e Entry) error {
-			add(e.Name)
+			add(e.Name, e.Size)
 			s.listed(e.Name, e.Size)
 			return nil
 		})
@@ -316,8 +320,12 @@ func (s *Store) monthlyFiles(ctx context.Context, accounts []string) (map[monthK
 				return err
 			}
 			if !d.IsDir() {
+				size := int64(-1)
+				if fi, err := d.Info(); err == nil {
+					size = fi.Size()
+				}
 				if rel, err := s.rel(p); err == nil {
-					add(rel)
+					add(rel, size)
 				}
 			}
 			return nil
@@ -342,7 +350,8 @@ func (s *Store) monthlyFiles(ctx context.Context, accounts []string) (map[monthK
 // are written in parallel.
 func (s *Store) MergeRollup(ctx context.Context, o MergeOptions) (MergeStats, error) {
 	var st MergeStats
-	monthly, err := s.monthlyFiles(ctx, o.Accounts)
+	sizes := map[string]int64{}
+	monthly, err := s.monthlyFiles(ctx, o.Accounts, sizes)
 	if err != nil || (o.IfPresent && len(monthly) == 0) {
 		return st, err
 	}
@@ -392,7 +401,7 @@ func (s *Store) MergeRollup(ctx context.Context, o MergeOptions) (MergeStats, er
 		case base == nil && len(j.todo) > 0, damaged > 0:
 			jobs = append(jobs, j)
 		case len(j.todo) < minNew:
-		case o.MinNewShare > 0 && s.smallShare(j.todo, base.Path, o.MinNewShare):
+		case o.MinNewShare > 0 && s.smallShare(j.todo, sizes[base.Path], o.MinNewShare):
 			st.Deferred++
 		default:
 			jobs = append(jobs, j)
@@ -476,10 +485,9 @@ func (s *Store) MergeRollup(ctx context.Context, o MergeOptions) (MergeStats, er
 }
 
 // smallShare reports whether the files todo are together smaller than
-// share of the file base (false when a size is unknown).
-func (s *Store) smallShare(todo []string, base string, share float64) bool {
-	of := s.fileSize(base)
-	if of < 0 {
+// share of of bytes (false when a size is unknown).
+func (s *Store) smallShare(todo []string, of int64, share float64) bool {
+	if of <= 0 {
 		return false
 	}
 	var n int64

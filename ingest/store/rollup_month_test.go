@@ -14,7 +14,9 @@ import (
 	"github.com/iamlens/iamlens/ingest/columns"
 	"github.com/iamlens/iamlens/ingest/ingesttest"
 	"github.com/iamlens/iamlens/ingest/ingesttest/dataset"
+	"github.com/iamlens/iamlens/ingest/source"
 	"github.com/iamlens/iamlens/ingest/store"
+	"github.com/iamlens/iamlens/ingest/store/s3store/s3storetest"
 )
 
 // monthlyKey is a rollup row's key in the monthly rollup: its month, its
@@ -289,5 +291,61 @@ func TestMonthlyEmptyIsNull(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkArrowReads(t, buf.Bytes()) // a null for each "", a value for each other
+	}
+}
+
+// MinNewShare leaves a month whose file is whole for a later merge while
+// its new twins are under that share of the file's size, in a folder and
+// on S3 (sizes from the listing), and writes it once they are not.
+func TestMergeDefersSmallMonths(t *testing.T) {
+	ctx := context.Background()
+	for _, backend := range []string{"folder", "s3"} {
+		t.Run(backend, func(t *testing.T) {
+			var st *store.Store
+			var reopen func() *store.Store
+			if backend == "folder" {
+				root := filepath.Join(t.TempDir(), "store")
+				reopen = func() *store.Store {
+					s, err := store.Open(root)
+					if err != nil {
+						t.Fatal(err)
+					}
+					return s
+				}
+			} else {
+				s3storetest.Client(t) // skips without the server
+				_, b := s3storetest.Store(t)
+				reopen = func() *store.Store { return s3storetest.Reopen(t, b) }
+			}
+			run := func(dir string) {
+				src, err := source.NewDir(dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				st = reopen()
+				if _, err := ingest.Run(ctx, src, st, ingest.Options{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			run(ingesttest.Sample(t))
+			if ms, err := st.MergeRollup(ctx, store.MergeOptions{}); err != nil || ms.Months != 1 {
+				t.Fatalf("first merge: %+v, %v", ms, err)
+			}
+			// One more event in the sample's account and day: a twin of
+			// a few kilobytes beside a monthly file of a hundred.
+			rec := ingesttest.NewRecord("e0000000-0000-0000-0000-000000000001", "2023-07-10T12:00:00Z", "late", "s3.amazonaws.com", "GetObject")
+			rec["recipientAccountId"] = "123837392027"
+			more := t.TempDir()
+			ingesttest.WriteFile(t, more, ingesttest.Key("123837392027", "us-east-1", "2023/07/10", 99), ingesttest.LogJSON(t, rec))
+			run(more)
+			ms, err := st.MergeRollup(ctx, store.MergeOptions{MinNewShare: 0.5})
+			if err != nil || ms.Months != 0 || ms.Deferred != 1 {
+				t.Fatalf("a twin under half the month's file: %+v, %v", ms, err)
+			}
+			ms, err = reopen().MergeRollup(ctx, store.MergeOptions{MinNewShare: 0.01})
+			if err != nil || ms.Months != 1 || ms.Deferred != 0 || ms.Twins != 1 {
+				t.Fatalf("a twin over a hundredth of the month's file: %+v, %v", ms, err)
+			}
+		})
 	}
 }
