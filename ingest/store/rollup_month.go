@@ -770,33 +770,37 @@ type monthMerger struct {
 	rows []columns.RollupRow
 	keys []string
 	key  []byte
+	offs []int // where the key holds each string of the row being added
 }
 
 func newMonthMerger() *monthMerger { return &monthMerger{at: map[string]int32{}} }
 
 func (m *monthMerger) add(r *columns.RollupRow) {
-	k := m.key[:0]
+	k, offs := m.key[:0], m.offs[:0]
+	str := func(v string) {
+		k = binary.AppendUvarint(k, uint64(len(v)))
+		offs = append(offs, len(k))
+		k = append(k, v...)
+	}
 	for _, v := range [...]string{r.Facet, r.PrincipalARN, r.PrincipalKind, r.PrincipalAccount, r.RecipientAccount,
 		r.Outcome, r.ErrorCode, r.AccessKeyID, r.SourceIP, r.UserAgent, r.VPCEndpointID, r.EventSource, r.EventName,
 		r.EventType, r.EventCategory, r.AWSRegion, r.UserIdentityARN, r.RequestParameters, r.ErrorMessage} {
-		k = binary.AppendUvarint(k, uint64(len(v)))
-		k = append(k, v...)
+		str(v)
 	}
 	if r.Resources == nil {
 		k = append(k, 0)
 	} else {
 		k = binary.AppendUvarint(k, uint64(len(r.Resources))+1)
 		for _, x := range r.Resources {
-			for _, v := range [...]string{x.ARN, x.Type, x.AccountID} {
-				k = binary.AppendUvarint(k, uint64(len(v)))
-				k = append(k, v...)
-			}
+			str(x.ARN)
+			str(x.Type)
+			str(x.AccountID)
 		}
 	}
 	if r.Facet == columns.FacetPrincipal {
 		k = binary.AppendVarint(k, floorDay(r.FirstSeen))
 	}
-	m.key = k
+	m.key, m.offs = k, offs
 	if i, ok := m.at[string(k)]; ok {
 		x := &m.rows[i]
 		x.Calls += r.Calls
@@ -804,26 +808,34 @@ func (m *monthMerger) add(r *columns.RollupRow) {
 		x.FirstSeen, x.LastSeen = min(x.FirstSeen, r.FirstSeen), max(x.LastSeen, r.LastSeen)
 		return
 	}
+	// The new row's strings are the key's own bytes: one allocation a
+	// row, not one a value.
 	ks := string(k)
 	m.at[ks] = int32(len(m.rows))
 	m.keys = append(m.keys, ks)
 	c := *r
-	for _, p := range []*string{&c.Facet, &c.PrincipalARN, &c.PrincipalKind, &c.PrincipalAccount, &c.RecipientAccount,
+	n := 0
+	from := func(v string) string {
+		o := offs[n]
+		n++
+		return ks[o : o+len(v)]
+	}
+	for _, p := range [...]*string{&c.Facet, &c.PrincipalARN, &c.PrincipalKind, &c.PrincipalAccount, &c.RecipientAccount,
 		&c.Outcome, &c.ErrorCode, &c.AccessKeyID, &c.SourceIP, &c.UserAgent, &c.VPCEndpointID, &c.EventSource,
 		&c.EventName, &c.EventType, &c.EventCategory, &c.AWSRegion, &c.UserIdentityARN, &c.RequestParameters, &c.ErrorMessage} {
-		*p = strings.Clone(*p)
+		*p = from(*p)
 	}
 	if r.Resources != nil {
 		c.Resources = make([]columns.RollupResource, len(r.Resources))
 		for i, x := range r.Resources {
-			c.Resources[i] = columns.RollupResource{ARN: strings.Clone(x.ARN), Type: strings.Clone(x.Type), AccountID: strings.Clone(x.AccountID)}
+			c.Resources[i] = columns.RollupResource{ARN: from(x.ARN), Type: from(x.Type), AccountID: from(x.AccountID)}
 		}
 	}
 	m.rows = append(m.rows, c)
 }
 
-// sorted returns the rows in a file's order: by facet (columns.Facets),
-// principal, then key.
+// sorted sorts the rows in a file's order (by facet, columns.Facets's
+// order, principal, then key) and returns them.
 func (m *monthMerger) sorted() []columns.RollupRow {
 	order := make([]int32, len(m.rows))
 	for i := range order {
@@ -835,11 +847,24 @@ func (m *monthMerger) sorted() []columns.RollupRow {
 		return cmp.Or(cmp.Compare(rank(x.Facet), rank(y.Facet)), strings.Compare(x.PrincipalARN, y.PrincipalARN),
 			strings.Compare(m.keys[a], m.keys[b]))
 	})
-	out := make([]columns.RollupRow, len(order))
-	for i, j := range order {
-		out[i] = m.rows[j]
+	// In place, a cycle at a time: rows[j] becomes the row order[j] was.
+	for i := range order {
+		if order[i] == int32(i) {
+			continue
+		}
+		x, j := m.rows[i], i
+		for {
+			k := int(order[j])
+			order[j] = int32(j)
+			if k == i {
+				m.rows[j] = x
+				break
+			}
+			m.rows[j] = m.rows[k]
+			j = k
+		}
 	}
-	return out
+	return m.rows
 }
 
 func floorDay(ms int64) int64 {
