@@ -642,8 +642,10 @@ func (s *Store) mergeMonth(ctx context.Context, w io.Writer, read, covers []stri
 	if chunkRows <= 0 {
 		chunkRows = 1 << 18
 	}
-	buf := rowBufs.Get().(*[]columns.RollupRow)
-	defer rowBufs.Put(buf)
+	readers := runtime.GOMAXPROCS(0)
+	if s.remote != nil {
+		readers = 8
+	}
 	var st ScanStats
 	for k, facet := range columns.Facets {
 		for i := 0; i < len(arns); {
@@ -661,6 +663,12 @@ func (s *Store) mergeMonth(ctx context.Context, w io.Writer, read, covers []stri
 			}
 			m := newMonthMerger()
 			want := func(arn []byte) bool { return string(arn) >= lo && string(arn) <= hi }
+			// The files are read side by side (on an object store each
+			// read waits for its requests) and summed one batch at a
+			// time: a sum does not depend on the order.
+			var mu sync.Mutex
+			g, gctx := errgroup.WithContext(ctx)
+			g.SetLimit(readers)
 			for f, meta := range metas {
 				ranges, err := indexSpans(meta.index, want)
 				if err != nil {
@@ -669,25 +677,40 @@ func (s *Store) mergeMonth(ctx context.Context, w io.Writer, read, covers []stri
 				if len(ranges) == 0 {
 					continue
 				}
-				sf, err := s.open(ctx, read[f])
-				if err != nil {
-					return ms, err
-				}
-				r := &RollupFile{Path: read[f], f: sf, meta: meta}
-				err = r.scanGroups(ctx, RollupQuery{Facets: []string{facet}}, meta.groupSpans(ranges), *buf, &st, func(rows []columns.RollupRow) error {
-					for x := range rows {
-						// (a row group of several facets, which iamlens
-						// never writes, would be read for each)
-						if rows[x].Facet == facet {
-							m.add(&rows[x])
+				g.Go(func() error {
+					sf, err := s.open(gctx, read[f])
+					if err != nil {
+						return err
+					}
+					defer sf.Close()
+					buf := rowBufs.Get().(*[]columns.RollupRow)
+					defer rowBufs.Put(buf)
+					var fs ScanStats
+					r := &RollupFile{Path: read[f], f: sf, meta: meta}
+					err = r.scanGroups(gctx, RollupQuery{Facets: []string{facet}}, meta.groupSpans(ranges), *buf, &fs, func(rows []columns.RollupRow) error {
+						mu.Lock()
+						defer mu.Unlock()
+						for x := range rows {
+							// (a row group of several facets, which
+							// iamlens never writes, would be read for
+							// each)
+							if rows[x].Facet == facet {
+								m.add(&rows[x])
+							}
 						}
+						return nil
+					})
+					mu.Lock()
+					st.RowsRead += fs.RowsRead
+					mu.Unlock()
+					if err != nil {
+						return fmt.Errorf("read %s: %w", read[f], err)
 					}
 					return nil
 				})
-				r.Close()
-				if err != nil {
-					return ms, fmt.Errorf("read %s: %w", read[f], err)
-				}
+			}
+			if err := g.Wait(); err != nil {
+				return ms, err
 			}
 			rows := m.sorted()
 			for x := range rows {
