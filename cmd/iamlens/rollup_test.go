@@ -54,18 +54,7 @@ func TestRollupCLI(t *testing.T) {
 	}
 	// A store with a monthly rollup has it kept current by ingest: the
 	// months of a new run's twins are written again.
-	recs, err := ingesttest.LoadSampleRecords(sampleDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := t.TempDir()
-	if err := ingesttest.OrgTrail(recs, ingesttest.OrgTrailOptions{Accounts: 1, Regions: 1, Days: 2, PerDay: 1, Records: 50},
-		func(key string, body []byte) error {
-			ingesttest.WriteFile(t, logs, key, body)
-			return nil
-		}); err != nil {
-		t.Fatal(err)
-	}
+	logs := orgTrailLogs(t, ingesttest.OrgTrailOptions{Accounts: 1, Regions: 1, Days: 2, PerDay: 1, Records: 50})
 	code, out, errs = runCLI(t, "ingest", "--store", st, "--no-progress", logs)
 	if code != 0 || !strings.Contains(out, "monthly rollup") || !strings.Contains(out, "1 month written from 2 twins") {
 		t.Fatalf("ingest into a store with a monthly rollup: exit %d, %s\n%s", code, errs, out)
@@ -84,16 +73,8 @@ func TestRollupCLI(t *testing.T) {
 		t.Fatalf("principals beside a damaged monthly file: exit %d, %s", code, errs)
 	}
 	more := func(day int) string {
-		dir := t.TempDir()
-		if err := ingesttest.OrgTrail(recs, ingesttest.OrgTrailOptions{Accounts: 1, Regions: 1, Days: 1, PerDay: 1, Records: 50,
-			Start: time.Date(2026, 11, day, 0, 0, 0, 0, time.UTC)},
-			func(key string, body []byte) error {
-				ingesttest.WriteFile(t, dir, key, body)
-				return nil
-			}); err != nil {
-			t.Fatal(err)
-		}
-		return dir
+		return orgTrailLogs(t, ingesttest.OrgTrailOptions{Accounts: 1, Regions: 1, Days: 1, PerDay: 1, Records: 50,
+			Start: time.Date(2026, 11, day, 0, 0, 0, 0, time.UTC)})
 	}
 	code, out, errs = runCLI(t, "ingest", "--store", st, "--no-progress", more(20))
 	if code != 0 || !strings.Contains(out, "1 month written from 3 twins") {
@@ -138,21 +119,9 @@ func TestRollupCLI(t *testing.T) {
 // files beside the month's file with the same answers, and compact writes
 // it.
 func TestIngestDefersMonthlyRollup(t *testing.T) {
-	recs, err := ingesttest.LoadSampleRecords(sampleDir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := func(day, regions, perDay, records int) string {
-		dir := t.TempDir()
-		if err := ingesttest.OrgTrail(recs, ingesttest.OrgTrailOptions{Accounts: 1, Regions: regions, Days: 1, PerDay: perDay, Records: records,
-			Start: time.Date(2026, 11, day, 0, 0, 0, 0, time.UTC)},
-			func(key string, body []byte) error {
-				ingesttest.WriteFile(t, dir, key, body)
-				return nil
-			}); err != nil {
-			t.Fatal(err)
-		}
-		return dir
+		return orgTrailLogs(t, ingesttest.OrgTrailOptions{Accounts: 1, Regions: regions, Days: 1, PerDay: perDay, Records: records,
+			Start: time.Date(2026, 11, day, 0, 0, 0, 0, time.UTC)})
 	}
 	st := filepath.Join(t.TempDir(), "store")
 	if code, _, errs := runCLI(t, "ingest", "--store", st, "--no-progress", logs(1, 8, 2, 800)); code != 0 {
@@ -224,4 +193,22 @@ func TestIngestDefersMonthlyRollup(t *testing.T) {
 	if got := monthFiles(); len(got) != 2 {
 		t.Fatalf("monthly files after the month was written again: %v", got)
 	}
+}
+
+// orgTrailLogs writes the logs of an organization trail made of the
+// sample's records (ingesttest.OrgTrail) to a new folder.
+func orgTrailLogs(t *testing.T, o ingesttest.OrgTrailOptions) string {
+	t.Helper()
+	recs, err := ingesttest.LoadSampleRecords(sampleDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := ingesttest.OrgTrail(recs, o, func(key string, body []byte) error {
+		ingesttest.WriteFile(t, dir, key, body)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
