@@ -102,19 +102,8 @@ func TestIngestCompacts(t *testing.T) {
 	if _, err := ingest.Run(context.Background(), dir, st, ingest.Options{BatchBytes: 1}); err != nil {
 		t.Fatal(err)
 	}
-	recs, err := ingesttest.LoadSampleRecords(sampleDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	more := t.TempDir()
-	err = ingesttest.OrgTrail(recs, ingesttest.OrgTrailOptions{Accounts: 1, FirstAccount: 23837392027, Regions: 1, Days: 1,
-		Start: time.Date(2023, 7, 10, 0, 0, 0, 0, time.UTC), PerDay: 1, Records: 10}, func(key string, body []byte) error {
-		ingesttest.WriteFile(t, more, key, body)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	more := orgTrailLogs(t, ingesttest.OrgTrailOptions{Accounts: 1, FirstAccount: 23837392027, Regions: 1, Days: 1,
+		Start: time.Date(2023, 7, 10, 0, 0, 0, 0, time.UTC), PerDay: 1, Records: 10})
 	code, out, stderr := runCLI(t, "ingest", more, "--store", root, "--compact-files", "100", "--format", "json")
 	if code != 0 || strings.Contains(out, `"compacted"`) {
 		t.Fatalf("ingest under the threshold: exit %d, %s\n%s", code, stderr, out)

@@ -119,19 +119,7 @@ func TestRangedReadsOnS3(t *testing.T) {
 	// One large partition (80,000 events of one account's day, from the
 	// sample's records) in files of several row groups, as a busy
 	// account's are.
-	recs, err := ingesttest.LoadSampleRecords(sampleDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := t.TempDir()
-	err = ingesttest.OrgTrail(recs, ingesttest.OrgTrailOptions{Accounts: 1, Regions: 2, Days: 1, PerDay: 40, Records: 1000},
-		func(key string, body []byte) error {
-			ingesttest.WriteFile(t, logs, key, body)
-			return nil
-		})
-	if err != nil {
-		t.Fatal(err)
-	}
+	logs := orgTrailLogs(t, ingesttest.OrgTrailOptions{Accounts: 1, Regions: 2, Days: 1, PerDay: 40, Records: 1000})
 	dir, err := source.NewDir(logs)
 	if err != nil {
 		t.Fatal(err)
