@@ -336,6 +336,12 @@ func readCheaper(ctx context.Context, st *store.Store, sq store.Query, opts Opti
 			stats.RollupRowsRead += ss.RowsRead
 		}
 	}
+	addRollup := func(rows []columns.RollupRow) error {
+		mu.Lock()
+		agg.AddRollup(rows)
+		mu.Unlock()
+		return nil
+	}
 	readEvents := func(ctx context.Context, f string, x store.EventIndex) error {
 		ss, err := store.ScanIndexed(ctx, st, f, x, sq, func(rows []UsageRow) error {
 			mu.Lock()
@@ -362,42 +368,26 @@ func readCheaper(ctx context.Context, st *store.Store, sq store.Query, opts Opti
 		if err != nil || float64(r)*rollupRowCost >= float64(n) {
 			return false, err
 		}
-		ss, err := rf.Scan(ctx, analyzeRollup(sq.Principals), func(rows []columns.RollupRow) error {
-			mu.Lock()
-			agg.AddRollup(rows)
-			mu.Unlock()
-			return nil
-		})
+		ss, err := rf.Scan(ctx, analyzeRollup(sq.Principals), addRollup)
 		count(ss, true)
 		return true, err
 	}
 	// A month's monthly file, when there is one for the window's twins,
 	// holds the principals' rows of all the twins it covers: read in
 	// their place, one file instead of one a batch.
-	var covered map[string]bool
 	var monthly []store.MonthlyFile
 	if usable {
 		if monthly, err = st.MonthlyFor(ctx, slices.DeleteFunc(cov.Rollup, func(t string) bool { return t == "" })); err != nil {
 			return err
 		}
-		covered = map[string]bool{}
-		for _, mf := range monthly {
-			for _, c := range mf.Covers {
-				covered[c] = true
-			}
-		}
 	}
+	covered := store.Covered(monthly)
 	var fromEvents, fromRollup atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers)
 	for _, mf := range monthly {
 		g.Go(func() error {
-			ss, err := store.ScanRollup(gctx, st, []string{mf.Path}, analyzeRollup(sq.Principals), func(rows []columns.RollupRow) error {
-				mu.Lock()
-				agg.AddRollup(rows)
-				mu.Unlock()
-				return nil
-			})
+			ss, err := store.ScanRollup(gctx, st, []string{mf.Path}, analyzeRollup(sq.Principals), addRollup)
 			count(ss, true)
 			fromRollup.Add(1)
 			return err

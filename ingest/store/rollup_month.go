@@ -148,13 +148,10 @@ func (s *Store) MonthlyPlan(ctx context.Context, twins []string) ([]string, erro
 	if err != nil {
 		return nil, err
 	}
-	covered := map[string]bool{}
+	covered := Covered(mfs)
 	var out []string
 	for _, mf := range mfs {
 		out = append(out, mf.Path)
-		for _, c := range mf.Covers {
-			covered[c] = true
-		}
 	}
 	for _, t := range twins {
 		if !covered[t] {
@@ -165,16 +162,34 @@ func (s *Store) MonthlyPlan(ctx context.Context, twins []string) ([]string, erro
 	return out, nil
 }
 
-// MonthlyFor returns, for each account's month of twins, the newest
-// monthly file whose twins are all among them (none for a month without
-// one): the files that may be read in place of the twins they cover.
-func (s *Store) MonthlyFor(ctx context.Context, twins []string) ([]MonthlyFile, error) {
+// Covered is the set of the twins the monthly files cover.
+func Covered(mfs []MonthlyFile) map[string]bool {
+	covered := map[string]bool{}
+	for _, mf := range mfs {
+		for _, c := range mf.Covers {
+			covered[c] = true
+		}
+	}
+	return covered
+}
+
+// twinsByMonth groups twins by their account's month (those whose path
+// names none are left out).
+func twinsByMonth(twins []string) map[monthKey][]string {
 	byMonth := map[monthKey][]string{}
 	for _, t := range twins {
 		if k, ok := monthOf(t); ok {
 			byMonth[k] = append(byMonth[k], t)
 		}
 	}
+	return byMonth
+}
+
+// MonthlyFor returns, for each account's month of twins, the newest
+// monthly file whose twins are all among them (none for a month without
+// one): the files that may be read in place of the twins they cover.
+func (s *Store) MonthlyFor(ctx context.Context, twins []string) ([]MonthlyFile, error) {
+	byMonth := twinsByMonth(twins)
 	if len(byMonth) == 0 {
 		return nil, nil
 	}
@@ -365,12 +380,7 @@ func (s *Store) MergeRollup(ctx context.Context, o MergeOptions) (MergeStats, er
 		}
 		return st, fmt.Errorf("%w: %d events file(s) without one", ErrRollupIncomplete, max(cov.Missing, 1))
 	}
-	byMonth := map[monthKey][]string{}
-	for _, t := range cov.Rollup {
-		if k, ok := monthOf(t); ok {
-			byMonth[k] = append(byMonth[k], t)
-		}
-	}
+	byMonth := twinsByMonth(cov.Rollup)
 	type job struct {
 		k     monthKey
 		base  *MonthlyFile
