@@ -20,21 +20,9 @@ SHARDS=${SHARDS:-"1 2 4"}
 out=$PWD/bench/out/scale
 rm -rf "$out" && mkdir -p "$out"
 
-if [[ -z "${IAMLENS_MINIO_ENDPOINT:-}" ]]; then
-  bin=$PWD/.cache/bin
-  [[ -x $bin/minio ]] || { echo "no MinIO: run scripts/test.sh once (it installs .cache/bin/minio)" >&2; exit 1; }
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  data=$(mktemp -d)
-  export MINIO_ROOT_USER=iamlens-bench MINIO_ROOT_PASSWORD=iamlens-bench-secret
-  "$bin/minio" server --quiet --address "127.0.0.1:$port" --console-address "127.0.0.1:0" "$data" > "$data.log" 2>&1 &
-  minio_pid=$!
-  trap 'kill $minio_pid 2>/dev/null || true; wait $minio_pid 2>/dev/null || true; rm -rf "$data" "$data.log"' EXIT
-  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/minio/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
-  export IAMLENS_MINIO_ENDPOINT=http://127.0.0.1:$port IAMLENS_MINIO_ACCESS_KEY=$MINIO_ROOT_USER IAMLENS_MINIO_SECRET_KEY=$MINIO_ROOT_PASSWORD
-fi
-ep=$IAMLENS_MINIO_ENDPOINT
-export AWS_ACCESS_KEY_ID=$IAMLENS_MINIO_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$IAMLENS_MINIO_SECRET_KEY AWS_REGION=us-east-1
-export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+source bench/minio.sh
+trap minio_down EXIT
+minio_up
 
 go build -o "$out/iamlens" ./cmd/iamlens
 go build -o "$out/genorg" ./bench/genorg
